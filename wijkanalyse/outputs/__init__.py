@@ -1,0 +1,1 @@
+"""Outputs of a run: the interactive map and the export files in ``kaarten/``."""

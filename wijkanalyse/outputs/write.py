@@ -1,0 +1,69 @@
+"""Write the tables: GeoPackage for QGIS, CSV for Excel, JSON key figures for machines.
+
+Every file is written to a temporary name beside the target and renamed when complete, so
+an interrupted run never leaves a corrupt file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from wijkanalyse import _atomic
+from wijkanalyse.result import RunResult
+
+__all__ = ["write_csv", "write_geopackage", "write_summary"]
+
+#: GeoPackage layers: layer name -> RunResult attribute.
+LAYERS = {"buurten": "buurten", "inwoners": "residents", "voorzieningen": "venues", "gaten": "gaps"}
+
+
+def _for_file(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A copy fit for GDAL: plain index, inf as missing, booleans kept."""
+    out = gdf.reset_index(drop=True).copy()
+    for col in out.columns:
+        if col != out.geometry.name and pd.api.types.is_float_dtype(out[col]):
+            out[col] = out[col].replace([np.inf, -np.inf], np.nan)
+    return out
+
+
+def write_geopackage(result: RunResult, path: Path) -> Path:
+    """Write buurten, inwoners (resident cells), voorzieningen and gaten as layers of one GeoPackage."""
+
+    def writer(tmp: Path) -> None:
+        for layer, attr in LAYERS.items():
+            frame = getattr(result, attr)
+            _for_file(frame).to_file(tmp, layer=layer, driver="GPKG", engine="pyogrio")
+
+    return _atomic.write_with(path, writer)
+
+
+def write_csv(result: RunResult, path: Path) -> Path:
+    """Write the buurt table as CSV for Dutch Excel: ';' separated, decimal comma, UTF-8 with BOM."""
+    table = pd.DataFrame(result.buurten.drop(columns=result.buurten.geometry.name)).reset_index(drop=True)
+    text = table.to_csv(sep=";", decimal=",", index=False, float_format="%.4f", lineterminator="\r\n")
+    return _atomic.write_text(path, "\ufeff" + text)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_summary(summary: dict[str, Any], path: Path) -> Path:
+    """Write the key figures as ``samenvatting.json`` (UTF-8, sorted as given)."""
+    text = json.dumps(_jsonable(summary), indent=2, ensure_ascii=False) + "\n"
+    return _atomic.write_text(path, text)

@@ -1,0 +1,166 @@
+"""The snapshot: one folder that holds every input of a run, in a documented layout.
+
+A live run downloads CBS, PDOK and OpenStreetMap data into a snapshot folder; the demo
+gemeente is generated into the same layout. The pipeline reads only snapshots, so a run can
+be kept, shared and repeated offline, and the network sits behind one seam
+(:mod:`wijkanalyse.sources`).
+
+Layout (``format_version`` 1)::
+
+    SNAPDIR/
+      manifest.json         what is in the folder (see below)
+      cbs_kerncijfers.json  CBS "Kerncijfers wijken en buurten", the OData v3 TypedDataSet
+                            response: {"odata.metadata": "...", "value": [row, ...]};
+                            one row per gemeente, wijk and buurt of the gemeente, with the
+                            real column names of that year's table (``AantalInwoners_5``,
+                            ``WijkenEnBuurten`` = space-padded code, ``SoortRegio_2``, ...)
+      buurten.gpkg          layer ``buurten``: buurt polygons as served by PDOK (CBS wijk-
+                            en buurtkaart): buurtcode, buurtnaam, wijkcode, gemeentecode,
+                            gemeentenaam, water, ...; EPSG:28992
+      vierkant100m.gpkg     layer ``vierkant100m``: the CBS 100 m population grid cells
+                            (polygons, EPSG:28992) with ``c28992r100`` and
+                            ``aantal_inwoners`` (-99997 = suppressed by CBS)
+      osm.xml               OpenStreetMap XML (API 0.6) holding the walkable ways and the
+                            venues: read by ``osmnx.graph_from_xml`` / ``features_from_xml``
+
+``manifest.json``::
+
+    {
+      "format": "wijkanalyse-snapshot",
+      "format_version": 1,
+      "gemeente": {"code": "GM9999", "name": "Voorbeeldgemeente"},
+      "year": 2024,
+      "synthetic": true,
+      "created": "2024-01-01T00:00:00+00:00",
+      "generator": "wijkanalyse 0.1.0",
+      "sources": {
+        "cbs":     {"file": "cbs_kerncijfers.json", "table": "85984NED", "url": "...", "retrieved": "..."},
+        "buurten": {"file": "buurten.gpkg", "layer": "buurten", "url": "...", "retrieved": "..."},
+        "grid":    {"file": "vierkant100m.gpkg", "layer": "vierkant100m", "year": 2020, "url": "...", "retrieved": "..."},
+        "osm":     {"file": "osm.xml", "url": "...", "retrieved": "..."}
+      }
+    }
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wijkanalyse import _atomic
+from wijkanalyse.errors import SourceError
+
+__all__ = [
+    "BUURTEN_FILE",
+    "BUURTEN_LAYER",
+    "CBS_FILE",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "GRID_FILE",
+    "GRID_LAYER",
+    "MANIFEST_FILE",
+    "OSM_FILE",
+    "Manifest",
+    "read_manifest",
+    "write_manifest",
+]
+
+FORMAT = "wijkanalyse-snapshot"
+FORMAT_VERSION = 1
+MANIFEST_FILE = "manifest.json"
+CBS_FILE = "cbs_kerncijfers.json"
+BUURTEN_FILE = "buurten.gpkg"
+BUURTEN_LAYER = "buurten"
+GRID_FILE = "vierkant100m.gpkg"
+GRID_LAYER = "vierkant100m"
+OSM_FILE = "osm.xml"
+SOURCE_KEYS = ("cbs", "buurten", "grid", "osm")
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The parsed ``manifest.json`` of a snapshot folder."""
+
+    gemeente_code: str
+    gemeente_name: str
+    year: int
+    synthetic: bool
+    created: str
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    generator: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the manifest as the JSON object written to ``manifest.json``."""
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "gemeente": {"code": self.gemeente_code, "name": self.gemeente_name},
+            "year": self.year,
+            "synthetic": self.synthetic,
+            "created": self.created,
+            "generator": self.generator,
+            "sources": self.sources,
+        }
+
+
+def write_manifest(folder: Path, manifest: Manifest) -> Path:
+    """Write ``manifest.json`` into ``folder`` atomically."""
+    text = json.dumps(manifest.to_json(), indent=2, ensure_ascii=False) + "\n"
+    return _atomic.write_text(Path(folder) / MANIFEST_FILE, text)
+
+
+def read_manifest(folder: Path) -> Manifest:
+    """Read and check ``manifest.json`` of a snapshot folder.
+
+    Raises
+    ------
+    SourceError
+        When the folder or manifest is missing, or the manifest is not a wijkanalyse
+        snapshot manifest; the message names the file and every problem.
+    """
+    folder = Path(folder)
+    path = folder / MANIFEST_FILE
+    if not folder.is_dir():
+        msg = f"Snapshot folder {folder} does not exist. Pass a folder made by 'wijkanalyse demo' or a live download."
+        raise SourceError(msg)
+    if not path.is_file():
+        msg = f"{folder} is not a snapshot folder: {MANIFEST_FILE} is missing."
+        raise SourceError(msg)
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        msg = f"Cannot read {path}: {e}."
+        raise SourceError(msg) from e
+    problems: list[str] = []
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+        msg = f"{path} is not a wijkanalyse snapshot manifest (expected \"format\": \"{FORMAT}\")."
+        raise SourceError(msg)
+    if raw.get("format_version") != FORMAT_VERSION:
+        problems.append(f"format_version {raw.get('format_version')!r} is not supported (expected {FORMAT_VERSION})")
+    gemeente = raw.get("gemeente") or {}
+    code = str(gemeente.get("code", "")).strip()
+    if not (code.startswith("GM") and len(code) == 6 and code[2:].isdigit()):
+        problems.append(f"gemeente.code {code!r} is not a CBS gemeente code like 'GM0233'")
+    if not isinstance(raw.get("year"), int):
+        problems.append(f"year {raw.get('year')!r} is not a year")
+    sources = raw.get("sources") or {}
+    for key in SOURCE_KEYS:
+        entry = sources.get(key)
+        if not isinstance(entry, dict) or "file" not in entry:
+            problems.append(f"sources.{key}.file is missing")
+        elif not (folder / entry["file"]).is_file():
+            problems.append(f"sources.{key}.file {entry['file']!r} is not in the folder")
+    if problems:
+        msg = f"Snapshot {folder} is incomplete: " + "; ".join(problems) + "."
+        raise SourceError(msg)
+    return Manifest(
+        gemeente_code=code,
+        gemeente_name=str(gemeente.get("name", code)),
+        year=int(raw["year"]),
+        synthetic=bool(raw.get("synthetic", False)),
+        created=str(raw.get("created", "")),
+        sources=sources,
+        generator=str(raw.get("generator", "")),
+    )
