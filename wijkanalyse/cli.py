@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from wijkanalyse import __version__
+from wijkanalyse._format import format_int, format_percent
 from wijkanalyse.config import default_config_text, load_config
 from wijkanalyse.errors import WijkanalyseError
 
@@ -32,24 +33,16 @@ def _setup_logging(verbosity: int) -> None:
     root.propagate = False
 
 
-def _nl_int(x: float) -> str:
-    return f"{round(x):,}".replace(",", ".")
-
-
-def _nl_pct(x: float | None) -> str:
-    return "onbekend" if x is None else f"{100 * x:.1f} %".replace(".", ",")
-
-
 def _summary_text(outputs) -> str:  # noqa: ANN001
     s = outputs.result.summary
     lines = [
         f"{s['gemeente_name']} ({s['gemeente_code']}), {s['year']}"
         + ("  [SYNTHETISCHE DEMO-GEMEENTE: verzonnen gegevens]" if s["synthetic"] else ""),
-        f"  inwoners:                {_nl_int(s['residents_total'])}",
-        f"  binnen {s['threshold_m']:g} m van een ontmoetingspunt: {_nl_int(s['residents_within_threshold'])} "
-        f"({_nl_pct(s['share_within_threshold'])}, "
+        f"  inwoners:                {format_int(s['residents_total'])}",
+        f"  binnen {s['threshold_m']:g} m van een ontmoetingspunt: {format_int(s['residents_within_threshold'])} "
+        f"({format_percent(s['share_within_threshold'])}, "
         + ("lopend over straat" if s["distance_method"] == "network" else "hemelsbreed") + ")",
-        f"  buiten bereik:           {_nl_int(s['residents_beyond_threshold'])} inwoners in {s['n_gaps']} gebieden",
+        f"  buiten bereik:           {format_int(s['residents_beyond_threshold'])} inwoners in {s['n_gaps']} gebieden",
         f"  ontmoetingspunten:       {s['n_meeting_points']} (van {s['n_venues']} voorzieningen)",
         f"  hotspots (signaal):      {', '.join(s['hotspot_buurten']) or 'geen'}",
         f"  bestanden in {outputs.folder}: " + ", ".join(p.name for p in outputs.files.values()),

@@ -292,6 +292,7 @@ def _add_town(osm: _Osm) -> None:
     """Add the Voorbeeldstad street grid, park paths and the footway shortcut."""
     xs = [float(TOWN_X0 + TOWN_STEP * i) for i in range(TOWN_LINES)]
     ys = [float(TOWN_Y0 + TOWN_STEP * i) for i in range(TOWN_LINES)]
+    half = TOWN_STEP / 2  # a node mid-block as well (crossings, lamp posts, bends)
     for i in range(TOWN_LINES):
         for vertical in (True, False):
             points = [(xs[i], y) for y in ys] if vertical else [(x, ys[i]) for x in xs]
@@ -304,12 +305,12 @@ def _add_town(osm: _Osm) -> None:
             for a, b in zip(points[:-1], points[1:], strict=True):
                 if _in_park((a[0] + b[0]) / 2, (a[1] + b[1]) / 2):
                     if len(piece) > 1:
-                        osm.add_street(piece, {"highway": highway, "name": name})
+                        osm.add_street(_densify(piece, half), {"highway": highway, "name": name})
                     piece = [b]
                 else:
                     piece.append(b)
             if len(piece) > 1:
-                osm.add_street(piece, {"highway": highway, "name": name})
+                osm.add_street(_densify(piece, half), {"highway": highway, "name": name})
     px0, py0, px1, py1 = PARK
     middle = ((px0 + px1) / 2, (py0 + py1) / 2)
     osm.add_street(
@@ -329,10 +330,10 @@ def _add_village(
 ) -> None:
     """Add a village street grid; the street at ``main_y`` is the tertiary Dorpsstraat."""
     for x, name in zip(xs, names[: len(xs)], strict=True):
-        osm.add_street([(x, y) for y in ys], {"highway": "residential", "name": name})
+        osm.add_street(_densify([(x, y) for y in ys], 50.0), {"highway": "residential", "name": name})
     for y, name in zip(ys, names[len(xs) :], strict=True):
         highway = "tertiary" if y == main_y else "residential"
-        osm.add_street([(x, y) for x in xs], {"highway": highway, "name": name})
+        osm.add_street(_densify([(x, y) for x in xs], 50.0), {"highway": highway, "name": name})
 
 
 def _add_roads(osm: _Osm) -> None:

@@ -1,0 +1,60 @@
+"""Dutch number formatting shared by the map, the report and the command-line summary."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["format_int", "format_number", "format_percent"]
+
+
+def _is_missing(value: Any) -> bool:
+    """True for None, NaN, NaT and pandas NA (not for inf)."""
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def format_number(value: Any, decimals: int = 0, missing: str = "onbekend") -> str:
+    """Format a number Dutch-style: ``12345.6`` -> ``"12.345,6"``.
+
+    Parameters
+    ----------
+    value
+        Any real number (numpy scalars included); None/NaN give ``missing``.
+    decimals
+        Number of decimals.
+    missing
+        Text for a missing value.
+
+    Returns
+    -------
+    str
+        The formatted number (plain text, no HTML).
+    """
+    if _is_missing(value):
+        return missing
+    number = float(value)
+    if math.isinf(number):
+        return "oneindig" if number > 0 else "min oneindig"
+    text = f"{number:,.{decimals}f}"
+    if text.startswith("-") and float(text.replace(",", "")) == 0:
+        text = text[1:]  # no "-0,0"
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def format_int(value: Any, missing: str = "onbekend") -> str:
+    """Format a count Dutch-style: ``12345`` -> ``"12.345"``."""
+    return format_number(value, 0, missing)
+
+
+def format_percent(share: Any, decimals: int = 1, missing: str = "onbekend") -> str:
+    """Format a share in 0..1 as a Dutch percentage: ``0.873`` -> ``"87,3 %"``."""
+    if _is_missing(share):
+        return missing
+    return f"{format_number(float(share) * 100.0, decimals)} %"
