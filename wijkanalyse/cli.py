@@ -24,7 +24,7 @@ DEFAULT_OUT = Path("kaarten")
 
 
 def _setup_logging(verbosity: int) -> None:
-    level = {0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+    level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
     root = logging.getLogger("wijkanalyse")
@@ -74,7 +74,7 @@ def cli() -> None:
     help="TOML config file; what it leaves out keeps the defaults ('wijkanalyse config' prints them).",
 )
 @click.option(
-    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT,
+    "--out", "out_dir", type=click.Path(path_type=Path), default=DEFAULT_OUT,
     show_default=True, help="Output folder; files go to OUT/<gemeente>/.",
 )
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,

@@ -9,8 +9,8 @@ nobody mistakes it for a real place.
 What the demo shows
 -------------------
 * The town *Voorbeeldstad* (x 63 000-65 000, y 481 500-483 500): a 125 m street grid with a
-  park, 12 buurten in 4 wijken and about 14 000 residents. Most residents live within 400 m
-  walking of a meeting point; the south-east (``Zuidoost-Flats``) has none.
+  park, 12 buurten in 4 wijken and about 14 000 residents. Most residents (roughly 3 in 4)
+  live within 400 m walking of one of its 23 meeting points; ``Zuidoost-Flats`` has none.
 * A contiguous cluster of three south-eastern buurten (:data:`CLUSTER_BUURTCODES`) with
   many one-person households, much bijstand and Wmo use and low incomes: the hot spot.
 * *Oosterdorp* (east): a village with several meeting points, covered.
@@ -24,11 +24,16 @@ What the demo shows
 The same call always writes the same data: the random generator is seeded, the creation
 date is fixed and every file is written in a fixed order. GeoPackages are written with a
 fixed ``OGR_CURRENT_DATE`` as well.
+
+Like real OpenStreetMap data, ``osm.xml`` also holds venue buildings (closed ways without a
+``highway`` tag) and venue nodes: ``osmnx.graph_from_xml`` turns those into isolated graph
+parts, so a loader keeps only edges with a walkable ``highway`` tag.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import math
 import xml.etree.ElementTree as ET
@@ -39,7 +44,6 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pyogrio
 from pyproj import Transformer
 from shapely import STRtree
@@ -51,6 +55,7 @@ from wijkanalyse.snapshot import (
     BUURTEN_FILE,
     BUURTEN_LAYER,
     CBS_FILE,
+    REGIONS_FILE,
     GRID_FILE,
     GRID_LAYER,
     OSM_FILE,
@@ -154,15 +159,15 @@ class _Buurt:
 # Kernen (town quarters and villages) as axis-aligned rectangles on the 100 m grid:
 # (wijk, buurt, name, kind, x0, y0, x1, y1, residents per cell).
 _KERN_BUURTEN: tuple[tuple[int, int, str, str, int, int, int, int, float], ...] = (
-    (1, 1, "Centrum", "town", 63_500, 482_500, 64_000, 483_000, 30.0),
+    (1, 1, "Centrum", "town", 63_500, 482_500, 64_000, 483_000, 32.0),
     (1, 2, "Marktkwartier", "town", 63_500, 483_000, 64_000, 483_500, 33.0),
-    (1, 3, "Kerkbuurt", "town", 63_000, 482_500, 63_500, 483_500, 32.0),
+    (1, 3, "Kerkbuurt", "town", 63_000, 482_500, 63_500, 483_500, 33.0),
     (2, 1, "Stationskwartier", "town", 64_000, 482_500, 64_500, 483_000, 38.0),
     (2, 2, "Spoorzicht", "town", 64_000, 483_000, 64_500, 483_500, 34.0),
     (2, 3, "Molenwijk", "town", 64_500, 482_500, 65_000, 483_500, 30.0),
-    (3, 1, "Parkwijk", "town", 63_000, 481_500, 63_500, 482_500, 30.0),
+    (3, 1, "Parkwijk", "town", 63_000, 481_500, 63_500, 482_500, 32.0),
     (3, 2, "Vogelbuurt", "town", 63_500, 482_000, 64_000, 482_500, 34.0),
-    (3, 3, "Bloemenbuurt", "town", 63_500, 481_500, 64_000, 482_000, 32.0),
+    (3, 3, "Bloemenbuurt", "town", 63_500, 481_500, 64_000, 482_000, 34.0),
     (4, 1, "Zuidoost-Hoven", "cluster", 64_000, 481_500, 64_500, 482_500, 42.0),
     (4, 2, "Zuidoost-Plein", "cluster", 64_500, 482_000, 65_000, 482_500, 48.0),
     (4, 3, "Zuidoost-Flats", "cluster", 64_500, 481_500, 65_000, 482_000, 62.0),
@@ -177,6 +182,18 @@ _KERN_EXTENTS: dict[str, tuple[int, int, int, int]] = {
     "Oosterdorp": (66_500, 482_000, 67_500, 483_000),
     "Noorderhoek": (60_800, 483_800, 61_600, 484_600),
     "Westerveld": (60_600, 480_600, 61_200, 481_200),
+}
+
+#: Wijk names (the CBS WijkenEnBuurten dimension gives them; the TypedDataSet only has codes).
+_WIJK_NAMES = {
+    1: "Voorbeeldstad-Centrum",
+    2: "Voorbeeldstad-Oost",
+    3: "Voorbeeldstad-Zuid",
+    4: "Zuidoost",
+    5: "Oosterdorp",
+    6: "Noorderhoek",
+    7: "Westerveld",
+    8: "Buitengebied",
 }
 
 # Buitengebied (wijk 08): rectangles minus the kernen inside them, plus farms per buurt.
@@ -204,7 +221,7 @@ def _buurten() -> list[_Buurt]:
         shape = shape.normalize()
         if not isinstance(shape, Polygon):  # pragma: no cover - layout guard
             msg = f"buitengebied buurt {name} is not one polygon"
-            raise AssertionError(msg)
+            raise TypeError(msg)
         buurten.append(_Buurt(_RURAL_WIJK, nr, name, "rural", shape))
     return sorted(buurten, key=lambda b: b.code)
 
@@ -251,10 +268,12 @@ class _Osm:
         return node_id
 
 
-def _densify(vertices: Sequence[tuple[float, float]], step: float = 100.0) -> list[tuple[float, float]]:
+def _densify(
+    vertices: Sequence[tuple[float, float]], step: float = 100.0
+) -> list[tuple[float, float]]:
     """Return the polyline ``vertices`` with extra points about every ``step`` metres."""
     points: list[tuple[float, float]] = [vertices[0]]
-    for (xa, ya), (xb, yb) in zip(vertices[:-1], vertices[1:], strict=True):
+    for (xa, ya), (xb, yb) in itertools.pairwise(vertices):
         n = max(1, math.ceil(math.hypot(xb - xa, yb - ya) / step))
         points.extend((xa + (xb - xa) * k / n, ya + (yb - ya) * k / n) for k in range(1, n + 1))
     return points
@@ -302,7 +321,7 @@ def _add_town(osm: _Osm) -> None:
                 highway = "tertiary"  # Stationsweg; Hoofdstraat (vertical) is secondary
             # Split the line where it would cross the park.
             piece: list[tuple[float, float]] = [points[0]]
-            for a, b in zip(points[:-1], points[1:], strict=True):
+            for a, b in itertools.pairwise(points):
                 if _in_park((a[0] + b[0]) / 2, (a[1] + b[1]) / 2):
                     if len(piece) > 1:
                         osm.add_street(_densify(piece, half), {"highway": highway, "name": name})
@@ -330,7 +349,9 @@ def _add_village(
 ) -> None:
     """Add a village street grid; the street at ``main_y`` is the tertiary Dorpsstraat."""
     for x, name in zip(xs, names[: len(xs)], strict=True):
-        osm.add_street(_densify([(x, y) for y in ys], 50.0), {"highway": "residential", "name": name})
+        osm.add_street(
+            _densify([(x, y) for y in ys], 50.0), {"highway": "residential", "name": name}
+        )
     for y, name in zip(ys, names[len(xs) :], strict=True):
         highway = "tertiary" if y == main_y else "residential"
         osm.add_street(_densify([(x, y) for x in xs], 50.0), {"highway": highway, "name": name})
@@ -339,9 +360,10 @@ def _add_village(
 def _add_roads(osm: _Osm) -> None:
     """Add the village grids, the roads between the kernen, the cycleway and the motorway."""
     _add_village(
-        osm, (66_600, 66_800, 67_000, 67_200, 67_400), (482_100, 482_300, 482_500, 482_700, 482_900),
-        ("Kerkstraat", "Schoolstraat", "Molenstraat", "Nieuwstraat", "Achterweg",
-         "Julianastraat", "Beatrixstraat", "Dorpsstraat", "Oranjestraat", "Bernhardstraat"),
+        osm, tuple(range(66_550, 67_500, 150)), tuple(range(482_050, 483_000, 150)),
+        ("Kerkstraat", "Schoolstraat", "Molenstraat", "Nieuwstraat", "Smidsstraat", "Bakkerstraat",
+         "Achterweg", "Julianastraat", "Beatrixstraat", "Wilhelminastraat", "Dorpsstraat",
+         "Oranjestraat", "Bernhardstraat", "Hofstede"),
         482_500,
     )  # fmt: skip
     _add_village(
@@ -356,21 +378,25 @@ def _add_roads(osm: _Osm) -> None:
         None,
     )  # fmt: skip
     roads: tuple[tuple[str, str, list[tuple[float, float]]], ...] = (
-        ("tertiary", "Oosterweg", [(65_000, 482_500), (66_600, 482_500)]),
+        ("tertiary", "Oosterweg", [(65_000, 482_500), (66_550, 482_500)]),
         ("unclassified", "Noorderhoekseweg", [(63_000, 483_500), (61_500, 484_100)]),
         ("unclassified", "Westerveldseweg", [(63_000, 481_500), (61_100, 480_900)]),
         (
             "unclassified",
             "Zuiderpolderweg",
-            [(64_000, 481_500), (64_000, 480_600), (67_400, 480_600), (67_400, 482_100)],
+            [(64_000, 481_500), (64_000, 480_600), (67_450, 480_600), (67_450, 482_050)],
         ),
         ("unclassified", "Molenweg", [(64_000, 483_500), (64_000, 484_400)]),
-        ("unclassified", "Noorderpolderweg", [(62_200, 484_400), (64_000, 484_400), (67_000, 484_400)]),
+        (
+            "unclassified",
+            "Noorderpolderweg",
+            [(62_200, 484_400), (64_000, 484_400), (67_000, 484_400)],
+        ),
     )
     for highway, name, vertices in roads:
         osm.add_street(_densify(vertices), {"highway": highway, "name": name})
     osm.add_street(
-        _densify([(65_000, 481_750), (66_600, 482_100)]),
+        _densify([(65_000, 481_750), (66_550, 482_050)]),
         {"highway": "cycleway", "name": "Fietspad De Linie"},
     )
     osm.add_street(
@@ -391,45 +417,65 @@ def _town_block(i: int, j: int) -> tuple[float, float]:
     return TOWN_X0 + TOWN_STEP * i + 25.0, TOWN_Y0 + TOWN_STEP * j + TOWN_STEP / 2
 
 
-def _village_block(x: int, y: int) -> tuple[float, float]:
-    """Return a venue spot 25 m east of village street x, 100 m north of street y."""
-    return x + 25.0, y + 100.0
+def _village_block(x: int, y: int, dx: float = 25.0, dy: float = 100.0) -> tuple[float, float]:
+    """Return a venue spot ``dx`` m east of village street x and ``dy`` m north of street y."""
+    return x + dx, y + dy
 
 
-# (tags, position, drawn as a building polygon)
+def _meeting(amenity: str, name: str, **extra: str) -> dict[str, str]:
+    """Return the tags of a venue with ``amenity`` and ``name``."""
+    return {"amenity": amenity, "name": name, **extra}
+
+
+_CHURCH = {"religion": "christian"}
+
+# (tags, position, drawn as a building polygon). Town meeting points sit on a diagonal
+# lattice (about 280 m apart) so that most, not all, of Voorbeeldstad is within 400 m;
+# the south-east corner (Zuidoost-Flats) has none.
 _VENUES: tuple[tuple[dict[str, str], tuple[float, float], bool], ...] = (
-    ({"amenity": "library", "name": "Bibliotheek Voorbeeldstad"}, _town_block(6, 9), True),
-    ({"amenity": "cafe", "name": "Eetcafé 't Hoekje & <Zaal> \"De Ster\""}, _town_block(5, 11), False),
-    ({"amenity": "place_of_worship", "religion": "christian", "name": "Sint-Nicolaaskerk"},
-     _town_block(1, 12), True),
-    ({"amenity": "community_centre", "name": "Buurthuis De Schakel"}, _town_block(6, 14), False),
-    ({"amenity": "cafe", "name": "Grand Café Het Station"}, _town_block(9, 9), False),
-    ({"amenity": "place_of_worship", "religion": "christian", "name": "Protestantse Kerk De Ark"},
-     _town_block(10, 14), False),
-    ({"amenity": "community_centre", "name": "Wijkcentrum De Molen"}, _town_block(13, 10), False),
-    ({"amenity": "social_facility", "social_facility": "nursing_home", "name": "Zorgcentrum De Linde"},
-     _town_block(13, 14), True),
-    ({"amenity": "community_centre", "name": "Buurthuis De Parkhoek"}, _town_block(0, 6), False),
-    ({"amenity": "social_facility", "social_facility": "outreach", "name": "Dagbesteding De Brug"},
-     _town_block(5, 5), False),
-    ({"amenity": "library", "name": "Bibliotheekpunt Zuidwest"}, _town_block(5, 1), False),
-    ({"amenity": "community_centre", "name": "Ontmoetingscentrum Zuidoost"}, _town_block(9, 6), True),
-    ({"amenity": "school", "name": "Basisschool De Regenboog"}, _town_block(9, 2), True),
-    ({"amenity": "school", "name": "Openbare Basisschool Het Kompas"}, _town_block(2, 9), False),
-    ({"leisure": "sports_centre", "name": "Sportcentrum De Meent"}, _town_block(14, 1), True),
+    (_meeting("community_centre", "Buurthuis De Parkhoek"), _town_block(1, 1), False),
+    (_meeting("place_of_worship", "Parkkerk", **_CHURCH), _town_block(1, 6), False),
+    (_meeting("place_of_worship", "Sint-Nicolaaskerk", **_CHURCH), _town_block(1, 10), True),
+    (_meeting("cafe", "Café De Wachter"), _town_block(1, 14), False),
+    (_meeting("cafe", "Theehuis Parkzicht"), _town_block(4, 3), False),
+    (_meeting("library", "Bibliotheek Voorbeeldstad"), _town_block(3, 8), True),
+    (_meeting("community_centre", "Buurthuis De Schakel"), _town_block(3, 12), False),
+    (_meeting("library", "Bibliotheekpunt Zuidwest"), _town_block(6, 1), False),
+    (_meeting("social_facility", "Dagbesteding De Brug", social_facility="outreach"),
+     _town_block(6, 6), False),
+    (_meeting("cafe", "Eetcafé 't Hoekje & <Zaal> \"De Ster\""), _town_block(6, 10), False),
+    (_meeting("cafe", "Lunchroom De Markt"), _town_block(6, 14), False),
+    (_meeting("community_centre", "Ontmoetingscentrum Zuidoost"), _town_block(8, 3), True),
+    (_meeting("cafe", "Grand Café Het Station"), _town_block(8, 8), False),
+    (_meeting("place_of_worship", "Protestantse Kerk De Ark", **_CHURCH), _town_block(8, 12), False),
+    (_meeting("place_of_worship", "Sint-Jozefkerk", **_CHURCH), _town_block(10, 1), True),
+    (_meeting("social_facility", "Inloophuis De Kompaan", social_facility="outreach"),
+     _town_block(10, 6), False),
+    (_meeting("community_centre", "Wijkcentrum Het Spoor"), _town_block(10, 10), False),
+    (_meeting("cafe", "Café Spoorzicht"), _town_block(10, 14), False),
+    (_meeting("community_centre", "Wijkcentrum De Molen"), _town_block(12, 8), False),
+    (_meeting("library", "Leeszaal Molenwijk"), _town_block(12, 12), False),
+    (_meeting("cafe", "Snackcafé Het Pleintje"), _town_block(14, 6), False),
+    (_meeting("social_facility", "Zorgcentrum De Linde", social_facility="nursing_home"),
+     _town_block(14, 10), True),
+    (_meeting("place_of_worship", "Evangelische Gemeente De Bron", **_CHURCH),
+     _town_block(14, 14), False),
+    # Not meeting points (by default): schools and sports centres
+    (_meeting("school", "Basisschool De Regenboog"), _town_block(9, 2), True),
+    (_meeting("school", "Openbare Basisschool Het Kompas"), _town_block(2, 9), False),
+    ({"leisure": "sports_centre", "name": "Sportcentrum De Meent"}, _town_block(13, 1), True),
     # Oosterdorp: covered
-    ({"amenity": "community_centre", "name": "Dorpshuis De Oosterhof"},
-     _village_block(66_800, 482_500), True),
-    ({"amenity": "place_of_worship", "religion": "christian", "name": "Sint-Jacobuskerk"},
-     _village_block(67_000, 482_700), False),
-    ({"amenity": "cafe", "name": "Café De Zwaan"}, _village_block(67_200, 482_300), False),
-    ({"amenity": "social_facility", "social_facility": "outreach", "name": "Steunpunt Oosterdorp"},
-     _village_block(66_600, 482_100), False),
-    ({"amenity": "school", "name": "Basisschool De Wegwijzer"}, _village_block(67_000, 482_100), False),
-    # Noorderhoek: a school and a sports centre only (no meeting point)
-    ({"amenity": "school", "name": "Basisschool De Noordster"}, _village_block(61_100, 484_100), True),
+    (_meeting("community_centre", "Dorpshuis De Oosterhof"), _village_block(66_700, 482_650, dy=75.0), True),
+    (_meeting("social_facility", "Steunpunt Oosterdorp", social_facility="outreach"),
+     _village_block(66_700, 482_200, dy=75.0), False),
+    (_meeting("place_of_worship", "Sint-Jacobuskerk", **_CHURCH), _village_block(67_000, 482_350, dy=75.0), False),
+    (_meeting("cafe", "Café De Zwaan"), _village_block(67_300, 482_200, dy=75.0), False),
+    (_meeting("library", "Bibliotheek Oosterdorp"), _village_block(67_300, 482_650, dy=75.0), False),
+    (_meeting("school", "Basisschool De Wegwijzer"), _village_block(66_850, 482_350, dy=75.0), False),
+    # Noorderhoek: a school and a sports centre only, no meeting point
+    (_meeting("school", "Basisschool De Noordster"), _village_block(61_100, 484_100), True),
     ({"leisure": "sports_centre", "name": "Sporthal Noorderhoek"}, _village_block(61_300, 483_900), True),
-    # Westerveld: nothing
+    # Westerveld: nothing at all
 )  # fmt: skip
 
 
@@ -440,7 +486,12 @@ def _add_venues(osm: _Osm) -> None:
         if not building:
             osm.add_venue_node(x, y, tags)
             continue
-        corners = [(x - half, y - half), (x + half, y - half), (x + half, y + half), (x - half, y + half)]
+        corners = [
+            (x - half, y - half),
+            (x + half, y - half),
+            (x + half, y + half),
+            (x - half, y + half),
+        ]
         ids = [osm.add_venue_node(cx, cy) for cx, cy in corners]
         osm.add_way([*ids, ids[0]], {"building": "yes", **tags})
 
@@ -617,7 +668,9 @@ def _grid(
         cells[pick] = (cells[pick][0], int(rng.integers(1, 5)))
     # Farms: scattered cells along the country roads, away from the kernen.
     kern_zone = [box(*e).buffer(150.0) for e in _KERN_EXTENTS.values()]
-    farms_per_buurt = {f"BU{DEMO_CODE[2:]}{_RURAL_WIJK:02d}{nr:02d}": n for nr, *_, n in _RURAL_BUURTEN}
+    farms_per_buurt = {
+        f"BU{DEMO_CODE[2:]}{_RURAL_WIJK:02d}{nr:02d}": n for nr, *_, n in _RURAL_BUURTEN
+    }
     for buurt in buurten:
         if buurt.kind != "rural":
             continue
@@ -658,7 +711,11 @@ def _grid(
         )
     grid = gpd.GeoDataFrame(rows, geometry="geometry", crs=CRS)
     grid = grid.sort_values("c28992r100", kind="stable").reset_index(drop=True)
-    for column in ("aantal_inwoners", "aantal_inwoners_65_jaar_en_ouder", "aantal_eenpersoonshuishoudens"):
+    for column in (
+        "aantal_inwoners",
+        "aantal_inwoners_65_jaar_en_ouder",
+        "aantal_eenpersoonshuishoudens",
+    ):
         grid[column] = grid[column].astype("int64")
     return grid, totals
 
@@ -709,7 +766,9 @@ class _Counts:
             "GemiddeldeHuishoudensgrootte_33": round(self.residents / households, 1),
             "GemiddeldeWOZWaardeVanWoningen_39": round(self.woz_x_households / households),
             "GemiddeldInkomenPerInwoner_78": round(self.income_x_residents / residents, 1),
-            "k_40HuishoudensMetLaagsteInkomen_84": round(self.low_income_x_households / households, 1),
+            "k_40HuishoudensMetLaagsteInkomen_84": round(
+                self.low_income_x_households / households, 1
+            ),
             "PersonenPerSoortUitkeringBijstand_87": self.bijstand,
             "WmoClienten_93": self.wmo,
         }
@@ -732,6 +791,23 @@ def _buurt_counts(residents: int, profile: _Profile) -> _Counts:
         bijstand=round(residents * profile.bijstand),
         wmo=round(residents * profile.wmo),
     )
+
+
+def _regions_document(buurten: Sequence[_Buurt]) -> dict[str, Any]:
+    """Return the CBS ``WijkenEnBuurten`` dimension (code -> name) in OData v3 shape."""
+    entries = [(DEMO_CODE, DEMO_NAME, "Gemeente")]
+    for wijk in sorted({b.wijk for b in buurten}):
+        entries.append((f"WK{DEMO_CODE[2:]}{wijk:02d}", _WIJK_NAMES[wijk], "Wijk"))
+    entries += [(b.code, b.name, "Buurt") for b in sorted(buurten, key=lambda b: b.code)]
+    return {
+        "odata.metadata": f"https://opendata.cbs.nl/ODataApi/OData/{CBS_TABLE}/$metadata"
+        "#Cbs.OData.WebAPI.WijkenEnBuurten",
+        "value": [
+            {"Key": _pad(code, 10), "Title": name, "Description": None, "DimensionGroupId": kind,
+             "Municipality": DEMO_CODE}
+            for code, name, kind in entries
+        ],
+    }
 
 
 def _pad(text: str, width: int) -> str:
@@ -869,13 +945,19 @@ def write_demo_snapshot(dest: Path) -> Path:
     profiles = _profiles(rng, buurten)
     grid, residents = _grid(rng, buurten, profiles, osm.walk_lines)
 
-    rural = sorted((b for b in buurten if b.kind == "rural"), key=lambda b: (residents[b.code], b.code))
+    rural = sorted(
+        (b for b in buurten if b.kind == "rural"), key=lambda b: (residents[b.code], b.code)
+    )
     secret = [rural[0].code, rural[1].code]  # the two smallest: CBS hides the sensitive figures
     untyped_dot = rural[-1].code  # the largest: "." in WmoClienten_93
     cbs = _cbs_document(buurten, profiles, residents, secret, untyped_dot)
 
     _atomic.write_text(dest / CBS_FILE, json.dumps(cbs, ensure_ascii=False, indent=2) + "\n")
-    _write_gpkg(dest / BUURTEN_FILE, _buurten_frame(buurten, residents, rural[0].code), BUURTEN_LAYER)
+    regions = _regions_document(buurten)
+    _atomic.write_text(dest / REGIONS_FILE, json.dumps(regions, ensure_ascii=False, indent=2) + "\n")
+    _write_gpkg(
+        dest / BUURTEN_FILE, _buurten_frame(buurten, residents, rural[0].code), BUURTEN_LAYER
+    )
     _write_gpkg(dest / GRID_FILE, grid, GRID_LAYER)
     _atomic.write_bytes(dest / OSM_FILE, _osm_xml(osm))
 
@@ -889,7 +971,7 @@ def write_demo_snapshot(dest: Path) -> Path:
         synthetic=True,
         created=DEMO_CREATED,
         sources={
-            "cbs": source(CBS_FILE, table=CBS_TABLE),
+            "cbs": source(CBS_FILE, table=CBS_TABLE, regions_file=REGIONS_FILE),
             "buurten": source(BUURTEN_FILE, layer=BUURTEN_LAYER),
             "grid": source(GRID_FILE, layer=GRID_LAYER, year=DEMO_YEAR),
             "osm": source(OSM_FILE),

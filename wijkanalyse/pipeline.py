@@ -118,6 +118,8 @@ def analyse(reader: SnapshotReader, config: Config) -> RunResult:  # noqa: PLR09
         *config.indicators, "signaal", "hotspot", "hotspot_p", "geometry",
     ]
     buurten = buurten[column_order]
+    for col in ("inwoners", "inwoners_cbs", "inwoners_binnen_drempel"):  # counts are whole numbers
+        buurten[col] = buurten[col].round().astype("Int64")
 
     total = float(residents["inwoners"].fillna(0).sum())
     within = float(residents.loc[residents["binnen_drempel"], "inwoners"].fillna(0).sum())

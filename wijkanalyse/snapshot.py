@@ -14,6 +14,9 @@ Layout (``format_version`` 1)::
                             one row per gemeente, wijk and buurt of the gemeente, with the
                             real column names of that year's table (``AantalInwoners_5``,
                             ``WijkenEnBuurten`` = space-padded code, ``SoortRegio_2``, ...)
+      cbs_wijkenenbuurten.json  (optional) the table's WijkenEnBuurten dimension, OData shape:
+                            {"value": [{"Key": "WK023301  ", "Title": "Oud Ermelo"}, ...]};
+                            gives wijk and buurt names
       buurten.gpkg          layer ``buurten``: buurt polygons as served by PDOK (CBS wijk-
                             en buurtkaart): buurtcode, buurtnaam, wijkcode, gemeentecode,
                             gemeentenaam, water, ...; EPSG:28992
@@ -34,7 +37,8 @@ Layout (``format_version`` 1)::
       "created": "2024-01-01T00:00:00+00:00",
       "generator": "wijkanalyse 0.1.0",
       "sources": {
-        "cbs":     {"file": "cbs_kerncijfers.json", "table": "85984NED", "url": "...", "retrieved": "..."},
+        "cbs":     {"file": "cbs_kerncijfers.json", "regions_file": "cbs_wijkenenbuurten.json",
+                    "table": "85984NED", "url": "...", "retrieved": "..."},
         "buurten": {"file": "buurten.gpkg", "layer": "buurten", "url": "...", "retrieved": "..."},
         "grid":    {"file": "vierkant100m.gpkg", "layer": "vierkant100m", "year": 2020, "url": "...", "retrieved": "..."},
         "osm":     {"file": "osm.xml", "url": "...", "retrieved": "..."}
@@ -62,6 +66,7 @@ __all__ = [
     "GRID_LAYER",
     "MANIFEST_FILE",
     "OSM_FILE",
+    "REGIONS_FILE",
     "Manifest",
     "read_manifest",
     "write_manifest",
@@ -71,6 +76,7 @@ FORMAT = "wijkanalyse-snapshot"
 FORMAT_VERSION = 1
 MANIFEST_FILE = "manifest.json"
 CBS_FILE = "cbs_kerncijfers.json"
+REGIONS_FILE = "cbs_wijkenenbuurten.json"
 BUURTEN_FILE = "buurten.gpkg"
 BUURTEN_LAYER = "buurten"
 GRID_FILE = "vierkant100m.gpkg"

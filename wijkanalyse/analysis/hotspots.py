@@ -53,6 +53,9 @@ def local_moran_hotspots(
     y = known[column].to_numpy(dtype=float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
+        # esda announces a future switch to two-sided p-values; we keep its documented
+        # folded (directed) pseudo p-value until the installed esda changes it
+        warnings.simplefilter("ignore", DeprecationWarning)
         lisa = Moran_Local(y, w, permutations=permutations, seed=seed, keep_simulations=False)
     significant = lisa.p_sim < alpha
     quadrant = np.where(significant, lisa.q, 0)

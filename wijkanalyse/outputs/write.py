@@ -28,7 +28,7 @@ def _for_file(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """A copy fit for GDAL: plain index, inf as missing, booleans kept."""
     out = gdf.reset_index(drop=True).copy()
     for col in out.columns:
-        if col != out.geometry.name and pd.api.types.is_float_dtype(out[col]):
+        if col != out.geometry.name and pd.api.types.is_float_dtype(out[col]) and not isinstance(out[col].dtype, pd.Int64Dtype):
             out[col] = out[col].replace([np.inf, -np.inf], np.nan)
     return out
 
@@ -47,7 +47,7 @@ def write_geopackage(result: RunResult, path: Path) -> Path:
 def write_csv(result: RunResult, path: Path) -> Path:
     """Write the buurt table as CSV for Dutch Excel: ';' separated, decimal comma, UTF-8 with BOM."""
     table = pd.DataFrame(result.buurten.drop(columns=result.buurten.geometry.name)).reset_index(drop=True)
-    text = table.to_csv(sep=";", decimal=",", index=False, float_format="%.4f", lineterminator="\r\n")
+    text = table.to_csv(sep=";", decimal=",", index=False, float_format="%.3f", lineterminator="\r\n")
     return _atomic.write_text(path, "\ufeff" + text)
 
 

@@ -221,6 +221,10 @@ def download_snapshot(  # noqa: PLR0913
         json.dumps({"odata.metadata": f"https://opendata.cbs.nl/ODataApi/odata/{table}/$metadata#Cbs.OData.WebAPI.TypedDataSet",
                     "value": rows}, ensure_ascii=False),
     )
+    regions = [  # cbsodata already put the names in WijkenEnBuurten; keep them as the dimension
+        {"Key": str(r.get("Codering_3", "")), "Title": str(r.get("WijkenEnBuurten", "")).strip()} for r in rows
+    ]
+    _atomic.write_text(dest / snapshot.REGIONS_FILE, json.dumps({"value": regions}, ensure_ascii=False))
     _atomic.write_with(dest / snapshot.BUURTEN_FILE, lambda p: buurten.to_file(p, layer=snapshot.BUURTEN_LAYER, driver="GPKG"))
     _atomic.write_with(dest / snapshot.GRID_FILE, lambda p: grid.to_file(p, layer=snapshot.GRID_LAYER, driver="GPKG"))
     _atomic.write_bytes(dest / snapshot.OSM_FILE, osm_xml)
@@ -228,7 +232,7 @@ def download_snapshot(  # noqa: PLR0913
         gemeente_code=gemeente, gemeente_name=name, year=year, synthetic=False, created=now,
         generator=f"wijkanalyse {__version__}",
         sources={
-            "cbs": {"file": snapshot.CBS_FILE, "table": table, "url": f"https://opendata.cbs.nl/ODataApi/odata/{table}", "retrieved": now},
+            "cbs": {"file": snapshot.CBS_FILE, "regions_file": snapshot.REGIONS_FILE, "table": table, "url": f"https://opendata.cbs.nl/ODataApi/odata/{table}", "retrieved": now},
             "buurten": {"file": snapshot.BUURTEN_FILE, "layer": snapshot.BUURTEN_LAYER, "url": PDOK_BUURTEN_WFS.format(year=year), "retrieved": now},
             "grid": {"file": snapshot.GRID_FILE, "layer": snapshot.GRID_LAYER, "year": grid_year, "url": PDOK_GRID_WFS.format(year=grid_year), "retrieved": now},
             "osm": {"file": snapshot.OSM_FILE, "url": OVERPASS_URL, "retrieved": now},

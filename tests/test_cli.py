@@ -1,0 +1,110 @@
+"""The command line: exit codes, one-line errors, stdout summary vs stderr progress."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from wijkanalyse.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def invoke(*args: str) -> click.testing.Result:
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_demo_run_writes_files_and_prints_a_summary(tmp_path: Path) -> None:
+    result = invoke("run", "--demo", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / "voorbeeldgemeente"
+    assert {p.name for p in folder.iterdir()} == {"kaart.html", "buurten.gpkg", "buurten.csv", "samenvatting.json"}
+    assert "SYNTHETISCHE DEMO-GEMEENTE" in result.stdout
+    summary = json.loads((folder / "samenvatting.json").read_text(encoding="utf-8"))
+    share = f"{100 * summary['share_within_threshold']:.1f}".replace(".", ",")
+    assert f"({share} %" in result.stdout
+    assert "[5/7] Loopafstand" in result.stderr  # progress on stderr, not stdout
+    assert "[5/7]" not in result.stdout
+
+
+def test_quiet_has_no_progress(tmp_path: Path) -> None:
+    result = invoke("run", "--demo", "--out", str(tmp_path), "-q")
+    assert result.exit_code == 0
+    assert result.stderr == ""
+
+
+def test_run_without_a_target_is_a_usage_error() -> None:
+    result = invoke("run")
+    assert result.exit_code == 2
+    assert "Say what to analyse: --demo (synthetic example), --snapshot DIR, or --gemeente GMxxxx." in result.stderr
+
+
+def test_two_targets_is_a_usage_error(tmp_path: Path) -> None:
+    result = invoke("run", "--demo", "--snapshot", str(tmp_path))
+    assert result.exit_code == 2
+    assert "Give only one of --demo, --snapshot, --gemeente (got --demo and --snapshot)" in result.stderr
+
+
+def test_missing_snapshot_is_one_line(tmp_path: Path) -> None:
+    result = invoke("run", "--snapshot", str(tmp_path / "nergens"))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: Snapshot folder")
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.output
+
+
+def test_unwritable_output_folder_is_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "bestand"
+    blocker.write_text("not a folder")
+    result = invoke("run", "--demo", "--out", str(blocker), "-q")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: Cannot write to output folder")
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.output
+
+
+def test_bad_config_lists_every_problem(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text("[thresholds]\nwalk_m = -1\npermutations = 1\n", encoding="utf-8")
+    result = invoke("run", "--demo", "--config", str(path))
+    assert result.exit_code == 1
+    assert "thresholds.walk_m must be > 0" in result.stderr
+    assert "thresholds.permutations must be >= 99" in result.stderr
+
+
+def test_live_run_without_network_says_what_to_do(tmp_path: Path) -> None:
+    result = invoke("run", "--gemeente", "GM0233", "--cache-dir", str(tmp_path), "-q")
+    assert result.exit_code == 1
+    assert "Cannot reach opendata.cbs.nl" in result.stderr and "--snapshot DIR or --demo" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_gemeente_name_instead_of_code(tmp_path: Path) -> None:
+    result = invoke("run", "--gemeente", "Ermelo", "--cache-dir", str(tmp_path))
+    assert result.exit_code == 1
+    assert "GM0233 for Ermelo" in result.stderr
+
+
+def test_demo_command_writes_a_snapshot_that_runs(tmp_path: Path) -> None:
+    assert invoke("demo", str(tmp_path / "snap")).exit_code == 0
+    assert (tmp_path / "snap" / "manifest.json").is_file()
+    result = invoke("run", "--snapshot", str(tmp_path / "snap"), "--out", str(tmp_path / "out"), "-q")
+    assert result.exit_code == 0, result.output
+
+
+def test_config_command_prints_the_default_file() -> None:
+    result = invoke("config")
+    assert result.exit_code == 0
+    assert result.stdout == (ROOT / "config" / "wijkanalyse.toml").read_text(encoding="utf-8")
+    assert tomllib.loads(result.stdout)["thresholds"]["walk_m"] == 400
+
+
+@pytest.mark.parametrize("command", sorted(cli.commands))
+def test_every_command_has_help_with_an_example(command: str) -> None:
+    result = invoke(command, "--help")
+    assert result.exit_code == 0
+    assert "Example:" in result.stdout
+    assert "wijkanalyse " in result.stdout.split("Example:")[1]
