@@ -549,18 +549,30 @@ def _title_html(result: RunResult) -> str:
             f"{_esc(SYNTHETIC_BANNER)}</div>"
         )
     return (
-        '<div id="wijkanalyse-titel" style="position:fixed;top:10px;left:50%;'
-        "transform:translateX(-50%);z-index:1000;background:rgba(255,255,255,0.93);"
+        '<div id="wijkanalyse-titel" style="position:fixed;top:10px;left:60px;'
+        "z-index:1000;background:rgba(255,255,255,0.93);"
         "padding:8px 14px;border:1px solid #888;border-radius:5px;"
         "box-shadow:0 1px 5px rgba(0,0,0,0.4);font-family:Arial,Helvetica,sans-serif;"
-        'max-width:60%;text-align:center;">'
+        'max-width:calc(100% - 480px);min-width:260px;">'
         f'<div style="font-size:16px;font-weight:bold;">{_esc(title)}</div>'
         f'<div style="font-size:12px;margin-top:3px;">{_esc(_summary_line(result))}</div>'
         f"{banner}</div>"
     )
 
 
-def _legend_html(threshold: str) -> str:
+def _gradient_html(colormap: LinearColormap, caption: str, low: str, high: str) -> str:
+    """A colour bar with its caption and end labels, for the legend box."""
+    stops = ", ".join(colormap.rgb_hex_str(colormap.vmin + (colormap.vmax - colormap.vmin) * i / 10) for i in range(11))
+    return (
+        f'<div style="margin-top:4px;font-style:italic;">{_esc(caption)}</div>'
+        f'<div style="height:10px;width:220px;background:linear-gradient(to right, {stops});'
+        'border:1px solid #888;"></div>'
+        '<div style="width:224px;display:flex;justify-content:space-between;">'
+        f"<span>{_esc(low)}</span><span>{_esc(high)}</span></div>"
+    )
+
+
+def _legend_html(threshold: str, gradients: str = "") -> str:
     def swatch(color: str, label: str, border: str | None = None) -> str:
         return (
             f'<div><span style="display:inline-block;width:12px;height:12px;'
@@ -575,12 +587,13 @@ def _legend_html(threshold: str) -> str:
     rows.append(swatch(_MEETING_POINT_COLOR, "ontmoetingspunt"))
     rows.append(swatch(_OTHER_VENUE_COLOR, "overige voorziening"))
     return (
-        '<div id="wijkanalyse-legenda" style="position:fixed;bottom:28px;left:10px;'
+        '<div id="wijkanalyse-legenda" style="position:fixed;bottom:44px;left:10px;'
         "z-index:1000;background:rgba(255,255,255,0.93);padding:6px 10px;"
         "border:1px solid #888;border-radius:5px;font-family:Arial,Helvetica,sans-serif;"
         'font-size:12px;line-height:18px;">'
         '<div style="font-weight:bold;margin-bottom:2px;">Legenda</div>'
-        '<div style="font-style:italic;">Local Moran (buurten met significant patroon):</div>'
+        + gradients
+        + '<div style="font-style:italic;margin-top:4px;">Local Moran (buurten met significant patroon):</div>'
         + "".join(rows)
         + "</div>"
     )
@@ -628,7 +641,7 @@ def build_map(result: RunResult) -> folium.Map:
         name="Lichte achtergrond",
         max_zoom=19,
     ).add_to(m)
-    folium.TileLayer("OpenStreetMap", name="OpenStreetMap").add_to(m)
+    folium.TileLayer("OpenStreetMap", name="OpenStreetMap", show=False).add_to(m)
 
     buurten = result.buurten
     if buurten.crs is None:
@@ -649,13 +662,15 @@ def build_map(result: RunResult) -> folium.Map:
     ]
     for layer in layers:
         layer.add_to(m)
-    signal_colormap.add_to(m)
-    reach_colormap.add_to(m)
+    gradients = _gradient_html(
+        signal_colormap, str(signal_colormap.caption),
+        f"{format_number(signal_colormap.vmin, 1)} (minder zorgen)", f"{format_number(signal_colormap.vmax, 1)} (meer)",
+    ) + _gradient_html(reach_colormap, str(reach_colormap.caption), "0 %", "100 %")
     folium.LayerControl(collapsed=False).add_to(m)
 
     root = m.get_root()
     root.html.add_child(folium.Element(_title_html(result)), name="wijkanalyse_titel")
-    root.html.add_child(folium.Element(_legend_html(threshold)), name="wijkanalyse_legenda")
+    root.html.add_child(folium.Element(_legend_html(threshold, gradients)), name="wijkanalyse_legenda")
     _fit(m, [buurten, result.residents, result.venues])
     return m
 
