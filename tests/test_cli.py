@@ -108,3 +108,16 @@ def test_every_command_has_help_with_an_example(command: str) -> None:
     assert result.exit_code == 0
     assert "Example:" in result.stdout
     assert "wijkanalyse " in result.stdout.split("Example:")[1]
+
+
+def test_year_without_gemeente_is_a_usage_error() -> None:
+    result = invoke("run", "--demo", "--year", "2023")
+    assert result.exit_code == 2
+    assert "--year only applies to --gemeente" in result.stderr
+
+
+def test_demo_map_escapes_osm_names(tmp_path: Path) -> None:
+    assert invoke("run", "--demo", "--out", str(tmp_path), "-q").exit_code == 0
+    page = (tmp_path / "voorbeeldgemeente" / "kaart.html").read_text(encoding="utf-8")
+    assert "<Zaal>" not in page
+    assert "Hoekje" in page  # the venue is on the map, escaped

@@ -50,3 +50,24 @@ def test_venue_from_osm_xml_keeps_its_name_verbatim() -> None:
     assert bool(venues["ontmoetingspunt"].iloc[0])
     assert venues.crs == model.CRS
     assert venues.geometry.iloc[0].distance(Point(X0 - 10, Y0)) < 0.01
+
+
+@pytest.mark.parametrize(
+    ("tags", "walkable"),
+    [
+        ({"highway": "residential"}, True),
+        ({"highway": "footway"}, True),
+        ({"highway": "motorway"}, False),
+        ({"highway": "cycleway"}, False),
+        ({"highway": "service", "access": "private"}, False),
+        ({"highway": "service", "access": "private", "foot": "yes"}, True),
+        ({"highway": "path", "foot": "no"}, False),
+        ({"highway": "pedestrian", "area": "yes"}, False),
+        ({"building": "yes"}, False),
+    ],
+)
+def test_walk_filter(tags: dict[str, str], walkable: bool) -> None:
+    import pandas as pd
+
+    assert model.is_walkable(tags) is walkable
+    assert bool(model.walkable_mask(pd.DataFrame([tags])).iloc[0]) is walkable

@@ -110,6 +110,9 @@ def run(  # noqa: PLR0913
         if len(chosen) > 1:
             msg = f"Give only one of --demo, --snapshot, --gemeente (got {' and '.join(chosen)})."
             raise click.UsageError(msg)
+        if year is not None and not gemeente:
+            msg = "--year only applies to --gemeente: a snapshot (and the demo) has its own year."
+            raise click.UsageError(msg)
         if demo:
             from wijkanalyse.demo import write_demo_snapshot  # noqa: PLC0415
 

@@ -41,7 +41,7 @@ CRS = "EPSG:28992"
 PRIVACY_MARKERS = (-99997, -99998, -99999999, -99999998)
 _SUFFIX_RE = re.compile(r"^(?P<stem>.+)_(?P<n>\d+)$")
 
-#: osmnx's "walk" network filter, as a predicate over a way's tags.
+#: osmnx's "walk" network filter (plus trunk roads), as a predicate over a way's tags.
 _NOT_WALKABLE_HIGHWAY = {
     "abandoned", "bus_guideway", "construction", "cycleway", "motor", "motorway", "motorway_link",
     "no", "planned", "platform", "proposed", "raceway", "razed", "busway", "trunk", "trunk_link",
@@ -219,7 +219,8 @@ def residents_frame(grid: gpd.GeoDataFrame, buurten: gpd.GeoDataFrame, max_outsi
     suppressed = cells["aantal_inwoners"].isin(PRIVACY_MARKERS) | cells["aantal_inwoners"].astype(str).str.strip().eq(".")
     keep = (inwoners > 0) | suppressed
     cells = cells[keep.to_numpy()]
-    code = cells["c28992r100"].astype(str) if "c28992r100" in cells.columns else pd.Series(
+    code_column = next((c for c in ("c28992r100", "crs28992res100m") if c in cells.columns), None)
+    code = cells[code_column].astype(str) if code_column else pd.Series(
         [f"cel{i}" for i in range(len(cells))], index=cells.index
     )
     points = gpd.GeoDataFrame(
@@ -275,14 +276,22 @@ def venues_frame(features: gpd.GeoDataFrame, classes: dict[str, VenueClass]) -> 
 
 def is_walkable(tags: dict[str, Any]) -> bool:
     """Return True when a way with these OSM tags may be walked (osmnx's 'walk' filter)."""
-    highway = tags.get("highway")
-    if not isinstance(highway, str) or highway in _NOT_WALKABLE_HIGHWAY:
-        return False
-    if tags.get("area") == "yes" or tags.get("foot") == "no":
-        return False
-    if tags.get("access") == "private" and tags.get("foot") not in ("yes", "designated", "permissive"):
-        return False
-    return tags.get("service") != "private"
+    return bool(walkable_mask(pd.DataFrame([tags])).iloc[0])
+
+
+def walkable_mask(ways: pd.DataFrame) -> pd.Series:
+    """Vectorised :func:`is_walkable` over a frame with OSM tag columns (missing columns = no tag)."""
+
+    def tag(key: str) -> pd.Series:
+        if key not in ways.columns:
+            return pd.Series("", index=ways.index)
+        return ways[key].map(lambda v: v if isinstance(v, str) else "")
+
+    highway, foot = tag("highway"), tag("foot")
+    ok = (highway != "") & ~highway.isin(_NOT_WALKABLE_HIGHWAY)
+    ok &= (tag("area") != "yes") & (foot != "no") & (tag("service") != "private")
+    ok &= (tag("access") != "private") | foot.isin(["yes", "designated", "permissive"])
+    return ok
 
 
 def walk_edges(graph: nx.MultiDiGraph) -> gpd.GeoDataFrame:
@@ -297,9 +306,7 @@ def walk_edges(graph: nx.MultiDiGraph) -> gpd.GeoDataFrame:
         msg = "The OpenStreetMap data hold no streets or paths. Use distance_method = \"straight_line\" or a snapshot with a network."
         raise DataError(msg)
     edges = ox.graph_to_gdfs(graph, nodes=False, fill_edge_geometry=True).reset_index()
-    keep = [is_walkable({k: edges.at[i, k] for k in ("highway", "area", "foot", "access", "service") if k in edges.columns})
-            for i in edges.index]
-    edges = edges[np.asarray(keep, dtype=bool)]
+    edges = edges[walkable_mask(edges).to_numpy()]
     if edges.empty:
         msg = "The OpenStreetMap data hold no walkable ways. Use distance_method = \"straight_line\" or check the snapshot's osm.xml."
         raise DataError(msg)
