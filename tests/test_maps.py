@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import dataclasses
 import json
 import math
@@ -282,3 +284,13 @@ def _first_coordinate(coords):  # noqa: ANN001, ANN202 - test helper
         coords = coords[0]
     assert all(math.isfinite(c) for c in coords)
     return coords[0], coords[1]
+
+
+
+def test_map_needs_no_cdn(result: RunResult, tmp_path: Path) -> None:
+    """Leaflet is inside the file: a share or intranet without CDN access still shows the map."""
+    html_text = save_map(build_map(result), tmp_path / "kaart.html").read_text(encoding="utf-8")
+    external = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?://[^"]+)"', html_text)
+    assert external == []
+    assert 'version="1.9.3"' in html_text or '"1.9.3"' in html_text  # Leaflet's own version string
+    assert "L.control.layers" in html_text

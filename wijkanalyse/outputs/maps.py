@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import math
+from importlib import resources
 import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -611,6 +612,22 @@ def _fit(m: folium.Map, frames: Iterable[gpd.GeoDataFrame]) -> None:
             return
 
 
+def _inline_leaflet(m: folium.Map) -> None:
+    """Put Leaflet itself into the page instead of linking folium's CDN files.
+
+    The map only uses Leaflet (no jQuery, Bootstrap or icon fonts), so with Leaflet inlined
+    the file works from a share or intranet that blocks CDNs; only the tiles need internet.
+    """
+    m.default_js = []
+    m.default_css = []
+    vendor = resources.files("wijkanalyse.outputs") / "vendor"
+    css = vendor.joinpath("leaflet.css").read_text(encoding="utf-8")
+    js = vendor.joinpath("leaflet.js").read_text(encoding="utf-8")
+    header = m.get_root().header
+    header.add_child(folium.Element(f"<style>{css}</style>"), name="leaflet_css_inline")
+    header.add_child(folium.Element(f"<script>{js}</script>"), name="leaflet_js_inline")
+
+
 # --------------------------------------------------------------------------- public API
 
 
@@ -635,6 +652,7 @@ def build_map(result: RunResult) -> folium.Map:
     m = folium.Map(
         location=_FALLBACK_LOCATION, zoom_start=8, tiles=None, control_scale=True
     )
+    _inline_leaflet(m)
     folium.TileLayer(
         tiles=LIGHT_TILES_URL,
         attr=LIGHT_TILES_ATTRIBUTION,
