@@ -31,10 +31,12 @@ def grid_edges(size: int, spacing: float = 100.0) -> gpd.GeoDataFrame:
     for i in range(size):
         for j in range(size):
             if j + 1 < size:
-                u.append(node(i, j)); v.append(node(i, j + 1))
+                u.append(node(i, j))
+                v.append(node(i, j + 1))
                 lines.append(shapely.LineString([(j * spacing, i * spacing), ((j + 1) * spacing, i * spacing)]))
             if i + 1 < size:
-                u.append(node(i, j)); v.append(node(i + 1, j))
+                u.append(node(i, j))
+                v.append(node(i + 1, j))
                 lines.append(shapely.LineString([(j * spacing, i * spacing), (j * spacing, (i + 1) * spacing)]))
     return gpd.GeoDataFrame({"u": u, "v": v, "length": spacing}, geometry=lines, crs=RD)
 
@@ -59,7 +61,7 @@ def networkx_distance(origins: gpd.GeoSeries, targets: gpd.GeoSeries, edges: gpd
     return o_snap + np.minimum(du + o_along, dv + length[o_line] - o_along)
 
 
-def timed(fn, *args):  # noqa: ANN001, ANN201
+def timed(fn, *args):
     start = time.perf_counter()
     out = fn(*args)
     return out, time.perf_counter() - start

@@ -273,13 +273,13 @@ def test_save_map_writes_html(result: RunResult, tmp_path: Path) -> None:
     assert not [p for p in target.parent.iterdir() if p.name.startswith(".")]
 
 
-def _walk(element):  # noqa: ANN001, ANN202 - test helper
+def _walk(element):
     yield element
     for child in element._children.values():
         yield from _walk(child)
 
 
-def _first_coordinate(coords):  # noqa: ANN001, ANN202 - test helper
+def _first_coordinate(coords):
     while isinstance(coords[0], (list, tuple)):
         coords = coords[0]
     assert all(math.isfinite(c) for c in coords)

@@ -34,7 +34,7 @@ def test_unknown_column_suggests_the_near_one() -> None:
 
 
 def test_ambiguous_stem_asks_for_the_full_name() -> None:
-    with pytest.raises(DataError, match="ambiguous.*VrijstaandeWoning_52, VrijstaandeWoning_60"):
+    with pytest.raises(DataError, match=r"ambiguous.*VrijstaandeWoning_52, VrijstaandeWoning_60"):
         model.resolve_column(["VrijstaandeWoning_52", "VrijstaandeWoning_60"], "VrijstaandeWoning")
 
 

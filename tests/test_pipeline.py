@@ -122,7 +122,7 @@ def test_straight_line_method(demo_snapshot: Path, tmp_path: Path, demo_run: pip
 def test_no_meeting_point_classes_found_says_so(demo_snapshot: Path, tmp_path: Path) -> None:
     config_path = tmp_path / "c.toml"
     config_path.write_text('[venues.hoeskamer]\nlabel = "Hoeskamer"\nmeeting_point = true\nname = ["Hoeskamer"]\n', encoding="utf-8")
-    with pytest.raises(DataError, match="No meeting points .* hoeskamer"):
+    with pytest.raises(DataError, match=r"No meeting points .* hoeskamer"):
         pipeline.run(demo_snapshot, load_config(config_path), tmp_path)
 
 

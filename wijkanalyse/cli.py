@@ -81,7 +81,7 @@ def cli() -> None:
               help="Where downloads are cached (default: ~/.cache/wijkanalyse).")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
-def run(  # noqa: PLR0913
+def run(
     demo: bool, snapshot_dir: Path | None, gemeente: str | None, year: int | None, config_path: Path | None,
     out_dir: Path, cache_dir: Path | None, verbose: int, quiet: bool,
 ) -> None:

@@ -8,6 +8,7 @@ Every problem is reported at once, each with its key, in one :class:`ConfigError
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -65,7 +66,7 @@ class VenueClass:
         """Return True when a feature's OSM tags match any of this class's tags."""
         for k, wanted in self.tags.items():
             value = osm_tags.get(k)
-            if value is None or (isinstance(value, float) and value != value):
+            if value is None or (isinstance(value, float) and math.isnan(value)):
                 continue
             if wanted is True or str(value) in wanted:
                 return True
@@ -172,7 +173,7 @@ def _unknown(section: dict[str, Any], allowed: set[str], where: str, problems: l
         problems.append(f"{where}.{key} is not a known key (known: {', '.join(sorted(allowed))})")
 
 
-def parse_config(raw: dict[str, Any], source: str = "<dict>") -> Config:  # noqa: C901, PLR0912, PLR0915
+def parse_config(raw: dict[str, Any], source: str = "<dict>") -> Config:  # noqa: PLR0912, PLR0915
     """Check a parsed TOML document and build a :class:`Config`; report every problem at once."""
     problems: list[str] = []
     _unknown(raw, {"area", "thresholds", "costs", "venues", "indicators"}, "<top>", problems)

@@ -139,6 +139,7 @@ def buurten_frame(
     cbs: pd.DataFrame,
     gemeente: str,
     indicators: dict[str, Indicator],
+    *,
     table: str = "CBS table",
     wijk_names: dict[str, str] | None = None,
 ) -> gpd.GeoDataFrame:

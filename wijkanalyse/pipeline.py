@@ -56,7 +56,7 @@ def _step(n: int, text: str) -> float:
     return time.perf_counter()
 
 
-def analyse(reader: SnapshotReader, config: Config) -> RunResult:  # noqa: PLR0915
+def analyse(reader: SnapshotReader, config: Config) -> RunResult:
     """Read a snapshot and compute every figure; no files are written."""
     manifest = reader.manifest
     gemeente = manifest.gemeente_code
@@ -68,7 +68,7 @@ def analyse(reader: SnapshotReader, config: Config) -> RunResult:  # noqa: PLR09
 
     _step(2, "Buurtgrenzen lezen en koppelen aan de CBS-cijfers")
     buurten = model.buurten_frame(
-        reader.buurten(), cbs, gemeente, config.indicators, table, wijk_names=reader.wijk_names()
+        reader.buurten(), cbs, gemeente, config.indicators, table=table, wijk_names=reader.wijk_names()
     )
     log.info("    %d buurten in %s", len(buurten), manifest.gemeente_name)
 

@@ -70,7 +70,7 @@ def fetch(
     except requests.Timeout as e:
         msg = f"{host} did not answer within {TIMEOUT_S} s while downloading {what}. Try again later."
         raise SourceError(msg) from e
-    if response.status_code != 200:  # noqa: PLR2004
+    if response.status_code != 200:
         msg = f"{host} answered HTTP {response.status_code} for {what}. Try again later, or check the gemeente and year."
         raise SourceError(msg)
     _atomic.write_bytes(cache, response.content)

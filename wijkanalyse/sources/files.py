@@ -96,7 +96,7 @@ class SnapshotReader:
         ox.settings.useful_tags_way = sorted(set(old) | set(_WALK_TAGS))
         try:
             return ox.graph_from_xml(path, bidirectional=True, simplify=False, retain_all=True)
-        except ox._errors.InsufficientResponseError as e:
+        except ox._errors.InsufficientResponseError as e:  # noqa: SLF001 (osmnx documents it there)
             msg = f"{path} holds no OpenStreetMap ways, so there is no walking network."
             raise DataError(msg) from e
         except Exception as e:
@@ -112,7 +112,7 @@ class SnapshotReader:
         path = self._path("osm")
         try:
             return ox.features_from_xml(path, tags=tags)
-        except ox._errors.InsufficientResponseError:
+        except ox._errors.InsufficientResponseError:  # noqa: SLF001
             return gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
         except Exception as e:
             msg = f"Cannot parse OpenStreetMap XML {path}: {e}."

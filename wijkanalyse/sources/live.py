@@ -169,7 +169,7 @@ def overpass_query(bounds_wgs84: tuple[float, float, float, float], tags: dict[s
     return "[out:xml][timeout:300];\n(\n  " + "\n  ".join(parts) + "\n);\n(._;>;);\nout body;\n"
 
 
-def download_snapshot(  # noqa: PLR0913
+def download_snapshot(
     gemeente: str, year: int, *, config: Config, cache_dir: Path | None = None, dest: Path | None = None,
     grid_year: int | None = None,
 ) -> Path:

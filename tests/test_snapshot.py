@@ -1,0 +1,65 @@
+"""Snapshot folders: a broken or incomplete folder gives one clear error."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from wijkanalyse import snapshot
+from wijkanalyse.errors import SourceError
+from wijkanalyse.sources.files import SnapshotReader
+
+
+@pytest.fixture
+def copy(demo_snapshot: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(demo_snapshot, tmp_path / "snap"))
+
+
+def test_demo_snapshot_reads(demo_snapshot: Path) -> None:
+    reader = SnapshotReader(demo_snapshot)
+    assert reader.manifest.gemeente_code == "GM9999"
+    assert reader.wijk_names()["WK999904"] == "Zuidoost"
+
+
+def test_missing_file_is_named(copy: Path) -> None:
+    (copy / snapshot.GRID_FILE).unlink()
+    with pytest.raises(SourceError, match=r"sources\.grid\.file 'vierkant100m\.gpkg' is not in the folder"):
+        SnapshotReader(copy)
+
+
+def test_not_a_snapshot(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="manifest.json is missing"):
+        SnapshotReader(tmp_path)
+
+
+def test_wrong_manifest_lists_every_problem(copy: Path) -> None:
+    raw = json.loads((copy / snapshot.MANIFEST_FILE).read_text(encoding="utf-8"))
+    raw["gemeente"]["code"] = "9999"
+    raw["year"] = "vorig jaar"
+    (copy / snapshot.MANIFEST_FILE).write_text(json.dumps(raw), encoding="utf-8")
+    with pytest.raises(SourceError) as info:
+        SnapshotReader(copy)
+    assert "gemeente.code '9999'" in str(info.value) and "year 'vorig jaar'" in str(info.value)
+
+
+def test_corrupt_geopackage(copy: Path) -> None:
+    (copy / snapshot.BUURTEN_FILE).write_bytes(b"not a geopackage")
+    with pytest.raises(SourceError, match=r"Cannot read .*buurten\.gpkg"):
+        SnapshotReader(copy).buurten()
+
+
+def test_corrupt_cbs_json(copy: Path) -> None:
+    (copy / snapshot.CBS_FILE).write_text('{"value": [', encoding="utf-8")
+    with pytest.raises(SourceError, match="Cannot read CBS table"):
+        SnapshotReader(copy).cbs_rows()
+
+
+def test_osm_without_ways_has_no_network(copy: Path) -> None:
+    from wijkanalyse.errors import DataError
+
+    (copy / snapshot.OSM_FILE).write_text('<?xml version="1.0"?><osm version="0.6"></osm>', encoding="utf-8")
+    with pytest.raises(DataError, match="no OpenStreetMap ways"):
+        SnapshotReader(copy).walk_graph()
