@@ -182,7 +182,7 @@ def buurten_frame(
         geometry=gdf.geometry.to_numpy(),
         crs=CRS,
     )
-    out["wijknaam"] = out["wijkcode"].map(names).fillna(out["wijkcode"])
+    out["wijknaam"] = [names.get(code, code) for code in out["wijkcode"]]
     inwoners = cbs_values(buurt_rows, "AantalInwoners", table)
     out["inwoners_cbs"] = out["buurtcode"].map(inwoners)
     for key, indicator in indicators.items():

@@ -1,0 +1,74 @@
+"""Real CBS data from ../shared/data: the loaders and the hot-spot analysis find known patterns.
+
+Amsterdam, 2024 figures on the 2022 buurt polygons: house values (WOZ) and owner-occupation
+are lowest in Nieuw-West (stadsdeel F) and Zuidoost (T), highest in Zuid (K) and Centrum (A).
+The shared JSON is a reshaped copy of the CBS table, so it is turned back into OData rows here.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+from wijkanalyse import model
+from wijkanalyse.analysis import composite_signal, local_moran_hotspots
+from wijkanalyse.config import Indicator
+
+from .conftest import shared_data
+
+INDICATORS = {
+    "woz": Indicator("woz", "WOZ-waarde", "GemiddeldeWOZWaardeVanWoningen", higher_is_worse=False),
+    "koop": Indicator("koop", "Koopwoningen", "Koopwoningen", higher_is_worse=False),
+}
+
+
+@pytest.fixture(scope="module")
+def raw() -> dict:
+    return json.loads(shared_data("cbs_kerncijfers_2024_per_gemeente", "GM0363.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def amsterdam(raw: dict) -> gpd.GeoDataFrame:
+    rows = [
+        {
+            "WijkenEnBuurten": b["code"].ljust(10),
+            "SoortRegio_2": "Buurt     ",
+            "Codering_3": b["code"].ljust(10),
+            "AantalInwoners_5": b["demografie"]["inwoners"],
+            "GemiddeldeWOZWaardeVanWoningen_39": b["demografie"]["wozWaarde"],
+            "Koopwoningen_40": b["demografie"]["koopwoningen"],
+        }
+        for b in raw["buurten"]
+    ]
+    cbs = model.cbs_frame(pd.DataFrame(rows), "85984NED")
+    polygons = gpd.read_file(shared_data("amsterdam_buurten_2022", "buurten.geojson"))
+    polygons = polygons.rename(columns={"cbsCode": "buurtcode", "naam": "buurtnaam"})
+    buurten = model.buurten_frame(polygons, cbs, "GM0363", INDICATORS, table="85984NED")
+    buurten["signaal"] = composite_signal(buurten, INDICATORS)
+    return buurten.join(local_moran_hotspots(buurten, "signaal", permutations=999, seed=1))
+
+
+def test_polygons_join_the_cbs_figures(amsterdam: gpd.GeoDataFrame, raw: dict) -> None:
+    assert amsterdam.crs == model.CRS  # reprojected from lon/lat
+    assert len(amsterdam) == 518
+    # PROVENANCE: all 517 CBS buurt codes join; CBS keeps the count of some small buurten secret
+    published = {b["code"]: b["demografie"]["inwoners"] for b in raw["buurten"]}
+    assert set(published) <= set(amsterdam["buurtcode"])
+    known = {c: v for c, v in published.items() if v is not None}
+    assert amsterdam["inwoners_cbs"].notna().sum() == len(known)
+    assert amsterdam["inwoners_cbs"].sum() == sum(known.values())
+    assert amsterdam.set_index("buurtcode").loc["BU0363KA05", "inwoners_cbs"] == 2175
+
+
+def test_known_clusters_of_low_house_values(amsterdam: gpd.GeoDataFrame) -> None:
+    stadsdeel = amsterdam["buurtcode"].str[6]
+    hot = collections.Counter(stadsdeel[amsterdam["hotspot_q"] == 1])
+    cold = collections.Counter(stadsdeel[amsterdam["hotspot_q"] == 3])
+    assert sum(hot.values()) >= 20
+    assert (hot["F"] + hot["T"]) / sum(hot.values()) >= 0.6  # Nieuw-West and Zuidoost
+    assert hot["A"] == 0 and hot["K"] == 0  # never Centrum or Zuid
+    assert cold.most_common(1)[0][0] == "K"  # Zuid is the largest cold spot
