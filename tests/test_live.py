@@ -20,6 +20,10 @@ from wijkanalyse.sources.files import SnapshotReader
 DATA = Path(__file__).parent / "data"
 
 # cbsodata.get_data output: the dimension key replaced by its title, codes in Codering_3
+_FIGURES = {
+    "k_65JaarOfOuder_12": 60, "HuishoudensTotaal_29": 150, "Eenpersoonshuishoudens_30": 50,
+    "GemiddeldInkomenPerInwoner_78": 31.5, "PersonenPerSoortUitkeringBijstand_87": 10, "WmoClienten_93": 20,
+}
 CBS_ROWS = [
     {"ID": 0, "WijkenEnBuurten": "Proefgemeente", "Gemeentenaam_1": "Proefgemeente                           ",
      "SoortRegio_2": "Gemeente  ", "Codering_3": "GM0999    ", "AantalInwoners_5": 300},
@@ -28,6 +32,8 @@ CBS_ROWS = [
     {"ID": 2, "WijkenEnBuurten": "Noord", "Gemeentenaam_1": "Proefgemeente                           ",
      "SoortRegio_2": "Buurt     ", "Codering_3": "BU09990101", "AantalInwoners_5": 300},
 ]
+for _row in CBS_ROWS:
+    _row.update(_FIGURES)
 
 
 class FakeResponse:
@@ -44,8 +50,8 @@ def fake_services(monkeypatch: pytest.MonkeyPatch) -> list[str]:
          "gemeentecode": ["GM0999"], "gemeentenaam": ["Proefgemeente"], "water": ["NEE"]},
         geometry=[box(154900, 462900, 155400, 463300)], crs=28992,
     )
-    cell = gpd.GeoDataFrame(
-        {"crs28992res100m": ["E1552N4630"], "c28992r100": ["E1552N4630"], "aantal_inwoners": [300]},
+    cell = gpd.GeoDataFrame(  # the PDOK service's own (camelCase) names
+        {"crs28992res100m": ["E155200N463000"], "aantalInwoners": [300]},
         geometry=[box(155200, 463000, 155300, 463100)], crs=28992,
     )
 
@@ -85,7 +91,23 @@ def test_download_writes_a_snapshot_the_reader_accepts(tmp_path: Path, fake_serv
     assert raw["odata.metadata"].endswith("#Cbs.OData.WebAPI.TypedDataSet") and len(raw["value"]) == 3
     assert reader.walk_graph().number_of_edges() > 0
     assert any("service.pdok.nl/cbs/wijkenbuurten/2024" in c for c in fake_services)
-    assert any("vierkantstatistieken100m/2023" in c for c in fake_services)
+    assert any("vierkantstatistieken100m/2024" in c for c in fake_services)
+
+
+def test_downloaded_snapshot_runs_end_to_end(tmp_path: Path, fake_services: list[str]) -> None:
+    from wijkanalyse import pipeline
+
+    config = load_config()
+    dest = live.download_snapshot("GM0999", 2024, config=config, cache_dir=tmp_path / "cache", dest=tmp_path / "snap")
+    outputs = pipeline.run(dest, config, tmp_path / "out")
+    summary = outputs.result.summary
+    assert outputs.folder.name == "proefgemeente"
+    assert summary["synthetic"] is False
+    assert summary["residents_total"] == 300
+    # the cell centre (155250, 463050) walks 50 m to the street at x=300, up 150 m, 300 m west,
+    # 200 m down and 10 m to the buurthuis: 710 m; the motorway along y=0 is no shortcut
+    assert outputs.result.residents["afstand_m"].iloc[0] == pytest.approx(710.0, abs=0.01)
+    assert summary["share_within_threshold"] == 0.0
 
 
 def test_second_download_comes_from_the_cache(tmp_path: Path, fake_services: list[str]) -> None:

@@ -39,6 +39,8 @@ __all__ = [
 CRS = "EPSG:28992"
 #: Values CBS and PDOK use for "secret" or "unknown"; they become missing.
 PRIVACY_MARKERS = (-99997, -99998, -99999999, -99999998)
+#: Column names of the PDOK grid service (camelCase) -> the CBS download names used here.
+_GRID_ALIASES = {"aantalInwoners": "aantal_inwoners", "crs28992res100m": "c28992r100"}
 _SUFFIX_RE = re.compile(r"^(?P<stem>.+)_(?P<n>\d+)$")
 
 #: osmnx's "walk" network filter (plus trunk roads), as a predicate over a way's tags.
@@ -86,12 +88,12 @@ def resolve_column(columns: Iterable[str], name: str, table: str = "CBS table") 
     if len(hits) == 1:
         return hits[0]
     if len(hits) > 1:
-        msg = f"Column {name!r} is ambiguous in the {table}: {', '.join(hits)}. Write the full name in the config."
+        msg = f"Column {name!r} is ambiguous in {table}: {', '.join(hits)}. Write the full name in the config."
         raise DataError(msg)
     stems = sorted({(m["stem"] if (m := _SUFFIX_RE.match(c)) else c) for c in columns})
     close = difflib.get_close_matches(name, stems, n=3, cutoff=0.6)
     hint = f" Did you mean {', '.join(close)}?" if close else " Check the indicator's `cbs`/`per` key."
-    msg = f"Column {name!r} is not in the {table}.{hint}"
+    msg = f"Column {name!r} is not in {table}.{hint}"
     raise DataError(msg)
 
 
@@ -190,7 +192,7 @@ def buurten_frame(
     unknown = sorted(set(out["buurtcode"]) - set(buurt_rows.index))
     if len(unknown) == len(out):
         msg = (
-            f"None of the {len(out)} buurt codes of the polygons is in the {table} (e.g. {unknown[0]}). "
+            f"None of the {len(out)} buurt codes of the polygons is in {table} (e.g. {unknown[0]}). "
             "The polygons and the CBS table are of different years; use both of the same year."
         )
         raise DataError(msg)
@@ -214,6 +216,7 @@ def residents_frame(grid: gpd.GeoDataFrame, buurten: gpd.GeoDataFrame, max_outsi
     centre lies in no buurt are given the nearest buurt within ``max_outside_m``; farther
     cells belong to another gemeente and are dropped.
     """
+    grid = grid.rename(columns={k: v for k, v in _GRID_ALIASES.items() if k in grid.columns and v not in grid.columns})
     require_columns(grid, ["aantal_inwoners", "geometry"], "population grid")
     cells = to_rd(grid)
     inwoners = clean_markers(cells["aantal_inwoners"])

@@ -64,11 +64,12 @@ def analyse(reader: SnapshotReader, config: Config) -> RunResult:
     threshold = config.thresholds.walk_m
 
     _step(1, f"CBS-kerncijfers {manifest.year} lezen ({table})")
-    cbs = model.cbs_frame(reader.cbs_rows(), table)
+    table_label = f"CBS table {table}"
+    cbs = model.cbs_frame(reader.cbs_rows(), table_label)
 
     _step(2, "Buurtgrenzen lezen en koppelen aan de CBS-cijfers")
     buurten = model.buurten_frame(
-        reader.buurten(), cbs, gemeente, config.indicators, table=table, wijk_names=reader.wijk_names()
+        reader.buurten(), cbs, gemeente, config.indicators, table=table_label, wijk_names=reader.wijk_names()
     )
     log.info("    %d buurten in %s", len(buurten), manifest.gemeente_name)
 

@@ -49,8 +49,8 @@ CBS_TABLES = {2023: "85618NED", 2024: "85984NED", 2025: "86165NED"}
 PDOK_BUURTEN_WFS = "https://service.pdok.nl/cbs/wijkenbuurten/{year}/wfs/v1_0"
 PDOK_GRID_WFS = "https://service.pdok.nl/cbs/vierkantstatistieken100m/{year}/wfs/v1_0"
 OVERPASS_URL = "https://overpass-api.de/api/interpreter"
-#: Newest year of the CBS 100 m grid known to be published.
-LATEST_GRID_YEAR = 2023
+#: Years of the CBS 100 m grid that PDOK serves as WFS (service per year).
+GRID_YEARS = (2019, 2021, 2023, 2024)
 #: Residents may walk to a meeting point across the gemeente border: fetch OSM this far beyond it.
 OSM_MARGIN_M = 1500.0
 _WALK_FILTER = (
@@ -125,13 +125,14 @@ def _wfs_geojson(url: str, params: dict[str, Any], cache_dir: Path, what: str) -
 
 
 def _buurten(gemeente: str, year: int, cache_dir: Path) -> gpd.GeoDataFrame:
-    fes = (
-        "<Filter><PropertyIsEqualTo><PropertyName>gemeentecode</PropertyName>"
-        f"<Literal>{gemeente}</Literal></PropertyIsEqualTo></Filter>"
+    ogc_filter = (
+        '<ogc:Filter xmlns:ogc="http://www.opengis.net/ogc"><ogc:PropertyIsEqualTo>'
+        f"<ogc:PropertyName>gemeentecode</ogc:PropertyName><ogc:Literal>{gemeente}</ogc:Literal>"
+        "</ogc:PropertyIsEqualTo></ogc:Filter>"
     )
     params = {
-        "service": "WFS", "version": "2.0.0", "request": "GetFeature", "typeNames": "wijkenbuurten:buurten",
-        "outputFormat": "application/json", "srsName": "EPSG:28992", "filter": fes,
+        "service": "WFS", "version": "1.1.0", "request": "GetFeature", "typeName": "wijkenbuurten:buurten",
+        "outputFormat": "application/json", "srsName": "EPSG:28992", "filter": ogc_filter,
     }
     return _wfs_geojson(PDOK_BUURTEN_WFS.format(year=year), params, cache_dir, f"buurtgrenzen {year}")
 
@@ -143,7 +144,7 @@ def _grid(bounds: tuple[float, float, float, float], year: int, cache_dir: Path)
     while True:
         params = {
             "service": "WFS", "version": "2.0.0", "request": "GetFeature",
-            "typeNames": f"vierkantstatistieken100m:vierkant_100m_{year}", "outputFormat": "application/json",
+            "typeNames": "vierkantstatistieken100m:vierkant_100m", "outputFormat": "application/json",
             "srsName": "EPSG:28992", "bbox": f"{xmin},{ymin},{xmax},{ymax},urn:ogc:def:crs:EPSG::28992",
             "count": page, "startIndex": start,
         }
@@ -182,7 +183,7 @@ def download_snapshot(
     cache_dir = Path(cache_dir) if cache_dir else _http.default_cache_dir()
     dest = Path(dest) if dest else cache_dir / "snapshots" / f"{gemeente}-{year}"
     table = _table_id(year)
-    grid_year = grid_year or min(year - 1, LATEST_GRID_YEAR)
+    grid_year = grid_year or max((y for y in GRID_YEARS if y <= year), default=GRID_YEARS[0])
     now = datetime.now(UTC).isoformat(timespec="seconds")
 
     log.info("[1/4] CBS-kerncijfers %d (%s) voor %s", year, table, gemeente)
