@@ -157,3 +157,22 @@ def test_overpass_query_asks_for_walkable_ways_and_venues() -> None:
 def test_live_cbs_table_has_ermelo(tmp_path: Path) -> None:  # pragma: no cover - needs internet
     dest = live.download_snapshot("GM0233", 2024, config=load_config(), cache_dir=tmp_path)
     assert SnapshotReader(dest).manifest.gemeente_name == "Ermelo"
+
+
+def test_grid_is_fetched_page_by_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cells = gpd.GeoDataFrame(
+        {"crs28992res100m": [f"E{x}N463000" for x in range(5)], "aantalInwoners": [5, 10, 15, 20, 25]},
+        geometry=[box(155000 + 100 * i, 463000, 155100 + 100 * i, 463100) for i in range(5)], crs=28992,
+    )
+    asked: list[int] = []
+
+    def request(method: str, url: str, params: dict[str, Any] | None = None, **kwargs: Any) -> FakeResponse:
+        start, count = int(params["startIndex"]), int(params["count"])
+        asked.append(start)
+        return FakeResponse(cells.iloc[start:start + count].to_json().encode())
+
+    monkeypatch.setattr(requests, "request", request)
+    monkeypatch.setattr(live, "GRID_PAGE_SIZE", 2)
+    grid = live._grid((155000, 463000, 155500, 463100), 2024, tmp_path)
+    assert asked == [0, 2, 4]
+    assert list(grid["aantalInwoners"]) == [5, 10, 15, 20, 25]

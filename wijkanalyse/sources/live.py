@@ -49,6 +49,8 @@ CBS_TABLES = {2023: "85618NED", 2024: "85984NED", 2025: "86165NED"}
 PDOK_BUURTEN_WFS = "https://service.pdok.nl/cbs/wijkenbuurten/{year}/wfs/v1_0"
 PDOK_GRID_WFS = "https://service.pdok.nl/cbs/vierkantstatistieken100m/{year}/wfs/v1_0"
 OVERPASS_URL = "https://overpass-api.de/api/interpreter"
+#: Cells asked per WFS request (PDOK caps a response); more pages follow via startIndex.
+GRID_PAGE_SIZE = 10_000
 #: Years of the CBS 100 m grid that PDOK serves as WFS (service per year).
 GRID_YEARS = (2019, 2021, 2023, 2024)
 #: Residents may walk to a meeting point across the gemeente border: fetch OSM this far beyond it.
@@ -140,7 +142,7 @@ def _buurten(gemeente: str, year: int, cache_dir: Path) -> gpd.GeoDataFrame:
 def _grid(bounds: tuple[float, float, float, float], year: int, cache_dir: Path) -> gpd.GeoDataFrame:
     xmin, ymin, xmax, ymax = bounds
     pages = []
-    start, page = 0, 10_000
+    start, page = 0, GRID_PAGE_SIZE
     while True:
         params = {
             "service": "WFS", "version": "2.0.0", "request": "GetFeature",
