@@ -31,7 +31,7 @@ def test_missing_file_is_named(copy: Path) -> None:
 
 
 def test_not_a_snapshot(tmp_path: Path) -> None:
-    with pytest.raises(SourceError, match="manifest.json is missing"):
+    with pytest.raises(SourceError, match=r"manifest\.json is missing"):
         SnapshotReader(tmp_path)
 
 
