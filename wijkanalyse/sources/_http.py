@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,7 +19,7 @@ from urllib.parse import urlsplit
 from wijkanalyse import _atomic
 from wijkanalyse.errors import SourceError
 
-__all__ = ["default_cache_dir", "fetch"]
+__all__ = ["cache_key", "cached", "default_cache_dir", "fetch"]
 
 log = logging.getLogger(__name__)
 TIMEOUT_S = 180
@@ -31,9 +32,19 @@ def default_cache_dir() -> Path:
     return Path(env) if env else Path.home() / ".cache" / "wijkanalyse"
 
 
-def _key(method: str, url: str, params: dict[str, Any] | None, data: str | None) -> str:
+def cache_key(method: str, url: str, params: dict[str, Any] | None, data: str | None) -> str:
     blob = json.dumps([method, url, sorted((params or {}).items()), data], default=str)
     return hashlib.sha1(blob.encode()).hexdigest()  # noqa: S324 (a cache key, not security)
+
+
+def cached(cache_file: Path, produce: Callable[[], bytes]) -> bytes:
+    """Return the bytes in ``cache_file``; when absent, call ``produce`` and save its result atomically."""
+    if cache_file.is_file():
+        log.debug("cache hit %s", cache_file)
+        return cache_file.read_bytes()
+    body = produce()
+    _atomic.write_bytes(cache_file, body)
+    return body
 
 
 def fetch(
@@ -51,27 +62,27 @@ def fetch(
     import requests  # noqa: PLC0415
 
     method = "POST" if data is not None else "GET"
-    cache = (cache_dir or default_cache_dir()) / "http" / f"{_key(method, url, params, data)}.bin"
-    if cache.is_file():
-        log.debug("cache hit %s -> %s", url, cache)
-        return cache.read_bytes()
     host = urlsplit(url).netloc
-    log.info("    downloaden: %s van %s", what, host)
-    try:
-        response = requests.request(
-            method, url, params=params, data=data, timeout=TIMEOUT_S, headers={"User-Agent": USER_AGENT}
-        )
-    except requests.ConnectionError as e:
-        msg = (
-            f"Cannot reach {host} to download {what}: no network connection? "
-            "Run offline with --snapshot DIR (a folder downloaded earlier) or --demo."
-        )
-        raise SourceError(msg) from e
-    except requests.Timeout as e:
-        msg = f"{host} did not answer within {TIMEOUT_S} s while downloading {what}. Try again later."
-        raise SourceError(msg) from e
-    if response.status_code != 200:
-        msg = f"{host} answered HTTP {response.status_code} for {what}. Try again later, or check the gemeente and year."
-        raise SourceError(msg)
-    _atomic.write_bytes(cache, response.content)
-    return response.content
+
+    def download() -> bytes:
+        log.info("    downloaden: %s van %s", what, host)
+        try:
+            response = requests.request(
+                method, url, params=params, data=data, timeout=TIMEOUT_S, headers={"User-Agent": USER_AGENT}
+            )
+        except requests.ConnectionError as e:
+            msg = (
+                f"Cannot reach {host} to download {what}: no network connection? "
+                "Run offline with --snapshot DIR (a folder downloaded earlier) or --demo."
+            )
+            raise SourceError(msg) from e
+        except requests.Timeout as e:
+            msg = f"{host} did not answer within {TIMEOUT_S} s while downloading {what}. Try again later."
+            raise SourceError(msg) from e
+        if response.status_code != 200:
+            msg = f"{host} answered HTTP {response.status_code} for {what}. Try again later, or check the gemeente and year."
+            raise SourceError(msg)
+        return response.content
+
+    cache = (cache_dir or default_cache_dir()) / "http" / f"{cache_key(method, url, params, data)}.bin"
+    return cached(cache, download)

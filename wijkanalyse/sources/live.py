@@ -90,20 +90,20 @@ def _cbs_rows(table: str, filters: str, cache_dir: Path) -> list[dict[str, Any]]
     import cbsodata  # noqa: PLC0415
     import requests  # noqa: PLC0415
 
-    cache = cache_dir / "cbs" / f"{table}-{_http._key('GET', table, None, filters)}.json"  # noqa: SLF001
-    if cache.is_file():
-        return json.loads(cache.read_text(encoding="utf-8"))
-    log.info("    downloaden: CBS-tabel %s van opendata.cbs.nl", table)
-    try:
-        rows = cbsodata.get_data(table, filters=filters)
-    except requests.ConnectionError as e:
-        msg = "Cannot reach opendata.cbs.nl: no network connection? Run offline with --snapshot DIR or --demo."
-        raise SourceError(msg) from e
-    except requests.HTTPError as e:
-        msg = f"CBS answered {e} for table {table}. Check the year, or try again later."
-        raise SourceError(msg) from e
-    _atomic.write_text(cache, json.dumps(rows, ensure_ascii=False))
-    return rows
+    def download() -> bytes:
+        log.info("    downloaden: CBS-tabel %s van opendata.cbs.nl", table)
+        try:
+            rows = cbsodata.get_data(table, filters=filters)
+        except requests.ConnectionError as e:
+            msg = "Cannot reach opendata.cbs.nl: no network connection? Run offline with --snapshot DIR or --demo."
+            raise SourceError(msg) from e
+        except requests.HTTPError as e:
+            msg = f"CBS answered {e} for table {table}. Check the year, or try again later."
+            raise SourceError(msg) from e
+        return json.dumps(rows, ensure_ascii=False).encode()
+
+    cache = cache_dir / "cbs" / f"{table}-{_http.cache_key('GET', table, None, filters)}.json"
+    return json.loads(_http.cached(cache, download))
 
 
 def _suggest_gemeente(table: str, gemeente: str, cache_dir: Path) -> str:
