@@ -60,6 +60,7 @@ from wijkanalyse.snapshot import (
     GRID_LAYER,
     OSM_FILE,
     Manifest,
+    odata_document,
     write_manifest,
 )
 
@@ -799,15 +800,12 @@ def _regions_document(buurten: Sequence[_Buurt]) -> dict[str, Any]:
     for wijk in sorted({b.wijk for b in buurten}):
         entries.append((f"WK{DEMO_CODE[2:]}{wijk:02d}", _WIJK_NAMES[wijk], "Wijk"))
     entries += [(b.code, b.name, "Buurt") for b in sorted(buurten, key=lambda b: b.code)]
-    return {
-        "odata.metadata": f"https://opendata.cbs.nl/ODataApi/OData/{CBS_TABLE}/$metadata"
-        "#Cbs.OData.WebAPI.WijkenEnBuurten",
-        "value": [
-            {"Key": _pad(code, 10), "Title": name, "Description": None, "DimensionGroupId": kind,
-             "Municipality": DEMO_CODE}
-            for code, name, kind in entries
-        ],
-    }
+    rows = [
+        {"Key": _pad(code, 10), "Title": name, "Description": None, "DimensionGroupId": kind,
+         "Municipality": DEMO_CODE}
+        for code, name, kind in entries
+    ]
+    return odata_document(CBS_TABLE, "WijkenEnBuurten", rows)
 
 
 def _pad(text: str, width: int) -> str:
@@ -861,11 +859,7 @@ def _cbs_document(
         }
         row.update({column: values[column] for column in _COLUMNS_NUMERIC})
         rows.append(row)
-    return {
-        "odata.metadata": f"https://opendata.cbs.nl/ODataApi/OData/{CBS_TABLE}/$metadata"
-        "#Cbs.OData.WebAPI.TypedDataSet",
-        "value": rows,
-    }
+    return odata_document(CBS_TABLE, "TypedDataSet", rows)
 
 
 # --------------------------------------------------------------------------------------

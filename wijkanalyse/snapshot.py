@@ -68,6 +68,7 @@ __all__ = [
     "OSM_FILE",
     "REGIONS_FILE",
     "Manifest",
+    "odata_document",
     "read_manifest",
     "write_manifest",
 ]
@@ -83,6 +84,18 @@ GRID_FILE = "vierkant100m.gpkg"
 GRID_LAYER = "vierkant100m"
 OSM_FILE = "osm.xml"
 SOURCE_KEYS = ("cbs", "buurten", "grid", "osm")
+
+
+def odata_document(table: str, entity_set: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Wrap ``rows`` the way the CBS OData v3 API returns an entity set of ``table``.
+
+    ``entity_set`` is e.g. ``"TypedDataSet"`` (the figures) or ``"WijkenEnBuurten"`` (the
+    region dimension with Key and Title).
+    """
+    return {
+        "odata.metadata": f"https://opendata.cbs.nl/ODataApi/OData/{table}/$metadata#Cbs.OData.WebAPI.{entity_set}",
+        "value": rows,
+    }
 
 
 @dataclass(frozen=True)

@@ -219,15 +219,13 @@ def download_snapshot(
     osm_xml = _http.fetch(OVERPASS_URL, data=query, cache_dir=cache_dir, what="OpenStreetMap-gegevens")
 
     dest.mkdir(parents=True, exist_ok=True)
-    _atomic.write_text(
-        dest / snapshot.CBS_FILE,
-        json.dumps({"odata.metadata": f"https://opendata.cbs.nl/ODataApi/odata/{table}/$metadata#Cbs.OData.WebAPI.TypedDataSet",
-                    "value": rows}, ensure_ascii=False),
-    )
+    typed = snapshot.odata_document(table, "TypedDataSet", rows)
+    _atomic.write_text(dest / snapshot.CBS_FILE, json.dumps(typed, ensure_ascii=False))
     regions = [  # cbsodata already put the names in WijkenEnBuurten; keep them as the dimension
         {"Key": str(r.get("Codering_3", "")), "Title": str(r.get("WijkenEnBuurten", "")).strip()} for r in rows
     ]
-    _atomic.write_text(dest / snapshot.REGIONS_FILE, json.dumps({"value": regions}, ensure_ascii=False))
+    dimension = snapshot.odata_document(table, "WijkenEnBuurten", regions)
+    _atomic.write_text(dest / snapshot.REGIONS_FILE, json.dumps(dimension, ensure_ascii=False))
     _atomic.write_with(dest / snapshot.BUURTEN_FILE, lambda p: buurten.to_file(p, layer=snapshot.BUURTEN_LAYER, driver="GPKG"))
     _atomic.write_with(dest / snapshot.GRID_FILE, lambda p: grid.to_file(p, layer=snapshot.GRID_LAYER, driver="GPKG"))
     _atomic.write_bytes(dest / snapshot.OSM_FILE, osm_xml)
