@@ -28,6 +28,7 @@ __all__ = [
     "buurten_frame",
     "cbs_frame",
     "clean_markers",
+    "privacy_mask",
     "require_columns",
     "require_metric_crs",
     "residents_frame",
@@ -65,12 +66,22 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], what: str) -> None
         raise DataError(msg)
 
 
-def clean_markers(values: pd.Series) -> pd.Series:
-    """Return ``values`` as floats with CBS privacy markers ('.', -99997, -99999999) as NaN."""
+def _as_numbers(values: pd.Series) -> pd.Series:
+    """``values`` as floats; '.' and blank strings (CBS "not available") become NaN."""
     if values.dtype == object or pd.api.types.is_string_dtype(values):
         values = values.map(lambda v: v.strip() if isinstance(v, str) else v).replace({".": np.nan, "": np.nan})
-    numeric = pd.to_numeric(values, errors="coerce").astype(float)
-    return numeric.mask(numeric.isin(PRIVACY_MARKERS))
+    return pd.to_numeric(values, errors="coerce").astype(float)
+
+
+def privacy_mask(values: pd.Series) -> pd.Series:
+    """True where ``values`` holds a CBS privacy marker ('.', -99997, -99999999, ...)."""
+    dot = values.map(lambda v: isinstance(v, str) and v.strip() == ".")
+    return dot | _as_numbers(values).isin(PRIVACY_MARKERS)
+
+
+def clean_markers(values: pd.Series) -> pd.Series:
+    """Return ``values`` as floats with CBS privacy markers ('.', -99997, -99999999) as NaN."""
+    return _as_numbers(values).mask(privacy_mask(values))
 
 
 def resolve_column(columns: Iterable[str], name: str, table: str = "CBS table") -> str:
@@ -220,11 +231,9 @@ def residents_frame(grid: gpd.GeoDataFrame, buurten: gpd.GeoDataFrame, max_outsi
     require_columns(grid, ["aantal_inwoners", "geometry"], "population grid")
     cells = to_rd(grid)
     inwoners = clean_markers(cells["aantal_inwoners"])
-    suppressed = cells["aantal_inwoners"].isin(PRIVACY_MARKERS) | cells["aantal_inwoners"].astype(str).str.strip().eq(".")
-    keep = (inwoners > 0) | suppressed
+    keep = (inwoners > 0) | privacy_mask(cells["aantal_inwoners"])
     cells = cells[keep.to_numpy()]
-    code_column = next((c for c in ("c28992r100", "crs28992res100m") if c in cells.columns), None)
-    code = cells[code_column].astype(str) if code_column else pd.Series(
+    code = cells["c28992r100"].astype(str) if "c28992r100" in cells.columns else pd.Series(
         [f"cel{i}" for i in range(len(cells))], index=cells.index
     )
     points = gpd.GeoDataFrame(
