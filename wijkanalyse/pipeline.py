@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -51,9 +50,8 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or "gemeente"
 
 
-def _step(n: int, text: str) -> float:
+def _step(n: int, text: str) -> None:
     log.info("[%d/%d] %s", n, STEPS, text)
-    return time.perf_counter()
 
 
 def analyse(reader: SnapshotReader, config: Config) -> RunResult:
