@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,6 +44,9 @@ class RunOutputs:
     result: RunResult
     folder: Path
     files: dict[str, Path]
+    #: (step, seconds, peak memory of the process at the step's end in GiB) per step, in order
+    timings: tuple[tuple[str, float, float], ...] = ()
+    peak_gib: float = 0.0
 
 
 def slug(name: str) -> str:
@@ -51,8 +55,22 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or "gemeente"
 
 
+#: (step text, start time, peak memory so far) of the steps of the run under way; read by :func:`run`.
+_marks: list[tuple[str, float, float]] = []
+
+
 def _step(n: int, text: str) -> None:
     log.info("[%d/%d] %s", n, STEPS, text)
+    _marks.append((text, time.perf_counter(), _peak_rss_gib()))
+
+
+def _peak_rss_gib() -> float:
+    """Peak resident memory of this process so far (GiB); 0 where the platform does not say."""
+    try:
+        import resource  # noqa: PLC0415 (not on Windows)
+    except ImportError:
+        return 0.0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # kilobytes on Linux
 
 
 def _attachment_report(  # noqa: PLR0917
@@ -251,6 +269,7 @@ def write_outputs(result: RunResult, folder: Path) -> dict[str, Path]:
 
 def run(snapshot_dir: Path, config: Config, out_dir: Path) -> RunOutputs:
     """Analyse the snapshot in ``snapshot_dir`` and write the outputs to ``out_dir/<gemeente-slug>/``."""
+    _marks.clear()
     reader = SnapshotReader(Path(snapshot_dir))
     folder = prepare_output_dir(out_dir, reader.manifest.gemeente_name)
     result = analyse(reader, config)
@@ -258,4 +277,8 @@ def run(snapshot_dir: Path, config: Config, out_dir: Path) -> RunOutputs:
     files = write_outputs(result, folder)
     if not np.isfinite(result.residents["afstand_m"]).any():
         log.warning("Geen enkele inwoner kan een ontmoetingspunt bereiken: controleer het netwerk.")
-    return RunOutputs(result=result, folder=folder, files=files)
+    ends = [(t, peak) for _, t, peak in _marks[1:]] + [(time.perf_counter(), _peak_rss_gib())]
+    timings = tuple((text, end - start, peak) for (text, start, _), (end, peak) in zip(_marks, ends, strict=True))
+    for text, seconds, peak in timings:
+        log.debug("    %.2f s, piek %.2f GiB: %s", seconds, peak, text)
+    return RunOutputs(result=result, folder=folder, files=files, timings=timings, peak_gib=_peak_rss_gib())

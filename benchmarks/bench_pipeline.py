@@ -1,0 +1,154 @@
+"""A whole run on a synthetic Amsterdam-size city, and the distance step against two baselines.
+
+Run: ``python benchmarks/bench_pipeline.py``. Everything is measured in this one run, on this
+machine:
+
+- the whole run (``pipeline.run`` on the snapshot, outputs included), in a fresh child process
+  so its peak memory is its own: seconds and peak GiB per step and in all;
+- our distance step: building the walk network from the snapshot's ways (walk rule,
+  components), attaching every resident cell and meeting point at the foot of the
+  perpendicular, and the one multi-source Dijkstra;
+- a bare ``scipy.sparse.csgraph.dijkstra(min_only=True)`` on the same street network as a graph
+  of its OSM nodes (every node a graph node, as osmnx's unsimplified graph has it), with
+  nearest-node snapping by a KD-tree: what the distance step costs without the attachment rule
+  and without cutting ways at junctions (also printed: the bare call on our junction graph);
+- networkx, one Dijkstra per origin (``single_source_dijkstra_path_length``) on our junction
+  graph, on a sample of origins, extrapolated to all of them.
+
+Last line: ``pipeline: seconds=<s> peak_gib=<g> ours/csgraph=<x> per_origin_networkx/ours=<y>``.
+Targets on 2 cores: seconds <= 20, peak_gib <= 2, ours/csgraph <= 1.5, per_origin_networkx/ours >= 50.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
+
+sys.path.insert(0, str(Path(__file__).parent))
+from synthetic_city import osm_node_count, write_city  # noqa: E402
+
+from wijkanalyse import model, pipeline  # noqa: E402
+from wijkanalyse.config import load_config  # noqa: E402
+from wijkanalyse.network import WalkNetwork  # noqa: E402
+
+SAMPLE = 12  # networkx origins timed
+
+
+def _whole_run(snap: Path, out: Path, queue: mp.Queue) -> None:
+    start = time.perf_counter()
+    outputs = pipeline.run(snap, load_config(), out)
+    queue.put((time.perf_counter() - start, outputs.timings, pipeline._peak_rss_gib()))
+
+
+def _best(fn, repeat: int = 3) -> tuple[float, object]:  # noqa: ANN001
+    best, value = float("inf"), None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        value = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, value
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as tmp:
+        snap = write_city(Path(tmp) / "snap")
+        ways = gpd.read_parquet(snap / "netwerk.parquet")
+        grid = gpd.read_file(snap / "vierkant100m.gpkg")
+        config = load_config()
+        venues = model.venues_frame(gpd.read_parquet(snap / "voorzieningen_osm.parquet"), config.venues)
+        meeting = venues[venues["ontmoetingspunt"].astype(bool)].geometry
+        residents = grid.centroid
+        print(f"city: {grid.shape[0]} inhabited cells, {len(ways)} ways, {osm_node_count(ways)} OSM nodes, "
+              f"{len(meeting)} meeting points")
+
+        ctx = mp.get_context("spawn")
+        queue = ctx.Queue()
+        child = ctx.Process(target=_whole_run, args=(snap, Path(tmp) / "out", queue))
+        child.start()
+        seconds, timings, peak = queue.get()
+        child.join()
+        for text, secs, step_peak in timings:
+            print(f"  step {secs:6.2f} s  peak {step_peak:5.2f} GiB  {text}")
+        print(f"whole run: {seconds:.2f} s, peak {peak:.2f} GiB")
+
+        def ours() -> np.ndarray:
+            net = WalkNetwork.from_ways(ways, config.network)
+            return net.nearest(net.attach(residents), net.attach(meeting))
+
+        t_ours, d_ours = _best(ours)
+
+        # the same streets as a graph of OSM nodes: consecutive vertices of each way are joined
+        net = WalkNetwork.from_ways(ways, config.network)
+        coords = shapely.get_coordinates(net.geometry)
+        n_vert = shapely.get_num_coordinates(net.geometry)
+        _, node = np.unique(np.round(coords, 3), axis=0, return_inverse=True)
+        node = node.ravel()
+        same_way = np.repeat(np.arange(len(n_vert)), n_vert)
+        link = np.flatnonzero(same_way[1:] == same_way[:-1])
+        seg = np.hypot(*(coords[link + 1] - coords[link]).T)
+        n_nodes = node.max() + 1
+        node_xy = np.zeros((n_nodes, 2))
+        node_xy[node] = coords
+        a, b = node[link], node[link + 1]
+        graph = csr_matrix((np.r_[seg, seg], (np.r_[a, b], np.r_[b, a])), shape=(n_nodes, n_nodes))
+        graph.sum_duplicates()
+
+        res_xy = np.column_stack([residents.x, residents.y])
+        mp_xy = np.column_stack([meeting.x, meeting.y])
+
+        def bare() -> np.ndarray:
+            tree = cKDTree(node_xy)
+            sources = np.unique(tree.query(mp_xy)[1])
+            return dijkstra(graph, indices=sources, min_only=True)[tree.query(res_xy)[1]]
+
+        t_bare, d_bare = _best(bare)
+
+        kept, bu, bv, bw = net._base  # our junction graph, for the second baseline and networkx
+        junction = csr_matrix((np.r_[bw, bw], (np.r_[bu, bv], np.r_[bv, bu])), shape=(net.n_nodes, net.n_nodes))
+        ends = np.zeros((net.n_nodes, 2))
+        ends[net.u] = shapely.get_coordinates(shapely.get_point(net.geometry, 0))
+        ends[net.v] = shapely.get_coordinates(shapely.get_point(net.geometry, -1))
+
+        def bare_junction() -> np.ndarray:
+            tree = cKDTree(ends)
+            sources = np.unique(tree.query(mp_xy)[1])
+            return dijkstra(junction, indices=sources, min_only=True)[tree.query(res_xy)[1]]
+
+        t_junction, _ = _best(bare_junction)
+
+        import networkx as nx  # noqa: PLC0415
+
+        g = nx.Graph()
+        g.add_weighted_edges_from(zip(bu.tolist(), bv.tolist(), bw.tolist(), strict=True))
+        tree = cKDTree(ends)
+        origin_nodes = tree.query(res_xy)[1]
+        target_nodes = set(tree.query(mp_xy)[1].tolist())
+        sample = np.random.default_rng(1).choice(len(origin_nodes), SAMPLE, replace=False)
+        start = time.perf_counter()
+        for i in sample:
+            lengths = nx.single_source_dijkstra_path_length(g, int(origin_nodes[i]))
+            min(lengths.get(t, np.inf) for t in target_nodes)
+        t_nx = (time.perf_counter() - start) / SAMPLE * len(origin_nodes)
+
+        finite = np.isfinite(d_ours) & np.isfinite(d_bare)
+        print(f"distance step, ours (network + attachment + Dijkstra): {t_ours:.3f} s")
+        print(f"bare csgraph on the OSM-node graph ({n_nodes} nodes) with KD-tree snapping: {t_bare:.3f} s "
+              f"(mean |difference| to ours {np.abs(d_ours - d_bare)[finite].mean():.1f} m)")
+        print(f"bare csgraph on our junction graph ({net.n_nodes} nodes) with KD-tree snapping: {t_junction:.3f} s")
+        print(f"networkx per origin: {t_nx / len(origin_nodes) * 1000:.0f} ms each, {t_nx:.0f} s for all (extrapolated)")
+        print(f"pipeline: seconds={seconds:.2f} peak_gib={peak:.2f} ours/csgraph={t_ours / t_bare:.2f} "
+              f"per_origin_networkx/ours={t_nx / t_ours:.0f}")
+
+
+if __name__ == "__main__":
+    main()
