@@ -35,11 +35,11 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 sys.path.insert(0, str(Path(__file__).parent))
-from synthetic_city import osm_node_count, write_city  # noqa: E402
+from synthetic_city import osm_node_count, write_city
 
-from wijkanalyse import model, pipeline  # noqa: E402
-from wijkanalyse.config import load_config  # noqa: E402
-from wijkanalyse.network import WalkNetwork  # noqa: E402
+from wijkanalyse import model, pipeline
+from wijkanalyse.config import load_config
+from wijkanalyse.network import WalkNetwork
 
 SAMPLE = 12  # networkx origins timed
 
@@ -50,7 +50,7 @@ def _whole_run(snap: Path, out: Path, queue: mp.Queue) -> None:
     queue.put((time.perf_counter() - start, outputs.timings, pipeline._peak_rss_gib()))
 
 
-def _best(fn, repeat: int = 3) -> tuple[float, object]:  # noqa: ANN001
+def _best(fn, repeat: int = 3) -> tuple[float, object]:
     best, value = float("inf"), None
     for _ in range(repeat):
         start = time.perf_counter()
@@ -59,7 +59,7 @@ def _best(fn, repeat: int = 3) -> tuple[float, object]:  # noqa: ANN001
     return best, value
 
 
-def main() -> None:
+def main() -> None:  # noqa: PLR0915 (one measurement after another)
     with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as tmp:
         snap = write_city(Path(tmp) / "snap")
         ways = gpd.read_parquet(snap / "netwerk.parquet")
@@ -113,7 +113,7 @@ def main() -> None:
 
         t_bare, d_bare = _best(bare)
 
-        kept, bu, bv, bw = net._base  # our junction graph, for the second baseline and networkx
+        _, bu, bv, bw = net._base  # our junction graph, for the second baseline and networkx
         junction = csr_matrix((np.r_[bw, bw], (np.r_[bu, bv], np.r_[bv, bu])), shape=(net.n_nodes, net.n_nodes))
         ends = np.zeros((net.n_nodes, 2))
         ends[net.u] = shapely.get_coordinates(shapely.get_point(net.geometry, 0))

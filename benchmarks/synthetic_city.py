@@ -35,7 +35,7 @@ NAME = "Proefstad"
 def _streets(rng: np.random.Generator) -> gpd.GeoDataFrame:
     n = int(SIZE // STEP) + 1
     steps = np.arange(n) * STEP
-    per = int(round(STEP / VERTEX))  # vertices per block side
+    per = round(STEP / VERTEX)  # vertices per block side
     lines, u, v, highway, foot = [], [], [], [], []
 
     def node_id(i: int, j: int) -> int:

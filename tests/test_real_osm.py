@@ -42,12 +42,12 @@ def helsinki_xml(helsinki_pbf: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 
 @pytest.fixture(scope="module")
-def extract(helsinki_pbf: Path):  # noqa: ANN201
+def extract(helsinki_pbf: Path):
     return read_osm(helsinki_pbf, load_config().osm_tags())
 
 
 @pytest.fixture(scope="module")
-def residents(extract) -> gpd.GeoSeries:  # noqa: ANN001
+def residents(extract) -> gpd.GeoSeries:
     """Centres of the 100 m cells with a street-level way within 60 m: where people live here."""
     xmin, ymin, xmax, ymax = extract.ways.total_bounds
     xs = np.arange(np.floor(xmin / 100) * 100 + 50, xmax, 100)
@@ -59,7 +59,7 @@ def residents(extract) -> gpd.GeoSeries:  # noqa: ANN001
     return gpd.GeoSeries(pts[near], crs=model.CRS)
 
 
-def test_pbf_and_xml_give_the_same_ways_and_venues(helsinki_pbf: Path, helsinki_xml: Path, extract) -> None:  # noqa: ANN001
+def test_pbf_and_xml_give_the_same_ways_and_venues(helsinki_pbf: Path, helsinki_xml: Path, extract) -> None:
     xml = read_osm(helsinki_xml, load_config().osm_tags())
     assert len(extract.ways) == len(xml.ways) > 5000
     assert extract.ways.drop(columns="geometry").equals(xml.ways.drop(columns="geometry"))
@@ -69,7 +69,7 @@ def test_pbf_and_xml_give_the_same_ways_and_venues(helsinki_pbf: Path, helsinki_
     assert shapely.equals_exact(extract.venues.geometry.to_numpy(), xml.venues.geometry.to_numpy(), 1e-6).all()
 
 
-def test_no_point_attaches_below_ground_or_to_a_fragment(extract, residents: gpd.GeoSeries) -> None:  # noqa: ANN001
+def test_no_point_attaches_below_ground_or_to_a_fragment(extract, residents: gpd.GeoSeries) -> None:
     net = WalkNetwork.from_ways(extract.ways, load_config().network)
     att = net.attach(residents)
     assert att.on_network.all()
@@ -84,7 +84,7 @@ def test_no_point_attaches_below_ground_or_to_a_fragment(extract, residents: gpd
 
 
 def test_every_resident_reaches_a_meeting_point_and_moving_one_2_cm_changes_nothing(
-    extract, residents: gpd.GeoSeries,  # noqa: ANN001
+    extract, residents: gpd.GeoSeries,
 ) -> None:
     config = load_config()
     venues = model.venues_frame(extract.venues, config.venues)
@@ -100,7 +100,7 @@ def test_every_resident_reaches_a_meeting_point_and_moving_one_2_cm_changes_noth
         assert np.abs(moved - base).max() < 0.1
 
 
-def test_dutch_fiets_voetpad_rule_changes_real_distances(extract, residents: gpd.GeoSeries) -> None:  # noqa: ANN001
+def test_dutch_fiets_voetpad_rule_changes_real_distances(extract, residents: gpd.GeoSeries) -> None:
     config = load_config()
     venues = model.venues_frame(extract.venues, config.venues)
     meeting = venues[venues["ontmoetingspunt"].astype(bool)].geometry
