@@ -27,6 +27,7 @@ from wijkanalyse.analysis import (
 from wijkanalyse.config import Config
 from wijkanalyse.errors import DataError, WijkanalyseError
 from wijkanalyse.result import HOTSPOT_LABELS, RunResult
+from wijkanalyse.sources import own_points
 from wijkanalyse.sources.files import SnapshotReader
 
 __all__ = ["RunOutputs", "analyse", "prepare_output_dir", "run", "slug", "write_outputs"]
@@ -79,12 +80,14 @@ def analyse(reader: SnapshotReader, config: Config) -> RunResult:
 
     _step(4, "Voorzieningen lezen (OpenStreetMap)")
     venues = model.venues_frame(reader.venue_features(config.osm_tags()), config.venues)
+    own = own_points.read_configured(config)  # the gemeente's own points, merged with OSM
+    venues = model.merge_venues(venues, own.points if own else None, within_m=config.own_points.merge_within_m)
     meeting = venues[venues["ontmoetingspunt"].astype(bool)] if len(venues) else venues
     if meeting.empty:
         classes = ", ".join(config.meeting_point_classes)
         msg = (
             f"No meeting points in the OpenStreetMap data of {manifest.gemeente_name} for the classes {classes}. "
-            "Check the [venues] tags in the config and the snapshot's osm.xml."
+            "Check the [venues] tags in the config and the snapshot's osm.xml, or add own points (--ontmoetingspunten)."
         )
         raise DataError(msg)
     log.info("    %d voorzieningen, waarvan %d ontmoetingspunt", len(venues), len(meeting))
@@ -138,6 +141,12 @@ def analyse(reader: SnapshotReader, config: Config) -> RunResult:
         "n_venues": len(venues),
         "n_gaps": len(gaps),
         "cells_suppressed": suppressed,
+        "own_points_file": own.file if own else None,
+        "n_own_points": len(own.points) if own else 0,
+        "own_points_merged_with_osm": int(venues["bron"].str.contains(" + ", regex=False).sum()),
+        "own_points_rejected_rows": own.n_rejected if own else 0,
+        "own_points_problems": [str(p) for p in own.problems] if own else [],
+        "own_points_skipped_rows": own.n_skipped if own else 0,
         "hotspot_buurten": sorted(buurten.loc[buurten["hotspot"] == HOTSPOT_LABELS[1], "buurtcode"]),
         "cbs_table": table,
         "snapshot_created": manifest.created,
