@@ -438,17 +438,27 @@ def test_an_own_meeting_point_reaches_westerveld(demo_snapshot: Path, tmp_path: 
     assert after["n_meeting_points"] == before["n_meeting_points"] + 1
     assert after["residents_within_threshold"] == before["residents_within_threshold"] + expected
 
+    # walking, with a second point at the same spot whose name and address are hostile HTML
+    nasty = "<b>Eettafel</b> & 'Co'"
+    with own_file.open("a", encoding="utf-8") as f:
+        f.write(f'"{nasty}";sociaal;{centre[0]:.0f};{centre[1]:.0f};<script>alert(1)</script>\n')
     walked, table = run_cli(demo_snapshot, tmp_path / "walked", "--ontmoetingspunten", str(own_file))
-    assert walked["distance_method"] == "network" and walked["n_own_points"] == 1
+    assert walked["distance_method"] == "network" and walked["n_own_points"] == 2
     within = table.loc[WESTERVELD_CODE, "inwoners_binnen_drempel"]
     assert 0 < within <= expected  # walking never reaches more than the straight line
     folder = tmp_path / "walked" / "voorbeeldgemeente"
     layer = gpd.read_file(folder / "buurten.gpkg", layer="voorzieningen")
-    own_row = layer[layer["bron"] == "gemeente (ontmoetingspunten.csv)"]
-    assert own_row["naam"].tolist() == ["Hoeskamer Westerveld"] and own_row["adres"].tolist() == ["Dorpsstraat 1"]
-    assert (layer["bron"] == "OpenStreetMap").sum() == len(layer) - 1
+    own_rows = layer[layer["bron"] == "gemeente (ontmoetingspunten.csv)"]
+    assert own_rows["naam"].tolist() == ["Hoeskamer Westerveld", nasty]
+    assert own_rows["adres"].tolist() == ["Dorpsstraat 1", "<script>alert(1)</script>"]
+    assert (layer["bron"] == "OpenStreetMap").sum() == len(layer) - 2
     page = (folder / "kaart.html").read_text(encoding="utf-8")
     assert "Bron: gemeente (ontmoetingspunten.csv)" in page and "Adres: Dorpsstraat 1" in page
+    # folium JSON-encodes the popups (< as \u003c, & as \u0026): undo that, then look for the escaped text
+    decoded = page.replace("\\u0026", "&").replace("\\u003c", "<").replace("\\u003e", ">")
+    assert "<script>alert(1)" not in decoded and "<b>Eettafel" not in decoded
+    assert "&lt;b&gt;Eettafel&lt;/b&gt; &amp; &#x27;Co&#x27;" in decoded
+    assert "Adres: &lt;script&gt;alert(1)&lt;/script&gt;" in decoded
 
 
 def test_cli_bad_own_points_file_is_an_error(demo_snapshot: Path, tmp_path: Path) -> None:
