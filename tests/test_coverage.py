@@ -8,8 +8,17 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point
 
-from wijkanalyse.analysis.coverage import buurt_coverage, network_distance, straight_line_distance
+from wijkanalyse.analysis.coverage import buurt_coverage, straight_line_distance
+from wijkanalyse.analysis.coverage import network_distance as _network_distance
+from wijkanalyse.config import NetworkRules
 from wijkanalyse.errors import DataError
+
+#: The detached path D-E (100 m) is a part of its own here: attaching to it is allowed.
+RULES = NetworkRules(min_component_m=0)
+
+
+def network_distance(origins: gpd.GeoSeries, targets: gpd.GeoSeries, ways: gpd.GeoDataFrame) -> np.ndarray:
+    return _network_distance(origins, targets, ways, RULES)
 
 RD = "EPSG:28992"
 
@@ -18,7 +27,7 @@ RD = "EPSG:28992"
 def l_street() -> gpd.GeoDataFrame:
     """An L-shaped street A(0,0)-B(300,0)-C(300,300), plus a detached path D(1000,0)-E(1100,0)."""
     return gpd.GeoDataFrame(
-        {"u": [1, 2, 4], "v": [2, 3, 5], "length": [300.0, 300.0, 100.0]},
+        {"u": [1, 2, 4], "v": [2, 3, 5], "length": [300.0, 300.0, 100.0], "highway": ["residential"] * 3},
         geometry=[
             LineString([(0, 0), (300, 0)]),
             LineString([(300, 0), (300, 300)]),
@@ -97,7 +106,7 @@ def test_lon_lat_input_is_refused(l_street: gpd.GeoDataFrame) -> None:
 def test_parallel_streets_do_not_add_up() -> None:
     """Two ways between the same corners: the shorter one counts (csgraph would sum duplicates)."""
     edges = gpd.GeoDataFrame(
-        {"u": [1, 1, 2], "v": [2, 2, 3], "length": [100.0, 100.0, 100.0]},
+        {"u": [1, 1, 2], "v": [2, 2, 3], "length": [100.0, 100.0, 100.0], "highway": ["footway"] * 3},
         geometry=[LineString([(0, 0), (100, 0)]), LineString([(0, 0), (100, 0)]), LineString([(100, 0), (200, 0)])],
         crs=RD,
     )

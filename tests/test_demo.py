@@ -95,7 +95,7 @@ def test_manifest(snap: Path) -> None:
     assert manifest.synthetic is True
     assert manifest.created == "2024-01-01T00:00:00+00:00"
     assert manifest.generator == f"wijkanalyse {__version__}"
-    assert set(manifest.sources) == {"cbs", "buurten", "grid", "osm"}
+    assert set(manifest.sources) == {"cbs", "buurten", "grid", "osm", "network", "venues"}
     for entry in manifest.sources.values():
         assert (snap / entry["file"]).is_file()
         assert entry["url"] == "synthetisch (gegenereerd door wijkanalyse.demo)"

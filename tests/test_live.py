@@ -89,7 +89,7 @@ def test_download_writes_a_snapshot_the_reader_accepts(tmp_path: Path, fake_serv
     assert len(reader.buurten()) == 1 and len(reader.grid()) == 1
     raw = json.loads((dest / snapshot.CBS_FILE).read_text(encoding="utf-8"))
     assert raw["odata.metadata"].endswith("#Cbs.OData.WebAPI.TypedDataSet") and len(raw["value"]) == 3
-    assert reader.walk_graph().number_of_edges() > 0
+    assert len(reader.osm(load_config().osm_tags()).ways) > 0
     assert any("service.pdok.nl/cbs/wijkenbuurten/2024" in c for c in fake_services)
     assert any("vierkantstatistieken100m/2024" in c for c in fake_services)
 
@@ -116,7 +116,9 @@ def test_second_download_comes_from_the_cache(tmp_path: Path, fake_services: lis
     first = len(fake_services)
     live.download_snapshot("GM0999", 2024, dest=tmp_path / "b", **kwargs)
     assert len(fake_services) == first
-    assert (tmp_path / "b" / snapshot.OSM_FILE).read_bytes() == (tmp_path / "a" / snapshot.OSM_FILE).read_bytes()
+    for name in (snapshot.NETWORK_FILE, snapshot.VENUES_FILE):
+        a, b = (gpd.read_parquet(tmp_path / d / name) for d in "ab")
+        assert a.equals(b)
 
 
 def test_unknown_gemeente_suggests_codes(tmp_path: Path, fake_services: list[str]) -> None:
@@ -145,10 +147,11 @@ def test_a_name_is_not_a_code() -> None:
         live.normalise_gemeente("Ermelo")
 
 
-def test_overpass_query_asks_for_walkable_ways_and_venues() -> None:
+def test_overpass_query_asks_for_every_way_and_the_venues() -> None:
     query = live.overpass_query((5.6, 52.2, 5.7, 52.3), load_config().osm_tags())
     assert query.startswith("[out:xml]")
-    assert 'way["highway"]' in query and "motor" in query
+    # every highway but the lifecycle values: cycleways and private roads are fetched, the config's rules decide
+    assert 'way["highway"]["highway"!~"^(abandoned|construction|disused|no|planned|proposed|razed)$"]' in query
     assert 'nwr["amenity"~"^(cafe|community_centre|' in query
     assert "(52.200000,5.600000,52.300000,5.700000)" in query
 

@@ -1,55 +1,207 @@
-"""The walking network from real OSM XML parsing: which ways may be walked, and how far it is."""
+"""The network engine on hand-built OpenStreetMap XML: every walk and attachment rule, exact distances.
+
+Positions are RD metres relative to an origin; each expected distance is worked out by hand
+in the comment beside it (straight stretch to the way + metres along ways + straight stretch).
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from pathlib import Path
 
 import geopandas as gpd
-import osmnx as ox
+import numpy as np
+import pandas as pd
 import pytest
-from shapely.geometry import Point
 
 from wijkanalyse import model
-from wijkanalyse.analysis.coverage import network_distance
-from wijkanalyse.config import load_config
-from wijkanalyse.sources.files import _WALK_TAGS
+from wijkanalyse.config import NetworkRules, load_config
+from wijkanalyse.network import WalkNetwork, street_level_mask, walkable_mask
+from wijkanalyse.sources.osm import read_osm
+
+from .osm_builder import OsmBuilder
 
 DATA = Path(__file__).parent / "data"
-X0, Y0 = 155000, 463000
+TOL = 0.01  # metres: RD -> lon/lat (9 decimals) -> RD
 
 
-@pytest.fixture
-def omweg_edges() -> gpd.GeoDataFrame:
-    old = list(ox.settings.useful_tags_way)
-    ox.settings.useful_tags_way = sorted(set(old) | set(_WALK_TAGS))
-    try:
-        graph = ox.graph_from_xml(DATA / "omweg.osm", bidirectional=True, simplify=False, retain_all=True)
-    finally:
-        ox.settings.useful_tags_way = old
-    return model.walk_edges(graph)
+def distances(tmp_path: Path, osm: OsmBuilder, residents: list[tuple[float, float]],
+              meeting: list[tuple[float, float]], rules: NetworkRules | None = None) -> np.ndarray:
+    """Walking distance of each resident to the nearest meeting point, via osm.xml and the reader."""
+    ways = read_osm(osm.write(tmp_path / "t.osm"), {}).ways
+    net = WalkNetwork.from_ways(ways, rules or NetworkRules(min_component_m=0))
+    res = net.attach(gpd.GeoSeries([osm.point(x, y) for x, y in residents], crs=model.CRS))
+    mp = net.attach(gpd.GeoSeries([osm.point(x, y) for x, y in meeting], crs=model.CRS))
+    return net.nearest(res, mp)
 
 
-def test_motorway_private_road_and_cycleway_are_not_walked(omweg_edges: gpd.GeoDataFrame) -> None:
-    assert set(omweg_edges["highway"]) == {"residential"}
-    assert omweg_edges["length"].sum() == pytest.approx(700.0, abs=0.01)
-
-
-def test_distance_takes_the_detour(omweg_edges: gpd.GeoDataFrame) -> None:
-    venue = gpd.GeoSeries([Point(X0 - 10, Y0)], crs=model.CRS)
-    resident = gpd.GeoSeries([Point(X0 + 310, Y0)], crs=model.CRS)
+def test_omweg_detour_instead_of_motorway_private_road_and_cycleway(tmp_path: Path) -> None:
+    config = load_config()
+    extract = read_osm(DATA / "omweg.osm", config.osm_tags())
+    net = WalkNetwork.from_ways(extract.ways, config.network)
+    assert set(net.highway) == {"residential"}
+    assert net.length.sum() == pytest.approx(700.0, abs=0.01)
+    x0, y0 = 155000, 463000
+    venue = net.attach(gpd.GeoSeries.from_xy([x0 - 10], [y0], crs=model.CRS))
+    resident = net.attach(gpd.GeoSeries.from_xy([x0 + 310], [y0], crs=model.CRS))
     # 10 m to corner A, 200 + 300 + 200 m around, 10 m from corner D
-    assert network_distance(resident, venue, omweg_edges)[0] == pytest.approx(720.0, abs=0.01)
+    assert net.nearest(resident, venue)[0] == pytest.approx(720.0, abs=TOL)
 
 
 def test_venue_from_osm_xml_keeps_its_name_verbatim() -> None:
     config = load_config()
-    features = ox.features_from_xml(DATA / "omweg.osm", tags=config.osm_tags())
-    venues = model.venues_frame(features, config.venues)
+    venues = model.venues_frame(read_osm(DATA / "omweg.osm", config.osm_tags()).venues, config.venues)
     assert list(venues["naam"]) == ["Buurthuis <De Brug> & Co"]
     assert list(venues["categorie"]) == ["buurthuis"]
+    assert list(venues["osm_id"]) == ["node/100"]
     assert bool(venues["ontmoetingspunt"].iloc[0])
     assert venues.crs == model.CRS
-    assert venues.geometry.iloc[0].distance(Point(X0 - 10, Y0)) < 0.01
+    assert venues.geometry.iloc[0].distance(gpd.points_from_xy([155000 - 10], [463000])[0]) < 0.01
+
+
+def test_a_resident_beside_a_tunnel_attaches_to_the_street(tmp_path: Path) -> None:
+    osm = OsmBuilder()
+    osm.way([(0, 0), (400, 0), (500, 0)], highway="residential")
+    osm.way([(100, -25), (500, -25)], highway="service", tunnel="yes", layer="-1")  # a parking tunnel
+    osm.way([(500, -25), (500, 0)], highway="footway")  # its ramp
+    d = distances(tmp_path, osm, [(300, -20)], [(0, 5)])
+    # 5 m from the tunnel, 20 m from the street: 20 + 300 along the street + 5 = 325
+    # (attached to the tunnel it would be 5 + 200 + 25 + 500 + 5 = 735)
+    assert d[0] == pytest.approx(325.0, abs=TOL)
+
+
+@pytest.mark.parametrize("tags", [
+    {"tunnel": "yes"}, {"layer": "-1"}, {"layer": "-2;-1"}, {"indoor": "yes"}, {"level": "1"}, {"level": "-1;0"},
+])
+def test_a_way_below_or_inside_is_walked_through_but_never_attached_to(tmp_path: Path, tags: dict[str, str]) -> None:
+    osm = OsmBuilder()
+    osm.way([(0, 0), (100, 0)], highway="residential")
+    osm.way([(100, 0), (300, 0)], highway="footway", **tags)  # the only link
+    osm.way([(300, 0), (400, 0)], highway="residential")
+    d = distances(tmp_path, osm, [(350, 10), (200, 8)], [(-5, 0)])
+    # through the underpass: 10 + 50 + 200 + 100 + 5
+    assert d[0] == pytest.approx(365.0, abs=TOL)
+    # above the underpass: to its nearest street-level end B (100, 0), then 100 m and 5 m
+    assert d[1] == pytest.approx(math.hypot(100, 8) + 100 + 5, abs=TOL)
+
+
+@pytest.mark.parametrize("tags", [{}, {"tunnel": "no"}, {"tunnel": "building_passage"}, {"layer": "1"}, {"level": "0"}])
+def test_street_level_ways(tags: dict[str, str]) -> None:
+    assert street_level_mask(pd.DataFrame([{"highway": "footway", **tags}]))[0]
+
+
+def test_a_resident_beside_a_disconnected_footway_attaches_to_the_street(tmp_path: Path) -> None:
+    osm = OsmBuilder()
+    osm.way([(0, 0), (600, 0)], highway="residential")
+    osm.way([(100, 40), (300, 40)], highway="footway")  # an isolated path through a park, 200 m
+    d = distances(tmp_path, osm, [(200, 37)], [(0, 5)], NetworkRules(min_component_m=1000))
+    # 3 m from the isolated path, 37 m from the street: 37 + 200 + 5
+    assert d[0] == pytest.approx(242.0, abs=TOL)
+
+
+def test_a_meeting_point_beside_an_isolated_piece_still_serves_the_street(tmp_path: Path) -> None:
+    osm = OsmBuilder()
+    osm.way([(0, 0), (600, 0)], highway="residential")
+    osm.way([(450, 45), (550, 45)], highway="corridor")  # a fragment 1 cm from the café's door
+    d = distances(tmp_path, osm, [(520, -10)], [(500, 44.99)], NetworkRules(min_component_m=1000))
+    # the café attaches to the street at (500, 0): 10 + 20 + 44.99
+    assert d[0] == pytest.approx(74.99, abs=TOL)
+
+
+def test_a_large_separate_part_is_a_place_of_its_own(tmp_path: Path) -> None:
+    osm = OsmBuilder()
+    osm.way([(0, 0), (3000, 0)], highway="residential")  # the town
+    osm.way([(0, 2000), (1500, 2000)], highway="residential")  # an island village: 1.5 km of street
+    d = distances(tmp_path, osm, [(700, 1990)], [(100, 2005)], NetworkRules(min_component_m=1000))
+    assert d[0] == pytest.approx(10 + 600 + 5, abs=TOL)
+
+
+@pytest.mark.parametrize(
+    ("link", "walk_all", "expected"),
+    [
+        ({"highway": "cycleway", "foot": "designated"}, False, 415.0),
+        ({"highway": "cycleway", "foot": "yes"}, False, 415.0),
+        ({"highway": "cycleway", "foot": "permissive"}, False, 415.0),
+        ({"highway": "cycleway"}, False, 1015.0),
+        ({"highway": "cycleway"}, True, 415.0),
+        ({"highway": "cycleway", "foot": "no"}, True, 1015.0),
+        ({"highway": "footway"}, False, 415.0),
+        ({"highway": "service", "access": "private"}, False, 1015.0),
+        ({"highway": "service", "access": "no", "foot": "yes"}, False, 415.0),
+        ({"highway": "track", "access": "no"}, False, 1015.0),
+        ({"highway": "track", "access": "private", "foot": "designated"}, False, 415.0),
+        ({"highway": "service", "service": "private"}, False, 1015.0),
+        ({"highway": "rest_area"}, False, 1015.0),
+        ({"highway": "services"}, False, 1015.0),
+        ({"highway": "motorway"}, False, 1015.0),
+        ({"highway": "trunk"}, False, 1015.0),
+        ({"highway": "pedestrian", "area": "yes"}, False, 1015.0),
+        ({"highway": "path", "foot": "private"}, False, 1015.0),
+    ],
+)
+def test_a_link_is_walked_or_the_detour_is_taken(tmp_path: Path, link: dict[str, str], walk_all: bool, expected: float) -> None:
+    osm = OsmBuilder()
+    osm.way([(0, 0), (100, 0)], highway="residential")
+    osm.way([(100, 0), (300, 0)], **link)  # the fiets/voetpad (or a road) as the only short link
+    osm.way([(300, 0), (400, 0)], highway="residential")
+    osm.way([(0, 0), (0, 300), (400, 300), (400, 0)], highway="residential")  # a 1,000 m detour
+    rules = NetworkRules(min_component_m=0, walk_all_cycleways=walk_all)
+    d = distances(tmp_path, osm, [(400, -10)], [(-5, 0)], rules)
+    # over the link: 10 + 100 + 200 + 100 + 5 = 415; around: 10 + 300 + 400 + 300 + 5 = 1015
+    assert d[0] == pytest.approx(expected, abs=TOL)
+
+
+def test_a_point_far_from_every_way_is_not_on_the_network(tmp_path: Path) -> None:
+    osm = OsmBuilder()
+    osm.way([(0, 0), (600, 0)], highway="residential")
+    ways = read_osm(osm.write(tmp_path / "t.osm"), {}).ways
+    net = WalkNetwork.from_ways(ways, NetworkRules(max_attach_m=500))
+    att = net.attach(gpd.GeoSeries([osm.point(300, 499), osm.point(300, 501)], crs=model.CRS))
+    assert att.on_network.tolist() == [True, False]
+    assert att.offset[0] == pytest.approx(499, abs=TOL)
+    assert np.isnan(att.offset[1])
+    assert np.isinf(net.nearest(att, net.attach(gpd.GeoSeries([osm.point(0, 0)], crs=model.CRS)))[1])
+
+
+def test_points_attach_at_the_foot_of_the_perpendicular(tmp_path: Path) -> None:
+    osm = OsmBuilder()
+    osm.way([(0, 0), (100, 100), (200, 0)], highway="residential")  # a bent way
+    ways = read_osm(osm.write(tmp_path / "t.osm"), {}).ways
+    net = WalkNetwork.from_ways(ways, NetworkRules(min_component_m=0))
+    att = net.attach(gpd.GeoSeries([osm.point(40, 60)], crs=model.CRS))
+    # the foot of the perpendicular from (40, 60) on y = x is (50, 50): 50 * sqrt(2) along, 10 * sqrt(2) off
+    assert att.offset[0] == pytest.approx(10 * math.sqrt(2), abs=TOL)
+    assert att.along[0] == pytest.approx(50 * math.sqrt(2), abs=TOL)
+
+
+def test_within_gives_the_pairs_inside_the_limit_only(tmp_path: Path) -> None:
+    osm = OsmBuilder()
+    osm.way([(0, 0), (1000, 0)], highway="residential")
+    ways = read_osm(osm.write(tmp_path / "t.osm"), {}).ways
+    net = WalkNetwork.from_ways(ways, NetworkRules(min_component_m=0))
+    sites = net.attach(gpd.GeoSeries([osm.point(100, 10), osm.point(900, -10)], crs=model.CRS))
+    people = net.attach(gpd.GeoSeries([osm.point(x, 5) for x in (0, 300, 600, 950)], crs=model.CRS))
+    reach = net.within(sites, people, 400.0).toarray()
+    # site 1 (100, 10): 10 + 100 + 5 = 115 to x=0, 10 + 200 + 5 = 215 to x=300; 515 to x=600 is too far
+    np.testing.assert_allclose(reach[0], [115, 215, 0, 0], atol=TOL)
+    # site 2 (900, -10): 10 + 300 + 5 = 315 to x=600 and 10 + 50 + 5 = 65 to x=950
+    np.testing.assert_allclose(reach[1], [0, 0, 315, 65], atol=TOL)
+
+
+def test_within_agrees_with_nearest(tmp_path: Path) -> None:
+    rng = np.random.default_rng(7)
+    osm = OsmBuilder()
+    for i in range(6):  # a 6 x 6 grid of 100 m blocks
+        osm.way([(i * 100, j * 100) for j in range(6)], highway="residential")
+        osm.way([(j * 100, i * 100) for j in range(6)], highway="residential")
+    ways = read_osm(osm.write(tmp_path / "t.osm"), {}).ways
+    net = WalkNetwork.from_ways(ways, NetworkRules(min_component_m=0))
+    sites = gpd.GeoSeries([osm.point(*xy) for xy in rng.uniform(0, 500, (5, 2))], crs=model.CRS)
+    people = gpd.GeoSeries([osm.point(*xy) for xy in rng.uniform(0, 500, (40, 2))], crs=model.CRS)
+    s_att, p_att = net.attach(sites), net.attach(people)
+    reach = net.within(s_att, p_att, 10_000.0).toarray()
+    np.testing.assert_allclose(reach.min(axis=0), net.nearest(p_att, s_att), atol=1e-4)
 
 
 @pytest.mark.parametrize(
@@ -59,6 +211,7 @@ def test_venue_from_osm_xml_keeps_its_name_verbatim() -> None:
         ({"highway": "footway"}, True),
         ({"highway": "motorway"}, False),
         ({"highway": "cycleway"}, False),
+        ({"highway": "cycleway", "foot": "designated"}, True),
         ({"highway": "service", "access": "private"}, False),
         ({"highway": "service", "access": "private", "foot": "yes"}, True),
         ({"highway": "path", "foot": "no"}, False),
@@ -67,7 +220,12 @@ def test_venue_from_osm_xml_keeps_its_name_verbatim() -> None:
     ],
 )
 def test_walk_filter(tags: dict[str, str], walkable: bool) -> None:
-    import pandas as pd
+    assert bool(walkable_mask(pd.DataFrame([tags]))[0]) is walkable
 
-    assert model.is_walkable(tags) is walkable
-    assert bool(model.walkable_mask(pd.DataFrame([tags])).iloc[0]) is walkable
+
+def test_the_walk_rules_come_from_the_config() -> None:
+    rules = load_config().network
+    assert rules.max_attach_m == 500
+    assert not rules.walk_all_cycleways
+    relaxed = dataclasses.replace(rules, walk_all_cycleways=True)
+    assert walkable_mask(pd.DataFrame([{"highway": "cycleway"}]), relaxed)[0]

@@ -59,7 +59,20 @@ def test_corrupt_cbs_json(copy: Path) -> None:
 
 def test_osm_without_ways_has_no_network(copy: Path) -> None:
     from wijkanalyse.errors import DataError
+    from wijkanalyse.network import WalkNetwork
 
     (copy / snapshot.OSM_FILE).write_text('<?xml version="1.0"?><osm version="0.6"></osm>', encoding="utf-8")
-    with pytest.raises(DataError, match="no OpenStreetMap ways"):
-        SnapshotReader(copy).walk_graph()
+    manifest = json.loads((copy / snapshot.MANIFEST_FILE).read_text())
+    for key in ("network", "venues"):  # a format 1 snapshot: only osm.xml
+        (copy / manifest["sources"].pop(key)["file"]).unlink()
+    manifest["format_version"] = 1
+    (copy / snapshot.MANIFEST_FILE).write_text(json.dumps(manifest))
+    ways = SnapshotReader(copy).osm({}).ways
+    with pytest.raises(DataError, match="no streets or paths"):
+        WalkNetwork.from_ways(ways)
+
+
+def test_a_broken_network_layer_says_make_the_snapshot_again(copy: Path) -> None:
+    (copy / snapshot.NETWORK_FILE).write_bytes(b"PAR1 not really")
+    with pytest.raises(SourceError, match=r"netwerk.parquet.*Make the snapshot again"):
+        SnapshotReader(copy).osm({})

@@ -22,6 +22,10 @@ from wijkanalyse.errors import WijkanalyseError
 __all__ = ["cli"]
 
 DEFAULT_OUT = Path("kaarten")
+OSM_PBF = click.option(
+    "--osm-pbf", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+    help="Take streets and venues from this local .osm.pbf extract (e.g. a Geofabrik province) instead of Overpass.",
+)
 
 
 def _setup_logging(verbosity: int) -> None:
@@ -90,11 +94,13 @@ def cli() -> None:
 )
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where downloads are cached (default: ~/.cache/wijkanalyse).")
+@OSM_PBF
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
 def run(
     demo: bool, snapshot_dir: Path | None, gemeente: str | None, year: int | None, config_path: Path | None,
-    own_points_file: Path | None, out_dir: Path, cache_dir: Path | None, verbose: int, quiet: bool,
+    own_points_file: Path | None, out_dir: Path, cache_dir: Path | None, osm_pbf: Path | None, verbose: int,
+    quiet: bool,
 ) -> None:
     """Analyse one gemeente and write map, tables and key figures.
 
@@ -125,9 +131,10 @@ def run(
         if len(chosen) > 1:
             msg = f"Give only one of --demo, --snapshot, --gemeente (got {' and '.join(chosen)})."
             raise click.UsageError(msg)
-        if year is not None and not gemeente:
-            msg = "--year only applies to --gemeente: a snapshot (and the demo) has its own year."
-            raise click.UsageError(msg)
+        for flag, given in (("--year", year is not None), ("--osm-pbf", osm_pbf is not None)):
+            if given and not gemeente:
+                msg = f"{flag} only applies to --gemeente: a snapshot (and the demo) has its own data."
+                raise click.UsageError(msg)
         if demo:
             from wijkanalyse.demo import write_demo_snapshot  # noqa: PLC0415
 
@@ -140,7 +147,9 @@ def run(
             from wijkanalyse.sources import live  # noqa: PLC0415
 
             code = live.normalise_gemeente(gemeente or "")
-            snapshot = live.download_snapshot(code, year or config.year, config=config, cache_dir=cache_dir)
+            snapshot = live.download_snapshot(
+                code, year or config.year, config=config, cache_dir=cache_dir, osm_pbf=osm_pbf
+            )
             outputs = pipeline.run(snapshot, config, out_dir)
     except WijkanalyseError as e:
         raise click.ClickException(str(e)) from e
@@ -175,12 +184,20 @@ def demo(dest: Path) -> None:
               help="TOML config file (its [venues] decide which OSM tags are downloaded).")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where downloads are cached (default: ~/.cache/wijkanalyse).")
-def fetch(gemeente: str, year: int | None, dest: Path | None, config_path: Path | None, cache_dir: Path | None) -> None:
+@OSM_PBF
+def fetch(
+    gemeente: str, year: int | None, dest: Path | None, config_path: Path | None, cache_dir: Path | None,
+    osm_pbf: Path | None,
+) -> None:
     """Download CBS, PDOK and OpenStreetMap data of a gemeente into a snapshot folder (needs internet).
+
+    With --osm-pbf the streets and venues come from a local extract instead of Overpass.
 
     Example:
 
         wijkanalyse fetch --gemeente GM0233 --year 2024 --snapshot snapshots/ermelo-2024
+
+        wijkanalyse fetch --gemeente GM0233 --osm-pbf gelderland-latest.osm.pbf
     """
     from wijkanalyse.sources import live  # noqa: PLC0415
 
@@ -188,7 +205,8 @@ def fetch(gemeente: str, year: int | None, dest: Path | None, config_path: Path 
     try:
         config = load_config(config_path)
         path = live.download_snapshot(
-            live.normalise_gemeente(gemeente), year or config.year, config=config, cache_dir=cache_dir, dest=dest
+            live.normalise_gemeente(gemeente), year or config.year, config=config, cache_dir=cache_dir, dest=dest,
+            osm_pbf=osm_pbf,
         )
     except WijkanalyseError as e:
         raise click.ClickException(str(e)) from e

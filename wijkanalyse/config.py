@@ -22,6 +22,7 @@ __all__ = [
     "Config",
     "Costs",
     "Indicator",
+    "NetworkRules",
     "OwnPointsSettings",
     "Thresholds",
     "VenueClass",
@@ -44,6 +45,19 @@ class Thresholds:
     hotspot_alpha: float = 0.05
     permutations: int = 999
     seed: int = 20240
+
+
+@dataclass(frozen=True)
+class NetworkRules:
+    """The walk and attachment rules of the network engine (see :mod:`wijkanalyse.network`)."""
+
+    max_attach_m: float = 500.0
+    min_component_m: float = 1000.0
+    walk_all_cycleways: bool = False
+    not_walkable_highway: tuple[str, ...] = (
+        "abandoned", "bus_guideway", "busway", "construction", "motor", "motorway", "motorway_link", "no",
+        "planned", "platform", "proposed", "raceway", "razed", "rest_area", "services", "trunk", "trunk_link",
+    )
 
 
 @dataclass(frozen=True)
@@ -111,6 +125,7 @@ class Config:
     gemeente: str | None = None
     year: int = 2024
     thresholds: Thresholds = field(default_factory=Thresholds)
+    network: NetworkRules = field(default_factory=NetworkRules)
     costs: Costs = field(default_factory=Costs)
     venues: dict[str, VenueClass] = field(default_factory=dict)
     indicators: dict[str, Indicator] = field(default_factory=dict)
@@ -165,7 +180,7 @@ def load_config(path: Path | str | None = None) -> Config:
         raise ConfigError(msg) from e
     merged = dict(defaults)
     for section, value in user.items():
-        if isinstance(value, dict) and section in ("area", "thresholds", "costs", "own_points"):
+        if isinstance(value, dict) and section in ("area", "thresholds", "network", "costs", "own_points"):
             merged[section] = {**defaults.get(section, {}), **value}
         else:
             merged[section] = value
@@ -193,6 +208,31 @@ def _unknown(section: dict[str, Any], allowed: set[str], where: str, problems: l
         problems.append(f"{where}.{key} is not a known key (known: {', '.join(sorted(allowed))})")
 
 
+def _parse_network(net: Any, problems: list[str]) -> NetworkRules:
+    """Check the ``[network]`` table (walk and attachment rules)."""
+    if not isinstance(net, dict):
+        problems.append("network must be a table")
+        return NetworkRules()
+    default = NetworkRules()
+    _unknown(net, {"max_attach_m", "min_component_m", "walk_all_cycleways", "not_walkable_highway"}, "network", problems)
+    values = {**{k: getattr(default, k) for k in ("max_attach_m", "min_component_m")}, **net}
+    max_attach = _number(values, "max_attach_m", "network", problems, minimum=0)
+    min_component = _number(values, "min_component_m", "network", problems, minimum=0, exclusive=False)
+    cycleways = net.get("walk_all_cycleways", default.walk_all_cycleways)
+    if not isinstance(cycleways, bool):
+        problems.append(f"network.walk_all_cycleways must be true or false, got {cycleways!r}")
+    highways = net.get("not_walkable_highway", list(default.not_walkable_highway))
+    if not isinstance(highways, list) or not all(isinstance(h, str) and h.strip() for h in highways):
+        problems.append(f"network.not_walkable_highway must be a list of highway values like [\"motorway\"], got {highways!r}")
+        highways = list(default.not_walkable_highway)
+    return NetworkRules(
+        max_attach_m=float(max_attach if max_attach is not None else default.max_attach_m),
+        min_component_m=float(min_component if min_component is not None else default.min_component_m),
+        walk_all_cycleways=bool(cycleways),
+        not_walkable_highway=tuple(h.strip() for h in highways),
+    )
+
+
 def parse_config(  # noqa: PLR0912, PLR0915
     raw: dict[str, Any], source: str = "<dict>", base_dir: Path | None = None
 ) -> Config:
@@ -202,7 +242,7 @@ def parse_config(  # noqa: PLR0912, PLR0915
     the config file's folder; None keeps them relative to the working directory.
     """
     problems: list[str] = []
-    _unknown(raw, {"area", "thresholds", "costs", "venues", "indicators", "own_points"}, "<top>", problems)
+    _unknown(raw, {"area", "thresholds", "network", "costs", "venues", "indicators", "own_points"}, "<top>", problems)
     problems[:] = [p.replace("<top>.", "") for p in problems]
 
     area = raw.get("area", {})
@@ -227,6 +267,8 @@ def parse_config(  # noqa: PLR0912, PLR0915
     alpha = _number(th, "hotspot_alpha", "thresholds", problems, minimum=0, maximum=1)
     perms = _number(th, "permutations", "thresholds", problems, minimum=99, exclusive=False, integer=True)
     seed = _number(th, "seed", "thresholds", problems, minimum=0, exclusive=False, integer=True)
+
+    network = _parse_network(raw.get("network", {}), problems)
 
     costs = raw.get("costs", {})
     if not isinstance(costs, dict):
@@ -317,6 +359,7 @@ def parse_config(  # noqa: PLR0912, PLR0915
             walk_m=float(walk_m), distance_method=str(method), hotspot_alpha=float(alpha),
             permutations=int(perms), seed=int(seed),
         ),
+        network=network,
         costs=Costs(meeting_point_per_year=float(mp_cost), broker_fte_per_year=float(broker_cost)),
         venues=venues,
         indicators=indicators,

@@ -26,8 +26,8 @@ date is fixed and every file is written in a fixed order. GeoPackages are writte
 fixed ``OGR_CURRENT_DATE`` as well.
 
 Like real OpenStreetMap data, ``osm.xml`` also holds venue buildings (closed ways without a
-``highway`` tag) and venue nodes: ``osmnx.graph_from_xml`` turns those into isolated graph
-parts, so a loader keeps only edges with a walkable ``highway`` tag.
+``highway`` tag) and venue nodes; the reader keeps only ways with a ``highway`` tag as
+network, and the walk rules decide which of those may be walked.
 """
 
 from __future__ import annotations
@@ -62,7 +62,10 @@ from wijkanalyse.snapshot import (
     Manifest,
     odata_document,
     write_manifest,
+    write_osm_layers,
 )
+from wijkanalyse.config import load_config
+from wijkanalyse.sources.osm import read_osm
 
 __all__ = [
     "CLUSTER_BUURTCODES",
@@ -923,7 +926,8 @@ def write_demo_snapshot(dest: Path) -> Path:
     -------
     Path
         ``dest``, now holding ``manifest.json``, ``cbs_kerncijfers.json``,
-        ``buurten.gpkg``, ``vierkant100m.gpkg`` and ``osm.xml``.
+        ``buurten.gpkg``, ``vierkant100m.gpkg``, ``osm.xml`` and the network and venue
+        layers made from it (``netwerk.parquet``, ``voorzieningen_osm.parquet``).
 
     Notes
     -----
@@ -954,6 +958,10 @@ def write_demo_snapshot(dest: Path) -> Path:
     )
     _write_gpkg(dest / GRID_FILE, grid, GRID_LAYER)
     _atomic.write_bytes(dest / OSM_FILE, _osm_xml(osm))
+    # the fast layers, made from osm.xml by the same reader a live fetch uses
+    venue_tags = load_config().osm_tags()
+    extract = read_osm(dest / OSM_FILE, venue_tags)
+    layers = write_osm_layers(dest, extract.ways, extract.venues)
 
     def source(file: str, **extra: Any) -> dict[str, Any]:
         return {"file": file, **extra, "url": SYNTHETIC_URL, "retrieved": DEMO_CREATED}
@@ -969,6 +977,8 @@ def write_demo_snapshot(dest: Path) -> Path:
             "buurten": source(BUURTEN_FILE, layer=BUURTEN_LAYER),
             "grid": source(GRID_FILE, layer=GRID_LAYER, year=DEMO_YEAR),
             "osm": source(OSM_FILE),
+            "network": source(layers["network"]["file"], made_from=OSM_FILE),
+            "venues": source(layers["venues"]["file"], made_from=OSM_FILE, tags=venue_tags),
         },
         generator=f"wijkanalyse {__version__}",
     )

@@ -9,13 +9,13 @@ resolved by their stem here, once.
 from __future__ import annotations
 
 import difflib
+import json
 import re
 import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -40,7 +40,6 @@ __all__ = [
     "resolve_column",
     "similar_names",
     "venues_frame",
-    "walk_edges",
 ]
 
 CRS = "EPSG:28992"
@@ -49,13 +48,6 @@ PRIVACY_MARKERS = (-99997, -99998, -99999999, -99999998)
 #: Column names of the PDOK grid service (camelCase) -> the CBS download names used here.
 _GRID_ALIASES = {"aantalInwoners": "aantal_inwoners", "crs28992res100m": "c28992r100"}
 _SUFFIX_RE = re.compile(r"^(?P<stem>.+)_(?P<n>\d+)$")
-
-#: osmnx's "walk" network filter (plus trunk roads), as a predicate over a way's tags.
-_NOT_WALKABLE_HIGHWAY = {
-    "abandoned", "bus_guideway", "construction", "cycleway", "motor", "motorway", "motorway_link",
-    "no", "planned", "platform", "proposed", "raceway", "razed", "busway", "trunk", "trunk_link",
-}
-
 
 def require_metric_crs(gdf: gpd.GeoDataFrame, what: str = "frame") -> None:
     """Raise DataError unless ``gdf`` is in a projected (metric) CRS."""
@@ -261,36 +253,35 @@ def residents_frame(grid: gpd.GeoDataFrame, buurten: gpd.GeoDataFrame, max_outsi
 
 
 def venues_frame(features: gpd.GeoDataFrame, classes: dict[str, VenueClass]) -> gpd.GeoDataFrame:
-    """Classify OSM features into the configured venue classes; one point per venue.
+    """Classify OSM venues (:mod:`wijkanalyse.sources.osm`) into the configured venue classes.
 
-    Columns: osm_id, naam, categorie, categorie_label, ontmoetingspunt, geometry (a point on
-    or in the feature, EPSG:28992). Features matching no class are dropped.
+    ``features`` has osm_id, naam, tags (a JSON object or a dict) and point geometry. Each
+    venue belongs to the first class (in config order) whose tags it matches; venues matching
+    no class are dropped. Columns: osm_id, naam, categorie, categorie_label, ontmoetingspunt,
+    geometry (EPSG:28992).
     """
     columns = ["osm_id", "naam", "categorie", "categorie_label", "ontmoetingspunt"]
     if features is None or features.empty:
         return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=CRS)
     feats = to_rd(features)
-    records: list[dict[str, Any]] = []
-    geoms = []
-    tag_columns = [c for c in feats.columns if c != "geometry"]
-    for idx, row in zip(feats.index, feats[tag_columns].itertuples(index=False, name=None), strict=True):
-        tags = {k: v for k, v in zip(tag_columns, row, strict=True) if isinstance(v, str)}
-        for venue in classes.values():
-            if venue.matches(tags):
-                element, osmid = idx if isinstance(idx, tuple) else ("node", idx)
-                records.append({
-                    "osm_id": f"{element}/{osmid}",
-                    "naam": tags.get("name"),
-                    "categorie": venue.key,
-                    "categorie_label": venue.label,
-                    "ontmoetingspunt": venue.meeting_point,
-                })
-                geoms.append(feats.geometry.loc[idx])
-                break
+    keep, records = [], []
+    for i, (osm_id, raw_tags) in enumerate(zip(feats["osm_id"], feats["tags"], strict=True)):
+        tags = json.loads(raw_tags) if isinstance(raw_tags, str) else dict(raw_tags or {})
+        venue = next((v for v in classes.values() if v.matches(tags)), None)
+        if venue is None:
+            continue
+        keep.append(i)
+        name = tags.get("name")
+        records.append({
+            "osm_id": str(osm_id),
+            "naam": name if isinstance(name, str) else None,
+            "categorie": venue.key,
+            "categorie_label": venue.label,
+            "ontmoetingspunt": venue.meeting_point,
+        })
     if not records:
         return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=CRS)
-    geometry = shapely.point_on_surface(np.asarray(geoms, dtype=object))
-    return gpd.GeoDataFrame(records, geometry=geometry, crs=CRS)
+    return gpd.GeoDataFrame(records, geometry=feats.geometry.to_numpy()[keep], crs=CRS)
 
 
 #: The columns of a venues frame (plus geometry), in order; see :mod:`wijkanalyse.result`.
@@ -334,7 +325,7 @@ def similar_names(a: Any, b: Any, min_ratio: float = _NAME_RATIO) -> bool:
 
 
 def _venue_columns(frame: gpd.GeoDataFrame | None, source: str) -> gpd.GeoDataFrame:
-    """``frame`` with every column of :data:`VENUE_COLUMNS` (``bron`` = ``source`` where missing)."""
+    """``frame`` with every column of :data:`VENUE_COLUMNS` first (``bron`` = ``source`` where missing)."""
     if frame is None or len(frame) == 0:
         empty = {c: pd.Series([], dtype=object) for c in VENUE_COLUMNS}
         empty["ontmoetingspunt"] = pd.Series([], dtype=bool)
@@ -349,7 +340,8 @@ def _venue_columns(frame: gpd.GeoDataFrame | None, source: str) -> gpd.GeoDataFr
     out["bron"] = out["bron"].fillna(source)
     out["ontmoetingspunt"] = out["ontmoetingspunt"].astype(bool)
     out["kosten_per_jaar"] = out["kosten_per_jaar"].astype(float)
-    return gpd.GeoDataFrame(out[[*VENUE_COLUMNS, out.geometry.name]].reset_index(drop=True), crs=out.crs)
+    others = [c for c in out.columns if c not in VENUE_COLUMNS and c != out.geometry.name]
+    return gpd.GeoDataFrame(out[[*VENUE_COLUMNS, *others, out.geometry.name]].reset_index(drop=True), crs=out.crs)
 
 
 def merge_venues(
@@ -406,53 +398,3 @@ def merge_venues(
     merged = pd.concat([base, rest], ignore_index=True)
     merged["ontmoetingspunt"] = merged["ontmoetingspunt"].astype(bool)
     return gpd.GeoDataFrame(merged, geometry=base.geometry.name, crs=CRS)
-
-
-def is_walkable(tags: dict[str, Any]) -> bool:
-    """Return True when a way with these OSM tags may be walked (osmnx's 'walk' filter)."""
-    return bool(walkable_mask(pd.DataFrame([tags])).iloc[0])
-
-
-def walkable_mask(ways: pd.DataFrame) -> pd.Series:
-    """Vectorised :func:`is_walkable` over a frame with OSM tag columns (missing columns = no tag)."""
-
-    def tag(key: str) -> pd.Series:
-        if key not in ways.columns:
-            return pd.Series("", index=ways.index)
-        return ways[key].map(lambda v: v if isinstance(v, str) else "")
-
-    highway, foot = tag("highway"), tag("foot")
-    ok = (highway != "") & ~highway.isin(_NOT_WALKABLE_HIGHWAY)
-    ok &= (tag("area") != "yes") & (foot != "no") & (tag("service") != "private")
-    ok &= (tag("access") != "private") | foot.isin(["yes", "designated", "permissive"])
-    return ok
-
-
-def walk_edges(graph: nx.MultiDiGraph) -> gpd.GeoDataFrame:
-    """Return the walkable edges of an osmnx graph as undirected lines in EPSG:28992.
-
-    Columns: u, v, length (metres, measured in RD), highway, geometry. Each street appears
-    once, whatever its direction in the graph.
-    """
-    import osmnx as ox  # noqa: PLC0415 (heavy import kept local)
-
-    if graph.number_of_edges() == 0:
-        msg = "The OpenStreetMap data hold no streets or paths. Use distance_method = \"straight_line\" or a snapshot with a network."
-        raise DataError(msg)
-    edges = ox.graph_to_gdfs(graph, nodes=False, fill_edge_geometry=True).reset_index()
-    edges = edges[walkable_mask(edges).to_numpy()]
-    if edges.empty:
-        msg = "The OpenStreetMap data hold no walkable ways. Use distance_method = \"straight_line\" or check the snapshot's osm.xml."
-        raise DataError(msg)
-    edges = edges.to_crs(CRS)
-    u, v = edges["u"].to_numpy(), edges["v"].to_numpy()
-    swap = u > v  # store each street as (low id, high id), its line running from u to v
-    geometry = edges.geometry.to_numpy().copy()
-    geometry[swap] = shapely.reverse(geometry[swap])
-    edges = edges.assign(u=np.where(swap, v, u), v=np.where(swap, u, v))
-    edges = edges.set_geometry(gpd.GeoSeries(geometry, index=edges.index, crs=CRS))
-    edges["length"] = edges.geometry.length
-    # keep one copy of each street: the shortest between a pair of nodes
-    edges = edges.sort_values("length").drop_duplicates(["u", "v"], keep="first")
-    edges = edges[edges["u"] != edges["v"]]
-    return gpd.GeoDataFrame(edges[["u", "v", "length", "highway", "geometry"]].reset_index(drop=True), crs=CRS)

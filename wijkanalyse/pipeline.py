@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 
 from wijkanalyse import __version__, model
@@ -21,11 +22,11 @@ from wijkanalyse.analysis import (
     composite_signal,
     find_gaps,
     local_moran_hotspots,
-    network_distance,
     straight_line_distance,
 )
 from wijkanalyse.config import Config
 from wijkanalyse.errors import DataError, WijkanalyseError
+from wijkanalyse.network import Attachment, WalkNetwork
 from wijkanalyse.result import HOTSPOT_LABELS, RunResult
 from wijkanalyse.sources import own_points
 from wijkanalyse.sources.files import SnapshotReader
@@ -55,7 +56,51 @@ def _step(n: int, text: str) -> None:
     log.info("[%d/%d] %s", n, STEPS, text)
 
 
-def analyse(reader: SnapshotReader, config: Config) -> RunResult:
+def _attachment_report(  # noqa: PLR0917
+    residents: gpd.GeoDataFrame, resident_att: Attachment, venues: gpd.GeoDataFrame, venue_att: Attachment,
+    meeting_mask: np.ndarray, distance: np.ndarray, config: Config,
+) -> dict[str, object]:
+    """What the attachment rule did, for samenvatting.json and the log: never a silent inf."""
+    people = residents["inwoners"].fillna(0).to_numpy(dtype=float)
+    on = resident_att.on_network
+    unreachable = on & ~np.isfinite(distance)
+    max_m = config.network.max_attach_m
+    dropped = venues[meeting_mask & ~venue_att.on_network]
+    reason = f"verder dan {max_m:g} m van een looproute"
+    report = {
+        "max_attach_m": max_m,
+        "min_component_m": config.network.min_component_m,
+        "cells_attached": int(on.sum()),
+        "residents_attached": float(people[on].sum()),
+        "cells_not_on_network": int((~on).sum()),
+        "residents_not_on_network": float(people[~on].sum()),
+        "cells_no_meeting_point_reachable": int(unreachable.sum()),
+        "residents_no_meeting_point_reachable": float(people[unreachable].sum()),
+        "meeting_points_attached": int((meeting_mask & venue_att.on_network).sum()),
+        "meeting_points_not_on_network": [
+            {"osm_id": o, "naam": n, "reden": reason} for o, n in zip(dropped["osm_id"], dropped["naam"], strict=True)
+        ],
+    }
+    status = np.where(~on, f"niet op het netwerk ({reason})",
+                      np.where(unreachable, "geen ontmoetingspunt bereikbaar over het netwerk", "bereikbaar"))
+    residents["bereik"] = status
+    if (~on).any():
+        log.warning(
+            "Let op: %d vierkanten (%s inwoners) liggen %s; ze tellen als buiten bereik.",
+            int((~on).sum()), f"{people[~on].sum():.0f}", reason,
+        )
+    if len(dropped):
+        log.warning(
+            "Let op: %d ontmoetingspunt(en) liggen %s en tellen niet mee: %s.", len(dropped), reason,
+            ", ".join(str(n or o) for o, n in zip(dropped["osm_id"], dropped["naam"], strict=True)),
+        )
+    if unreachable.any():
+        log.info("    %d vierkanten (%.0f inwoners) kunnen over het netwerk geen ontmoetingspunt bereiken",
+                 int(unreachable.sum()), people[unreachable].sum())
+    return {"network": report}
+
+
+def analyse(reader: SnapshotReader, config: Config) -> RunResult:  # noqa: PLR0915 (the steps, in order)
     """Read a snapshot and compute every figure; no files are written."""
     manifest = reader.manifest
     gemeente = manifest.gemeente_code
@@ -78,31 +123,43 @@ def analyse(reader: SnapshotReader, config: Config) -> RunResult:
     suppressed = int(residents["inwoners"].isna().sum())
     log.info("    %d bewoonde vierkanten, %d met geheim aantal inwoners", len(residents), suppressed)
 
-    _step(4, "Voorzieningen lezen (OpenStreetMap)")
-    venues = model.venues_frame(reader.venue_features(config.osm_tags()), config.venues)
+    _step(4, "Voorzieningen en looproutes lezen (OpenStreetMap)")
+    osm = reader.osm(config.osm_tags())
+    venues = model.venues_frame(osm.venues, config.venues)
     own = own_points.read_configured(config)  # the gemeente's own points, merged with OSM
     venues = model.merge_venues(venues, own.points if own else None, within_m=config.own_points.merge_within_m)
-    meeting = venues[venues["ontmoetingspunt"].astype(bool)] if len(venues) else venues
-    if meeting.empty:
+    meeting_mask = venues["ontmoetingspunt"].astype(bool).to_numpy() if len(venues) else np.zeros(0, dtype=bool)
+    if not meeting_mask.any():
         classes = ", ".join(config.meeting_point_classes)
         msg = (
             f"No meeting points in the OpenStreetMap data of {manifest.gemeente_name} for the classes {classes}. "
-            "Check the [venues] tags in the config and the snapshot's osm.xml, or add own points (--ontmoetingspunten)."
+            "Check the [venues] tags in the config and the snapshot's OpenStreetMap data, "
+            "or add own points (--ontmoetingspunten)."
         )
         raise DataError(msg)
-    log.info("    %d voorzieningen, waarvan %d ontmoetingspunt", len(venues), len(meeting))
+    log.info("    %d voorzieningen, waarvan %d ontmoetingspunt", len(venues), int(meeting_mask.sum()))
 
     method = config.thresholds.distance_method
+    streets = None
     if method == "network":
         _step(5, "Loopafstand over het netwerk berekenen (Dijkstra vanaf alle ontmoetingspunten)")
-        edges = model.walk_edges(reader.walk_graph())
-        log.info("    %d looproutes (%.0f km)", len(edges), edges["length"].sum() / 1000)
-        distance = network_distance(residents.geometry, meeting.geometry, edges)
+        network = WalkNetwork.from_ways(osm.ways, config.network)
+        log.info("    %d looproutes (%.0f km)", network.n_ways, network.length.sum() / 1000)
+        resident_att = network.attach(residents.geometry)
+        venue_att = network.attach(venues.geometry)
+        meeting_att = Attachment(*(arr[meeting_mask] for arr in (venue_att.edge, venue_att.along, venue_att.offset)))
+        distance = network.nearest(resident_att, meeting_att)
+        residents["aanhechting_m"] = resident_att.offset
+        venues["aanhechting_m"] = venue_att.offset
+        attachment = _attachment_report(residents, resident_att, venues, venue_att, meeting_mask, distance, config)
+        streets = gpd.GeoDataFrame({"highway": network.highway}, geometry=network.geometry, crs=model.CRS)
     else:
         _step(5, "Hemelsbrede afstand berekenen")
-        distance = straight_line_distance(residents.geometry, meeting.geometry)
+        distance = straight_line_distance(residents.geometry, venues.geometry[meeting_mask])
+        attachment = None
     residents["afstand_m"] = distance
     residents["binnen_drempel"] = distance <= threshold
+    meeting = venues[meeting_mask]
 
     _step(6, "Bereik per buurt, signaal en hotspots (Local Moran)")
     coverage = buurt_coverage(residents, buurten.index, threshold)
@@ -148,6 +205,7 @@ def analyse(reader: SnapshotReader, config: Config) -> RunResult:
         "own_points_problems": [str(p) for p in own.problems] if own else [],
         "own_points_skipped_rows": own.n_skipped if own else 0,
         "hotspot_buurten": sorted(buurten.loc[buurten["hotspot"] == HOTSPOT_LABELS[1], "buurtcode"]),
+        **(attachment or {}),
         "cbs_table": table,
         "snapshot_created": manifest.created,
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -164,6 +222,7 @@ def analyse(reader: SnapshotReader, config: Config) -> RunResult:
         residents=residents,
         venues=venues,
         gaps=gaps,
+        streets=streets,
         indicators={k: ind.label for k, ind in config.indicators.items()},
         summary=summary,
     )

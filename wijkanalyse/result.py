@@ -12,13 +12,17 @@ QGIS, Excel and the map):
 ``residents`` (one row per inhabited 100 m cell, points at the cell centre)
     cel (c28992r100 code), inwoners (NaN when suppressed by CBS), buurtcode, afstand_m
     (walking distance to the nearest meeting point, inf when none can be reached),
-    binnen_drempel (bool).
+    binnen_drempel (bool); with the network method also aanhechting_m (the straight
+    stretch to the way it attaches to, NaN when not on the network) and bereik
+    ("bereikbaar", "geen ontmoetingspunt bereikbaar over het netwerk" or "niet op het
+    netwerk (...)").
 ``venues`` (one row per venue from OSM or the gemeente's own points file, points)
     osm_id ("node/123"; an own point "eigen/<file stem>/<line>"), naam (from OSM or a user
     file: untrusted, escape it in HTML), categorie (config key), categorie_label (Dutch),
     ontmoetingspunt (bool: counts for the threshold rule), bron ("OpenStreetMap",
     "gemeente (<file>)" or, for the same place in both, "OpenStreetMap + gemeente (<file>)"),
-    adres (own points; missing otherwise), kosten_per_jaar (euro, own points; NaN otherwise).
+    adres (own points; missing otherwise), kosten_per_jaar (euro, own points; NaN otherwise);
+    with the network method also aanhechting_m (NaN: not on the network, so not counted).
 ``gaps`` (contiguous areas of inhabited cells beyond the threshold, polygons)
     gat_id, inwoners, cellen, buurtcodes (comma-separated), afstand_max_m.
 """
@@ -56,5 +60,6 @@ class RunResult:
     residents: gpd.GeoDataFrame
     venues: gpd.GeoDataFrame
     gaps: gpd.GeoDataFrame
+    streets: gpd.GeoDataFrame | None = None  # walkable ways (highway, LineString), for the offline background
     indicators: dict[str, str] = field(default_factory=dict)  # config key -> Dutch label
     summary: dict[str, Any] = field(default_factory=dict)

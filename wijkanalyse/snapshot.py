@@ -5,7 +5,7 @@ gemeente is generated into the same layout. The pipeline reads only snapshots, s
 be kept, shared and repeated offline, and the network sits behind one seam
 (:mod:`wijkanalyse.sources`).
 
-Layout (``format_version`` 1)::
+Layout (``format_version`` 2; version 1 folders, with only ``osm.xml``, are still read)::
 
     SNAPDIR/
       manifest.json         what is in the folder (see below)
@@ -23,8 +23,20 @@ Layout (``format_version`` 1)::
       vierkant100m.gpkg     layer ``vierkant100m``: the CBS 100 m population grid cells
                             (polygons, EPSG:28992) with ``c28992r100`` and
                             ``aantal_inwoners`` (-99997 = suppressed by CBS)
-      osm.xml               OpenStreetMap XML (API 0.6) holding the walkable ways and the
-                            venues: read by ``osmnx.graph_from_xml`` / ``features_from_xml``
+      netwerk.parquet       the ways of OpenStreetMap with a ``highway`` tag, cut at
+                            junctions, as GeoParquet (EPSG:28992): u, v (OSM node ids),
+                            length (m), way_id, the tags the walk rules read (highway,
+                            name, foot, access, area, service, tunnel, layer, indoor,
+                            level; "" when absent), geometry (LineString from u to v).
+                            A run reads it straight into csgraph arrays
+                            (:mod:`wijkanalyse.network`), without networkx.
+      voorzieningen_osm.parquet  the OSM venues as GeoParquet (EPSG:28992): osm_id
+                            ("node/1"), naam, tags (JSON object), geometry (a point).
+                            Both files are made by :func:`wijkanalyse.sources.osm.read_osm`
+                            from an Overpass answer or a ``.osm.pbf`` extract.
+      osm.xml               (optional; format_version 1 had only this) OpenStreetMap XML
+                            (API 0.6); read with the same reader when the two files above
+                            are absent.
 
 ``manifest.json``::
 
@@ -41,7 +53,8 @@ Layout (``format_version`` 1)::
                     "table": "85984NED", "url": "...", "retrieved": "..."},
         "buurten": {"file": "buurten.gpkg", "layer": "buurten", "url": "...", "retrieved": "..."},
         "grid":    {"file": "vierkant100m.gpkg", "layer": "vierkant100m", "year": 2020, "url": "...", "retrieved": "..."},
-        "osm":     {"file": "osm.xml", "url": "...", "retrieved": "..."}
+        "network": {"file": "netwerk.parquet", "url": "...", "retrieved": "..."},
+        "venues":  {"file": "voorzieningen_osm.parquet", "tags": {"amenity": ["library"]}, ...}
       }
     }
 """
@@ -65,16 +78,21 @@ __all__ = [
     "GRID_FILE",
     "GRID_LAYER",
     "MANIFEST_FILE",
+    "NETWORK_FILE",
     "OSM_FILE",
     "REGIONS_FILE",
+    "SUPPORTED_VERSIONS",
+    "VENUES_FILE",
     "Manifest",
     "odata_document",
     "read_manifest",
     "write_manifest",
+    "write_osm_layers",
 ]
 
 FORMAT = "wijkanalyse-snapshot"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+SUPPORTED_VERSIONS = (1, 2)
 MANIFEST_FILE = "manifest.json"
 CBS_FILE = "cbs_kerncijfers.json"
 REGIONS_FILE = "cbs_wijkenenbuurten.json"
@@ -83,7 +101,11 @@ BUURTEN_LAYER = "buurten"
 GRID_FILE = "vierkant100m.gpkg"
 GRID_LAYER = "vierkant100m"
 OSM_FILE = "osm.xml"
-SOURCE_KEYS = ("cbs", "buurten", "grid", "osm")
+NETWORK_FILE = "netwerk.parquet"
+VENUES_FILE = "voorzieningen_osm.parquet"
+SOURCE_KEYS = ("cbs", "buurten", "grid")
+#: The OpenStreetMap part: the fast columnar layers (version 2), or the raw XML (version 1).
+OSM_KEYS = (("network", "venues"), ("osm",))
 
 
 def odata_document(table: str, entity_set: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -130,6 +152,18 @@ def write_manifest(folder: Path, manifest: Manifest) -> Path:
     return _atomic.write_text(Path(folder) / MANIFEST_FILE, text)
 
 
+def write_osm_layers(folder: Path, ways: Any, venues: Any) -> dict[str, dict[str, Any]]:
+    """Write the ways and venues frames (:mod:`wijkanalyse.sources.osm`) as GeoParquet, atomically.
+
+    Returns the manifest entries ``{"network": {...}, "venues": {...}}`` (file names only;
+    the caller adds where they came from).
+    """
+    folder = Path(folder)
+    _atomic.write_with(folder / NETWORK_FILE, lambda p: ways.to_parquet(p, index=False))
+    _atomic.write_with(folder / VENUES_FILE, lambda p: venues.to_parquet(p, index=False))
+    return {"network": {"file": NETWORK_FILE}, "venues": {"file": VENUES_FILE}}
+
+
 def read_manifest(folder: Path) -> Manifest:
     """Read and check ``manifest.json`` of a snapshot folder.
 
@@ -156,8 +190,11 @@ def read_manifest(folder: Path) -> Manifest:
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         msg = f"{path} is not a wijkanalyse snapshot manifest (expected \"format\": \"{FORMAT}\")."
         raise SourceError(msg)
-    if raw.get("format_version") != FORMAT_VERSION:
-        problems.append(f"format_version {raw.get('format_version')!r} is not supported (expected {FORMAT_VERSION})")
+    if raw.get("format_version") not in SUPPORTED_VERSIONS:
+        problems.append(
+            f"format_version {raw.get('format_version')!r} is not supported (this wijkanalyse reads "
+            f"{', '.join(map(str, SUPPORTED_VERSIONS))}; a newer snapshot needs a newer wijkanalyse)"
+        )
     gemeente = raw.get("gemeente") or {}
     code = str(gemeente.get("code", "")).strip()
     if not (code.startswith("GM") and len(code) == 6 and code[2:].isdigit()):
@@ -165,12 +202,18 @@ def read_manifest(folder: Path) -> Manifest:
     if not isinstance(raw.get("year"), int):
         problems.append(f"year {raw.get('year')!r} is not a year")
     sources = raw.get("sources") or {}
-    for key in SOURCE_KEYS:
+
+    def check(key: str) -> str | None:
         entry = sources.get(key)
         if not isinstance(entry, dict) or "file" not in entry:
-            problems.append(f"sources.{key}.file is missing")
-        elif not (folder / entry["file"]).is_file():
-            problems.append(f"sources.{key}.file {entry['file']!r} is not in the folder")
+            return f"sources.{key}.file is missing"
+        if not (folder / entry["file"]).is_file():
+            return f"sources.{key}.file {entry['file']!r} is not in the folder"
+        return None
+
+    problems += [p for key in SOURCE_KEYS if (p := check(key))]
+    layered = any(key in sources for key in OSM_KEYS[0])  # format 2; else the raw osm.xml of format 1
+    problems += [p for key in (OSM_KEYS[0] if layered else OSM_KEYS[1]) if (p := check(key))]
     if problems:
         msg = f"Snapshot {folder} is incomplete: " + "; ".join(problems) + "."
         raise SourceError(msg)

