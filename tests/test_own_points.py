@@ -313,8 +313,11 @@ def test_each_venue_pairs_once_nearest_first() -> None:
 
 
 def test_osm_only_gets_its_source_column() -> None:
-    merged = model.merge_venues(venues([("node/1", "A", 0.0)], own=False), None)
+    osm = venues([("node/1", "A", 0.0)], own=False)
+    osm["aanhechting_m"] = 12.5  # a column of a later step is kept, after the contract's columns
+    merged = model.merge_venues(osm, None)
     assert merged["bron"].tolist() == ["OpenStreetMap"]
+    assert list(merged.columns) == [*model.VENUE_COLUMNS, "aanhechting_m", "geometry"]
     assert merged["adres"].isna().all() and merged["kosten_per_jaar"].isna().all()
     empty = model.merge_venues(None, None)
     assert empty.empty and list(empty.columns) == [*model.VENUE_COLUMNS, "geometry"]
