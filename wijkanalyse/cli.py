@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -48,6 +49,11 @@ def _summary_text(outputs) -> str:  # noqa: ANN001
         + ("lopend over straat" if s["distance_method"] == "network" else "hemelsbreed") + ")",
         f"  buiten bereik:           {format_int(s['residents_beyond_threshold'])} inwoners in {s['n_gaps']} gebieden",
         f"  ontmoetingspunten:       {s['n_meeting_points']} (van {s['n_venues']} voorzieningen)",
+        *(
+            [f"  eigen punten:            {s['n_own_points']} uit {s['own_points_file']} "
+             f"({s['own_points_merged_with_osm']} ook in OpenStreetMap, {s['own_points_rejected_rows']} regels afgekeurd)"]
+            if s.get("own_points_file") else []
+        ),
         f"  hotspots (signaal):      {', '.join(s['hotspot_buurten']) or 'geen'}",
         f"  bestanden in {outputs.folder}: " + ", ".join(p.name for p in outputs.files.values()),
     ]
@@ -78,6 +84,11 @@ def cli() -> None:
     help="TOML config file; what it leaves out keeps the defaults ('wijkanalyse config' prints them).",
 )
 @click.option(
+    "--ontmoetingspunten", "own_points_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The gemeente's own meeting points (CSV, GeoPackage or GeoJSON), merged with OpenStreetMap; "
+    "overrides own_points.file in the config.",
+)
+@click.option(
     "--out", "out_dir", type=click.Path(path_type=Path), default=DEFAULT_OUT,
     show_default=True, help="Output folder; files go to OUT/<gemeente>/.",
 )
@@ -88,7 +99,8 @@ def cli() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
 def run(
     demo: bool, snapshot_dir: Path | None, gemeente: str | None, year: int | None, config_path: Path | None,
-    out_dir: Path, cache_dir: Path | None, osm_pbf: Path | None, verbose: int, quiet: bool,
+    own_points_file: Path | None, out_dir: Path, cache_dir: Path | None, osm_pbf: Path | None, verbose: int,
+    quiet: bool,
 ) -> None:
     """Analyse one gemeente and write map, tables and key figures.
 
@@ -99,6 +111,8 @@ def run(
         wijkanalyse run --demo --out kaarten
 
         wijkanalyse run --snapshot snapshots/GM0233-2024 --config mijn.toml
+
+        wijkanalyse run --snapshot snapshots/GM0233-2024 --ontmoetingspunten ontmoetingspunten.csv
     """
     from wijkanalyse import pipeline  # noqa: PLC0415 (keeps --help fast)
 
@@ -106,6 +120,8 @@ def run(
     chosen = [name for name, given in (("--demo", demo), ("--snapshot", snapshot_dir), ("--gemeente", gemeente)) if given]
     try:
         config = load_config(config_path)
+        if own_points_file is not None:
+            config = replace(config, own_points=replace(config.own_points, file=own_points_file))
         if not chosen and config.gemeente:
             gemeente = config.gemeente
             chosen = ["--gemeente"]

@@ -23,6 +23,7 @@ __all__ = [
     "Costs",
     "Indicator",
     "NetworkRules",
+    "OwnPointsSettings",
     "Thresholds",
     "VenueClass",
     "default_config_text",
@@ -69,7 +70,11 @@ class Costs:
 
 @dataclass(frozen=True)
 class VenueClass:
-    """A class of venues found in OpenStreetMap by tags."""
+    """A class of venues found in OpenStreetMap by tags.
+
+    A class without tags (declared in ``[own_points.classes]``) matches no OSM feature: it
+    holds only the gemeente's own points (e.g. benches and picnic tables).
+    """
 
     key: str
     label: str
@@ -100,6 +105,20 @@ class Indicator:
 
 
 @dataclass(frozen=True)
+class OwnPointsSettings:
+    """The gemeente's own points file (``[own_points]``); see :mod:`wijkanalyse.sources.own_points`."""
+
+    file: Path | None = None  # resolved against the config file's folder
+    merge_within_m: float = 50.0
+    strict: bool = False
+    names_required: bool = True
+    layer: str = ""
+    name_column: str = ""
+    class_column: str = ""
+    class_values: dict[str, str] = field(default_factory=dict)  # value in the file -> class key
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole study configuration."""
 
@@ -111,6 +130,7 @@ class Config:
     venues: dict[str, VenueClass] = field(default_factory=dict)
     indicators: dict[str, Indicator] = field(default_factory=dict)
     source: str = "<default>"
+    own_points: OwnPointsSettings = field(default_factory=OwnPointsSettings)
 
     @property
     def meeting_point_classes(self) -> list[str]:
@@ -160,11 +180,11 @@ def load_config(path: Path | str | None = None) -> Config:
         raise ConfigError(msg) from e
     merged = dict(defaults)
     for section, value in user.items():
-        if isinstance(value, dict) and section in ("area", "thresholds", "network", "costs"):
+        if isinstance(value, dict) and section in ("area", "thresholds", "network", "costs", "own_points"):
             merged[section] = {**defaults.get(section, {}), **value}
         else:
             merged[section] = value
-    return parse_config(merged, source=str(path))
+    return parse_config(merged, source=str(path), base_dir=path.parent)
 
 
 def _number(
@@ -213,10 +233,16 @@ def _parse_network(net: Any, problems: list[str]) -> NetworkRules:
     )
 
 
-def parse_config(raw: dict[str, Any], source: str = "<dict>") -> Config:  # noqa: PLR0912, PLR0915
-    """Check a parsed TOML document and build a :class:`Config`; report every problem at once."""
+def parse_config(  # noqa: PLR0912, PLR0915
+    raw: dict[str, Any], source: str = "<dict>", base_dir: Path | None = None
+) -> Config:
+    """Check a parsed TOML document and build a :class:`Config`; report every problem at once.
+
+    ``base_dir`` is the folder relative file names (``own_points.file``) are resolved against:
+    the config file's folder; None keeps them relative to the working directory.
+    """
     problems: list[str] = []
-    _unknown(raw, {"area", "thresholds", "network", "costs", "venues", "indicators"}, "<top>", problems)
+    _unknown(raw, {"area", "thresholds", "network", "costs", "venues", "indicators", "own_points"}, "<top>", problems)
     problems[:] = [p.replace("<top>.", "") for p in problems]
 
     area = raw.get("area", {})
@@ -287,6 +313,7 @@ def parse_config(raw: dict[str, Any], source: str = "<dict>") -> Config:  # noqa
         if not tags:
             problems.append(f"{where}: no OSM tags (add e.g. amenity = [\"community_centre\"])")
         venues[key] = VenueClass(key=key, label=str(label), meeting_point=bool(meeting), tags=tags)
+    own_points = _own_points(raw.get("own_points", {}), venues, base_dir, problems)
     if venues and not any(v.meeting_point for v in venues.values()):
         problems.append("venues: no class has meeting_point = true, so nobody can be within reach")
 
@@ -337,4 +364,101 @@ def parse_config(raw: dict[str, Any], source: str = "<dict>") -> Config:  # noqa
         venues=venues,
         indicators=indicators,
         source=source,
+        own_points=own_points,
     )
+
+
+_OWN_KEYS = {"file", "merge_within_m", "strict", "names_required", "layer", "name_column", "class_column",
+             "class_values", "classes"}
+
+
+def _own_points(
+    section: Any, venues: dict[str, VenueClass], base_dir: Path | None, problems: list[str]
+) -> OwnPointsSettings:
+    """Check ``[own_points]``; add its ``classes`` (no OSM tags) to ``venues``."""
+    if not isinstance(section, dict):
+        problems.append("own_points must be a table")
+        return OwnPointsSettings()
+    _unknown(section, _OWN_KEYS, "own_points", problems)
+    texts: dict[str, str] = {}
+    for key in ("file", "layer", "name_column", "class_column"):
+        value = section.get(key, "")
+        if not isinstance(value, str):
+            problems.append(f"own_points.{key} must be a string (\"\" = not set), got {value!r}")
+            value = ""
+        texts[key] = value.strip()
+    flags: dict[str, bool] = {}
+    for key, default in (("strict", False), ("names_required", True)):
+        value = section.get(key, default)
+        if not isinstance(value, bool):
+            problems.append(f"own_points.{key} must be true or false, got {value!r}")
+            value = default
+        flags[key] = value
+    within = _number({"merge_within_m": section.get("merge_within_m", 50.0)}, "merge_within_m", "own_points",
+                     problems, minimum=0, exclusive=False)
+
+    _own_classes(section.get("classes", {}), venues, problems)
+    class_values = _class_values(section.get("class_values", {}), venues, problems)
+
+    file: Path | None = None
+    if texts["file"]:
+        file = Path(texts["file"]).expanduser()
+        if base_dir is not None and not file.is_absolute():
+            file = base_dir / file
+    return OwnPointsSettings(
+        file=file,
+        merge_within_m=float(within if within is not None else 50.0),
+        strict=flags["strict"],
+        names_required=flags["names_required"],
+        layer=texts["layer"],
+        name_column=texts["name_column"],
+        class_column=texts["class_column"],
+        class_values=class_values,
+    )
+
+
+def _own_classes(classes: Any, venues: dict[str, VenueClass], problems: list[str]) -> None:
+    """Check ``[own_points.classes.<key>]`` tables and add them to ``venues`` (without OSM tags)."""
+    if not isinstance(classes, dict):
+        problems.append("own_points.classes must be a table of [own_points.classes.<key>] tables")
+        classes = {}
+    for key, c in classes.items():
+        where = f"own_points.classes.{key}"
+        if not _KEY_RE.match(key):
+            problems.append(f"{where}: key must be lower-case letters, digits and _")
+        if key in venues:
+            problems.append(f"{where}: [venues.{key}] exists already; give this class another key")
+            continue
+        if not isinstance(c, dict):
+            problems.append(f"{where} must be a table")
+            continue
+        extra = sorted(set(c) - {"label", "meeting_point"})
+        if extra:
+            problems.append(
+                f"{where}.{extra[0]} is not a known key (known: label, meeting_point); "
+                "a class found in OpenStreetMap by tags belongs in [venues]"
+            )
+        label = c.get("label", key)
+        if not isinstance(label, str) or not label.strip():
+            problems.append(f"{where}.label must be a non-empty string")
+        meeting = c.get("meeting_point", False)
+        if not isinstance(meeting, bool):
+            problems.append(f"{where}.meeting_point must be true or false, got {meeting!r}")
+        venues[key] = VenueClass(key=key, label=str(label), meeting_point=meeting is True, tags={})
+
+
+def _class_values(raw_values: Any, venues: dict[str, VenueClass], problems: list[str]) -> dict[str, str]:
+    """Check ``[own_points.class_values]``: value in the file -> a class key."""
+    class_values: dict[str, str] = {}
+    if not isinstance(raw_values, dict):
+        problems.append("own_points.class_values must be a table: \"value in the file\" = \"class key\"")
+        raw_values = {}
+    for value, target in raw_values.items():
+        if not isinstance(target, str) or target not in venues:
+            problems.append(
+                f"own_points.class_values.{value!r} must name a class of [venues] or [own_points.classes] "
+                f"({', '.join(venues)}), got {target!r}"
+            )
+            continue
+        class_values[str(value)] = target
+    return class_values

@@ -11,7 +11,9 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import unicodedata
 from collections.abc import Iterable
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -23,15 +25,20 @@ from wijkanalyse.errors import DataError
 
 __all__ = [
     "CRS",
+    "OSM_SOURCE",
     "PRIVACY_MARKERS",
+    "VENUE_COLUMNS",
     "buurten_frame",
     "cbs_frame",
     "clean_markers",
+    "merge_venues",
+    "normalise_name",
     "privacy_mask",
     "require_columns",
     "require_metric_crs",
     "residents_frame",
     "resolve_column",
+    "similar_names",
     "venues_frame",
 ]
 
@@ -275,3 +282,119 @@ def venues_frame(features: gpd.GeoDataFrame, classes: dict[str, VenueClass]) -> 
     if not records:
         return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=CRS)
     return gpd.GeoDataFrame(records, geometry=feats.geometry.to_numpy()[keep], crs=CRS)
+
+
+#: The columns of a venues frame (plus geometry), in order; see :mod:`wijkanalyse.result`.
+VENUE_COLUMNS = (
+    "osm_id", "naam", "categorie", "categorie_label", "ontmoetingspunt", "bron", "adres", "kosten_per_jaar",
+)
+#: ``bron`` of a venue from OpenStreetMap.
+OSM_SOURCE = "OpenStreetMap"
+#: Words that say nothing about which place a name means.
+_NAME_STOPWORDS = frozenset({"de", "het", "t", "een", "van", "der", "den", "en", "in", "op", "aan", "the", "of"})
+_NAME_RATIO = 0.8
+
+
+def normalise_name(name: Any) -> str:
+    """A name for comparison: accents, case, punctuation and articles removed ("'t Hôeskämer!" -> "hoeskamer")."""
+    if not isinstance(name, str):
+        return ""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
+    words = re.sub(r"[^a-z0-9]+", " ", ascii_name).split()
+    return " ".join(w for w in words if w not in _NAME_STOPWORDS)
+
+
+def similar_names(a: Any, b: Any, min_ratio: float = _NAME_RATIO) -> bool:
+    """True when two names likely mean the same place.
+
+    After :func:`normalise_name`, the names are similar when their whole-string
+    ``difflib`` ratio is at least ``min_ratio`` (spelling variants and typos: "Buurthuis De
+    Brink" / "buurthuis de brinck"), or when every word of the shorter name is (nearly, ratio
+    >= ``min_ratio``) a word of the longer one (a short and a full name: "De Brink" /
+    "Buurthuis De Brink"). Neither test alone does both. A missing name is similar to nothing.
+    """
+    x, y = normalise_name(a), normalise_name(b)
+    if not x or not y:
+        return False
+    if difflib.SequenceMatcher(None, x, y).ratio() >= min_ratio:
+        return True
+    short, long = sorted((x.split(), y.split()), key=len)
+    return all(
+        any(difflib.SequenceMatcher(None, word, other).ratio() >= min_ratio for other in long) for word in short
+    )
+
+
+def _venue_columns(frame: gpd.GeoDataFrame | None, source: str) -> gpd.GeoDataFrame:
+    """``frame`` with every column of :data:`VENUE_COLUMNS` first (``bron`` = ``source`` where missing)."""
+    if frame is None or len(frame) == 0:
+        empty = {c: pd.Series([], dtype=object) for c in VENUE_COLUMNS}
+        empty["ontmoetingspunt"] = pd.Series([], dtype=bool)
+        empty["kosten_per_jaar"] = pd.Series([], dtype=float)
+        return gpd.GeoDataFrame(empty, geometry=gpd.GeoSeries([], crs=CRS), crs=CRS)
+    require_metric_crs(frame, "venues")
+    out = frame.copy()
+    defaults: dict[str, Any] = {"bron": source, "adres": None, "kosten_per_jaar": np.nan}
+    for column, default in defaults.items():
+        if column not in out.columns:
+            out[column] = default
+    out["bron"] = out["bron"].fillna(source)
+    out["ontmoetingspunt"] = out["ontmoetingspunt"].astype(bool)
+    out["kosten_per_jaar"] = out["kosten_per_jaar"].astype(float)
+    others = [c for c in out.columns if c not in VENUE_COLUMNS and c != out.geometry.name]
+    return gpd.GeoDataFrame(out[[*VENUE_COLUMNS, *others, out.geometry.name]].reset_index(drop=True), crs=out.crs)
+
+
+def merge_venues(
+    osm: gpd.GeoDataFrame | None, own: gpd.GeoDataFrame | None, within_m: float = 50.0
+) -> gpd.GeoDataFrame:
+    """Merge the OSM venues with the gemeente's own points, counting the same place once.
+
+    An own point is the same place as an OSM venue when it lies within ``within_m`` metres
+    of it and their names are similar (:func:`similar_names`); each venue pairs with at
+    most one own point, the closest pairs first. A pair becomes one row: the own point's
+    attributes and location win (the gemeente vouches for its name, class and address), it
+    keeps the OSM ``osm_id`` (so the map links to OpenStreetMap) and its ``bron`` names both,
+    e.g. "OpenStreetMap + gemeente (ontmoetingspunten.csv)". A venue without a name never
+    pairs. OSM rows without ``bron`` get "OpenStreetMap".
+
+    Parameters
+    ----------
+    osm
+        Venues from :func:`venues_frame` (None or empty: none).
+    own
+        Own points from :func:`wijkanalyse.sources.own_points.read_own_points` (None: none).
+    within_m
+        The largest distance (metres) at which two rows can be the same place.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        :data:`VENUE_COLUMNS` plus geometry (EPSG:28992): the OSM rows in their order (paired
+        ones replaced by the merged row), then the unpaired own points.
+    """
+    base = _venue_columns(osm, OSM_SOURCE)
+    extra = _venue_columns(own, "gemeente")
+    if extra.empty:
+        return base
+    if base.empty:
+        return extra
+    tree = shapely.STRtree(base.geometry.to_numpy())
+    own_idx, osm_idx = tree.query(extra.geometry.to_numpy(), predicate="dwithin", distance=within_m)
+    distance = shapely.distance(extra.geometry.to_numpy()[own_idx], base.geometry.to_numpy()[osm_idx])
+    taken_own: set[int] = set()
+    taken_osm: set[int] = set()
+    for k in np.argsort(distance, kind="stable"):
+        i, j = int(own_idx[k]), int(osm_idx[k])
+        if i in taken_own or j in taken_osm or not similar_names(extra.at[i, "naam"], base.at[j, "naam"]):
+            continue
+        taken_own.add(i)
+        taken_osm.add(j)
+        osm_id, osm_source = base.at[j, "osm_id"], base.at[j, "bron"]
+        for column in (*VENUE_COLUMNS, base.geometry.name):
+            base.at[j, column] = extra.at[i, column]
+        base.at[j, "osm_id"] = osm_id
+        base.at[j, "bron"] = f"{osm_source} + {extra.at[i, 'bron']}"
+    rest = extra.drop(index=sorted(taken_own))
+    merged = pd.concat([base, rest], ignore_index=True)
+    merged["ontmoetingspunt"] = merged["ontmoetingspunt"].astype(bool)
+    return gpd.GeoDataFrame(merged, geometry=base.geometry.name, crs=CRS)

@@ -29,6 +29,7 @@ from wijkanalyse.config import Config
 from wijkanalyse.errors import DataError, WijkanalyseError
 from wijkanalyse.network import Attachment, WalkNetwork
 from wijkanalyse.result import HOTSPOT_LABELS, RunResult
+from wijkanalyse.sources import own_points
 from wijkanalyse.sources.files import SnapshotReader
 
 __all__ = ["RunOutputs", "analyse", "prepare_output_dir", "run", "slug", "write_outputs"]
@@ -143,12 +144,15 @@ def analyse(reader: SnapshotReader, config: Config) -> RunResult:  # noqa: PLR09
     _step(4, "Voorzieningen en looproutes lezen (OpenStreetMap)")
     osm = reader.osm(config.osm_tags())
     venues = model.venues_frame(osm.venues, config.venues)
+    own = own_points.read_configured(config)  # the gemeente's own points, merged with OSM
+    venues = model.merge_venues(venues, own.points if own else None, within_m=config.own_points.merge_within_m)
     meeting_mask = venues["ontmoetingspunt"].astype(bool).to_numpy() if len(venues) else np.zeros(0, dtype=bool)
     if not meeting_mask.any():
         classes = ", ".join(config.meeting_point_classes)
         msg = (
             f"No meeting points in the OpenStreetMap data of {manifest.gemeente_name} for the classes {classes}. "
-            "Check the [venues] tags in the config and the snapshot's OpenStreetMap data."
+            "Check the [venues] tags in the config and the snapshot's OpenStreetMap data, "
+            "or add own points (--ontmoetingspunten)."
         )
         raise DataError(msg)
     log.info("    %d voorzieningen, waarvan %d ontmoetingspunt", len(venues), int(meeting_mask.sum()))
@@ -212,6 +216,12 @@ def analyse(reader: SnapshotReader, config: Config) -> RunResult:  # noqa: PLR09
         "n_venues": len(venues),
         "n_gaps": len(gaps),
         "cells_suppressed": suppressed,
+        "own_points_file": own.file if own else None,
+        "n_own_points": len(own.points) if own else 0,
+        "own_points_merged_with_osm": int(venues["bron"].str.contains(" + ", regex=False).sum()),
+        "own_points_rejected_rows": own.n_rejected if own else 0,
+        "own_points_problems": [str(p) for p in own.problems] if own else [],
+        "own_points_skipped_rows": own.n_skipped if own else 0,
         "hotspot_buurten": sorted(buurten.loc[buurten["hotspot"] == HOTSPOT_LABELS[1], "buurtcode"]),
         **(attachment or {}),
         "cbs_table": table,

@@ -16,9 +16,12 @@ QGIS, Excel and the map):
     stretch to the way it attaches to, NaN when not on the network) and bereik
     ("bereikbaar", "geen ontmoetingspunt bereikbaar over het netwerk" or "niet op het
     netwerk (...)").
-``venues`` (one row per OSM venue, points)
-    osm_id ("node/123"), naam (from OSM: untrusted, escape it in HTML), categorie (config
-    key), categorie_label (Dutch), ontmoetingspunt (bool: counts for the threshold rule);
+``venues`` (one row per venue from OSM or the gemeente's own points file, points)
+    osm_id ("node/123"; an own point "eigen/<file stem>/<line>"), naam (from OSM or a user
+    file: untrusted, escape it in HTML), categorie (config key), categorie_label (Dutch),
+    ontmoetingspunt (bool: counts for the threshold rule), bron ("OpenStreetMap",
+    "gemeente (<file>)" or, for the same place in both, "OpenStreetMap + gemeente (<file>)"),
+    adres (own points; missing otherwise), kosten_per_jaar (euro, own points; NaN otherwise);
     with the network method also aanhechting_m (NaN: not on the network, so not counted).
 ``gaps`` (contiguous areas of inhabited cells beyond the threshold, polygons)
     gat_id, inwoners, cellen, buurtcodes (comma-separated), afstand_max_m.

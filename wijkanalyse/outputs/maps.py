@@ -3,7 +3,7 @@
 The map is opened by village coordinators and neighbourhood brokers from a file share or
 intranet, so it must work without any installation. All user-facing text is Dutch.
 
-Security: names from OpenStreetMap (``naam``) and from CBS (``buurtnaam`` ...) are
+Security: names from OpenStreetMap and user files (``naam``) and from CBS (``buurtnaam`` ...) are
 untrusted. folium's ``GeoJsonTooltip``/``GeoJsonPopup`` put property values into the page
 as raw HTML, so every layer here gets a fresh GeoJSON ``FeatureCollection`` whose only
 properties are HTML fragments built in this module (every value passed through
@@ -485,7 +485,10 @@ def _venue_layers(result: RunResult) -> tuple[folium.FeatureGroup, folium.Featur
         for row in _records(subset):
             name = _text(row.get("naam"), "(naamloos)")
             category = _text(row.get("categorie_label"), "onbekende categorie")
-            popup = _lines(name, [("Categorie", category), ("Status", role)])
+            lines = [("Categorie", category), ("Status", role), ("Bron", _text(row.get("bron"), "OpenStreetMap"))]
+            if address := _text(row.get("adres"), ""):
+                lines.append(("Adres", address))
+            popup = _lines(name, lines)
             osm_id = row.get("osm_id")
             if isinstance(osm_id, str) and _OSM_ID.match(osm_id):
                 url = _esc(f"https://www.openstreetmap.org/{osm_id}")
