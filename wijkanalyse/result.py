@@ -18,6 +18,9 @@ QGIS, Excel and the map):
     key), categorie_label (Dutch), ontmoetingspunt (bool: counts for the threshold rule).
 ``gaps`` (contiguous areas of inhabited cells beyond the threshold, polygons)
     gat_id, inwoners, cellen, buurtcodes (comma-separated), afstand_max_m.
+``reference`` (one row per configured indicator, indexed by its config key; no geometry)
+    label, gemeente (the indicator for the whole gemeente, from the CBS table's gemeente
+    row), nederland (from its NL00 row); NaN when the table has no such row or figure.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 
 __all__ = ["HOTSPOT_LABELS", "RunResult"]
 
@@ -55,3 +59,6 @@ class RunResult:
     gaps: gpd.GeoDataFrame
     indicators: dict[str, str] = field(default_factory=dict)  # config key -> Dutch label
     summary: dict[str, Any] = field(default_factory=dict)
+    reference: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["label", "gemeente", "nederland"], dtype=float)
+    )
