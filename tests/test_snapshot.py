@@ -63,3 +63,19 @@ def test_osm_without_ways_has_no_network(copy: Path) -> None:
     (copy / snapshot.OSM_FILE).write_text('<?xml version="1.0"?><osm version="0.6"></osm>', encoding="utf-8")
     with pytest.raises(DataError, match="no OpenStreetMap ways"):
         SnapshotReader(copy).walk_graph()
+
+
+def test_a_manifest_of_another_year_than_its_cbs_file_is_refused(copy: Path) -> None:
+    # a fetch killed half-way once left a 2024 manifest over 2023 CBS files
+    cbs = copy / snapshot.CBS_FILE
+    cbs.write_text(cbs.read_text(encoding="utf-8").replace("85984NED", "85618NED"), encoding="utf-8")
+    with pytest.raises(SourceError, match=r"inconsistent: cbs_kerncijfers\.json holds CBS table 85618NED, the manifest says 85984NED"):
+        SnapshotReader(copy)
+
+
+def test_a_manifest_whose_table_is_of_another_year_is_refused(copy: Path) -> None:
+    raw = json.loads((copy / snapshot.MANIFEST_FILE).read_text(encoding="utf-8"))
+    raw["year"] = 2023
+    (copy / snapshot.MANIFEST_FILE).write_text(json.dumps(raw), encoding="utf-8")
+    with pytest.raises(SourceError, match="year 2023 but CBS table 85984NED holds 2024"):
+        SnapshotReader(copy)
