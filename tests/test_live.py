@@ -13,6 +13,7 @@ import json
 import logging
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -79,6 +80,15 @@ def test_fetch_writes_a_snapshot_the_pipeline_runs(fake: FakeServices, tmp_path:
     saved = json.loads(outputs.files["samenvatting"].read_text(encoding="utf-8"))
     assert saved["indicators_missing_share"]["inkomen"] == 0.75
     assert saved["reference"]["gemeente"]["inkomen"] == pytest.approx(30.0)
+    table = pd.read_csv(outputs.files["csv"], sep=";", decimal=",", encoding="utf-8-sig")
+    columns = list(table.columns)
+    at = columns.index("eenpersoonshuishoudens")
+    assert columns[at + 1:at + 3] == ["eenpersoonshuishoudens_gemeente", "eenpersoonshuishoudens_nederland"]
+    assert table["eenpersoonshuishoudens_gemeente"].tolist() == [40.0] * 4
+    assert table["eenpersoonshuishoudens_nederland"].iloc[0] == pytest.approx(39.878, abs=0.001)
+    # Noord: 50 of 125 households; beside it the gemeente (40) and the Netherlands (39,9)
+    assert "Eenpersoonshuishoudens (% van huishoudens): 40 (gemeente 40, NL 39,9)" in outputs.files["kaart"].read_text(
+        encoding="utf-8")
 
 
 def test_cbs_rows_are_filtered_on_the_dimension_with_padded_keys(fake: FakeServices, tmp_path: Path) -> None:
