@@ -14,16 +14,33 @@ SHARED_DATA = next(
 )
 
 
+_LOOPBACK = ("127.", "::1", "localhost")
+
+
 @pytest.fixture(autouse=True)
 def _offline(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make any unmarked test fail loudly if it opens a network connection."""
+    """Make any unmarked test fail loudly if it opens a network connection.
+
+    Connections to the loopback address (a fake server of the test, see
+    ``tests/fake_services.py``) are allowed; proxies from the environment are ignored so
+    they go straight there.
+    """
     if "network" in request.keywords:
         return
+    connect = socket.socket.connect
 
-    def refuse(*args: object, **kwargs: object) -> None:
+    def loopback_only(sock: socket.socket, address: object, *args: object) -> object:
+        host = address[0] if isinstance(address, tuple) else str(address)
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and str(host).startswith(_LOOPBACK):
+            return connect(sock, address, *args)
         raise OSError("network use in an offline test")
 
-    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect", loopback_only)
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    for var in ("WIJKANALYSE_CBS_ODATA_URL", "WIJKANALYSE_PDOK_BUURTEN_WFS_URL", "WIJKANALYSE_PDOK_GRID_WFS_URL",
+                "WIJKANALYSE_OVERPASS_URL"):
+        monkeypatch.delenv(var, raising=False)
 
 
 @pytest.fixture(scope="session")

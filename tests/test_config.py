@@ -79,3 +79,28 @@ def test_osm_tags_are_merged_for_download() -> None:
     tags = load_config().osm_tags()
     assert "community_centre" in tags["amenity"] and "school" in tags["amenity"]
     assert tags["leisure"] == ["sports_centre"]
+
+
+def test_services_are_settings_and_environment_variables_win(tmp_path: Path) -> None:
+    from wijkanalyse.config import Services
+
+    path = tmp_path / "c.toml"
+    path.write_text('[services]\noverpass_url = "http://mirror.example/api/interpreter"\nretries = 1\n', encoding="utf-8")
+    services = load_config(path).services
+    assert services.overpass_url == "http://mirror.example/api/interpreter" and services.retries == 1
+    assert services.cbs_odata_url == Services().cbs_odata_url  # the rest keeps its default
+    env = {"WIJKANALYSE_OVERPASS_URL": "http://127.0.0.1:8080/api/interpreter"}
+    assert services.with_environment(env).overpass_url == "http://127.0.0.1:8080/api/interpreter"
+    with pytest.raises(ConfigError, match=r"Not an http\(s\) address: WIJKANALYSE_OVERPASS_URL='ftp://x'"):
+        services.with_environment({"WIJKANALYSE_OVERPASS_URL": "ftp://x"})
+
+
+def test_bad_services_are_all_reported(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[services]\ncbs_odata_url = "opendata"\nretries = -1\ndeadline_s = 0\nproxy = 1\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    text = str(info.value)
+    for part in ("services.cbs_odata_url must be an http(s) address", "services.retries must be >= 0",
+                 "services.deadline_s must be > 0", "services.proxy is not a known key"):
+        assert part in text

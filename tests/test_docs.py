@@ -32,6 +32,7 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
 def test_every_config_key_is_documented() -> None:
     config = load_config()
     keys = [f"thresholds.{k}" for k in vars(config.thresholds)] + [f"costs.{k}" for k in vars(config.costs)]
+    keys += [f"services.{k}" for k in vars(config.services)]
     keys += ["area.gemeente", "area.year", "venues.<key>", "indicators.<key>"]
     keys += [f"own_points.{k}" for k in vars(config.own_points)] + ["own_points.classes.<key>"]
     for key in keys:

@@ -84,3 +84,46 @@ def test_ermelo_grid_becomes_resident_points() -> None:
 def test_venues_without_any_match_give_an_empty_frame() -> None:
     venues = model.venues_frame(gpd.GeoDataFrame(geometry=[], crs=4326), load_config().venues)
     assert venues.empty and venues.crs == model.CRS
+
+
+def test_every_value_at_or_below_minus_99990_is_a_marker() -> None:
+    raw = pd.Series([-99995, -99990, -99989, -99997.0, 0, -5], dtype=object)  # -99995: PDOK 2024
+    cleaned = model.clean_markers(raw)
+    assert cleaned.isna().tolist() == [True, True, False, True, False, False]
+    assert cleaned.iloc[2] == -99989 and cleaned.iloc[5] == -5
+
+
+def _fixture(table: str, entity: str) -> pd.DataFrame:
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).parent / "data" / "cbs" / table / f"{entity}.json"
+    return pd.DataFrame(json.loads(path.read_text(encoding="utf-8"))["value"])
+
+
+@pytest.mark.parametrize(("table", "column"), [("85984NED", "Koopwoningen_47"), ("85039NED", "Koopwoningen_40")])
+def test_columns_resolve_through_dataproperties(table: str, column: str) -> None:
+    rows, titles = _fixture(table, "TypedDataSet"), model.cbs_titles(_fixture(table, "DataProperties"))
+    assert model.resolve_column(rows.columns, "Koopwoningen", table, titles) == column
+    # by CBS title, as StatLine shows it
+    assert model.resolve_column(rows.columns, "Gemiddelde WOZ-waarde van woningen", table, titles).startswith(
+        "GemiddeldeWOZWaardeVanWoningen_")
+    with pytest.raises(DataError, match="Did you mean Koopwoningen"):
+        model.resolve_column(rows.columns, "Koopwoning", table, titles)
+
+
+def test_reference_values_come_from_the_gemeente_and_nl00_rows() -> None:
+    cbs = model.cbs_frame(_fixture("85984NED", "TypedDataSet"), "85984NED")
+    config = load_config()
+    ref = model.reference_values(cbs, "GM0999", config.indicators, "85984NED")
+    assert ref.loc["eenpersoonshuishoudens", "gemeente"] == pytest.approx(40.0)  # 200 of 500 households
+    assert ref.loc["ouderen", "gemeente"] == pytest.approx(25.0)  # 250 of 1,000 residents
+    assert ref.loc["bijstand", "nederland"] == pytest.approx(100 * 400000 / 17942942)
+    assert ref.loc["inkomen", "label"] == config.indicators["inkomen"].label
+    none = model.reference_values(cbs[cbs["soort"] == "buurt"], "GM0999", config.indicators)
+    assert none[["gemeente", "nederland"]].isna().all().all()
+
+
+def test_missing_shares_per_indicator() -> None:
+    frame = pd.DataFrame({"a": [1.0, np.nan, np.nan, np.nan], "b": [1.0, 2.0, np.nan, 4.0]})
+    assert model.indicator_missing_shares(frame, ["a", "b"]) == {"a": 0.75, "b": 0.25}

@@ -40,7 +40,8 @@ def amsterdam(raw: dict) -> gpd.GeoDataFrame:
             "Codering_3": b["code"].ljust(10),
             "AantalInwoners_5": b["demografie"]["inwoners"],
             "GemiddeldeWOZWaardeVanWoningen_39": b["demografie"]["wozWaarde"],
-            "Koopwoningen_40": b["demografie"]["koopwoningen"],
+            "Koopwoningen_47": b["demografie"]["koopwoningen"],  # 85984NED's real column names
+            "GemiddeldInkomenPerInwoner_78": b["demografie"]["inkomenPerInwoner"],
         }
         for b in raw["buurten"]
     ]
@@ -72,3 +73,16 @@ def test_known_clusters_of_low_house_values(amsterdam: gpd.GeoDataFrame) -> None
     assert (hot["F"] + hot["T"]) / sum(hot.values()) >= 0.6  # Nieuw-West and Zuidoost
     assert hot["A"] == 0 and hot["K"] == 0  # never Centrum or Zuid
     assert cold.most_common(1)[0][0] == "K"  # Zuid is the largest cold spot
+
+
+def test_income_missing_for_most_buurten_is_measured(amsterdam: gpd.GeoDataFrame, raw: dict) -> None:
+    # the first 2024 release gives income for 150 of Amsterdam's 517 buurten
+    income = Indicator("inkomen", "Inkomen", "GemiddeldInkomenPerInwoner", higher_is_worse=False)
+    rows = [{"WijkenEnBuurten": b["code"].ljust(10), "SoortRegio_2": "Buurt     ", "AantalInwoners_5": 0,
+             "GemiddeldInkomenPerInwoner_78": b["demografie"]["inkomenPerInwoner"]} for b in raw["buurten"]]
+    cbs = model.cbs_frame(pd.DataFrame(rows), "85984NED")
+    polygons = gpd.read_file(shared_data("amsterdam_buurten_2022", "buurten.geojson"))
+    polygons = polygons.rename(columns={"cbsCode": "buurtcode", "naam": "buurtnaam"})
+    buurten = model.buurten_frame(polygons, cbs, "GM0363", {"inkomen": income}, table="85984NED")
+    assert buurten["inkomen"].notna().sum() == 150
+    assert model.indicator_missing_shares(buurten, ["inkomen"])["inkomen"] == pytest.approx(368 / 518)

@@ -76,3 +76,19 @@ def test_a_broken_network_layer_says_make_the_snapshot_again(copy: Path) -> None
     (copy / snapshot.NETWORK_FILE).write_bytes(b"PAR1 not really")
     with pytest.raises(SourceError, match=r"netwerk.parquet.*Make the snapshot again"):
         SnapshotReader(copy).osm({})
+
+
+def test_a_manifest_of_another_year_than_its_cbs_file_is_refused(copy: Path) -> None:
+    # a fetch killed half-way once left a 2024 manifest over 2023 CBS files
+    cbs = copy / snapshot.CBS_FILE
+    cbs.write_text(cbs.read_text(encoding="utf-8").replace("85984NED", "85618NED"), encoding="utf-8")
+    with pytest.raises(SourceError, match=r"inconsistent: cbs_kerncijfers\.json holds CBS table 85618NED, the manifest says 85984NED"):
+        SnapshotReader(copy)
+
+
+def test_a_manifest_whose_table_is_of_another_year_is_refused(copy: Path) -> None:
+    raw = json.loads((copy / snapshot.MANIFEST_FILE).read_text(encoding="utf-8"))
+    raw["year"] = 2023
+    (copy / snapshot.MANIFEST_FILE).write_text(json.dumps(raw), encoding="utf-8")
+    with pytest.raises(SourceError, match="year 2023 but CBS table 85984NED holds 2024"):
+        SnapshotReader(copy)

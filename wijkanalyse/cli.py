@@ -77,7 +77,7 @@ def cli() -> None:
     "--snapshot", "snapshot_dir", type=click.Path(file_okay=False, path_type=Path),
     help="Run on a snapshot folder (made by 'wijkanalyse fetch' or 'wijkanalyse demo').",
 )
-@click.option("--gemeente", help="CBS gemeente code, e.g. GM0233: download its data (needs internet), then run.")
+@click.option("--gemeente", help="CBS gemeente code or name, e.g. GM0233 or Ermelo: download its data (needs internet), then run.")
 @click.option("--year", type=int, help="Year of the CBS figures for --gemeente (default: the config's area.year).")
 @click.option(
     "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -95,12 +95,13 @@ def cli() -> None:
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where downloads are cached (default: ~/.cache/wijkanalyse).")
 @OSM_PBF
+@click.option("--refresh", is_flag=True, help="With --gemeente: download everything again instead of using the cache.")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
 def run(
     demo: bool, snapshot_dir: Path | None, gemeente: str | None, year: int | None, config_path: Path | None,
-    own_points_file: Path | None, out_dir: Path, cache_dir: Path | None, osm_pbf: Path | None, verbose: int,
-    quiet: bool,
+    own_points_file: Path | None, out_dir: Path, cache_dir: Path | None, refresh: bool, osm_pbf: Path | None,
+    verbose: int, quiet: bool,
 ) -> None:
     """Analyse one gemeente and write map, tables and key figures.
 
@@ -131,9 +132,9 @@ def run(
         if len(chosen) > 1:
             msg = f"Give only one of --demo, --snapshot, --gemeente (got {' and '.join(chosen)})."
             raise click.UsageError(msg)
-        for flag, given in (("--year", year is not None), ("--osm-pbf", osm_pbf is not None)):
+        for flag, given in (("--year", year is not None), ("--refresh", refresh), ("--osm-pbf", osm_pbf is not None)):
             if given and not gemeente:
-                msg = f"{flag} only applies to --gemeente: a snapshot (and the demo) has its own data."
+                msg = f"{flag} only applies to --gemeente: a snapshot (and the demo) has its own year and data."
                 raise click.UsageError(msg)
         if demo:
             from wijkanalyse.demo import write_demo_snapshot  # noqa: PLC0415
@@ -146,9 +147,10 @@ def run(
         else:
             from wijkanalyse.sources import live  # noqa: PLC0415
 
-            code = live.normalise_gemeente(gemeente or "")
+            year = year or config.year
+            code = live.normalise_gemeente(gemeente or "", year)
             snapshot = live.download_snapshot(
-                code, year or config.year, config=config, cache_dir=cache_dir, osm_pbf=osm_pbf
+                code, year, config=config, cache_dir=cache_dir, refresh=refresh, osm_pbf=osm_pbf
             )
             outputs = pipeline.run(snapshot, config, out_dir)
     except WijkanalyseError as e:
@@ -176,7 +178,7 @@ def demo(dest: Path) -> None:
 
 
 @cli.command()
-@click.option("--gemeente", required=True, help="CBS gemeente code, e.g. GM0233.")
+@click.option("--gemeente", required=True, help="CBS gemeente code or name, e.g. GM0233 or Ermelo.")
 @click.option("--year", type=int, default=None, help="Year of the CBS figures (default: the config's area.year).")
 @click.option("--snapshot", "dest", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Snapshot folder to write (default: CACHE/snapshots/<gemeente>-<year>).")
@@ -184,18 +186,21 @@ def demo(dest: Path) -> None:
               help="TOML config file (its [venues] decide which OSM tags are downloaded).")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where downloads are cached (default: ~/.cache/wijkanalyse).")
+@click.option("--refresh", is_flag=True, help="Download everything again instead of using the cache.")
 @OSM_PBF
 def fetch(
-    gemeente: str, year: int | None, dest: Path | None, config_path: Path | None, cache_dir: Path | None,
+    gemeente: str, year: int | None, dest: Path | None, config_path: Path | None, cache_dir: Path | None, refresh: bool,
     osm_pbf: Path | None,
 ) -> None:
     """Download CBS, PDOK and OpenStreetMap data of a gemeente into a snapshot folder (needs internet).
 
-    With --osm-pbf the streets and venues come from a local extract instead of Overpass.
+    The folder is built under a temporary name and swapped in whole when complete. Service
+    addresses, timeouts and retries are set in [services] of the config. With --osm-pbf the
+    streets and venues come from a local extract instead of Overpass.
 
     Example:
 
-        wijkanalyse fetch --gemeente GM0233 --year 2024 --snapshot snapshots/ermelo-2024
+        wijkanalyse fetch --gemeente Ermelo --year 2024 --snapshot snapshots/ermelo-2024
 
         wijkanalyse fetch --gemeente GM0233 --osm-pbf gelderland-latest.osm.pbf
     """
@@ -204,9 +209,10 @@ def fetch(
     _setup_logging(1)
     try:
         config = load_config(config_path)
+        year = year or config.year
         path = live.download_snapshot(
-            live.normalise_gemeente(gemeente), year or config.year, config=config, cache_dir=cache_dir, dest=dest,
-            osm_pbf=osm_pbf,
+            live.normalise_gemeente(gemeente, year), year, config=config, cache_dir=cache_dir, dest=dest,
+            refresh=refresh, osm_pbf=osm_pbf,
         )
     except WijkanalyseError as e:
         raise click.ClickException(str(e)) from e

@@ -9,9 +9,11 @@ Every problem is reported at once, each with its key, in one :class:`ConfigError
 from __future__ import annotations
 
 import math
+import os
 import re
 import tomllib
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ __all__ = [
     "Indicator",
     "NetworkRules",
     "OwnPointsSettings",
+    "Services",
     "Thresholds",
     "VenueClass",
     "default_config_text",
@@ -34,6 +37,7 @@ __all__ = [
 DISTANCE_METHODS = ("network", "straight_line")
 _GEMEENTE_RE = re.compile(r"^GM\d{4}$")
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+_URL_RE = re.compile(r"^https?://[^\s/]+", flags=re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,52 @@ class Costs:
 
     meeting_point_per_year: float = 25000.0
     broker_fte_per_year: float = 80000.0
+
+
+#: Environment variables that override a service address of the config (osmnx-style settings).
+SERVICE_ENV = {
+    "cbs_odata_url": "WIJKANALYSE_CBS_ODATA_URL",
+    "pdok_buurten_wfs_url": "WIJKANALYSE_PDOK_BUURTEN_WFS_URL",
+    "pdok_grid_wfs_url": "WIJKANALYSE_PDOK_GRID_WFS_URL",
+    "overpass_url": "WIJKANALYSE_OVERPASS_URL",
+}
+
+
+@dataclass(frozen=True)
+class Services:
+    """Addresses of the live services and how patiently to talk to them.
+
+    ``pdok_*_wfs_url`` may hold ``{year}``, filled with the year of the data. Each address
+    can be overridden by an environment variable (:data:`SERVICE_ENV`), so a mirror or a
+    local test server can stand in without editing the config.
+    """
+
+    cbs_odata_url: str = "https://opendata.cbs.nl/ODataApi/odata"
+    pdok_buurten_wfs_url: str = "https://service.pdok.nl/cbs/wijkenbuurten/{year}/wfs/v1_0"
+    pdok_grid_wfs_url: str = "https://service.pdok.nl/cbs/vierkantstatistieken100m/{year}/wfs/v1_0"
+    overpass_url: str = "https://overpass-api.de/api/interpreter"
+    wfs_page_size: int = 1000
+    connect_timeout_s: float = 10.0
+    read_timeout_s: float = 180.0
+    deadline_s: float = 900.0
+    retries: int = 4
+    backoff_s: float = 2.0
+
+    def with_environment(self, environ: Mapping[str, str] | None = None) -> Services:
+        """These settings with every address set in the environment (:data:`SERVICE_ENV`) put in.
+
+        Raises
+        ------
+        ConfigError
+            When a variable holds no http(s) address.
+        """
+        environ = os.environ if environ is None else environ
+        changes = {key: environ[var].strip() for key, var in SERVICE_ENV.items() if environ.get(var, "").strip()}
+        bad = [f"{SERVICE_ENV[k]}={v!r}" for k, v in changes.items() if not _URL_RE.match(v)]
+        if bad:
+            msg = f"Not an http(s) address: {', '.join(bad)}. Set it to e.g. http://127.0.0.1:8080/ or unset it."
+            raise ConfigError(msg)
+        return replace(self, **changes) if changes else self
 
 
 @dataclass(frozen=True)
@@ -129,6 +179,7 @@ class Config:
     costs: Costs = field(default_factory=Costs)
     venues: dict[str, VenueClass] = field(default_factory=dict)
     indicators: dict[str, Indicator] = field(default_factory=dict)
+    services: Services = field(default_factory=Services)
     source: str = "<default>"
     own_points: OwnPointsSettings = field(default_factory=OwnPointsSettings)
 
@@ -180,7 +231,7 @@ def load_config(path: Path | str | None = None) -> Config:
         raise ConfigError(msg) from e
     merged = dict(defaults)
     for section, value in user.items():
-        if isinstance(value, dict) and section in ("area", "thresholds", "network", "costs", "own_points"):
+        if isinstance(value, dict) and section in ("area", "thresholds", "network", "costs", "own_points", "services"):
             merged[section] = {**defaults.get(section, {}), **value}
         else:
             merged[section] = value
@@ -242,7 +293,7 @@ def parse_config(  # noqa: PLR0912, PLR0915
     the config file's folder; None keeps them relative to the working directory.
     """
     problems: list[str] = []
-    _unknown(raw, {"area", "thresholds", "network", "costs", "venues", "indicators", "own_points"}, "<top>", problems)
+    _unknown(raw, {"area", "thresholds", "network", "costs", "services", "venues", "indicators", "own_points"}, "<top>", problems)
     problems[:] = [p.replace("<top>.", "") for p in problems]
 
     area = raw.get("area", {})
@@ -277,6 +328,8 @@ def parse_config(  # noqa: PLR0912, PLR0915
     _unknown(costs, {"meeting_point_per_year", "broker_fte_per_year"}, "costs", problems)
     mp_cost = _number(costs, "meeting_point_per_year", "costs", problems, minimum=0, exclusive=False)
     broker_cost = _number(costs, "broker_fte_per_year", "costs", problems, minimum=0, exclusive=False)
+
+    services = _services(raw.get("services", {}), problems)
 
     venues: dict[str, VenueClass] = {}
     raw_venues = raw.get("venues", {})
@@ -363,6 +416,7 @@ def parse_config(  # noqa: PLR0912, PLR0915
         costs=Costs(meeting_point_per_year=float(mp_cost), broker_fte_per_year=float(broker_cost)),
         venues=venues,
         indicators=indicators,
+        services=services,
         source=source,
         own_points=own_points,
     )
@@ -462,3 +516,29 @@ def _class_values(raw_values: Any, venues: dict[str, VenueClass], problems: list
             continue
         class_values[str(value)] = target
     return class_values
+
+
+def _services(section: Any, problems: list[str]) -> Services:
+    """The ``[services]`` table; missing keys keep the defaults of :class:`Services`."""
+    if not isinstance(section, dict):
+        problems.append("services must be a table")
+        return Services()
+    defaults = Services()
+    _unknown(section, set(Services.__dataclass_fields__), "services", problems)
+    values: dict[str, Any] = {}
+    for key in SERVICE_ENV:
+        if key in section:
+            url = section[key]
+            if not isinstance(url, str) or not _URL_RE.match(url.strip()):
+                problems.append(f"services.{key} must be an http(s) address, got {url!r}")
+            else:
+                values[key] = url.strip()
+    for key, minimum, exclusive, integer in (
+        ("wfs_page_size", 1, False, True), ("connect_timeout_s", 0, True, False), ("read_timeout_s", 0, True, False),
+        ("deadline_s", 0, True, False), ("retries", 0, False, True), ("backoff_s", 0, False, False),
+    ):
+        if key in section:
+            value = _number(section, key, "services", problems, minimum=minimum, exclusive=exclusive, integer=integer)
+            if value is not None:
+                values[key] = int(value) if integer else float(value)
+    return replace(defaults, **values)

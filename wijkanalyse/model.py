@@ -1,9 +1,10 @@
 """Raw source data -> the canonical frames every analysis works on.
 
 Everything is projected to EPSG:28992 (RD New, metres) here, once, so every distance
-downstream is in metres. CBS privacy markers (-99997, -99999999 and '.') become missing
-values here, once. CBS column names carry a per-year suffix (``AantalInwoners_5``); they are
-resolved by their stem here, once.
+downstream is in metres. CBS and PDOK markers (any value <= -99990, such as -99997,
+-99995 and -99999999, and '.') become missing values here, once. CBS column names carry a
+per-year suffix (``AantalInwoners_5``, ``Koopwoningen_47``); they are resolved by their
+stem, or by their title in the table's DataProperties, here, once.
 """
 
 from __future__ import annotations
@@ -25,15 +26,19 @@ from wijkanalyse.errors import DataError
 
 __all__ = [
     "CRS",
+    "MARKER_MAX",
     "OSM_SOURCE",
     "PRIVACY_MARKERS",
     "VENUE_COLUMNS",
     "buurten_frame",
     "cbs_frame",
+    "cbs_titles",
     "clean_markers",
+    "indicator_missing_shares",
     "merge_venues",
     "normalise_name",
     "privacy_mask",
+    "reference_values",
     "require_columns",
     "require_metric_crs",
     "residents_frame",
@@ -43,8 +48,10 @@ __all__ = [
 ]
 
 CRS = "EPSG:28992"
-#: Values CBS and PDOK use for "secret" or "unknown"; they become missing.
-PRIVACY_MARKERS = (-99997, -99998, -99999999, -99999998)
+#: Values CBS and PDOK use for "secret" or "unknown" (examples; every value <= MARKER_MAX is one).
+PRIVACY_MARKERS = (-99995, -99997, -99998, -99999999, -99999998)
+#: Any number at or below this is a marker, not a figure (PDOK 2024 uses -99995 too).
+MARKER_MAX = -99990
 #: Column names of the PDOK grid service (camelCase) -> the CBS download names used here.
 _GRID_ALIASES = {"aantalInwoners": "aantal_inwoners", "crs28992res100m": "c28992r100"}
 _SUFFIX_RE = re.compile(r"^(?P<stem>.+)_(?P<n>\d+)$")
@@ -72,18 +79,38 @@ def _as_numbers(values: pd.Series) -> pd.Series:
 
 
 def privacy_mask(values: pd.Series) -> pd.Series:
-    """True where ``values`` holds a CBS privacy marker ('.', -99997, -99999999, ...)."""
+    """True where ``values`` holds a CBS/PDOK marker: '.' or any number <= -99990 (-99997, -99999999, ...)."""
     dot = values.map(lambda v: isinstance(v, str) and v.strip() == ".")
-    return dot | _as_numbers(values).isin(PRIVACY_MARKERS)
+    return dot | (_as_numbers(values) <= MARKER_MAX)
 
 
 def clean_markers(values: pd.Series) -> pd.Series:
-    """Return ``values`` as floats with CBS privacy markers ('.', -99997, -99999999) as NaN."""
+    """Return ``values`` as floats with CBS/PDOK markers ('.', any value <= -99990) as NaN."""
     return _as_numbers(values).mask(privacy_mask(values))
 
 
-def resolve_column(columns: Iterable[str], name: str, table: str = "CBS table") -> str:
-    """Find the column of ``columns`` for ``name``, with or without its per-year ``_NN`` suffix.
+def cbs_titles(properties: pd.DataFrame | None) -> dict[str, str]:
+    """Column key -> title of the measures in a CBS ``DataProperties`` table (empty without one)."""
+    if properties is None or not {"Key", "Title"} <= set(properties.columns):
+        return {}
+    rows = properties
+    if "Type" in rows.columns:
+        rows = rows[rows["Type"].astype(str).isin(["Topic", "Dimension", "GeoDimension"])]
+    return {
+        str(k): str(t).strip() for k, t in zip(rows["Key"], rows["Title"], strict=True)
+        if isinstance(k, str) and k.strip() and isinstance(t, str)
+    }
+
+
+def _fold(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def resolve_column(
+    columns: Iterable[str], name: str, table: str = "CBS table", titles: dict[str, str] | None = None,
+) -> str:
+    """Find the column of ``columns`` for ``name``: the full key, its stem without the per-year
+    ``_NN`` suffix, or its title in the table's DataProperties (``titles``, see :func:`cbs_titles`).
 
     Raises
     ------
@@ -94,6 +121,9 @@ def resolve_column(columns: Iterable[str], name: str, table: str = "CBS table") 
     if name in columns:
         return name
     hits = [c for c in columns if (m := _SUFFIX_RE.match(c)) and m["stem"] == name]
+    if not hits and titles:
+        wanted = _fold(name)
+        hits = [c for c in columns if c in titles and _fold(titles[c]) == wanted]
     if len(hits) == 1:
         return hits[0]
     if len(hits) > 1:
@@ -131,16 +161,20 @@ def cbs_frame(rows: pd.DataFrame, table: str = "CBS table") -> pd.DataFrame:
     return out.set_index("code", drop=False)
 
 
-def cbs_values(cbs: pd.DataFrame, column: str, table: str = "CBS table") -> pd.Series:
-    """Return the numeric values of a CBS column (by stem or full name) with markers as NaN."""
-    return clean_markers(cbs[resolve_column(cbs.columns, column, table)])
+def cbs_values(
+    cbs: pd.DataFrame, column: str, table: str = "CBS table", titles: dict[str, str] | None = None,
+) -> pd.Series:
+    """Return the numeric values of a CBS column (by stem, full name or title) with markers as NaN."""
+    return clean_markers(cbs[resolve_column(cbs.columns, column, table, titles)])
 
 
-def indicator_values(cbs: pd.DataFrame, indicator: Indicator, table: str = "CBS table") -> pd.Series:
+def indicator_values(
+    cbs: pd.DataFrame, indicator: Indicator, table: str = "CBS table", titles: dict[str, str] | None = None,
+) -> pd.Series:
     """Return one indicator per CBS row: the column, divided by ``per`` (x100) if set."""
-    values = cbs_values(cbs, indicator.cbs, table)
+    values = cbs_values(cbs, indicator.cbs, table, titles)
     if indicator.per:
-        denominator = cbs_values(cbs, indicator.per, table)
+        denominator = cbs_values(cbs, indicator.per, table, titles)
         values = 100.0 * values / denominator.where(denominator > 0)
     return values.rename(indicator.key)
 
@@ -153,6 +187,7 @@ def buurten_frame(
     *,
     table: str = "CBS table",
     wijk_names: dict[str, str] | None = None,
+    titles: dict[str, str] | None = None,
 ) -> gpd.GeoDataFrame:
     """Join buurt polygons of ``gemeente`` to the CBS figures; one row per buurt.
 
@@ -194,10 +229,10 @@ def buurten_frame(
         crs=CRS,
     )
     out["wijknaam"] = [names.get(code, code) for code in out["wijkcode"]]
-    inwoners = cbs_values(buurt_rows, "AantalInwoners", table)
+    inwoners = cbs_values(buurt_rows, "AantalInwoners", table, titles)
     out["inwoners_cbs"] = out["buurtcode"].map(inwoners)
     for key, indicator in indicators.items():
-        out[key] = out["buurtcode"].map(indicator_values(buurt_rows, indicator, table))
+        out[key] = out["buurtcode"].map(indicator_values(buurt_rows, indicator, table, titles))
     unknown = sorted(set(out["buurtcode"]) - set(buurt_rows.index))
     if len(unknown) == len(out):
         msg = (
@@ -208,6 +243,36 @@ def buurten_frame(
     out = out.set_index("buurtcode", drop=False)
     out.index.name = None
     return out.sort_values("buurtcode")
+
+
+def indicator_missing_shares(buurten: pd.DataFrame, indicators: Iterable[str]) -> dict[str, float]:
+    """Share (0-1) of the buurten that lack each indicator (CBS left it empty or secret)."""
+    n = len(buurten)
+    return {key: float(buurten[key].isna().sum()) / n if n else 1.0 for key in indicators}
+
+
+def reference_values(
+    cbs: pd.DataFrame, gemeente: str, indicators: dict[str, Indicator], table: str = "CBS table",
+    titles: dict[str, str] | None = None,
+) -> pd.DataFrame:
+    """Each indicator for the whole gemeente and for the Netherlands, from the CBS table's own rows.
+
+    Returns a frame indexed by indicator key with columns ``label``, ``gemeente`` and
+    ``nederland`` (NaN when the table has no such row, e.g. a snapshot without NL00, or CBS
+    left the figure empty). The values are computed the same way as the buurt values.
+    """
+    rows = cbs[cbs.index.isin([gemeente, "NL00"])]
+    records = []
+    for key, indicator in indicators.items():
+        values = indicator_values(rows, indicator, table, titles) if len(rows) else pd.Series(dtype=float)
+        records.append({
+            "indicator": key,
+            "label": indicator.label,
+            "gemeente": float(values.get(gemeente, np.nan)),
+            "nederland": float(values.get("NL00", np.nan)),
+        })
+    frame = pd.DataFrame.from_records(records, columns=["indicator", "label", "gemeente", "nederland"])
+    return frame.set_index("indicator")
 
 
 def to_rd(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

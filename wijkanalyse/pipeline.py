@@ -128,12 +128,17 @@ def analyse(reader: SnapshotReader, config: Config) -> RunResult:  # noqa: PLR09
     _step(1, f"CBS-kerncijfers {manifest.year} lezen ({table})")
     table_label = f"CBS table {table}"
     cbs = model.cbs_frame(reader.cbs_rows(), table_label)
+    titles = model.cbs_titles(reader.cbs_properties())
 
     _step(2, "Buurtgrenzen lezen en koppelen aan de CBS-cijfers")
     buurten = model.buurten_frame(
-        reader.buurten(), cbs, gemeente, config.indicators, table=table_label, wijk_names=reader.wijk_names()
+        reader.buurten(), cbs, gemeente, config.indicators, table=table_label, wijk_names=reader.wijk_names(),
+        titles=titles,
     )
     log.info("    %d buurten in %s", len(buurten), manifest.gemeente_name)
+    missing = model.indicator_missing_shares(buurten, config.indicators)
+    mostly_missing = _warn_missing(missing, config, table)
+    reference = model.reference_values(cbs, gemeente, config.indicators, table_label, titles)
 
     _step(3, "Inwoners lezen (CBS 100 m-vierkanten)")
     grid = reader.grid()
@@ -225,6 +230,12 @@ def analyse(reader: SnapshotReader, config: Config) -> RunResult:  # noqa: PLR09
         "hotspot_buurten": sorted(buurten.loc[buurten["hotspot"] == HOTSPOT_LABELS[1], "buurtcode"]),
         **(attachment or {}),
         "cbs_table": table,
+        "indicators_missing_share": {k: round(v, 4) for k, v in missing.items()},
+        "indicators_mostly_missing": mostly_missing,
+        "reference": {
+            "gemeente": {k: _finite(v) for k, v in reference["gemeente"].items()},
+            "nederland": {k: _finite(v) for k, v in reference["nederland"].items()},
+        },
         "snapshot_created": manifest.created,
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),
         "wijkanalyse_version": __version__,
@@ -243,7 +254,32 @@ def analyse(reader: SnapshotReader, config: Config) -> RunResult:  # noqa: PLR09
         streets=streets,
         indicators={k: ind.label for k, ind in config.indicators.items()},
         summary=summary,
+        reference=reference,
     )
+
+
+#: An indicator empty for more than this share of the buurten is named in the log and summary.
+MOSTLY_MISSING = 0.5
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
+
+
+def _warn_missing(missing: dict[str, float], config: Config, table: str) -> list[dict[str, object]]:
+    """Warn about every indicator CBS left empty for most buurten; return them for the summary."""
+    out: list[dict[str, object]] = []
+    for key, share in missing.items():
+        if share <= MOSTLY_MISSING:
+            continue
+        indicator = config.indicators[key]
+        effect = "telt niet mee in het signaal" if share >= 1.0 else "telt alleen mee waar het bekend is"
+        log.warning(
+            "Indicator %s (%s, CBS %s in %s) ontbreekt voor %.0f%% van de buurten; %s.",
+            key, indicator.label, indicator.cbs, table, 100 * share, effect,
+        )
+        out.append({"indicator": key, "label": indicator.label, "cbs": indicator.cbs, "share_missing": round(share, 4)})
+    return out
 
 
 def prepare_output_dir(out_dir: Path, gemeente_name: str) -> Path:

@@ -25,6 +25,9 @@ QGIS, Excel and the map):
     with the network method also aanhechting_m (NaN: not on the network, so not counted).
 ``gaps`` (contiguous areas of inhabited cells beyond the threshold, polygons)
     gat_id, inwoners, cellen, buurtcodes (comma-separated), afstand_max_m.
+``reference`` (one row per configured indicator, indexed by its config key; no geometry)
+    label, gemeente (the indicator for the whole gemeente, from the CBS table's gemeente
+    row), nederland (from its NL00 row); NaN when the table has no such row or figure.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 
 __all__ = ["HOTSPOT_LABELS", "RunResult"]
 
@@ -63,3 +67,6 @@ class RunResult:
     streets: gpd.GeoDataFrame | None = None  # walkable ways (highway, LineString), for the offline background
     indicators: dict[str, str] = field(default_factory=dict)  # config key -> Dutch label
     summary: dict[str, Any] = field(default_factory=dict)
+    reference: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["label", "gemeente", "nederland"], dtype=float)
+    )

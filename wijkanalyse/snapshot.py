@@ -17,6 +17,11 @@ Layout (``format_version`` 2; version 1 folders, with only ``osm.xml``, are stil
       cbs_wijkenenbuurten.json  (optional) the table's WijkenEnBuurten dimension, OData shape:
                             {"value": [{"Key": "WK023301  ", "Title": "Oud Ermelo"}, ...]};
                             gives wijk and buurt names
+      cbs_dataproperties.json  (optional) the table's DataProperties, OData shape: one entry
+                            per column {"Key": "Koopwoningen_47", "Title": "Koopwoningen",
+                            "Type": "Topic", "Unit": "%", ...}; columns are resolved by it
+                            (a live download also stores the national row NL00 in
+                            cbs_kerncijfers.json, to compare a buurt with the country)
       buurten.gpkg          layer ``buurten``: buurt polygons as served by PDOK (CBS wijk-
                             en buurtkaart): buurtcode, buurtnaam, wijkcode, gemeentecode,
                             gemeentenaam, water, ...; EPSG:28992
@@ -50,23 +55,37 @@ Layout (``format_version`` 2; version 1 folders, with only ``osm.xml``, are stil
       "generator": "wijkanalyse 0.1.0",
       "sources": {
         "cbs":     {"file": "cbs_kerncijfers.json", "regions_file": "cbs_wijkenenbuurten.json",
-                    "table": "85984NED", "url": "...", "retrieved": "..."},
-        "buurten": {"file": "buurten.gpkg", "layer": "buurten", "url": "...", "retrieved": "..."},
+                    "properties_file": "cbs_dataproperties.json",
+                    "table": "85984NED", "year": 2024, "url": "...", "retrieved": "..."},
+        "buurten": {"file": "buurten.gpkg", "layer": "buurten", "year": 2024, "url": "...", "retrieved": "..."},
         "grid":    {"file": "vierkant100m.gpkg", "layer": "vierkant100m", "year": 2020, "url": "...", "retrieved": "..."},
         "network": {"file": "netwerk.parquet", "url": "...", "retrieved": "..."},
         "venues":  {"file": "voorzieningen_osm.parquet", "tags": {"amenity": ["library"]}, ...}
       }
     }
+
+A manifest must agree with its files: :func:`read_manifest` checks that the CBS table is
+the one of the manifest's year, that every CBS file says (in its ``odata.metadata``) it
+holds that table, and that the recorded years agree. A live download builds the folder
+under a temporary name and swaps it in whole (:func:`staged`), so a fetch that is killed
+half-way leaves the previous snapshot as it was.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from wijkanalyse import _atomic
+from wijkanalyse.cbs_tables import year_for_table
 from wijkanalyse.errors import SourceError
 
 __all__ = [
@@ -80,12 +99,15 @@ __all__ = [
     "MANIFEST_FILE",
     "NETWORK_FILE",
     "OSM_FILE",
+    "PROPERTIES_FILE",
     "REGIONS_FILE",
     "SUPPORTED_VERSIONS",
     "VENUES_FILE",
     "Manifest",
     "odata_document",
+    "odata_table",
     "read_manifest",
+    "staged",
     "write_manifest",
     "write_osm_layers",
 ]
@@ -96,6 +118,7 @@ SUPPORTED_VERSIONS = (1, 2)
 MANIFEST_FILE = "manifest.json"
 CBS_FILE = "cbs_kerncijfers.json"
 REGIONS_FILE = "cbs_wijkenenbuurten.json"
+PROPERTIES_FILE = "cbs_dataproperties.json"
 BUURTEN_FILE = "buurten.gpkg"
 BUURTEN_LAYER = "buurten"
 GRID_FILE = "vierkant100m.gpkg"
@@ -118,6 +141,52 @@ def odata_document(table: str, entity_set: str, rows: list[dict[str, Any]]) -> d
         "odata.metadata": f"https://opendata.cbs.nl/ODataApi/OData/{table}/$metadata#Cbs.OData.WebAPI.{entity_set}",
         "value": rows,
     }
+
+
+_METADATA_RE = re.compile(rb'"odata\.metadata"\s*:\s*"[^"]*/([0-9A-Za-z]+)/\$metadata')
+
+
+def odata_table(path: Path) -> str | None:
+    """The table id an OData file says it holds (from its ``odata.metadata``), or None.
+
+    Only the start of the file is read: ``odata.metadata`` comes first in CBS answers and
+    in the files wijkanalyse writes.
+    """
+    try:
+        with Path(path).open("rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return None
+    m = _METADATA_RE.search(head)
+    return m[1].decode() if m else None
+
+
+@contextlib.contextmanager
+def staged(dest: Path) -> Iterator[Path]:
+    """Yield an empty temporary folder beside ``dest``; on success it replaces ``dest`` whole.
+
+    On an error (or an interrupt) the temporary folder is removed and ``dest`` is left as
+    it was. A ``dest`` that exists but is no snapshot folder (no ``manifest.json``, not
+    empty) is refused rather than replaced.
+    """
+    dest = Path(dest)
+    if dest.exists() and (not dest.is_dir() or (any(dest.iterdir()) and not (dest / MANIFEST_FILE).is_file())):
+        msg = f"{dest} exists and is no snapshot folder; it is not replaced. Choose another --snapshot folder."
+        raise SourceError(msg)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
+    try:
+        yield tmp
+        old = None
+        if dest.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".old", dir=dest.parent))
+            os.replace(dest, old / dest.name)
+        os.replace(tmp, dest)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 @dataclass(frozen=True)
@@ -217,6 +286,13 @@ def read_manifest(folder: Path) -> Manifest:
     if problems:
         msg = f"Snapshot {folder} is incomplete: " + "; ".join(problems) + "."
         raise SourceError(msg)
+    inconsistent = _consistency(folder, raw.get("year"), sources)
+    if inconsistent:
+        msg = (
+            f"Snapshot {folder} is inconsistent: " + "; ".join(inconsistent)
+            + ". Download it again with 'wijkanalyse fetch' (the folder mixes files of different downloads)."
+        )
+        raise SourceError(msg)
     return Manifest(
         gemeente_code=code,
         gemeente_name=str(gemeente.get("name", code)),
@@ -226,3 +302,26 @@ def read_manifest(folder: Path) -> Manifest:
         sources=sources,
         generator=str(raw.get("generator", "")),
     )
+
+
+def _consistency(folder: Path, year: Any, sources: dict[str, Any]) -> list[str]:
+    """Every way the manifest and its files disagree about the year and the CBS table."""
+    problems: list[str] = []
+    cbs = sources.get("cbs") or {}
+    table = str(cbs.get("table", "")).strip()
+    if table:
+        table_year = year_for_table(table)
+        if table_year is not None and table_year != year:
+            problems.append(f"year {year} but CBS table {table} holds {table_year}")
+        for key in ("file", "regions_file", "properties_file"):
+            name = cbs.get(key)
+            if not name or not (folder / name).is_file():
+                continue
+            held = odata_table(folder / name)
+            if held is not None and held.upper() != table.upper():
+                problems.append(f"{name} holds CBS table {held}, the manifest says {table}")
+    for key in ("cbs", "buurten"):
+        recorded = (sources.get(key) or {}).get("year")
+        if recorded is not None and recorded != year:
+            problems.append(f"sources.{key}.year {recorded} but the snapshot year is {year}")
+    return problems

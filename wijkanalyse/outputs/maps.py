@@ -268,6 +268,18 @@ def _buurt_title(row: Mapping[str, Any]) -> str:
     return f"{_text(row.get('buurtnaam'), 'Buurt zonder naam')} ({_text(row.get('buurtcode'))})"
 
 
+def _beside_the_whole(result: RunResult, key: str) -> str:
+    """" (gemeente 40, NL 39,9)": the indicator for the whole gemeente and the Netherlands, if known."""
+    if key not in result.reference.index:
+        return ""
+    parts = [
+        f"{name} {_format_indicator(result.reference.loc[key, column])}"
+        for name, column in (("gemeente", "gemeente"), ("NL", "nederland"))
+        if not _is_missing(result.reference.loc[key, column])
+    ]
+    return f" ({', '.join(parts)})" if parts else ""
+
+
 def _buurt_popup(row: Mapping[str, Any], result: RunResult, threshold: str) -> str:
     """Full buurt details (escaped HTML)."""
     rows = [
@@ -280,7 +292,8 @@ def _buurt_popup(row: Mapping[str, Any], result: RunResult, threshold: str) -> s
         ("Hotspot-analyse", _text(row.get("hotspot"))),
     ]
     rows += [
-        (str(label), _format_indicator(row.get(key))) for key, label in result.indicators.items()
+        (str(label), _format_indicator(row.get(key)) + _beside_the_whole(result, key))
+        for key, label in result.indicators.items()
     ]
     return _lines(_text(row.get("buurtnaam"), "Buurt zonder naam"), rows)
 

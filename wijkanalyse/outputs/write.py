@@ -45,8 +45,16 @@ def write_geopackage(result: RunResult, path: Path) -> Path:
 
 
 def write_csv(result: RunResult, path: Path) -> Path:
-    """Write the buurt table as CSV for Dutch Excel: ';' separated, decimal comma, UTF-8 with BOM."""
+    """Write the buurt table as CSV for Dutch Excel: ';' separated, decimal comma, UTF-8 with BOM.
+
+    Each indicator column is followed by ``<indicator>_gemeente`` and ``<indicator>_nederland``
+    (``result.reference``), the same figure for the whole gemeente and the Netherlands.
+    """
     table = pd.DataFrame(result.buurten.drop(columns=result.buurten.geometry.name)).reset_index(drop=True)
+    for key in reversed([k for k in result.indicators if k in table.columns and k in result.reference.index]):
+        at = table.columns.get_loc(key) + 1
+        table.insert(at, f"{key}_nederland", result.reference.loc[key, "nederland"])
+        table.insert(at, f"{key}_gemeente", result.reference.loc[key, "gemeente"])
     text = table.to_csv(sep=";", decimal=",", index=False, float_format="%.3f", lineterminator="\r\n")
     return _atomic.write_text(path, "\ufeff" + text)
 

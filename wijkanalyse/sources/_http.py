@@ -1,29 +1,111 @@
-"""HTTP with a file cache: the only place wijkanalyse talks to the network.
+"""HTTP with retries, deadlines and a cache that never poisons: the only network code.
 
-Each request is keyed by the SHA-1 of its method, URL, parameters and body; an OK response
-is saved atomically as ``<cache_dir>/http/<hash>.bin`` and served from there next time, so
-a repeated or interrupted download does not fetch again and never leaves a corrupt file.
+Every request of a live download (CBS OData, PDOK WFS, Overpass) goes through one
+:class:`Client`:
+
+- **timeouts**: a connect and a read timeout on every attempt, and an overall deadline
+  for one request including all its retries and the reading of the body (a server that
+  trickles bytes is cut off too);
+- **retries** with exponential backoff (``backoff_s``, doubling) on HTTP 429, 408 and 5xx,
+  on a connection dropped or stalled mid-answer, on a body shorter than its
+  Content-Length and on a body that does not parse as what was asked; a ``Retry-After``
+  header is honoured (and a wait beyond the deadline ends the request at once). A host
+  that cannot be reached at all (no route, no DNS) fails at once: that is rarely
+  transient. One clear line is raised after the last try (:class:`SourceError`);
+- **a cache that never poisons**: a body is saved (atomically, as
+  ``<cache>/http/<sha1>.<ext>``) only after it passed the request's validator (JSON,
+  GeoJSON, OSM XML without an Overpass error remark). A cached file is validated again
+  when read; a bad one is named in the log, removed and downloaded again.
+  ``refresh=True`` downloads everything again.
+
+The retry loop is tenacity's (``stop_after_attempt | stop_before_delay``, a custom wait
+that prefers ``Retry-After``): urllib3's ``Retry`` cannot retry a body that breaks off
+after the headers or that fails validation, and those are the failures seen in practice.
 """
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import json
 import logging
 import os
+import re
+import time
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import tenacity
+
 from wijkanalyse import _atomic
 from wijkanalyse.errors import SourceError
 
-__all__ = ["cache_key", "cached", "default_cache_dir", "fetch"]
+__all__ = [
+    "Client",
+    "HttpSettings",
+    "InvalidBody",
+    "cache_key",
+    "default_cache_dir",
+    "expect_geojson",
+    "expect_json",
+    "expect_osm_xml",
+]
 
-log = logging.getLogger(__name__)
-TIMEOUT_S = 180
+log = logging.getLogger("wijkanalyse")
 USER_AGENT = "wijkanalyse (https://pypi.org/project/wijkanalyse)"
+_CHUNK = 1 << 16
+#: Status codes worth another try.
+RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+Validator = Callable[[bytes], None]
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """Timeouts and retry policy of every request (``[services]`` in the config)."""
+
+    connect_timeout_s: float = 10.0
+    read_timeout_s: float = 180.0
+    deadline_s: float = 900.0
+    retries: int = 4
+    backoff_s: float = 2.0
+    backoff_max_s: float = 120.0
+
+
+class InvalidBody(Exception):
+    """A response body that is not what was asked for; ``retry`` says whether trying again can help."""
+
+    def __init__(self, reason: str, *, retry: bool = True) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry = retry
+
+
+class _Retryable(Exception):
+    """One failed attempt that another attempt may fix."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class _Request:
+    """One request as asked: what is sent, and what it is for (in messages)."""
+
+    method: str
+    url: str
+    params: dict[str, Any] | None
+    data: str | None
+    what: str
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).netloc or self.url
 
 
 def default_cache_dir() -> Path:
@@ -33,56 +115,285 @@ def default_cache_dir() -> Path:
 
 
 def cache_key(method: str, url: str, params: dict[str, Any] | None, data: str | None) -> str:
+    """SHA-1 of the method, URL, sorted parameters and body: the name of a cached response."""
     blob = json.dumps([method, url, sorted((params or {}).items()), data], default=str)
     return hashlib.sha1(blob.encode()).hexdigest()  # noqa: S324 (a cache key, not security)
 
 
-def cached(cache_file: Path, produce: Callable[[], bytes]) -> bytes:
-    """Return the bytes in ``cache_file``; when absent, call ``produce`` and save its result atomically."""
-    if cache_file.is_file():
-        log.debug("cache hit %s", cache_file)
-        return cache_file.read_bytes()
-    body = produce()
-    _atomic.write_bytes(cache_file, body)
-    return body
+# --------------------------------------------------------------------------- validators
 
 
-def fetch(
-    url: str, *, params: dict[str, Any] | None = None, data: str | None = None, cache_dir: Path | None = None,
-    what: str = "data",
-) -> bytes:
-    """GET (or POST when ``data`` is given) ``url`` and return the body, using the cache.
+def _snippet(body: bytes, limit: int = 120) -> str:
+    """The start of a body as one short, printable line (for messages; never trusted)."""
+    text = body[:2000].decode("utf-8", "replace")
+    text = re.sub(r"<[^>]{0,200}>", " ", text) if text.lstrip().startswith("<") else text
+    text = " ".join(text.split())
+    return repr(text[:limit] + ("..." if len(text) > limit else ""))
 
-    Raises
-    ------
-    SourceError
-        When the host cannot be reached or answers with an error; the message says which
-        service and what to do.
+
+def _exception_report(body: bytes) -> str | None:
+    """The text of an OGC ExceptionReport (PDOK's error answer), if ``body`` is one."""
+    head = body[:4000].decode("utf-8", "replace")
+    if "ExceptionReport" not in head and "ServiceExceptionReport" not in head:
+        return None
+    m = re.search(r"<(?:\w+:)?(?:ExceptionText|ServiceException)[^>]*>(.*?)</", head, flags=re.DOTALL)
+    return " ".join((m[1] if m else head).split())[:200]
+
+
+def _parse_json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        if report := _exception_report(body):
+            raise InvalidBody(f"the service answered with an error: {report!r}", retry=False) from e
+        kind = "an HTML page" if body.lstrip()[:1] == b"<" else "no JSON"
+        raise InvalidBody(f"{kind} instead of JSON ({len(body)} bytes, starts {_snippet(body)})") from e
+
+
+def expect_json(body: bytes) -> None:
+    """Accept a JSON object (CBS OData answers are objects with a ``value`` list)."""
+    doc = _parse_json(body)
+    if not isinstance(doc, dict):
+        raise InvalidBody(f"JSON that is not an object (starts {_snippet(body)})")
+    if isinstance(doc.get("odata.error"), dict) or isinstance(doc.get("error"), dict):
+        error = doc.get("odata.error") or doc.get("error") or {}
+        message = error.get("message")
+        text = message.get("value") if isinstance(message, dict) else message
+        raise InvalidBody(f"the service answered with an error: {str(text)[:200]!r}", retry=False)
+
+
+def expect_geojson(body: bytes) -> None:
+    """Accept a GeoJSON FeatureCollection (a WFS GetFeature answer in ``application/json``)."""
+    doc = _parse_json(body)
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
+        raise InvalidBody(f"JSON that is no GeoJSON FeatureCollection (starts {_snippet(body)})")
+
+
+def expect_osm_xml(body: bytes) -> None:
+    """Accept complete OSM XML (``<osm>`` root) without an Overpass error ``<remark>``.
+
+    Overpass answers a query that ran out of time or memory with status 200 and a
+    ``<remark>runtime error: ...</remark>`` in an otherwise valid, but incomplete, document.
     """
-    import requests  # noqa: PLC0415
+    parser = ET.XMLPullParser(events=("start", "end"))
+    root_tag = None
+    try:
+        for offset in range(0, len(body), _CHUNK):
+            parser.feed(body[offset:offset + _CHUNK])
+            for event, element in parser.read_events():
+                if event == "start" and root_tag is None:
+                    root_tag = element.tag
+                    if root_tag != "osm":
+                        raise InvalidBody(f"XML with root <{root_tag}> instead of <osm> (starts {_snippet(body)})")
+                elif event == "end" and element.tag == "remark":
+                    remark = " ".join((element.text or "").split())
+                    raise InvalidBody(f"Overpass reported: {remark[:200]!r}")
+                elif event == "end" and element.tag in ("node", "way", "relation"):
+                    element.clear()
+        parser.close()
+    except ET.ParseError as e:
+        if root_tag is None:
+            kind = "an HTML page" if b"<html" in body[:500].lower() else "no XML"
+            raise InvalidBody(f"{kind} instead of OSM XML (starts {_snippet(body)})") from e
+        raise InvalidBody(f"incomplete OSM XML ({len(body)} bytes; {e}): the answer broke off") from e
+    if root_tag is None:
+        raise InvalidBody("an empty answer instead of OSM XML")
 
-    method = "POST" if data is not None else "GET"
-    host = urlsplit(url).netloc
 
-    def download() -> bytes:
+# --------------------------------------------------------------------------- client
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class Client:
+    """A requests session with timeouts, retries, a deadline and the validating cache.
+
+    Parameters
+    ----------
+    cache_dir
+        Folder of the cache (``None``: :func:`default_cache_dir`).
+    settings
+        Timeouts and retry policy.
+    refresh
+        Ignore cached answers and download again (the new answers replace them).
+    sleep
+        The function that waits between tries (tests pass a fake).
+    """
+
+    def __init__(
+        self, cache_dir: Path | None = None, *, settings: HttpSettings | None = None, refresh: bool = False,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        import requests  # noqa: PLC0415 (keeps the CLI's --help fast)
+
+        self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
+        self.settings = settings or HttpSettings()
+        self.refresh = refresh
+        self._sleep = sleep
+        self._session = requests.Session()
+        self._session.headers["User-Agent"] = USER_AGENT
+
+    def close(self) -> None:
+        """Close the connections."""
+        self._session.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def get(
+        self, url: str, params: dict[str, Any] | None = None, *, what: str, validate: Validator, suffix: str = "bin",
+    ) -> bytes:
+        """GET ``url`` with ``params``; return a body that passed ``validate`` (cached)."""
+        return self._fetch(_Request("GET", url, params, None, what), validate, suffix)
+
+    def post(self, url: str, data: str, *, what: str, validate: Validator, suffix: str = "bin") -> bytes:
+        """POST ``data`` (form body) to ``url``; return a body that passed ``validate`` (cached)."""
+        return self._fetch(_Request("POST", url, None, data, what), validate, suffix)
+
+    def cache_path(self, method: str, url: str, params: dict[str, Any] | None, data: str | None, suffix: str) -> Path:
+        """Where the answer to this request is cached."""
+        return self.cache_dir / "http" / f"{cache_key(method, url, params, data)}.{suffix}"
+
+    def _fetch(self, request: _Request, validate: Validator, suffix: str) -> bytes:
+        cache = self.cache_path(request.method, request.url, request.params, request.data, suffix)
+        if cache.is_file() and not self.refresh:
+            body = cache.read_bytes()
+            try:
+                validate(body)
+            except InvalidBody as e:
+                log.warning("Ongeldig bestand in de cache: %s (%s); opnieuw downloaden.", cache, e.reason)
+                cache.unlink(missing_ok=True)
+            else:
+                log.debug("cache: %s uit %s", request.what, cache)
+                return body
+        body = self._download(request, validate)
+        _atomic.write_bytes(cache, body)
+        return body
+
+    def _download(self, request: _Request, validate: Validator) -> bytes:
+        settings = self.settings
+        host, what = request.host, request.what
+        start = time.monotonic()
+        deadline = start + settings.deadline_s
+        attempts = 0
+
+        def attempt() -> bytes:
+            nonlocal attempts
+            attempts += 1
+            body = self._attempt(request, deadline)
+            try:
+                validate(body)
+            except InvalidBody as e:
+                if not e.retry:
+                    msg = f"{host} could not answer the request for {what}: {e.reason}. Check the year and gemeente, or the service address."
+                    raise SourceError(msg) from e
+                raise _Retryable(e.reason) from e
+            return body
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, _Retryable) and exc.retry_after is not None:
+                return exc.retry_after
+            return min(settings.backoff_s * 2 ** (state.attempt_number - 1), settings.backoff_max_s)
+
+        def before_sleep(state: tenacity.RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            log.info(
+                "    %s: %s; opnieuw over %.1f s (poging %d van %d)",
+                host, getattr(exc, "reason", exc), state.upcoming_sleep, state.attempt_number + 1, settings.retries + 1,
+            )
+
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(settings.retries + 1) | tenacity.stop_before_delay(settings.deadline_s),
+            wait=wait,
+            retry=tenacity.retry_if_exception_type(_Retryable),
+            before_sleep=before_sleep,
+            sleep=self._sleep,
+            reraise=True,
+        )
         log.info("    downloaden: %s van %s", what, host)
         try:
-            response = requests.request(
-                method, url, params=params, data=data, timeout=TIMEOUT_S, headers={"User-Agent": USER_AGENT}
-            )
-        except requests.ConnectionError as e:
+            return retrying(attempt)
+        except _Retryable as e:
+            elapsed = time.monotonic() - start
+            tries = f"{attempts} {'try' if attempts == 1 else 'tries'}"
+            waited = f" (it asked to wait {e.retry_after:.0f} s more, past the deadline of {settings.deadline_s:g} s)" if (
+                e.retry_after is not None and attempts <= settings.retries
+            ) else ""
             msg = (
-                f"Cannot reach {host} to download {what}: no network connection? "
-                "Run offline with --snapshot DIR (a folder downloaded earlier) or --demo."
+                f"{host} gave no usable answer for {what} after {tries} in {elapsed:.0f} s{waited}; last: {e.reason}. "
+                "Try again later, or set another service address in [services] of the config."
             )
             raise SourceError(msg) from e
-        except requests.Timeout as e:
-            msg = f"{host} did not answer within {TIMEOUT_S} s while downloading {what}. Try again later."
-            raise SourceError(msg) from e
-        if response.status_code != 200:
-            msg = f"{host} answered HTTP {response.status_code} for {what}. Try again later, or check the gemeente and year."
-            raise SourceError(msg)
-        return response.content
 
-    cache = (cache_dir or default_cache_dir()) / "http" / f"{cache_key(method, url, params, data)}.bin"
-    return cached(cache, download)
+    def _attempt(self, request: _Request, deadline: float) -> bytes:
+        """One request: status, headers and the whole body within the deadline."""
+        import requests  # noqa: PLC0415
+        from urllib3.exceptions import NewConnectionError  # noqa: PLC0415
+
+        settings = self.settings
+        host, what = request.host, request.what
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            msg = f"the deadline of {settings.deadline_s:g} s passed"
+            raise _Retryable(msg)
+        timeout = (min(settings.connect_timeout_s, remaining), min(settings.read_timeout_s, remaining))
+        try:
+            response = self._session.request(
+                request.method, request.url, params=request.params, data=request.data, timeout=timeout, stream=True,
+            )
+        except requests.ConnectTimeout as e:
+            msg = f"no connection within {timeout[0]:g} s"
+            raise _Retryable(msg) from e
+        except requests.ReadTimeout as e:
+            msg = f"no answer within {timeout[1]:g} s"
+            raise _Retryable(msg) from e
+        except requests.ConnectionError as e:
+            reason = getattr(e.args[0] if e.args else None, "reason", None)
+            if isinstance(reason, NewConnectionError):
+                msg = (
+                    f"Cannot reach {host} to download {what}: no network connection? "
+                    "Run offline with --snapshot DIR (a folder downloaded earlier) or --demo."
+                )
+                raise SourceError(msg) from e
+            msg = f"the connection broke off ({type(reason or e).__name__})"
+            raise _Retryable(msg) from e
+        with response:
+            status = response.status_code
+            if status != 200:
+                if status in RETRY_STATUS:
+                    raise _Retryable(f"HTTP {status}", _retry_after(response.headers.get("Retry-After")))
+                body = response.raw.read(4000, decode_content=True) or b""
+                detail = _exception_report(body) or _snippet(body)
+                msg = f"{host} answered HTTP {status} for {what} ({detail}). Check the gemeente, the year and the service address."
+                raise SourceError(msg)
+            chunks = []
+            try:
+                for chunk in response.iter_content(_CHUNK):
+                    chunks.append(chunk)
+                    if time.monotonic() > deadline:
+                        msg = f"the answer did not finish within the deadline of {settings.deadline_s:g} s"
+                        raise _Retryable(msg)
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
+                    requests.exceptions.ContentDecodingError) as e:
+                received = sum(len(c) for c in chunks)
+                expected = response.headers.get("Content-Length")
+                of = f" of {expected}" if expected else ""
+                msg = f"the answer broke off after {received}{of} bytes"
+                raise _Retryable(msg) from e
+        return b"".join(chunks)

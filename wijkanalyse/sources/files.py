@@ -57,6 +57,13 @@ class SnapshotReader:
         """The CBS kerncijfers rows, as returned by the OData API."""
         return read_odata_json(self._path("cbs"))
 
+    def cbs_properties(self) -> pd.DataFrame | None:
+        """The table's ``DataProperties`` (column key, title, unit, ...), or None when the snapshot has none."""
+        entry = self.manifest.sources["cbs"].get("properties_file")
+        if not entry or not (self.root / entry).is_file():
+            return None
+        return read_odata_json(self.root / entry)
+
     def wijk_names(self) -> dict[str, str]:
         """Wijk code -> name from the optional CBS ``WijkenEnBuurten`` dimension file."""
         entry = self.manifest.sources["cbs"].get("regions_file")

@@ -1,25 +1,31 @@
 """Download a gemeente's data from CBS, PDOK and OpenStreetMap into a snapshot folder.
 
-This module needs internet. Everything it fetches goes through :mod:`._http` (cached) or
-``cbsodata`` (cached here as JSON), and lands in the documented snapshot layout
-(:mod:`wijkanalyse.snapshot`), which the pipeline then reads exactly as it reads the demo.
+This module needs internet (or a stand-in server: every address is a setting, see
+:class:`wijkanalyse.config.Services`). Every request goes through one
+:class:`~wijkanalyse.sources._http.Client` (timeouts, retries, deadline, a validating
+cache) and lands in the documented snapshot layout (:mod:`wijkanalyse.snapshot`), which the
+pipeline then reads exactly as it reads the demo.
 
 Sources:
 
-- CBS "Kerncijfers wijken en buurten" via ``cbsodata`` (OData v3); the table id differs per
-  year (``CBS_TABLES``).
+- CBS "Kerncijfers wijken en buurten" (OData v3, :mod:`.cbs_odata`): the rows of the
+  Netherlands (NL00), the gemeente, its wijken and buurten, the region names and the
+  column descriptions (DataProperties); the table id per year is in
+  :mod:`wijkanalyse.cbs_tables`.
 - Buurt polygons: PDOK WFS of the CBS wijk- en buurtkaart of the same year.
 - Population: PDOK WFS of the CBS 100 m grid (vierkantstatistieken) of ``grid_year``.
 - Streets, paths and venues: one Overpass query with ``[out:xml]``, or a local ``.osm.pbf``
   extract (``osm_pbf``, e.g. a Geofabrik province or all of the Netherlands) clipped to the
   gemeente plus :data:`OSM_MARGIN_M`; either is read by :func:`wijkanalyse.sources.osm.read_osm`
   and stored as the snapshot's GeoParquet network and venue layers.
+
+WFS answers are fetched page by page (WFS 2.0 ``count``/``startIndex``) until
+``numberMatched`` features have come or a page comes back empty, whatever page size the
+server honours (PDOK returns at most 1,000 features per request).
 """
 
 from __future__ import annotations
 
-import difflib
-import io
 import json
 import logging
 import re
@@ -29,31 +35,26 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import pandas as pd
 
-from wijkanalyse import __version__, _atomic, snapshot
-from wijkanalyse.config import Config
+from wijkanalyse import __version__, _atomic, cbs_tables, snapshot
+from wijkanalyse.config import Config, Services
 from wijkanalyse.errors import DataError, SourceError
-from wijkanalyse.sources import _http
+from wijkanalyse.gemeenten import find_gemeente
+from wijkanalyse.sources import _http, cbs_odata
 from wijkanalyse.sources.osm import NEVER_A_WAY, OsmExtract, read_osm
 
 __all__ = [
-    "CBS_TABLES",
-    "cbs_filter",
+    "GRID_YEARS",
+    "OSM_MARGIN_M",
     "download_snapshot",
+    "http_client",
     "normalise_gemeente",
     "overpass_query",
+    "wfs_features",
 ]
 
 log = logging.getLogger("wijkanalyse")
 
-#: CBS "Kerncijfers wijken en buurten" table id per year.
-CBS_TABLES = {2023: "85618NED", 2024: "85984NED", 2025: "86165NED"}
-PDOK_BUURTEN_WFS = "https://service.pdok.nl/cbs/wijkenbuurten/{year}/wfs/v1_0"
-PDOK_GRID_WFS = "https://service.pdok.nl/cbs/vierkantstatistieken100m/{year}/wfs/v1_0"
-OVERPASS_URL = "https://overpass-api.de/api/interpreter"
-#: Cells asked per WFS request (PDOK caps a response); more pages follow via startIndex.
-GRID_PAGE_SIZE = 10_000
 #: Years of the CBS 100 m grid that PDOK serves as WFS (service per year).
 GRID_YEARS = (2019, 2021, 2023, 2024)
 #: Residents may walk to a meeting point across the gemeente border: fetch OSM this far beyond it.
@@ -61,102 +62,114 @@ OSM_MARGIN_M = 1500.0
 #: Every way with a highway tag except those that are no way at all: the walk rules of the
 #: config decide at run time what may be walked, so a changed rule needs no new download.
 _WAY_FILTER = '["highway"]["highway"!~"^(' + "|".join(sorted(NEVER_A_WAY)) + ')$"]'
+#: Pages of one WFS request at most (a server that ignores startIndex would page for ever).
+MAX_WFS_PAGES = 1000
 
 
-def normalise_gemeente(text: str) -> str:
-    """Turn 'GM0233', 'gm233' or '0233' into 'GM0233'; anything else is a one-line error."""
-    m = re.fullmatch(r"\s*(?:GM)?\s*(\d{1,4})\s*", text, flags=re.IGNORECASE)
-    if not m:
-        msg = f"{text!r} is not a CBS gemeente code. Give it as GM followed by 4 digits, e.g. GM0233 for Ermelo."
-        raise DataError(msg)
-    return f"GM{int(m[1]):04d}"
+def normalise_gemeente(text: str, year: int = 2024) -> str:
+    """Turn 'GM0233', 'gm233', '0233', 'Ermelo' or 'Den Bosch' into a CBS code of ``year``.
+
+    A code is taken as given (CBS has the last word); a name is looked up in the bundled
+    list of gemeenten (:mod:`wijkanalyse.gemeenten`), offline, and an unknown name is a
+    one-line error with suggestions.
+    """
+    if m := re.fullmatch(r"\s*(?:GM)?\s*(\d{1,4})\s*", text, flags=re.IGNORECASE):
+        return f"GM{int(m[1]):04d}"
+    return find_gemeente(text, year).code
 
 
-def cbs_filter(gemeente: str) -> str:
-    """OData filter for the gemeente, wijk and buurt rows of one gemeente."""
-    digits = gemeente[2:]
-    return " or ".join(f"startswith(Codering_3,'{p}{digits}')" for p in ("GM", "WK", "BU"))
+def http_client(services: Services, cache_dir: Path | None = None, *, refresh: bool = False) -> _http.Client:
+    """The HTTP client of a download, with the timeouts and retry policy of ``services``."""
+    settings = _http.HttpSettings(
+        connect_timeout_s=services.connect_timeout_s, read_timeout_s=services.read_timeout_s,
+        deadline_s=services.deadline_s, retries=services.retries, backoff_s=services.backoff_s,
+    )
+    return _http.Client(cache_dir, settings=settings, refresh=refresh)
 
 
-def _table_id(year: int) -> str:
-    if year not in CBS_TABLES:
-        years = ", ".join(str(y) for y in sorted(CBS_TABLES))
-        msg = f"No CBS Kerncijfers table known for {year}. Choose one of {years} with --year."
-        raise DataError(msg)
-    return CBS_TABLES[year]
+def _number(value: Any) -> int | None:
+    """``numberMatched`` / ``numberReturned`` as int; WFS 2.0 allows "unknown"."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _cbs_rows(table: str, filters: str, cache_dir: Path) -> list[dict[str, Any]]:
-    """Rows of a CBS table via cbsodata, cached as JSON."""
-    import cbsodata  # noqa: PLC0415
-    import requests  # noqa: PLC0415
+def wfs_features(
+    client: _http.Client, url: str, params: dict[str, Any], *, what: str, page_size: int = 1000,
+) -> list[dict[str, Any]]:
+    """Every GeoJSON feature of a WFS 2.0 GetFeature request, page by page.
 
-    def download() -> bytes:
-        log.info("    downloaden: CBS-tabel %s van opendata.cbs.nl", table)
-        try:
-            rows = cbsodata.get_data(table, filters=filters)
-        except requests.ConnectionError as e:
-            msg = "Cannot reach opendata.cbs.nl: no network connection? Run offline with --snapshot DIR or --demo."
-            raise SourceError(msg) from e
-        except requests.HTTPError as e:
-            msg = f"CBS answered {e} for table {table}. Check the year, or try again later."
-            raise SourceError(msg) from e
-        return json.dumps(rows, ensure_ascii=False).encode()
+    Asks ``page_size`` features per page and moves ``startIndex`` on by the number that
+    came, until ``numberMatched`` are in or a page is empty: a server that caps pages at
+    fewer features (PDOK: 1,000) is followed, not trusted to have sent everything.
 
-    cache = cache_dir / "cbs" / f"{table}-{_http.cache_key('GET', table, None, filters)}.json"
-    return json.loads(_http.cached(cache, download))
+    Raises
+    ------
+    SourceError
+        When the server repeats a page (ignores ``startIndex``) or sends a different
+        number of features than it said matched.
+    """
+    features: list[dict[str, Any]] = []
+    matched: int | None = None
+    seen_first: set[str] = set()
+    for _ in range(MAX_WFS_PAGES):
+        page_params = {**params, "count": page_size, "startIndex": len(features)}
+        body = client.get(url, page_params, what=what, validate=_http.expect_geojson, suffix="geojson")
+        doc = json.loads(body)
+        page = doc["features"]
+        matched = _number(doc.get("numberMatched")) if matched is None else matched
+        if not page:
+            break
+        first = json.dumps(page[0].get("id") or page[0].get("properties"), sort_keys=True, default=str)
+        if first in seen_first:
+            msg = f"The WFS for {what} sent the same page twice: it ignores startIndex. Set services.wfs_page_size higher."
+            raise SourceError(msg)
+        seen_first.add(first)
+        features.extend(page)
+        if matched is None or matched > len(page):
+            log.info("    %s: %d van %s", what, len(features), matched if matched is not None else "?")
+        if matched is not None and len(features) >= matched:
+            break
+    else:
+        msg = f"The WFS for {what} kept sending pages ({MAX_WFS_PAGES} pages). Check the service address."
+        raise SourceError(msg)
+    if matched is not None and len(features) != matched:
+        msg = f"The WFS for {what} said {matched} features match but sent {len(features)}. Try again later."
+        raise SourceError(msg)
+    return features
 
 
-def _suggest_gemeente(table: str, gemeente: str, cache_dir: Path) -> str:
-    rows = _cbs_rows(table, "startswith(Codering_3,'GM')", cache_dir)
-    names = {str(r.get("Codering_3", "")).strip(): str(r.get("WijkenEnBuurten", "")).strip() for r in rows}
-    close = difflib.get_close_matches(gemeente, list(names), n=3, cutoff=0.5)
-    hint = ", ".join(f"{c} ({names[c]})" for c in close)
-    return f" Did you mean {hint}?" if hint else ""
+def _frame(features: list[dict[str, Any]]) -> gpd.GeoDataFrame:
+    if not features:
+        return gpd.GeoDataFrame(geometry=[], crs="EPSG:28992")
+    return gpd.GeoDataFrame.from_features(features, crs="EPSG:28992")
 
 
-def _wfs_geojson(url: str, params: dict[str, Any], cache_dir: Path, what: str) -> gpd.GeoDataFrame:
-    body = _http.fetch(url, params=params, cache_dir=cache_dir, what=what)
-    try:
-        gdf = gpd.read_file(io.BytesIO(body))
-    except Exception as e:
-        msg = f"PDOK returned no readable GeoJSON for {what}: {body[:200]!r}."
-        raise SourceError(msg) from e
-    if gdf.crs is None:
-        gdf = gdf.set_crs("EPSG:28992")
-    return gdf
-
-
-def _buurten(gemeente: str, year: int, cache_dir: Path) -> gpd.GeoDataFrame:
-    ogc_filter = (
-        '<ogc:Filter xmlns:ogc="http://www.opengis.net/ogc"><ogc:PropertyIsEqualTo>'
-        f"<ogc:PropertyName>gemeentecode</ogc:PropertyName><ogc:Literal>{gemeente}</ogc:Literal>"
-        "</ogc:PropertyIsEqualTo></ogc:Filter>"
+def _buurten(client: _http.Client, services: Services, gemeente: str, year: int) -> gpd.GeoDataFrame:
+    fes_filter = (
+        '<fes:Filter xmlns:fes="http://www.opengis.net/fes/2.0"><fes:PropertyIsEqualTo>'
+        f"<fes:ValueReference>gemeentecode</fes:ValueReference><fes:Literal>{gemeente}</fes:Literal>"
+        "</fes:PropertyIsEqualTo></fes:Filter>"
     )
     params = {
-        "service": "WFS", "version": "1.1.0", "request": "GetFeature", "typeName": "wijkenbuurten:buurten",
-        "outputFormat": "application/json", "srsName": "EPSG:28992", "filter": ogc_filter,
+        "service": "WFS", "version": "2.0.0", "request": "GetFeature", "typeNames": "wijkenbuurten:buurten",
+        "outputFormat": "application/json", "srsName": "EPSG:28992", "filter": fes_filter,
     }
-    return _wfs_geojson(PDOK_BUURTEN_WFS.format(year=year), params, cache_dir, f"buurtgrenzen {year}")
+    url = services.pdok_buurten_wfs_url.format(year=year)
+    features = wfs_features(client, url, params, what=f"buurtgrenzen {year}", page_size=services.wfs_page_size)
+    return _frame(features)
 
 
-def _grid(bounds: tuple[float, float, float, float], year: int, cache_dir: Path) -> gpd.GeoDataFrame:
+def _grid(
+    client: _http.Client, services: Services, bounds: tuple[float, float, float, float], year: int,
+) -> gpd.GeoDataFrame:
     xmin, ymin, xmax, ymax = bounds
-    pages = []
-    start, page = 0, GRID_PAGE_SIZE
-    while True:
-        params = {
-            "service": "WFS", "version": "2.0.0", "request": "GetFeature",
-            "typeNames": "vierkantstatistieken100m:vierkant_100m", "outputFormat": "application/json",
-            "srsName": "EPSG:28992", "bbox": f"{xmin},{ymin},{xmax},{ymax},urn:ogc:def:crs:EPSG::28992",
-            "count": page, "startIndex": start,
-        }
-        gdf = _wfs_geojson(PDOK_GRID_WFS.format(year=year), params, cache_dir, f"100 m-vierkanten {year}")
-        pages.append(gdf)
-        if len(gdf) < page:
-            break
-        start += page
-    return pd.concat(pages, ignore_index=True) if len(pages) > 1 else pages[0]
+    params = {
+        "service": "WFS", "version": "2.0.0", "request": "GetFeature",
+        "typeNames": "vierkantstatistieken100m:vierkant_100m", "outputFormat": "application/json",
+        "srsName": "EPSG:28992", "bbox": f"{xmin},{ymin},{xmax},{ymax},urn:ogc:def:crs:EPSG::28992",
+    }
+    url = services.pdok_grid_wfs_url.format(year=year)
+    features = wfs_features(client, url, params, what=f"100 m-vierkanten {year}", page_size=services.wfs_page_size)
+    return _frame(features)
 
 
 def overpass_query(bounds_wgs84: tuple[float, float, float, float], tags: dict[str, Any]) -> str:
@@ -174,9 +187,13 @@ def overpass_query(bounds_wgs84: tuple[float, float, float, float], tags: dict[s
 
 
 def _osm(
-    buurten: gpd.GeoDataFrame, config: Config, cache_dir: Path, osm_pbf: Path | None
+    client: _http.Client, services: Services, buurten: gpd.GeoDataFrame, config: Config, osm_pbf: Path | None,
 ) -> tuple[OsmExtract, dict[str, Any]]:
-    """Streets and venues within :data:`OSM_MARGIN_M` of the gemeente: from a ``.osm.pbf`` or Overpass."""
+    """Streets and venues within :data:`OSM_MARGIN_M` of the gemeente: from a ``.osm.pbf`` or Overpass.
+
+    Returns the extract (:func:`wijkanalyse.sources.osm.read_osm`) and the manifest entries
+    saying where it came from.
+    """
     area = buurten.to_crs("EPSG:28992").union_all().buffer(OSM_MARGIN_M)
     clip = gpd.GeoSeries([area], crs="EPSG:28992").to_crs("EPSG:4326").iloc[0]
     if osm_pbf is not None:
@@ -184,17 +201,19 @@ def _osm(
         log.info("[4/4] Straten, paden en voorzieningen uit %s (gemeente + %g m)", osm_pbf.name, OSM_MARGIN_M)
         extract = read_osm(osm_pbf, config.osm_tags(), clip=clip)
         stamp = datetime.fromtimestamp(osm_pbf.stat().st_mtime, UTC).isoformat(timespec="seconds")
-        source = {"url": f"file://{osm_pbf.resolve()}", "osm_file_date": stamp}
+        source: dict[str, Any] = {"url": f"file://{osm_pbf.resolve()}", "osm_file_date": stamp}
     else:
         log.info("[4/4] Straten, paden en voorzieningen (OpenStreetMap, Overpass)")
-        west, south, east, north = clip.bounds
-        query = overpass_query((west, south, east, north), config.osm_tags())
-        osm_xml = _http.fetch(OVERPASS_URL, data=query, cache_dir=cache_dir, what="OpenStreetMap-gegevens")
+        query = overpass_query(clip.bounds, config.osm_tags())
+        osm_xml = client.post(
+            services.overpass_url, data=query, what="OpenStreetMap-gegevens", validate=_http.expect_osm_xml,
+            suffix="osm.xml",
+        )
         with tempfile.TemporaryDirectory(prefix="wijkanalyse-osm-") as tmp:
             path = Path(tmp) / "overpass.osm"
             path.write_bytes(osm_xml)
             extract = read_osm(path, config.osm_tags(), clip=clip)
-        source = {"url": OVERPASS_URL}
+        source = {"url": services.overpass_url}
     if extract.ways.empty:
         msg = "The OpenStreetMap data around the gemeente hold no streets or paths. Check the .osm.pbf file covers it."
         raise DataError(msg)
@@ -202,69 +221,111 @@ def _osm(
     return extract, source
 
 
+def _gemeente_name(cbs: cbs_odata.CbsTable, gemeente: str) -> str | None:
+    """The gemeente's name from the region dimension or the figures; None when CBS has no such row."""
+    key = gemeente.strip()
+    for region in cbs.regions:
+        if str(region.get("Key", "")).strip() == key and str(region.get("Title", "")).strip():
+            return str(region["Title"]).strip()
+    for row in cbs.rows:
+        if str(row.get("WijkenEnBuurten", "")).strip() == key:
+            return str(row.get("Gemeentenaam_1") or key).strip()
+    return None
+
+
 def download_snapshot(
     gemeente: str, year: int, *, config: Config, cache_dir: Path | None = None, dest: Path | None = None,
-    grid_year: int | None = None, osm_pbf: Path | None = None,
+    grid_year: int | None = None, refresh: bool = False, osm_pbf: Path | None = None,
 ) -> Path:
     """Download everything a run needs for ``gemeente`` and ``year`` into a snapshot folder.
 
-    Returns the folder (default ``<cache_dir>/snapshots/<gemeente>-<year>``). Raises
-    :class:`SourceError` when a service cannot be reached and :class:`DataError` when the
-    gemeente is unknown (with suggestions). With ``osm_pbf`` the streets and venues come from
-    that local ``.osm.pbf`` file instead of Overpass.
+    Returns the folder (default ``<cache_dir>/snapshots/<gemeente>-<year>``). The folder is
+    built under a temporary name and swapped in whole, so an interrupted download leaves an
+    earlier snapshot untouched. ``refresh`` downloads every answer again instead of using
+    the cache. With ``osm_pbf`` the streets and venues come from that local ``.osm.pbf`` file
+    instead of Overpass.
+
+    Raises
+    ------
+    SourceError
+        When a service cannot be reached or keeps failing (after the configured retries).
+    DataError
+        When the year or the gemeente is unknown (with suggestions).
     """
+    services = config.services.with_environment()
     cache_dir = Path(cache_dir) if cache_dir else _http.default_cache_dir()
     dest = Path(dest) if dest else cache_dir / "snapshots" / f"{gemeente}-{year}"
-    table = _table_id(year)
+    table = cbs_tables.table_for_year(year)
     grid_year = grid_year or max((y for y in GRID_YEARS if y <= year), default=GRID_YEARS[0])
     now = datetime.now(UTC).isoformat(timespec="seconds")
 
-    log.info("[1/4] CBS-kerncijfers %d (%s) voor %s", year, table, gemeente)
-    rows = _cbs_rows(table, cbs_filter(gemeente), cache_dir)
-    if not rows:
-        msg = f"CBS table {table} has no gemeente {gemeente}.{_suggest_gemeente(table, gemeente, cache_dir)}"
-        raise DataError(msg)
-    name = next(
-        (str(r.get("Gemeentenaam_1") or r.get("WijkenEnBuurten", "")).strip()
-         for r in rows if str(r.get("SoortRegio_2", "")).strip() == "Gemeente"),
-        gemeente,
-    )
+    with http_client(services, cache_dir, refresh=refresh) as client:
+        log.info("[1/4] CBS-kerncijfers %d (%s) voor %s", year, table, gemeente)
+        cbs = cbs_odata.download_kerncijfers(client, services.cbs_odata_url, table, gemeente)
+        name = _gemeente_name(cbs, gemeente)
+        if name is None:
+            hint = ""
+            try:
+                known = find_gemeente(gemeente, year)
+                hint = f" The bundled list knows it as {known.name}; check services.cbs_odata_url."
+            except DataError as e:
+                hint = f" {e}"
+            msg = f"CBS table {table} has no gemeente {gemeente}.{hint}"
+            raise DataError(msg)
 
-    log.info("[2/4] Buurtgrenzen %d (PDOK)", year)
-    buurten = _buurten(gemeente, year, cache_dir)
-    if buurten.empty:
-        msg = f"PDOK has no buurt polygons of {gemeente} for {year}. Try another --year."
-        raise DataError(msg)
-    buurten = buurten.to_crs("EPSG:28992")
-    xmin, ymin, xmax, ymax = buurten.total_bounds
+        log.info("[2/4] Buurtgrenzen %d (PDOK)", year)
+        buurten = _buurten(client, services, gemeente, year)
+        if buurten.empty:
+            msg = f"PDOK has no buurt polygons of {gemeente} for {year}. Try another --year."
+            raise DataError(msg)
+        xmin, ymin, xmax, ymax = buurten.total_bounds
 
-    log.info("[3/4] CBS 100 m-vierkanten %d (PDOK)", grid_year)
-    grid = _grid((xmin, ymin, xmax, ymax), grid_year, cache_dir)
+        log.info("[3/4] CBS 100 m-vierkanten %d (PDOK)", grid_year)
+        grid = _grid(client, services, (xmin, ymin, xmax, ymax), grid_year)
+        if grid.empty:
+            msg = f"PDOK has no inhabited 100 m cells of {grid_year} around {gemeente}. Check services.pdok_grid_wfs_url."
+            raise DataError(msg)
 
-    extract, osm_source = _osm(buurten, config, cache_dir, osm_pbf)
+        extract, osm_source = _osm(client, services, buurten, config, osm_pbf)
 
-    dest.mkdir(parents=True, exist_ok=True)
-    typed = snapshot.odata_document(table, "TypedDataSet", rows)
-    _atomic.write_text(dest / snapshot.CBS_FILE, json.dumps(typed, ensure_ascii=False))
-    regions = [  # cbsodata already put the names in WijkenEnBuurten; keep them as the dimension
-        {"Key": str(r.get("Codering_3", "")), "Title": str(r.get("WijkenEnBuurten", "")).strip()} for r in rows
-    ]
-    dimension = snapshot.odata_document(table, "WijkenEnBuurten", regions)
-    _atomic.write_text(dest / snapshot.REGIONS_FILE, json.dumps(dimension, ensure_ascii=False))
-    _atomic.write_with(dest / snapshot.BUURTEN_FILE, lambda p: buurten.to_file(p, layer=snapshot.BUURTEN_LAYER, driver="GPKG"))
-    _atomic.write_with(dest / snapshot.GRID_FILE, lambda p: grid.to_file(p, layer=snapshot.GRID_LAYER, driver="GPKG"))
-    layers = snapshot.write_osm_layers(dest, extract.ways, extract.venues)
-    (dest / snapshot.OSM_FILE).unlink(missing_ok=True)  # an older snapshot's raw XML would be stale
-    manifest = snapshot.Manifest(
-        gemeente_code=gemeente, gemeente_name=name, year=year, synthetic=False, created=now,
-        generator=f"wijkanalyse {__version__}",
-        sources={
-            "cbs": {"file": snapshot.CBS_FILE, "regions_file": snapshot.REGIONS_FILE, "table": table, "url": f"https://opendata.cbs.nl/ODataApi/odata/{table}", "retrieved": now},
-            "buurten": {"file": snapshot.BUURTEN_FILE, "layer": snapshot.BUURTEN_LAYER, "url": PDOK_BUURTEN_WFS.format(year=year), "retrieved": now},
-            "grid": {"file": snapshot.GRID_FILE, "layer": snapshot.GRID_LAYER, "year": grid_year, "url": PDOK_GRID_WFS.format(year=grid_year), "retrieved": now},
-            "network": {**layers["network"], **osm_source, "retrieved": now},
-            "venues": {**layers["venues"], **osm_source, "retrieved": now, "tags": config.osm_tags()},
-        },
-    )
-    snapshot.write_manifest(dest, manifest)  # written last: a folder with a manifest is complete
+    with snapshot.staged(dest) as folder:
+        _write(folder, cbs=cbs, buurten=buurten, grid=grid, extract=extract)
+        manifest = snapshot.Manifest(
+            gemeente_code=gemeente, gemeente_name=name, year=year, synthetic=False, created=now,
+            generator=f"wijkanalyse {__version__}",
+            sources={
+                "cbs": {
+                    "file": snapshot.CBS_FILE, "regions_file": snapshot.REGIONS_FILE,
+                    "properties_file": snapshot.PROPERTIES_FILE, "table": table, "year": year,
+                    "url": f"{services.cbs_odata_url.rstrip('/')}/{table}", "retrieved": now,
+                },
+                "buurten": {
+                    "file": snapshot.BUURTEN_FILE, "layer": snapshot.BUURTEN_LAYER, "year": year,
+                    "url": services.pdok_buurten_wfs_url.format(year=year), "retrieved": now,
+                },
+                "grid": {
+                    "file": snapshot.GRID_FILE, "layer": snapshot.GRID_LAYER, "year": grid_year,
+                    "url": services.pdok_grid_wfs_url.format(year=grid_year), "retrieved": now,
+                },
+                "network": {"file": snapshot.NETWORK_FILE, **osm_source, "retrieved": now},
+                "venues": {"file": snapshot.VENUES_FILE, **osm_source, "retrieved": now, "tags": config.osm_tags()},
+            },
+        )
+        snapshot.write_manifest(folder, manifest)
     return dest
+
+
+def _write(
+    folder: Path, *, cbs: cbs_odata.CbsTable, buurten: gpd.GeoDataFrame, grid: gpd.GeoDataFrame, extract: OsmExtract,
+) -> None:
+    """Write the downloaded parts into ``folder`` in the snapshot layout."""
+    table = cbs.table
+    for name, entity, rows in (
+        (snapshot.CBS_FILE, "TypedDataSet", cbs.rows),
+        (snapshot.REGIONS_FILE, "WijkenEnBuurten", cbs.regions),
+        (snapshot.PROPERTIES_FILE, "DataProperties", cbs.properties),
+    ):
+        _atomic.write_text(folder / name, json.dumps(snapshot.odata_document(table, entity, rows), ensure_ascii=False))
+    _atomic.write_with(folder / snapshot.BUURTEN_FILE, lambda p: buurten.to_file(p, layer=snapshot.BUURTEN_LAYER, driver="GPKG"))
+    _atomic.write_with(folder / snapshot.GRID_FILE, lambda p: grid.to_file(p, layer=snapshot.GRID_LAYER, driver="GPKG"))
+    snapshot.write_osm_layers(folder, extract.ways, extract.venues)
