@@ -9,6 +9,7 @@ resolved by their stem here, once.
 from __future__ import annotations
 
 import difflib
+import logging
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -19,12 +20,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from wijkanalyse.config import Indicator, VenueClass
+from wijkanalyse.config import Indicator, Kernen, VenueClass
 from wijkanalyse.errors import DataError
 
 __all__ = [
     "CRS",
     "PRIVACY_MARKERS",
+    "assign_kernen",
     "buurten_frame",
     "cbs_frame",
     "clean_markers",
@@ -335,3 +337,46 @@ def walk_edges(graph: nx.MultiDiGraph) -> gpd.GeoDataFrame:
     edges = edges.sort_values("length").drop_duplicates(["u", "v"], keep="first")
     edges = edges[edges["u"] != edges["v"]]
     return gpd.GeoDataFrame(edges[["u", "v", "length", "highway", "geometry"]].reset_index(drop=True), crs=CRS)
+
+
+def assign_kernen(buurten: pd.DataFrame, kernen: Kernen | None = None) -> pd.Series:
+    """The kern (village or town) of each buurt.
+
+    CBS publishes no kern boundaries, so the default is the buurt's wijk (its ``wijknaam``,
+    or the wijkcode when the name is unknown) as a stand-in: in most rural gemeenten a wijk
+    is a village, in a town a wijk is a quarter. The config overrides this per wijk
+    (``[kernen] wijken``: wijkcode -> kern name) and per buurt (``[kernen] buurten``:
+    buurtcode -> kern name); a buurt entry wins over its wijk's entry. Codes in the config
+    that are not in ``buurten`` are logged as a warning (a config may serve several years).
+
+    Parameters
+    ----------
+    buurten
+        Canonical buurt frame with buurtcode, wijkcode and wijknaam.
+    kernen
+        ``config.kernen`` (None: no overrides).
+
+    Returns
+    -------
+    pandas.Series
+        Named ``kern``, indexed like ``buurten``.
+    """
+    require_columns(buurten, ["buurtcode", "wijkcode"], "buurt table")
+    wijkcode = buurten["wijkcode"].astype(str)
+    if "wijknaam" in buurten.columns:
+        names = buurten["wijknaam"].where(buurten["wijknaam"].notna() & (buurten["wijknaam"].astype(str).str.strip() != ""))
+        kern = names.fillna(wijkcode).astype(str).str.strip()
+    else:
+        kern = wijkcode.copy()
+    if kernen is not None:
+        codes = buurten["buurtcode"].astype(str)
+        kern = pd.Series(
+            [kernen.buurten.get(b) or kernen.wijken.get(w) or k for b, w, k in zip(codes, wijkcode, kern, strict=True)],
+            index=buurten.index,
+        )
+        unknown = sorted((set(kernen.wijken) - set(wijkcode)) | (set(kernen.buurten) - set(buurten["buurtcode"].astype(str))))
+        if unknown:
+            logging.getLogger("wijkanalyse").warning(
+                "[kernen] noemt %d code(s) die niet in deze gemeente voorkomen: %s", len(unknown), ", ".join(unknown[:10])
+            )
+    return kern.astype(str).rename("kern")
