@@ -304,3 +304,65 @@ def test_a_plain_frame_and_no_costs() -> None:
     assert math.isnan(table["kosten_per_inwoner"].iloc[0])
     assert proposal_line(table.iloc[0]) == "Nieuw ontmoetingspunt 1: Gat 1, bereikt 70 inwoners meer"
     assert proposals_summary(table)[0]["cost_per_year"] is None
+
+
+# --------------------------------------------------------------------------------------
+# On the demo gemeente
+# --------------------------------------------------------------------------------------
+
+
+def demo_candidates(result) -> gpd.GeoDataFrame:
+    """Candidates on the demo: venues that are not meeting points, plus the resident-weighted
+    centre of each gap (a stand-in for the network engine's candidate generation)."""
+    from wijkanalyse import model
+    from wijkanalyse.config import load_config
+
+    venues = result.venues[~result.venues["ontmoetingspunt"].astype(bool)]
+    rows = [{"naam": v.naam, "soort": v.categorie, "geometry": v.geometry} for v in venues.itertuples()]
+    residents = result.residents
+    for gap in result.gaps.itertuples():
+        inside = residents[residents.within(gap.geometry)]
+        w = inside["inwoners"].fillna(0.0).to_numpy()
+        if w.sum() > 0:
+            xy = np.column_stack([inside.geometry.x, inside.geometry.y])
+            rows.append({"naam": f"Gat {gap.gat_id}", "soort": "gat", "geometry": Point(*(xy * w[:, None]).sum(0) / w.sum())})
+    cands = gpd.GeoDataFrame(rows, geometry="geometry", crs=28992)
+    joined = gpd.sjoin(cands, result.buurten[["buurtcode", "geometry"]], how="left", predicate="within")
+    cands["buurtcode"] = joined["buurtcode"].groupby(level=0).first()
+    cands["kern"] = cands["buurtcode"].map(model.assign_kernen(result.buurten, load_config().kernen))
+    return cands
+
+
+def test_demo_village_without_any_venue_gets_a_spot_in_the_top_3(demo_snapshot) -> None:
+    """Westerveld has no venue at all; with straight-line reach (400 m) from each candidate
+    and the network distances of the run for the existing meeting points, a site in
+    Westerveld is among the first three proposals."""
+    from wijkanalyse import pipeline
+    from wijkanalyse.config import load_config
+    from wijkanalyse.sources.files import SnapshotReader
+
+    config = load_config()
+    result = pipeline.analyse(SnapshotReader(demo_snapshot), config)
+    cands = demo_candidates(result)
+    residents = result.residents
+    tree = cKDTree(np.column_stack([residents.geometry.x, residents.geometry.y]))
+    reach = tree.query_ball_point(np.column_stack([cands.geometry.x, cands.geometry.y]), config.thresholds.walk_m)
+    rows = np.repeat(np.arange(len(cands)), [len(r) for r in reach])
+    cover = sp.csr_matrix(
+        (np.ones(rows.size, dtype=bool), (rows, np.concatenate(reach).astype(int))), shape=(len(cands), len(residents))
+    )
+    inwoners = residents["inwoners"].fillna(0.0).to_numpy()
+    covered0 = residents["binnen_drempel"].to_numpy(dtype=bool)
+    selection = greedy_swap(cover, inwoners, covered0, config.siting.count)
+    cost = candidate_costs(cands["soort"], config.costs.meeting_point_per_year, config.siting.cost_per_class)
+    table = proposals_table(selection, cover, inwoners, covered0, cost=cost, candidates=cands)
+    assert len(table) == config.siting.count
+    assert "Westerveld" in table["kern"].head(3).tolist()
+    westerveld = table[table["kern"] == "Westerveld"].iloc[0]
+    in_village = residents["buurtcode"] == westerveld["buurtcode"]
+    assert not covered0[in_village.to_numpy()].any()  # nobody there is within reach today
+    assert westerveld["nieuw_binnen_bereik"] == pytest.approx(inwoners[in_village.to_numpy()].sum())
+    total = inwoners.sum()
+    assert table["aandeel_na"].iloc[-1] == pytest.approx((inwoners[covered0].sum() + table["cumulatief_binnen_bereik"].iloc[-1]) / total)
+    exact = exact_mclp(cover, inwoners, covered0, config.siting.count, time_limit_s=60)
+    assert exact.status == "optimal" and exact.objective >= selection.objective >= 0.98 * exact.objective
