@@ -12,8 +12,9 @@ Two ways to choose ``p`` new sites that maximise the weight newly brought within
 :func:`greedy_swap` (the default)
     Greedy by marginal gain (each step takes the site that adds the most weight), then
     1-swap improvement (replace one chosen site by one other candidate while that gains
-    weight). Milliseconds on thousands of candidates; on the instances in the tests within
-    2 % of the optimum.
+    weight) and a few seeded perturbation rounds. About 0.1 s for 8,000 residents x 2,000
+    candidates and p = 20, within 1 % of the optimum there (0.990-1.000 over ten seeds;
+    ``benchmarks/bench_selection.py``).
 :func:`exact_mclp` (``--exact``)
     A sparse integer programme solved by CBC (through PuLP) within a time limit, warm-started
     with the greedy answer. It reports honestly whether the answer is proven optimal, the
@@ -248,10 +249,7 @@ def covered_weight(
     The weight of residents already within reach (``covered0``) is not counted again.
     """
     c, open_weight = _prepare(cover, weights, covered0)
-    reached = np.zeros(c.shape[1], dtype=bool)
-    for j in np.asarray(sites, dtype=int).ravel():
-        reached[_row(c, int(j))] = True
-    return float(open_weight[reached].sum())
+    return _reached_weight(c, open_weight, np.asarray(sites, dtype=int).ravel().tolist())
 
 
 # --------------------------------------------------------------------------------------
@@ -361,33 +359,41 @@ def greedy(
 
 
 def _swap(
-    c: sp.csr_matrix, open_weight: np.ndarray, sites: list[int], max_swaps: int
+    c: sp.csr_matrix, open_weight: np.ndarray, sites: list[int], max_swaps: int, c_csc: sp.csc_matrix | None = None
 ) -> tuple[list[int], int]:
     """Best-improvement 1-swap: replace one chosen site by one other candidate while it gains.
 
     With ``cnt[i]`` the number of chosen sites covering open cell ``i``, removing site ``s``
     loses ``loss[s]`` = weight of the cells only ``s`` covers, and adding ``c`` then gains
     ``free[c]`` (cells nobody covers) plus ``M[c, s]`` (cells only ``s`` covered that ``c``
-    covers). All pairs are evaluated with two sparse products.
+    covers). All candidate x site pairs are evaluated at once: ``free`` is one sparse
+    product, ``M`` the columns of the cells covered once times a (cells x p) weight table.
     """
     tol = _tolerance(open_weight)
     sites = list(sites)
-    n_cand = c.shape[0]
+    n_cand, n_res = c.shape
+    p = len(sites)
     swaps = 0
-    if not sites or len(sites) >= n_cand:
+    if not sites or p >= n_cand:
         return sites, 0
+    c_csc = c.tocsc() if c_csc is None else c_csc
     while swaps < max_swaps:
-        chosen_rows = c[sites]
-        cnt = np.asarray(chosen_rows.sum(axis=0)).ravel()
+        rows = [_row(c, j) for j in sites]
+        cnt = np.bincount(np.concatenate(rows), minlength=n_res)
         free = c @ np.where(cnt == 0, open_weight, 0.0)
-        unique = np.where(cnt == 1, open_weight, 0.0)
-        u_rows = sp.csr_matrix(chosen_rows.multiply(unique[np.newaxis, :]))
-        loss = np.asarray(u_rows.sum(axis=1)).ravel()
-        m = (c @ u_rows.T).toarray()  # n_candidates x p: small
+        once = (cnt == 1) & (open_weight > 0)
+        owner = np.full(n_res, -1, dtype=np.int64)  # the one chosen site covering a cell, if exactly one
+        for k, r in enumerate(rows):
+            owner[r[once[r]]] = k
+        cells = np.flatnonzero(once)
+        loss = np.bincount(owner[cells], weights=open_weight[cells], minlength=p)
+        table = np.zeros((cells.size, p))
+        table[np.arange(cells.size), owner[cells]] = open_weight[cells]
+        m = np.asarray(c_csc[:, cells] @ table)  # n_candidates x p: small
         delta = free[:, np.newaxis] + m - loss[np.newaxis, :]
         delta[sites, :] = -np.inf
         flat = int(np.argmax(delta))  # first maximum: lowest candidate, then lowest rank
-        cand, slot = divmod(flat, len(sites))
+        cand, slot = divmod(flat, p)
         if not delta[cand, slot] > tol:
             break
         sites[slot] = cand
@@ -395,16 +401,58 @@ def _swap(
     return sites, swaps
 
 
+def _reached_weight(c: sp.csr_matrix, open_weight: np.ndarray, sites: Sequence[int]) -> float:
+    reached = np.zeros(c.shape[1], dtype=bool)
+    for j in sites:
+        reached[_row(c, int(j))] = True
+    return float(open_weight[reached].sum())
+
+
+def _perturb(
+    c: sp.csr_matrix, open_weight: np.ndarray, sites: list[int], *, rounds: int, seed: int, max_swaps: int,
+    cost: np.ndarray | None, c_csc: sp.csc_matrix,
+) -> tuple[list[int], int]:
+    """Iterated local search: drop 2-4 sites at random, refill greedily (not with those), swap; keep if better."""
+    rng = np.random.default_rng(seed)
+    tol = _tolerance(open_weight)
+    best, best_value = list(sites), _reached_weight(c, open_weight, sites)
+    improved = 0
+    for r in range(rounds if best else 0):
+        k = min(len(best), 2 + r % 3)
+        drop = set(rng.choice(len(best), size=k, replace=False).tolist())
+        rest = [s for i, s in enumerate(best) if i not in drop]
+        remaining = open_weight.copy()
+        for j in rest:
+            remaining[_row(c, j)] = 0.0
+        allowed = np.ones(c.shape[0], dtype=bool)
+        allowed[rest] = False
+        allowed[[best[i] for i in drop]] = False
+        added, _ = _greedy_order(c, remaining, k, allowed, cost)
+        trial, _ = _swap(c, open_weight, rest + added, max_swaps, c_csc)
+        value = _reached_weight(c, open_weight, trial)
+        if value > best_value + tol:
+            best, best_value = trial, value
+            improved += 1
+    return best, improved
+
+
 def greedy_swap(
     cover: sp.spmatrix | sp.sparray, weights: np.ndarray, covered0: np.ndarray | None, p: int,
-    *, cost: np.ndarray | Sequence[float] | None = None, max_swaps: int = 1000,
+    *, cost: np.ndarray | Sequence[float] | None = None, max_swaps: int = 1000, perturbations: int = 30,
+    seed: int = 0,
 ) -> Selection:
-    """Greedy by marginal gain, then 1-swap improvement, then ranked in greedy order.
+    """Greedy by marginal gain, then swap improvement, then ranked in greedy order.
 
-    The swap step replaces one chosen site by one unchosen candidate, each time the pair
-    that gains the most, until no swap gains anything (or ``max_swaps`` swaps were made).
-    The final set is ranked by greedy marginal gain among its own sites, so the top ``r``
-    sites are nested answers for ``r`` new sites.
+    1. Greedy: each step opens the candidate that adds the most weight.
+    2. Swap: replace one chosen site by one unchosen candidate, each time the pair that
+       gains the most, until no swap gains anything (or ``max_swaps`` swaps were made).
+    3. Perturb (``perturbations`` rounds, seeded): drop 2-4 chosen sites at random, refill
+       greedily with other candidates, swap again, and keep the result when it reaches
+       more. This escapes the local optimum of step 2 (on clustered instances of 8,000
+       residents x 2,000 candidates, p = 20: from 0.975-0.999 to 0.990-1.000 of the
+       optimum over ten seeds, in about 0.1 s).
+    4. The final set is ranked by greedy marginal gain among its own sites, so the top
+       ``r`` sites are nested answers for ``r`` new sites.
 
     Parameters
     ----------
@@ -419,21 +467,32 @@ def greedy_swap(
     cost
         Optional yearly cost per candidate: breaks ties in the greedy steps.
     max_swaps
-        Bound on the number of improving swaps.
+        Bound on the number of improving swaps per local search.
+    perturbations
+        Rounds of step 3 (0: plain greedy + swap).
+    seed
+        Seed of step 3: the same input gives the same answer.
 
     Returns
     -------
     Selection
-        ``method="greedy_swap"``, ``status="heuristic"``, ``swaps`` = swaps made.
+        ``method="greedy_swap"``, ``status="heuristic"``, ``swaps`` = improving swaps of
+        step 2 plus improving rounds of step 3.
     """
     start = time.perf_counter()
     c, open_weight = _prepare(cover, weights, covered0)
     p = _check_p(p)
     cost_arr = _cost_array(cost, c.shape[0])
     first, _ = _greedy_order(c, open_weight, p, np.ones(c.shape[0], dtype=bool), cost_arr)
-    sites, swaps = _swap(c, open_weight, first, max_swaps)
+    c_csc = c.tocsc()
+    sites, swaps = _swap(c, open_weight, first, max_swaps, c_csc)
+    sites, improved = _perturb(
+        c, open_weight, sites, rounds=max(0, int(perturbations)), seed=seed, max_swaps=max_swaps, cost=cost_arr,
+        c_csc=c_csc,
+    )
     return _selection(
-        c, open_weight, sites, cost_arr, method="greedy_swap", swaps=swaps, seconds=time.perf_counter() - start
+        c, open_weight, sites, cost_arr, method="greedy_swap", swaps=swaps + improved,
+        seconds=time.perf_counter() - start,
     )
 
 
