@@ -33,6 +33,7 @@ def test_every_config_key_is_documented() -> None:
     config = load_config()
     keys = [f"thresholds.{k}" for k in vars(config.thresholds)] + [f"costs.{k}" for k in vars(config.costs)]
     keys += ["area.gemeente", "area.year", "venues.<key>", "indicators.<key>"]
+    keys += [f"{section}.{k}" for section in ("siting", "brokers", "kernen") for k in vars(getattr(config, section))]
     for key in keys:
         assert f"`{key}`" in README, key
 
