@@ -25,6 +25,7 @@ from wijkanalyse.analysis.brokers import (
     workload_explanation,
 )
 from wijkanalyse.config import Brokers
+from wijkanalyse.demo import CLUSTER_BUURTCODES
 from wijkanalyse.errors import DataError
 from wijkanalyse.result import HOTSPOT_LABELS
 
@@ -245,3 +246,36 @@ def test_areas_summary_for_the_json() -> None:
         {"id": 2, "buurtcodes": ["BU99001000"], "kernen": ["Kern 0-0"], "residents": buurten["inwoners"].iloc[1],
          "workload": 30.0},
     ]
+
+
+def test_broker_areas_on_the_demo(demo_snapshot) -> None:
+    from wijkanalyse import model, pipeline
+    from wijkanalyse.analysis.kernen import kern_table
+    from wijkanalyse.config import Kernen, load_config
+    from wijkanalyse.sources.files import SnapshotReader
+
+    config = load_config()
+    result = pipeline.analyse(SnapshotReader(demo_snapshot), config)
+    buurten = result.buurten.copy()
+    town = {f"WK99990{i}": "Voorbeeldstad" for i in range(1, 5)}  # the four town wijken are one kern
+    buurten["kern"] = model.assign_kernen(buurten, Kernen(wijken=town))
+    assert sorted(buurten["kern"].unique()) == ["Buitengebied", "Noorderhoek", "Oosterdorp", "Voorbeeldstad", "Westerveld"]
+    load = workload(buurten, config.brokers.workload_signal_weight)
+    need = broker_need(load.sum(), config.brokers.workload_per_fte, config.costs.broker_fte_per_year)
+    assert need.brokers == int(np.ceil(load.sum() / 10_000))
+    graph, _ = adjacency_graph(buurten.geometry)
+    codes = buurten["buurtcode"].tolist()
+    named = nx.relabel_nodes(graph, dict(enumerate(codes)))
+    assert nx.is_connected(named)  # the demo buurten tile the gemeente: no links needed
+    for per_kern in (False, True):
+        areas = broker_areas(buurten, 3, workload=load, per_kern=per_kern, tolerance=0.25, seed=config.thresholds.seed)
+        assert_partition(areas, buurten, named)
+        if per_kern:
+            assert (pd.DataFrame({"k": buurten["kern"], "g": areas.assignment}).groupby("k")["g"].nunique() == 1).all()
+    # the three hot-spot buurten of the signal cluster come first
+    buurt_rank = buurt_priority(buurten, config.brokers)["prioriteit_rang"].sort_values(kind="stable")
+    assert set(buurt_rank.index[:3]) == set(CLUSTER_BUURTCODES)
+    # among the kernen, the village out of reach comes before the village with meeting points
+    kern_rank = kern_priority(kern_table(buurten), config.brokers)["prioriteit_rang"]
+    assert kern_rank["Noorderhoek"] < kern_rank["Oosterdorp"]
+    assert kern_rank["Westerveld"] < kern_rank["Oosterdorp"]

@@ -641,7 +641,9 @@ def exact_mclp(
 
     if sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
         sites = [j for j, var in x.items() if (var.value() or 0.0) > 0.5]
-        proven = sol_status == pulp.LpSolutionOptimal and (result_line or "").startswith("Optimal")
+        # at a time limit PuLP's status says "Optimal" but its sol_status says "Solution Found";
+        # CBC's own result line, when the log was read, must agree as well
+        proven = sol_status == pulp.LpSolutionOptimal and (result_line is None or result_line.startswith("Optimal"))
         status = "optimal" if proven else "time_limit"
     else:
         sites = heuristic.chosen.tolist()
