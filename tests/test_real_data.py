@@ -72,3 +72,23 @@ def test_known_clusters_of_low_house_values(amsterdam: gpd.GeoDataFrame) -> None
     assert (hot["F"] + hot["T"]) / sum(hot.values()) >= 0.6  # Nieuw-West and Zuidoost
     assert hot["A"] == 0 and hot["K"] == 0  # never Centrum or Zuid
     assert cold.most_common(1)[0][0] == "K"  # Zuid is the largest cold spot
+
+
+def test_broker_areas_of_amsterdam(amsterdam: gpd.GeoDataFrame) -> None:
+    """518 real buurten, 8 areas balanced on residents: complete, contiguous, within 10 %."""
+    import networkx as nx
+
+    from wijkanalyse.analysis.brokers import adjacency_graph, broker_areas
+
+    buurten = amsterdam.assign(inwoners=amsterdam["inwoners_cbs"].fillna(0.0))
+    result = broker_areas(buurten, 8, workload=buurten["inwoners"], tolerance=0.10, seed=20240)
+    assert result.tolerance_met and result.max_deviation <= 0.10
+    # Weespertrekvaart shares no border with another Amsterdam buurt: linked to the nearest one
+    assert result.links == [("BU0363MQ07", "BU0363TB02")]
+    listed = sorted(code for codes in result.areas["buurtcodes"] for code in codes.split(","))
+    assert listed == sorted(buurten["buurtcode"])
+    graph, _ = adjacency_graph(buurten.geometry)
+    graph = nx.relabel_nodes(graph, dict(enumerate(buurten["buurtcode"])))
+    for codes in result.areas["buurtcodes"]:
+        assert nx.is_connected(graph.subgraph(codes.split(",")))
+    assert result.areas["inwoners"].sum() == buurten["inwoners"].sum()

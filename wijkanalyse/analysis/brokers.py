@@ -475,8 +475,8 @@ def broker_areas(  # noqa: PLR0912, PLR0915
     links = [(names[i], names[j]) for i, j, _ in raw_links]
     if links:
         notes.append(
-            f"{len(links)} {unit_word} zonder gemeenschappelijke grens met de rest zijn verbonden met de "
-            "dichtstbijzijnde: " + ", ".join(f"{a}–{b}" for a, b in links[:10])
+            f"Zonder gemeenschappelijke grens met de rest, daarom verbonden met de dichtstbijzijnde van de {unit_word}: "
+            + ", ".join(f"{a}–{b}" for a, b in links[:10])
         )
     weights = units["werklast"].to_numpy(dtype=float)
     balance_on = weights
