@@ -104,3 +104,103 @@ def test_bad_services_are_all_reported(tmp_path: Path) -> None:
     for part in ("services.cbs_odata_url must be an http(s) address", "services.retries must be >= 0",
                  "services.deadline_s must be > 0", "services.proxy is not a known key"):
         assert part in text
+def test_siting_brokers_kernen_defaults() -> None:
+    config = load_config()
+    assert config.siting.count == 10 and config.siting.exact is False
+    assert config.siting.candidate_classes == ("school", "sport")
+    assert config.siting.cost_per_class == {}
+    assert config.brokers.n_areas == 0 and config.brokers.per_kern is False
+    assert config.brokers.balance_tolerance == 0.10
+    assert config.kernen.buurten == {} and config.kernen.wijken == {}
+
+
+def test_siting_brokers_kernen_overrides(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(
+        """
+[siting]
+exact = true
+cost_per_class = { school = 15000, gat = 30000 }
+
+[brokers]
+n_areas = 3
+per_kern = true
+
+[kernen]
+wijken = { WK999901 = "Voorbeeldstad", WK999902 = "Voorbeeldstad" }
+buurten = { BU99990801 = "Noorderhoek" }
+""",
+        encoding="utf-8",
+    )
+    config = load_config(path)
+    assert config.siting.exact is True and config.siting.count == 10  # untouched default
+    assert config.siting.cost_per_class == {"school": 15000.0, "gat": 30000.0}
+    assert config.brokers.n_areas == 3 and config.brokers.per_kern is True
+    assert config.brokers.workload_per_fte == 10000.0
+    assert config.kernen.wijken["WK999902"] == "Voorbeeldstad"
+    assert config.kernen.buurten == {"BU99990801": "Noorderhoek"}
+
+
+def test_own_venues_give_their_own_candidate_classes(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(
+        """
+[venues.buurthuis]
+meeting_point = true
+amenity = ["community_centre"]
+
+[venues.gymzaal]
+meeting_point = false
+leisure = ["sports_hall"]
+""",
+        encoding="utf-8",
+    )
+    assert load_config(path).siting.candidate_classes == ("gymzaal",)
+
+
+def test_siting_brokers_kernen_problems_all_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(
+        """
+[siting]
+count = 0
+exact = "ja"
+time_limit_s = -5
+candidate_classes = ["buurthuis", "zwembad"]
+cost_per_class = { school = -1, kerk = 100 }
+aantal = 3
+
+[brokers]
+workload_per_fte = 0
+n_areas = 1.5
+balance_tolerance = 1.5
+priority_signal = 0
+priority_beyond = 0
+priority_hotspot = 0
+
+[kernen]
+wijken = { WK12 = "Stad" }
+buurten = { BU99990101 = "" }
+""",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    text = str(info.value)
+    for expected in (
+        "siting.count must be >= 1",
+        "siting.exact must be true or false",
+        "siting.time_limit_s must be > 0",
+        "siting.candidate_classes: 'buurthuis' is already a meeting point class",
+        "siting.candidate_classes: 'zwembad' is not a [venues] class",
+        "siting.cost_per_class.school must be >= 0",
+        "siting.cost_per_class.kerk is not a candidate kind",
+        "siting.aantal is not a known key",
+        "brokers.workload_per_fte must be > 0",
+        "brokers.n_areas must be an integer",
+        "brokers.balance_tolerance must be < 1",
+        "brokers: priority_signal, priority_beyond and priority_hotspot are all 0",
+        "kernen.wijken.WK12: key must be a CBS code like WK023301",
+        "kernen.buurten.BU99990101 must be the kern's name",
+    ):
+        assert expected in text, expected

@@ -35,6 +35,7 @@ def test_every_config_key_is_documented() -> None:
     keys += [f"services.{k}" for k in vars(config.services)]
     keys += ["area.gemeente", "area.year", "venues.<key>", "indicators.<key>"]
     keys += [f"own_points.{k}" for k in vars(config.own_points)] + ["own_points.classes.<key>"]
+    keys += [f"{section}.{k}" for section in ("siting", "brokers", "kernen") for k in vars(getattr(config, section))]
     for key in keys:
         assert f"`{key}`" in README, key
 

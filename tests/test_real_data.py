@@ -86,3 +86,23 @@ def test_income_missing_for_most_buurten_is_measured(amsterdam: gpd.GeoDataFrame
     buurten = model.buurten_frame(polygons, cbs, "GM0363", {"inkomen": income}, table="85984NED")
     assert buurten["inkomen"].notna().sum() == 150
     assert model.indicator_missing_shares(buurten, ["inkomen"])["inkomen"] == pytest.approx(368 / 518)
+
+
+def test_broker_areas_of_amsterdam(amsterdam: gpd.GeoDataFrame) -> None:
+    """518 real buurten, 8 areas balanced on residents: complete, contiguous, within 10 %."""
+    import networkx as nx
+
+    from wijkanalyse.analysis.brokers import adjacency_graph, broker_areas
+
+    buurten = amsterdam.assign(inwoners=amsterdam["inwoners_cbs"].fillna(0.0))
+    result = broker_areas(buurten, 8, workload=buurten["inwoners"], tolerance=0.10, seed=20240)
+    assert result.tolerance_met and result.max_deviation <= 0.10
+    # Weespertrekvaart shares no border with another Amsterdam buurt: linked to the nearest one
+    assert result.links == [("BU0363MQ07", "BU0363TB02")]
+    listed = sorted(code for codes in result.areas["buurtcodes"] for code in codes.split(","))
+    assert listed == sorted(buurten["buurtcode"])
+    graph, _ = adjacency_graph(buurten.geometry)
+    graph = nx.relabel_nodes(graph, dict(enumerate(buurten["buurtcode"])))
+    for codes in result.areas["buurtcodes"]:
+        assert nx.is_connected(graph.subgraph(codes.split(",")))
+    assert result.areas["inwoners"].sum() == buurten["inwoners"].sum()

@@ -21,12 +21,16 @@ from typing import Any
 from wijkanalyse.errors import ConfigError
 
 __all__ = [
+    "SITING_KINDS",
+    "Brokers",
     "Config",
     "Costs",
     "Indicator",
+    "Kernen",
     "NetworkRules",
     "OwnPointsSettings",
     "Services",
+    "Siting",
     "Thresholds",
     "VenueClass",
     "default_config_text",
@@ -38,6 +42,10 @@ DISTANCE_METHODS = ("network", "straight_line")
 _GEMEENTE_RE = re.compile(r"^GM\d{4}$")
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _URL_RE = re.compile(r"^https?://[^\s/]+", flags=re.IGNORECASE)
+_BUURTCODE_RE = re.compile(r"^BU\d{8}$")
+_WIJKCODE_RE = re.compile(r"^WK\d{6}$")
+#: Candidate kinds besides venue classes: the gemeente's own list and generated gap centres.
+SITING_KINDS = ("gemeente", "gat")
 
 
 @dataclass(frozen=True)
@@ -119,6 +127,41 @@ class Services:
 
 
 @dataclass(frozen=True)
+class Siting:
+    """Choosing new meeting points (``[siting]``)."""
+
+    count: int = 10
+    exact: bool = False
+    time_limit_s: float = 60.0
+    signal_weighting: bool = False
+    signal_strength: float = 1.0
+    candidate_classes: tuple[str, ...] = ("school", "sport")
+    cost_per_class: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Brokers:
+    """Wijkmakelaars / dorpscoördinatoren: workload, need, areas and priority (``[brokers]``)."""
+
+    workload_signal_weight: float = 0.5
+    workload_per_fte: float = 10000.0
+    n_areas: int = 0
+    per_kern: bool = False
+    balance_tolerance: float = 0.10
+    priority_signal: float = 0.5
+    priority_beyond: float = 0.3
+    priority_hotspot: float = 0.2
+
+
+@dataclass(frozen=True)
+class Kernen:
+    """Which kern (village or town) each buurt belongs to (``[kernen]``); default: its wijk."""
+
+    buurten: dict[str, str] = field(default_factory=dict)
+    wijken: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class VenueClass:
     """A class of venues found in OpenStreetMap by tags.
 
@@ -180,6 +223,9 @@ class Config:
     venues: dict[str, VenueClass] = field(default_factory=dict)
     indicators: dict[str, Indicator] = field(default_factory=dict)
     services: Services = field(default_factory=Services)
+    siting: Siting = field(default_factory=Siting)
+    brokers: Brokers = field(default_factory=Brokers)
+    kernen: Kernen = field(default_factory=Kernen)
     source: str = "<default>"
     own_points: OwnPointsSettings = field(default_factory=OwnPointsSettings)
 
@@ -231,10 +277,16 @@ def load_config(path: Path | str | None = None) -> Config:
         raise ConfigError(msg) from e
     merged = dict(defaults)
     for section, value in user.items():
-        if isinstance(value, dict) and section in ("area", "thresholds", "network", "costs", "own_points", "services"):
+        if isinstance(value, dict) and section in (
+            "area", "thresholds", "network", "costs", "own_points", "services", "siting", "brokers", "kernen",
+        ):
             merged[section] = {**defaults.get(section, {}), **value}
         else:
             merged[section] = value
+    if "venues" in user and "candidate_classes" not in (user.get("siting") or {}) and isinstance(
+        merged.get("siting"), dict
+    ):  # the default candidate classes name default venue classes; derive them from the user's [venues]
+        merged["siting"] = {k: v for k, v in merged["siting"].items() if k != "candidate_classes"}
     return parse_config(merged, source=str(path), base_dir=path.parent)
 
 
@@ -293,7 +345,13 @@ def parse_config(  # noqa: PLR0912, PLR0915
     the config file's folder; None keeps them relative to the working directory.
     """
     problems: list[str] = []
-    _unknown(raw, {"area", "thresholds", "network", "costs", "services", "venues", "indicators", "own_points"}, "<top>", problems)
+    _unknown(
+        raw,
+        {"area", "thresholds", "network", "costs", "services", "venues", "indicators", "own_points", "siting",
+         "brokers", "kernen"},
+        "<top>",
+        problems,
+    )
     problems[:] = [p.replace("<top>.", "") for p in problems]
 
     area = raw.get("area", {})
@@ -402,6 +460,10 @@ def parse_config(  # noqa: PLR0912, PLR0915
             higher_is_worse=bool(worse),
         )
 
+    siting = _parse_siting(raw.get("siting", {}), venues, problems)
+    brokers = _parse_brokers(raw.get("brokers", {}), problems)
+    kernen = _parse_kernen(raw.get("kernen", {}), problems)
+
     if problems:
         msg = f"Invalid config {source}:\n  - " + "\n  - ".join(problems)
         raise ConfigError(msg)
@@ -417,6 +479,9 @@ def parse_config(  # noqa: PLR0912, PLR0915
         venues=venues,
         indicators=indicators,
         services=services,
+        siting=siting,
+        brokers=brokers,
+        kernen=kernen,
         source=source,
         own_points=own_points,
     )
@@ -542,3 +607,118 @@ def _services(section: Any, problems: list[str]) -> Services:
             if value is not None:
                 values[key] = int(value) if integer else float(value)
     return replace(defaults, **values)
+
+
+def _table(raw: Any, where: str, problems: list[str]) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        problems.append(f"{where} must be a table")
+        return {}
+    return raw
+
+
+def _flag(section: dict[str, Any], key: str, where: str, default: bool, problems: list[str]) -> bool:
+    value = section.get(key, default)
+    if not isinstance(value, bool):
+        problems.append(f"{where}.{key} must be true or false, got {value!r}")
+        return default
+    return value
+
+
+def _parse_siting(raw: Any, venues: dict[str, VenueClass], problems: list[str]) -> Siting:
+    """``[siting]``: how many new meeting points to rank, exact or fast, weights, candidate kinds and costs."""
+    where = "siting"
+    sec = _table(raw, where, problems)
+    d = Siting()
+    allowed = {"count", "exact", "time_limit_s", "signal_weighting", "signal_strength", "candidate_classes",
+               "cost_per_class"}
+    _unknown(sec, allowed, where, problems)
+    count = _number({"count": sec.get("count", d.count)}, "count", where, problems, minimum=1, exclusive=False,
+                    integer=True)
+    time_limit = _number({"time_limit_s": sec.get("time_limit_s", d.time_limit_s)}, "time_limit_s", where, problems,
+                         minimum=0)
+    strength = _number({"signal_strength": sec.get("signal_strength", d.signal_strength)}, "signal_strength", where,
+                       problems, minimum=0, exclusive=False)
+    classes = sec.get("candidate_classes", [k for k, v in venues.items() if not v.meeting_point])
+    if not isinstance(classes, list) or not all(isinstance(c, str) and c for c in classes):
+        problems.append(f"{where}.candidate_classes must be a list of venue class keys like [\"school\"], got {classes!r}")
+        classes = []
+    valid: list[str] = []
+    for key in classes:
+        if venues and key not in venues:
+            problems.append(
+                f"{where}.candidate_classes: {key!r} is not a [venues] class (known: {', '.join(venues)})"
+            )
+        elif key in venues and venues[key].meeting_point:
+            problems.append(
+                f"{where}.candidate_classes: {key!r} is already a meeting point class; list classes with "
+                "meeting_point = false"
+            )
+        else:
+            valid.append(key)
+    costs_raw = _table(sec.get("cost_per_class", {}), f"{where}.cost_per_class", problems)
+    kinds = [*valid, *SITING_KINDS]
+    cost_per_class: dict[str, float] = {}
+    for key, value in costs_raw.items():
+        if key not in kinds:
+            problems.append(f"{where}.cost_per_class.{key} is not a candidate kind (known: {', '.join(kinds)})")
+        amount = _number({key: value}, key, f"{where}.cost_per_class", problems, minimum=0, exclusive=False)
+        if amount is not None:
+            cost_per_class[key] = float(amount)
+    return Siting(
+        count=int(count or d.count),
+        exact=_flag(sec, "exact", where, d.exact, problems),
+        time_limit_s=float(time_limit or d.time_limit_s),
+        signal_weighting=_flag(sec, "signal_weighting", where, d.signal_weighting, problems),
+        signal_strength=float(strength if strength is not None else d.signal_strength),
+        candidate_classes=tuple(classes),
+        cost_per_class=cost_per_class,
+    )
+
+
+def _parse_brokers(raw: Any, problems: list[str]) -> Brokers:
+    """``[brokers]``: workload formula, workload per fte, number of areas, balance and priority weights."""
+    where = "brokers"
+    sec = _table(raw, where, problems)
+    d = Brokers()
+    _unknown(sec, set(Brokers.__dataclass_fields__), where, problems)
+
+    def num(key: str, **kw: Any) -> Any:
+        value = _number({key: sec.get(key, getattr(d, key))}, key, where, problems, **kw)
+        return getattr(d, key) if value is None else value
+
+    signal_weight = num("workload_signal_weight", minimum=0, exclusive=False)
+    per_fte = num("workload_per_fte", minimum=0)
+    n_areas = num("n_areas", minimum=0, exclusive=False, integer=True)
+    tolerance = num("balance_tolerance", minimum=0, maximum=1)
+    weights = {k: num(k, minimum=0, exclusive=False) for k in ("priority_signal", "priority_beyond", "priority_hotspot")}
+    if all(isinstance(v, (int, float)) for v in weights.values()) and sum(weights.values()) <= 0:
+        problems.append(f"{where}: priority_signal, priority_beyond and priority_hotspot are all 0; give one a weight > 0")
+    return Brokers(
+        workload_signal_weight=float(signal_weight),
+        workload_per_fte=float(per_fte),
+        n_areas=int(n_areas),
+        per_kern=_flag(sec, "per_kern", where, d.per_kern, problems),
+        balance_tolerance=float(tolerance),
+        priority_signal=float(weights["priority_signal"]),
+        priority_beyond=float(weights["priority_beyond"]),
+        priority_hotspot=float(weights["priority_hotspot"]),
+    )
+
+
+def _parse_kernen(raw: Any, problems: list[str]) -> Kernen:
+    """``[kernen]``: buurtcode -> kern and wijkcode -> kern mappings."""
+    where = "kernen"
+    sec = _table(raw, where, problems)
+    _unknown(sec, {"buurten", "wijken"}, where, problems)
+    maps: dict[str, dict[str, str]] = {}
+    for key, pattern, example in (("buurten", _BUURTCODE_RE, "BU02330101"), ("wijken", _WIJKCODE_RE, "WK023301")):
+        table = _table(sec.get(key, {}), f"{where}.{key}", problems)
+        maps[key] = {}
+        for code, kern in table.items():
+            if not pattern.match(code):
+                problems.append(f"{where}.{key}.{code}: key must be a CBS code like {example}")
+            if not isinstance(kern, str) or not kern.strip():
+                problems.append(f"{where}.{key}.{code} must be the kern's name, e.g. \"Schinveld\", got {kern!r}")
+                continue
+            maps[key][code] = kern.strip()
+    return Kernen(buurten=maps["buurten"], wijken=maps["wijken"])

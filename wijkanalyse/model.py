@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import logging
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -21,7 +22,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from wijkanalyse.config import Indicator, VenueClass
+from wijkanalyse.config import Indicator, Kernen, VenueClass
 from wijkanalyse.errors import DataError
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "OSM_SOURCE",
     "PRIVACY_MARKERS",
     "VENUE_COLUMNS",
+    "assign_kernen",
     "buurten_frame",
     "cbs_frame",
     "cbs_titles",
@@ -463,3 +465,46 @@ def merge_venues(
     merged = pd.concat([base, rest], ignore_index=True)
     merged["ontmoetingspunt"] = merged["ontmoetingspunt"].astype(bool)
     return gpd.GeoDataFrame(merged, geometry=base.geometry.name, crs=CRS)
+
+
+def assign_kernen(buurten: pd.DataFrame, kernen: Kernen | None = None) -> pd.Series:
+    """The kern (village or town) of each buurt.
+
+    CBS publishes no kern boundaries, so the default is the buurt's wijk (its ``wijknaam``,
+    or the wijkcode when the name is unknown) as a stand-in: in most rural gemeenten a wijk
+    is a village, in a town a wijk is a quarter. The config overrides this per wijk
+    (``[kernen] wijken``: wijkcode -> kern name) and per buurt (``[kernen] buurten``:
+    buurtcode -> kern name); a buurt entry wins over its wijk's entry. Codes in the config
+    that are not in ``buurten`` are logged as a warning (a config may serve several years).
+
+    Parameters
+    ----------
+    buurten
+        Canonical buurt frame with buurtcode, wijkcode and wijknaam.
+    kernen
+        ``config.kernen`` (None: no overrides).
+
+    Returns
+    -------
+    pandas.Series
+        Named ``kern``, indexed like ``buurten``.
+    """
+    require_columns(buurten, ["buurtcode", "wijkcode"], "buurt table")
+    wijkcode = buurten["wijkcode"].astype(str)
+    if "wijknaam" in buurten.columns:
+        names = buurten["wijknaam"].where(buurten["wijknaam"].notna() & (buurten["wijknaam"].astype(str).str.strip() != ""))
+        kern = names.fillna(wijkcode).astype(str).str.strip()
+    else:
+        kern = wijkcode.copy()
+    if kernen is not None:
+        codes = buurten["buurtcode"].astype(str)
+        kern = pd.Series(
+            [kernen.buurten.get(b) or kernen.wijken.get(w) or k for b, w, k in zip(codes, wijkcode, kern, strict=True)],
+            index=buurten.index,
+        )
+        unknown = sorted((set(kernen.wijken) - set(wijkcode)) | (set(kernen.buurten) - set(buurten["buurtcode"].astype(str))))
+        if unknown:
+            logging.getLogger("wijkanalyse").warning(
+                "[kernen] noemt %d code(s) die niet in deze gemeente voorkomen: %s", len(unknown), ", ".join(unknown[:10])
+            )
+    return kern.astype(str).rename("kern")

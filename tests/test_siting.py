@@ -1,0 +1,368 @@
+"""Choosing new meeting points on a sparse coverage structure (analysis.siting).
+
+Every optimum here is checked against brute force over all subsets; the ranked table is
+checked by hand on a four-resident example.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.spatial import cKDTree
+from shapely.geometry import Point
+
+from wijkanalyse.analysis.siting import (
+    PROPOSAL_COLUMNS,
+    candidate_costs,
+    covered_weight,
+    exact_mclp,
+    greedy,
+    greedy_swap,
+    proposal_line,
+    proposals_summary,
+    proposals_table,
+    resident_weights,
+)
+
+
+def random_instance(seed: int, n_cand: int, n_res: int, density: float, fixed_share: float = 0.0):
+    rng = np.random.default_rng(seed)
+    cover = sp.random(n_cand, n_res, density=density, random_state=rng, format="csr")
+    cover.data[:] = 1.0
+    weights = rng.integers(1, 40, n_res).astype(float)
+    covered0 = rng.random(n_res) < fixed_share
+    return cover, weights, covered0
+
+
+def brute_force(cover, weights, covered0, p: int) -> float:
+    best = 0.0
+    for sites in itertools.combinations(range(cover.shape[0]), min(p, cover.shape[0])):
+        best = max(best, covered_weight(cover, weights, sites, covered0))
+    return best
+
+
+def clustered_instance(seed: int, n_res: int, n_cand: int, n_clusters: int = 15):
+    """Residents in clusters; each candidate reaches the 50-300 cells nearest to it within 400 m."""
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(0, 12_000, (n_clusters, 2))
+    pts = centres[rng.integers(0, n_clusters, n_res)] + rng.normal(0, 500, (n_res, 2))
+    cand = centres[rng.integers(0, n_clusters, n_cand)] + rng.normal(0, 650, (n_cand, 2))
+    tree = cKDTree(pts)
+    rows, cols = [], []
+    for j, c in enumerate(cand):
+        d, idx = tree.query(c, k=300, distance_upper_bound=400)
+        idx = idx[np.isfinite(d)]
+        if idx.size < 50:
+            idx = tree.query(c, k=50)[1]
+        rows += [j] * idx.size
+        cols += idx.tolist()
+    cover = sp.csr_matrix((np.ones(len(rows), dtype=bool), (rows, cols)), shape=(n_cand, n_res))
+    weights = rng.gamma(2.0, 15.0, n_res).round() + 1
+    existing = centres[rng.integers(0, n_clusters, 10)] + rng.normal(0, 500, (10, 2))
+    covered0 = np.zeros(n_res, dtype=bool)
+    for e in existing:
+        covered0[tree.query_ball_point(e, 400)] = True
+    return cover, weights, covered0
+
+
+# --------------------------------------------------------------------------------------
+# Against brute force
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("seed", "p", "fixed"), [(1, 1, 0.0), (2, 2, 0.0), (3, 3, 0.3), (4, 4, 0.5), (5, 3, 0.2)])
+def test_exact_equals_brute_force_over_all_subsets(seed: int, p: int, fixed: float) -> None:
+    cover, w, c0 = random_instance(seed, n_cand=9, n_res=30, density=0.15, fixed_share=fixed)
+    best = brute_force(cover, w, c0, p)
+    result = exact_mclp(cover, w, c0, p, time_limit_s=30)
+    assert result.status == "optimal" and result.optimal
+    assert result.objective == pytest.approx(best)
+    assert result.gap == 0.0 and result.bound == pytest.approx(best)
+    # the reported objective is what the chosen sites reach
+    assert covered_weight(cover, w, result.chosen, c0) == pytest.approx(result.objective)
+    assert len(set(result.chosen.tolist())) == len(result.chosen) <= p
+    # the heuristic never beats the optimum
+    assert greedy_swap(cover, w, c0, p).objective <= best + 1e-9
+
+
+def test_fixed_coverage_is_not_counted_again() -> None:
+    # candidate 0 reaches residents 0 and 1; resident 0 (weight 50) is already within reach
+    cover = sp.csr_matrix(np.array([[1, 1, 0], [0, 0, 1]], dtype=bool))
+    w = np.array([50.0, 10.0, 20.0])
+    c0 = np.array([True, False, False])
+    assert greedy(cover, w, c0, 1).chosen.tolist() == [1]  # 20 new beats 10 new
+    assert exact_mclp(cover, w, c0, 1).objective == 20.0
+    assert greedy(cover, w, None, 1).chosen.tolist() == [0]  # without fixed sites: 60
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13, 14])
+def test_greedy_first_pick_is_the_best_single_site(seed: int) -> None:
+    cover, w, c0 = random_instance(seed, n_cand=40, n_res=200, density=0.08, fixed_share=0.2)
+    single = [covered_weight(cover, w, [j], c0) for j in range(40)]
+    best = max(single)
+    result = greedy(cover, w, c0, 5)
+    assert result.chosen[0] == single.index(best)  # lowest index among equals
+    assert result.gains[0] == pytest.approx(best)
+    assert greedy_swap(cover, w, c0, 1).chosen.tolist() == [single.index(best)]
+
+
+def test_greedy_ranking_is_nested_and_gains_add_up() -> None:
+    cover, w, c0 = random_instance(21, n_cand=60, n_res=400, density=0.05, fixed_share=0.1)
+    result = greedy_swap(cover, w, c0, 8)
+    for r in range(1, len(result.chosen) + 1):
+        assert covered_weight(cover, w, result.chosen[:r], c0) == pytest.approx(result.cumulative[r - 1])
+    assert np.all(np.diff(result.gains) <= 1e-9)  # ranked in greedy order: gains never grow
+    assert result.objective == pytest.approx(result.cumulative[-1])
+
+
+def test_greedy_swap_within_two_percent_of_exact_on_a_larger_instance() -> None:
+    cover, w, c0 = clustered_instance(5, n_res=3000, n_cand=600)
+    nnz = np.diff(cover.indptr)
+    assert nnz.min() >= 50 and nnz.max() <= 300
+    heuristic = greedy_swap(cover, w, c0, 12)
+    exact = exact_mclp(cover, w, c0, 12, time_limit_s=120)
+    assert exact.status == "optimal"
+    assert heuristic.objective >= 0.98 * exact.objective
+    assert exact.objective >= heuristic.objective  # warm-started: never below the heuristic
+
+
+def test_swap_repairs_a_greedy_trap() -> None:
+    # candidate 0 reaches the middle of two groups (weight 12) and wins the first greedy
+    # step; candidates 1 and 2 each reach one whole group (10 each) and together reach 20.
+    cover = sp.csr_matrix(np.array([
+        [0, 1, 1, 1, 1, 0],
+        [1, 1, 1, 0, 0, 0],
+        [0, 0, 0, 1, 1, 1],
+    ], dtype=bool))
+    w = np.array([4.0, 3.0, 3.0, 3.0, 3.0, 4.0])
+    assert greedy(cover, w, None, 2).objective == 16.0
+    result = greedy_swap(cover, w, None, 2)
+    assert result.objective == 20.0 and sorted(result.chosen.tolist()) == [1, 2]
+    assert result.swaps == 1
+    assert exact_mclp(cover, w, None, 2).objective == 20.0
+
+
+def test_time_limited_exact_says_it_is_not_proven() -> None:
+    # 300 random candidates x 3000 residents: CBC does not close the gap in 1 second
+    cover, w, _ = random_instance(7, n_cand=300, n_res=3000, density=0.03)
+    result = exact_mclp(cover, w, None, 20, time_limit_s=1)
+    assert result.status == "time_limit" and not result.optimal
+    assert result.bound is not None and result.bound > result.objective
+    assert 0 < result.gap < 1
+    assert result.objective >= greedy_swap(cover, w, None, 20).objective
+    assert covered_weight(cover, w, result.chosen, None) == pytest.approx(result.objective)
+
+
+# --------------------------------------------------------------------------------------
+# Adding a site never lowers coverage
+# --------------------------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n_cand=st.integers(1, 12),
+    n_res=st.integers(1, 25),
+    sites=st.lists(st.integers(0, 11), max_size=6),
+    extra=st.integers(0, 11),
+)
+def test_adding_a_site_never_lowers_coverage(seed: int, n_cand: int, n_res: int, sites: list[int], extra: int) -> None:
+    cover, w, c0 = random_instance(seed, n_cand, n_res, density=0.3, fixed_share=0.2)
+    sites = [s % n_cand for s in sites]
+    before = covered_weight(cover, w, sites, c0)
+    after = covered_weight(cover, w, [*sites, extra % n_cand], c0)
+    assert after >= before
+
+
+def test_optimum_never_falls_with_more_sites() -> None:
+    cover, w, c0 = random_instance(31, n_cand=10, n_res=40, density=0.12, fixed_share=0.2)
+    values = [exact_mclp(cover, w, c0, p).objective for p in range(5)]
+    assert values == sorted(values)
+    assert values[0] == 0.0
+
+
+def test_stops_when_nothing_more_can_be_reached() -> None:
+    cover = sp.csr_matrix(np.array([[1, 0], [1, 0], [0, 0]], dtype=bool))
+    w = np.array([5.0, 7.0])  # resident 1 is reached by no candidate
+    for method in (greedy, greedy_swap, exact_mclp):
+        result = method(cover, w, None, 3)
+        assert result.chosen.tolist() == [0]  # tie between 0 and 1: lowest index
+        assert result.objective == 5.0
+
+
+def test_ties_go_to_the_cheaper_candidate() -> None:
+    cover = sp.csr_matrix(np.array([[1, 0], [1, 0]], dtype=bool))
+    w = np.array([5.0, 0.0])
+    assert greedy(cover, w, None, 1, cost=[20_000, 15_000]).chosen.tolist() == [1]
+
+
+def test_cover_is_never_accepted_dense() -> None:
+    with pytest.raises(TypeError, match=r"scipy\.sparse"):
+        greedy(np.ones((2, 2), dtype=bool), np.ones(2), None, 1)
+    with pytest.raises(ValueError, match="weights"):
+        greedy(sp.csr_matrix(np.ones((2, 3), dtype=bool)), np.ones(2), None, 1)
+
+
+# --------------------------------------------------------------------------------------
+# Weights, costs and the table
+# --------------------------------------------------------------------------------------
+
+
+def test_resident_weights_from_the_signal() -> None:
+    inwoners = np.array([10.0, 10.0, np.nan, 4.0])
+    signal = np.array([1.0, -2.0, 1.0, np.nan])
+    assert resident_weights(inwoners).tolist() == [10.0, 10.0, 0.0, 4.0]
+    # 10 x (1 + 0.5 x 1) = 15; negative signal = plain residents; unknown signal = 0
+    assert resident_weights(inwoners, signal, strength=0.5).tolist() == [15.0, 10.0, 0.0, 4.0]
+
+
+def test_candidate_costs_by_kind() -> None:
+    costs = candidate_costs(["school", "gat", "sport"], 25_000, {"school": 15_000})
+    assert costs.tolist() == [15_000, 25_000, 25_000]
+
+
+def four_residents():
+    """Residents a, b, c, d with 10, 20, 30, 40 inwoners; a already within reach.
+
+    Candidate 0 reaches a, b; 1 reaches b, c; 2 reaches d; 3 reaches c, d.
+    """
+    cover = sp.csr_matrix(np.array([
+        [1, 1, 0, 0],
+        [0, 1, 1, 0],
+        [0, 0, 0, 1],
+        [0, 0, 1, 1],
+    ], dtype=bool))
+    inwoners = np.array([10.0, 20.0, 30.0, 40.0])
+    covered0 = np.array([True, False, False, False])
+    cost = np.array([25_000.0, 10_000.0, 25_000.0, 30_000.0])
+    candidates = gpd.GeoDataFrame(
+        {
+            "naam": ["School A", "Kerkzaal B", "Sporthal C", "Gat 1"],
+            "soort": ["school", "gemeente", "sport", "gat"],
+            "buurtcode": ["BU99990101", "BU99990102", "BU99990103", "BU99990104"],
+            "kern": ["Dorp", "Dorp", "Stad", "Stad"],
+        },
+        geometry=[Point(0, 0), Point(100, 0), Point(200, 0), Point(300, 50)],
+        crs=28992,
+    )
+    return cover, inwoners, covered0, cost, candidates
+
+
+def test_proposals_table_by_hand() -> None:
+    cover, inwoners, covered0, cost, candidates = four_residents()
+    selection = greedy_swap(cover, inwoners, covered0, 3, cost=cost)
+    # rank 1: candidate 3 reaches c + d = 70. Then b (20) is left: candidates 0 and 1
+    # both add 20; 1 is cheaper. Then nothing is left, so only two proposals.
+    assert selection.chosen.tolist() == [3, 1]
+    table = proposals_table(selection, cover, inwoners, covered0, cost=cost, candidates=candidates)
+    assert isinstance(table, gpd.GeoDataFrame)
+    assert list(table.columns[: len(PROPOSAL_COLUMNS)]) == PROPOSAL_COLUMNS
+    assert table["rang"].tolist() == [1, 2]
+    assert table["naam"].tolist() == ["Gat 1", "Kerkzaal B"]
+    assert table["soort"].tolist() == ["gat", "gemeente"]
+    assert table["nieuw_binnen_bereik"].tolist() == [70.0, 20.0]
+    assert table["cumulatief_binnen_bereik"].tolist() == [70.0, 90.0]
+    assert table["aandeel_na"].tolist() == pytest.approx([0.8, 1.0])  # (10 + 70) / 100, (10 + 90) / 100
+    assert table["kosten_per_jaar"].tolist() == [30_000.0, 10_000.0]
+    assert table["kosten_per_inwoner"].tolist() == pytest.approx([30_000 / 70, 500.0])
+    assert table["x"].tolist() == [300.0, 100.0] and table["y"].tolist() == [50.0, 0.0]
+    assert proposal_line(table.iloc[1]) == "Nieuw ontmoetingspunt 2: Kerkzaal B, bereikt 20 inwoners meer (€ 500 per inwoner per jaar)"
+    summary = proposals_summary(table)
+    assert summary[0] == {
+        "rank": 1, "name": "Gat 1", "kind": "gat", "x": 300.0, "y": 50.0, "buurtcode": "BU99990104",
+        "newly_within": 70.0, "cumulative_within": 70.0, "share_after": pytest.approx(0.8),
+        "cost_per_year": 30_000.0, "cost_per_resident": pytest.approx(30_000 / 70),
+    }
+
+
+def test_weighted_selection_still_reports_residents() -> None:
+    cover, inwoners, covered0, cost, _ = four_residents()
+    # weight b 10x: candidate 1 (b + c = 200 + 30) now beats candidate 3 (c + d = 70)
+    weights = inwoners * np.array([1.0, 10.0, 1.0, 1.0])
+    selection = greedy(cover, weights, covered0, 1)
+    assert selection.chosen.tolist() == [1]
+    table = proposals_table(selection, cover, inwoners, covered0, weights=weights, cost=cost)
+    assert table["nieuw_binnen_bereik"].tolist() == [50.0]
+    assert table["nieuw_gewogen"].tolist() == [230.0]
+    assert proposal_line(table.iloc[0]) == "Nieuw ontmoetingspunt 1: kandidaat 1, bereikt 50 inwoners meer (€ 200 per inwoner per jaar)"
+
+
+def test_a_plain_frame_and_no_costs() -> None:
+    cover, inwoners, covered0, _, candidates = four_residents()
+    frame = pd.DataFrame(candidates.drop(columns="geometry")).assign(x=[0.0, 1.0, 2.0, 3.0], y=0.0)
+    table = proposals_table(greedy(cover, inwoners, covered0, 1), cover, inwoners, covered0, candidates=frame)
+    assert not isinstance(table, gpd.GeoDataFrame)
+    assert table["x"].tolist() == [3.0]
+    assert math.isnan(table["kosten_per_inwoner"].iloc[0])
+    assert proposal_line(table.iloc[0]) == "Nieuw ontmoetingspunt 1: Gat 1, bereikt 70 inwoners meer"
+    assert proposals_summary(table)[0]["cost_per_year"] is None
+
+
+# --------------------------------------------------------------------------------------
+# On the demo gemeente
+# --------------------------------------------------------------------------------------
+
+
+def demo_candidates(result) -> gpd.GeoDataFrame:
+    """Candidates on the demo: venues that are not meeting points, plus the resident-weighted
+    centre of each gap (a stand-in for the network engine's candidate generation)."""
+    from wijkanalyse import model
+    from wijkanalyse.config import load_config
+
+    venues = result.venues[~result.venues["ontmoetingspunt"].astype(bool)]
+    rows = [{"naam": v.naam, "soort": v.categorie, "geometry": v.geometry} for v in venues.itertuples()]
+    residents = result.residents
+    for gap in result.gaps.itertuples():
+        inside = residents[residents.within(gap.geometry)]
+        w = inside["inwoners"].fillna(0.0).to_numpy()
+        if w.sum() > 0:
+            xy = np.column_stack([inside.geometry.x, inside.geometry.y])
+            rows.append({"naam": f"Gat {gap.gat_id}", "soort": "gat", "geometry": Point(*(xy * w[:, None]).sum(0) / w.sum())})
+    cands = gpd.GeoDataFrame(rows, geometry="geometry", crs=28992)
+    joined = gpd.sjoin(cands, result.buurten[["buurtcode", "geometry"]], how="left", predicate="within")
+    cands["buurtcode"] = joined["buurtcode"].groupby(level=0).first()
+    cands["kern"] = cands["buurtcode"].map(model.assign_kernen(result.buurten, load_config().kernen))
+    return cands
+
+
+def test_demo_village_without_any_venue_gets_a_spot_in_the_top_3(demo_snapshot) -> None:
+    """Westerveld has no venue at all; with straight-line reach (400 m) from each candidate
+    and the network distances of the run for the existing meeting points, a site in
+    Westerveld is among the first three proposals."""
+    from wijkanalyse import pipeline
+    from wijkanalyse.config import load_config
+    from wijkanalyse.sources.files import SnapshotReader
+
+    config = load_config()
+    result = pipeline.analyse(SnapshotReader(demo_snapshot), config)
+    cands = demo_candidates(result)
+    residents = result.residents
+    tree = cKDTree(np.column_stack([residents.geometry.x, residents.geometry.y]))
+    reach = tree.query_ball_point(np.column_stack([cands.geometry.x, cands.geometry.y]), config.thresholds.walk_m)
+    rows = np.repeat(np.arange(len(cands)), [len(r) for r in reach])
+    cover = sp.csr_matrix(
+        (np.ones(rows.size, dtype=bool), (rows, np.concatenate(reach).astype(int))), shape=(len(cands), len(residents))
+    )
+    inwoners = residents["inwoners"].fillna(0.0).to_numpy()
+    covered0 = residents["binnen_drempel"].to_numpy(dtype=bool)
+    selection = greedy_swap(cover, inwoners, covered0, config.siting.count)
+    cost = candidate_costs(cands["soort"], config.costs.meeting_point_per_year, config.siting.cost_per_class)
+    table = proposals_table(selection, cover, inwoners, covered0, cost=cost, candidates=cands)
+    assert len(table) == config.siting.count
+    assert "Westerveld" in table["kern"].head(3).tolist()
+    westerveld = table[table["kern"] == "Westerveld"].iloc[0]
+    in_village = residents["buurtcode"] == westerveld["buurtcode"]
+    assert not covered0[in_village.to_numpy()].any()  # nobody there is within reach today
+    assert westerveld["nieuw_binnen_bereik"] == pytest.approx(inwoners[in_village.to_numpy()].sum())
+    total = inwoners.sum()
+    assert table["aandeel_na"].iloc[-1] == pytest.approx((inwoners[covered0].sum() + table["cumulatief_binnen_bereik"].iloc[-1]) / total)
+    exact = exact_mclp(cover, inwoners, covered0, config.siting.count, time_limit_s=60)
+    assert exact.status == "optimal" and exact.objective >= selection.objective >= 0.98 * exact.objective
