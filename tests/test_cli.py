@@ -23,13 +23,16 @@ def test_demo_run_writes_files_and_prints_a_summary(tmp_path: Path) -> None:
     result = invoke("run", "--demo", "--out", str(tmp_path))
     assert result.exit_code == 0, result.output
     folder = tmp_path / "voorbeeldgemeente"
-    assert {p.name for p in folder.iterdir()} == {"kaart.html", "buurten.gpkg", "buurten.csv", "samenvatting.json"}
+    assert {p.name for p in folder.iterdir()} == {
+        "kaart.html", "buurten.gpkg", "buurten.csv", "samenvatting.json", "kernen.csv", "voorstellen.csv",
+        "makelaarsgebieden.csv",
+    }
     assert "SYNTHETISCHE DEMO-GEMEENTE" in result.stdout
     summary = json.loads((folder / "samenvatting.json").read_text(encoding="utf-8"))
     share = f"{100 * summary['share_within_threshold']:.1f}".replace(".", ",")
     assert f"({share} %" in result.stdout
-    assert "[5/7] Loopafstand" in result.stderr  # progress on stderr, not stdout
-    assert "[5/7]" not in result.stdout
+    assert "[5/8] Loopafstand" in result.stderr  # progress on stderr, not stdout
+    assert "[5/8]" not in result.stdout
 
 
 def test_quiet_has_no_progress(tmp_path: Path) -> None:

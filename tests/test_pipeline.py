@@ -26,9 +26,10 @@ def demo_run(demo_snapshot: Path, tmp_path_factory: pytest.TempPathFactory) -> p
 def test_every_file_is_written(demo_run: pipeline.RunOutputs) -> None:
     assert demo_run.folder.name == "voorbeeldgemeente"
     names = sorted(p.name for p in demo_run.folder.iterdir())
-    assert names == ["buurten.csv", "buurten.gpkg", "kaart.html", "samenvatting.json"]
+    assert names == ["buurten.csv", "buurten.gpkg", "kaart.html", "kernen.csv", "makelaarsgebieden.csv",
+                     "samenvatting.json", "voorstellen.csv"]
     layers = {name for name, _ in pyogrio.list_layers(demo_run.files["geopackage"])}
-    assert layers == {"buurten", "inwoners", "voorzieningen", "gaten"}
+    assert layers == {"buurten", "inwoners", "voorzieningen", "gaten", "kernen", "voorstellen", "makelaarsgebieden"}
 
 
 def test_summary_share_equals_recomputation_from_geopackage(demo_run: pipeline.RunOutputs) -> None:

@@ -55,8 +55,22 @@ def _summary_text(outputs) -> str:  # noqa: ANN001
             if s.get("own_points_file") else []
         ),
         f"  hotspots (signaal):      {', '.join(s['hotspot_buurten']) or 'geen'}",
-        f"  bestanden in {outputs.folder}: " + ", ".join(p.name for p in outputs.files.values()),
     ]
+    from wijkanalyse.analysis.siting import proposal_line  # noqa: PLC0415 (keeps --help fast)
+
+    result = outputs.result
+    proposals = result.proposals if result.proposals is not None else []
+    for _, row in proposals.head(3).iterrows() if len(proposals) else ():
+        lines.append("  " + proposal_line(row))
+    if len(proposals) > 3:
+        last = proposals.iloc[-1]
+        lines.append(
+            f"  ... {len(proposals)} voorstellen samen: {format_int(last['cumulatief_binnen_bereik'])} inwoners meer "
+            f"binnen bereik ({format_percent(last['aandeel_na'])} daarna)"
+        )
+    if result.explanations.get("makelaars"):
+        lines.append(f"  {result.explanations['makelaars']}, in {len(s['broker_areas'])} gebieden")
+    lines.append(f"  bestanden in {outputs.folder}: " + ", ".join(p.name for p in outputs.files.values()))
     return "\n".join(lines)
 
 
@@ -96,16 +110,23 @@ def cli() -> None:
               help="Where downloads are cached (default: ~/.cache/wijkanalyse).")
 @OSM_PBF
 @click.option("--refresh", is_flag=True, help="With --gemeente: download everything again instead of using the cache.")
+@click.option("--exact", is_flag=True, help="Choose new meeting points with the exact model (CBC) instead of greedy + swaps.")
+@click.option("--makelaars", "n_brokers", type=click.IntRange(min=1), default=None,
+              help="Split the gemeente into this many broker areas (default: [brokers] n_areas, or the number needed).")
+@click.option("--kandidaten", "candidates_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The gemeente's own candidate sites for a new meeting point (CSV/GPKG/GeoJSON, with kosten_per_jaar).")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
 def run(
     demo: bool, snapshot_dir: Path | None, gemeente: str | None, year: int | None, config_path: Path | None,
     own_points_file: Path | None, out_dir: Path, cache_dir: Path | None, refresh: bool, osm_pbf: Path | None,
-    verbose: int, quiet: bool,
+    exact: bool, n_brokers: int | None, candidates_file: Path | None, verbose: int, quiet: bool,
 ) -> None:
     """Analyse one gemeente and write map, tables and key figures.
 
-    Writes OUT/<gemeente>/kaart.html, buurten.gpkg, buurten.csv and samenvatting.json.
+    Writes OUT/<gemeente>/kaart.html, buurten.gpkg, buurten.csv, samenvatting.json and the
+    tables of the proposals, kernen and broker areas. The summary on stdout names the best
+    new meeting points and the brokers needed.
 
     Example:
 
@@ -123,6 +144,11 @@ def run(
         config = load_config(config_path)
         if own_points_file is not None:
             config = replace(config, own_points=replace(config.own_points, file=own_points_file))
+        if exact or candidates_file is not None:
+            siting = replace(config.siting, exact=exact or config.siting.exact)
+            config = replace(config, siting=replace(siting, candidates_file=candidates_file or siting.candidates_file))
+        if n_brokers is not None:
+            config = replace(config, brokers=replace(config.brokers, n_areas=n_brokers))
         if not chosen and config.gemeente:
             gemeente = config.gemeente
             chosen = ["--gemeente"]

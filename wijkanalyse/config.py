@@ -137,6 +137,7 @@ class Siting:
     signal_strength: float = 1.0
     candidate_classes: tuple[str, ...] = ("school", "sport")
     cost_per_class: dict[str, float] = field(default_factory=dict)
+    candidates_file: Path | None = None  # the gemeente's own candidate sites; resolved against the config's folder
 
 
 @dataclass(frozen=True)
@@ -460,7 +461,7 @@ def parse_config(  # noqa: PLR0912, PLR0915
             higher_is_worse=bool(worse),
         )
 
-    siting = _parse_siting(raw.get("siting", {}), venues, problems)
+    siting = _parse_siting(raw.get("siting", {}), venues, problems, base_dir)
     brokers = _parse_brokers(raw.get("brokers", {}), problems)
     kernen = _parse_kernen(raw.get("kernen", {}), problems)
 
@@ -624,13 +625,13 @@ def _flag(section: dict[str, Any], key: str, where: str, default: bool, problems
     return value
 
 
-def _parse_siting(raw: Any, venues: dict[str, VenueClass], problems: list[str]) -> Siting:
+def _parse_siting(raw: Any, venues: dict[str, VenueClass], problems: list[str], base_dir: Path | None = None) -> Siting:
     """``[siting]``: how many new meeting points to rank, exact or fast, weights, candidate kinds and costs."""
     where = "siting"
     sec = _table(raw, where, problems)
     d = Siting()
     allowed = {"count", "exact", "time_limit_s", "signal_weighting", "signal_strength", "candidate_classes",
-               "cost_per_class"}
+               "cost_per_class", "candidates_file"}
     _unknown(sec, allowed, where, problems)
     count = _number({"count": sec.get("count", d.count)}, "count", where, problems, minimum=1, exclusive=False,
                     integer=True)
@@ -664,7 +665,15 @@ def _parse_siting(raw: Any, venues: dict[str, VenueClass], problems: list[str]) 
         amount = _number({key: value}, key, f"{where}.cost_per_class", problems, minimum=0, exclusive=False)
         if amount is not None:
             cost_per_class[key] = float(amount)
+    candidates_file = sec.get("candidates_file", "")
+    if not isinstance(candidates_file, str):
+        problems.append(f"{where}.candidates_file must be a file name (\"\" = none), got {candidates_file!r}")
+        candidates_file = ""
+    file = Path(candidates_file.strip()).expanduser() if candidates_file.strip() else None
+    if file is not None and base_dir is not None and not file.is_absolute():
+        file = base_dir / file
     return Siting(
+        candidates_file=file,
         count=int(count or d.count),
         exact=_flag(sec, "exact", where, d.exact, problems),
         time_limit_s=float(time_limit or d.time_limit_s),

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import shapely
 
 from wijkanalyse import __version__, model
 from wijkanalyse.analysis import (
@@ -27,15 +28,36 @@ from wijkanalyse.analysis import (
 )
 from wijkanalyse.config import Config
 from wijkanalyse.errors import DataError, WijkanalyseError
+from wijkanalyse.analysis.brokers import (
+    areas_summary,
+    broker_areas,
+    broker_need,
+    buurt_priority,
+    kern_priority,
+    priority_explanation,
+    workload,
+    workload_explanation,
+)
+from wijkanalyse.analysis.candidates import candidate_sites, gap_centres, straight_line_cover
+from wijkanalyse.analysis.kernen import kern_table
+from wijkanalyse.analysis.siting import (
+    PROPOSAL_COLUMNS,
+    candidate_costs,
+    exact_mclp,
+    greedy_swap,
+    proposals_summary,
+    proposals_table,
+    resident_weights,
+)
 from wijkanalyse.network import Attachment, WalkNetwork
 from wijkanalyse.result import HOTSPOT_LABELS, RunResult
 from wijkanalyse.sources import own_points
 from wijkanalyse.sources.files import SnapshotReader
 
-__all__ = ["RunOutputs", "analyse", "prepare_output_dir", "run", "slug", "write_outputs"]
+__all__ = ["Decision", "RunOutputs", "analyse", "decide", "prepare_output_dir", "run", "slug", "write_outputs"]
 
 log = logging.getLogger("wijkanalyse")
-STEPS = 7
+STEPS = 8
 
 
 @dataclass(frozen=True)
@@ -164,6 +186,8 @@ def analyse(reader: SnapshotReader, config: Config) -> RunResult:  # noqa: PLR09
 
     method = config.thresholds.distance_method
     streets = None
+    network: WalkNetwork | None = None
+    resident_att: Attachment | None = None
     if method == "network":
         _step(5, "Loopafstand over het netwerk berekenen (Dijkstra vanaf alle ontmoetingspunten)")
         network = WalkNetwork.from_ways(osm.ways, config.network)
@@ -194,14 +218,19 @@ def analyse(reader: SnapshotReader, config: Config) -> RunResult:  # noqa: PLR09
         .drop(columns="hotspot_q")
     )
     gaps = find_gaps(residents, threshold)
+    buurten["kern"] = model.assign_kernen(buurten, config.kernen)
     column_order = [
-        "buurtcode", "buurtnaam", "wijkcode", "wijknaam", "inwoners", "inwoners_cbs",
+        "buurtcode", "buurtnaam", "wijkcode", "wijknaam", "kern", "inwoners", "inwoners_cbs",
         "inwoners_binnen_drempel", "aandeel_binnen_drempel", "afstand_mediaan_m",
         *config.indicators, "signaal", "hotspot", "hotspot_p", "geometry",
     ]
     buurten = buurten[column_order]
     for col in ("inwoners", "inwoners_cbs", "inwoners_binnen_drempel"):  # counts are whole numbers
         buurten[col] = buurten[col].round().astype("Int64")
+
+    _step(7, "Beslissen: kernen, nieuwe ontmoetingspunten en wijkmakelaars")
+    decision = decide(buurten, residents, venues, gaps, config, network=network, resident_att=resident_att)
+    buurten = decision.buurten
 
     total = float(residents["inwoners"].fillna(0).sum())
     within = float(residents.loc[residents["binnen_drempel"], "inwoners"].fillna(0).sum())
@@ -228,6 +257,7 @@ def analyse(reader: SnapshotReader, config: Config) -> RunResult:  # noqa: PLR09
         "own_points_problems": [str(p) for p in own.problems] if own else [],
         "own_points_skipped_rows": own.n_skipped if own else 0,
         "hotspot_buurten": sorted(buurten.loc[buurten["hotspot"] == HOTSPOT_LABELS[1], "buurtcode"]),
+        **decision.summary,
         **(attachment or {}),
         "cbs_table": table,
         "indicators_missing_share": {k: round(v, 4) for k, v in missing.items()},
@@ -252,10 +282,123 @@ def analyse(reader: SnapshotReader, config: Config) -> RunResult:  # noqa: PLR09
         venues=venues,
         gaps=gaps,
         streets=streets,
+        kernen=decision.kernen,
+        proposals=decision.proposals,
+        broker_areas=decision.areas,
+        explanations=decision.explanations,
         indicators={k: ind.label for k, ind in config.indicators.items()},
         summary=summary,
         reference=reference,
     )
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What :func:`decide` adds to a run: kernen, proposals, broker need and areas."""
+
+    buurten: gpd.GeoDataFrame  # with kern, prioriteit, prioriteit_rang, werklast, makelaarsgebied
+    kernen: gpd.GeoDataFrame
+    proposals: gpd.GeoDataFrame
+    areas: gpd.GeoDataFrame
+    summary: dict[str, object]
+    explanations: dict[str, str]
+
+
+def decide(
+    buurten: gpd.GeoDataFrame, residents: gpd.GeoDataFrame, venues: gpd.GeoDataFrame, gaps: gpd.GeoDataFrame,
+    config: Config, *, network: WalkNetwork | None = None, resident_att: Attachment | None = None,
+) -> Decision:
+    """Kernen, where new meeting points reach the most residents, and where brokers are needed.
+
+    The candidates (venues that are not meeting points yet, the gemeente's own list, the
+    centre of each gap) attach to the network like meeting points; bounded searches give the
+    residents each brings within ``walk_m`` (as the crow flies with ``distance_method =
+    "straight_line"``). The existing meeting points stay; the selection is greedy + swaps, or
+    the exact model with ``[siting] exact``. Then the broker priority, need and areas.
+    """
+    threshold = config.thresholds.walk_m
+    kernen = kern_table(buurten)
+    kp = kern_priority(kernen, config.brokers)
+    kernen = kernen.join(kp[["prioriteit", "prioriteit_rang"]])
+
+    # candidates
+    own = None
+    if config.siting.candidates_file is not None:
+        read = own_points.read_own_points(config.siting.candidates_file, config.venues, names_required=False)
+        own = read.points
+        for problem in read.problems:
+            log.warning("Eigen kandidaat overgeslagen: %s", problem)
+    centres = gap_centres(gaps, residents)
+    if network is not None and len(centres):  # a gap centre moves onto the walking network
+        att = network.attach(centres.geometry)
+        on = att.on_network
+        feet = shapely.line_interpolate_point(network.geometry[att.edge[on]], att.along[on])
+        geoms = centres.geometry.to_numpy().copy()
+        geoms[on] = feet
+        centres = centres.set_geometry(gpd.GeoSeries(geoms, crs=model.CRS))
+    candidates = candidate_sites(venues, config.venues, config.siting.candidate_classes, own, centres, buurten)
+    if network is not None and resident_att is not None:
+        cover_dist = network.within(network.attach(candidates.geometry), resident_att, threshold)
+    else:
+        cover_dist = straight_line_cover(candidates.geometry, residents.geometry, threshold)
+    cover = cover_dist.astype(bool)
+    inwoners = residents["inwoners"].fillna(0.0).to_numpy(dtype=float)
+    covered0 = residents["binnen_drempel"].to_numpy(dtype=bool)
+    signal = residents["buurtcode"].map(buurten["signaal"]) if config.siting.signal_weighting else None
+    weights = resident_weights(inwoners, signal, strength=config.siting.signal_strength)
+    cost = candidate_costs(candidates["soort"].tolist(), config.costs.meeting_point_per_year, config.siting.cost_per_class)
+    own_cost = candidates["kosten_per_jaar"].to_numpy(dtype=float)
+    cost = np.where(np.isfinite(own_cost), own_cost, cost)
+    p = min(config.siting.count, len(candidates))
+    log.info("    %d kandidaat-plekken, %d paren binnen %g m", len(candidates), cover.nnz, threshold)
+    if p == 0:
+        selection = None
+        proposals = gpd.GeoDataFrame({c: [] for c in PROPOSAL_COLUMNS}, geometry=gpd.GeoSeries([], crs=model.CRS))
+    else:
+        if config.siting.exact:
+            selection = exact_mclp(cover, weights, covered0, p, time_limit_s=config.siting.time_limit_s, cost=cost)
+        else:
+            selection = greedy_swap(cover, weights, covered0, p, cost=cost, seed=config.thresholds.seed)
+        proposals = proposals_table(selection, cover, inwoners, covered0, weights=weights, cost=cost, candidates=candidates)
+        proposals = proposals[proposals["nieuw_binnen_bereik"] > 0].drop(columns="kandidaat").reset_index(drop=True)
+
+    # brokers
+    priority = buurt_priority(buurten, config.brokers)
+    buurten = buurten.join(priority[["prioriteit", "prioriteit_rang"]])
+    buurten["werklast"] = workload(buurten, config.brokers.workload_signal_weight)
+    need = broker_need(float(buurten["werklast"].sum()), config.brokers.workload_per_fte, config.costs.broker_fte_per_year)
+    n_areas = config.brokers.n_areas or max(1, need.brokers)
+    areas = broker_areas(
+        buurten, n_areas, workload=buurten["werklast"], per_kern=config.brokers.per_kern,
+        tolerance=config.brokers.balance_tolerance, seed=config.thresholds.seed,
+    )
+    for warning in areas.warnings:
+        log.warning("%s", warning)
+    buurten["makelaarsgebied"] = areas.assignment.reindex(buurten.index)
+    log.info("    %s; %d gebieden (verhouding zwaarste/lichtste %.2f)", need.line(), len(areas.areas), areas.balance)
+
+    summary: dict[str, object] = {
+        "n_kernen": len(kernen),
+        "n_candidates": len(candidates),
+        "siting_method": selection.method if selection else None,
+        "siting_status": selection.status if selection else None,
+        "siting_gap": _finite(selection.gap) if selection and selection.gap is not None else None,
+        "new_meeting_points": proposals_summary(proposals) if len(proposals) else [],
+        "brokers_needed": need.brokers,
+        "broker_fte": round(need.fte, 2),
+        "broker_cost_per_year": need.cost_per_year,
+        "broker_areas": areas_summary(areas),
+        "broker_balance": _finite(areas.balance),
+        "broker_balance_tolerance_met": bool(areas.tolerance_met),
+        "broker_warnings": list(areas.warnings),
+    }
+    explanations = {
+        "prioriteit": priority_explanation(config.brokers, threshold),
+        "werklast": workload_explanation(config.brokers),
+        "makelaars": need.line(),
+    }
+    return Decision(buurten=buurten, kernen=kernen, proposals=proposals, areas=areas.areas, summary=summary,
+                    explanations=explanations)
 
 
 #: An indicator empty for more than this share of the buurten is named in the log and summary.
@@ -305,6 +448,10 @@ def write_outputs(result: RunResult, folder: Path) -> dict[str, Path]:
             "kaart": maps.save_map(maps.build_map(result), folder / "kaart.html"),
             "geopackage": write.write_geopackage(result, folder / "buurten.gpkg"),
             "csv": write.write_csv(result, folder / "buurten.csv"),
+            **{
+                name.removesuffix(".csv"): write.write_table_csv(getattr(result, attr), folder / name)
+                for name, attr in write.TABLES.items() if getattr(result, attr) is not None
+            },
             "samenvatting": write.write_summary(result.summary, folder / "samenvatting.json"),
         }
     except OSError as e:
@@ -319,7 +466,7 @@ def run(snapshot_dir: Path, config: Config, out_dir: Path) -> RunOutputs:
     reader = SnapshotReader(Path(snapshot_dir))
     folder = prepare_output_dir(out_dir, reader.manifest.gemeente_name)
     result = analyse(reader, config)
-    _step(7, f"Kaart en tabellen schrijven naar {folder}")
+    _step(8, f"Kaart en tabellen schrijven naar {folder}")
     files = write_outputs(result, folder)
     if not np.isfinite(result.residents["afstand_m"]).any():
         log.warning("Geen enkele inwoner kan een ontmoetingspunt bereiken: controleer het netwerk.")

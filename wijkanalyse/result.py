@@ -64,7 +64,11 @@ class RunResult:
     residents: gpd.GeoDataFrame
     venues: gpd.GeoDataFrame
     gaps: gpd.GeoDataFrame
-    streets: gpd.GeoDataFrame | None = None  # walkable ways (highway, LineString), for the offline background
+    streets: gpd.GeoDataFrame | None = None
+    kernen: gpd.GeoDataFrame | None = None
+    proposals: gpd.GeoDataFrame | None = None
+    broker_areas: gpd.GeoDataFrame | None = None
+    explanations: dict[str, str] = field(default_factory=dict)  # plain-Dutch texts: prioriteit, werklast, makelaars  # walkable ways (highway, LineString), for the offline background
     indicators: dict[str, str] = field(default_factory=dict)  # config key -> Dutch label
     summary: dict[str, Any] = field(default_factory=dict)
     reference: pd.DataFrame = field(

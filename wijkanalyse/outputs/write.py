@@ -18,10 +18,15 @@ import pandas as pd
 from wijkanalyse import _atomic
 from wijkanalyse.result import RunResult
 
-__all__ = ["write_csv", "write_geopackage", "write_summary"]
+__all__ = ["write_csv", "write_geopackage", "write_summary", "write_table_csv"]
 
-#: GeoPackage layers: layer name -> RunResult attribute.
-LAYERS = {"buurten": "buurten", "inwoners": "residents", "voorzieningen": "venues", "gaten": "gaps"}
+#: GeoPackage layers: layer name -> RunResult attribute (a layer whose attribute is None is left out).
+LAYERS = {
+    "buurten": "buurten", "inwoners": "residents", "voorzieningen": "venues", "gaten": "gaps",
+    "kernen": "kernen", "voorstellen": "proposals", "makelaarsgebieden": "broker_areas",
+}
+#: Extra CSV tables: file name -> RunResult attribute (written when present).
+TABLES = {"kernen.csv": "kernen", "voorstellen.csv": "proposals", "makelaarsgebieden.csv": "broker_areas"}
 
 
 def _for_file(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -39,7 +44,8 @@ def write_geopackage(result: RunResult, path: Path) -> Path:
     def writer(tmp: Path) -> None:
         for layer, attr in LAYERS.items():
             frame = getattr(result, attr)
-            _for_file(frame).to_file(tmp, layer=layer, driver="GPKG", engine="pyogrio")
+            if frame is not None:
+                _for_file(frame).to_file(tmp, layer=layer, driver="GPKG", engine="pyogrio")
 
     return _atomic.write_with(path, writer)
 
@@ -55,6 +61,14 @@ def write_csv(result: RunResult, path: Path) -> Path:
         at = table.columns.get_loc(key) + 1
         table.insert(at, f"{key}_nederland", result.reference.loc[key, "nederland"])
         table.insert(at, f"{key}_gemeente", result.reference.loc[key, "gemeente"])
+    return write_table_csv(table, path)
+
+
+def write_table_csv(table: pd.DataFrame, path: Path) -> Path:
+    """Write any table as CSV for Dutch Excel (';', decimal comma, UTF-8 with BOM); geometry is left out."""
+    if isinstance(table, gpd.GeoDataFrame):
+        table = pd.DataFrame(table.drop(columns=table.geometry.name))
+    table = table.reset_index(drop=True)
     text = table.to_csv(sep=";", decimal=",", index=False, float_format="%.3f", lineterminator="\r\n")
     return _atomic.write_text(path, "\ufeff" + text)
 
