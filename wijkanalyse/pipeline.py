@@ -42,6 +42,7 @@ from wijkanalyse.analysis.candidates import candidate_sites, gap_centres, straig
 from wijkanalyse.analysis.kernen import kern_table
 from wijkanalyse.analysis.siting import (
     PROPOSAL_COLUMNS,
+    Selection,
     candidate_costs,
     exact_mclp,
     greedy_swap,
@@ -292,6 +293,58 @@ def analyse(reader: SnapshotReader, config: Config) -> RunResult:  # noqa: PLR09
     )
 
 
+def _propose(  # noqa: PLR0917
+    buurten: gpd.GeoDataFrame, residents: gpd.GeoDataFrame, venues: gpd.GeoDataFrame, gaps: gpd.GeoDataFrame,
+    config: Config, network: WalkNetwork | None, resident_att: Attachment | None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, Selection | None]:
+    """The ranked new meeting points: (proposals, all candidates, the selection or None)."""
+    threshold = config.thresholds.walk_m
+
+    own = None
+    if config.siting.candidates_file is not None:
+        read = own_points.read_own_points(config.siting.candidates_file, config.venues, names_required=False)
+        own = read.points
+        for problem in read.problems:
+            log.warning("Eigen kandidaat overgeslagen: %s", problem)
+    centres = gap_centres(gaps, residents)
+    if network is not None and len(centres):  # a gap centre moves onto the walking network
+        att = network.attach(centres.geometry)
+        on = att.on_network
+        feet = shapely.line_interpolate_point(network.geometry[att.edge[on]], att.along[on])
+        geoms = centres.geometry.to_numpy().copy()
+        geoms[on] = feet
+        centres = centres.set_geometry(gpd.GeoSeries(geoms, crs=model.CRS))
+    candidates = candidate_sites(
+        venues, config.venues, candidate_classes=config.siting.candidate_classes, own=own, centres=centres, buurten=buurten
+    )
+    if network is not None and resident_att is not None:
+        cover_dist = network.within(network.attach(candidates.geometry), resident_att, threshold)
+    else:
+        cover_dist = straight_line_cover(candidates.geometry, residents.geometry, threshold)
+    cover = cover_dist.astype(bool)
+    inwoners = residents["inwoners"].fillna(0.0).to_numpy(dtype=float)
+    covered0 = residents["binnen_drempel"].to_numpy(dtype=bool)
+    signal = residents["buurtcode"].map(buurten["signaal"]) if config.siting.signal_weighting else None
+    weights = resident_weights(inwoners, signal, strength=config.siting.signal_strength)
+    cost = candidate_costs(candidates["soort"].tolist(), config.costs.meeting_point_per_year, config.siting.cost_per_class)
+    own_cost = candidates["kosten_per_jaar"].to_numpy(dtype=float)
+    cost = np.where(np.isfinite(own_cost), own_cost, cost)
+    p = min(config.siting.count, len(candidates))
+    log.info("    %d kandidaat-plekken, %d paren binnen %g m", len(candidates), cover.nnz, threshold)
+    if p == 0:
+        selection = None
+        proposals = gpd.GeoDataFrame({c: [] for c in PROPOSAL_COLUMNS}, geometry=gpd.GeoSeries([], crs=model.CRS))
+    else:
+        if config.siting.exact:
+            selection = exact_mclp(cover, weights, covered0, p, time_limit_s=config.siting.time_limit_s, cost=cost)
+        else:
+            selection = greedy_swap(cover, weights, covered0, p, cost=cost, seed=config.thresholds.seed)
+        proposals = proposals_table(selection, cover, inwoners, covered0, weights=weights, cost=cost, candidates=candidates)
+        proposals = proposals[proposals["nieuw_binnen_bereik"] > 0].drop(columns="kandidaat").reset_index(drop=True)
+
+    return proposals, candidates, selection
+
+
 @dataclass(frozen=True)
 class Decision:
     """What :func:`decide` adds to a run: kernen, proposals, broker need and areas."""
@@ -320,47 +373,7 @@ def decide(
     kernen = kern_table(buurten)
     kp = kern_priority(kernen, config.brokers)
     kernen = kernen.join(kp[["prioriteit", "prioriteit_rang"]])
-
-    # candidates
-    own = None
-    if config.siting.candidates_file is not None:
-        read = own_points.read_own_points(config.siting.candidates_file, config.venues, names_required=False)
-        own = read.points
-        for problem in read.problems:
-            log.warning("Eigen kandidaat overgeslagen: %s", problem)
-    centres = gap_centres(gaps, residents)
-    if network is not None and len(centres):  # a gap centre moves onto the walking network
-        att = network.attach(centres.geometry)
-        on = att.on_network
-        feet = shapely.line_interpolate_point(network.geometry[att.edge[on]], att.along[on])
-        geoms = centres.geometry.to_numpy().copy()
-        geoms[on] = feet
-        centres = centres.set_geometry(gpd.GeoSeries(geoms, crs=model.CRS))
-    candidates = candidate_sites(venues, config.venues, config.siting.candidate_classes, own, centres, buurten)
-    if network is not None and resident_att is not None:
-        cover_dist = network.within(network.attach(candidates.geometry), resident_att, threshold)
-    else:
-        cover_dist = straight_line_cover(candidates.geometry, residents.geometry, threshold)
-    cover = cover_dist.astype(bool)
-    inwoners = residents["inwoners"].fillna(0.0).to_numpy(dtype=float)
-    covered0 = residents["binnen_drempel"].to_numpy(dtype=bool)
-    signal = residents["buurtcode"].map(buurten["signaal"]) if config.siting.signal_weighting else None
-    weights = resident_weights(inwoners, signal, strength=config.siting.signal_strength)
-    cost = candidate_costs(candidates["soort"].tolist(), config.costs.meeting_point_per_year, config.siting.cost_per_class)
-    own_cost = candidates["kosten_per_jaar"].to_numpy(dtype=float)
-    cost = np.where(np.isfinite(own_cost), own_cost, cost)
-    p = min(config.siting.count, len(candidates))
-    log.info("    %d kandidaat-plekken, %d paren binnen %g m", len(candidates), cover.nnz, threshold)
-    if p == 0:
-        selection = None
-        proposals = gpd.GeoDataFrame({c: [] for c in PROPOSAL_COLUMNS}, geometry=gpd.GeoSeries([], crs=model.CRS))
-    else:
-        if config.siting.exact:
-            selection = exact_mclp(cover, weights, covered0, p, time_limit_s=config.siting.time_limit_s, cost=cost)
-        else:
-            selection = greedy_swap(cover, weights, covered0, p, cost=cost, seed=config.thresholds.seed)
-        proposals = proposals_table(selection, cover, inwoners, covered0, weights=weights, cost=cost, candidates=candidates)
-        proposals = proposals[proposals["nieuw_binnen_bereik"] > 0].drop(columns="kandidaat").reset_index(drop=True)
+    proposals, candidates, selection = _propose(buurten, residents, venues, gaps, config, network, resident_att)
 
     # brokers
     priority = buurt_priority(buurten, config.brokers)

@@ -62,6 +62,7 @@ def gap_centres(gaps: gpd.GeoDataFrame, residents: gpd.GeoDataFrame) -> gpd.GeoD
 def candidate_sites(
     venues: gpd.GeoDataFrame,
     classes: dict[str, VenueClass],
+    *,
     candidate_classes: tuple[str, ...] | list[str],
     own: gpd.GeoDataFrame | None,
     centres: gpd.GeoDataFrame,
