@@ -390,6 +390,11 @@ def decide(
     buurten["makelaarsgebied"] = areas.assignment.reindex(buurten.index)
     log.info("    %s; %d gebieden (verhouding zwaarste/lichtste %.2f)", need.line(), len(areas.areas), areas.balance)
 
+    explanations = {
+        "prioriteit": priority_explanation(config.brokers, threshold),
+        "werklast": workload_explanation(config.brokers),
+        "makelaars": need.line(),
+    }
     summary: dict[str, object] = {
         "n_kernen": len(kernen),
         "n_candidates": len(candidates),
@@ -404,11 +409,7 @@ def decide(
         "broker_balance": _finite(areas.balance),
         "broker_balance_tolerance_met": bool(areas.tolerance_met),
         "broker_warnings": list(areas.warnings),
-    }
-    explanations = {
-        "prioriteit": priority_explanation(config.brokers, threshold),
-        "werklast": workload_explanation(config.brokers),
-        "makelaars": need.line(),
+        "explanations": explanations,
     }
     return Decision(buurten=buurten, kernen=kernen, proposals=proposals, areas=areas.areas, summary=summary,
                     explanations=explanations)
