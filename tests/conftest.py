@@ -10,13 +10,23 @@ import pytest
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
 @pytest.fixture(autouse=True)
 def _offline(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make any unmarked test fail loudly if it opens a network connection."""
+    """Make any unmarked test fail loudly if it opens a network connection.
+
+    Loopback stays open: the browser test talks to chromedriver on 127.0.0.1.
+    """
     if "network" in request.keywords:
         return
+    connect = socket.socket.connect
 
-    def refuse(*args: object, **kwargs: object) -> None:
+    def refuse(self: socket.socket, address: object, *args: object, **kwargs: object) -> None:
+        host = address[0] if isinstance(address, tuple) else None
+        if self.family == getattr(socket, "AF_UNIX", None) or host in LOOPBACK:
+            return connect(self, address, *args, **kwargs)
         raise OSError("network use in an offline test")
 
     monkeypatch.setattr(socket.socket, "connect", refuse)

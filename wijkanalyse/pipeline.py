@@ -157,6 +157,7 @@ def analyse(reader: SnapshotReader, config: Config) -> RunResult:
         gaps=gaps,
         indicators={k: ind.label for k, ind in config.indicators.items()},
         summary=summary,
+        sources=manifest.sources,
     )
 
 

@@ -18,6 +18,9 @@ QGIS, Excel and the map):
     key), categorie_label (Dutch), ontmoetingspunt (bool: counts for the threshold rule).
 ``gaps`` (contiguous areas of inhabited cells beyond the threshold, polygons)
     gat_id, inwoners, cellen, buurtcodes (comma-separated), afstand_max_m.
+
+``sources`` (not a frame) is the snapshot manifest's ``sources`` entry: per source (cbs,
+buurten, grid, osm) its file, url and ``retrieved`` date; the map credits the data with it.
 """
 
 from __future__ import annotations
@@ -55,3 +58,4 @@ class RunResult:
     gaps: gpd.GeoDataFrame
     indicators: dict[str, str] = field(default_factory=dict)  # config key -> Dutch label
     summary: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)  # manifest sources: url, retrieved date
