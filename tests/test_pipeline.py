@@ -26,7 +26,7 @@ def demo_run(demo_snapshot: Path, tmp_path_factory: pytest.TempPathFactory) -> p
 def test_every_file_is_written(demo_run: pipeline.RunOutputs) -> None:
     assert demo_run.folder.name == "voorbeeldgemeente"
     names = sorted(p.name for p in demo_run.folder.iterdir())
-    assert names == ["buurten.csv", "buurten.gpkg", "kaart.html", "samenvatting.json"]
+    assert names == ["buurten.csv", "buurten.gpkg", "buurten.xlsx", "kaart.html", "samenvatting.json"]
     layers = {name for name, _ in pyogrio.list_layers(demo_run.files["geopackage"])}
     assert layers == {"buurten", "inwoners", "voorzieningen", "gaten"}
 

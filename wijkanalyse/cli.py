@@ -87,7 +87,7 @@ def run(
 ) -> None:
     """Analyse one gemeente and write map, tables and key figures.
 
-    Writes OUT/<gemeente>/kaart.html, buurten.gpkg, buurten.csv and samenvatting.json.
+    Writes OUT/<gemeente>/kaart.html, buurten.gpkg, buurten.csv, buurten.xlsx and samenvatting.json.
 
     Example:
 

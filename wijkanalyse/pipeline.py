@@ -176,14 +176,15 @@ def prepare_output_dir(out_dir: Path, gemeente_name: str) -> Path:
 
 
 def write_outputs(result: RunResult, folder: Path) -> dict[str, Path]:
-    """Write the map, GeoPackage, CSV and key figures into ``folder``."""
-    from wijkanalyse.outputs import maps, write  # noqa: PLC0415 (folium is slow to import)
+    """Write the map, GeoPackage, CSV, XLSX and key figures into ``folder``."""
+    from wijkanalyse.outputs import maps, tables, write  # noqa: PLC0415 (folium is slow to import)
 
     try:
         files = {
             "kaart": maps.save_map(maps.build_map(result), folder / "kaart.html"),
             "geopackage": write.write_geopackage(result, folder / "buurten.gpkg"),
             "csv": write.write_csv(result, folder / "buurten.csv"),
+            "xlsx": tables.write_xlsx(result, folder / "buurten.xlsx"),
             "samenvatting": write.write_summary(result.summary, folder / "samenvatting.json"),
         }
     except OSError as e:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from wijkanalyse import _atomic
+from wijkanalyse.outputs.tables import neutralise_frame
 from wijkanalyse.result import RunResult
 
 __all__ = ["write_csv", "write_geopackage", "write_summary"]
@@ -45,8 +46,13 @@ def write_geopackage(result: RunResult, path: Path) -> Path:
 
 
 def write_csv(result: RunResult, path: Path) -> Path:
-    """Write the buurt table as CSV for Dutch Excel: ';' separated, decimal comma, UTF-8 with BOM."""
+    """Write the buurt table as CSV for Dutch Excel: ';' separated, decimal comma, UTF-8 with BOM.
+
+    Text that a spreadsheet would run as a formula (a name starting with ``=``, ``+``, ``-``,
+    ``@``, tab or CR) gets a leading ``'`` (:func:`wijkanalyse.outputs.tables.neutralise`).
+    """
     table = pd.DataFrame(result.buurten.drop(columns=result.buurten.geometry.name)).reset_index(drop=True)
+    table = neutralise_frame(table)
     text = table.to_csv(sep=";", decimal=",", index=False, float_format="%.3f", lineterminator="\r\n")
     return _atomic.write_text(path, "\ufeff" + text)
 
