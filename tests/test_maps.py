@@ -170,6 +170,13 @@ def _document(page: str) -> dict:
     return json.loads(match.group(1))
 
 
+def _popup(part: dict, i: int) -> str:
+    """Popup i of a layer as "label: value" lines (what kaart.js shows as a table)."""
+    title, *values = part["pop"][i]
+    lines = [title] + [f"{label}: {value}" for label, value in zip(part["cols"], values, strict=False) if value is not None]
+    return "\n".join([*lines, part["note"]])
+
+
 def test_page_is_dutch_with_a_title(result: RunResult) -> None:
     page = _render(result)
     assert page.startswith('<!DOCTYPE html>\n<html lang="nl">')
@@ -301,10 +308,11 @@ def test_hotspots_and_plain_dutch(result: RunResult) -> None:
     document = map_data(result)
     # coldspot, hotspot, not significant, high among low -> style indexes of HOTSPOT_STYLES
     assert document["buurten"]["hot"] == [2, 0, -1, 1]
-    popup = document["buurten"]["pop"][1]
-    assert "hotspot: hoog signaal, de buren ook" in popup
-    assert "Kans dat dit toeval is" in popup and "1,0 %" in popup
-    assert "1,40 (meer zorgen dan gemiddeld)" in popup
+    popup = _popup(document["buurten"], 1)
+    assert "Patroon: hotspot: hoog signaal, de buren ook" in popup
+    assert "Kans dat dit toeval is: 1,0 %" in popup
+    assert "Signaal: 1,40 (meer zorgen dan gemiddeld)" in popup
+    assert "Kans dat dit toeval is" not in _popup(document["buurten"], 2)  # not significant: no chance shown
     assert "p-waarde" not in popup
     titles = [title for title, _ in document["help"]]
     assert "Signaal per buurt" in titles and "Hotspots en coldspots" in titles
@@ -312,15 +320,17 @@ def test_hotspots_and_plain_dutch(result: RunResult) -> None:
 
 
 def test_gap_popup_names_buurten(result: RunResult) -> None:
-    popup = map_data(result)["gaps"]["pop"][0]
-    assert "&lt;script&gt;alert(1)&lt;/script&gt; en Oost" in popup
+    popup = _popup(map_data(result)["gaps"], 0)
+    assert "Buurten: &lt;script&gt;alert(1)&lt;/script&gt; en Oost" in popup
     assert "BU0999" not in popup
 
 
 def test_venues(result: RunResult) -> None:
     venues = map_data(result)["venues"]
     assert venues["m"] == [1, 1, 0]
-    assert 'href="https://www.openstreetmap.org/node/1"' in venues["pop"][0]
+    assert venues["osm"] == ["node/1", "way/2", "node/3"]
+    assert [venues["cats"][c] for c in venues["cat"]] == ["Café", "Buurthuis", "Bibliotheek"]
+    assert _popup(venues, 1).startswith("(naamloos)\nSoort: Buurthuis\nStatus: telt mee als ontmoetingspunt")
     assert [len(decode_polyline(venues["p"]))] == [3]
 
 
@@ -424,7 +434,7 @@ def test_proposals_layer(extended: RunResult) -> None:
     assert proposals["rank"] == [1, 2, 3]
     assert len(decode_polyline(proposals["p"])) == 3
     first = extended.proposals.iloc[0]
-    popup = proposals["pop"][0]
+    popup = _popup(proposals, 0)
     assert "Voorstel 1: Buurtkamer 1" in popup
     assert f"{format_int(first['nieuw_binnen_bereik'])} inwoners" in popup
     assert "€ 25.000" in popup
@@ -435,18 +445,19 @@ def test_proposals_layer(extended: RunResult) -> None:
 def test_broker_areas_and_kernen_use_names(extended: RunResult) -> None:
     document = map_data(extended)
     areas, kernen = document["areas"], document["kernen"]
-    assert areas["name"] == ["Werkgebied 1", "Werkgebied 2"]
-    assert "Oosterdorp-Kern" in areas["pop"][1] and "BU9999" not in areas["pop"][1]
-    assert "Oosterdorp, Noorderhoek en Westerveld" in areas["pop"][1]
+    assert [p[0] for p in areas["pop"]] == ["Werkgebied 1", "Werkgebied 2"]
+    assert "Oosterdorp-Kern" in _popup(areas, 1) and "BU9999" not in _popup(areas, 1)
+    assert "Kernen: Oosterdorp, Noorderhoek en Westerveld" in _popup(areas, 1)
     assert kernen["name"] == ["Noorderhoek", "Oosterdorp", "Voorbeeldstad", "Westerveld"]
     assert len(decode_polyline(kernen["label"])) == 4
-    oosterdorp = kernen["pop"][1]
+    oosterdorp = _popup(kernen, 1)
     figures = extended.kernen.loc["Oosterdorp"]
     assert format_int(figures["inwoners"]) in oosterdorp
     assert format_percent(figures["aandeel_binnen_drempel"]) in oosterdorp
     # The buurt popup tells its kern and broker area.
     code = extended.buurten["buurtcode"].tolist().index("BU99990501")
-    assert "Oosterdorp" in document["buurten"]["pop"][code] and "Werkgebied 2" in document["buurten"]["pop"][code]
+    assert "Kern: Oosterdorp" in _popup(document["buurten"], code)
+    assert "Werkgebied: Werkgebied 2" in _popup(document["buurten"], code)
     assert "oosterdorp" in kernen["key"][1]
 
 
@@ -473,4 +484,14 @@ def test_kern_column_without_kernen_frame(result: RunResult) -> None:
     buurten["kern"] = ["Dorp", "Dorp", None, "Gehucht"]
     kernen = map_data(dataclasses.replace(result, buurten=buurten))["kernen"]
     assert kernen["name"] == ["Dorp", "Gehucht"]
-    assert "Centrum en &lt;script&gt;" in kernen["pop"][0]
+    assert "Buurten: Centrum en &lt;script&gt;" in _popup(kernen, 0)
+
+
+def test_names_are_not_templates(result: RunResult) -> None:
+    """Names go into the page as text: branca renders page parts with Jinja, names must not be."""
+    buurten = result.buurten.copy()
+    buurten["buurtnaam"] = ["{{ 7*7 }}", "{% for x in y %}", "{# commentaar #}", "{{ config }}"]
+    page = _render(dataclasses.replace(result, buurten=buurten, gemeente_name="{{ 6*7 }}"))
+    assert "Wijkanalyse {{ 6*7 }} (GM0999)" in page and "42" not in page.split("<script>")[0]
+    document = _document(page)
+    assert [p[0] for p in document["buurten"]["pop"]] == ["{{ 7*7 }}", "{% for x in y %}", "{# commentaar #}", "{{ config }}"]

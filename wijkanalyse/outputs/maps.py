@@ -208,11 +208,32 @@ def _euro(value: Any) -> str:
     return "onbekend" if _is_missing(value) else f"€ {format_int(value)}"
 
 
-def _popup(title: str, rows: Iterable[tuple[str, str]], note: str = "") -> str:
-    """Escaped popup HTML: a title, a table of ``label: value`` rows, an optional note."""
-    cells = "".join(f"<tr><th>{_esc(label)}</th><td>{_esc(value)}</td></tr>" for label, value in rows)
-    note_html = f'<p class="wa-noot">{_esc(note)}</p>' if note else ""
-    return f'<div class="wa-popup"><h3>{_esc(title)}</h3><table>{cells}</table>{note_html}</div>'
+class _Popups:
+    """The popups of one layer, compactly: the row labels once, per feature a title and its values.
+
+    ``kaart.js`` builds the table; a value left out (``None``) leaves its row out. Labels,
+    titles, values and the note are HTML-escaped here.
+    """
+
+    def __init__(self, labels: Iterable[str], note: str = "") -> None:
+        self.labels = list(labels)
+        self.note = note
+        self.rows: list[list[str | None]] = []
+
+    def add(self, title: str, values: Mapping[str, str]) -> None:
+        """One feature's popup: ``values`` maps a label to its (plain text) value."""
+        unknown = set(values) - set(self.labels)
+        if unknown:
+            msg = f"popup rows without a label: {sorted(unknown)}"
+            raise ValueError(msg)
+        row: list[str | None] = [_esc(title), *(_esc(values[label]) if label in values else None for label in self.labels)]
+        while row[-1] is None:
+            row.pop()
+        self.rows.append(row)
+
+    def part(self) -> dict[str, Any]:
+        """The layer's ``cols``, ``note`` and ``pop`` entries of the data document."""
+        return {"cols": [_esc(label) for label in self.labels], "note": _esc(self.note), "pop": self.rows}
 
 
 def _names_text(names: Sequence[str]) -> str:
@@ -370,7 +391,14 @@ class _Lookup:
         return _names_text([self.buurt_names.get(code, code) for code in codes])
 
 
-def _buurt_popup(row: Mapping[str, Any], result: RunResult, threshold: str, look: _Lookup) -> str:
+def _buurt_popups(result: RunResult, threshold: str) -> _Popups:
+    within = f"Binnen {threshold} m van een ontmoetingspunt"
+    labels = ["Wijk", "Buurtcode", "Kern", "Werkgebied", "Inwoners", within, "De helft woont binnen",
+              "Signaal", "Patroon", "Kans dat dit toeval is", *(str(label) for label in result.indicators.values())]
+    return _Popups(labels)
+
+
+def _add_buurt_popup(popups: _Popups, row: Mapping[str, Any], result: RunResult, look: _Lookup) -> None:
     code = _text(row.get("buurtcode"), "")
     signal = row.get("signaal")
     if _is_missing(signal):
@@ -379,30 +407,24 @@ def _buurt_popup(row: Mapping[str, Any], result: RunResult, threshold: str, look
         word = "meer zorgen" if float(signal) > 0 else "minder zorgen" if float(signal) < 0 else "gemiddeld"
         signal_text = f"{format_number(signal, 2)} ({word} dan gemiddeld)" if word != "gemiddeld" else "0,00 (gemiddeld)"
     hotspot = _text(row.get("hotspot"), "")
-    rows = [
-        ("Wijk", _text(row.get("wijknaam"))),
-        ("Buurtcode", _text(code)),
-    ]
+    values = {
+        "Wijk": _text(row.get("wijknaam")),
+        "Buurtcode": _text(code),
+        "Inwoners": format_int(row.get("inwoners")),
+        popups.labels[5]: f"{format_int(row.get('inwoners_binnen_drempel'))} "
+                          f"({format_percent(row.get('aandeel_binnen_drempel'))})",
+        "De helft woont binnen": _format_distance(row.get("afstand_mediaan_m")),
+        "Signaal": signal_text,
+        "Patroon": _HOTSPOT_PLAIN.get(hotspot, "geen duidelijk patroon met de buren" if hotspot else "onbekend"),
+    }
     if code in look.kern_of:
-        rows.append(("Kern", look.kern_of[code]))
+        values["Kern"] = look.kern_of[code]
     if code in look.area_of:
-        rows.append(("Werkgebied", look.area_of[code]))
-    rows += [
-        ("Inwoners", format_int(row.get("inwoners"))),
-        (
-            f"Binnen {threshold} m van een ontmoetingspunt",
-            f"{format_int(row.get('inwoners_binnen_drempel'))} ({format_percent(row.get('aandeel_binnen_drempel'))})",
-        ),
-        ("De helft woont binnen", _format_distance(row.get("afstand_mediaan_m"))),
-        ("Signaal", signal_text),
-    ]
+        values["Werkgebied"] = look.area_of[code]
     if hotspot in _HOTSPOT_PLAIN:
-        rows.append(("Patroon", _HOTSPOT_PLAIN[hotspot]))
-        rows.append(("Kans dat dit toeval is", format_percent(row.get("hotspot_p"))))
-    else:
-        rows.append(("Patroon", "geen duidelijk patroon met de buren" if hotspot else "onbekend"))
-    rows += [(str(label), _format_indicator(row.get(key))) for key, label in result.indicators.items()]
-    return _popup(_text(row.get("buurtnaam"), "Buurt zonder naam"), rows)
+        values["Kans dat dit toeval is"] = format_percent(row.get("hotspot_p"))
+    values |= {str(label): _format_indicator(row.get(key)) for key, label in result.indicators.items()}
+    popups.add(_text(row.get("buurtnaam"), "Buurt zonder naam"), values)
 
 
 def _records(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
@@ -419,12 +441,13 @@ def _buurten_part(
     )
     styles = list(HOTSPOT_STYLES)
     hot = [styles.index(str(r.get("hotspot"))) if str(r.get("hotspot")) in HOTSPOT_STYLES else -1 for r in records]
+    popups = _buurt_popups(result, threshold)
+    for r in records:
+        _add_buurt_popup(popups, r, result, look)
     part = {
         "g": [polygon_rings(g) for g in _to_map(buurten.geometry, _SIMPLIFY_M["buurten"])],
-        "name": [_esc(_text(r.get("buurtnaam"), "Buurt zonder naam")) for r in records],
         "key": [_search_key(r.get("buurtnaam"), r.get("buurtcode"), r.get("wijknaam")) for r in records],
-        "sub": [_esc(_text(r.get("wijknaam"), "")) for r in records],
-        "pop": [_buurt_popup(r, result, threshold, look) for r in records],
+        **popups.part(),
         "sig": signal.index,
         "bereik": reach.index,
         "hot": hot,
@@ -467,51 +490,48 @@ def _cells_part(result: RunResult, threshold_m: float, look: _Lookup, gaps: gpd.
 
 
 def _gaps_part(gaps: gpd.GeoDataFrame, threshold: str, look: _Lookup) -> dict:
-    pops, names = [], []
+    popups = _Popups(
+        ["Inwoners", "Vakken van 100 m", "Buurten", "Grootste loopafstand"],
+        f"Een aaneengesloten gebied waar mensen verder dan {threshold} m van een ontmoetingspunt wonen: "
+        "één nieuwe plek hier kan velen helpen.",
+    )
+    names = []
     for row in _records(gaps):
-        number = _text(row.get("gat_id"), "")
-        title = f"Gat {number}".strip()
-        codes = _split(row.get("buurtcodes"))
-        pops.append(_popup(
-            f"{title}: gebied buiten {threshold} m",
-            [
-                ("Inwoners", _residents_text(row.get("inwoners"))),
-                ("Vakken van 100 m", format_int(row.get("cellen"))),
-                ("Buurten", look.buurten(codes)),
-                ("Grootste loopafstand", _format_distance(row.get("afstand_max_m"))
-                 if not _is_missing(row.get("afstand_max_m")) else "geen ontmoetingspunt bereikbaar"),
-            ],
-            "Een aaneengesloten gebied waar mensen verder dan "
-            f"{threshold} m van een ontmoetingspunt wonen: één nieuwe plek hier kan velen helpen.",
-        ))
+        title = f"Gat {_text(row.get('gat_id'), '')}".strip()
+        far = row.get("afstand_max_m")
+        popups.add(f"{title}: gebied buiten {threshold} m", {
+            "Inwoners": _residents_text(row.get("inwoners")),
+            "Vakken van 100 m": format_int(row.get("cellen")),
+            "Buurten": look.buurten(_split(row.get("buurtcodes"))),
+            "Grootste loopafstand": "geen ontmoetingspunt bereikbaar" if _is_missing(far) else _format_distance(far),
+        })
         names.append(_esc(f"{title}: {_residents_text(row.get('inwoners'))}"))
-    return {"g": [polygon_rings(g) for g in _to_map(gaps.geometry, _SIMPLIFY_M["gaps"])], "pop": pops, "name": names}
+    return {"g": [polygon_rings(g) for g in _to_map(gaps.geometry, _SIMPLIFY_M["gaps"])], **popups.part(), "name": names}
 
 
 def _venues_part(result: RunResult) -> dict | None:
     venues = _prepared(result.venues)
     if venues is None:
         return None
-    pops, names, keys, cats, meeting = [], [], [], [], []
+    popups = _Popups(["Soort", "Status"])
+    keys, categories, cat, meeting, osm = [], [], [], [], []
     for row in _records(venues):
         name = _text(row.get("naam"), "(naamloos)")
         category = _text(row.get("categorie_label"), "onbekende categorie")
         is_meeting = bool(row.get("ontmoetingspunt")) and not _is_missing(row.get("ontmoetingspunt"))
         status = "telt mee als ontmoetingspunt" if is_meeting else "telt niet mee als ontmoetingspunt"
-        popup = _popup(name, [("Soort", category), ("Status", status)])
-        osm_id = row.get("osm_id")
-        if isinstance(osm_id, str) and _OSM_ID.match(osm_id):
-            url = _esc(f"https://www.openstreetmap.org/{osm_id}")
-            popup = popup[: -len("</div>")] + (
-                f'<p><a href="{url}" target="_blank" rel="noopener noreferrer">'
-                "Bekijk of verbeter op OpenStreetMap</a></p></div>"
-            )
-        pops.append(popup)
-        names.append(_esc(name))
-        cats.append(_esc(category))
+        popups.add(name, {"Soort": category, "Status": status})
+        if category not in categories:
+            categories.append(category)
+        cat.append(categories.index(category))
         keys.append(_search_key(row.get("naam"), category))
         meeting.append(1 if is_meeting else 0)
-    return {"p": _points(venues.geometry), "name": names, "cat": cats, "key": keys, "pop": pops, "m": meeting}
+        osm_id = row.get("osm_id")
+        osm.append(osm_id if isinstance(osm_id, str) and _OSM_ID.match(osm_id) else None)  # [a-z/0-9] only
+    return {
+        "p": _points(venues.geometry), "key": keys, **popups.part(), "m": meeting, "osm": osm,
+        "cats": [_esc(c) for c in categories], "cat": cat,
+    }
 
 
 def _proposals_part(result: RunResult, threshold: str) -> dict | None:
@@ -520,55 +540,53 @@ def _proposals_part(result: RunResult, threshold: str) -> dict | None:
         return None
     if "rank" in proposals:
         proposals = proposals.sort_values("rank", kind="stable")
-    pops, names, keys, ranks = [], [], [], []
+    new, total, after = f"Nieuw binnen {threshold} m", "Samen met de eerdere voorstellen", f"Daarna binnen {threshold} m"
+    popups = _Popups(
+        ["Soort plek", "Buurt", "Kern", new, total, after, "Kosten per jaar", "Kosten per nieuw bereikte inwoner"],
+        "Voorstellen staan in volgorde: elk volgend voorstel bereikt de meeste inwoners die na de eerdere "
+        "voorstellen nog te ver weg wonen.",
+    )
+    keys, ranks = [], []
     for i, row in enumerate(_records(proposals), start=1):
         rank = int(row["rank"]) if not _is_missing(row.get("rank")) else i
         name = _text(row.get("naam"), f"Voorstel {rank}")
-        pops.append(_popup(
-            f"Voorstel {rank}: {name}",
-            [
-                ("Soort plek", _text(row.get("soort"))),
-                ("Buurt", _text(row.get("buurtnaam"), _text(row.get("buurtcode")))),
-                ("Kern", _text(row.get("kern"))),
-                (f"Nieuw binnen {threshold} m", _residents_text(row.get("nieuw_binnen_bereik"))),
-                (f"Samen met voorstel 1 tot {rank}", _residents_text(row.get("cumulatief_binnen_bereik"))),
-                (f"Daarna binnen {threshold} m", format_percent(row.get("aandeel_na"))),
-                ("Kosten per jaar", _euro(row.get("kosten_per_jaar"))),
-                ("Kosten per nieuw bereikte inwoner", _euro(row.get("kosten_per_inwoner"))),
-            ],
-            "Voorstellen staan in volgorde: elk volgend voorstel bereikt de meeste inwoners die na de "
-            "eerdere voorstellen nog te ver weg wonen.",
-        ))
-        names.append(_esc(f"Voorstel {rank}: {name}"))
+        popups.add(f"Voorstel {rank}: {name}", {
+            "Soort plek": _text(row.get("soort")),
+            "Buurt": _text(row.get("buurtnaam"), _text(row.get("buurtcode"))),
+            "Kern": _text(row.get("kern")),
+            new: _residents_text(row.get("nieuw_binnen_bereik")),
+            total: _residents_text(row.get("cumulatief_binnen_bereik")),
+            after: format_percent(row.get("aandeel_na")),
+            "Kosten per jaar": _euro(row.get("kosten_per_jaar")),
+            "Kosten per nieuw bereikte inwoner": _euro(row.get("kosten_per_inwoner")),
+        })
         keys.append(_search_key("voorstel", rank, row.get("naam"), row.get("buurtnaam"), row.get("kern")))
         ranks.append(rank)
-    return {"p": _points(proposals.geometry), "rank": ranks, "name": names, "key": keys, "pop": pops}
+    return {"p": _points(proposals.geometry), "rank": ranks, "key": keys, **popups.part()}
 
 
 def _areas_part(result: RunResult, look: _Lookup) -> dict | None:
     areas = _prepared(getattr(result, "broker_areas", None))
     if areas is None:
         return None
-    pops, names, keys = [], [], []
+    popups = _Popups(
+        ["Kernen", "Buurten", "Inwoners", "Werklast"],
+        "Voorgesteld werkgebied voor één wijkmakelaar of dorpscoördinator.",
+    )
+    keys = []
     for row in _records(areas):
-        label = f"Werkgebied {_text(row.get('gebied_id'), '')}".strip()
         kernen = _split(row.get("kernen"))
-        pops.append(_popup(
-            label,
-            [
-                ("Kernen", _names_text(kernen) if kernen else "geen"),
-                ("Buurten", look.buurten(_split(row.get("buurtcodes")))),
-                ("Inwoners", format_int(row.get("inwoners"))),
-                ("Werklast", format_number(row.get("werklast"), 1)),
-            ],
-            "Voorgesteld werkgebied voor één wijkmakelaar of dorpscoördinator.",
-        ))
-        names.append(_esc(label))
+        popups.add(f"Werkgebied {_text(row.get('gebied_id'), '')}".strip(), {
+            "Kernen": _names_text(kernen) if kernen else "geen",
+            "Buurten": look.buurten(_split(row.get("buurtcodes"))),
+            "Inwoners": format_int(row.get("inwoners")),
+            "Werklast": format_number(row.get("werklast"), 1),
+        })
         keys.append(_search_key("werkgebied", row.get("gebied_id"), *kernen))
     return {
         "g": [polygon_rings(g) for g in _to_map(areas.geometry, _SIMPLIFY_M["areas"])],
         "c": [AREA_COLORS[i % len(AREA_COLORS)] for i in range(len(areas))],
-        "name": names, "key": keys, "pop": pops,
+        "key": keys, **popups.part(),
     }
 
 
@@ -582,27 +600,27 @@ def _kernen_part(result: RunResult, buurten: gpd.GeoDataFrame, threshold: str, l
     figures = getattr(result, "kernen", None)
     shapes = named.dissolve(by=named["kern"].astype(str)).geometry
     labels = shapely.point_on_surface(np.asarray(shapes.to_crs(MAP_CRS).to_numpy(), dtype=object))
-    pops, names, keys = [], [], []
+    within = f"Binnen {threshold} m van een ontmoetingspunt"
+    popups = _Popups(["Buurten", "Inwoners", within, "Signaal"])
+    names, keys = [], []
     for kern in shapes.index:
-        row: dict[str, Any] = {}
+        codes = named.loc[named["kern"].astype(str) == kern, "buurtcode"].astype(str).tolist()
+        values = {"Buurten": look.buurten(codes)}
         if isinstance(figures, pd.DataFrame) and kern in figures.index:
             row = figures.loc[kern].to_dict()
-        codes = named.loc[named["kern"].astype(str) == kern, "buurtcode"].astype(str).tolist()
-        rows = [("Buurten", look.buurten(codes))]
-        if row:
-            rows += [
-                ("Inwoners", format_int(row.get("inwoners"))),
-                (f"Binnen {threshold} m van een ontmoetingspunt",
-                 f"{format_int(row.get('inwoners_binnen_drempel'))} ({format_percent(row.get('aandeel_binnen_drempel'))})"),
-                ("Signaal", format_number(row.get("signaal"), 2)),
-            ]
-        pops.append(_popup(f"Kern {kern}", rows))
+            values |= {
+                "Inwoners": format_int(row.get("inwoners")),
+                within: f"{format_int(row.get('inwoners_binnen_drempel'))} "
+                        f"({format_percent(row.get('aandeel_binnen_drempel'))})",
+                "Signaal": format_number(row.get("signaal"), 2),
+            }
+        popups.add(f"Kern {kern}", values)
         names.append(_esc(kern))
         keys.append(_search_key(kern))
     return {
         "g": [polygon_rings(g) for g in _to_map(shapes, _SIMPLIFY_M["kernen"])],
         "label": encode_polyline(shapely.get_coordinates(labels)),
-        "name": names, "key": keys, "pop": pops,
+        "name": names, "key": keys, **popups.part(),
     }
 
 
@@ -909,6 +927,22 @@ _PAGE_TEMPLATE = jinja2.Template(
 )
 
 
+class _Raw(Element):
+    """Text put into the page as it is.
+
+    A plain branca ``Element`` is a Jinja template: ``{{`` in a name from OpenStreetMap (or
+    ``{`` in an encoded polyline) would be evaluated. This one is never templated.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__("")
+        self._text = text
+
+    def render(self, **kwargs: Any) -> str:
+        """Return the text unchanged."""
+        return self._text
+
+
 class _MapScript(MacroElement):
     """Calls ``WA.init(map, data)`` once the folium map exists."""
 
@@ -966,13 +1000,13 @@ def build_map(result: RunResult) -> folium.Map:
     vendor = resources.files("wijkanalyse.outputs") / "vendor"
     leaflet_css = vendor.joinpath("leaflet.css").read_text(encoding="utf-8")
     leaflet_js = vendor.joinpath("leaflet.js").read_text(encoding="utf-8")
-    root.header.add_child(Element(f"<style>{leaflet_css}</style>"), name="leaflet_css_inline")
-    root.header.add_child(Element(f"<script>{leaflet_js}</script>"), name="leaflet_js_inline")
-    root.header.add_child(Element(f"<style>{_static('static/kaart.css')}</style>"), name="wa_css")
-    root.header.add_child(Element(f"<script>{_static('static/kaart.js')}</script>"), name="wa_js")
-    root.html.add_child(Element(_header_html(document)), name="wa_kop")
+    root.header.add_child(_Raw(f"<style>{leaflet_css}</style>"), name="leaflet_css_inline")
+    root.header.add_child(_Raw(f"<script>{leaflet_js}</script>"), name="leaflet_js_inline")
+    root.header.add_child(_Raw(f"<style>{_static('static/kaart.css')}</style>"), name="wa_css")
+    root.header.add_child(_Raw(f"<script>{_static('static/kaart.js')}</script>"), name="wa_js")
+    root.html.add_child(_Raw(_header_html(document)), name="wa_kop")
     root.html.add_child(
-        Element(f'<script type="application/json" id="wa-data">{_json_for_html(document)}</script>'),
+        _Raw(f'<script type="application/json" id="wa-data">{_json_for_html(document)}</script>'),
         name="wa_data",
     )
     m.add_child(_MapScript(), name="wa_init")

@@ -61,6 +61,29 @@
     return "<tr><th>" + label + "</th><td>" + value + "</td></tr>";
   }
 
+  var OSM_ID = /^(node|way|relation)\/[0-9]+$/;
+
+  // A layer's popup i: title, then a row per value that is present (see maps._Popups).
+  function popupHtml(part, i) {
+    var values = part.pop[i], rows = "";
+    for (var k = 1; k < values.length; k++) {
+      if (values[k] !== null && values[k] !== undefined) { rows += row(part.cols[k - 1], values[k]); }
+    }
+    var html = '<div class="wa-popup"><h3>' + values[0] + "</h3><table>" + rows + "</table>";
+    if (part.note) { html += '<p class="wa-noot">' + part.note + "</p>"; }
+    if (part.osm && part.osm[i] && OSM_ID.test(part.osm[i])) {
+      html += '<p><a href="https://www.openstreetmap.org/' + part.osm[i] +
+        '" target="_blank" rel="noopener noreferrer">Bekijk of verbeter op OpenStreetMap</a></p>';
+    }
+    return html + "</div>";
+  }
+  WA.popupHtml = popupHtml;
+
+  // The short name of feature i: its own name list, or else its popup title.
+  function nameOf(part, i) {
+    return part.name ? part.name[i] : part.pop[i][0];
+  }
+
   WA.init = function (map, D) {
     var canHover = !!(window.matchMedia && window.matchMedia("(hover: hover)").matches);
     var layers = {};
@@ -148,7 +171,7 @@
       if (!shape.length) { buurtPolys.push(null); return; }
       var poly = L.polygon(shape, { pane: "wa-buurten" });
       poly._waIndex = i;
-      clickable(poly, B.pop[i], B.name[i]);
+      clickable(poly, function () { return popupHtml(B, i); }, nameOf(B, i));
       if (canHover) {  // on a touch screen the highlight would stay after a tap
         poly.on("mouseover", function () { poly.setStyle({ weight: 3, color: "#000" }); });
         poly.on("mouseout", function () { poly.setStyle(buurtStyle(i)); });
@@ -182,7 +205,7 @@
         pane: "wa-hotspots", color: style[0], weight: 3.5, dashArray: style[1] ? "8 6" : null,
         fill: true, fillOpacity: 0
       });
-      clickable(poly, B.pop[i], B.name[i]).addTo(layers.hotspots);
+      clickable(poly, function () { return popupHtml(B, i); }, nameOf(B, i)).addTo(layers.hotspots);
     });
 
     // ------------------------------------------------------------ gaps
@@ -194,7 +217,7 @@
         var poly = L.polygon(rings(g), {
           pane: "wa-gaps", color: D.colors.gaps, weight: 2, dashArray: "6 4", fillColor: D.colors.gaps, fillOpacity: 0.15
         });
-        clickable(poly, G.pop[i], G.name[i]).addTo(layers.gaps);
+        clickable(poly, function () { return popupHtml(G, i); }, G.name[i]).addTo(layers.gaps);
       });
     }
 
@@ -209,7 +232,7 @@
         var rows = row("Inwoners", n >= 0 ? fmtInt(n) : "aantal geheim (CBS: 1 tot 4)");
         rows += row("Afstand tot ontmoetingspunt",
           d >= 0 ? fmtInt(d) + " m " + D.text.walk : (d === -1 ? "geen ontmoetingspunt bereikbaar" : "onbekend"));
-        if (b >= 0) { rows += row("Buurt", B.name[b]); }
+        if (b >= 0) { rows += row("Buurt", nameOf(B, b)); }
         if (G && g >= 0) { rows += row("Hoort bij", G.name[g]); }
         return '<div class="wa-popup"><h3>Vak van 100 bij 100 m, verder dan ' + D.text.threshold +
           " m</h3><table>" + rows + "</table></div>";
@@ -239,7 +262,7 @@
           pane: "wa-venues", radius: meeting ? 8 : 6, color: "#ffffff", weight: 1.5,
           fillColor: meeting ? D.colors.meeting : D.colors.other, fillOpacity: 0.95
         });
-        clickable(marker, V.pop[i], V.name[i] + " (" + V.cat[i] + ")");
+        clickable(marker, function () { return popupHtml(V, i); }, nameOf(V, i) + " (" + V.cats[V.cat[i]] + ")");
         marker.addTo(meeting ? layers.meeting_points : layers.other_venues);
         venueMarkers.push(marker);
       });
@@ -255,7 +278,7 @@
           pane: "wa-proposals", keyboard: true,
           icon: L.divIcon({ className: "wa-voorstel", html: "<span>" + Number(P.rank[i]) + "</span>", iconSize: [26, 26] })
         });
-        clickable(marker, P.pop[i], P.name[i]).addTo(layers.proposals);
+        clickable(marker, function () { return popupHtml(P, i); }, nameOf(P, i)).addTo(layers.proposals);
         proposalMarkers.push(marker);
       });
     }
@@ -265,7 +288,7 @@
       layers.broker_areas = L.featureGroup();
       A.g.forEach(function (g, i) {
         var poly = L.polygon(rings(g), { pane: "wa-areas", color: A.c[i], weight: 4, opacity: 0.9, fill: false });
-        clickable(poly, A.pop[i], A.name[i]).addTo(layers.broker_areas);
+        clickable(poly, function () { return popupHtml(A, i); }, nameOf(A, i)).addTo(layers.broker_areas);
         areaPolys.push(poly);
       });
     }
@@ -276,7 +299,7 @@
       var labels = decode(K.label);
       K.g.forEach(function (g, i) {
         var poly = L.polygon(rings(g), { pane: "wa-kernen", color: D.colors.kern, weight: 2.5, dashArray: "10 5", fill: false });
-        clickable(poly, K.pop[i], K.name[i]).addTo(layers.kernen);
+        clickable(poly, function () { return popupHtml(K, i); }, K.name[i]).addTo(layers.kernen);
         kernPolys.push(poly);
         L.tooltip({ permanent: true, direction: "center", className: "wa-kernlabel", interactive: false, pane: "wa-kernlabels" })
           .setLatLng(labels[i]).setContent(K.name[i]).addTo(layers.kernen);
@@ -413,50 +436,50 @@
 
     // ------------------------------------------------------------ search
     var index = [];
-    function add(keys, labels, kind, go) {
-      if (!keys) { return; }
-      keys.forEach(function (key, i) { index.push({ key: " " + key, label: labels[i], kind: kind, go: go(i) }); });
+    function add(part, kind, go) {
+      if (!part || !part.key) { return; }
+      part.key.forEach(function (key, i) { index.push({ key: " " + key, label: nameOf(part, i), kind: kind, go: go(i) }); });
     }
     function showBounds(layer) {
       map.fitBounds(layer.getBounds(), { maxZoom: 16, paddingTopLeft: [50, 20], paddingBottomRight: [panelPadding(), 20] });
     }
-    add(B.key, B.name, "buurt", function (i) {
+    add(B, "buurt", function (i) {
       return function () {
         var poly = buurtPolys[i];
         if (!poly) { return; }
         if (state.mode === "none") { check("modus", "borders", true); }
         showBounds(poly);
-        openPopup(poly.getBounds().getCenter(), B.pop[i]);
+        openPopup(poly.getBounds().getCenter(), popupHtml(B, i));
       };
     });
     if (K) {
-      add(K.key, K.name, "kern", function (i) {
-        return function () { check("laag", "kernen", true); showBounds(kernPolys[i]); openPopup(kernPolys[i].getBounds().getCenter(), K.pop[i]); };
+      add(K, "kern", function (i) {
+        return function () { check("laag", "kernen", true); showBounds(kernPolys[i]); openPopup(kernPolys[i].getBounds().getCenter(), popupHtml(K, i)); };
       });
     }
     if (V) {
-      add(V.key, V.name, "plek", function (i) {
+      add(V, "plek", function (i) {
         return function () {
           check("laag", V.m[i] === 1 ? "meeting_points" : "other_venues", true);
           var ll = venueMarkers[i].getLatLng();
           map.setView(ll, Math.max(map.getZoom(), 16));
-          openPopup(ll, V.pop[i]);
+          openPopup(ll, popupHtml(V, i));
         };
       });
     }
     if (P) {
-      add(P.key, P.name, "voorstel", function (i) {
+      add(P, "voorstel", function (i) {
         return function () {
           check("laag", "proposals", true);
           var ll = proposalMarkers[i].getLatLng();
           map.setView(ll, Math.max(map.getZoom(), 16));
-          openPopup(ll, P.pop[i]);
+          openPopup(ll, popupHtml(P, i));
         };
       });
     }
     if (A) {
-      add(A.key, A.name, "werkgebied", function (i) {
-        return function () { check("laag", "broker_areas", true); showBounds(areaPolys[i]); openPopup(areaPolys[i].getBounds().getCenter(), A.pop[i]); };
+      add(A, "werkgebied", function (i) {
+        return function () { check("laag", "broker_areas", true); showBounds(areaPolys[i]); openPopup(areaPolys[i].getBounds().getCenter(), popupHtml(A, i)); };
       });
     }
     var field = document.getElementById("wa-zoekveld");
