@@ -1,7 +1,8 @@
 """The map in a real browser: headless Chromium, opened from file://, network blocked.
 
-Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them); without
-them every test here skips and says why. Screenshots are kept in ``tests/artefacts/browser/``
+Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them), or the
+paths in ``$WIJKANALYSE_CHROMIUM`` and ``$WIJKANALYSE_CHROMEDRIVER``; without them every
+test here skips and says why. Screenshots are kept in ``tests/artefacts/browser/``
 (git-ignored) for a person to look at.
 """
 
@@ -41,7 +42,10 @@ console.error = function () { window.__errors.push('console: ' + Array.prototype
 """
 
 
-def _find(*names: str) -> str | None:
+def _find(variable: str, *names: str) -> str | None:
+    """``$variable`` if set (it must exist), else the first of ``names`` on PATH or on disk."""
+    if os.environ.get(variable):
+        return os.environ[variable] if os.path.isfile(os.environ[variable]) else None
     for name in names:
         found = shutil.which(name) or (name if os.path.isfile(name) else None)
         if found:
@@ -55,10 +59,13 @@ def browser() -> Iterator[Any]:
     from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.chrome.service import Service
 
-    chromium = _find("chromium", "/usr/bin/chromium", "chromium-browser", "google-chrome")
-    driver_path = _find("chromedriver", "/usr/bin/chromedriver")
+    chromium = _find("WIJKANALYSE_CHROMIUM", "chromium", "/usr/bin/chromium", "chromium-browser", "google-chrome")
+    driver_path = _find("WIJKANALYSE_CHROMEDRIVER", "chromedriver", "/usr/bin/chromedriver")
     if not chromium or not driver_path:
-        pytest.skip("no Chromium/chromedriver on this machine (Debian: apt-get install chromium chromium-driver)")
+        pytest.skip(
+            "no Chromium/chromedriver here (Debian: apt-get install chromium chromium-driver; "
+            "or set WIJKANALYSE_CHROMIUM and WIJKANALYSE_CHROMEDRIVER)"
+        )
     profile = tempfile.mkdtemp(prefix="wijkanalyse-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
