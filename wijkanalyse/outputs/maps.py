@@ -599,7 +599,9 @@ def _kernen_part(result: RunResult, buurten: gpd.GeoDataFrame, threshold: str, l
         return None
     figures = getattr(result, "kernen", None)
     shapes = named.dissolve(by=named["kern"].astype(str)).geometry
-    labels = shapely.point_on_surface(np.asarray(shapes.to_crs(MAP_CRS).to_numpy(), dtype=object))
+    # Labels just above each kern's outline (top centre), clear of the markers inside it.
+    bounds = shapes.to_crs(MAP_CRS).bounds
+    labels = shapely.points(((bounds["minx"] + bounds["maxx"]) / 2).to_numpy(), bounds["maxy"].to_numpy())
     within = f"Binnen {threshold} m van een ontmoetingspunt"
     popups = _Popups(["Buurten", "Inwoners", within, "Signaal"])
     names, keys = [], []
@@ -990,7 +992,7 @@ def build_map(result: RunResult) -> folium.Map:
     (south, west), (north, east) = document["bounds"]
     m = folium.Map(
         location=((south + north) / 2, (west + east) / 2), zoom_start=12, tiles=None,
-        zoom_control=False, control_scale=False,
+        zoom_control=False, control_scale=False, zoom_snap=0.5, zoom_delta=1,
     )
     m.default_js = []
     m.default_css = []

@@ -301,7 +301,7 @@
         var poly = L.polygon(rings(g), { pane: "wa-kernen", color: D.colors.kern, weight: 2.5, dashArray: "10 5", fill: false });
         clickable(poly, function () { return popupHtml(K, i); }, K.name[i]).addTo(layers.kernen);
         kernPolys.push(poly);
-        L.tooltip({ permanent: true, direction: "center", className: "wa-kernlabel", interactive: false, pane: "wa-kernlabels" })
+        L.tooltip({ permanent: true, direction: "top", offset: [0, -2], className: "wa-kernlabel", interactive: false, pane: "wa-kernlabels" })
           .setLatLng(labels[i]).setContent(K.name[i]).addTo(layers.kernen);
       });
     }
