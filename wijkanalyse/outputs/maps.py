@@ -6,8 +6,8 @@ without internet. So the page carries everything: Leaflet, the map script
 
 How the page is built: :func:`map_data` turns a :class:`RunResult` into one JSON
 document (geometry as encoded polylines, see :mod:`._encode`; every text already
-formatted and HTML-escaped); :func:`build_map` puts that document, Leaflet and the script
-into a folium page; ``kaart.js`` draws it. The script gives each kind of layer its own
+formatted and HTML-escaped, see :mod:`._maptext`); :func:`build_map` puts that document,
+Leaflet and the script into a folium page; ``kaart.js`` draws it. The script gives each kind of layer its own
 Leaflet pane, so markers always lie above polygons whatever the user toggles.
 
 Security: names from OpenStreetMap (``naam``), CBS (``buurtnaam`` ...) and the config are
@@ -23,15 +23,12 @@ the :class:`RunResult`.
 
 from __future__ import annotations
 
-import html
 import json
 import math
 import re
-import unicodedata
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -45,10 +42,23 @@ import pandas as pd
 import shapely
 from branca.element import Element, MacroElement
 
-from wijkanalyse import __version__
 from wijkanalyse._atomic import write_text
 from wijkanalyse._format import _is_missing, format_int, format_number, format_percent
 from wijkanalyse.outputs._encode import encode_polyline, join_lines, polygon_rings
+from wijkanalyse.outputs._maptext import (
+    Popups,
+    esc,
+    euro,
+    format_distance,
+    format_indicator,
+    help_sections,
+    names_text,
+    plain,
+    residents_text,
+    search_key,
+    split_list,
+    summary_line,
+)
 from wijkanalyse.result import HOTSPOT_LABELS, RunResult
 
 __all__ = [
@@ -132,7 +142,6 @@ _HOTSPOT_PLAIN = {
 #: Colours of the broker areas (Okabe-Ito, colour-blind safe), repeated when there are more.
 AREA_COLORS = ("#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442", "#0072B2", "#000000")
 
-_METHOD_TEXT = {"network": "over het looppadennetwerk", "straight_line": "hemelsbreed"}
 _MISSING_COLOR = "#bdbdbd"
 _OUTSIDE_COLOR = "#7b3294"
 _GAP_COLOR = "#54278f"
@@ -145,125 +154,6 @@ _CELL_HALF_SIZE_M = 50.0
 _SIMPLIFY_M = {"buurten": 2.0, "gaps": 2.0, "areas": 3.0, "kernen": 3.0, "streets": 3.0}
 _OSM_ID = re.compile(r"^(node|way|relation)/\d+$")
 _FALLBACK_BOUNDS = ((50.75, 3.3), (53.55, 7.25))  # the Netherlands
-_MAX_NAMES = 8  # names listed in a popup before "en N andere"
-_MONTHS = (
-    "januari", "februari", "maart", "april", "mei", "juni",
-    "juli", "augustus", "september", "oktober", "november", "december",
-)
-
-
-# --------------------------------------------------------------------------- text
-
-
-def _esc(value: Any) -> str:
-    """Escape any value for HTML (quotes included)."""
-    return html.escape("" if _is_missing(value) else str(value), quote=True)
-
-
-def _text(value: Any, missing: str = "onbekend") -> str:
-    """A string-ish value as plain text with a Dutch fallback (not yet escaped)."""
-    if _is_missing(value) or str(value).strip() == "":
-        return missing
-    return str(value)
-
-
-def _search_key(*parts: Any) -> str:
-    """Lower-case ASCII letters, digits and single spaces: what the search box matches."""
-    text = " ".join(_text(p, "") for p in parts)
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", " ", ascii_text.lower()).strip()
-
-
-def _format_distance(value: Any) -> str:
-    """Distance in metres as text; inf means no meeting point can be reached."""
-    if _is_missing(value):
-        return "afstand onbekend"
-    if math.isinf(float(value)):
-        return "geen ontmoetingspunt bereikbaar"
-    return f"{format_int(value)} m"
-
-
-def _format_indicator(value: Any) -> str:
-    """An indicator value as plain text (not yet escaped)."""
-    if _is_missing(value):
-        return "onbekend"
-    if isinstance(value, bool | np.bool_):
-        return "ja" if value else "nee"
-    if isinstance(value, int | float | np.integer | np.floating):
-        number = float(value)
-        if math.isfinite(number) and number == round(number):
-            return format_int(number)
-        return format_number(number, 1)
-    return str(value)
-
-
-def _residents_text(value: Any) -> str:
-    """"12 inwoners" / "1 inwoner" / CBS suppression note."""
-    if _is_missing(value):
-        return "aantal geheim (CBS)"
-    return f"{format_int(value)} {'inwoner' if float(value) == 1 else 'inwoners'}"
-
-
-def _euro(value: Any) -> str:
-    return "onbekend" if _is_missing(value) else f"€ {format_int(value)}"
-
-
-class _Popups:
-    """The popups of one layer, compactly: the row labels once, per feature a title and its values.
-
-    ``kaart.js`` builds the table; a value left out (``None``) leaves its row out. Labels,
-    titles, values and the note are HTML-escaped here.
-    """
-
-    def __init__(self, labels: Iterable[str], note: str = "") -> None:
-        self.labels = list(labels)
-        self.note = note
-        self.rows: list[list[str | None]] = []
-
-    def add(self, title: str, values: Mapping[str, str]) -> None:
-        """One feature's popup: ``values`` maps a label to its (plain text) value."""
-        unknown = set(values) - set(self.labels)
-        if unknown:
-            msg = f"popup rows without a label: {sorted(unknown)}"
-            raise ValueError(msg)
-        row: list[str | None] = [_esc(title), *(_esc(values[label]) if label in values else None for label in self.labels)]
-        while row[-1] is None:
-            row.pop()
-        self.rows.append(row)
-
-    def part(self) -> dict[str, Any]:
-        """The layer's ``cols``, ``note`` and ``pop`` entries of the data document."""
-        return {"cols": [_esc(label) for label in self.labels], "note": _esc(self.note), "pop": self.rows}
-
-
-def _names_text(names: Sequence[str]) -> str:
-    """"A, B en C" with at most :data:`_MAX_NAMES` names listed."""
-    names = [n for n in names if n]
-    if len(names) > _MAX_NAMES:
-        shown = names[:_MAX_NAMES]
-        return f"{', '.join(shown)} en {len(names) - _MAX_NAMES} andere"
-    if len(names) > 1:
-        return f"{', '.join(names[:-1])} en {names[-1]}"
-    return names[0] if names else "onbekend"
-
-
-def _split(value: Any) -> list[str]:
-    """A list column value: a comma-separated string, a list/tuple/array, or missing."""
-    if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    if isinstance(value, list | tuple | np.ndarray | pd.Series):
-        return [str(v).strip() for v in value if not _is_missing(v) and str(v).strip()]
-    return [] if _is_missing(value) else [str(value)]
-
-
-def _dutch_date(value: Any) -> str:
-    """ISO date/time -> "1 januari 2024"; other text unchanged."""
-    text = _text(value, "")
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return text
-    return f"{when.day} {_MONTHS[when.month - 1]} {when.year}"
 
 
 # --------------------------------------------------------------------------- geometry
@@ -354,14 +244,14 @@ def _reach_classes(values: pd.Series) -> _Classes:
 
 
 def _swatch(style: str, label: str) -> str:
-    return f'<div class="wa-rij"><span class="wa-vak" style="{style}"></span>{_esc(label)}</div>'
+    return f'<div class="wa-rij"><span class="wa-vak" style="{style}"></span>{esc(label)}</div>'
 
 
 def _class_legend(classes: _Classes, low_note: str, high_note: str) -> str:
     rows = [_swatch(f"background:{color}", label) for color, label in zip(classes.colors, classes.labels, strict=True)]
     if classes.missing:
         rows.append(_swatch(f"background:{_MISSING_COLOR}", "geen gegevens"))
-    return f'<div class="wa-schaal"><span>{_esc(low_note)}</span><span>{_esc(high_note)}</span></div>' + "".join(rows)
+    return f'<div class="wa-schaal"><span>{esc(low_note)}</span><span>{esc(high_note)}</span></div>' + "".join(rows)
 
 
 def _hotspot_legend(present: set[str]) -> str:
@@ -388,32 +278,32 @@ class _Lookup:
     area_of: dict[str, str] = field(default_factory=dict)
 
     def buurten(self, codes: Iterable[str]) -> str:
-        return _names_text([self.buurt_names.get(code, code) for code in codes])
+        return names_text([self.buurt_names.get(code, code) for code in codes])
 
 
-def _buurt_popups(result: RunResult, threshold: str) -> _Popups:
+def _buurt_popups(result: RunResult, threshold: str) -> Popups:
     within = f"Binnen {threshold} m van een ontmoetingspunt"
     labels = ["Wijk", "Buurtcode", "Kern", "Werkgebied", "Inwoners", within, "De helft woont binnen",
               "Signaal", "Patroon", "Kans dat dit toeval is", *(str(label) for label in result.indicators.values())]
-    return _Popups(labels)
+    return Popups(labels)
 
 
-def _add_buurt_popup(popups: _Popups, row: Mapping[str, Any], result: RunResult, look: _Lookup) -> None:
-    code = _text(row.get("buurtcode"), "")
+def _add_buurt_popup(popups: Popups, row: Mapping[str, Any], result: RunResult, look: _Lookup) -> None:
+    code = plain(row.get("buurtcode"), "")
     signal = row.get("signaal")
     if _is_missing(signal):
         signal_text = "onbekend"
     else:
         word = "meer zorgen" if float(signal) > 0 else "minder zorgen" if float(signal) < 0 else "gemiddeld"
         signal_text = f"{format_number(signal, 2)} ({word} dan gemiddeld)" if word != "gemiddeld" else "0,00 (gemiddeld)"
-    hotspot = _text(row.get("hotspot"), "")
+    hotspot = plain(row.get("hotspot"), "")
     values = {
-        "Wijk": _text(row.get("wijknaam")),
-        "Buurtcode": _text(code),
+        "Wijk": plain(row.get("wijknaam")),
+        "Buurtcode": plain(code),
         "Inwoners": format_int(row.get("inwoners")),
         popups.labels[5]: f"{format_int(row.get('inwoners_binnen_drempel'))} "
                           f"({format_percent(row.get('aandeel_binnen_drempel'))})",
-        "De helft woont binnen": _format_distance(row.get("afstand_mediaan_m")),
+        "De helft woont binnen": format_distance(row.get("afstand_mediaan_m")),
         "Signaal": signal_text,
         "Patroon": _HOTSPOT_PLAIN.get(hotspot, "geen duidelijk patroon met de buren" if hotspot else "onbekend"),
     }
@@ -423,8 +313,8 @@ def _add_buurt_popup(popups: _Popups, row: Mapping[str, Any], result: RunResult,
         values["Werkgebied"] = look.area_of[code]
     if hotspot in _HOTSPOT_PLAIN:
         values["Kans dat dit toeval is"] = format_percent(row.get("hotspot_p"))
-    values |= {str(label): _format_indicator(row.get(key)) for key, label in result.indicators.items()}
-    popups.add(_text(row.get("buurtnaam"), "Buurt zonder naam"), values)
+    values |= {str(label): format_indicator(row.get(key)) for key, label in result.indicators.items()}
+    popups.add(plain(row.get("buurtnaam"), "Buurt zonder naam"), values)
 
 
 def _records(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
@@ -446,7 +336,7 @@ def _buurten_part(
         _add_buurt_popup(popups, r, result, look)
     part = {
         "g": [polygon_rings(g) for g in _to_map(buurten.geometry, _SIMPLIFY_M["buurten"])],
-        "key": [_search_key(r.get("buurtnaam"), r.get("buurtcode"), r.get("wijknaam")) for r in records],
+        "key": [search_key(r.get("buurtnaam"), r.get("buurtcode"), r.get("wijknaam")) for r in records],
         **popups.part(),
         "sig": signal.index,
         "bereik": reach.index,
@@ -490,22 +380,22 @@ def _cells_part(result: RunResult, threshold_m: float, look: _Lookup, gaps: gpd.
 
 
 def _gaps_part(gaps: gpd.GeoDataFrame, threshold: str, look: _Lookup) -> dict:
-    popups = _Popups(
+    popups = Popups(
         ["Inwoners", "Vakken van 100 m", "Buurten", "Grootste loopafstand"],
         f"Een aaneengesloten gebied waar mensen verder dan {threshold} m van een ontmoetingspunt wonen: "
         "één nieuwe plek hier kan velen helpen.",
     )
     names = []
     for row in _records(gaps):
-        title = f"Gat {_text(row.get('gat_id'), '')}".strip()
+        title = f"Gat {plain(row.get('gat_id'), '')}".strip()
         far = row.get("afstand_max_m")
         popups.add(f"{title}: gebied buiten {threshold} m", {
-            "Inwoners": _residents_text(row.get("inwoners")),
+            "Inwoners": residents_text(row.get("inwoners")),
             "Vakken van 100 m": format_int(row.get("cellen")),
-            "Buurten": look.buurten(_split(row.get("buurtcodes"))),
-            "Grootste loopafstand": "geen ontmoetingspunt bereikbaar" if _is_missing(far) else _format_distance(far),
+            "Buurten": look.buurten(split_list(row.get("buurtcodes"))),
+            "Grootste loopafstand": "geen ontmoetingspunt bereikbaar" if _is_missing(far) else format_distance(far),
         })
-        names.append(_esc(f"{title}: {_residents_text(row.get('inwoners'))}"))
+        names.append(esc(f"{title}: {residents_text(row.get('inwoners'))}"))
     return {"g": [polygon_rings(g) for g in _to_map(gaps.geometry, _SIMPLIFY_M["gaps"])], **popups.part(), "name": names}
 
 
@@ -513,24 +403,24 @@ def _venues_part(result: RunResult) -> dict | None:
     venues = _prepared(result.venues)
     if venues is None:
         return None
-    popups = _Popups(["Soort", "Status"])
+    popups = Popups(["Soort", "Status"])
     keys, categories, cat, meeting, osm = [], [], [], [], []
     for row in _records(venues):
-        name = _text(row.get("naam"), "(naamloos)")
-        category = _text(row.get("categorie_label"), "onbekende categorie")
+        name = plain(row.get("naam"), "(naamloos)")
+        category = plain(row.get("categorie_label"), "onbekende categorie")
         is_meeting = bool(row.get("ontmoetingspunt")) and not _is_missing(row.get("ontmoetingspunt"))
         status = "telt mee als ontmoetingspunt" if is_meeting else "telt niet mee als ontmoetingspunt"
         popups.add(name, {"Soort": category, "Status": status})
         if category not in categories:
             categories.append(category)
         cat.append(categories.index(category))
-        keys.append(_search_key(row.get("naam"), category))
+        keys.append(search_key(row.get("naam"), category))
         meeting.append(1 if is_meeting else 0)
         osm_id = row.get("osm_id")
         osm.append(osm_id if isinstance(osm_id, str) and _OSM_ID.match(osm_id) else None)  # [a-z/0-9] only
     return {
         "p": _points(venues.geometry), "key": keys, **popups.part(), "m": meeting, "osm": osm,
-        "cats": [_esc(c) for c in categories], "cat": cat,
+        "cats": [esc(c) for c in categories], "cat": cat,
     }
 
 
@@ -541,7 +431,7 @@ def _proposals_part(result: RunResult, threshold: str) -> dict | None:
     if "rank" in proposals:
         proposals = proposals.sort_values("rank", kind="stable")
     new, total, after = f"Nieuw binnen {threshold} m", "Samen met de eerdere voorstellen", f"Daarna binnen {threshold} m"
-    popups = _Popups(
+    popups = Popups(
         ["Soort plek", "Buurt", "Kern", new, total, after, "Kosten per jaar", "Kosten per nieuw bereikte inwoner"],
         "Voorstellen staan in volgorde: elk volgend voorstel bereikt de meeste inwoners die na de eerdere "
         "voorstellen nog te ver weg wonen.",
@@ -549,18 +439,18 @@ def _proposals_part(result: RunResult, threshold: str) -> dict | None:
     keys, ranks = [], []
     for i, row in enumerate(_records(proposals), start=1):
         rank = int(row["rank"]) if not _is_missing(row.get("rank")) else i
-        name = _text(row.get("naam"), f"Voorstel {rank}")
+        name = plain(row.get("naam"), f"Voorstel {rank}")
         popups.add(f"Voorstel {rank}: {name}", {
-            "Soort plek": _text(row.get("soort")),
-            "Buurt": _text(row.get("buurtnaam"), _text(row.get("buurtcode"))),
-            "Kern": _text(row.get("kern")),
-            new: _residents_text(row.get("nieuw_binnen_bereik")),
-            total: _residents_text(row.get("cumulatief_binnen_bereik")),
+            "Soort plek": plain(row.get("soort")),
+            "Buurt": plain(row.get("buurtnaam"), plain(row.get("buurtcode"))),
+            "Kern": plain(row.get("kern")),
+            new: residents_text(row.get("nieuw_binnen_bereik")),
+            total: residents_text(row.get("cumulatief_binnen_bereik")),
             after: format_percent(row.get("aandeel_na")),
-            "Kosten per jaar": _euro(row.get("kosten_per_jaar")),
-            "Kosten per nieuw bereikte inwoner": _euro(row.get("kosten_per_inwoner")),
+            "Kosten per jaar": euro(row.get("kosten_per_jaar")),
+            "Kosten per nieuw bereikte inwoner": euro(row.get("kosten_per_inwoner")),
         })
-        keys.append(_search_key("voorstel", rank, row.get("naam"), row.get("buurtnaam"), row.get("kern")))
+        keys.append(search_key("voorstel", rank, row.get("naam"), row.get("buurtnaam"), row.get("kern")))
         ranks.append(rank)
     return {"p": _points(proposals.geometry), "rank": ranks, "key": keys, **popups.part()}
 
@@ -569,20 +459,20 @@ def _areas_part(result: RunResult, look: _Lookup) -> dict | None:
     areas = _prepared(getattr(result, "broker_areas", None))
     if areas is None:
         return None
-    popups = _Popups(
+    popups = Popups(
         ["Kernen", "Buurten", "Inwoners", "Werklast"],
         "Voorgesteld werkgebied voor één wijkmakelaar of dorpscoördinator.",
     )
     keys = []
     for row in _records(areas):
-        kernen = _split(row.get("kernen"))
-        popups.add(f"Werkgebied {_text(row.get('gebied_id'), '')}".strip(), {
-            "Kernen": _names_text(kernen) if kernen else "geen",
-            "Buurten": look.buurten(_split(row.get("buurtcodes"))),
+        kernen = split_list(row.get("kernen"))
+        popups.add(f"Werkgebied {plain(row.get('gebied_id'), '')}".strip(), {
+            "Kernen": names_text(kernen) if kernen else "geen",
+            "Buurten": look.buurten(split_list(row.get("buurtcodes"))),
             "Inwoners": format_int(row.get("inwoners")),
             "Werklast": format_number(row.get("werklast"), 1),
         })
-        keys.append(_search_key("werkgebied", row.get("gebied_id"), *kernen))
+        keys.append(search_key("werkgebied", row.get("gebied_id"), *kernen))
     return {
         "g": [polygon_rings(g) for g in _to_map(areas.geometry, _SIMPLIFY_M["areas"])],
         "c": [AREA_COLORS[i % len(AREA_COLORS)] for i in range(len(areas))],
@@ -603,7 +493,7 @@ def _kernen_part(result: RunResult, buurten: gpd.GeoDataFrame, threshold: str, l
     bounds = shapes.to_crs(MAP_CRS).bounds
     labels = shapely.points(((bounds["minx"] + bounds["maxx"]) / 2).to_numpy(), bounds["maxy"].to_numpy())
     within = f"Binnen {threshold} m van een ontmoetingspunt"
-    popups = _Popups(["Buurten", "Inwoners", within, "Signaal"])
+    popups = Popups(["Buurten", "Inwoners", within, "Signaal"])
     names, keys = [], []
     for kern in shapes.index:
         codes = named.loc[named["kern"].astype(str) == kern, "buurtcode"].astype(str).tolist()
@@ -617,8 +507,8 @@ def _kernen_part(result: RunResult, buurten: gpd.GeoDataFrame, threshold: str, l
                 "Signaal": format_number(row.get("signaal"), 2),
             }
         popups.add(f"Kern {kern}", values)
-        names.append(_esc(kern))
-        keys.append(_search_key(kern))
+        names.append(esc(kern))
+        keys.append(search_key(kern))
     return {
         "g": [polygon_rings(g) for g in _to_map(shapes, _SIMPLIFY_M["kernen"])],
         "label": encode_polyline(shapely.get_coordinates(labels)),
@@ -648,129 +538,11 @@ def _cell_vectors(buurten: gpd.GeoDataFrame) -> dict[str, list[float]]:
     return {"e": [round(lat_e - lat0, 8), round(lon_e - lon0, 8)], "n": [round(lat_n - lat0, 8), round(lon_n - lon0, 8)]}
 
 
-# --------------------------------------------------------------------------- page text
-
-
-def _summary_line(result: RunResult) -> str:
-    """Key figures as plain Dutch text (not yet escaped)."""
-    summary = result.summary or {}
-    threshold = summary.get("threshold_m", result.threshold_m)
-    method = summary.get("distance_method", result.distance_method)
-    total = summary.get("residents_total")
-    within = summary.get("residents_within_threshold")
-    share = summary.get("share_within_threshold")
-    if _is_missing(share) and not _is_missing(total) and not _is_missing(within) and total:
-        share = float(within) / float(total)
-    n_points = summary.get("n_meeting_points")
-    method_text = _METHOD_TEXT.get(str(method), _text(method, "onbekende methode"))
-    parts = [
-        f"{format_int(total)} inwoners, waarvan {format_int(within)} ({format_percent(share)}) "
-        f"binnen {format_int(threshold)} m van een ontmoetingspunt ({method_text})"
-    ]
-    if not _is_missing(n_points):
-        noun = "ontmoetingspunt" if float(n_points) == 1 else "ontmoetingspunten"
-        parts.append(f"{format_int(n_points)} {noun}")
-    return " · ".join(parts)
+# --------------------------------------------------------------------------- title and legends
 
 
 def _title(result: RunResult) -> str:
     return f"Wijkanalyse {result.gemeente_name} ({result.gemeente_code}), {result.year}"
-
-
-def _sources_html(result: RunResult) -> str:
-    """Every data source with its licence and date (escaped HTML list)."""
-    sources = getattr(result, "sources", None) or {}
-    summary = result.summary or {}
-
-    def retrieved(key: str) -> str:
-        entry = sources.get(key) or {}
-        date = _dutch_date(entry.get("retrieved") or summary.get("snapshot_created"))
-        return f", opgehaald {date}" if date else ""
-
-    table = _text((sources.get("cbs") or {}).get("table") or summary.get("cbs_table"), "")
-    grid_year = _text((sources.get("grid") or {}).get("year"), "")
-    items = [
-        f"Buurtcijfers: CBS, Kerncijfers wijken en buurten {result.year}"
-        + (f" (tabel {table})" if table else "") + retrieved("cbs") + ". Licentie CC BY 4.0.",
-        "Inwoners per vak van 100 m: CBS, Vierkantstatistieken 100 m"
-        + (f" {grid_year}" if grid_year else "") + ", via PDOK" + retrieved("grid")
-        + ". Licentie CC BY 4.0; CBS houdt aantallen van 1 tot 4 inwoners geheim.",
-        f"Buurtgrenzen: CBS Wijk- en buurtkaart {result.year}, via PDOK" + retrieved("buurten") + ". Licentie CC BY 4.0.",
-        "Straten, paden en voorzieningen: © OpenStreetMap-bijdragers" + retrieved("osm")
-        + ". Licentie Open Database License (ODbL) 1.0.",
-        "Achtergrondkaart (alleen met internet): BRT-Achtergrondkaart grijs, © Kadaster via PDOK (CC BY 4.0), "
-        "of OpenStreetMap.",
-        f"Berekend met wijkanalyse {summary.get('wijkanalyse_version', __version__)}"
-        + (f" op {_dutch_date(summary['generated'])}" if summary.get("generated") else "") + ".",
-    ]
-    if result.synthetic:
-        items.insert(0, "Let op: dit is een verzonnen demo-gemeente; alle gegevens zijn synthetisch.")
-    return "<ul>" + "".join(f"<li>{_esc(item)}</li>" for item in items) + "</ul>"
-
-
-def _help_sections(result: RunResult, threshold: str, has: Mapping[str, bool]) -> list[list[str]]:
-    """Plain-Dutch explanations, [title, escaped HTML] each."""
-    method = "lopend over straten en paden" if result.distance_method == "network" else "hemelsbreed"
-    indicators = "".join(f"<li>{_esc(label)}</li>" for label in result.indicators.values())
-
-    def para(*texts: str) -> str:
-        return "".join(f"<p>{_esc(t)}</p>" for t in texts)
-
-    sections = [
-        ["Wat laat deze kaart zien?", para(
-            "Twee vragen per buurt: waar stapelen zorgen zich op, en woont iedereen binnen "
-            f"{threshold} m ({method}) van een ontmoetingspunt? Rechtsboven, onder 'Lagen en legenda', "
-            "kiest u wat u ziet en zoekt u een buurt, kern of plek. Tik of klik op een buurt, vak of "
-            "punt voor de cijfers.",
-        )],
-        ["Signaal per buurt", para(
-            "Het signaal vat CBS-cijfers van een buurt samen in één getal"
-            + (":" if indicators else "."),
-        ) + (f"<ul>{indicators}</ul>" if indicators else "") + para(
-            "Per cijfer kijken we hoeveel de buurt afwijkt van het gemiddelde van alle buurten in deze "
-            "gemeente; het signaal is het gewogen gemiddelde van die afwijkingen. 0 is gemiddeld, boven 0 "
-            "betekent meer reden tot zorg dan gemiddeld, onder 0 minder. Het is een vergelijking binnen "
-            "de gemeente, geen oordeel over een buurt.",
-            "De kleuren verdelen de buurten in vijf even grote groepen: de donkerste kleur is het vijfde "
-            "deel met het hoogste signaal. (Vakterm: gewogen gemiddelde van z-scores.)",
-        )],
-        ["Hotspots en coldspots", para(
-            "Een hotspot is een buurt met een hoog signaal waarvan de buren ook hoog scoren: zorgen die "
-            "zich over een groter gebied opstapelen, niet in één losse buurt. Een coldspot is het "
-            "omgekeerde: laag signaal, buren ook laag.",
-            "Een uitschieter wijkt af van zijn buren: hoog signaal tussen lage buren, of laag tussen hoge.",
-            "Alleen buurten waar zo'n patroon vrijwel zeker geen toeval is, krijgen een rand. In de "
-            "buurtinformatie staat de kans dat het toeval is (vakterm: p-waarde, uit de Local Moran-toets); "
-            "hoe kleiner, hoe zekerder.",
-        )],
-        ["Bereik en inwoners buiten bereik", para(
-            f"Voor elk bewoond vak van 100 bij 100 m (CBS) meten we de afstand {method} naar het "
-            f"dichtstbijzijnde ontmoetingspunt. Het bereik van een buurt is het deel van de inwoners dat "
-            f"binnen {threshold} m woont.",
-            f"De paarse vakken zijn bewoonde vakken verder dan {threshold} m. Een gat is een "
-            "aaneengesloten groep van zulke vakken. Kleine aantallen (1 tot 4 inwoners) houdt het CBS "
-            "geheim; die vakken tellen als 'aantal geheim'.",
-            "Ontmoetingspunten (groen) tellen mee voor de regel; overige voorzieningen (grijs), zoals "
-            "scholen en sporthallen, staan op de kaart maar tellen niet mee.",
-        )],
-    ]
-    if has.get("proposals"):
-        sections.append(["Voorgestelde ontmoetingsplekken", para(
-            "Genummerde oranje punten: voorstellen voor nieuwe ontmoetingsplekken, in volgorde. Nummer 1 "
-            "brengt de meeste inwoners binnen bereik; elk volgend voorstel de meeste van wie dan nog te "
-            "ver weg woont. Bij elk voorstel staan de kosten per jaar en per nieuw bereikte inwoner.",
-        )])
-    if has.get("broker_areas") or has.get("kernen"):
-        sections.append(["Kernen en werkgebieden", para(
-            "Een kern is een dorp of stad binnen de gemeente. Een werkgebied is een voorgesteld gebied "
-            "voor één wijkmakelaar of dorpscoördinator, met de werklast die erbij hoort.",
-        )])
-    sections.append(["Zonder internet", para(
-        "De kaart werkt zonder internet. De achtergrondkaart (PDOK of OpenStreetMap) komt van internet; "
-        "zonder verbinding ziet u het stratennet dat in dit bestand zit.",
-    )])
-    sections.append(["Bronnen en datums", _sources_html(result)])
-    return sections
 
 
 def _legends(
@@ -833,17 +605,17 @@ def map_data(result: RunResult) -> dict[str, Any]:
     codes = buurten["buurtcode"].astype(str).tolist() if "buurtcode" in buurten else [""] * len(buurten)
     names = buurten["buurtnaam"].tolist() if "buurtnaam" in buurten else [None] * len(buurten)
     look = _Lookup(
-        buurt_names={c: _text(n, c) for c, n in zip(codes, names, strict=True)},
+        buurt_names={c: plain(n, c) for c, n in zip(codes, names, strict=True)},
         buurt_index={c: i for i, c in enumerate(codes)},
     )
     if "kern" in buurten:
-        look.kern_of = {c: _text(k, "") for c, k in zip(codes, buurten["kern"].tolist(), strict=True) if not _is_missing(k)}
+        look.kern_of = {c: plain(k, "") for c, k in zip(codes, buurten["kern"].tolist(), strict=True) if not _is_missing(k)}
     areas_frame = getattr(result, "broker_areas", None)
     if isinstance(areas_frame, pd.DataFrame) and "buurtcodes" in areas_frame:
         for gebied, value in zip(areas_frame.get("gebied_id", range(1, len(areas_frame) + 1)),
                                  areas_frame["buurtcodes"], strict=True):
-            for code in _split(value):
-                look.area_of[code] = f"Werkgebied {_text(gebied, '')}".strip()
+            for code in split_list(value):
+                look.area_of[code] = f"Werkgebied {plain(gebied, '')}".strip()
 
     buurt_part, signal, reach = _buurten_part(buurten, result, threshold, look)
     hot_present = {str(h) for h in buurten.get("hotspot", pd.Series(dtype=object)).dropna().unique()}
@@ -864,12 +636,12 @@ def map_data(result: RunResult) -> dict[str, Any]:
         "broker_areas": parts["areas"] is not None,
         "kernen": parts["kernen"] is not None,
     }
-    layer_names = {key: _esc(name.format(threshold=threshold)) for key, name in LAYER_NAMES.items()}
+    layer_names = {key: esc(name.format(threshold=threshold)) for key, name in LAYER_NAMES.items()}
     method = "lopen" if result.distance_method == "network" else "hemelsbreed"
     return {
-        "title": _esc(_title(result)),
-        "summary": _esc(_summary_line(result)),
-        "banner": _esc(SYNTHETIC_BANNER) if result.synthetic else "",
+        "title": esc(_title(result)),
+        "summary": esc(summary_line(result)),
+        "banner": esc(SYNTHETIC_BANNER) if result.synthetic else "",
         "bounds": _bounds(buurten) if len(buurten) else [list(p) for p in _FALLBACK_BOUNDS],
         "tiles": [
             {"id": "pdok", "name": "Kaart van PDOK (grijs, internet nodig)", "url": LIGHT_TILES_URL,
@@ -882,7 +654,7 @@ def map_data(result: RunResult) -> dict[str, Any]:
             "OpenStreetMap-bijdragers</a> (ODbL) · CBS (CC BY 4.0) · PDOK · "
             '<a href="#bronnen" class="wa-bronnen-link">bronnen en datums</a>'
         ),
-        "help": _help_sections(result, threshold, has),
+        "help": help_sections(result, threshold, has),
         "legends": _legends(signal, reach, hot_present, threshold, has),
         "names": layer_names,
         "colors": {
