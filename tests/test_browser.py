@@ -121,14 +121,18 @@ def _shot(driver: Any, name: str) -> None:
     driver.save_screenshot(str(ARTEFACTS / f"{name}.png"))
 
 
+TILE_SERVERS = ("https://service.pdok.nl/brt/achtergrondkaart/", "https://tile.openstreetmap.org/")
+
+
 def _no_errors(driver: Any) -> None:
+    """No script error, no dialog; the only requests that failed (network blocked) were tiles."""
     assert driver.execute_script("return window.__errors") == []
     assert driver.execute_script("return window.__dialogs") == []
-    severe = [
-        entry["message"] for entry in driver.get_log("browser")
-        if entry["level"] == "SEVERE" and entry.get("source") != "network"
-    ]
+    log = driver.get_log("browser")
+    severe = [entry["message"] for entry in log if entry["level"] == "SEVERE" and entry.get("source") != "network"]
     assert severe == []
+    fetched = [entry["message"].split(" ", 1)[0] for entry in log if entry.get("source") == "network"]
+    assert [url for url in fetched if not url.startswith(TILE_SERVERS)] == []
 
 
 def _rect(driver: Any, selector: str) -> dict[str, float]:
@@ -213,7 +217,7 @@ def test_page_loads_without_errors(browser: Any, page: tuple[str, Any], size: st
     scale = browser.find_elements("css selector", ".leaflet-control-scale-line")
     assert len(scale) == 1 and scale[0].text.endswith(("m", "km"))
     attribution = browser.find_element("css selector", ".leaflet-control-attribution").text
-    for credit in ("OpenStreetMap", "CBS (CC BY 4.0)", "PDOK", "Kadaster"):
+    for credit in ("OpenStreetMap", "ODbL stand 1 januari 2024", "CBS 2024 (CC BY 4.0)", "PDOK", "Kadaster"):
         assert credit in attribution
     # The header sits above the map: it hides nothing of it.
     assert _rect(browser, "#wa-kop")["bottom"] <= _rect(browser, ".folium-map")["top"] + 0.5

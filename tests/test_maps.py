@@ -145,6 +145,7 @@ def result() -> RunResult:
             "n_meeting_points": 2,
             "distance_method": "network",
         },
+        sources={"osm": {"retrieved": "2024-03-01T10:00:00+00:00"}, "cbs": {"table": "85984NED"}},
     )
 
 
@@ -194,7 +195,7 @@ def test_page_is_dutch_with_a_title(result: RunResult) -> None:
     assert [t["id"] for t in document["tiles"]] == ["pdok", "osm"]
     assert "service.pdok.nl/brt/achtergrondkaart" in document["tiles"][0]["url"]
     # Credits: OpenStreetMap (ODbL), CBS (CC BY 4.0), PDOK; the full list with dates in the help.
-    for credit in ("OpenStreetMap-bijdragers", "(ODbL)", "CBS (CC BY 4.0)", "PDOK"):
+    for credit in ("OpenStreetMap-bijdragers", "(ODbL stand 1 maart 2024)", "CBS 2024 (CC BY 4.0)", "PDOK"):
         assert credit in document["attribution"]
     sources = document["help"][-1][1]
     assert "Open Database License (ODbL)" in sources and "Kerncijfers wijken en buurten 2024" in sources

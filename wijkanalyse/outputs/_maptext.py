@@ -24,6 +24,7 @@ from wijkanalyse.result import RunResult
 __all__ = [
     "METHOD_TEXT",
     "Popups",
+    "attribution_html",
     "dutch_date",
     "esc",
     "euro",
@@ -159,6 +160,18 @@ def dutch_date(value: Any) -> str:
     except ValueError:
         return text
     return f"{when.day} {_MONTHS[when.month - 1]} {when.year}"
+
+
+def attribution_html(result: RunResult) -> str:
+    """The credit line under the map: OpenStreetMap (ODbL), CBS (CC BY 4.0), PDOK, with dates."""
+    sources = getattr(result, "sources", None) or {}
+    osm_date = dutch_date((sources.get("osm") or {}).get("retrieved") or (result.summary or {}).get("snapshot_created"))
+    osm = " stand " + esc(osm_date) if osm_date else ""
+    return (
+        '&copy; <a href="https://www.openstreetmap.org/copyright" target="_blank" rel="noopener noreferrer">'
+        f"OpenStreetMap-bijdragers</a> (ODbL{osm}) · CBS {esc(result.year)} (CC BY 4.0) · PDOK · "
+        '<a href="#bronnen" class="wa-bronnen-link">bronnen en datums</a>'
+    )
 
 
 def summary_line(result: RunResult) -> str:

@@ -47,6 +47,7 @@ from wijkanalyse._format import _is_missing, format_int, format_number, format_p
 from wijkanalyse.outputs._encode import encode_polyline, join_lines, polygon_rings
 from wijkanalyse.outputs._maptext import (
     Popups,
+    attribution_html,
     esc,
     euro,
     format_distance,
@@ -90,7 +91,7 @@ LIGHT_TILES_URL = (
 )
 LIGHT_TILES_ATTRIBUTION = (
     'Achtergrond &copy; <a href="https://www.kadaster.nl" target="_blank" rel="noopener noreferrer">'
-    "Kadaster</a> (BRT-Achtergrondkaart, PDOK, CC BY 4.0)"
+    "Kadaster</a> (PDOK)"
 )
 OSM_TILES_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_TILES_ATTRIBUTION = (
@@ -649,11 +650,7 @@ def map_data(result: RunResult) -> dict[str, Any]:
             {"id": "osm", "name": "OpenStreetMap (internet nodig)", "url": OSM_TILES_URL,
              "attr": OSM_TILES_ATTRIBUTION, "maxZoom": 19},
         ],
-        "attribution": (
-            '&copy; <a href="https://www.openstreetmap.org/copyright" target="_blank" rel="noopener noreferrer">'
-            "OpenStreetMap-bijdragers</a> (ODbL) · CBS (CC BY 4.0) · PDOK · "
-            '<a href="#bronnen" class="wa-bronnen-link">bronnen en datums</a>'
-        ),
+        "attribution": attribution_html(result),
         "help": help_sections(result, threshold, has),
         "legends": _legends(signal, reach, hot_present, threshold, has),
         "names": layer_names,
