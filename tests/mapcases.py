@@ -126,6 +126,9 @@ def extend(result: RunResult, snapshot: Path | None = None) -> RunResult:
     extended.kernen = kernen
     extended.proposals = proposals
     extended.broker_areas = broker_areas
-    if getattr(result, "streets", None) is None and snapshot is not None and (snapshot / "osm.xml").is_file():
-        extended.streets = osm_streets(snapshot / "osm.xml")
+    if getattr(result, "streets", None) is None:
+        if snapshot is not None and (snapshot / "osm.xml").is_file():
+            extended.streets = osm_streets(snapshot / "osm.xml")
+        else:  # no street network at hand: the buurt outlines stand in for it
+            extended.streets = gpd.GeoDataFrame(geometry=buurten.boundary.to_numpy(), crs=CRS)
     return extended

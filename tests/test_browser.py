@@ -255,6 +255,13 @@ def test_layers_present_and_toggleable(browser: Any, page: tuple[str, Any]) -> N
         assert browser.find_element("css selector", legend).is_displayed() is (not before), layer
         _toggle(browser, f"wa-laag-{layer}")
         assert browser.execute_script(on_map, layer) is before, layer
+    # Backgrounds: one at a time, or none (the street network stays).
+    tiles_on = "return Object.keys(WA.state.tiles).filter(function (k) { return WA.state.map.hasLayer(WA.state.tiles[k]); })"
+    assert browser.execute_script(tiles_on) == ["pdok"]
+    for choice, expected in (("osm", ["osm"]), ("none", []), ("pdok", ["pdok"])):
+        _toggle(browser, f"wa-achtergrond-{choice}")
+        assert browser.execute_script(tiles_on) == expected
+        assert browser.execute_script(on_map, "streets")
     _toggle(browser, "wa-laag-gaps")
     _toggle(browser, "wa-laag-kernen")
     _toggle(browser, "wa-laag-broker_areas")

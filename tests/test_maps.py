@@ -496,3 +496,19 @@ def test_names_are_not_templates(result: RunResult) -> None:
     assert "Wijkanalyse {{ 6*7 }} (GM0999)" in page and "42" not in page.split("<script>")[0]
     document = _document(page)
     assert [p[0] for p in document["buurten"]["pop"]] == ["{{ 7*7 }}", "{% for x in y %}", "{# commentaar #}", "{{ config }}"]
+
+
+def test_kernen_figures_found_by_column_or_index(extended: RunResult) -> None:
+    by_column = extended.kernen.reset_index(drop=True)
+    by_index = extended.kernen.drop(columns="kern")
+    for figures in (by_column, by_index):
+        again = dataclasses.replace(extended)
+        again.kernen = figures
+        assert "Inwoners: " in _popup(map_data(again)["kernen"], 1)
+
+
+def test_no_buurten_at_all(result: RunResult) -> None:
+    empty = dataclasses.replace(result, buurten=result.buurten.iloc[:0], residents=result.residents.iloc[:0])
+    document = map_data(empty)
+    assert document["buurten"]["g"] == [] and document["bounds"] == [[50.75, 3.3], [53.55, 7.25]]
+    assert "WA.init(" in _render(empty)

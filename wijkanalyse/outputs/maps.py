@@ -489,6 +489,8 @@ def _kernen_part(result: RunResult, buurten: gpd.GeoDataFrame, threshold: str, l
     if named.empty:
         return None
     figures = getattr(result, "kernen", None)
+    if isinstance(figures, pd.DataFrame) and "kern" in figures.columns:
+        figures = figures.set_index(figures["kern"].astype(str))
     shapes = named.dissolve(by=named["kern"].astype(str)).geometry
     # Labels just above each kern's outline (top centre), clear of the markers inside it.
     bounds = shapes.to_crs(MAP_CRS).bounds

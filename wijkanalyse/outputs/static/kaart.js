@@ -138,7 +138,7 @@
     }
 
     // ------------------------------------------------------------ backgrounds
-    var tiles = {};
+    var tiles = state.tiles = {};
     D.tiles.forEach(function (t) {
       tiles[t.id] = L.tileLayer(t.url, { attribution: t.attr, maxZoom: t.maxZoom, maxNativeZoom: t.maxZoom });
     });
