@@ -275,7 +275,7 @@ def help_sections(result: RunResult, threshold: str, has: Mapping[str, bool]) ->
     ]
     if has.get("proposals"):
         sections.append(["Voorgestelde ontmoetingsplekken", para(
-            "Genummerde oranje punten: voorstellen voor nieuwe ontmoetingsplekken, in volgorde. Nummer 1 "
+            "Oranje vakjes met een nummer: voorstellen voor nieuwe ontmoetingsplekken, in volgorde. Nummer 1 "
             "brengt de meeste inwoners binnen bereik; elk volgend voorstel de meeste van wie dan nog te "
             "ver weg woont. Bij elk voorstel staan de kosten per jaar en per nieuw bereikte inwoner.",
         )])

@@ -7,14 +7,17 @@ without internet. So the page carries everything: Leaflet, the map script
 How the page is built: :func:`map_data` turns a :class:`RunResult` into one JSON
 document (geometry as encoded polylines, see :mod:`._encode`; every text already
 formatted and HTML-escaped, see :mod:`._maptext`); :func:`build_map` puts that document,
-Leaflet and the script into a folium page; ``kaart.js`` draws it. The script gives each kind of layer its own
-Leaflet pane, so markers always lie above polygons whatever the user toggles.
+Leaflet and the script into a folium page; ``kaart.js`` draws it. The script gives each
+kind of layer its own Leaflet pane, so markers always lie above polygons whatever the
+user toggles.
 
 Security: names from OpenStreetMap (``naam``), CBS (``buurtnaam`` ...) and the config are
-untrusted. Every string in the data document is HTML-escaped here (:func:`html.escape`)
-or is a search key of only ``a-z``, ``0-9`` and spaces; the script inserts nothing else
-as HTML. The document sits in a ``<script type="application/json">`` block with ``<``,
-``>`` and ``&`` written as ``\\u003c`` etc., so no text can close the block.
+untrusted. Every string in the data document is HTML-escaped (:func:`html.escape`), or is
+a search key of only ``a-z``, ``0-9`` and spaces, an OSM id such as ``node/123``, an
+encoded polyline or a colour from this module; the script inserts nothing else as HTML.
+The document sits in a ``<script type="application/json">`` block with ``<``, ``>`` and
+``&`` written as ``\\u003c`` etc., so no text can close the block, and page parts are
+never run through Jinja (:class:`_Raw`).
 
 Presentation only: class breaks (mapclassify), colours, the outline of a kern (the union of
 its buurten) and which gap a cell lies in are worked out here; every figure comes from
