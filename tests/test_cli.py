@@ -24,8 +24,8 @@ def test_demo_run_writes_files_and_prints_a_summary(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     folder = tmp_path / "voorbeeldgemeente"
     assert {p.name for p in folder.iterdir()} == {
-        "kaart.html", "buurten.gpkg", "buurten.csv", "samenvatting.json", "kernen.csv", "voorstellen.csv",
-        "makelaarsgebieden.csv",
+        "kaart.html", "buurten.gpkg", "buurten.csv", "buurten.xlsx", "samenvatting.json", "kernen.csv",
+        "voorstellen.csv", "makelaarsgebieden.csv",
     }
     assert "SYNTHETISCHE DEMO-GEMEENTE" in result.stdout
     summary = json.loads((folder / "samenvatting.json").read_text(encoding="utf-8"))

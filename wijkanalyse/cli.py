@@ -124,9 +124,9 @@ def run(
 ) -> None:
     """Analyse one gemeente and write map, tables and key figures.
 
-    Writes OUT/<gemeente>/kaart.html, buurten.gpkg, buurten.csv, samenvatting.json and the
-    tables of the proposals, kernen and broker areas. The summary on stdout names the best
-    new meeting points and the brokers needed.
+    Writes OUT/<gemeente>/kaart.html, buurten.gpkg, buurten.csv, buurten.xlsx, samenvatting.json
+    and the tables of the proposals, kernen and broker areas. The summary on stdout names the
+    best new meeting points and the brokers needed.
 
     Example:
 

@@ -290,6 +290,7 @@ def analyse(reader: SnapshotReader, config: Config) -> RunResult:  # noqa: PLR09
         indicators={k: ind.label for k, ind in config.indicators.items()},
         summary=summary,
         reference=reference,
+        sources=manifest.sources,
     )
 
 
@@ -454,8 +455,8 @@ def prepare_output_dir(out_dir: Path, gemeente_name: str) -> Path:
 
 
 def write_outputs(result: RunResult, folder: Path) -> dict[str, Path]:
-    """Write the map, GeoPackage, CSV and key figures into ``folder``."""
-    from wijkanalyse.outputs import maps, write  # noqa: PLC0415 (folium is slow to import)
+    """Write the map, GeoPackage, CSV, XLSX and key figures into ``folder``."""
+    from wijkanalyse.outputs import maps, tables, write  # noqa: PLC0415 (folium is slow to import)
 
     try:
         files = {
@@ -466,6 +467,7 @@ def write_outputs(result: RunResult, folder: Path) -> dict[str, Path]:
                 name.removesuffix(".csv"): write.write_table_csv(getattr(result, attr), folder / name)
                 for name, attr in write.TABLES.items() if getattr(result, attr) is not None
             },
+            "xlsx": tables.write_xlsx(result, folder / "buurten.xlsx"),
             "samenvatting": write.write_summary(result.summary, folder / "samenvatting.json"),
         }
     except OSError as e:
