@@ -238,3 +238,11 @@ def test_cli_missing_snapshot_and_bad_demo_year(snapshots: tuple[Path, Path], tm
     assert "The demo gemeente exists for 2024 and 2025; --year 2026 is not one of them." in result.stderr
     result = invoke("demo", str(tmp_path / "d"), "--year", "2025")
     assert result.exit_code == 0 and result.stdout == f"Demo snapshot 2025 (synthetisch) geschreven naar {tmp_path / 'd'}\n"
+
+
+def test_every_output_column_and_key_is_documented(outputs: pipeline.CompareOutputs) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Jaar op jaar (compare)", 1)[1].split("\n## ", 1)[0]
+    keys = [*outputs.summary, *outputs.comparison.buurten.columns.drop("geometry"),
+            *outputs.comparison.kernen.columns.drop("geometry")]
+    assert [k for k in keys if f"`{k}`" not in section] == []

@@ -21,6 +21,14 @@ What the demo shows
   whose population PDOK hides (-99999999) and CBS privacy markers (``null``, ``"."``).
 * A motorway (A99) that crosses the gemeente without joining the walking network.
 
+A second year
+-------------
+``write_demo_snapshot(dest, DEMO_NEXT_YEAR)`` writes the same gemeente in 2025, for
+``wijkanalyse compare``: the same draws, then a changed buurt division (Molenwijk split in two
+with new codes, Oosterdorp-Kern and -Zuid merged, Noorderhoek renumbered) and changed figures
+(a Dorpshuis in Westerveld, new residents in Molenwijk-Noord, a better profile for the hot-spot
+buurt Zuidoost-Flats, a hot-spot profile for Molenwijk-Zuid). The 2024 demo is not affected.
+
 The same call always writes the same data: the random generator is seeded, the creation
 date is fixed and every file is written in a fixed order. GeoPackages are written with a
 fixed ``OGR_CURRENT_DATE`` as well.
