@@ -372,6 +372,7 @@ def compare(old_snapshot: Path, new_snapshot: Path, config: Config, out_dir: Pat
     """
     from wijkanalyse.outputs import compare as compare_out  # noqa: PLC0415 (folium is slow to import)
 
+    _marks.clear()
     readers = [SnapshotReader(Path(old_snapshot)), SnapshotReader(Path(new_snapshot))]
     first, second = (r.manifest for r in readers)
     if first.gemeente_code != second.gemeente_code:
