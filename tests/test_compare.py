@@ -238,7 +238,8 @@ def test_outputs_escape_and_neutralise_untrusted_names(
     years: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame], tmp_path
 ) -> None:
     """Buurt names come from CBS: never HTML in the map or report, never a formula in Excel."""
-    from wijkanalyse.outputs.compare import neutralise, render_section, report_context, write_comparison
+    from wijkanalyse.outputs.compare import render_section, report_context, write_comparison
+    from wijkanalyse.outputs.tables import neutralise
 
     old, new = years
     nasty = {"BU21": '=HYPERLINK("http://x","klik")', "BU22": "<script>alert(1)</script>", "BU34": "@SUM(A1)",
@@ -267,3 +268,17 @@ def test_outputs_escape_and_neutralise_untrusted_names(
     section = render_section(report_context(c, summary))
     assert section.startswith("<section") and "<html" not in section
     assert "Let op: &lt;b&gt;niet&lt;/b&gt; vet" in section
+
+
+def test_a_template_like_name_is_not_run_by_jinja(years: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame], tmp_path) -> None:
+    """branca renders a plain Element as a Jinja template: a CBS name with {{ }} must stay text."""
+    from wijkanalyse.outputs.compare import write_comparison
+
+    old, new = years
+    c = compare_buurten(old, new)
+    summary = {
+        **c.samenvatting, "gemeente_name": "Gemeente {{ 7 * 7 }}", "gemeente_code": "GM0000", "jaar_oud": 2023,
+        "jaar_nieuw": 2024, "threshold_m": 400.0, "distance_method": "network", "synthetic": False, "waarschuwingen": [],
+    }
+    page = write_comparison(c, summary, tmp_path)["kaart"].read_text(encoding="utf-8")
+    assert "{{ 7 * 7 }}" in page and "Gemeente 49" not in page

@@ -25,12 +25,11 @@ import pandas as pd
 from wijkanalyse import _atomic
 from wijkanalyse._format import _is_missing, format_int, format_number, format_percent
 from wijkanalyse.analysis.compare import MATCH_LABELS, Comparison
+from wijkanalyse.outputs.write import write_table_csv
 
 __all__ = [
-    "FORMULA_PREFIXES",
     "format_pp",
     "format_signed",
-    "neutralise",
     "render_section",
     "report_context",
     "write_comparison",
@@ -40,7 +39,6 @@ __all__ = [
 ]
 
 #: A text cell starting with one of these would be read by Excel as a formula.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 #: Buurt rows shown in the report table: a share change of at least this many percentage points,
 #: a changed hot-spot status or a changed division; the rest is in vergelijking.csv.
@@ -48,13 +46,6 @@ REPORT_MIN_PP = 1.0
 
 
 # --------------------------------------------------------------------------- formatting
-
-
-def neutralise(value: Any) -> Any:
-    """A text cell Excel would run as a formula, made plain text (leading apostrophe); other values as they are."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def format_signed(value: Any, decimals: int = 0, missing: str = "onbekend") -> str:
@@ -82,26 +73,13 @@ def _name(row: Any) -> str:
 # --------------------------------------------------------------------------- tables
 
 
-def _table(frame: pd.DataFrame) -> pd.DataFrame:
-    """A plain table for CSV: no geometry, booleans as ja/nee, text neutralised."""
+def write_comparison_csv(frame: pd.DataFrame, path: Path) -> Path:
+    """Write a comparison table for Dutch Excel (:func:`wijkanalyse.outputs.write.write_table_csv`), booleans as ja/nee."""
     table = pd.DataFrame(frame.drop(columns=frame.geometry.name) if isinstance(frame, gpd.GeoDataFrame) else frame)
-    table = table.reset_index(drop=True)
     for col in table.columns:
         if pd.api.types.is_bool_dtype(table[col]):
             table[col] = table[col].map({True: "ja", False: "nee"})
-        elif not pd.api.types.is_numeric_dtype(table[col]):
-            table[col] = table[col].map(neutralise)
-    return table
-
-
-def _csv_text(table: pd.DataFrame) -> str:
-    text = table.to_csv(sep=";", decimal=",", index=False, float_format="%.3f", lineterminator="\r\n")
-    return "\ufeff" + text
-
-
-def write_comparison_csv(frame: pd.DataFrame, path: Path) -> Path:
-    """Write a comparison table for Dutch Excel: ';' separated, decimal comma, UTF-8 with BOM, CRLF."""
-    return _atomic.write_text(path, _csv_text(_table(frame)))
+    return write_table_csv(table, path)
 
 
 def _for_file(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

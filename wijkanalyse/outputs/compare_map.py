@@ -18,7 +18,6 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Callable, Iterable
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +32,14 @@ from shapely.geometry import mapping
 from wijkanalyse._format import _is_missing, format_int, format_number, format_percent
 from wijkanalyse.analysis.compare import MATCH_LABELS, Comparison
 from wijkanalyse.outputs.compare import format_pp, format_signed
-from wijkanalyse.outputs.maps import LIGHT_TILES_ATTRIBUTION, LIGHT_TILES_URL, SYNTHETIC_BANNER, save_map
+from wijkanalyse.outputs.maps import (
+    LIGHT_TILES_ATTRIBUTION,
+    LIGHT_TILES_URL,
+    SYNTHETIC_BANNER,
+    RawHtml,
+    inline_leaflet,
+    save_map,
+)
 
 __all__ = [
     "CHANGED_OUTLINE",
@@ -226,18 +232,6 @@ def _legend_html(share: LinearColormap, signal: LinearColormap, threshold: str) 
     )
 
 
-def _inline_leaflet(m: folium.Map) -> None:
-    """Leaflet from the package's vendor folder, inlined (as :mod:`wijkanalyse.outputs.maps` does)."""
-    m.default_js = []
-    m.default_css = []
-    vendor = resources.files("wijkanalyse.outputs") / "vendor"
-    header = m.get_root().header
-    header.add_child(folium.Element(f"<style>{vendor.joinpath('leaflet.css').read_text(encoding='utf-8')}</style>"),
-                     name="leaflet_css_inline")
-    header.add_child(folium.Element(f"<script>{vendor.joinpath('leaflet.js').read_text(encoding='utf-8')}</script>"),
-                     name="leaflet_js_inline")
-
-
 def _share_layer(
     buurten: gpd.GeoDataFrame, records: list[dict[str, Any]], popups: list[str], threshold: str
 ) -> tuple[folium.FeatureGroup, LinearColormap]:
@@ -376,7 +370,7 @@ def build_comparison_map(comparison: Comparison, summary: dict[str, Any]) -> fol
     years = (int(summary["jaar_oud"]), int(summary["jaar_nieuw"]))
     threshold = format_int(summary["threshold_m"])
     m = folium.Map(location=(52.2, 5.3), zoom_start=8, tiles=None, control_scale=True)
-    _inline_leaflet(m)
+    inline_leaflet(m)
     folium.TileLayer(tiles=LIGHT_TILES_URL, attr=LIGHT_TILES_ATTRIBUTION, name="Lichte achtergrond", max_zoom=19).add_to(m)
     folium.TileLayer("OpenStreetMap", name="OpenStreetMap", show=False).add_to(m)
 
@@ -396,8 +390,8 @@ def build_comparison_map(comparison: Comparison, summary: dict[str, Any]) -> fol
         group.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     root = m.get_root()
-    root.html.add_child(folium.Element(_title_html(summary)), name="wijkanalyse_titel")
-    root.html.add_child(folium.Element(_legend_html(share_map, signal_map, threshold)), name="wijkanalyse_legenda")
+    root.html.add_child(RawHtml(_title_html(summary)), name="wijkanalyse_titel")
+    root.html.add_child(RawHtml(_legend_html(share_map, signal_map, threshold)), name="wijkanalyse_legenda")
     if not buurten.empty:
         west, south, east, north = (float(b) for b in buurten.total_bounds)
         m.fit_bounds([[south, west], [north, east]])

@@ -17,7 +17,7 @@ a search key of only ``a-z``, ``0-9`` and spaces, an OSM id such as ``node/123``
 encoded polyline or a colour from this module; the script inserts nothing else as HTML.
 The document sits in a ``<script type="application/json">`` block with ``<``, ``>`` and
 ``&`` written as ``\\u003c`` etc., so no text can close the block, and page parts are
-never run through Jinja (:class:`_Raw`).
+never run through Jinja (:class:`RawHtml`).
 
 Presentation only: class breaks (mapclassify), colours, the outline of a kern (the union of
 its buurten) and which gap a cell lies in are worked out here; every figure comes from
@@ -75,10 +75,12 @@ __all__ = [
     "REACH_COLORS",
     "SIGNAL_COLORS",
     "SYNTHETIC_BANNER",
+    "RawHtml",
     "build_map",
     "format_int",
     "format_number",
     "format_percent",
+    "inline_leaflet",
     "map_data",
     "save_map",
 ]
@@ -722,7 +724,7 @@ _PAGE_TEMPLATE = jinja2.Template(
 )
 
 
-class _Raw(Element):
+class RawHtml(Element):
     """Text put into the page as it is.
 
     A plain branca ``Element`` is a Jinja template: ``{{`` in a name from OpenStreetMap (or
@@ -764,6 +766,18 @@ def _header_html(document: Mapping[str, Any]) -> str:
     )
 
 
+def inline_leaflet(m: folium.Map) -> None:
+    """Put Leaflet (the package's vendor copy) into the page itself, so it needs no CDN."""
+    m.default_js = []
+    m.default_css = []
+    vendor = resources.files("wijkanalyse.outputs") / "vendor"
+    header = m.get_root().header
+    header.add_child(RawHtml(f"<style>{vendor.joinpath('leaflet.css').read_text(encoding='utf-8')}</style>"),
+                     name="leaflet_css_inline")
+    header.add_child(RawHtml(f"<script>{vendor.joinpath('leaflet.js').read_text(encoding='utf-8')}</script>"),
+                     name="leaflet_js_inline")
+
+
 def build_map(result: RunResult) -> folium.Map:
     """Build the interactive map of one run.
 
@@ -787,21 +801,15 @@ def build_map(result: RunResult) -> folium.Map:
         location=((south + north) / 2, (west + east) / 2), zoom_start=12, tiles=None,
         zoom_control=False, control_scale=False, zoom_snap=0.5, zoom_delta=1,
     )
-    m.default_js = []
-    m.default_css = []
     root = m.get_root()
     root._template = _PAGE_TEMPLATE  # noqa: SLF001 (branca's Figure has no setting for <html lang>)
     root.title = document["title"]  # already HTML-escaped; the template inserts it as is
-    vendor = resources.files("wijkanalyse.outputs") / "vendor"
-    leaflet_css = vendor.joinpath("leaflet.css").read_text(encoding="utf-8")
-    leaflet_js = vendor.joinpath("leaflet.js").read_text(encoding="utf-8")
-    root.header.add_child(_Raw(f"<style>{leaflet_css}</style>"), name="leaflet_css_inline")
-    root.header.add_child(_Raw(f"<script>{leaflet_js}</script>"), name="leaflet_js_inline")
-    root.header.add_child(_Raw(f"<style>{_static('static/kaart.css')}</style>"), name="wa_css")
-    root.header.add_child(_Raw(f"<script>{_static('static/kaart.js')}</script>"), name="wa_js")
-    root.html.add_child(_Raw(_header_html(document)), name="wa_kop")
+    inline_leaflet(m)
+    root.header.add_child(RawHtml(f"<style>{_static('static/kaart.css')}</style>"), name="wa_css")
+    root.header.add_child(RawHtml(f"<script>{_static('static/kaart.js')}</script>"), name="wa_js")
+    root.html.add_child(RawHtml(_header_html(document)), name="wa_kop")
     root.html.add_child(
-        _Raw(f'<script type="application/json" id="wa-data">{_json_for_html(document)}</script>'),
+        RawHtml(f'<script type="application/json" id="wa-data">{_json_for_html(document)}</script>'),
         name="wa_data",
     )
     m.add_child(_MapScript(), name="wa_init")
