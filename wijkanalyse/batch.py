@@ -389,7 +389,7 @@ def _run_dask(jobs: list[Job], scheduler: str, on_result: Callable[[dict[str, An
             future = client.submit(run_job, job, key=f"wijkanalyse-{job.code}-{run_id}", retries=RETRIES,
                                    pure=False, priority=len(jobs) - rank)
             futures[future] = job
-        for future in dask_completed(list(futures)):
+        for future in dask_completed(list(futures), loop=client.loop):
             job = futures[future]
             try:
                 marker = future.result()
