@@ -98,12 +98,12 @@ def split_kerncijfers(
 
 
 def fetch_kerncijfers(
-    client: _http.Client, base_url: str, table: str, codes: Sequence[str], *, batch: int = CBS_BATCH,
+    client: _http.Client, base_url: str, table: str, codes: Sequence[str], *, batch: int | None = None,
 ) -> dict[str, cbs_odata.CbsTable]:
     """The Kerncijfers rows, region names and column descriptions of every gemeente in ``codes``.
 
     One request for NL00, one for the column descriptions and ``ceil(len(codes) / batch)``
-    for the rows and for the region names; then split per gemeente
+    for the rows and for the region names (``batch``, default :data:`CBS_BATCH`); then split per gemeente
     (:func:`split_kerncijfers`), each as :func:`~wijkanalyse.sources.cbs_odata.download_kerncijfers`
     would give it alone.
     """
@@ -113,6 +113,7 @@ def fetch_kerncijfers(
     regions = cbs_odata.entity_set(client, base_url, table, "WijkenEnBuurten", what=f"CBS-regionamen {table} (NL00)",
                                    filter_=f"Key eq '{cbs_odata.padded(cbs_odata.NATIONAL_KEY)}'")
     properties = cbs_odata.entity_set(client, base_url, table, "DataProperties", what=f"CBS-kolommen {table}")
+    batch = batch or CBS_BATCH
     for start in range(0, len(codes), batch):
         chunk = list(codes[start:start + batch])
         label = f"{chunk[0]}..{chunk[-1]}" if len(chunk) > 1 else chunk[0]
