@@ -30,7 +30,7 @@ from wijkanalyse.sources.national import add_osm_layers, clip_area
 from wijkanalyse.sources.osm import read_osm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from synthetic_national import write_country  # noqa: E402
+from synthetic_national import write_country
 
 ROOT = Path(__file__).resolve().parents[1]
 CODES = ["GM9000", "GM8999", "GM8998", "GM8997"]
@@ -201,7 +201,7 @@ def test_dask_scheduler_and_worker_started_as_processes(country, tmp_path: Path)
     pytest.importorskip("distributed")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     scheduler_file = tmp_path / "scheduler.json"
-    scheduler = subprocess.Popen(  # noqa: S603
+    scheduler = subprocess.Popen(
         [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
          "--no-dashboard", "--scheduler-file", str(scheduler_file)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
@@ -214,7 +214,7 @@ def test_dask_scheduler_and_worker_started_as_processes(country, tmp_path: Path)
             time.sleep(0.1)
         address = json.loads(scheduler_file.read_text())["address"]
         assert address.startswith("tcp://127.0.0.1:")
-        worker = subprocess.Popen(  # noqa: S603
+        worker = subprocess.Popen(
             [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nworkers", "1", "--nthreads", "1",
              "--memory-limit", "3GiB", "--no-dashboard", "--host", "127.0.0.1"],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
@@ -244,7 +244,7 @@ def test_a_killed_run_goes_on_where_it_stopped(tmp_path: Path) -> None:
                "--out", str(out), "--workers", "1", "-q"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     progress = out / "landelijk" / "voortgang"
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,  # noqa: S603
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)
     try:
         for _ in range(3000):  # until the first gemeente is done (bounded wait, not a time limit)
@@ -260,7 +260,7 @@ def test_a_killed_run_goes_on_where_it_stopped(tmp_path: Path) -> None:
     first = finished[0]
     marker = json.loads((progress / f"{first}.json").read_text(encoding="utf-8"))
     stamps = {name: Path(path).stat().st_mtime_ns for name, path in marker["files"].items()}
-    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert f"al klaar (hervat): {len(finished)}" in result.stdout
     assert {name: Path(path).stat().st_mtime_ns for name, path in marker["files"].items()} == stamps
@@ -281,3 +281,29 @@ def test_cli_snapshots_with_a_selection_and_usage_errors(country, tmp_path: Path
     assert both.exit_code == 2 and "--demo is for one gemeente; --nederland runs many" in both.output
     workers = CliRunner().invoke(cli, ["run", "--demo", "--workers", "2"])
     assert workers.exit_code == 2 and "--workers only applies to many gemeenten" in workers.output
+
+
+def test_overview_map_draws_in_a_browser(national) -> None:
+    """Headless Chromium opens overzicht.html: both layers in the control, no script error."""
+    webdriver = pytest.importorskip("selenium.webdriver")
+    if not (shutil.which("chromium") or shutil.which("chromium-browser")) or not shutil.which("chromedriver"):
+        pytest.skip("Chromium and chromedriver are not installed")
+    out, _ = national
+    options = webdriver.ChromeOptions()
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=webdriver.ChromeService(executable_path=shutil.which("chromedriver")),
+                              options=options)
+    try:
+        driver.get((out / "landelijk" / "overzicht.html").as_uri())
+        labels = driver.execute_script(
+            "return Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label'))"
+            ".map(l => l.textContent.trim());")
+        title = driver.execute_script("return document.querySelector('.leaflet-bottom.leaflet-left #titel') !== null;")
+        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE" and "service.pdok.nl" not in e["message"]]
+    finally:
+        driver.quit()
+    assert labels == ["Gemeenten", "Wijken"]
+    assert title
+    assert errors == []

@@ -24,7 +24,7 @@ from wijkanalyse.sources.osm import read_osm
 from .fake_services import FakeServices, gemeenten_from_snapshots
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from synthetic_national import write_country  # noqa: E402
+from synthetic_national import write_country
 
 
 @pytest.fixture(scope="module")

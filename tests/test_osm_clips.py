@@ -22,7 +22,7 @@ from wijkanalyse.sources.national import add_osm_layers, clip_area
 from wijkanalyse.sources.osm import osmium_command, read_osm, read_osm_clips
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from synthetic_national import write_country  # noqa: E402
+from synthetic_national import write_country
 
 ENGINES = [
     "pyosmium",

@@ -83,8 +83,6 @@ RETRIES = 2
 #: A dask worker with a smaller memory limit is named in a warning (the largest synthetic
 #: gemeente of benchmarks/bench_national.py peaks far below this; see the README).
 MIN_WORKER_MEMORY_GIB = 2.0
-#: A local worker process is replaced after this many gemeenten (memory fragmentation).
-MAX_TASKS_PER_CHILD = 50
 DONE, FAILED = "klaar", "mislukt"
 
 
@@ -331,8 +329,8 @@ def _run_local(jobs: list[Job], workers: int, on_result: Callable[[dict[str, Any
     ctx = mp.get_context("spawn")
     while pending:
         retry: list[Job] = []
-        with ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=ctx,
-                                 max_tasks_per_child=MAX_TASKS_PER_CHILD) as pool:
+        # no max_tasks_per_child: in Python 3.11 a pool that replaces its workers can hang
+        with ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=ctx) as pool:
             futures = {pool.submit(run_job, job): job for job in pending}
             for future in as_completed(futures):
                 job = futures[future]
