@@ -83,7 +83,7 @@ class TreeMemory(threading.Thread):
             self.stop.wait(self.every_s)
 
 
-def _national(pbf: str, snapshots: list[str], out: str, workers: int, maps: bool, result: str) -> None:  # noqa: PLR0917
+def _national(pbf: str, snapshots: list[str], out: str, workers: int, maps: bool, result: str, engine: str) -> None:  # noqa: PLR0917
     """The timed part, in a fresh process."""
     import logging  # noqa: PLC0415
 
@@ -103,17 +103,32 @@ def _national(pbf: str, snapshots: list[str], out: str, workers: int, maps: bool
     start = time.perf_counter()
     folders = [Path(s) for s in snapshots]
     areas = {f.name: (f, clip_area(gpd.read_file(f / "buurten.gpkg"))) for f in folders}
-    problems = add_osm_layers(areas, Path(pbf), config.osm_tags())
+    problems = add_osm_layers(areas, Path(pbf), config.osm_tags(), engine=engine)
     osm_seconds = time.perf_counter() - start
     run = batch.run_national(folders, config, Path(out), workers=workers, maps=maps)
     seconds = time.perf_counter() - start
-    peaks = sorted(((m.get("worker_peak_gib") or 0, c) for c, m in run.markers.items()), reverse=True)[:3]
+    peaks = sorted(((m.get("peak_gib") or 0, c) for c, m in run.markers.items()), reverse=True)[:3]
     slowest = sorted(((m.get("seconds") or 0, c) for c, m in run.markers.items()), reverse=True)[:3]
     Path(result).write_text(json.dumps({
         "seconds": seconds, "osm_seconds": osm_seconds, "problems": problems, "done": len(run.markers) - len(run.failed),
-        "failed": run.failed, "worker_peaks": peaks, "slowest": slowest, "engine": "osmium" if osmium_command() else "pyosmium",
+        "failed": run.failed, "worker_peaks": peaks, "slowest": slowest, "engine": "osmium" if engine != "pyosmium" and osmium_command() else "pyosmium",
         "files": {k: [str(v), Path(v).stat().st_size] for k, v in run.files.items()},
     }))
+
+
+def _kept(root: Path, country_type: type) -> object:
+    """The country written earlier to ``--keep`` (its OSM layers are written again by the timed run)."""
+    import geopandas as gpd  # noqa: PLC0415
+
+    snapshots = sorted((root / "snapshots").iterdir())
+    buurten = cells = 0
+    for folder in snapshots:
+        buurten += len(gpd.read_file(folder / "buurten.gpkg", columns=[]))
+        cells += len(gpd.read_file(folder / "vierkant100m.gpkg", columns=[]))
+    info = json.loads((root / "country.json").read_text())
+    return country_type(pbf=root / "nederland.osm.pbf", snapshots=snapshots, codes=[s.name for s in snapshots],
+                        osm_nodes=info["osm_nodes"], ways=info["ways"], buurten=buurten, inhabited_cells=cells,
+                        venues=info["venues"])
 
 
 def main() -> None:
@@ -122,11 +137,17 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--keep", type=Path, default=None, help="write the country here and keep it (reused when there)")
     parser.add_argument("--no-maps", action="store_true", help="leave out each gemeente's kaart.html")
+    parser.add_argument("--osm-engine", choices=["auto", "osmium", "pyosmium"], default="auto")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-national-") as tmp:
         root = args.keep or Path(tmp) / "land"
         start = time.perf_counter()
-        country = write_country(root, n=args.gemeenten)
+        if args.keep and (root / "nederland.osm.pbf").is_file() and len(list((root / "snapshots").iterdir())) == args.gemeenten:
+            from synthetic_national import Country  # noqa: PLC0415
+
+            country = _kept(root, Country)
+        else:
+            country = write_country(root, n=args.gemeenten)
         print(f"country: {len(country.codes)} gemeenten, {country.buurten} buurten, {country.inhabited_cells} inhabited "
               f"cells, {country.osm_nodes} OSM nodes in {country.ways} ways, {country.venues} venues; "
               f"{country.pbf.stat().st_size / 2**20:.0f} MiB .osm.pbf; written in {time.perf_counter() - start:.0f} s",
@@ -134,7 +155,7 @@ def main() -> None:
         out, result = Path(tmp) / "uit", Path(tmp) / "result.json"
         ctx = mp.get_context("spawn")
         child = ctx.Process(target=_national, args=(str(country.pbf), [str(s) for s in country.snapshots], str(out),
-                                                    args.workers, not args.no_maps, str(result)))
+                                                    args.workers, not args.no_maps, str(result), args.osm_engine))
         start = time.perf_counter()
         child.start()
         memory = TreeMemory(child.pid)

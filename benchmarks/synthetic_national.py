@@ -223,5 +223,7 @@ def write_country(  # noqa: PLR0912, PLR0915 (one country, step by step)
             writer.add_way(osmium.osm.mutable.Way(id=w, nodes=ids.tolist(), tags=tags))
     finally:
         writer.close()
+    (dest / "country.json").write_text(json.dumps({"osm_nodes": len(node_xy), "ways": len(way_nodes),
+                                                   "venues": len(venue_rows)}))
     return Country(pbf=pbf, snapshots=folders, codes=codes, osm_nodes=len(node_xy), ways=len(way_nodes),
                    buurten=n_buurten, inhabited_cells=n_cells, venues=len(venue_rows))

@@ -253,6 +253,26 @@ def _worker_logging(level: int) -> None:
     logger.setLevel(level)
 
 
+def _reset_peak_memory() -> None:
+    """Reset this process's peak resident memory (Linux: ``5`` to /proc/self/clear_refs); else nothing."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5", encoding="ascii")
+
+
+def _peak_memory_gib() -> float | None:
+    """Peak resident memory of this process since the last reset (VmHWM), in GiB; None where unknown.
+
+    Not ``getrusage``: a spawned worker's ``ru_maxrss`` starts from its parent's size at fork.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 2**20
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 def _failure(job: Job, error: str, started: float | None = None) -> dict[str, Any]:
     return {
         "gemeente_code": job.code, "gemeente_name": job.name, "status": FAILED, "error": error,
@@ -268,7 +288,8 @@ def run_job(job: Job) -> dict[str, Any]:
     The marker (also in ``OUT/landelijk/voortgang/<code>.json``) holds ``gemeente_code``,
     ``gemeente_name``, ``status`` (``"klaar"``), ``summary`` (the gemeente's
     ``samenvatting.json``), ``files`` (what it wrote), ``wijken_file``,
-    ``residents_in_hotspots``, ``seconds``, ``worker_peak_gib`` and what identifies the
+    ``residents_in_hotspots``, ``seconds``, ``peak_gib`` (the worker's peak resident memory
+during this gemeente; Linux) and what identifies the
     snapshot and settings. A :class:`~wijkanalyse.errors.WijkanalyseError` (bad data) gives a
     marker with ``status`` ``"mislukt"`` and ``error`` (not written to disk, so the next run
     tries again); other exceptions propagate (the pool or dask retries the job).
@@ -278,6 +299,7 @@ def run_job(job: Job) -> dict[str, Any]:
 
     _worker_logging(job.log_level)
     _FILTER.code = job.code
+    _reset_peak_memory()
     started = time.perf_counter()
     try:
         outputs = pipeline.run(job.snapshot, job.config, job.out_dir, maps=job.maps)
@@ -305,7 +327,7 @@ def run_job(job: Job) -> dict[str, Any]:
         "snapshot_id": job.snapshot_id,
         "fingerprint": job.fingerprint,
         "seconds": round(time.perf_counter() - started, 2),
-        "worker_peak_gib": round(outputs.peak_gib, 3),
+        "peak_gib": round(peak, 3) if (peak := _peak_memory_gib()) is not None else None,
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     _atomic.write_text(_marker_path(job.out_dir, job.code), json.dumps(marker, ensure_ascii=False, indent=1))
