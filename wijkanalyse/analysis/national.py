@@ -213,9 +213,11 @@ def gemeente_table(
     if done.any() and indicators:
         signal[done] = composite_signal(table[done], dict(indicators))
     table.insert(table.columns.get_loc("hotspot_buurten") + 2, "signaal_landelijk", signal)
-    for col in ("inwoners", "inwoners_binnen_drempel", "inwoners_buiten_drempel", "aandeel_binnen_drempel",
-                "drempel_m", "inwoners_in_hotspots", "inwoners_nieuw_bereikt"):
+    for col in ("aandeel_binnen_drempel", "drempel_m"):
         table[col] = pd.to_numeric(table[col], errors="coerce").astype(float)
+    for col in ("inwoners", "inwoners_binnen_drempel", "inwoners_buiten_drempel", "inwoners_in_hotspots",
+                "inwoners_nieuw_bereikt"):  # residents are whole people
+        table[col] = pd.to_numeric(table[col], errors="coerce").astype(float).round().astype("Int64")
     for col in ("buurten", "ontmoetingspunten", "gaten", "hotspot_buurten", "nieuwe_ontmoetingspunten",
                 "makelaars_nodig", "makelaar_gebieden"):
         table[col] = pd.to_numeric(table[col], errors="coerce").astype("Int64")
