@@ -12,6 +12,10 @@ service and used up in order:
 ``"html"``                     a 200 HTML maintenance page
 ``"remark"``                   (Overpass) a 200 OSM document with a runtime-error remark
 
+More gemeenten (``gemeenten=``, e.g. from :func:`gemeenten_from_snapshots`) add their
+CBS rows and region names to the table and answer the PDOK buurten filter on their code
+and the grid ``bbox`` with their own cells.
+
 The server is bounded: it serves at most ``max_requests`` requests and stops by itself
 after ``lifetime_s`` seconds; stalled handlers are released when it stops.
 """
@@ -106,8 +110,14 @@ class FakeServices:
     def __init__(
         self, *, tables: tuple[str, ...] = ("85984NED",), grid: list[dict[str, Any]] | None = None, page_cap: int = 1000,
         number_matched: bool = True, max_requests: int = 400, lifetime_s: float = 60.0, stall_s: float = 5.0,
+        gemeenten: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         self.cbs = {table: load_cbs(table) for table in tables}
+        self.gemeenten = gemeenten or {}
+        for extra in self.gemeenten.values():
+            for table in self.cbs:
+                self.cbs[table]["TypedDataSet"] = self.cbs[table]["TypedDataSet"] + extra["rows"]
+                self.cbs[table]["WijkenEnBuurten"] = self.cbs[table]["WijkenEnBuurten"] + extra["regions"]
         self.buurten = buurt_features()
         self.grid = grid_features() if grid is None else grid
         self.osm = (DATA / "omweg.osm").read_bytes()
@@ -260,7 +270,9 @@ class FakeServices:
         if service in ("buurten", "grid"):
             features = self.buurten if service == "buurten" else self.grid
             if service == "buurten" and "filter" in query and "GM0999" not in query["filter"][0]:
-                features = []
+                features = next((g["buurten"] for code, g in self.gemeenten.items() if code in query["filter"][0]), [])
+            if service == "grid" and self.gemeenten and "bbox" in query:
+                features = _in_bbox([f for g in self.gemeenten.values() for f in g["grid"]], query["bbox"][0])
             start = int(query.get("startIndex", ["0"])[0])
             count = min(int(query.get("count", [str(self.page_cap)])[0]), self.page_cap)
             page = features[start:start + count]
@@ -272,3 +284,29 @@ class FakeServices:
         if service == "overpass":
             return 200, self.osm, "application/osm3s+xml"
         return 404, b"not found", "text/plain"
+
+
+def _in_bbox(features: list[dict[str, Any]], bbox: str) -> list[dict[str, Any]]:
+    """The features whose first coordinate lies in a WFS ``bbox`` (xmin,ymin,xmax,ymax,crs)."""
+    xmin, ymin, xmax, ymax = (float(v) for v in bbox.split(",")[:4])
+    out = []
+    for feature in features:
+        x, y = feature["geometry"]["coordinates"][0][0][:2]
+        if xmin <= x <= xmax and ymin <= y <= ymax:
+            out.append(feature)
+    return out
+
+
+def gemeenten_from_snapshots(folders: list[Path]) -> dict[str, dict[str, Any]]:
+    """What the fake server needs to serve the gemeenten of snapshot folders (CBS rows, buurten, grid)."""
+    out = {}
+    for folder in folders:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        code = manifest["gemeente"]["code"]
+        rows = json.loads((folder / "cbs_kerncijfers.json").read_text(encoding="utf-8"))["value"]
+        buurten = json.loads(gpd.read_file(folder / "buurten.gpkg").to_json())["features"]
+        grid = json.loads(gpd.read_file(folder / "vierkant100m.gpkg").to_json())["features"]
+        regions = [{"Key": r["WijkenEnBuurten"], "Title": f"Naam {r['WijkenEnBuurten'].strip()}"} for r in rows]
+        regions[0]["Title"] = manifest["gemeente"]["name"]
+        out[code] = {"rows": rows, "regions": regions, "buurten": buurten, "grid": grid}
+    return out

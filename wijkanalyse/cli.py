@@ -11,6 +11,7 @@ import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -22,6 +23,32 @@ from wijkanalyse.errors import WijkanalyseError
 __all__ = ["cli"]
 
 DEFAULT_OUT = Path("kaarten")
+
+
+def _national_options(f: Any) -> Any:
+    """The options of ``run`` for many gemeenten at once."""
+    options = [
+        click.option("--gemeenten", help="Many gemeenten: CBS codes or names, comma-separated, e.g. GM0233,Harderwijk."),
+        click.option("--provincie", help="Every gemeente of a province (or several, comma-separated), e.g. Gelderland."),
+        click.option("--nederland", is_flag=True, help="Every gemeente of the Netherlands of --year."),
+        click.option("--snapshots", "snapshots_dir", type=click.Path(file_okay=False, path_type=Path),
+                     help="Run the snapshot folders in this folder (offline), all of them or those chosen by "
+                     "--gemeenten/--provincie."),
+        click.option("--workers", type=click.IntRange(min=1), default=None,
+                     help="Local worker processes for many gemeenten (default: one per core)."),
+        click.option("--scheduler", default=None,
+                     help="Run the gemeenten on a dask.distributed cluster, e.g. tcp://10.0.0.5:8786."),
+        click.option("--resume/--no-resume", default=True, show_default=True,
+                     help="Skip gemeenten (and snapshots) a stopped earlier run already finished."),
+        click.option("--maps/--no-maps", default=True, show_default=True,
+                     help="With many gemeenten: write each gemeente's kaart.html too."),
+        click.option("--osm-engine", type=click.Choice(["auto", "osmium", "pyosmium"]), default="auto",
+                     show_default=True, help="How --osm-pbf is cut per gemeente: the osmium command where installed "
+                     "(auto), or pyosmium alone."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
 OSM_PBF = click.option(
     "--osm-pbf", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
     help="Take streets and venues from this local .osm.pbf extract (e.g. a Geofabrik province) instead of Overpass.",
@@ -109,24 +136,27 @@ def cli() -> None:
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where downloads are cached (default: ~/.cache/wijkanalyse).")
 @OSM_PBF
-@click.option("--refresh", is_flag=True, help="With --gemeente: download everything again instead of using the cache.")
+@click.option("--refresh", is_flag=True, help="With --gemeente (or many): download everything again instead of using the cache.")
 @click.option("--exact", is_flag=True, help="Choose new meeting points with the exact model (CBC) instead of greedy + swaps.")
 @click.option("--makelaars", "n_brokers", type=click.IntRange(min=1), default=None,
               help="Split the gemeente into this many broker areas (default: [brokers] n_areas, or the number needed).")
 @click.option("--kandidaten", "candidates_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The gemeente's own candidate sites for a new meeting point (CSV/GPKG/GeoJSON, with kosten_per_jaar).")
+@_national_options
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
-def run(
+def run(  # noqa: PLR0912, PLR0915 (one command, many ways in)
     demo: bool, snapshot_dir: Path | None, gemeente: str | None, year: int | None, config_path: Path | None,
     own_points_file: Path | None, out_dir: Path, cache_dir: Path | None, refresh: bool, osm_pbf: Path | None,
-    exact: bool, n_brokers: int | None, candidates_file: Path | None, verbose: int, quiet: bool,
+    exact: bool, n_brokers: int | None, candidates_file: Path | None, verbose: int, quiet: bool, **national: Any,
 ) -> None:
-    """Analyse one gemeente and write map, tables and key figures.
+    """Analyse one gemeente, or many, and write map, tables and key figures.
 
     Writes OUT/<gemeente>/kaart.html, buurten.gpkg, buurten.csv, buurten.xlsx, samenvatting.json
     and the tables of the proposals, kernen and broker areas. The summary on stdout names the
-    best new meeting points and the brokers needed.
+    best new meeting points and the brokers needed. With --gemeenten, --provincie, --nederland
+    or --snapshots every gemeente is analysed (in parallel, resumable) and OUT/landelijk/ gets
+    gemeenten.csv/.xlsx, overzicht.html and landelijk.html.
 
     Example:
 
@@ -135,10 +165,31 @@ def run(
         wijkanalyse run --snapshot snapshots/GM0233-2024 --config mijn.toml
 
         wijkanalyse run --snapshot snapshots/GM0233-2024 --ontmoetingspunten ontmoetingspunten.csv
+
+        wijkanalyse run --nederland --year 2024 --osm-pbf netherlands-latest.osm.pbf
+
+        wijkanalyse run --provincie Gelderland --osm-pbf gelderland-latest.osm.pbf --workers 2
+
+        wijkanalyse run --snapshots snapshots/ --scheduler tcp://10.0.0.5:8786
     """
     from wijkanalyse import pipeline  # noqa: PLC0415 (keeps --help fast)
 
     _setup_logging(-1 if quiet else 1 + verbose)
+    many = [flag for flag, key in (("--gemeenten", "gemeenten"), ("--provincie", "provincie"),
+                                   ("--nederland", "nederland"), ("--snapshots", "snapshots_dir")) if national[key]]
+    if many:
+        if demo or snapshot_dir or gemeente or own_points_file:
+            single = next(f for f, g in (("--demo", demo), ("--snapshot", snapshot_dir), ("--gemeente", gemeente),
+                                         ("--ontmoetingspunten", own_points_file)) if g)
+            msg = f"{single} is for one gemeente; {many[0]} runs many. Give one of them."
+            raise click.UsageError(msg)
+        _run_many(national, year=year, config_path=config_path, out_dir=out_dir, cache_dir=cache_dir, refresh=refresh,
+                  osm_pbf=osm_pbf, verbose=-1 if quiet else verbose)
+        return
+    for flag, key in (("--workers", "workers"), ("--scheduler", "scheduler")):
+        if national[key] is not None:
+            msg = f"{flag} only applies to many gemeenten (--gemeenten, --provincie, --nederland, --snapshots)."
+            raise click.UsageError(msg)
     chosen = [name for name, given in (("--demo", demo), ("--snapshot", snapshot_dir), ("--gemeente", gemeente)) if given]
     try:
         config = load_config(config_path)
@@ -182,6 +233,90 @@ def run(
     except WijkanalyseError as e:
         raise click.ClickException(str(e)) from e
     click.echo(_summary_text(outputs))
+
+
+def _selection(national: dict[str, Any], year: int) -> list[str] | None:
+    """Gemeente codes chosen by --gemeenten / --provincie / --nederland (None: no selection)."""
+    from wijkanalyse import gemeenten as gm  # noqa: PLC0415
+    from wijkanalyse.sources import live  # noqa: PLC0415
+
+    codes: list[str] = []
+    if national["nederland"]:
+        codes += [g.code for g in gm.gemeenten_in(year)]
+    for province in _split(national["provincie"]):
+        codes += [g.code for g in gm.gemeenten_in_province(province, year)]
+    codes += [live.normalise_gemeente(text, year) for text in _split(national["gemeenten"])]
+    if not (national["nederland"] or national["provincie"] or national["gemeenten"]):
+        return None
+    return list(dict.fromkeys(codes))
+
+
+def _split(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def _run_many(
+    national: dict[str, Any], *, year: int | None, config_path: Path | None, out_dir: Path, cache_dir: Path | None,
+    refresh: bool, osm_pbf: Path | None, verbose: int,
+) -> None:
+    """``run`` for many gemeenten: download (or find) their snapshots, analyse them all, national outputs."""
+    from wijkanalyse import batch, snapshot  # noqa: PLC0415
+
+    try:
+        config = load_config(config_path)
+        year = year or config.year
+        selection = _selection(national, year)
+        failed: dict[str, str] = {}
+        if national["snapshots_dir"] is not None:
+            if osm_pbf is not None or refresh:
+                msg = "--snapshots runs snapshot folders offline; --osm-pbf and --refresh apply to a download."
+                raise click.UsageError(msg)
+            folders = batch.find_snapshots(national["snapshots_dir"])
+            if selection is not None:
+                by_code = {snapshot.read_manifest(f).gemeente_code: f for f in folders}
+                missing = [c for c in selection if c not in by_code]
+                if missing:
+                    msg = (f"No snapshot in {national['snapshots_dir']} for {', '.join(missing)}. "
+                           "Fetch them first, or leave them out.")
+                    raise click.UsageError(msg)
+                folders = [by_code[c] for c in selection]
+        else:
+            from wijkanalyse.sources import national as national_sources  # noqa: PLC0415
+
+            assert selection is not None
+            fetched = national_sources.download_snapshots(
+                selection, year, config=config, cache_dir=cache_dir, osm_pbf=osm_pbf, refresh=refresh,
+                resume=national["resume"], engine=national["osm_engine"],
+            )
+            folders = [fetched.snapshots[c] for c in selection if c in fetched.snapshots]
+            failed = fetched.failed
+        run = batch.run_national(
+            folders, config, out_dir, workers=national["workers"], scheduler=national["scheduler"],
+            resume=national["resume"], maps=national["maps"],
+            log_level=logging.DEBUG if verbose >= 2 else logging.INFO if verbose == 1 else logging.WARNING,
+            failed=failed,
+        )
+    except WijkanalyseError as e:
+        raise click.ClickException(str(e)) from e
+    click.echo(_national_text(run, out_dir))
+
+
+def _national_text(run: Any, out_dir: Path) -> str:
+    t = run.national.totals
+    failed = t["gemeenten_mislukt"]
+    lines = [
+        f"Landelijk: {t['gemeenten_klaar']} van {t['gemeenten']} gemeenten geanalyseerd"
+        + (f" ({', '.join(map(str, t['jaren']))})" if t["jaren"] else "")
+        + ("  [SYNTHETISCHE GEGEVENS]" if run.national.synthetic else ""),
+        f"  inwoners:                {format_int(t['inwoners'])}",
+        f"  binnen {format_int(t['drempel_m']) if t['drempel_m'] else 'de drempel'} m van een ontmoetingspunt: "
+        f"{format_int(t['inwoners_binnen_drempel'])} ({format_percent(t['aandeel_binnen_drempel'])})",
+        f"  buiten bereik:           {format_int(t['inwoners_buiten_drempel'])} inwoners",
+        f"  nu geanalyseerd:         {len(run.ran)}; al klaar (hervat): {len(run.skipped)}",
+        *([f"  mislukt:                 {', '.join(failed)} (zie gemeenten.csv)"] if failed else []),
+        f"  bestanden in {Path(out_dir) / 'landelijk'}: " + ", ".join(p.name for p in run.files.values()),
+    ]
+    return "\n".join(lines)
 
 
 @cli.command()

@@ -14,12 +14,20 @@ user typing "Schinnen" hears it is part of Beekdaelen since 2019). Columns:
     for a gemeente that ended: the code(s) of the gemeente(n) it went into.
 ``cbs_naam``
     the name with a province suffix that CBS uses in some tables (``Beek (L.)``).
+``provinciecode`` / ``provincie``
+    the province (``PV25``, ``Gelderland``; CBS spells Friesland ``Fryslân``); empty for the
+    gemeenten that ended on 1 January 2019, which no year of the list has.
 
 Sources: CBS "Gemeentelijke indeling op 1 januari" 2021 and 2023 (CSV copies in the public
 repository edugis-repo/cbsbuurtwijkgemeente), CBS 85755NED "Gebieden in Nederland 2024"
 (via loukanton/woonikveilig) and the CBS wijk- en buurtkaart 2025 gemeente layer
 (cartomap/nl); 2019, 2020 and 2022 follow from the mergers listed in the file, which are
 checked against the CBS counts (355, 355, 352, 345, 342, 342, 342 for 2019-2025).
+The provinces come from the same CBS "Gemeenten alfabetisch" lists of 2021 and 2023
+(columns ``ProvinciecodePV``, ``Provincienaam``); the four gemeenten that ended in 2019 or
+2020 (Appingedam, Delfzijl, Loppersum, Haaren) take the province of the gemeente they went
+into, which is their own. No gemeente changed province from 2019 to 2025, and the
+gemeenten of 2023 are those of 2024 and 2025, so these lists cover every year.
 
 Names match case- and accent-insensitively, with or without the province suffix, and a
 few everyday names ("Den Bosch", "Den Haag") are known aliases.
@@ -38,7 +46,17 @@ from importlib import resources
 
 from wijkanalyse.errors import DataError
 
-__all__ = ["FIRST_YEAR", "LAST_YEAR", "Gemeente", "all_gemeenten", "find_gemeente", "gemeenten_in"]
+__all__ = [
+    "FIRST_YEAR",
+    "LAST_YEAR",
+    "PROVINCES",
+    "Gemeente",
+    "all_gemeenten",
+    "find_gemeente",
+    "find_province",
+    "gemeenten_in",
+    "gemeenten_in_province",
+]
 
 FIRST_YEAR, LAST_YEAR = 2019, 2025
 #: Everyday names that are not the official name.
@@ -54,6 +72,14 @@ ALIASES = {
     "noordoost friesland": "GM1970",
     "de friese meren": "GM1940",
 }
+#: The twelve provinces (CBS code -> name as CBS spells it).
+PROVINCES = {
+    "PV20": "Groningen", "PV21": "Fryslân", "PV22": "Drenthe", "PV23": "Overijssel", "PV24": "Flevoland",
+    "PV25": "Gelderland", "PV26": "Utrecht", "PV27": "Noord-Holland", "PV28": "Zuid-Holland", "PV29": "Zeeland",
+    "PV30": "Noord-Brabant", "PV31": "Limburg",
+}
+#: Everyday province names that are not CBS's.
+PROVINCE_ALIASES = {"friesland": "PV21", "brabant": "PV30"}
 _CODE_RE = re.compile(r"\s*(?:GM)?\s*(\d{1,4})\s*", flags=re.IGNORECASE)
 
 
@@ -67,6 +93,8 @@ class Gemeente:
     last_year: int | None  # None: still exists
     successors: tuple[str, ...] = ()
     cbs_name: str = ""
+    province_code: str = ""  # PV20..PV31; "" for the gemeenten that ended on 1 January 2019
+    province: str = ""
 
     def exists_in(self, year: int) -> bool:
         """True when the gemeente existed on 1 January of ``year``."""
@@ -95,6 +123,8 @@ def all_gemeenten() -> tuple[Gemeente, ...]:
             last_year=int(row["tot_en_met"]) if row["tot_en_met"] else None,
             successors=tuple(row["opgegaan_in"].split()),
             cbs_name=row["cbs_naam"],
+            province_code=row.get("provinciecode", ""),
+            province=row.get("provincie", ""),
         ))
     return tuple(out)
 
@@ -167,3 +197,32 @@ def find_gemeente(text: str, year: int) -> Gemeente:
     if not found.exists_in(year):
         raise DataError(_gone(found, year))
     return found
+
+
+def find_province(text: str) -> str:
+    """The CBS code (``PV25``) of a province given by name ("Gelderland", "friesland", "Noord Brabant") or code.
+
+    Raises
+    ------
+    DataError
+        When no province matches, with the twelve names.
+    """
+    folded = _fold(text)
+    for code, name in PROVINCES.items():
+        if folded in (_fold(name), code.lower(), code[2:]):
+            return code
+    if folded in PROVINCE_ALIASES:
+        return PROVINCE_ALIASES[folded]
+    close = difflib.get_close_matches(folded, [_fold(n) for n in PROVINCES.values()], n=1, cutoff=0.6)
+    hint = f" Did you mean {next(n for n in PROVINCES.values() if _fold(n) == close[0])}?" if close else ""
+    msg = f"No province called {text.strip()!r}.{hint} Choose one of: {', '.join(PROVINCES.values())}."
+    raise DataError(msg)
+
+
+def gemeenten_in_province(province: str, year: int) -> list[Gemeente]:
+    """The gemeenten of ``province`` (name or PV code) that existed on 1 January of ``year``."""
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        msg = f"The gemeente list covers {FIRST_YEAR}-{LAST_YEAR}, not {year}. Choose a year in that range with --year."
+        raise DataError(msg)
+    code = find_province(province)
+    return [g for g in gemeenten_in(year) if g.province_code == code]

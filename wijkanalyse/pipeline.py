@@ -458,13 +458,17 @@ def prepare_output_dir(out_dir: Path, gemeente_name: str) -> Path:
     return folder
 
 
-def write_outputs(result: RunResult, folder: Path) -> dict[str, Path]:
-    """Write the map, GeoPackage, CSV, XLSX and key figures into ``folder``."""
-    from wijkanalyse.outputs import maps, tables, write  # noqa: PLC0415 (folium is slow to import)
+def write_outputs(result: RunResult, folder: Path, *, maps: bool = True) -> dict[str, Path]:
+    """Write the map (unless ``maps`` is False), GeoPackage, CSV, XLSX and key figures into ``folder``."""
+    from wijkanalyse.outputs import tables, write  # noqa: PLC0415 (folium is slow to import)
 
     try:
-        files = {
-            "kaart": maps.save_map(maps.build_map(result), folder / "kaart.html"),
+        files = {}
+        if maps:
+            from wijkanalyse.outputs import maps as map_outputs  # noqa: PLC0415
+
+            files["kaart"] = map_outputs.save_map(map_outputs.build_map(result), folder / "kaart.html")
+        files |= {
             "geopackage": write.write_geopackage(result, folder / "buurten.gpkg"),
             "csv": write.write_csv(result, folder / "buurten.csv"),
             **{
@@ -480,14 +484,17 @@ def write_outputs(result: RunResult, folder: Path) -> dict[str, Path]:
     return files
 
 
-def run(snapshot_dir: Path, config: Config, out_dir: Path) -> RunOutputs:
-    """Analyse the snapshot in ``snapshot_dir`` and write the outputs to ``out_dir/<gemeente-slug>/``."""
+def run(snapshot_dir: Path, config: Config, out_dir: Path, *, maps: bool = True) -> RunOutputs:
+    """Analyse the snapshot in ``snapshot_dir`` and write the outputs to ``out_dir/<gemeente-slug>/``.
+
+    ``maps=False`` leaves out ``kaart.html`` (a national run may, to save time).
+    """
     _marks.clear()
     reader = SnapshotReader(Path(snapshot_dir))
     folder = prepare_output_dir(out_dir, reader.manifest.gemeente_name)
     result = analyse(reader, config)
     _step(8, f"Kaart en tabellen schrijven naar {folder}")
-    files = write_outputs(result, folder)
+    files = write_outputs(result, folder, maps=maps)
     if not np.isfinite(result.residents["afstand_m"]).any():
         log.warning("Geen enkele inwoner kan een ontmoetingspunt bereiken: controleer het netwerk.")
     ends = [(t, peak) for _, t, peak in _marks[1:]] + [(time.perf_counter(), _peak_rss_gib())]

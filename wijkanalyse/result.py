@@ -41,7 +41,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-__all__ = ["HOTSPOT_LABELS", "RunResult"]
+__all__ = ["HOTSPOT_LABELS", "NationalResult", "RunResult"]
 
 #: Local Moran quadrant -> Dutch label used in every output.
 HOTSPOT_LABELS = {
@@ -78,3 +78,28 @@ class RunResult:
         default_factory=lambda: pd.DataFrame(columns=["label", "gemeente", "nederland"], dtype=float)
     )
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)  # manifest sources: url, retrieved date
+
+
+@dataclass
+class NationalResult:
+    """Everything the national outputs need from a run over many gemeenten (:mod:`wijkanalyse.batch`).
+
+    ``gemeenten``: one row per gemeente, the columns of
+    :data:`wijkanalyse.analysis.national.GEMEENTE_COLUMNS` plus one per indicator (the
+    gemeente's own CBS figure); ``status`` "klaar" or "mislukt" (with ``melding``).
+    ``provinces``: per province ``gemeenten``, ``inwoners``, ``inwoners_binnen_drempel``,
+    ``inwoners_buiten_drempel``, ``aandeel_binnen_drempel``. ``totals``: see
+    :func:`wijkanalyse.analysis.national.national_totals`. ``outlines``: gemeentecode and
+    polygon (EPSG:28992) of every finished gemeente. ``wijken``: gemeentecode, gemeentenaam and
+    the columns of :func:`wijkanalyse.analysis.national.wijk_figures`. ``links``: gemeentecode
+    -> the gemeente's ``kaart.html`` (or its folder) relative to the national folder.
+    """
+
+    gemeenten: pd.DataFrame
+    provinces: pd.DataFrame
+    totals: dict[str, Any]
+    outlines: gpd.GeoDataFrame
+    wijken: gpd.GeoDataFrame
+    links: dict[str, str] = field(default_factory=dict)
+    indicators: dict[str, str] = field(default_factory=dict)  # config key -> Dutch label
+    synthetic: bool = False

@@ -104,10 +104,12 @@ __all__ = [
     "SUPPORTED_VERSIONS",
     "VENUES_FILE",
     "Manifest",
+    "new_stage",
     "odata_document",
     "odata_table",
     "read_manifest",
     "staged",
+    "swap_in",
     "write_manifest",
     "write_osm_layers",
 ]
@@ -161,6 +163,32 @@ def odata_table(path: Path) -> str | None:
     return m[1].decode() if m else None
 
 
+def new_stage(dest: Path) -> Path:
+    """An empty temporary folder beside ``dest`` to build a snapshot in (then :func:`swap_in`).
+
+    A ``dest`` that exists but is no snapshot folder (no ``manifest.json``, not empty) is
+    refused rather than replaced.
+    """
+    dest = Path(dest)
+    if dest.exists() and (not dest.is_dir() or (any(dest.iterdir()) and not (dest / MANIFEST_FILE).is_file())):
+        msg = f"{dest} exists and is no snapshot folder; it is not replaced. Choose another --snapshot folder."
+        raise SourceError(msg)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
+
+
+def swap_in(tmp: Path, dest: Path) -> None:
+    """Replace ``dest`` by the complete folder ``tmp`` (made by :func:`new_stage`) in one rename."""
+    dest = Path(dest)
+    old = None
+    if dest.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".old", dir=dest.parent))
+        os.replace(dest, old / dest.name)
+    os.replace(tmp, dest)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def staged(dest: Path) -> Iterator[Path]:
     """Yield an empty temporary folder beside ``dest``; on success it replaces ``dest`` whole.
@@ -169,21 +197,10 @@ def staged(dest: Path) -> Iterator[Path]:
     it was. A ``dest`` that exists but is no snapshot folder (no ``manifest.json``, not
     empty) is refused rather than replaced.
     """
-    dest = Path(dest)
-    if dest.exists() and (not dest.is_dir() or (any(dest.iterdir()) and not (dest / MANIFEST_FILE).is_file())):
-        msg = f"{dest} exists and is no snapshot folder; it is not replaced. Choose another --snapshot folder."
-        raise SourceError(msg)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
+    tmp = new_stage(dest)
     try:
         yield tmp
-        old = None
-        if dest.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".old", dir=dest.parent))
-            os.replace(dest, old / dest.name)
-        os.replace(tmp, dest)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        swap_in(tmp, dest)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
