@@ -28,6 +28,10 @@ QGIS, Excel and the map):
 ``reference`` (one row per configured indicator, indexed by its config key; no geometry)
     label, gemeente (the indicator for the whole gemeente, from the CBS table's gemeente
     row), nederland (from its NL00 row); NaN when the table has no such row or figure.
+
+``sources`` (not a frame) is the snapshot manifest's ``sources`` entry: per source (cbs,
+buurten, grid, osm, network, venues) its file, url and ``retrieved`` date (cbs: ``table``;
+grid: ``year``; an .osm.pbf: ``osm_file_date``); the report and print maps date the data with it.
 """
 
 from __future__ import annotations
@@ -74,3 +78,4 @@ class RunResult:
     reference: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["label", "gemeente", "nederland"], dtype=float)
     )
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)  # manifest sources: url, retrieved date
