@@ -5,9 +5,9 @@ vector background (buurt borders and the walking network drawn thin grey), so th
 map tiles and work offline:
 
 ``kaart_signaal``
-    the composite signal per buurt in five classes (Fisher-Jenks breaks, mapclassify) of the
-    colour-blind-safe ColorBrewer YlOrRd palette; hot spots outlined in black, cold spots in
-    dashed blue.
+    the composite signal per buurt in five quantile classes (mapclassify: each colour holds
+    about a fifth of the buurten) of the colour-blind-safe ColorBrewer YlOrRd palette; hot
+    spots outlined in black, cold spots in dashed blue.
 ``kaart_bereik``
     every inhabited 100 m cell within (green) or beyond (purple) the walking threshold, the
     meeting points, and the proposed new meeting points numbered by rank.
@@ -63,7 +63,7 @@ __all__ = [
 
 #: A4 landscape in inches (297 x 210 mm).
 A4_LANDSCAPE_IN = (297 / 25.4, 210 / 25.4)
-#: Resolution of the PNG files: 1754 x 1240 pixels, sharp on screen and in a Word document;
+#: Resolution of the PNG files: 1753 x 1240 pixels, sharp on screen and in a Word document;
 #: the PDF files are vector graphics for print.
 DPI = 150
 

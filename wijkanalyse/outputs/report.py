@@ -316,6 +316,7 @@ def report_context(result: RunResult, images: Mapping[str, Path | bytes] | None 
         key=lambda r: (r["aandeel"], r["naam"]),
     )
     images_list = _images(images)
+    reference = _reference(result)
     return {
         "r": {
             "gemeente_name": _text(result.gemeente_name), "gemeente_code": _text(result.gemeente_code),
@@ -379,8 +380,8 @@ def report_context(result: RunResult, images: Mapping[str, Path | bytes] | None 
             list(range(i, min(i + INDICATORS_PER_TABLE, len(result.indicators))))
             for i in range(0, len(result.indicators), INDICATORS_PER_TABLE)
         ],
-        "reference": _reference(result),
-        "has_nl": any(not _missing(v) for v in _reference(result)["nederland"]),
+        "reference": reference,
+        "has_nl": any(not _missing(v) for v in reference["nederland"]),
         "buurten": buurten,
         "kernen": kernen,
         "no_reach_kernen": [k["kern"] for k in kernen if not _missing(k["aandeel"]) and k["aandeel"] == 0],
