@@ -17,13 +17,15 @@ SHARED_DATA = next(
 _LOOPBACK = ("127.", "::1", "localhost")
 
 
+
+
 @pytest.fixture(autouse=True)
 def _offline(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """Make any unmarked test fail loudly if it opens a network connection.
 
     Connections to the loopback address (a fake server of the test, see
-    ``tests/fake_services.py``) are allowed; proxies from the environment are ignored so
-    they go straight there.
+    ``tests/fake_services.py``, and chromedriver for the browser test) and Unix sockets are
+    allowed; proxies from the environment are ignored so they go straight there.
     """
     if "network" in request.keywords:
         return
@@ -31,7 +33,9 @@ def _offline(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
 
     def loopback_only(sock: socket.socket, address: object, *args: object) -> object:
         host = address[0] if isinstance(address, tuple) else str(address)
-        if sock.family in (socket.AF_INET, socket.AF_INET6) and str(host).startswith(_LOOPBACK):
+        if sock.family == getattr(socket, "AF_UNIX", None) or (
+            sock.family in (socket.AF_INET, socket.AF_INET6) and (str(host).startswith(_LOOPBACK))
+        ):
             return connect(sock, address, *args)
         raise OSError("network use in an offline test")
 

@@ -1,30 +1,40 @@
-"""Tests for the interactive map (rendered HTML only, no browser)."""
+"""Tests for the interactive map: its data document and rendered HTML (no browser).
+
+tests/test_browser.py opens the same pages in Chromium.
+"""
 
 from __future__ import annotations
 
-import re
-
 import dataclasses
+import html
 import json
-import math
+import re
 from pathlib import Path
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pytest
+import shapely
+from pyproj import Geod
 from shapely.geometry import Point, box
 
+from tests.mapcases import HOSTILE_NAMES, demo_result, extend
+from wijkanalyse.outputs._encode import decode_polyline, encode_polyline, join_lines, polygon_rings
 from wijkanalyse.outputs.maps import (
     LAYER_NAMES,
+    REACH_COLORS,
+    SIGNAL_COLORS,
     SYNTHETIC_BANNER,
     build_map,
     format_int,
     format_number,
     format_percent,
+    map_data,
     save_map,
 )
 from wijkanalyse.result import HOTSPOT_LABELS, RunResult
+import itertools
 
 NASTY_VENUE = "Eetcafé 't Hoekje & <Zaal> \"De Ster\""
 NASTY_BUURT = "<script>alert(1)</script>"
@@ -135,6 +145,7 @@ def result() -> RunResult:
             "n_meeting_points": 2,
             "distance_method": "network",
         },
+        sources={"osm": {"retrieved": "2024-03-01T10:00:00+00:00"}, "cbs": {"table": "85984NED"}},
     )
 
 
@@ -153,25 +164,41 @@ def test_dutch_number_formatting() -> None:
     assert format_number(-0.01, 1) == "0,0"
 
 
-def test_layers_and_title(result: RunResult) -> None:
+def _document(page: str) -> dict:
+    """The JSON data document inside a rendered page."""
+    match = re.search(r'<script type="application/json" id="wa-data">(.*?)</script>', page, re.S)
+    assert match
+    return json.loads(match.group(1))
+
+
+def _popup(part: dict, i: int) -> str:
+    """Popup i of a layer as "label: value" lines (what kaart.js shows as a table)."""
+    title, *values = part["pop"][i]
+    lines = [title] + [f"{label}: {value}" for label, value in zip(part["cols"], values, strict=False) if value is not None]
+    return "\n".join([*lines, part["note"]])
+
+
+def test_page_is_dutch_with_a_title(result: RunResult) -> None:
     page = _render(result)
+    assert page.startswith('<!DOCTYPE html>\n<html lang="nl">')
+    assert "<title>Wijkanalyse Demodorp (GM0999), 2024</title>" in page
+    document = _document(page)
     for key, name in LAYER_NAMES.items():
-        expected = name.format(threshold="400")
-        assert json.dumps(expected)[1:-1] in page or expected in page, key
-    assert "Lichte achtergrond" in page
-    assert "service.pdok.nl/brt/achtergrondkaart" in page
-    assert "OpenStreetMap" in page
+        assert document["names"][key] == html.escape(name.format(threshold="400")), key
     assert "Wijkanalyse Demodorp (GM0999), 2024" in page
     assert "12.345 inwoners" in page
     assert "10.777" in page
     assert "87,3 %" in page
     assert "over het looppadennetwerk" in page
     assert "2 ontmoetingspunten" in page
-    # Colormap captions and the fixed legend.
-    assert "Signaal per buurt (samengestelde z-score" in page
-    assert "Aandeel inwoners binnen 400 m van een ontmoetingspunt" in page
-    assert "Legenda" in page
-    assert "L.control.layers" in page
+    assert "WA.init(" in page
+    assert [t["id"] for t in document["tiles"]] == ["pdok", "osm"]
+    assert "service.pdok.nl/brt/achtergrondkaart" in document["tiles"][0]["url"]
+    # Credits: OpenStreetMap (ODbL), CBS (CC BY 4.0), PDOK; the full list with dates in the help.
+    for credit in ("OpenStreetMap-bijdragers", "(ODbL stand 1 maart 2024)", "CBS 2024 (CC BY 4.0)", "PDOK"):
+        assert credit in document["attribution"]
+    sources = document["help"][-1][1]
+    assert "Open Database License (ODbL)" in sources and "Kerncijfers wijken en buurten 2024" in sources
 
 
 def test_synthetic_banner_only_when_synthetic(result: RunResult) -> None:
@@ -192,49 +219,120 @@ def test_untrusted_names_are_escaped(result: RunResult) -> None:
     page = _render(result)
     assert "<Zaal>" not in page
     assert "<script>alert(1)" not in page
-    # folium JSON-encodes GeoJSON into the script (``&`` may become ``\u0026``); undo that
-    # encoding and check the HTML-escaped form is there.
-    decoded = page.replace("\\u0026", "&").replace("\\u003c", "<").replace("\\u003e", ">")
-    decoded = decoded.replace("\\u0027", "'").replace('\\"', '"')
+    # The data block holds no "<", ">" or "&" at all: no name can close it.
+    block = re.search(r'id="wa-data">(.*?)</script>', page, re.S).group(1)
+    assert not set("<>&") & set(block)
+    # Decoded, every name is HTML-escaped text.
+    decoded = json.dumps(_document(page), ensure_ascii=False)
     assert "&lt;Zaal&gt;" in decoded
     assert "&quot;De Ster&quot;" in decoded
     assert "&#x27;t Hoekje &amp;" in decoded
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in decoded
-    assert "<script>alert(1)" not in decoded
+    assert "<script>alert(1)" not in decoded and "<Zaal>" not in decoded
     assert "(naamloos)" in decoded
+    # Search keys are plain letters and digits.
+    document = _document(page)
+    for key in document["buurten"]["key"] + document["venues"]["key"]:
+        assert re.fullmatch(r"[a-z0-9 ]*", key), key
+    assert "script alert 1 script" in document["buurten"]["key"][1]
 
 
 def test_evil_gemeente_name_is_escaped(result: RunResult) -> None:
     page = _render(dataclasses.replace(result, gemeente_name="<b>Evil</b>"))
     assert "<b>Evil</b>" not in page
     assert "&lt;b&gt;Evil&lt;/b&gt;" in page
+    assert "<title>Wijkanalyse &lt;b&gt;Evil&lt;/b&gt; (GM0999), 2024</title>" in page
 
 
-def test_residents_outside_tooltips(result: RunResult) -> None:
-    page = _render(result)
-    assert "45 inwoners, 612 m lopen" in page
-    assert "aantal geheim (CBS), geen ontmoetingspunt bereikbaar" in page
-    assert "1 inwoner, 1.234 m lopen" in page
-    # The resident inside the threshold is not drawn.
-    assert "120 inwoners" not in page
+def test_cells_beyond_the_threshold(result: RunResult) -> None:
+    cells = map_data(result)["cells"]
+    # Three cells beyond 400 m, north to south: 1 resident at 1.234 m (buurt 4), a CBS-secret
+    # count with no reachable meeting point (buurt 2), 45 residents at 612 m (buurt 2). The gap
+    # covers the two southern ones.
+    assert cells["n"] == [1, -1, 45]
+    assert cells["d"] == [1234, -1, 612]
+    assert cells["b"] == [3, 1, 1]
+    assert cells["gat"] == [-1, 0, 0]
+    centres = gpd.GeoSeries([Point(p) for p in decode_polyline(cells["p"])], crs="EPSG:4326").to_crs("EPSG:28992")
+    expected = [(X0 + 950, Y0 + 850), (X0 + 850, Y0 + 350), (X0 + 550, Y0 + 50)]
+    for point, (x, y) in zip(centres, expected, strict=True):
+        assert abs(point.x - x) < 1.5 and abs(point.y - y) < 1.5
 
 
-def test_geojson_is_valid_and_in_wgs84(result: RunResult) -> None:
-    m = build_map(result)
-    geojsons = [c for c in _walk(m) if isinstance(c, folium.GeoJson)]
-    assert geojsons
-    for layer in geojsons:
-        text = json.dumps(layer.data, allow_nan=False)  # no NaN/inf, no numpy types
-        assert "NaN" not in text and "Infinity" not in text
-        for feature in layer.data["features"]:
-            lon, lat = _first_coordinate(feature["geometry"]["coordinates"])
+def test_cell_squares_are_100_m(result: RunResult) -> None:
+    vectors = map_data(result)["cell"]
+    geod = Geod(ellps="GRS80")
+    lat, lon = 52.0, 5.0  # the offsets are small: any nearby origin gives the same length
+    for dlat, dlon in (vectors["e"], vectors["n"]):
+        _, _, metres = geod.inv(lon, lat, lon + dlon, lat + dlat)
+        assert metres == pytest.approx(50.0, abs=0.5)
+
+
+def test_geometry_is_compact_wgs84(result: RunResult) -> None:
+    document = map_data(result)
+    json.dumps(document, allow_nan=False)  # no NaN/inf, no numpy types
+    rings = document["buurten"]["g"]
+    assert len(rings) == 4
+    for polygons in rings:
+        (ring,) = polygons[0] if len(polygons) == 1 else pytest.fail("one polygon per buurt")
+        points = decode_polyline(ring)
+        assert len(points) == 4  # a square; Leaflet closes the ring itself
+        for lon, lat in points:
             assert 3.0 < lon < 7.5 and 50.5 < lat < 54.0
-    # 100 m squares: 3 uncovered cells, 5 corners each.
-    squares = [g for g in geojsons if "m lopen" in json.dumps(g.data)]
-    assert len(squares) == 1
-    assert len(squares[0].data["features"]) == 3
-    ring = squares[0].data["features"][0]["geometry"]["coordinates"][0]
-    assert len(ring) == 5
+    south, west = document["bounds"][0]
+    north, east = document["bounds"][1]
+    assert south < north and west < east
+
+
+def test_signal_classes_are_quantiles(result: RunResult) -> None:
+    document = map_data(result)
+    # signal -0.8, 1.4, NaN, 0.6: three values, so three classes of one buurt each.
+    assert document["buurten"]["sig"] == [0, 2, -1, 1]
+    assert document["colors"]["signal"] == [SIGNAL_COLORS[0], SIGNAL_COLORS[2], SIGNAL_COLORS[4]]
+    legend = document["legends"]["signal"]
+    for label in ("-0,80 tot 0,13", "0,13 tot 0,87", "0,87 tot 1,40", "geen gegevens"):
+        assert label in legend
+
+
+def test_reach_classes_are_fixed(result: RunResult) -> None:
+    document = map_data(result)
+    # 1100/1200 = 91,7 %, 500/800 = 62,5 %, no residents, 100/450 = 22,2 %
+    assert document["buurten"]["bereik"] == [1, 3, -1, 4]
+    assert document["colors"]["reach"] == list(REACH_COLORS)
+    buurten = result.buurten.copy()
+    buurten["aandeel_binnen_drempel"] = [1.0, 0.75, 0.5, 0.9]
+    document = map_data(dataclasses.replace(result, buurten=buurten))
+    assert document["buurten"]["bereik"] == [0, 3, 4, 2]
+
+
+def test_hotspots_and_plain_dutch(result: RunResult) -> None:
+    document = map_data(result)
+    # coldspot, hotspot, not significant, high among low -> style indexes of HOTSPOT_STYLES
+    assert document["buurten"]["hot"] == [2, 0, -1, 1]
+    popup = _popup(document["buurten"], 1)
+    assert "Patroon: hotspot: hoog signaal, de buren ook" in popup
+    assert "Kans dat dit toeval is: 1,0 %" in popup
+    assert "Signaal: 1,40 (meer zorgen dan gemiddeld)" in popup
+    assert "Kans dat dit toeval is" not in _popup(document["buurten"], 2)  # not significant: no chance shown
+    assert "p-waarde" not in popup
+    titles = [title for title, _ in document["help"]]
+    assert "Signaal per buurt" in titles and "Hotspots en coldspots" in titles
+    assert "Werkloosheid (%)" in document["help"][1][1]
+
+
+def test_gap_popup_names_buurten(result: RunResult) -> None:
+    popup = _popup(map_data(result)["gaps"], 0)
+    assert "Buurten: &lt;script&gt;alert(1)&lt;/script&gt; en Oost" in popup
+    assert "BU0999" not in popup
+
+
+def test_venues(result: RunResult) -> None:
+    venues = map_data(result)["venues"]
+    assert venues["m"] == [1, 1, 0]
+    assert venues["osm"] == ["node/1", "way/2", "node/3"]
+    assert [venues["cats"][c] for c in venues["cat"]] == ["Café", "Buurthuis", "Bibliotheek"]
+    assert _popup(venues, 1).startswith("(naamloos)\nSoort: Buurthuis\nStatus: telt mee als ontmoetingspunt")
+    assert [len(decode_polyline(venues["p"]))] == [3]
 
 
 def test_empty_frames_render(result: RunResult) -> None:
@@ -251,7 +349,9 @@ def test_empty_frames_render(result: RunResult) -> None:
         summary={},
     )
     page = _render(empty)
-    assert "Ontmoetingspunten" in page
+    document = _document(page)
+    assert document["cells"] is None and document["venues"] is None and document["gaps"] is None
+    assert document["buurten"]["sig"] == [-1] * 4
     assert "onbekend" in page
     assert "Inwoners buiten 400 m" in page
 
@@ -259,8 +359,7 @@ def test_empty_frames_render(result: RunResult) -> None:
 def test_all_residents_covered_renders(result: RunResult) -> None:
     residents = result.residents.copy()
     residents["binnen_drempel"] = True
-    page = _render(dataclasses.replace(result, residents=residents))
-    assert "m lopen" not in page
+    assert map_data(dataclasses.replace(result, residents=residents))["cells"] is None
 
 
 def test_save_map_writes_html(result: RunResult, tmp_path: Path) -> None:
@@ -273,24 +372,143 @@ def test_save_map_writes_html(result: RunResult, tmp_path: Path) -> None:
     assert not [p for p in target.parent.iterdir() if p.name.startswith(".")]
 
 
-def _walk(element):
-    yield element
-    for child in element._children.values():
-        yield from _walk(child)
-
-
-def _first_coordinate(coords):
-    while isinstance(coords[0], (list, tuple)):
-        coords = coords[0]
-    assert all(math.isfinite(c) for c in coords)
-    return coords[0], coords[1]
-
-
-
 def test_map_needs_no_cdn(result: RunResult, tmp_path: Path) -> None:
     """Leaflet is inside the file: a share or intranet without CDN access still shows the map."""
     html_text = save_map(build_map(result), tmp_path / "kaart.html").read_text(encoding="utf-8")
     external = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?://[^"]+)"', html_text)
     assert external == []
     assert 'version="1.9.3"' in html_text or '"1.9.3"' in html_text  # Leaflet's own version string
-    assert "L.control.layers" in html_text
+    assert "WA.init(" in html_text and "createPane" in html_text
+
+
+# --------------------------------------------------------------------------- encoding
+
+
+def test_polyline_round_trip() -> None:
+    # The worked example of the encoded polyline format (lat, lon in the format; lon, lat here).
+    text = encode_polyline([(-120.2, 38.5), (-120.95, 40.7), (-126.453, 43.252)])
+    assert text == "_p~iF~ps|U_ulLnnqC_mqNvxq`@"
+    assert decode_polyline(text) == [(-120.2, 38.5), (-120.95, 40.7), (-126.453, 43.252)]
+    assert encode_polyline([]) == ""
+
+
+def test_polygon_rings_drop_the_closing_vertex() -> None:
+    square = shapely.Polygon([(5, 52), (5.001, 52), (5.001, 52.001), (5, 52.001)], [[(5.0002, 52.0002), (5.0004, 52.0002), (5.0004, 52.0004)]])
+    (rings,) = polygon_rings(shapely.MultiPolygon([square]))
+    assert [len(decode_polyline(r)) for r in rings] == [4, 3]
+    assert polygon_rings(None) == [] and polygon_rings(shapely.Polygon()) == []
+
+
+def test_join_lines_covers_every_piece_once() -> None:
+    # A 3 x 3 street grid: 12 pieces of 100 m, one given twice (reversed).
+    pieces = []
+    for i in range(3):
+        for j in range(2):
+            pieces.append(shapely.LineString([(j * 100, i * 100), ((j + 1) * 100, i * 100)]))
+            pieces.append(shapely.LineString([(i * 100, j * 100), (i * 100, (j + 1) * 100)]))
+    pieces.append(shapely.LineString([(100, 0), (0, 0)]))
+    paths = join_lines(pieces)
+    assert sum(len(p) - 1 for p in paths) == 12
+    assert sum(shapely.LineString(p).length for p in paths) == pytest.approx(1200.0)
+    assert len(paths) < 12
+    segments = {tuple(sorted((tuple(a), tuple(b)))) for p in paths for a, b in itertools.pairwise(p)}
+    assert len(segments) == 12
+
+
+# --------------------------------------------------------------------------- layers of later steps
+
+
+@pytest.fixture(scope="module")
+def extended(demo_snapshot: Path) -> RunResult:
+    return extend(demo_result(demo_snapshot), demo_snapshot)
+
+
+def test_layers_absent_before_they_are_computed(result: RunResult) -> None:
+    document = map_data(result)
+    assert document["proposals"] is None and document["areas"] is None and document["kernen"] is None
+    assert document["streets"] is None
+    assert "proposals" not in document["legends"]
+
+
+def test_proposals_layer(extended: RunResult) -> None:
+    proposals = map_data(extended)["proposals"]
+    assert proposals["rank"] == [1, 2, 3]
+    assert len(decode_polyline(proposals["p"])) == 3
+    first = extended.proposals.iloc[0]
+    popup = _popup(proposals, 0)
+    assert "Voorstel 1: Buurtkamer 1" in popup
+    assert f"{format_int(first['nieuw_binnen_bereik'])} inwoners" in popup
+    assert "€ 25.000" in popup
+    assert f"€ {format_int(25_000 / first['nieuw_binnen_bereik'])}" in popup
+    assert format_percent(first["aandeel_na"]) in popup
+
+
+def test_broker_areas_and_kernen_use_names(extended: RunResult) -> None:
+    document = map_data(extended)
+    areas, kernen = document["areas"], document["kernen"]
+    assert [p[0] for p in areas["pop"]] == ["Werkgebied 1", "Werkgebied 2"]
+    assert "Oosterdorp-Kern" in _popup(areas, 1) and "BU9999" not in _popup(areas, 1)
+    assert "Kernen: Oosterdorp, Noorderhoek en Westerveld" in _popup(areas, 1)
+    assert kernen["name"] == ["Noorderhoek", "Oosterdorp", "Voorbeeldstad", "Westerveld"]
+    assert len(decode_polyline(kernen["label"])) == 4
+    oosterdorp = _popup(kernen, 1)
+    figures = extended.kernen.loc["Oosterdorp"]
+    assert format_int(figures["inwoners"]) in oosterdorp
+    assert format_percent(figures["aandeel_binnen_drempel"]) in oosterdorp
+    # The buurt popup tells its kern and broker area.
+    code = extended.buurten["buurtcode"].tolist().index("BU99990501")
+    assert "Kern: Oosterdorp" in _popup(document["buurten"], code)
+    assert "Werkgebied: Werkgebied 2" in _popup(document["buurten"], code)
+    assert "oosterdorp" in kernen["key"][1]
+
+
+def test_hostile_names_in_every_layer_are_escaped(extended: RunResult) -> None:
+    page = build_map(extended).get_root().render()
+    for name in HOSTILE_NAMES:
+        assert name not in page
+        assert name not in json.dumps(_document(page), ensure_ascii=False)
+        assert html.escape(name) in json.dumps(_document(page), ensure_ascii=False)
+
+
+def test_streets_are_joined_and_simplified(extended: RunResult) -> None:
+    streets = map_data(extended)["streets"]
+    pieces = len(extended.streets)
+    assert 0 < len(streets) < pieces
+    drawn = gpd.GeoSeries([shapely.LineString(decode_polyline(s)) for s in streets], crs="EPSG:4326").to_crs("EPSG:28992")
+    # Joining and simplifying keep the length (straight demo streets: within 1 %).
+    total = extended.streets.geometry.normalize().drop_duplicates().length.sum()
+    assert drawn.length.sum() == pytest.approx(total, rel=0.01)
+
+
+def test_kern_column_without_kernen_frame(result: RunResult) -> None:
+    buurten = result.buurten.copy()
+    buurten["kern"] = ["Dorp", "Dorp", None, "Gehucht"]
+    kernen = map_data(dataclasses.replace(result, buurten=buurten))["kernen"]
+    assert kernen["name"] == ["Dorp", "Gehucht"]
+    assert "Buurten: Centrum en &lt;script&gt;" in _popup(kernen, 0)
+
+
+def test_names_are_not_templates(result: RunResult) -> None:
+    """Names go into the page as text: branca renders page parts with Jinja, names must not be."""
+    buurten = result.buurten.copy()
+    buurten["buurtnaam"] = ["{{ 7*7 }}", "{% for x in y %}", "{# commentaar #}", "{{ config }}"]
+    page = _render(dataclasses.replace(result, buurten=buurten, gemeente_name="{{ 6*7 }}"))
+    assert "Wijkanalyse {{ 6*7 }} (GM0999)" in page and "42" not in page.split("<script>")[0]
+    document = _document(page)
+    assert [p[0] for p in document["buurten"]["pop"]] == ["{{ 7*7 }}", "{% for x in y %}", "{# commentaar #}", "{{ config }}"]
+
+
+def test_kernen_figures_found_by_column_or_index(extended: RunResult) -> None:
+    by_column = extended.kernen.reset_index(drop=True)
+    by_index = extended.kernen.drop(columns="kern")
+    for figures in (by_column, by_index):
+        again = dataclasses.replace(extended)
+        again.kernen = figures
+        assert "Inwoners: " in _popup(map_data(again)["kernen"], 1)
+
+
+def test_no_buurten_at_all(result: RunResult) -> None:
+    empty = dataclasses.replace(result, buurten=result.buurten.iloc[:0], residents=result.residents.iloc[:0])
+    document = map_data(empty)
+    assert document["buurten"]["g"] == [] and document["bounds"] == [[50.75, 3.3], [53.55, 7.25]]
+    assert "WA.init(" in _render(empty)

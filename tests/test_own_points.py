@@ -457,12 +457,14 @@ def test_an_own_meeting_point_reaches_westerveld(demo_snapshot: Path, tmp_path: 
     assert own_rows["adres"].tolist() == ["Dorpsstraat 1", "<script>alert(1)</script>"]
     assert (layer["bron"] == "OpenStreetMap").sum() == len(layer) - 2
     page = (folder / "kaart.html").read_text(encoding="utf-8")
-    assert "Bron: gemeente (ontmoetingspunten.csv)" in page and "Adres: Dorpsstraat 1" in page
+    # popups: one label list per layer ("Bron", "Adres") and the values per feature
+    assert '"Bron"' in page and '"Adres"' in page
+    assert '"gemeente (ontmoetingspunten.csv)"' in page and '"Dorpsstraat 1"' in page
     # folium JSON-encodes the popups (< as \u003c, & as \u0026): undo that, then look for the escaped text
     decoded = page.replace("\\u0026", "&").replace("\\u003c", "<").replace("\\u003e", ">")
     assert "<script>alert(1)" not in decoded and "<b>Eettafel" not in decoded
     assert "&lt;b&gt;Eettafel&lt;/b&gt; &amp; &#x27;Co&#x27;" in decoded
-    assert "Adres: &lt;script&gt;alert(1)&lt;/script&gt;" in decoded
+    assert '"&lt;script&gt;alert(1)&lt;/script&gt;"' in decoded
 
 
 def test_cli_bad_own_points_file_is_an_error(demo_snapshot: Path, tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from shapely.geometry import box
 from wijkanalyse import model, pipeline, snapshot
 from wijkanalyse.config import NetworkRules, load_config
 from wijkanalyse.network import WalkNetwork, street_level_mask, walkable_mask
+from wijkanalyse.sources.files import SnapshotReader
 from wijkanalyse.sources.osm import read_osm
 
 osmium = pytest.importorskip("osmium")
@@ -173,3 +174,42 @@ def test_a_pbf_snapshot_and_an_xml_snapshot_run_end_to_end_alike(
     assert list(pbf.venues["osm_id"]) == list(xml.venues["osm_id"])
     for key in ("residents_within_threshold", "n_meeting_points", "n_venues", "n_gaps"):
         assert pbf.summary[key] == xml.summary[key]
+
+
+def test_fetch_with_a_local_pbf_asks_no_overpass_and_clips(tmp_path: Path) -> None:
+    """``wijkanalyse fetch --osm-pbf``: streets and venues from the file, clipped to the gemeente + 1.5 km."""
+    from click.testing import CliRunner
+
+    from wijkanalyse.cli import cli
+
+    from .fake_services import FakeServices
+    from .osm_builder import OsmBuilder
+
+    osm = OsmBuilder()  # the omweg of tests/data/omweg.osm, plus a street 20 km away
+    osm.way([(0, 0), (0, 200), (300, 200), (300, 0)], highway="residential")
+    osm.way([(0, 0), (300, 0)], highway="motorway")
+    osm.venue(-10, 0, amenity="community_centre", name="Buurthuis")
+    osm.way([(20_000, 0), (20_300, 0)], highway="residential", name="Ver weg")
+    xml = osm.write(tmp_path / "omweg.osm")
+    pbf = tmp_path / "provincie.osm.pbf"
+    writer = osmium.SimpleWriter(str(pbf))
+    for obj in osmium.FileProcessor(str(xml)):
+        writer.add(obj)
+    writer.close()
+
+    with FakeServices(tables=("85984NED",)) as fake:
+        config = tmp_path / "services.toml"
+        config.write_text(fake.config_toml(), encoding="utf-8")
+        result = CliRunner().invoke(cli, [
+            "fetch", "--gemeente", "GM0999", "--year", "2024", "--snapshot", str(tmp_path / "snap"),
+            "--config", str(config), "--cache-dir", str(tmp_path / "cache"), "--osm-pbf", str(pbf),
+        ])
+        assert result.exit_code == 0, result.output
+        assert fake.requests_to("overpass") == 0
+    reader = SnapshotReader(tmp_path / "snap")
+    ways = reader.osm({}).ways
+    assert "Ver weg" not in set(ways["name"])  # 20 km off: outside the gemeente + 1.5 km
+    assert reader.manifest.sources["network"]["url"].startswith("file://")
+    out = pipeline.run(tmp_path / "snap", load_config(config), tmp_path / "out").result
+    # the cell centre (155250, 463050): 50 m to the street at x=300, up 150, 300 west, 200 down, 10 to the buurthuis
+    assert out.residents["afstand_m"].iloc[0] == pytest.approx(710.0, abs=0.01)

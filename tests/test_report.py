@@ -219,6 +219,8 @@ def test_method_sources_dates_and_caveats(html: str, summary: dict) -> None:
     assert "1 januari 2024" in text  # the demo snapshot's retrieval date
     assert "Bron: CBS, PDOK; © OpenStreetMap-bijdragers" in text
     assert "OpenStreetMap is niet volledig" in text
+    [sources] = [t for t in section_tables(html, "methode") if t[0][0] == "Bron"]
+    assert [row[3] for row in sources[1:]] == ["CC BY 4.0", "CC BY 4.0", "CC BY 4.0", "ODbL 1.0"]
     assert "-99997" in text and f"({summary['cells_suppressed']} bewoonde vierkanten)" in text
     assert f"{summary['network']['meeting_points_attached']} ontmoetingspunten liggen aan een looproute" in text
     assert "Er is geen eigen lijst van de gemeente gebruikt" in text
@@ -317,6 +319,9 @@ def test_dutch_dates_and_source_line(analysed: RunResult) -> None:
     assert format_date("2025-03-15") == "15 maart 2025"
     assert format_date(None) == "onbekend"
     assert format_date("gisteren") == "gisteren"
+    from wijkanalyse.outputs import maps
+
+    assert SYNTHETIC_BANNER == maps.SYNTHETIC_BANNER  # the report and print maps say what the map says
     assert source_line(analysed) == (
         "Bron: CBS (tabel 85984NED), PDOK; © OpenStreetMap-bijdragers. Gegevens opgehaald op 1 januari 2024."
     )

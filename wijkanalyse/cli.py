@@ -126,10 +126,10 @@ def run(
 ) -> None:
     """Analyse one gemeente and write map, tables and key figures.
 
-    Writes OUT/<gemeente>/kaart.html, buurten.gpkg, buurten.csv, samenvatting.json, the
-    tables of the proposals, kernen and broker areas, the council report rapport.html and the
-    A4 print maps kaart_signaal, kaart_bereik and kaart_makelaars (.png and .pdf). The summary on stdout names the best
-    new meeting points and the brokers needed.
+    Writes OUT/<gemeente>/kaart.html, buurten.gpkg, buurten.csv, buurten.xlsx, samenvatting.json,
+    the tables of the proposals, kernen and broker areas, the council report rapport.html and
+    the A4 print maps kaart_signaal, kaart_bereik and kaart_makelaars (.png and .pdf). The
+    summary on stdout names the best new meeting points and the brokers needed.
 
     Example:
 
@@ -189,21 +189,29 @@ def run(
 
 @cli.command()
 @click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
-def demo(dest: Path) -> None:
+@click.option("--year", type=int, default=2024, show_default=True,
+              help="2025: the demo gemeente a year later (a changed buurt division and changed figures), "
+              "to try 'wijkanalyse compare'.")
+def demo(dest: Path, year: int) -> None:
     """Write the synthetic demo gemeente as a snapshot folder DEST, to look at or to re-run.
 
     Example:
 
         wijkanalyse demo voorbeeld && wijkanalyse run --snapshot voorbeeld
-    """
-    from wijkanalyse.demo import write_demo_snapshot  # noqa: PLC0415
 
+        wijkanalyse demo demo-2024 && wijkanalyse demo demo-2025 --year 2025 && wijkanalyse compare demo-2024 demo-2025
+    """
+    from wijkanalyse.demo import DEMO_YEARS, write_demo_snapshot  # noqa: PLC0415
+
+    if year not in DEMO_YEARS:
+        msg = f"The demo gemeente exists for {' and '.join(map(str, DEMO_YEARS))}; --year {year} is not one of them."
+        raise click.UsageError(msg)
     try:
-        path = write_demo_snapshot(dest)
+        path = write_demo_snapshot(dest, year)
     except OSError as e:
         msg = f"Cannot write the demo snapshot to {dest}: {e.strerror or e}."
         raise click.ClickException(msg) from e
-    click.echo(f"Demo snapshot (synthetisch) geschreven naar {path}")
+    click.echo(f"Demo snapshot {year} (synthetisch) geschreven naar {path}")
 
 
 @cli.command()
@@ -246,6 +254,91 @@ def fetch(
     except WijkanalyseError as e:
         raise click.ClickException(str(e)) from e
     click.echo(f"Snapshot geschreven naar {path}")
+
+
+def _compare_text(outputs) -> str:  # noqa: ANN001
+    from wijkanalyse.analysis.compare import MATCH_SHORT  # noqa: PLC0415
+    from wijkanalyse.outputs.compare import format_pp, format_signed  # noqa: PLC0415
+
+    s = outputs.summary
+    rows = outputs.comparison.buurten
+
+    def named(codes: list[str]) -> str:
+        return ", ".join(f"{rows.at[c, 'buurtnaam']} ({c})" if c in rows.index else c for c in codes) or "geen"
+
+    counts = s["koppelingen"]
+    division = ", ".join(f"{counts[k]} {MATCH_SHORT[k]}" for k in counts if counts[k])
+
+    def points(key: str) -> str:
+        return "; ".join(
+            f"{p['naam']}" + (f" ({p['buurtnaam']})" if p.get("buurtnaam") else "") for p in s.get(key, [])
+        ) or "geen"
+
+    lines = [
+        f"{s['gemeente_name']} ({s['gemeente_code']}), {s['jaar_oud']} → {s['jaar_nieuw']}"
+        + ("  [SYNTHETISCHE DEMO-GEMEENTE: verzonnen gegevens]" if s["synthetic"] else ""),
+        f"  inwoners:                {format_int(s['inwoners_oud'])} → {format_int(s['inwoners_nieuw'])} "
+        f"({format_signed(s['inwoners_verschil'])})",
+        f"  binnen {s['threshold_m']:g} m van een ontmoetingspunt: {format_int(s['inwoners_binnen_drempel_oud'])} "
+        f"({format_percent(s['aandeel_binnen_drempel_oud'])}) → {format_int(s['inwoners_binnen_drempel_nieuw'])} "
+        f"({format_percent(s['aandeel_binnen_drempel_nieuw'])}), {format_pp(s['aandeel_binnen_drempel_verschil_pp'])}",
+        f"  buurtindeling:           {division}",
+        *(
+            [f"  ontmoetingspunten:       {s['ontmoetingspunten_oud']} → {s['ontmoetingspunten_nieuw']} "
+             f"(nieuw: {points('ontmoetingspunten_erbij')}; verdwenen: {points('ontmoetingspunten_eraf')})"]
+            if "ontmoetingspunten_oud" in s else []
+        ),
+        f"  nieuwe hotspots:         {named(s['hotspots_erbij'])}",
+        f"  geen hotspot meer:       {named(s['hotspots_eraf'])}",
+        *(
+            [f"  meest verbeterd:         {t['buurtnaam']} ({t['buurtcode']}), {format_pp(t['verschil_pp'])}"
+             for t in s["aandeel_sterkst_gestegen"][:1]]
+        ),
+        *(
+            [f"  meest achteruit:         {t['buurtnaam']} ({t['buurtcode']}), {format_pp(t['verschil_pp'])}"
+             for t in s["aandeel_sterkst_gedaald"][:1]]
+        ),
+        f"  bestanden in {outputs.folder}: " + ", ".join(p.name for p in outputs.files.values()),
+    ]
+    return "\n".join(lines)
+
+
+@cli.command()
+@click.argument("old", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="TOML config file, used for both years ('wijkanalyse config' prints the defaults).",
+)
+@click.option(
+    "--out", "out_dir", type=click.Path(path_type=Path), default=DEFAULT_OUT,
+    show_default=True, help="Output folder; files go to OUT/<gemeente>/vergelijking-<old>-<new>/.",
+)
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress on stderr (warnings still show).")
+def compare(old: Path, new: Path, config_path: Path | None, out_dir: Path, verbose: int, quiet: bool) -> None:
+    """Compare two years of one gemeente: what changed per buurt and kern.
+
+    OLD and NEW are snapshot folders of the same gemeente (made by 'wijkanalyse fetch' or
+    'wijkanalyse demo'); both are analysed with the same config. Buurten whose code or
+    boundaries changed are matched by where they lie. Writes vergelijking.csv,
+    vergelijking_kernen.csv, vergelijking.gpkg, vergelijking.json, kaart.html and
+    vergelijking.html to OUT/<gemeente>/vergelijking-<old year>-<new year>/.
+
+    Example:
+
+        wijkanalyse compare snapshots/ermelo-2023 snapshots/ermelo-2024
+
+        wijkanalyse demo demo-2024 && wijkanalyse demo demo-2025 --year 2025 && wijkanalyse compare demo-2024 demo-2025
+    """
+    from wijkanalyse import pipeline  # noqa: PLC0415 (keeps --help fast)
+
+    _setup_logging(-1 if quiet else 1 + verbose)
+    try:
+        outputs = pipeline.compare(old, new, load_config(config_path), out_dir)
+    except WijkanalyseError as e:
+        raise click.ClickException(str(e)) from e
+    click.echo(_compare_text(outputs))
 
 
 @cli.command(name="config")

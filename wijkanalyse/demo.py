@@ -21,6 +21,14 @@ What the demo shows
   whose population PDOK hides (-99999999) and CBS privacy markers (``null``, ``"."``).
 * A motorway (A99) that crosses the gemeente without joining the walking network.
 
+A second year
+-------------
+``write_demo_snapshot(dest, DEMO_NEXT_YEAR)`` writes the same gemeente in 2025, for
+``wijkanalyse compare``: the same draws, then a changed buurt division (Molenwijk split in two
+with new codes, Oosterdorp-Kern and -Zuid merged, Noorderhoek renumbered) and changed figures
+(a Dorpshuis in Westerveld, new residents in Molenwijk-Noord, a better profile for the hot-spot
+buurt Zuidoost-Flats, a hot-spot profile for Molenwijk-Zuid). The 2024 demo is not affected.
+
 The same call always writes the same data: the random generator is seeded, the creation
 date is fixed and every file is written in a fixed order. GeoPackages are written with a
 fixed ``OGR_CURRENT_DATE`` as well.
@@ -38,13 +46,14 @@ import json
 import math
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pyogrio
+import shapely
 from pyproj import Transformer
 from shapely import STRtree
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
@@ -72,8 +81,16 @@ __all__ = [
     "DEMO_CODE",
     "DEMO_CREATED",
     "DEMO_NAME",
+    "DEMO_NEXT_YEAR",
     "DEMO_SEED",
     "DEMO_YEAR",
+    "DEMO_YEARS",
+    "IMPROVED_2025",
+    "MERGED_2025",
+    "NEW_VENUE_2025",
+    "RENUMBERED_2025",
+    "SPLIT_2025",
+    "WORSENED_2025",
     "write_demo_snapshot",
 ]
 
@@ -797,7 +814,7 @@ def _buurt_counts(residents: int, profile: _Profile) -> _Counts:
     )
 
 
-def _regions_document(buurten: Sequence[_Buurt]) -> dict[str, Any]:
+def _regions_document(buurten: Sequence[_Buurt], table: str = CBS_TABLE) -> dict[str, Any]:
     """Return the CBS ``WijkenEnBuurten`` dimension (code -> name) in OData v3 shape."""
     entries = [(DEMO_CODE, DEMO_NAME, "Gemeente")]
     for wijk in sorted({b.wijk for b in buurten}):
@@ -808,7 +825,7 @@ def _regions_document(buurten: Sequence[_Buurt]) -> dict[str, Any]:
          "Municipality": DEMO_CODE}
         for code, name, kind in entries
     ]
-    return odata_document(CBS_TABLE, "WijkenEnBuurten", rows)
+    return odata_document(table, "WijkenEnBuurten", rows)
 
 
 def _pad(text: str, width: int) -> str:
@@ -822,6 +839,8 @@ def _cbs_document(
     residents: dict[str, int],
     secret: Sequence[str],
     untyped_dot: str,
+    *,
+    table: str = CBS_TABLE,
 ) -> dict[str, Any]:
     """Return the CBS OData v3 TypedDataSet response for the demo gemeente.
 
@@ -862,7 +881,7 @@ def _cbs_document(
         }
         row.update({column: values[column] for column in _COLUMNS_NUMERIC})
         rows.append(row)
-    return odata_document(CBS_TABLE, "TypedDataSet", rows)
+    return odata_document(table, "TypedDataSet", rows)
 
 
 # --------------------------------------------------------------------------------------
@@ -913,7 +932,97 @@ def _buurten_frame(
     return frame
 
 
-def write_demo_snapshot(dest: Path) -> Path:
+# --------------------------------------------------------------------------------------
+# The second demo year (2025): a changed buurt division and changed figures
+# --------------------------------------------------------------------------------------
+
+#: The second demo year, for ``wijkanalyse compare``.
+DEMO_NEXT_YEAR = 2025
+#: Every year the demo can write.
+DEMO_YEARS = (DEMO_YEAR, DEMO_NEXT_YEAR)
+_NEXT_TABLE = "86165NED"  # CBS Kerncijfers 2025 (see wijkanalyse.cbs_tables)
+_NEXT_CREATED = "2025-01-01T00:00:00+00:00"
+
+#: 2025: Molenwijk (BU99990203) is split into two buurten with new codes.
+SPLIT_2025 = {"BU99990203": ("BU99990204", "BU99990205")}
+#: 2025: Oosterdorp-Kern and Oosterdorp-Zuid are merged into one buurt with a new code.
+MERGED_2025 = {("BU99990501", "BU99990502"): "BU99990503"}
+#: 2025: Noorderhoek keeps its area but gets a new code.
+RENUMBERED_2025 = {"BU99990601": "BU99990602"}
+#: 2025: the hot-spot buurt whose figures improve (fewer one-person households, bijstand, Wmo).
+IMPROVED_2025 = "BU99990403"
+#: 2025: Molenwijk-Zuid gets the social profile of Zuidoost-Plein, next to it (a new hot spot).
+WORSENED_2025 = {"BU99990205": "BU99990402"}
+#: 2025: a new meeting point opens in Westerveld, which had none.
+NEW_VENUE_2025 = (_meeting("community_centre", "Dorpshuis Westerveld"), _village_block(60_900, 480_900, dy=75.0))
+#: 2025: every inhabited cell of Molenwijk-Noord gains this many residents (new flats).
+GROWTH_2025 = ("BU99990204", 10)
+
+
+def _buurten_2025(buurten: Sequence[_Buurt]) -> list[_Buurt]:
+    """The 2024 buurten with the 2025 changes: one split, two merged, one renumbered."""
+    by_code = {b.code: b for b in buurten}
+    out = [b for b in buurten if b.code not in {*SPLIT_2025, *RENUMBERED_2025, *itertools.chain(*MERGED_2025)}]
+    for code, (north, south) in SPLIT_2025.items():
+        old = by_code[code]
+        x0, y0, x1, y1 = old.geometry.bounds
+        middle = (y0 + y1) / 2
+        for new_code, suffix, shape in ((north, "Noord", box(x0, middle, x1, y1)), (south, "Zuid", box(x0, y0, x1, middle))):
+            out.append(_Buurt(old.wijk, int(new_code[-2:]), f"{old.name}-{suffix}", old.kind, shape, old.density))
+    for codes, new_code in MERGED_2025.items():
+        parts = [by_code[c] for c in codes]
+        shape = shapely.union_all([p.geometry for p in parts]).normalize()
+        name = parts[0].name.split("-")[0]
+        out.append(_Buurt(parts[0].wijk, int(new_code[-2:]), name, parts[0].kind, shape, parts[0].density))
+    for code, new_code in RENUMBERED_2025.items():
+        old = by_code[code]
+        out.append(_Buurt(old.wijk, int(new_code[-2:]), old.name, old.kind, old.geometry, old.density))
+    return sorted(out, key=lambda b: b.code)
+
+
+def _profiles_2025(profiles: dict[str, _Profile]) -> dict[str, _Profile]:
+    """The 2024 profiles carried over to the 2025 codes; the improved hot-spot buurt gets better rates."""
+    out = dict(profiles)
+    for code, parts in SPLIT_2025.items():
+        out.update(dict.fromkeys(parts, profiles[code]))
+    for codes, new_code in MERGED_2025.items():
+        out[new_code] = profiles[codes[0]]
+    for code, new_code in RENUMBERED_2025.items():
+        out[new_code] = profiles[code]
+    for code, like in WORSENED_2025.items():
+        out[code] = profiles[like]
+    before = profiles[IMPROVED_2025]
+    young, teen, adult, _middle, _old = before.ages
+    out[IMPROVED_2025] = replace(
+        before, ages=(young, teen, adult, 1.0 - young - teen - adult - 0.17, 0.17), one_person=0.30, income=34.0,
+        low_income=34.0, bijstand=0.012, wmo=0.052, woz=290.0,
+    )
+    return out
+
+
+def _totals(grid: gpd.GeoDataFrame, buurten: Sequence[_Buurt]) -> dict[str, int]:
+    """Residents per buurt from the grid (the buurt holding the cell centre; a suppressed cell counts as 2)."""
+    totals = {b.code: 0 for b in buurten}
+    tree = STRtree([b.geometry for b in buurten])
+    for geom, value in zip(grid.geometry, grid["aantal_inwoners"], strict=True):
+        hits = tree.query(geom.centroid, predicate="within")
+        if len(hits):
+            code = buurten[int(hits[0])].code
+            totals[code] += GRID_SUPPRESSED_AS if value == CBS_SUPPRESSED else int(value)
+    return totals
+
+
+def _grow(grid: gpd.GeoDataFrame, buurten: Sequence[_Buurt]) -> gpd.GeoDataFrame:
+    """Add the 2025 growth: more residents in every (unsuppressed) cell of :data:`GROWTH_2025`."""
+    code, extra = GROWTH_2025
+    shape = next(b.geometry for b in buurten if b.code == code)
+    grid = grid.copy()
+    inside = grid.geometry.centroid.within(shape) & (grid["aantal_inwoners"] != CBS_SUPPRESSED)
+    grid.loc[inside, "aantal_inwoners"] += extra
+    return grid
+
+
+def write_demo_snapshot(dest: Path, year: int = DEMO_YEAR) -> Path:
     """Write the synthetic demo gemeente as a complete snapshot folder.
 
     Parameters
@@ -921,6 +1030,15 @@ def write_demo_snapshot(dest: Path) -> Path:
     dest
         The snapshot folder; created when missing. Files of an earlier demo in it are
         replaced (atomically, one by one).
+    year
+        :data:`DEMO_YEAR` (2024, the demo) or :data:`DEMO_NEXT_YEAR` (2025: the same
+        gemeente a year later, to try ``wijkanalyse compare``). In 2025 Molenwijk is split
+        in two (:data:`SPLIT_2025`), Oosterdorp-Kern and -Zuid are merged
+        (:data:`MERGED_2025`), Noorderhoek has a new code (:data:`RENUMBERED_2025`),
+        Westerveld has its first meeting point (:data:`NEW_VENUE_2025`), Molenwijk-Noord
+        has more residents (:data:`GROWTH_2025`) and the hot-spot buurt Zuidoost-Flats
+        (:data:`IMPROVED_2025`) has fewer one-person households, less bijstand and Wmo use
+        and higher incomes. Everything else is as in 2024.
 
     Returns
     -------
@@ -932,8 +1050,12 @@ def write_demo_snapshot(dest: Path) -> Path:
     Notes
     -----
     The output is deterministic: the random generator is seeded with
-    :data:`DEMO_SEED` and the manifest carries the fixed date :data:`DEMO_CREATED`.
+    :data:`DEMO_SEED` and the manifest carries a fixed date (:data:`DEMO_CREATED` in 2024).
+    Both years draw the same numbers; 2025 changes them afterwards.
     """
+    if year not in DEMO_YEARS:
+        msg = f"The demo gemeente exists for {' and '.join(map(str, DEMO_YEARS))}, not for {year}."
+        raise ValueError(msg)
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(DEMO_SEED)
@@ -942,16 +1064,25 @@ def write_demo_snapshot(dest: Path) -> Path:
     osm = _build_osm()
     profiles = _profiles(rng, buurten)
     grid, residents = _grid(rng, buurten, profiles, osm.walk_lines)
+    table, created = CBS_TABLE, DEMO_CREATED
+    if year == DEMO_NEXT_YEAR:
+        table, created = _NEXT_TABLE, _NEXT_CREATED
+        buurten = _buurten_2025(buurten)
+        profiles = _profiles_2025(profiles)
+        grid = _grow(grid, buurten)
+        residents = _totals(grid, buurten)
+        tags, (x, y) = NEW_VENUE_2025
+        osm.add_venue_node(x, y, tags)
 
     rural = sorted(
         (b for b in buurten if b.kind == "rural"), key=lambda b: (residents[b.code], b.code)
     )
     secret = [rural[0].code, rural[1].code]  # the two smallest: CBS hides the sensitive figures
     untyped_dot = rural[-1].code  # the largest: "." in WmoClienten_93
-    cbs = _cbs_document(buurten, profiles, residents, secret, untyped_dot)
+    cbs = _cbs_document(buurten, profiles, residents, secret, untyped_dot, table=table)
 
     _atomic.write_text(dest / CBS_FILE, json.dumps(cbs, ensure_ascii=False, indent=2) + "\n")
-    regions = _regions_document(buurten)
+    regions = _regions_document(buurten, table)
     _atomic.write_text(dest / REGIONS_FILE, json.dumps(regions, ensure_ascii=False, indent=2) + "\n")
     _write_gpkg(
         dest / BUURTEN_FILE, _buurten_frame(buurten, residents, rural[0].code), BUURTEN_LAYER
@@ -964,18 +1095,18 @@ def write_demo_snapshot(dest: Path) -> Path:
     layers = write_osm_layers(dest, extract.ways, extract.venues)
 
     def source(file: str, **extra: Any) -> dict[str, Any]:
-        return {"file": file, **extra, "url": SYNTHETIC_URL, "retrieved": DEMO_CREATED}
+        return {"file": file, **extra, "url": SYNTHETIC_URL, "retrieved": created}
 
     manifest = Manifest(
         gemeente_code=DEMO_CODE,
         gemeente_name=DEMO_NAME,
-        year=DEMO_YEAR,
+        year=year,
         synthetic=True,
-        created=DEMO_CREATED,
+        created=created,
         sources={
-            "cbs": source(CBS_FILE, table=CBS_TABLE, regions_file=REGIONS_FILE),
+            "cbs": source(CBS_FILE, table=table, regions_file=REGIONS_FILE),
             "buurten": source(BUURTEN_FILE, layer=BUURTEN_LAYER),
-            "grid": source(GRID_FILE, layer=GRID_LAYER, year=DEMO_YEAR),
+            "grid": source(GRID_FILE, layer=GRID_LAYER, year=year),
             "osm": source(OSM_FILE),
             "network": source(layers["network"]["file"], made_from=OSM_FILE),
             "venues": source(layers["venues"]["file"], made_from=OSM_FILE, tags=venue_tags),

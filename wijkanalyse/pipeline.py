@@ -26,6 +26,7 @@ from wijkanalyse.analysis import (
     local_moran_hotspots,
     straight_line_distance,
 )
+from wijkanalyse.analysis.compare import Comparison, compare_buurten
 from wijkanalyse.config import Config
 from wijkanalyse.errors import DataError, WijkanalyseError
 from wijkanalyse.analysis.brokers import (
@@ -55,7 +56,10 @@ from wijkanalyse.result import HOTSPOT_LABELS, RunResult
 from wijkanalyse.sources import own_points
 from wijkanalyse.sources.files import SnapshotReader
 
-__all__ = ["Decision", "RunOutputs", "analyse", "decide", "prepare_output_dir", "run", "slug", "write_outputs"]
+__all__ = [
+    "CompareOutputs", "Decision", "RunOutputs", "analyse", "compare", "decide", "prepare_output_dir", "run", "slug",
+    "write_outputs",
+]
 
 log = logging.getLogger("wijkanalyse")
 STEPS = 8
@@ -456,11 +460,11 @@ def prepare_output_dir(out_dir: Path, gemeente_name: str) -> Path:
 
 
 def write_outputs(result: RunResult, folder: Path, *, pdf: bool = False) -> dict[str, Path]:
-    """Write the map, GeoPackage, CSV, print maps, report and key figures into ``folder``.
+    """Write the map, GeoPackage, CSV, XLSX, print maps, report and key figures into ``folder``.
 
     With ``pdf`` also ``rapport.pdf`` (when WeasyPrint is installed; otherwise one log line).
     """
-    from wijkanalyse.outputs import maps, printmaps, report, write  # noqa: PLC0415 (folium is slow to import)
+    from wijkanalyse.outputs import maps, printmaps, report, tables, write  # noqa: PLC0415 (folium is slow to import)
 
     try:
         files = {
@@ -471,6 +475,7 @@ def write_outputs(result: RunResult, folder: Path, *, pdf: bool = False) -> dict
                 name.removesuffix(".csv"): write.write_table_csv(getattr(result, attr), folder / name)
                 for name, attr in write.TABLES.items() if getattr(result, attr) is not None
             },
+            "xlsx": tables.write_xlsx(result, folder / "buurten.xlsx"),
             **printmaps.write_print_maps(result, folder),
         }
         images = {name: files[f"{name}_png"] for name in printmaps.PRINT_MAPS if f"{name}_png" in files}
@@ -502,3 +507,120 @@ def run(snapshot_dir: Path, config: Config, out_dir: Path, *, pdf: bool = False)
     for text, seconds, peak in timings:
         log.debug("    %.2f s, piek %.2f GiB: %s", seconds, peak, text)
     return RunOutputs(result=result, folder=folder, files=files, timings=timings, peak_gib=_peak_rss_gib())
+
+
+# --------------------------------------------------------------------------------------
+# Year over year: two snapshots of one gemeente (wijkanalyse compare)
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CompareOutputs:
+    """Two runs, their comparison and the files written (see :func:`compare`)."""
+
+    old: RunResult
+    new: RunResult
+    comparison: Comparison
+    summary: dict[str, object]
+    folder: Path
+    files: dict[str, Path]
+
+
+def _with_kern(buurten: gpd.GeoDataFrame, config: Config) -> gpd.GeoDataFrame:
+    """The buurt frame with a ``kern`` column (from the run when it has one, else ``model.assign_kernen``)."""
+    if "kern" in buurten.columns:
+        return buurten
+    return buurten.assign(kern=model.assign_kernen(buurten, config.kernen))
+
+
+def compare(old_snapshot: Path, new_snapshot: Path, config: Config, out_dir: Path) -> CompareOutputs:
+    """Analyse two snapshots of one gemeente with the same config and write what changed.
+
+    The snapshots are put in year order (a warning when they were given the other way round
+    or are of the same year). Writes ``out_dir/<gemeente>/vergelijking-<old>-<new>/``:
+    ``vergelijking.csv``, ``vergelijking_kernen.csv``, ``vergelijking.gpkg`` (layers
+    ``buurten``, ``kernen``, ``koppelingen``), ``vergelijking.json``, ``kaart.html`` and
+    ``vergelijking.html``. See :mod:`wijkanalyse.analysis.compare` for how the buurten of the
+    two years are matched and the old figures put on the new division.
+
+    Raises
+    ------
+    DataError
+        When the snapshots are of different gemeenten.
+    """
+    from wijkanalyse.outputs import compare as compare_out  # noqa: PLC0415 (folium is slow to import)
+
+    _marks.clear()
+    readers = [SnapshotReader(Path(old_snapshot)), SnapshotReader(Path(new_snapshot))]
+    first, second = (r.manifest for r in readers)
+    if first.gemeente_code != second.gemeente_code:
+        msg = (
+            f"The snapshots are of different gemeenten: {first.gemeente_name} ({first.gemeente_code}) and "
+            f"{second.gemeente_name} ({second.gemeente_code}). Compare two years of one gemeente."
+        )
+        raise DataError(msg)
+    warnings: list[str] = []
+    if first.year == second.year:
+        warnings.append(
+            f"Beide snapshots zijn van {first.year}: de vergelijking laat alleen verschillen in de gegevens zien, "
+            "geen jaar-op-jaarverandering."
+        )
+    elif first.year > second.year:
+        warnings.append(
+            f"De snapshots zijn in omgekeerde volgorde gegeven ({first.year} voor {second.year}); "
+            f"vergeleken wordt {second.year} met {first.year}."
+        )
+        readers.reverse()
+    for text in warnings:
+        log.warning(text)
+    old_reader, new_reader = readers
+    years = (old_reader.manifest.year, new_reader.manifest.year)
+    folder = prepare_output_dir(out_dir, new_reader.manifest.gemeente_name) / f"vergelijking-{years[0]}-{years[1]}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        msg = f"Cannot write to output folder {folder}: {e.strerror or e}. Choose another folder with --out."
+        raise WijkanalyseError(msg) from e
+
+    results = []
+    for reader in readers:
+        log.info("== %s, %d ==", reader.manifest.gemeente_name, reader.manifest.year)
+        results.append(analyse(reader, config))
+    old, new = results
+    log.info("Buurten van %d en %d koppelen en vergelijken", *years)
+    comparison = compare_buurten(
+        _with_kern(old.buurten, config), _with_kern(new.buurten, config), old_residents=old.residents,
+        old_venues=old.venues, new_venues=new.venues,
+    )
+    s = comparison.samenvatting
+    warnings += [
+        f"Buurtcode {code} bestaat in beide jaren maar voor een ander gebied; gekoppeld op ligging."
+        for code in s["codes_hergebruikt"]
+    ]
+    if s["inwoners_oud_buiten_nieuwe_indeling"] > 0:
+        warnings.append(
+            f"{s['inwoners_oud_buiten_nieuwe_indeling']:.0f} inwoners van {years[0]} wonen buiten de buurten van "
+            f"{years[1]} (grenswijziging?); ze tellen niet mee in de verschillen per buurt."
+        )
+    summary = {
+        "gemeente_code": new.gemeente_code,
+        "gemeente_name": new.gemeente_name,
+        "jaar_oud": years[0],
+        "jaar_nieuw": years[1],
+        "synthetic": old.synthetic or new.synthetic,
+        "threshold_m": new.threshold_m,
+        "distance_method": new.distance_method,
+        **s,
+        "waarschuwingen": warnings,
+        "snapshot_oud": str(old_reader.root),
+        "snapshot_nieuw": str(new_reader.root),
+        "generated": datetime.now(UTC).isoformat(timespec="seconds"),
+        "wijkanalyse_version": __version__,
+    }
+    log.info("Vergelijking schrijven naar %s", folder)
+    try:
+        files = compare_out.write_comparison(comparison, summary, folder)
+    except OSError as e:
+        msg = f"Cannot write the outputs to {folder}: {e.strerror or e}. Check the disk and permissions."
+        raise WijkanalyseError(msg) from e
+    return CompareOutputs(old=old, new=new, comparison=comparison, summary=summary, folder=folder, files=files)

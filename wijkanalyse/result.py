@@ -31,7 +31,8 @@ QGIS, Excel and the map):
 
 ``sources`` (not a frame) is the snapshot manifest's ``sources`` entry: per source (cbs,
 buurten, grid, osm, network, venues) its file, url and ``retrieved`` date (cbs: ``table``;
-grid: ``year``; an .osm.pbf: ``osm_file_date``); the report and print maps date the data with it.
+grid: ``year``; an .osm.pbf: ``osm_file_date``); the map, the report and the print maps date
+the data with it.
 """
 
 from __future__ import annotations

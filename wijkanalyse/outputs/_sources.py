@@ -6,38 +6,27 @@ manifest's sources) and ``RunResult.summary``.
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlparse
 
+from wijkanalyse.outputs._maptext import dutch_date
 from wijkanalyse.result import RunResult
 
 __all__ = ["SOURCE_LINE", "SYNTHETIC_BANNER", "data_date", "format_date", "source_line", "source_rows"]
 
 #: The credit every print map and the report carry (CBS and PDOK data, OpenStreetMap's licence).
 SOURCE_LINE = "Bron: CBS, PDOK; © OpenStreetMap-bijdragers"
-#: Shown on every page and map of the synthetic demo gemeente.
+#: Shown on every page and map of the synthetic demo gemeente (the same words as the interactive map's).
 SYNTHETIC_BANNER = "SYNTHETISCHE DEMO-GEMEENTE — verzonnen gegevens, geen echte gemeente"
-
-_MONTHS = (
-    "januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
-    "november", "december",
-)
-
 
 def format_date(value: Any, missing: str = "onbekend") -> str:
     """An ISO date or timestamp as a Dutch date: ``"2024-01-01T00:00:00+00:00"`` -> ``"1 januari 2024"``.
 
-    Text that is not an ISO date is returned as it is (it is escaped where it is shown).
+    Text that is not an ISO date is returned as it is (it is escaped where it is shown); no
+    date gives ``missing``.
     """
-    if value is None or value == "":
-        return missing
-    try:
-        moment = datetime.fromisoformat(str(value))
-    except ValueError:
-        return str(value)
-    return f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year}"
+    return dutch_date(value) or missing
 
 
 def data_date(result: RunResult) -> str:
@@ -67,7 +56,7 @@ def _where(url: Any) -> str:
 
 
 def source_rows(result: RunResult) -> list[dict[str, str]]:
-    """One row per source for the report: ``wat``, ``jaar``, ``opgehaald`` and ``waar`` (plain text)."""
+    """One row per source for the report: ``wat``, ``jaar``, ``opgehaald``, ``licentie`` and ``waar`` (plain text)."""
     s = result.sources
     rows: list[dict[str, str]] = []
     cbs = s.get("cbs") or {}
@@ -75,6 +64,7 @@ def source_rows(result: RunResult) -> list[dict[str, str]]:
         "wat": f"CBS Kerncijfers wijken en buurten, tabel {cbs.get('table') or result.summary.get('cbs_table', '?')}",
         "jaar": str(cbs.get("year") or result.year),
         "opgehaald": format_date(cbs.get("retrieved")),
+        "licentie": "CC BY 4.0",
         "waar": _where(cbs.get("url")),
     })
     buurten = s.get("buurten") or {}
@@ -82,6 +72,7 @@ def source_rows(result: RunResult) -> list[dict[str, str]]:
         "wat": "Buurtgrenzen (CBS wijk- en buurtkaart, via PDOK)",
         "jaar": str(buurten.get("year") or result.year),
         "opgehaald": format_date(buurten.get("retrieved")),
+        "licentie": "CC BY 4.0",
         "waar": _where(buurten.get("url")),
     })
     grid = s.get("grid") or {}
@@ -89,6 +80,7 @@ def source_rows(result: RunResult) -> list[dict[str, str]]:
         "wat": "Inwoners per vierkant van 100 bij 100 meter (CBS, via PDOK)",
         "jaar": str(grid.get("year") or "onbekend"),
         "opgehaald": format_date(grid.get("retrieved")),
+        "licentie": "CC BY 4.0",
         "waar": _where(grid.get("url")),
     })
     osm = s.get("network") or s.get("osm") or {}
@@ -97,6 +89,7 @@ def source_rows(result: RunResult) -> list[dict[str, str]]:
         "wat": "Straten, paden en voorzieningen (OpenStreetMap)",
         "jaar": f"stand van {format_date(file_date)}" if file_date else "actueel bij ophalen",
         "opgehaald": format_date(osm.get("retrieved")),
+        "licentie": "ODbL 1.0",
         "waar": _where(osm.get("url")),
     })
     own = result.summary.get("own_points_file")
@@ -105,6 +98,7 @@ def source_rows(result: RunResult) -> list[dict[str, str]]:
             "wat": "Eigen ontmoetingspunten van de gemeente",
             "jaar": "",
             "opgehaald": "",
+            "licentie": "",
             "waar": f"bestand {PurePosixPath(str(own)).name}",
         })
     return rows

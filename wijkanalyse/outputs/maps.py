@@ -1,36 +1,68 @@
-"""The interactive map: a single self-contained HTML file (Leaflet via folium).
+"""The interactive map: a single self-contained HTML file (Leaflet, inlined).
 
-The map is opened by village coordinators and neighbourhood brokers from a file share or
-intranet, so it must work without any installation. All user-facing text is Dutch.
+Coordinators open the map from a file share, a locked-down laptop or a phone, often
+without internet. So the page carries everything: Leaflet, the map script
+(``static/kaart.js``), its style sheet and the data. All user-facing text is Dutch.
 
-Security: names from OpenStreetMap and user files (``naam``) and from CBS (``buurtnaam`` ...) are
-untrusted. folium's ``GeoJsonTooltip``/``GeoJsonPopup`` put property values into the page
-as raw HTML, so every layer here gets a fresh GeoJSON ``FeatureCollection`` whose only
-properties are HTML fragments built in this module (every value passed through
-:func:`html.escape`) plus a precomputed fill colour. Nothing from the input frames reaches
-the page unescaped, and no numpy scalar, NaN or inf reaches the JSON encoder.
+How the page is built: :func:`map_data` turns a :class:`RunResult` into one JSON
+document (geometry as encoded polylines, see :mod:`._encode`; every text already
+formatted and HTML-escaped, see :mod:`._maptext`); :func:`build_map` puts that document,
+Leaflet and the script into a folium page; ``kaart.js`` draws it. The script gives each
+kind of layer its own Leaflet pane, so markers always lie above polygons whatever the
+user toggles.
+
+Security: names from OpenStreetMap (``naam``), CBS (``buurtnaam`` ...) and the config are
+untrusted. Every string in the data document is HTML-escaped (:func:`html.escape`), or is
+a search key of only ``a-z``, ``0-9`` and spaces, an OSM id such as ``node/123``, an
+encoded polyline or a colour from this module; the script inserts nothing else as HTML.
+The document sits in a ``<script type="application/json">`` block with ``<``, ``>`` and
+``&`` written as ``\\u003c`` etc., so no text can close the block, and page parts are
+never run through Jinja (:class:`RawHtml`).
+
+Presentation only: class breaks (mapclassify), colours, the outline of a kern (the union of
+its buurten) and which gap a cell lies in are worked out here; every figure comes from
+the :class:`RunResult`.
 """
 
 from __future__ import annotations
 
-import html
+import json
 import math
-from importlib import resources
 import re
-from collections.abc import Callable, Iterable, Mapping
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import folium
 import geopandas as gpd
+import jinja2
+import mapclassify
 import numpy as np
 import pandas as pd
 import shapely
-from branca.colormap import LinearColormap
-from shapely.geometry import mapping
+from branca.element import Element, MacroElement
 
 from wijkanalyse._atomic import write_text
 from wijkanalyse._format import _is_missing, format_int, format_number, format_percent
+from wijkanalyse.outputs._encode import encode_polyline, join_lines, polygon_rings
+from wijkanalyse.outputs._maptext import (
+    Popups,
+    attribution_html,
+    esc,
+    euro,
+    format_distance,
+    format_indicator,
+    help_sections,
+    names_text,
+    plain,
+    residents_text,
+    search_key,
+    split_list,
+    summary_line,
+)
 from wijkanalyse.result import HOTSPOT_LABELS, RunResult
 
 __all__ = [
@@ -38,11 +70,18 @@ __all__ = [
     "LAYER_NAMES",
     "LIGHT_TILES_ATTRIBUTION",
     "LIGHT_TILES_URL",
+    "OSM_TILES_ATTRIBUTION",
+    "OSM_TILES_URL",
+    "REACH_COLORS",
+    "SIGNAL_COLORS",
     "SYNTHETIC_BANNER",
+    "RawHtml",
     "build_map",
     "format_int",
     "format_number",
     "format_percent",
+    "inline_leaflet",
+    "map_data",
     "save_map",
 ]
 
@@ -51,600 +90,692 @@ SOURCE_CRS = "EPSG:28992"
 #: CRS Leaflet wants.
 MAP_CRS = "EPSG:4326"
 
-#: Light base map: PDOK BRT-Achtergrondkaart "grijs" (Kadaster; free, no API key). CARTO's
-#: positron tiles ("CartoDB positron") now carry an "API key required" watermark without a
-#: key, so they are not used.
+#: Light base map: PDOK BRT-Achtergrondkaart "grijs" (Kadaster; free, no API key).
 LIGHT_TILES_URL = (
     "https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/grijs/EPSG:3857/{z}/{x}/{y}.png"
 )
-LIGHT_TILES_ATTRIBUTION = 'Kaartgegevens &copy; <a href="https://www.kadaster.nl">Kadaster</a>'
+LIGHT_TILES_ATTRIBUTION = (
+    'Achtergrond &copy; <a href="https://www.kadaster.nl" target="_blank" rel="noopener noreferrer">'
+    "Kadaster</a> (PDOK)"
+)
+OSM_TILES_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_TILES_ATTRIBUTION = (
+    'Achtergrond &copy; <a href="https://www.openstreetmap.org/copyright" target="_blank" '
+    'rel="noopener noreferrer">OpenStreetMap-bijdragers</a>'
+)
 
 #: Banner shown on maps of the synthetic demo gemeente.
 SYNTHETIC_BANNER = "SYNTHETISCHE DEMO-GEMEENTE — verzonnen gegevens, geen echte gemeente"
 
-#: Layer names (``{threshold}`` is filled in with the threshold in metres).
+#: Layer names in the layer panel (``{threshold}`` is the threshold in metres).
 LAYER_NAMES = {
     "signal": "Signaal per buurt",
     "reach": "Bereik ontmoetingspunt per buurt",
-    "hotspots": "Hotspots (Local Moran)",
+    "borders": "Alleen buurtgrenzen",
+    "hotspots": "Hotspots (clusters van buurten)",
     "outside": "Inwoners buiten {threshold} m",
     "gaps": "Gaten (aaneengesloten gebieden buiten bereik)",
     "meeting_points": "Ontmoetingspunten",
     "other_venues": "Overige voorzieningen",
+    "proposals": "Voorgestelde ontmoetingsplekken",
+    "broker_areas": "Werkgebieden wijkmakelaars",
+    "kernen": "Kernen",
+    "streets": "Stratennet (werkt zonder internet)",
 }
 
-#: Fill/outline colour per hotspot label (labels from :data:`HOTSPOT_LABELS`).
-HOTSPOT_COLORS = {
-    HOTSPOT_LABELS[1]: "#d7191c",  # hotspot: red
-    HOTSPOT_LABELS[2]: "#92c5de",  # low among high: light blue
-    HOTSPOT_LABELS[3]: "#2c7bb6",  # coldspot: blue
-    HOTSPOT_LABELS[4]: "#f4a582",  # high among low: light red
+#: Five classes per choropleth, light to dark; ColorBrewer schemes marked colour-blind safe.
+SIGNAL_COLORS = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")  # YlOrRd: more concern = darker
+REACH_COLORS = ("#f1eef6", "#bdc9e1", "#74a9cf", "#2b8cbe", "#045a8d")  # PuBu: fewer reached = darker
+
+#: Outline per Local Moran label: (colour, dashed). Black vs blue and solid vs dashed tell
+#: the four apart without relying on red/green.
+HOTSPOT_STYLES = {
+    HOTSPOT_LABELS[1]: ("#000000", False),  # hotspot
+    HOTSPOT_LABELS[4]: ("#000000", True),  # high among low
+    HOTSPOT_LABELS[3]: ("#2166ac", False),  # coldspot
+    HOTSPOT_LABELS[2]: ("#2166ac", True),  # low among high
 }
+#: Outline colour per Local Moran label (kept for callers of the old name).
+HOTSPOT_COLORS = {label: color for label, (color, _dashed) in HOTSPOT_STYLES.items()}
 _NOT_SIGNIFICANT = HOTSPOT_LABELS[0]
-
-_METHOD_TEXT = {
-    "network": "over het looppadennetwerk",
-    "straight_line": "hemelsbreed",
+_HOTSPOT_PLAIN = {
+    HOTSPOT_LABELS[1]: "hotspot: hoog signaal, de buren ook",
+    HOTSPOT_LABELS[4]: "uitschieter: hoog signaal, de buren laag",
+    HOTSPOT_LABELS[3]: "coldspot: laag signaal, de buren ook",
+    HOTSPOT_LABELS[2]: "uitschieter: laag signaal, de buren hoog",
 }
+
+#: Colours of the broker areas (Okabe-Ito, colour-blind safe), repeated when there are more.
+AREA_COLORS = ("#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442", "#0072B2", "#000000")
 
 _MISSING_COLOR = "#bdbdbd"
 _OUTSIDE_COLOR = "#7b3294"
+_GAP_COLOR = "#54278f"
 _MEETING_POINT_COLOR = "#1a9641"
 _OTHER_VENUE_COLOR = "#737373"
-_GAP_COLOR = "#54278f"
-_SIGNAL_COLORS = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"]
-_REACH_COLORS = ["#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641"]
+_PROPOSAL_COLOR = "#d95f02"
+_KERN_COLOR = "#333333"
+_STREET_COLOR = "#9e9e9e"
 _CELL_HALF_SIZE_M = 50.0
-_SIMPLIFY_TOLERANCE_M = 2.0
-_COORD_DECIMALS = 6  # about 0.1 m; keeps the HTML small
+_SIMPLIFY_M = {"buurten": 2.0, "gaps": 2.0, "areas": 3.0, "kernen": 3.0, "streets": 3.0}
 _OSM_ID = re.compile(r"^(node|way|relation)/\d+$")
-_FALLBACK_LOCATION = (52.2, 5.3)  # centre of the Netherlands
-
-
-# --------------------------------------------------------------------------- formatting
-
-
-def _format_distance(value: Any) -> str:
-    """Distance in metres as text; inf means no meeting point can be reached."""
-    if _is_missing(value):
-        return "afstand onbekend"
-    if math.isinf(float(value)):
-        return "geen ontmoetingspunt bereikbaar"
-    return f"{format_int(value)} m"
-
-
-def _format_indicator(value: Any) -> str:
-    """An indicator value as plain text (not yet escaped)."""
-    if _is_missing(value):
-        return "onbekend"
-    if isinstance(value, (bool, np.bool_)):
-        return "ja" if value else "nee"
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        number = float(value)
-        if math.isfinite(number) and number == round(number):
-            return format_int(number)
-        return format_number(number, 1)
-    return str(value)
-
-
-def _residents_text(value: Any) -> str:
-    """"12 inwoners" / "1 inwoner" / CBS suppression note."""
-    if _is_missing(value):
-        return "aantal geheim (CBS)"
-    return f"{format_int(value)} {'inwoner' if float(value) == 1 else 'inwoners'}"
-
-
-def _esc(value: Any) -> str:
-    """Escape any value for HTML (quotes included)."""
-    return html.escape("" if _is_missing(value) else str(value), quote=True)
-
-
-def _text(value: Any, missing: str = "onbekend") -> str:
-    """A string-ish value as plain text with a Dutch fallback (not yet escaped)."""
-    if _is_missing(value) or str(value).strip() == "":
-        return missing
-    return str(value)
-
-
-def _lines(title: str, rows: Iterable[tuple[str, str]]) -> str:
-    """An HTML fragment: bold title plus ``label: value`` lines. Arguments are plain text."""
-    parts = [f"<b>{_esc(title)}</b>"]
-    parts += [f"{_esc(label)}: {_esc(value)}" for label, value in rows]
-    return '<div style="min-width:200px">' + "<br>".join(parts) + "</div>"
+_FALLBACK_BOUNDS = ((50.75, 3.3), (53.55, 7.25))  # the Netherlands
 
 
 # --------------------------------------------------------------------------- geometry
 
 
-def _to_map_crs(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Reproject to EPSG:4326 (a frame without CRS is taken to be EPSG:28992)."""
+def _prepared(frame: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    """Rows with geometry, in EPSG:28992 (a frame without CRS is taken to be in it)."""
+    if frame is None or len(frame) == 0 or not isinstance(frame, gpd.GeoDataFrame):
+        return None
     if frame.crs is None:
         frame = frame.set_crs(SOURCE_CRS)
-    return frame.to_crs(MAP_CRS)
+    frame = frame.to_crs(SOURCE_CRS)
+    frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
+    return frame if len(frame) else None
 
 
-def _simplify(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Drop vertices closer than a few metres (in EPSG:28992) to keep the HTML small."""
-    frame = frame.copy()
-    frame.geometry = frame.geometry.simplify(_SIMPLIFY_TOLERANCE_M, preserve_topology=True)
-    return frame
+def _to_map(geoms: gpd.GeoSeries, simplify_m: float = 0.0) -> np.ndarray:
+    """Simplify in metres (topology kept), then reproject to EPSG:4326."""
+    if simplify_m:
+        geoms = geoms.simplify(simplify_m, preserve_topology=True)
+    return np.asarray(geoms.to_crs(MAP_CRS).to_numpy(), dtype=object)
 
 
-def _feature_collection(
-    frame: gpd.GeoDataFrame, properties: list[dict[str, str]]
-) -> dict[str, Any]:
-    """GeoJSON of ``frame`` (already EPSG:4326) with the given plain-string properties."""
-    geoms = shapely.transform(
-        np.asarray(frame.geometry.values, dtype=object),
-        lambda coords: np.round(coords, _COORD_DECIMALS),
-    )
-    features = [
-        {"type": "Feature", "geometry": mapping(geom), "properties": props}
-        for geom, props in zip(geoms, properties, strict=True)
-        if geom is not None and not geom.is_empty
-    ]
-    return {"type": "FeatureCollection", "features": features}
+def _points(geoms: gpd.GeoSeries) -> str:
+    """Points (or a point on each shape) as one encoded polyline."""
+    points = shapely.point_on_surface(np.asarray(geoms.to_crs(MAP_CRS).to_numpy(), dtype=object))
+    return encode_polyline(shapely.get_coordinates(points))
 
 
-def _records(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
-    """Attribute rows of ``frame`` as dicts (geometry dropped)."""
-    return pd.DataFrame(frame.drop(columns=frame.geometry.name)).to_dict("records")
+def _bounds(frame: gpd.GeoDataFrame) -> list[list[float]]:
+    west, south, east, north = (float(v) for v in frame.to_crs(MAP_CRS).total_bounds)
+    return [[round(south, 5), round(west, 5)], [round(north, 5), round(east, 5)]]
 
 
-def _add_geojson(
-    group: folium.FeatureGroup,
-    frame: gpd.GeoDataFrame,
-    properties: list[dict[str, str]],
-    style: Callable[[dict[str, Any]], dict[str, Any]],
-    *,
-    popup: bool = True,
-    highlight: bool = True,
-    marker: folium.CircleMarker | None = None,
-) -> None:
-    """Add one GeoJson layer with escaped ``tooltip``/``popup`` properties to ``group``.
-
-    Empty frames add nothing (folium cannot validate tooltips on an empty collection), so
-    the layer still shows in the layer control, just without features.
-    """
-    data = _feature_collection(frame, properties)
-    if not data["features"]:
-        return
-    kwargs: dict[str, Any] = {
-        "style_function": style,
-        "tooltip": folium.GeoJsonTooltip(fields=["tooltip"], labels=False, sticky=True),
-    }
-    if popup:
-        kwargs["popup"] = folium.GeoJsonPopup(fields=["popup"], labels=False, max_width=360)
-    if highlight:
-        kwargs["highlight_function"] = lambda _feature: {"weight": 3, "color": "#000000"}
-    if marker is not None:
-        kwargs["marker"] = marker
-    folium.GeoJson(data, **kwargs).add_to(group)
+# --------------------------------------------------------------------------- classes
 
 
-def _fill_style(
-    weight: float = 0.8, color: str = "#555555", fill_opacity: float = 0.7, **extra: Any
-) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """Style function reading the precomputed ``fill`` property."""
+@dataclass
+class _Classes:
+    """Class of each value (-1 = missing) and a legend label per class."""
 
-    def style(feature: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "fillColor": feature["properties"]["fill"],
-            "color": color,
-            "weight": weight,
-            "fillOpacity": fill_opacity,
-            **extra,
-        }
-
-    return style
+    index: list[int]
+    labels: list[str]
+    colors: Sequence[str]
+    missing: bool = field(default=False)
 
 
-def _value_range(values: pd.Series, default: tuple[float, float]) -> tuple[float, float]:
-    """Finite min/max of ``values``; ``default`` when there are none; never zero-width."""
+def _signal_classes(values: pd.Series) -> _Classes:
+    """Quantiles (mapclassify): each colour holds about a fifth of the buurten."""
     numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-    numbers = numbers[np.isfinite(numbers)]
-    if numbers.size == 0:
-        return default
-    low, high = float(numbers.min()), float(numbers.max())
-    if low == high:
-        low, high = low - 0.5, high + 0.5
-    return low, high
+    finite = np.isfinite(numbers)
+    index = np.full(len(numbers), -1, dtype=int)
+    unique = np.unique(numbers[finite])
+    if unique.size == 0:
+        return _Classes(index.tolist(), [], (), missing=bool(len(numbers)))
+    if unique.size == 1:
+        index[finite] = 0
+        return _Classes(index.tolist(), [format_number(unique[0], 2)], SIGNAL_COLORS[2:3], bool((~finite).any()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # mapclassify lowers k itself when values repeat
+        scheme = mapclassify.Quantiles(numbers[finite], k=min(5, int(unique.size)))
+    index[finite] = scheme.yb
+    bins = np.asarray(scheme.bins, dtype=float)
+    lows = [float(unique[0]), *bins[:-1].tolist()]
+    labels = [f"{format_number(lo, 2)} tot {format_number(hi, 2)}" for lo, hi in zip(lows, bins.tolist(), strict=True)]
+    k = len(bins)
+    colors = SIGNAL_COLORS if k == 5 else tuple(SIGNAL_COLORS[round(i * 4 / (k - 1))] for i in range(k))
+    return _Classes(index.tolist(), labels, colors, bool((~finite).any()))
 
 
-def _color(colormap: LinearColormap, value: Any) -> str:
-    """Colour for ``value``; grey when missing or not finite."""
-    if _is_missing(value):
-        return _MISSING_COLOR
-    number = float(value)
-    if not math.isfinite(number):
-        return _MISSING_COLOR
-    return str(colormap.rgb_hex_str(number))
+#: Reach classes: fixed, so maps of different gemeenten and years compare.
+_REACH_BINS = (0.5, 0.75, 0.9, 1.0 - 1e-9, 1.0)
+_REACH_LABELS = ("100 % (iedereen)", "90 tot 100 %", "75 tot 90 %", "50 tot 75 %", "50 % of minder")
 
 
-# --------------------------------------------------------------------------- layers
+def _reach_classes(values: pd.Series) -> _Classes:
+    """Fixed breaks (mapclassify.UserDefined); class 0 (lightest) = everyone within reach."""
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    finite = np.isfinite(numbers)
+    index = np.full(len(numbers), -1, dtype=int)
+    if finite.any():
+        scheme = mapclassify.UserDefined(np.clip(numbers[finite], 0.0, 1.0), list(_REACH_BINS))
+        index[finite] = 4 - np.asarray(scheme.yb, dtype=int)
+    return _Classes(index.tolist(), list(_REACH_LABELS), REACH_COLORS, bool((~finite).any()))
 
 
-def _buurt_title(row: Mapping[str, Any]) -> str:
-    return f"{_text(row.get('buurtnaam'), 'Buurt zonder naam')} ({_text(row.get('buurtcode'))})"
+# --------------------------------------------------------------------------- legends
+
+
+def _swatch(style: str, label: str) -> str:
+    return f'<div class="wa-rij"><span class="wa-vak" style="{style}"></span>{esc(label)}</div>'
+
+
+def _class_legend(classes: _Classes, low_note: str, high_note: str) -> str:
+    rows = [_swatch(f"background:{color}", label) for color, label in zip(classes.colors, classes.labels, strict=True)]
+    if classes.missing:
+        rows.append(_swatch(f"background:{_MISSING_COLOR}", "geen gegevens"))
+    return f'<div class="wa-schaal"><span>{esc(low_note)}</span><span>{esc(high_note)}</span></div>' + "".join(rows)
+
+
+def _hotspot_legend(present: set[str]) -> str:
+    rows = []
+    for label, (color, dashed) in HOTSPOT_STYLES.items():
+        if label in present:
+            rows.append(_swatch(f"border:3px {'dashed' if dashed else 'solid'} {color};background:transparent",
+                                _HOTSPOT_PLAIN[label]))
+    if not rows:
+        rows.append('<div class="wa-rij">Geen buurten met een duidelijk patroon.</div>')
+    return "".join(rows)
+
+
+# --------------------------------------------------------------------------- the document
+
+
+@dataclass
+class _Lookup:
+    """Names for codes, for popups that would otherwise list codes."""
+
+    buurt_names: dict[str, str]
+    buurt_index: dict[str, int]
+    kern_of: dict[str, str] = field(default_factory=dict)
+    area_of: dict[str, str] = field(default_factory=dict)
+
+    def buurten(self, codes: Iterable[str]) -> str:
+        return names_text([self.buurt_names.get(code, code) for code in codes])
+
+
+def _buurt_popups(result: RunResult, threshold: str) -> Popups:
+    within = f"Binnen {threshold} m van een ontmoetingspunt"
+    labels = ["Wijk", "Buurtcode", "Kern", "Werkgebied", "Inwoners", within, "De helft woont binnen",
+              "Signaal", "Patroon", "Kans dat dit toeval is", *(str(label) for label in result.indicators.values())]
+    return Popups(labels)
+
+
+def _add_buurt_popup(popups: Popups, row: Mapping[str, Any], result: RunResult, look: _Lookup) -> None:
+    code = plain(row.get("buurtcode"), "")
+    signal = row.get("signaal")
+    if _is_missing(signal):
+        signal_text = "onbekend"
+    else:
+        word = "meer zorgen" if float(signal) > 0 else "minder zorgen" if float(signal) < 0 else "gemiddeld"
+        signal_text = f"{format_number(signal, 2)} ({word} dan gemiddeld)" if word != "gemiddeld" else "0,00 (gemiddeld)"
+    hotspot = plain(row.get("hotspot"), "")
+    values = {
+        "Wijk": plain(row.get("wijknaam")),
+        "Buurtcode": plain(code),
+        "Inwoners": format_int(row.get("inwoners")),
+        popups.labels[5]: f"{format_int(row.get('inwoners_binnen_drempel'))} "
+                          f"({format_percent(row.get('aandeel_binnen_drempel'))})",
+        "De helft woont binnen": format_distance(row.get("afstand_mediaan_m")),
+        "Signaal": signal_text,
+        "Patroon": _HOTSPOT_PLAIN.get(hotspot, "geen duidelijk patroon met de buren" if hotspot else "onbekend"),
+    }
+    if code in look.kern_of:
+        values["Kern"] = look.kern_of[code]
+    if code in look.area_of:
+        values["Werkgebied"] = look.area_of[code]
+    if hotspot in _HOTSPOT_PLAIN:
+        values["Kans dat dit toeval is"] = format_percent(row.get("hotspot_p"))
+    values |= {
+        str(label): format_indicator(row.get(key)) + _beside_the_whole(result, key)
+        for key, label in result.indicators.items()
+    }
+    popups.add(plain(row.get("buurtnaam"), "Buurt zonder naam"), values)
 
 
 def _beside_the_whole(result: RunResult, key: str) -> str:
     """" (gemeente 40, NL 39,9)": the indicator for the whole gemeente and the Netherlands, if known."""
-    if key not in result.reference.index:
+    reference = getattr(result, "reference", None)
+    if reference is None or key not in reference.index:
         return ""
     parts = [
-        f"{name} {_format_indicator(result.reference.loc[key, column])}"
+        f"{name} {format_indicator(reference.loc[key, column])}"
         for name, column in (("gemeente", "gemeente"), ("NL", "nederland"))
-        if not _is_missing(result.reference.loc[key, column])
+        if not _is_missing(reference.loc[key, column])
     ]
     return f" ({', '.join(parts)})" if parts else ""
 
 
-def _buurt_popup(row: Mapping[str, Any], result: RunResult, threshold: str) -> str:
-    """Full buurt details (escaped HTML)."""
-    rows = [
-        ("Buurtcode", _text(row.get("buurtcode"))),
-        ("Wijk", _text(row.get("wijknaam"))),
-        ("Inwoners", format_int(row.get("inwoners"))),
-        (f"Aandeel binnen {threshold} m", format_percent(row.get("aandeel_binnen_drempel"))),
-        ("Mediane afstand", _format_distance(row.get("afstand_mediaan_m"))),
-        ("Signaal", format_number(row.get("signaal"), 2)),
-        ("Hotspot-analyse", _text(row.get("hotspot"))),
-    ]
-    rows += [
-        (str(label), _format_indicator(row.get(key)) + _beside_the_whole(result, key))
-        for key, label in result.indicators.items()
-    ]
-    return _lines(_text(row.get("buurtnaam"), "Buurt zonder naam"), rows)
+def _records(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    return pd.DataFrame(frame.drop(columns=frame.geometry.name)).to_dict("records")
 
 
-def _signal_layer(
-    buurten: gpd.GeoDataFrame, records: list[dict[str, Any]], result: RunResult, threshold: str
-) -> tuple[folium.FeatureGroup, LinearColormap]:
-    low, high = _value_range(
-        buurten["signaal"] if "signaal" in buurten else pd.Series(dtype=float), (-1.0, 1.0)
+def _buurten_part(
+    buurten: gpd.GeoDataFrame, result: RunResult, threshold: str, look: _Lookup
+) -> tuple[dict[str, Any], _Classes, _Classes]:
+    records = _records(buurten)
+    signal = _signal_classes(buurten["signaal"] if "signaal" in buurten else pd.Series([np.nan] * len(buurten)))
+    reach = _reach_classes(
+        buurten["aandeel_binnen_drempel"] if "aandeel_binnen_drempel" in buurten else pd.Series([np.nan] * len(buurten))
     )
-    colormap = LinearColormap(
-        _SIGNAL_COLORS,
-        vmin=low,
-        vmax=high,
-        caption="Signaal per buurt (samengestelde z-score; hoger = meer zorgen)",
-    )
-    props = [
-        {
-            "fill": _color(colormap, row.get("signaal")),
-            "tooltip": _lines(
-                _buurt_title(row),
-                [
-                    ("Signaal", format_number(row.get("signaal"), 2)),
-                    (f"Binnen {threshold} m", format_percent(row.get("aandeel_binnen_drempel"))),
-                    ("Hotspot-analyse", _text(row.get("hotspot"))),
-                ],
-            ),
-            "popup": _buurt_popup(row, result, threshold),
-        }
-        for row in records
-    ]
-    group = folium.FeatureGroup(name=LAYER_NAMES["signal"], show=True)
-    _add_geojson(group, buurten, props, _fill_style())
-    return group, colormap
+    styles = list(HOTSPOT_STYLES)
+    hot = [styles.index(str(r.get("hotspot"))) if str(r.get("hotspot")) in HOTSPOT_STYLES else -1 for r in records]
+    popups = _buurt_popups(result, threshold)
+    for r in records:
+        _add_buurt_popup(popups, r, result, look)
+    part = {
+        "g": [polygon_rings(g) for g in _to_map(buurten.geometry, _SIMPLIFY_M["buurten"])],
+        "key": [search_key(r.get("buurtnaam"), r.get("buurtcode"), r.get("wijknaam")) for r in records],
+        **popups.part(),
+        "sig": signal.index,
+        "bereik": reach.index,
+        "hot": hot,
+    }
+    return part, signal, reach
 
 
-def _reach_layer(
-    buurten: gpd.GeoDataFrame, records: list[dict[str, Any]], result: RunResult, threshold: str
-) -> tuple[folium.FeatureGroup, LinearColormap]:
-    colormap = LinearColormap(
-        _REACH_COLORS,
-        vmin=0.0,
-        vmax=100.0,
-        caption=f"Aandeel inwoners binnen {threshold} m van een ontmoetingspunt (%)",
-    )
-    props = []
-    for row in records:
-        share = row.get("aandeel_binnen_drempel")
-        percent = None if _is_missing(share) else float(share) * 100.0
-        props.append(
-            {
-                "fill": _color(colormap, percent),
-                "tooltip": _lines(
-                    _buurt_title(row),
-                    [
-                        ("Inwoners", format_int(row.get("inwoners"))),
-                        (
-                            f"Binnen {threshold} m",
-                            f"{format_int(row.get('inwoners_binnen_drempel'))} "
-                            f"({format_percent(share)})",
-                        ),
-                        ("Mediane afstand", _format_distance(row.get("afstand_mediaan_m"))),
-                    ],
-                ),
-                "popup": _buurt_popup(row, result, threshold),
-            }
-        )
-    group = folium.FeatureGroup(name=LAYER_NAMES["reach"], show=False)
-    _add_geojson(group, buurten, props, _fill_style())
-    return group, colormap
-
-
-def _hotspot_layer(
-    buurten: gpd.GeoDataFrame, records: list[dict[str, Any]], result: RunResult, threshold: str
-) -> folium.FeatureGroup:
-    keep = [
-        not _is_missing(row.get("hotspot")) and str(row.get("hotspot")) != _NOT_SIGNIFICANT
-        for row in records
-    ]
-    subset = buurten[np.asarray(keep, dtype=bool)] if records else buurten
-    props = []
-    for row, kept in zip(records, keep, strict=True):
-        if not kept:
-            continue
-        label = str(row.get("hotspot"))
-        props.append(
-            {
-                "fill": HOTSPOT_COLORS.get(label, _MISSING_COLOR),
-                "tooltip": _lines(
-                    _buurt_title(row),
-                    [
-                        ("Hotspot-analyse", label),
-                        ("p-waarde", format_number(row.get("hotspot_p"), 3)),
-                        ("Signaal", format_number(row.get("signaal"), 2)),
-                    ],
-                ),
-                "popup": _buurt_popup(row, result, threshold),
-            }
-        )
-
-    def style(feature: dict[str, Any]) -> dict[str, Any]:
-        fill = feature["properties"]["fill"]
-        return {"fillColor": fill, "color": fill, "weight": 4, "fillOpacity": 0.35}
-
-    group = folium.FeatureGroup(name=LAYER_NAMES["hotspots"], show=True)
-    _add_geojson(group, subset, props, style)
-    return group
-
-
-def _outside_layer(result: RunResult, threshold: str) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(
-        name=LAYER_NAMES["outside"].format(threshold=threshold), show=True
-    )
-    residents = result.residents
-    if residents is None or residents.empty or "binnen_drempel" not in residents:
-        return group
+def _cells_part(result: RunResult, threshold_m: float, look: _Lookup, gaps: gpd.GeoDataFrame | None) -> dict | None:
+    residents = _prepared(result.residents)
+    if residents is None or "binnen_drempel" not in residents:
+        return None
     outside = residents[residents["binnen_drempel"].eq(False).to_numpy(dtype=bool)]
-    outside = outside[outside.geometry.notna() & ~outside.geometry.is_empty]
     if outside.empty:
-        return group
-    if outside.crs is None:
-        outside = outside.set_crs(SOURCE_CRS)
-    centres = outside.to_crs(SOURCE_CRS).geometry.centroid
-    x, y = centres.x.to_numpy(), centres.y.to_numpy()
-    h = _CELL_HALF_SIZE_M
-    squares = gpd.GeoDataFrame(
-        geometry=shapely.box(x - h, y - h, x + h, y + h), crs=SOURCE_CRS, index=outside.index
+        return None
+    centres = outside.geometry.centroid
+    order = np.lexsort((centres.x.to_numpy(), -centres.y.to_numpy()))  # rows north to south: small steps
+    outside, centres = outside.iloc[order], centres.iloc[order]
+    gap_of = np.full(len(outside), -1, dtype=int)
+    if gaps is not None:
+        hits = gpd.sjoin(
+            gpd.GeoDataFrame(geometry=centres.to_numpy(), crs=SOURCE_CRS),
+            gpd.GeoDataFrame(geometry=gaps.geometry.to_numpy(), crs=SOURCE_CRS),
+            how="inner", predicate="within",
+        )
+        hits = hits[~hits.index.duplicated(keep="first")]
+        gap_of[hits.index.to_numpy()] = hits["index_right"].to_numpy()
+    people = pd.to_numeric(outside["inwoners"], errors="coerce").to_numpy(dtype=float)
+    dist = (
+        pd.to_numeric(outside["afstand_m"], errors="coerce").to_numpy(dtype=float)
+        if "afstand_m" in outside else np.full(len(outside), np.nan)
     )
-    walk = "lopen" if result.distance_method == "network" else "hemelsbreed"
-    props = []
-    for row in _records(outside):
-        distance = _format_distance(row.get("afstand_m"))
-        if distance.endswith(" m"):
-            distance = f"{distance} {walk}"
-        text = f"{_residents_text(row.get('inwoners'))}, {distance}"
-        props.append({"fill": _OUTSIDE_COLOR, "tooltip": _esc(text)})
-    _add_geojson(
-        group,
-        _to_map_crs(squares),
-        props,
-        _fill_style(weight=0.5, color=_OUTSIDE_COLOR, fill_opacity=0.55),
-        popup=False,
-        highlight=False,
-    )
-    return group
+    codes = outside["buurtcode"].astype(str).to_numpy() if "buurtcode" in outside else np.array([""] * len(outside))
+    return {
+        "p": encode_polyline(shapely.get_coordinates(centres.to_crs(MAP_CRS).to_numpy())),
+        "n": [-1 if not math.isfinite(v) else round(v) for v in people.tolist()],
+        "d": [-1 if math.isinf(v) else -2 if math.isnan(v) else round(v) for v in dist.tolist()],
+        "b": [look.buurt_index.get(c, -1) for c in codes],
+        "gat": gap_of.tolist(),
+    }
 
 
-def _gap_layer(result: RunResult, threshold: str) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name=LAYER_NAMES["gaps"], show=False)
-    gaps = result.gaps
-    if gaps is None or gaps.empty:
-        return group
-    gaps = _to_map_crs(_simplify(gaps if gaps.crs is not None else gaps.set_crs(SOURCE_CRS)))
-    props = []
+def _gaps_part(gaps: gpd.GeoDataFrame, threshold: str, look: _Lookup) -> dict:
+    popups = Popups(
+        ["Inwoners", "Vakken van 100 m", "Buurten", "Grootste loopafstand"],
+        f"Een aaneengesloten gebied waar mensen verder dan {threshold} m van een ontmoetingspunt wonen: "
+        "één nieuwe plek hier kan velen helpen.",
+    )
+    names = []
     for row in _records(gaps):
-        title = f"Gat {_text(row.get('gat_id'), '')}".strip()
-        details = _lines(
-            title,
-            [
-                ("Inwoners", _residents_text(row.get("inwoners"))),
-                ("Cellen van 100 m", format_int(row.get("cellen"))),
-                ("Buurten", _text(row.get("buurtcodes"))),
-                ("Grootste afstand", _format_distance(row.get("afstand_max_m"))),
-            ],
+        title = f"Gat {plain(row.get('gat_id'), '')}".strip()
+        far = row.get("afstand_max_m")
+        popups.add(f"{title}: gebied buiten {threshold} m", {
+            "Inwoners": residents_text(row.get("inwoners")),
+            "Vakken van 100 m": format_int(row.get("cellen")),
+            "Buurten": look.buurten(split_list(row.get("buurtcodes"))),
+            "Grootste loopafstand": "geen ontmoetingspunt bereikbaar" if _is_missing(far) else format_distance(far),
+        })
+        names.append(esc(f"{title}: {residents_text(row.get('inwoners'))}"))
+    return {"g": [polygon_rings(g) for g in _to_map(gaps.geometry, _SIMPLIFY_M["gaps"])], **popups.part(), "name": names}
+
+
+def _venues_part(result: RunResult) -> dict | None:
+    venues = _prepared(result.venues)
+    if venues is None:
+        return None
+    popups = Popups(["Soort", "Status", "Bron", "Adres"])
+    keys, categories, cat, meeting, osm = [], [], [], [], []
+    for row in _records(venues):
+        name = plain(row.get("naam"), "(naamloos)")
+        category = plain(row.get("categorie_label"), "onbekende categorie")
+        is_meeting = bool(row.get("ontmoetingspunt")) and not _is_missing(row.get("ontmoetingspunt"))
+        status = "telt mee als ontmoetingspunt" if is_meeting else "telt niet mee als ontmoetingspunt"
+        details = {"Soort": category, "Status": status, "Bron": plain(row.get("bron"), "OpenStreetMap")}
+        if not _is_missing(row.get("adres")) and plain(row.get("adres"), ""):
+            details["Adres"] = plain(row.get("adres"))
+        popups.add(name, details)
+        if category not in categories:
+            categories.append(category)
+        cat.append(categories.index(category))
+        keys.append(search_key(row.get("naam"), category))
+        meeting.append(1 if is_meeting else 0)
+        osm_id = row.get("osm_id")
+        osm.append(osm_id if isinstance(osm_id, str) and _OSM_ID.match(osm_id) else None)  # [a-z/0-9] only
+    return {
+        "p": _points(venues.geometry), "key": keys, **popups.part(), "m": meeting, "osm": osm,
+        "cats": [esc(c) for c in categories], "cat": cat,
+    }
+
+
+def _proposals_part(result: RunResult, threshold: str) -> dict | None:
+    proposals = _prepared(getattr(result, "proposals", None))
+    if proposals is None:
+        return None
+    if "rank" in proposals:
+        proposals = proposals.sort_values("rank", kind="stable")
+    new, total, after = f"Nieuw binnen {threshold} m", "Samen met de eerdere voorstellen", f"Daarna binnen {threshold} m"
+    popups = Popups(
+        ["Soort plek", "Buurt", "Kern", new, total, after, "Kosten per jaar", "Kosten per nieuw bereikte inwoner"],
+        "Voorstellen staan in volgorde: elk volgend voorstel bereikt de meeste inwoners die na de eerdere "
+        "voorstellen nog te ver weg wonen.",
+    )
+    keys, ranks = [], []
+    for i, row in enumerate(_records(proposals), start=1):
+        rank = int(row["rank"]) if not _is_missing(row.get("rank")) else i
+        name = plain(row.get("naam"), f"Voorstel {rank}")
+        popups.add(f"Voorstel {rank}: {name}", {
+            "Soort plek": plain(row.get("soort")),
+            "Buurt": plain(row.get("buurtnaam"), plain(row.get("buurtcode"))),
+            "Kern": plain(row.get("kern")),
+            new: residents_text(row.get("nieuw_binnen_bereik")),
+            total: residents_text(row.get("cumulatief_binnen_bereik")),
+            after: format_percent(row.get("aandeel_na")),
+            "Kosten per jaar": euro(row.get("kosten_per_jaar")),
+            "Kosten per nieuw bereikte inwoner": euro(row.get("kosten_per_inwoner")),
+        })
+        keys.append(search_key("voorstel", rank, row.get("naam"), row.get("buurtnaam"), row.get("kern")))
+        ranks.append(rank)
+    return {"p": _points(proposals.geometry), "rank": ranks, "key": keys, **popups.part()}
+
+
+def _areas_part(result: RunResult, look: _Lookup) -> dict | None:
+    areas = _prepared(getattr(result, "broker_areas", None))
+    if areas is None:
+        return None
+    popups = Popups(
+        ["Kernen", "Buurten", "Inwoners", "Werklast"],
+        "Voorgesteld werkgebied voor één wijkmakelaar of dorpscoördinator.",
+    )
+    keys = []
+    for row in _records(areas):
+        kernen = split_list(row.get("kernen"))
+        popups.add(f"Werkgebied {plain(row.get('gebied_id'), '')}".strip(), {
+            "Kernen": names_text(kernen) if kernen else "geen",
+            "Buurten": look.buurten(split_list(row.get("buurtcodes"))),
+            "Inwoners": format_int(row.get("inwoners")),
+            "Werklast": format_number(row.get("werklast"), 1),
+        })
+        keys.append(search_key("werkgebied", row.get("gebied_id"), *kernen))
+    return {
+        "g": [polygon_rings(g) for g in _to_map(areas.geometry, _SIMPLIFY_M["areas"])],
+        "c": [AREA_COLORS[i % len(AREA_COLORS)] for i in range(len(areas))],
+        "key": keys, **popups.part(),
+    }
+
+
+def _kernen_part(result: RunResult, buurten: gpd.GeoDataFrame, threshold: str, look: _Lookup) -> dict | None:
+    """Kern outlines: the union of their buurten's polygons; figures from ``result.kernen``."""
+    if "kern" not in buurten:
+        return None
+    named = buurten[buurten["kern"].notna() & (buurten["kern"].astype(str).str.strip() != "")]
+    if named.empty:
+        return None
+    figures = getattr(result, "kernen", None)
+    if isinstance(figures, pd.DataFrame) and "kern" in figures.columns:
+        figures = figures.set_index(figures["kern"].astype(str))
+    shapes = named.dissolve(by=named["kern"].astype(str)).geometry
+    # Labels just above each kern's outline (top centre), clear of the markers inside it.
+    bounds = shapes.to_crs(MAP_CRS).bounds
+    labels = shapely.points(((bounds["minx"] + bounds["maxx"]) / 2).to_numpy(), bounds["maxy"].to_numpy())
+    within = f"Binnen {threshold} m van een ontmoetingspunt"
+    popups = Popups(["Buurten", "Inwoners", within, "Signaal"])
+    names, keys = [], []
+    for kern in shapes.index:
+        codes = named.loc[named["kern"].astype(str) == kern, "buurtcode"].astype(str).tolist()
+        values = {"Buurten": look.buurten(codes)}
+        if isinstance(figures, pd.DataFrame) and kern in figures.index:
+            row = figures.loc[kern].to_dict()
+            values |= {
+                "Inwoners": format_int(row.get("inwoners")),
+                within: f"{format_int(row.get('inwoners_binnen_drempel'))} "
+                        f"({format_percent(row.get('aandeel_binnen_drempel'))})",
+                "Signaal": format_number(row.get("signaal"), 2),
+            }
+        popups.add(f"Kern {kern}", values)
+        names.append(esc(kern))
+        keys.append(search_key(kern))
+    return {
+        "g": [polygon_rings(g) for g in _to_map(shapes, _SIMPLIFY_M["kernen"])],
+        "label": encode_polyline(shapely.get_coordinates(labels)),
+        "name": names, "key": keys, **popups.part(),
+    }
+
+
+def _streets_part(result: RunResult) -> list[str] | None:
+    streets = _prepared(getattr(result, "streets", None))
+    if streets is None:
+        return None
+    paths = join_lines(streets.geometry.to_numpy())
+    if not paths:
+        return None
+    lines = gpd.GeoSeries([shapely.LineString(path) for path in paths], crs=SOURCE_CRS)
+    lines = lines.simplify(_SIMPLIFY_M["streets"], preserve_topology=False).to_crs(MAP_CRS)
+    encoded = [encode_polyline(np.asarray(line.coords)) for line in lines.to_numpy() if not line.is_empty]
+    return [text for text in encoded if len(text) > 4]
+
+
+def _cell_vectors(buurten: gpd.GeoDataFrame) -> dict[str, list[float]]:
+    """Half a cell east and north at the map centre, in degrees: cells are drawn from these."""
+    x, y = (float(v) for v in buurten.geometry.union_all().centroid.coords[0])
+    h = _CELL_HALF_SIZE_M
+    pts = gpd.GeoSeries(shapely.points([(x, y), (x + h, y), (x, y + h)]), crs=SOURCE_CRS).to_crs(MAP_CRS)
+    (lon0, lat0), (lon_e, lat_e), (lon_n, lat_n) = shapely.get_coordinates(pts.to_numpy()).tolist()
+    return {"e": [round(lat_e - lat0, 8), round(lon_e - lon0, 8)], "n": [round(lat_n - lat0, 8), round(lon_n - lon0, 8)]}
+
+
+# --------------------------------------------------------------------------- title and legends
+
+
+def _title(result: RunResult) -> str:
+    return f"Wijkanalyse {result.gemeente_name} ({result.gemeente_code}), {result.year}"
+
+
+def _legends(
+    signal: _Classes, reach: _Classes, hot_present: set[str], threshold: str, has: Mapping[str, bool]
+) -> dict[str, str]:
+    circle = "border-radius:50%;border:1px solid #fff;"
+    legends = {
+        "signal": _class_legend(signal, "minder zorgen", "meer zorgen"),
+        "reach": _class_legend(reach, "iedereen binnen bereik", "veel mensen te ver"),
+        "borders": "",
+        "hotspots": _hotspot_legend(hot_present),
+        "outside": _swatch(f"background:{_OUTSIDE_COLOR};opacity:.8", f"bewoond vak van 100 m, verder dan {threshold} m"),
+        "gaps": _swatch(f"border:2px dashed {_GAP_COLOR};background:rgba(84,39,143,.15)", "aaneengesloten gebied"),
+        "meeting_points": _swatch(f"background:{_MEETING_POINT_COLOR};{circle}", "telt mee voor de regel"),
+        "other_venues": _swatch(f"background:{_OTHER_VENUE_COLOR};{circle}", "telt niet mee (school, sporthal ...)"),
+        "streets": _swatch(f"height:2px;background:{_STREET_COLOR}", "straten en paden (OpenStreetMap)"),
+    }
+    if has.get("proposals"):
+        legends["proposals"] = (
+            f'<div class="wa-rij"><span class="wa-vak wa-voorstel-vak" style="background:{_PROPOSAL_COLOR}">1</span>'
+            "voorstel, genummerd in volgorde</div>"
         )
-        tooltip = _esc(f"{title}: {_residents_text(row.get('inwoners'))} buiten {threshold} m")
-        props.append({"fill": _GAP_COLOR, "tooltip": tooltip, "popup": details})
-    _add_geojson(
-        group,
-        gaps,
-        props,
-        _fill_style(weight=2, color=_GAP_COLOR, fill_opacity=0.2, dashArray="6 4"),
-    )
-    return group
-
-
-def _venue_layers(result: RunResult) -> tuple[folium.FeatureGroup, folium.FeatureGroup]:
-    meeting = folium.FeatureGroup(name=LAYER_NAMES["meeting_points"], show=True)
-    other = folium.FeatureGroup(name=LAYER_NAMES["other_venues"], show=True)
-    venues = result.venues
-    if venues is None or venues.empty:
-        return meeting, other
-    venues = venues[venues.geometry.notna() & ~venues.geometry.is_empty]
-    if venues.empty:
-        return meeting, other
-    venues = _to_map_crs(venues)
-    points = venues.geometry.where(
-        venues.geom_type == "Point", venues.geometry.representative_point()
-    )
-    venues = venues.set_geometry(points)
-    is_meeting = (
-        venues["ontmoetingspunt"].eq(True).to_numpy(dtype=bool)
-        if "ontmoetingspunt" in venues
-        else np.zeros(len(venues), dtype=bool)
-    )
-    for group, mask, color, role in (
-        (meeting, is_meeting, _MEETING_POINT_COLOR, "Telt mee als ontmoetingspunt"),
-        (other, ~is_meeting, _OTHER_VENUE_COLOR, "Telt niet mee als ontmoetingspunt"),
-    ):
-        subset = venues[mask]
-        props = []
-        for row in _records(subset):
-            name = _text(row.get("naam"), "(naamloos)")
-            category = _text(row.get("categorie_label"), "onbekende categorie")
-            lines = [("Categorie", category), ("Status", role), ("Bron", _text(row.get("bron"), "OpenStreetMap"))]
-            if address := _text(row.get("adres"), ""):
-                lines.append(("Adres", address))
-            popup = _lines(name, lines)
-            osm_id = row.get("osm_id")
-            if isinstance(osm_id, str) and _OSM_ID.match(osm_id):
-                url = _esc(f"https://www.openstreetmap.org/{osm_id}")
-                popup += (
-                    f'<a href="{url}" target="_blank" rel="noopener noreferrer">'
-                    "Bekijk of verbeter op OpenStreetMap</a>"
-                )
-            props.append(
-                {"fill": color, "tooltip": _esc(f"{name} ({category})"), "popup": popup}
-            )
-        marker = folium.CircleMarker(
-            radius=6 if group is meeting else 4,
-            color="#ffffff",
-            weight=1,
-            fill=True,
-            fill_color=color,
-            fill_opacity=0.95,
+    if has.get("broker_areas"):
+        legends["broker_areas"] = _swatch(
+            f"border:3px solid {AREA_COLORS[0]};border-right-color:{AREA_COLORS[1]};background:transparent",
+            "één kleur per werkgebied",
         )
-        _add_geojson(
-            group,
-            subset,
-            props,
-            _fill_style(weight=1, color="#ffffff", fill_opacity=0.95),
-            highlight=False,
-            marker=marker,
-        )
-    return meeting, other
+    if has.get("kernen"):
+        legends["kernen"] = _swatch(f"border:2px dashed {_KERN_COLOR};background:transparent", "grens van een kern")
+    return legends
 
 
-# --------------------------------------------------------------------------- page furniture
+def map_data(result: RunResult) -> dict[str, Any]:
+    """The map's data document: everything ``kaart.js`` draws, escaped and compact.
 
+    Parameters
+    ----------
+    result
+        The run result (frames in EPSG:28992, see :mod:`wijkanalyse.result`). Optional
+        attributes ``kernen``, ``proposals``, ``broker_areas``, ``streets`` and ``sources``
+        add layers and source dates when present.
 
-def _summary_line(result: RunResult) -> str:
-    """Key figures as plain Dutch text (not yet escaped)."""
-    summary = result.summary or {}
-    threshold = summary.get("threshold_m", result.threshold_m)
-    method = summary.get("distance_method", result.distance_method)
-    total = summary.get("residents_total")
-    within = summary.get("residents_within_threshold")
-    share = summary.get("share_within_threshold")
-    if _is_missing(share) and not _is_missing(total) and not _is_missing(within) and total:
-        share = float(within) / float(total)
-    n_points = summary.get("n_meeting_points")
-    method_text = _METHOD_TEXT.get(str(method), _text(method, "onbekende methode"))
-    parts = [
-        f"{format_int(total)} inwoners, waarvan {format_int(within)} ({format_percent(share)}) "
-        f"binnen {format_int(threshold)} m van een ontmoetingspunt ({method_text})"
-    ]
-    if not _is_missing(n_points):
-        noun = "ontmoetingspunt" if float(n_points) == 1 else "ontmoetingspunten"
-        parts.append(f"{format_int(n_points)} {noun}")
-    return " · ".join(parts)
-
-
-def _title_html(result: RunResult) -> str:
-    title = f"Wijkanalyse {result.gemeente_name} ({result.gemeente_code}), {result.year}"
-    banner = ""
-    if result.synthetic:
-        banner = (
-            '<div style="margin-top:6px;padding:4px 8px;background:#b30000;color:#ffffff;'
-            'font-weight:bold;border-radius:3px;">'
-            f"{_esc(SYNTHETIC_BANNER)}</div>"
-        )
-    return (
-        '<div id="wijkanalyse-titel" style="position:fixed;top:10px;left:60px;'
-        "z-index:1000;background:rgba(255,255,255,0.93);"
-        "padding:8px 14px;border:1px solid #888;border-radius:5px;"
-        "box-shadow:0 1px 5px rgba(0,0,0,0.4);font-family:Arial,Helvetica,sans-serif;"
-        'max-width:calc(100% - 480px);min-width:260px;">'
-        f'<div style="font-size:16px;font-weight:bold;">{_esc(title)}</div>'
-        f'<div style="font-size:12px;margin-top:3px;">{_esc(_summary_line(result))}</div>'
-        f"{banner}</div>"
-    )
-
-
-def _gradient_html(colormap: LinearColormap, caption: str, low: str, high: str) -> str:
-    """A colour bar with its caption and end labels, for the legend box."""
-    stops = ", ".join(colormap.rgb_hex_str(colormap.vmin + (colormap.vmax - colormap.vmin) * i / 10) for i in range(11))
-    return (
-        f'<div style="margin-top:4px;font-style:italic;">{_esc(caption)}</div>'
-        f'<div style="height:10px;width:220px;background:linear-gradient(to right, {stops});'
-        'border:1px solid #888;"></div>'
-        '<div style="width:224px;display:flex;justify-content:space-between;">'
-        f"<span>{_esc(low)}</span><span>{_esc(high)}</span></div>"
-    )
-
-
-def _legend_html(threshold: str, gradients: str = "") -> str:
-    def swatch(color: str, label: str, border: str | None = None) -> str:
-        return (
-            f'<div><span style="display:inline-block;width:12px;height:12px;'
-            f"background:{color};border:2px solid {border or color};margin-right:6px;"
-            f'vertical-align:middle;opacity:0.8;"></span>{_esc(label)}</div>'
-        )
-
-    rows = [swatch(color, label) for label, color in HOTSPOT_COLORS.items()]
-    rows.append(swatch(_MISSING_COLOR, "onbekend (geen gegevens)", "#555555"))
-    rows.append(swatch(_OUTSIDE_COLOR, f"100 m-vak met inwoners buiten {threshold} m"))
-    rows.append(swatch("#ffffff", "gat: aaneengesloten gebied buiten bereik", _GAP_COLOR))
-    rows.append(swatch(_MEETING_POINT_COLOR, "ontmoetingspunt"))
-    rows.append(swatch(_OTHER_VENUE_COLOR, "overige voorziening"))
-    return (
-        '<div id="wijkanalyse-legenda" style="position:fixed;bottom:44px;left:10px;'
-        "z-index:1000;background:rgba(255,255,255,0.93);padding:6px 10px;"
-        "border:1px solid #888;border-radius:5px;font-family:Arial,Helvetica,sans-serif;"
-        'font-size:12px;line-height:18px;">'
-        '<div style="font-weight:bold;margin-bottom:2px;">Legenda</div>'
-        + gradients
-        + '<div style="font-style:italic;margin-top:4px;">Local Moran (buurten met significant patroon):</div>'
-        + "".join(rows)
-        + "</div>"
-    )
-
-
-def _fit(m: folium.Map, frames: Iterable[gpd.GeoDataFrame]) -> None:
-    """Fit the view to the first non-empty frame (buurten first)."""
-    for frame in frames:
-        if frame is None or frame.empty:
-            continue
-        bounds = _to_map_crs(frame).total_bounds
-        if np.all(np.isfinite(bounds)):
-            west, south, east, north = (float(b) for b in bounds)
-            m.fit_bounds([[south, west], [north, east]])
-            return
-
-
-def _inline_leaflet(m: folium.Map) -> None:
-    """Put Leaflet itself into the page instead of linking folium's CDN files.
-
-    The map only uses Leaflet (no jQuery, Bootstrap or icon fonts), so with Leaflet inlined
-    the file works from a share or intranet that blocks CDNs; only the tiles need internet.
+    Returns
+    -------
+    dict
+        JSON-ready: geometry as encoded polylines (:func:`._encode.decode_polyline`), per
+        layer parallel lists (``name``, ``pop`` = popup HTML, ...). Keys: ``title``,
+        ``summary``, ``banner``, ``bounds``, ``tiles``, ``attribution``, ``help``,
+        ``legends``, ``names``, ``colors``, ``cell``, ``buurten``, ``hotspots``, ``cells``,
+        ``gaps``, ``venues``, ``proposals``, ``areas``, ``kernen``, ``streets`` (absent
+        layers are null), ``text``.
     """
+    summary = result.summary or {}
+    threshold_m = float(summary.get("threshold_m", result.threshold_m))
+    threshold = format_int(threshold_m)
+    buurten = _prepared(result.buurten)
+    if buurten is None:
+        buurten = gpd.GeoDataFrame({"buurtcode": [], "buurtnaam": []}, geometry=[], crs=SOURCE_CRS)
+    buurten = buurten.reset_index(drop=True)
+    codes = buurten["buurtcode"].astype(str).tolist() if "buurtcode" in buurten else [""] * len(buurten)
+    names = buurten["buurtnaam"].tolist() if "buurtnaam" in buurten else [None] * len(buurten)
+    look = _Lookup(
+        buurt_names={c: plain(n, c) for c, n in zip(codes, names, strict=True)},
+        buurt_index={c: i for i, c in enumerate(codes)},
+    )
+    if "kern" in buurten:
+        look.kern_of = {c: plain(k, "") for c, k in zip(codes, buurten["kern"].tolist(), strict=True) if not _is_missing(k)}
+    areas_frame = getattr(result, "broker_areas", None)
+    if isinstance(areas_frame, pd.DataFrame) and "buurtcodes" in areas_frame:
+        for gebied, value in zip(areas_frame.get("gebied_id", range(1, len(areas_frame) + 1)),
+                                 areas_frame["buurtcodes"], strict=True):
+            for code in split_list(value):
+                look.area_of[code] = f"Werkgebied {plain(gebied, '')}".strip()
+
+    buurt_part, signal, reach = _buurten_part(buurten, result, threshold, look)
+    hot_present = {str(h) for h in buurten.get("hotspot", pd.Series(dtype=object)).dropna().unique()}
+    gaps = _prepared(result.gaps)
+    if gaps is not None:
+        gaps = gaps.reset_index(drop=True)
+    parts = {
+        "cells": _cells_part(result, threshold_m, look, gaps),
+        "gaps": _gaps_part(gaps, threshold, look) if gaps is not None else None,
+        "venues": _venues_part(result),
+        "proposals": _proposals_part(result, threshold),
+        "areas": _areas_part(result, look),
+        "kernen": _kernen_part(result, buurten, threshold, look),
+        "streets": _streets_part(result),
+    }
+    has = {
+        "proposals": parts["proposals"] is not None,
+        "broker_areas": parts["areas"] is not None,
+        "kernen": parts["kernen"] is not None,
+    }
+    layer_names = {key: esc(name.format(threshold=threshold)) for key, name in LAYER_NAMES.items()}
+    method = "lopen" if result.distance_method == "network" else "hemelsbreed"
+    return {
+        "title": esc(_title(result)),
+        "summary": esc(summary_line(result)),
+        "banner": esc(SYNTHETIC_BANNER) if result.synthetic else "",
+        "bounds": _bounds(buurten) if len(buurten) else [list(p) for p in _FALLBACK_BOUNDS],
+        "tiles": [
+            {"id": "pdok", "name": "Kaart van PDOK (grijs, internet nodig)", "url": LIGHT_TILES_URL,
+             "attr": LIGHT_TILES_ATTRIBUTION, "maxZoom": 19},
+            {"id": "osm", "name": "OpenStreetMap (internet nodig)", "url": OSM_TILES_URL,
+             "attr": OSM_TILES_ATTRIBUTION, "maxZoom": 19},
+        ],
+        "attribution": attribution_html(result),
+        "help": help_sections(result, threshold, has),
+        "legends": _legends(signal, reach, hot_present, threshold, has),
+        "names": layer_names,
+        "colors": {
+            "signal": list(signal.colors), "reach": list(reach.colors), "missing": _MISSING_COLOR,
+            "hotspots": [[c, d] for c, d in HOTSPOT_STYLES.values()], "outside": _OUTSIDE_COLOR,
+            "gaps": _GAP_COLOR, "meeting": _MEETING_POINT_COLOR, "other": _OTHER_VENUE_COLOR,
+            "proposal": _PROPOSAL_COLOR, "kern": _KERN_COLOR, "street": _STREET_COLOR,
+        },
+        "text": {"threshold": threshold, "walk": method},
+        "cell": _cell_vectors(buurten) if len(buurten) else {"e": [0, 0.0007], "n": [0.00045, 0]},
+        "buurten": buurt_part,
+        **parts,
+    }
+
+
+# --------------------------------------------------------------------------- the page
+
+
+def _json_for_html(document: Mapping[str, Any]) -> str:
+    """JSON that is safe inside a ``<script>`` block: no ``<``, ``>`` or ``&`` left."""
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return (
+        text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    )
+
+
+_PAGE_TEMPLATE = jinja2.Template(
+    "<!DOCTYPE html>\n"
+    '<html lang="nl">\n'
+    "<head>\n"
+    '<meta charset="utf-8">\n'
+    "{% if this.title %}<title>{{ this.title }}</title>{% endif %}\n"
+    "    {{ this.header.render(**kwargs) }}\n"
+    "</head>\n"
+    "<body>\n"
+    "    {{ this.html.render(**kwargs) }}\n"
+    "</body>\n"
+    "<script>\n"
+    "    {{ this.script.render(**kwargs) }}\n"
+    "</script>\n"
+    "</html>\n",
+    autoescape=False,
+)
+
+
+class RawHtml(Element):
+    """Text put into the page as it is.
+
+    A plain branca ``Element`` is a Jinja template: ``{{`` in a name from OpenStreetMap (or
+    ``{`` in an encoded polyline) would be evaluated. This one is never templated.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__("")
+        self._text = text
+
+    def render(self, **kwargs: Any) -> str:
+        """Return the text unchanged."""
+        return self._text
+
+
+class _MapScript(MacroElement):
+    """Calls ``WA.init(map, data)`` once the folium map exists."""
+
+    _template = jinja2.Template(
+        "{% macro script(this, kwargs) %}"
+        "WA.init({{ this._parent.get_name() }}, JSON.parse(document.getElementById('wa-data').textContent));"
+        "{% endmacro %}"
+    )
+
+
+def _static(name: str) -> str:
+    return (resources.files("wijkanalyse.outputs") / name).read_text(encoding="utf-8")
+
+
+def _header_html(document: Mapping[str, Any]) -> str:
+    banner = f'<div class="wa-banner">{document["banner"]}</div>' if document["banner"] else ""
+    return (
+        '<header id="wa-kop">'
+        f'<div class="wa-kop-tekst"><h1>{document["title"]}</h1>'
+        f'<div class="wa-kerncijfers">{document["summary"]}</div>{banner}</div>'
+        '<button type="button" id="wa-uitleg-knop" class="wa-knop" aria-haspopup="dialog">'
+        '<span class="wa-breed">Uitleg en bronnen</span><span class="wa-smal">Uitleg</span></button>'
+        "</header>"
+    )
+
+
+def inline_leaflet(m: folium.Map) -> None:
+    """Put Leaflet (the package's vendor copy) into the page itself, so it needs no CDN."""
     m.default_js = []
     m.default_css = []
     vendor = resources.files("wijkanalyse.outputs") / "vendor"
-    css = vendor.joinpath("leaflet.css").read_text(encoding="utf-8")
-    js = vendor.joinpath("leaflet.js").read_text(encoding="utf-8")
     header = m.get_root().header
-    header.add_child(folium.Element(f"<style>{css}</style>"), name="leaflet_css_inline")
-    header.add_child(folium.Element(f"<script>{js}</script>"), name="leaflet_js_inline")
-
-
-# --------------------------------------------------------------------------- public API
+    header.add_child(RawHtml(f"<style>{vendor.joinpath('leaflet.css').read_text(encoding='utf-8')}</style>"),
+                     name="leaflet_css_inline")
+    header.add_child(RawHtml(f"<script>{vendor.joinpath('leaflet.js').read_text(encoding='utf-8')}</script>"),
+                     name="leaflet_js_inline")
 
 
 def build_map(result: RunResult) -> folium.Map:
@@ -659,53 +790,29 @@ def build_map(result: RunResult) -> folium.Map:
     Returns
     -------
     folium.Map
-        Map with base layers "Lichte achtergrond" (PDOK, see :data:`LIGHT_TILES_URL`) and
-        "OpenStreetMap", the overlay layers
-        named in :data:`LAYER_NAMES`, a title box with the key figures, colour legends and
-        a layer control. Render it with :func:`save_map`.
+        A page with Leaflet, ``kaart.js`` and the document of :func:`map_data` inlined:
+        the buurt colouring (signal, reach or borders: one choice), the overlay layers of
+        :data:`LAYER_NAMES`, backgrounds (PDOK, OpenStreetMap, the offline street network),
+        search, legends, explanations and sources. Render it with :func:`save_map`.
     """
-    threshold = format_int((result.summary or {}).get("threshold_m", result.threshold_m))
+    document = map_data(result)
+    (south, west), (north, east) = document["bounds"]
     m = folium.Map(
-        location=_FALLBACK_LOCATION, zoom_start=8, tiles=None, control_scale=True
+        location=((south + north) / 2, (west + east) / 2), zoom_start=12, tiles=None,
+        zoom_control=False, control_scale=False, zoom_snap=0.5, zoom_delta=1,
     )
-    _inline_leaflet(m)
-    folium.TileLayer(
-        tiles=LIGHT_TILES_URL,
-        attr=LIGHT_TILES_ATTRIBUTION,
-        name="Lichte achtergrond",
-        max_zoom=19,
-    ).add_to(m)
-    folium.TileLayer("OpenStreetMap", name="OpenStreetMap", show=False).add_to(m)
-
-    buurten = result.buurten
-    if buurten.crs is None:
-        buurten = buurten.set_crs(SOURCE_CRS)
-    buurten = buurten[buurten.geometry.notna() & ~buurten.geometry.is_empty]
-    buurten_map = _to_map_crs(_simplify(buurten))
-    records = _records(buurten_map)
-
-    signal, signal_colormap = _signal_layer(buurten_map, records, result, threshold)
-    reach, reach_colormap = _reach_layer(buurten_map, records, result, threshold)
-    layers = [
-        signal,
-        reach,
-        _hotspot_layer(buurten_map, records, result, threshold),
-        _outside_layer(result, threshold),
-        _gap_layer(result, threshold),
-        *_venue_layers(result),
-    ]
-    for layer in layers:
-        layer.add_to(m)
-    gradients = _gradient_html(
-        signal_colormap, str(signal_colormap.caption),
-        f"{format_number(signal_colormap.vmin, 1)} (minder zorgen)", f"{format_number(signal_colormap.vmax, 1)} (meer)",
-    ) + _gradient_html(reach_colormap, str(reach_colormap.caption), "0 %", "100 %")
-    folium.LayerControl(collapsed=False).add_to(m)
-
     root = m.get_root()
-    root.html.add_child(folium.Element(_title_html(result)), name="wijkanalyse_titel")
-    root.html.add_child(folium.Element(_legend_html(threshold, gradients)), name="wijkanalyse_legenda")
-    _fit(m, [buurten, result.residents, result.venues])
+    root._template = _PAGE_TEMPLATE  # noqa: SLF001 (branca's Figure has no setting for <html lang>)
+    root.title = document["title"]  # already HTML-escaped; the template inserts it as is
+    inline_leaflet(m)
+    root.header.add_child(RawHtml(f"<style>{_static('static/kaart.css')}</style>"), name="wa_css")
+    root.header.add_child(RawHtml(f"<script>{_static('static/kaart.js')}</script>"), name="wa_js")
+    root.html.add_child(RawHtml(_header_html(document)), name="wa_kop")
+    root.html.add_child(
+        RawHtml(f'<script type="application/json" id="wa-data">{_json_for_html(document)}</script>'),
+        name="wa_data",
+    )
+    m.add_child(_MapScript(), name="wa_init")
     return m
 
 

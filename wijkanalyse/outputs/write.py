@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from wijkanalyse import _atomic
+from wijkanalyse.outputs.tables import neutralise_frame
 from wijkanalyse.result import RunResult
 
 __all__ = ["write_csv", "write_geopackage", "write_summary", "write_table_csv"]
@@ -54,7 +55,9 @@ def write_csv(result: RunResult, path: Path) -> Path:
     """Write the buurt table as CSV for Dutch Excel: ';' separated, decimal comma, UTF-8 with BOM.
 
     Each indicator column is followed by ``<indicator>_gemeente`` and ``<indicator>_nederland``
-    (``result.reference``), the same figure for the whole gemeente and the Netherlands.
+    (``result.reference``), the same figure for the whole gemeente and the Netherlands. Text that
+    a spreadsheet would run as a formula (a name starting with ``=``, ``+``, ``-``, ``@``, tab or
+    CR) gets a leading ``'`` (:func:`wijkanalyse.outputs.tables.neutralise`).
     """
     table = pd.DataFrame(result.buurten.drop(columns=result.buurten.geometry.name)).reset_index(drop=True)
     for key in reversed([k for k in result.indicators if k in table.columns and k in result.reference.index]):
@@ -65,10 +68,13 @@ def write_csv(result: RunResult, path: Path) -> Path:
 
 
 def write_table_csv(table: pd.DataFrame, path: Path) -> Path:
-    """Write any table as CSV for Dutch Excel (';', decimal comma, UTF-8 with BOM); geometry is left out."""
+    """Write any table as CSV for Dutch Excel (';', decimal comma, UTF-8 with BOM); geometry is left out.
+
+    Formula prefixes in text cells are neutralised like :func:`write_csv` does.
+    """
     if isinstance(table, gpd.GeoDataFrame):
         table = pd.DataFrame(table.drop(columns=table.geometry.name))
-    table = table.reset_index(drop=True)
+    table = neutralise_frame(table.reset_index(drop=True))
     text = table.to_csv(sep=";", decimal=",", index=False, float_format="%.3f", lineterminator="\r\n")
     return _atomic.write_text(path, "\ufeff" + text)
 

@@ -54,6 +54,7 @@ CRS = "EPSG:28992"
 WAY_TAGS = ("highway", "name", "foot", "access", "area", "service", "tunnel", "layer", "indoor", "level")
 #: ``highway`` values that are no way at all (lifecycle prefixes and 'no'): never read.
 NEVER_A_WAY = frozenset({"abandoned", "construction", "disused", "no", "planned", "proposed", "razed"})
+_PROGRESS_WAYS = 500_000  # log a line every so many ways read
 _FLUSH_WAYS = 200_000  # ways buffered before a clip filter runs, so a country file stays small
 _TO_RD = Transformer.from_crs("EPSG:4326", CRS, always_xy=True)
 
@@ -243,12 +244,16 @@ def read_osm(path: Path | str, venue_tags: dict[str, Any], clip: BaseGeometry | 
         if venue_tags:  # multipolygon venues (a church mapped as a relation) need area assembly
             processor = processor.with_areas(osmium.filter.KeyFilter(*venue_tags))
         processor = processor.with_filter(osmium.filter.KeyFilter(*keys))
+        n_ways = 0
         for obj in processor:
             tags = obj.tags
             if obj.is_way():
                 highway = tags.get("highway")
                 if highway is not None and highway not in NEVER_A_WAY:
                     ways.add(obj.id, {k: v for k in WAY_TAGS if (v := tags.get(k)) is not None}, obj.nodes)
+                    n_ways += 1
+                    if n_ways % _PROGRESS_WAYS == 0:  # a province or country file takes a while: show it
+                        log.info("    %s wegen gelezen uit %s ...", f"{n_ways:,}".replace(",", "."), path.name)
             if is_venue(tags) and (row := _venue_row(obj, tags, factory)) is not None:
                 venue_rows.append(row)
     except RuntimeError as e:  # libosmium reports parse errors as RuntimeError

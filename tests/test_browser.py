@@ -1,0 +1,450 @@
+"""The map in a real browser: headless Chromium, opened from file://, network blocked.
+
+Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them), or the
+paths in ``$WIJKANALYSE_CHROMIUM`` and ``$WIJKANALYSE_CHROMEDRIVER``; without them every
+test here skips and says why. Screenshots are kept in ``tests/artefacts/browser/``
+(git-ignored) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.mapcases import HOSTILE_NAMES, demo_result, extend
+from wijkanalyse.outputs import maps
+
+ARTEFACTS = Path(__file__).resolve().parent / "artefacts" / "browser"
+SIZES = {"laptop": (1366, 768), "klein": (1024, 768), "telefoon": (390, 844)}
+
+# Runs before any script of the page: records errors and dialogs instead of showing them.
+WATCH = """
+window.__errors = [];
+window.__dialogs = [];
+window.addEventListener('error', function (e) {
+  if (e.target && e.target !== window && (e.target.tagName === 'IMG' || e.target.tagName === 'LINK')) { return; }
+  window.__errors.push(String(e.message || e));
+}, true);
+window.addEventListener('unhandledrejection', function (e) { window.__errors.push('promise: ' + String(e.reason)); });
+var originalError = console.error;
+console.error = function () { window.__errors.push('console: ' + Array.prototype.join.call(arguments, ' ')); return originalError.apply(console, arguments); };
+['alert', 'confirm', 'prompt'].forEach(function (name) {
+  window[name] = function (message) { window.__dialogs.push(name + ': ' + message); return null; };
+});
+"""
+
+
+def _find(variable: str, *names: str) -> str | None:
+    """``$variable`` if set (it must exist), else the first of ``names`` on PATH or on disk."""
+    if os.environ.get(variable):
+        return os.environ[variable] if os.path.isfile(os.environ[variable]) else None
+    for name in names:
+        found = shutil.which(name) or (name if os.path.isfile(name) else None)
+        if found:
+            return found
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install '.[test]')")
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.chrome.service import Service
+
+    chromium = _find("WIJKANALYSE_CHROMIUM", "chromium", "/usr/bin/chromium", "chromium-browser", "google-chrome")
+    driver_path = _find("WIJKANALYSE_CHROMEDRIVER", "chromedriver", "/usr/bin/chromedriver")
+    if not chromium or not driver_path:
+        pytest.skip(
+            "no Chromium/chromedriver here (Debian: apt-get install chromium chromium-driver; "
+            "or set WIJKANALYSE_CHROMIUM and WIJKANALYSE_CHROMEDRIVER)"
+        )
+    profile = tempfile.mkdtemp(prefix="wijkanalyse-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in (
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+        "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        f"--user-data-dir={profile}",
+        # no network: every request goes to a closed local port, no name is resolved
+        "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    try:
+        driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    except WebDriverException as e:
+        shutil.rmtree(profile, ignore_errors=True)
+        pytest.skip(f"Chromium does not start here: {e.msg or e}")
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": WATCH})
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def page(demo_snapshot: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Any]:
+    """The extended demo (every layer, hostile names) written as kaart.html; its URL and result."""
+    result = extend(demo_result(demo_snapshot), demo_snapshot)
+    path = maps.save_map(maps.build_map(result), tmp_path_factory.mktemp("kaart") / "kaart.html")
+    return path.as_uri(), result
+
+
+def _open(driver: Any, url: str, size: tuple[int, int]) -> None:
+    width, height = size
+    driver.set_window_size(width, height)
+    inner = driver.execute_script("return [window.innerWidth, window.innerHeight]")
+    driver.set_window_size(2 * width - inner[0], 2 * height - inner[1])  # the viewport, not the window, is the size
+    driver.get(url)
+    deadline = time.monotonic() + 30
+    while not driver.execute_script("return !!(window.WA && WA.state && WA.state.ready)"):
+        errors = driver.execute_script("return window.__errors || []")
+        assert not errors, errors
+        assert time.monotonic() < deadline, "the map did not finish drawing"
+        time.sleep(0.1)
+    assert driver.execute_script("return [window.innerWidth, window.innerHeight]") == [width, height]
+
+
+def _shot(driver: Any, name: str) -> None:
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    time.sleep(0.3)  # let transitions (popup fade, pan) finish
+    driver.save_screenshot(str(ARTEFACTS / f"{name}.png"))
+
+
+TILE_SERVERS = ("https://service.pdok.nl/brt/achtergrondkaart/", "https://tile.openstreetmap.org/")
+
+
+def _no_errors(driver: Any) -> None:
+    """No script error, no dialog; the only requests that failed (network blocked) were tiles."""
+    assert driver.execute_script("return window.__errors") == []
+    assert driver.execute_script("return window.__dialogs") == []
+    log = driver.get_log("browser")
+    severe = [entry["message"] for entry in log if entry["level"] == "SEVERE" and entry.get("source") != "network"]
+    assert severe == []
+    fetched = [entry["message"].split(" ", 1)[0] for entry in log if entry.get("source") == "network"]
+    assert [url for url in fetched if not url.startswith(TILE_SERVERS)] == []
+
+
+def _rect(driver: Any, selector: str) -> dict[str, float]:
+    return driver.execute_script(
+        "var r = document.querySelector(arguments[0]).getBoundingClientRect();"
+        "return {left: r.left, top: r.top, right: r.right, bottom: r.bottom, width: r.width, height: r.height};",
+        selector,
+    )
+
+
+def _overlap(a: dict[str, float], b: dict[str, float]) -> float:
+    w = min(a["right"], b["right"]) - max(a["left"], b["left"])
+    h = min(a["bottom"], b["bottom"]) - max(a["top"], b["top"])
+    return max(w, 0) * max(h, 0)
+
+
+def _click_at(driver: Any, x: float, y: float) -> None:
+    """A real mouse click at page coordinates (the browser decides what is hit)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    body = driver.find_element("tag name", "body")
+    rect = _rect(driver, "body")
+    ActionChains(driver).move_to_element_with_offset(
+        body, round(x - rect["width"] / 2), round(y - rect["height"] / 2)
+    ).click().perform()
+    _settle(driver)
+
+
+def _settle(driver: Any) -> None:
+    """Wait until the map stands still (a popup pans it into view with an animation)."""
+    deadline = time.monotonic() + 10
+    time.sleep(0.05)
+    while driver.execute_script("return WA.state.moving"):
+        assert time.monotonic() < deadline, "the map keeps moving"
+        time.sleep(0.05)
+
+
+def _popup_text(driver: Any) -> str:
+    _settle(driver)
+    return driver.execute_script(
+        "var p = document.querySelector('.leaflet-popup-content'); return p ? p.textContent : '';"
+    )
+
+
+def _toggle(driver: Any, input_id: str) -> None:
+    driver.find_element("css selector", f"label[for='{input_id}']").click()
+
+
+# Visible venue markers: centre in page coordinates and what the browser hits there.
+MARKERS_JS = """
+var map = WA.state.map, box = map.getContainer().getBoundingClientRect();
+var panel = document.querySelector('.wa-paneel').getBoundingClientRect();
+var zoom = document.querySelector('.leaflet-control-zoom').getBoundingClientRect();
+function inside(r, x, y) { return x >= r.left - 12 && x <= r.right + 12 && y >= r.top - 12 && y <= r.bottom + 12; }
+var out = [];
+['meeting_points', 'other_venues'].forEach(function (id) {
+  WA.state.layers[id].eachLayer(function (m) {
+    var p = map.latLngToContainerPoint(m.getLatLng());
+    var x = box.left + p.x, y = box.top + p.y;
+    if (x < box.left + 12 || x > box.right - 12 || y < box.top + 12 || y > box.bottom - 40) { return; }
+    if (inside(panel, x, y) || inside(zoom, x, y)) { return; }
+    var hit = document.elementFromPoint(x, y);
+    var kind = hit === m._path ? 'self' : (hit && hit.closest && hit.closest('.wa-voorstel')) ? 'proposal'
+      : (hit && hit.closest && hit.closest('.leaflet-pane.leaflet-wa-venues-pane')) ? 'venue' : String(hit && hit.parentNode && hit.parentNode.parentNode && hit.parentNode.parentNode.className);
+    out.push({x: x, y: y, kind: kind, id: id, popup: m._waPopup || null});
+  });
+});
+return out;
+"""
+
+
+@pytest.mark.parametrize("size", list(SIZES), ids=list(SIZES))
+def test_page_loads_without_errors(browser: Any, page: tuple[str, Any], size: str) -> None:
+    url, _result = page
+    _open(browser, url, SIZES[size])
+    _shot(browser, f"{size}-start")
+    _no_errors(browser)
+    assert browser.execute_script("return document.documentElement.lang") == "nl"
+    assert browser.title == "Wijkanalyse Voorbeeldgemeente (GM9999), 2024"
+    # Dutch controls, metric scale only.
+    assert browser.find_element("css selector", ".leaflet-control-zoom-in").get_attribute("title") == "Inzoomen"
+    scale = browser.find_elements("css selector", ".leaflet-control-scale-line")
+    assert len(scale) == 1 and scale[0].text.endswith(("m", "km"))
+    attribution = browser.find_element("css selector", ".leaflet-control-attribution").text
+    for credit in ("OpenStreetMap", "ODbL stand 1 januari 2024", "CBS 2024 (CC BY 4.0)", "PDOK", "Kadaster"):
+        assert credit in attribution
+    # The header sits above the map: it hides nothing of it.
+    assert _rect(browser, "#wa-kop")["bottom"] <= _rect(browser, ".folium-map")["top"] + 0.5
+
+
+def test_layers_present_and_toggleable(browser: Any, page: tuple[str, Any]) -> None:
+    url, result = page
+    _open(browser, url, SIZES["laptop"])
+    counts = browser.execute_script(
+        "var l = WA.state.layers, out = {};"
+        "Object.keys(l).forEach(function (k) { out[k] = l[k].getLayers ? l[k].getLayers().length : 1; });"
+        "return out;"
+    )
+    outside = int((~result.residents["binnen_drempel"].astype(bool)).sum())
+    meeting = int(result.venues["ontmoetingspunt"].astype(bool).sum())
+    assert counts == {
+        "streets": 1,
+        "buurten": len(result.buurten),
+        "hotspots": 2 * int((result.buurten["hotspot"] != "niet significant").sum()),  # halo + outline
+        "gaps": len(result.gaps),
+        "outside": outside,
+        "meeting_points": meeting,
+        "other_venues": len(result.venues) - meeting,
+        "proposals": 3,
+        "broker_areas": 2,
+        "kernen": 2 * 4,  # outline + label per kern
+    }
+    on_map = "return WA.state.map.hasLayer(WA.state.layers[arguments[0]])"
+    for layer in ("hotspots", "outside", "gaps", "meeting_points", "other_venues", "proposals", "broker_areas",
+                  "kernen", "streets"):
+        before = browser.execute_script(on_map, layer)
+        legend = f"#wa-laag-{layer} ~ .wa-legenda"
+        _toggle(browser, f"wa-laag-{layer}")
+        assert browser.execute_script(on_map, layer) is (not before), layer
+        assert browser.find_element("css selector", legend).is_displayed() is (not before), layer
+        _toggle(browser, f"wa-laag-{layer}")
+        assert browser.execute_script(on_map, layer) is before, layer
+    # Backgrounds: one at a time, or none (the street network stays).
+    tiles_on = "return Object.keys(WA.state.tiles).filter(function (k) { return WA.state.map.hasLayer(WA.state.tiles[k]); })"
+    assert browser.execute_script(tiles_on) == ["pdok"]
+    for choice, expected in (("osm", ["osm"]), ("none", []), ("pdok", ["pdok"])):
+        _toggle(browser, f"wa-achtergrond-{choice}")
+        assert browser.execute_script(tiles_on) == expected
+        assert browser.execute_script(on_map, "streets")
+    _toggle(browser, "wa-laag-gaps")
+    _toggle(browser, "wa-laag-kernen")
+    _toggle(browser, "wa-laag-broker_areas")
+    _shot(browser, "laptop-alle-lagen")
+    _no_errors(browser)
+
+
+def test_choropleths_are_one_choice(browser: Any, page: tuple[str, Any]) -> None:
+    url, _result = page
+    _open(browser, url, SIZES["laptop"])
+    data = json.loads(browser.execute_script("return document.getElementById('wa-data').textContent"))
+    fill = "return WA.state.layers.buurten.getLayers()[arguments[0]].options.fillColor"
+    i = next(k for k, c in enumerate(data["buurten"]["bereik"]) if c >= 0)
+    assert browser.execute_script(fill, i) == data["colors"]["signal"][data["buurten"]["sig"][i]]
+    _toggle(browser, "wa-modus-reach")
+    assert browser.execute_script("return WA.state.mode") == "reach"
+    assert browser.execute_script(fill, i) == data["colors"]["reach"][data["buurten"]["bereik"][i]]
+    checked = browser.execute_script(
+        "return Array.prototype.map.call(document.querySelectorAll('input[name=modus]:checked'), function (e) { return e.value; })"
+    )
+    assert checked == ["reach"]
+    # Only the chosen colouring's legend shows.
+    assert browser.find_element("css selector", "#wa-modus-reach ~ .wa-legenda").is_displayed()
+    assert not browser.find_element("css selector", "#wa-modus-signal ~ .wa-legenda").is_displayed()
+    _shot(browser, "laptop-bereik")
+    _toggle(browser, "wa-modus-none")
+    assert not browser.execute_script("return WA.state.map.hasLayer(WA.state.layers.buurten)")
+    _no_errors(browser)
+
+
+@pytest.mark.parametrize("size", list(SIZES), ids=list(SIZES))
+def test_markers_stay_on_top_after_toggling(browser: Any, page: tuple[str, Any], size: str) -> None:
+    url, _result = page
+    _open(browser, url, SIZES[size])
+    if size == "telefoon":
+        assert "wa-dicht" in browser.find_element("css selector", ".wa-paneel").get_attribute("class")
+        _toggle_panel(browser)
+    # The buurt colouring off and on again, then the cells: the old map put markers under the fill.
+    _toggle(browser, "wa-modus-none")
+    _toggle(browser, "wa-modus-signal")
+    _toggle(browser, "wa-laag-outside")
+    _toggle(browser, "wa-laag-outside")
+    if size == "telefoon":
+        _toggle_panel(browser)
+    markers = browser.execute_script(MARKERS_JS)
+    assert markers, "no venue marker in view"
+    assert all(m["kind"] in ("self", "venue", "proposal") for m in markers), markers
+    target = next(m for m in markers if m["kind"] == "self" and m["id"] == "meeting_points")
+    _click_at(browser, target["x"], target["y"])
+    text = _popup_text(browser)
+    assert "telt mee als ontmoetingspunt" in text
+    _shot(browser, f"{size}-ontmoetingspunt")
+    # The popup is inside the map, clear of the header and the panel.
+    popup, frame = _rect(browser, ".leaflet-popup-content-wrapper"), _rect(browser, ".folium-map")
+    assert popup["top"] >= frame["top"] and popup["bottom"] <= frame["bottom"]
+    assert _overlap(popup, _rect(browser, ".wa-paneel")) == 0
+    _no_errors(browser)
+
+
+def _toggle_panel(driver: Any) -> None:
+    driver.find_element("css selector", ".wa-paneel-knop").click()
+
+
+def test_every_kind_of_feature_has_a_popup(browser: Any, page: tuple[str, Any]) -> None:
+    url, _result = page
+    _open(browser, url, SIZES["laptop"])
+    for layer in ("gaps", "kernen", "broker_areas"):
+        _toggle(browser, f"wa-laag-{layer}")
+    # Tap every layer's first feature where the browser says it is on top.
+    find = """
+    var map = WA.state.map, box = map.getContainer().getBoundingClientRect();
+    var layer = WA.state.layers[arguments[0]].getLayers().filter(function (l) { return (l._path || l._icon) && l.options.interactive !== false; })[arguments[1] || 0];
+    var el = layer._path || layer._icon;
+    var r = el.getBoundingClientRect();
+    for (var fy = 0.5; fy < 1; fy += 0.05) { for (var fx = 0.5; fx < 1; fx += 0.05) {
+      var pts = [[r.left + r.width * fx, r.top + r.height * fy], [r.left + r.width * (1 - fx), r.top + r.height * (1 - fy)]];
+      for (var k = 0; k < 2; k++) {
+        var x = Math.round(pts[k][0]), y = Math.round(pts[k][1]);
+        if (x < box.left || x > box.right - 320 || y < box.top || y > box.bottom - 30) { continue; }
+        var ok = [[0, 0], [2, 0], [-2, 0], [0, 2], [0, -2]].every(function (d) {
+          var hit = document.elementFromPoint(x + d[0], y + d[1]);
+          return hit === el || (layer._icon && layer._icon.contains(hit));
+        });
+        if (ok) { return [x, y]; }
+      }
+    } }
+    return null;
+    """
+    expected = {
+        "buurten": "Wijk", "outside": "Vak van 100 bij 100 m", "gaps": "gebied buiten 400 m",
+        "meeting_points": "telt mee als ontmoetingspunt", "other_venues": "telt niet mee als ontmoetingspunt",
+        "proposals": "Kosten per nieuw bereikte inwoner", "hotspots": "Patroon",
+    }
+    for layer, text in expected.items():
+        browser.execute_script("WA.state.map.closePopup()")
+        _settle(browser)
+        if layer in ("gaps", "meeting_points"):  # the cells cover the gaps they make up; a cell tells its gap
+            _toggle(browser, "wa-laag-outside")
+        spot = None
+        for n in range(20):
+            spot = browser.execute_script(find, layer, n)
+            if spot:
+                break
+        assert spot, f"no visible feature of {layer}"
+        _click_at(browser, *spot)
+        assert text in _popup_text(browser), layer
+    # Outlines (kernen, werkgebieden) open theirs on their edge; tested through the search below.
+    browser.execute_script("WA.state.map.closePopup()")
+    assert browser.execute_script("return WA.state.search('Oosterdorp')") >= 1
+    results = browser.find_elements("css selector", ".wa-resultaat")
+    kern = next(r for r in results if r.text.endswith("kern"))
+    kern.click()
+    assert "Kern Oosterdorp" in _popup_text(browser)
+    _shot(browser, "laptop-kern")
+    browser.execute_script("return WA.state.search('werkgebied 2')")
+    browser.find_element("css selector", ".wa-resultaat").click()
+    assert "Werkgebied 2" in _popup_text(browser)
+    assert "Oosterdorp" in _popup_text(browser)
+    _no_errors(browser)
+
+
+def test_hostile_names_are_text(browser: Any, page: tuple[str, Any]) -> None:
+    url, _result = page
+    _open(browser, url, SIZES["laptop"])
+    for name in HOSTILE_NAMES:
+        field = browser.find_element("id", "wa-zoekveld")
+        field.clear()
+        field.send_keys(name[:12])
+        results = browser.find_elements("css selector", ".wa-resultaat")
+        shown = [r.get_attribute("textContent") for r in results]
+        assert any(name in text for text in shown), (name, shown)
+        for result in browser.find_elements("css selector", ".wa-resultaat"):
+            if name in result.get_attribute("textContent"):
+                result.click()
+                assert name in _popup_text(browser)
+                title = browser.execute_script("return document.querySelector('.leaflet-popup-content h3').textContent")
+                assert name in title
+                break
+        browser.execute_script("WA.state.map.closePopup()")
+    _shot(browser, "laptop-vijandige-namen")
+    # Nothing the names hold became markup, and nothing ran.
+    assert browser.execute_script("return document.querySelectorAll('img[src=\"x\"]').length") == 0
+    assert browser.execute_script(
+        "return document.querySelectorAll('.leaflet-popup script, .wa-zoekresultaten script, .leaflet-tooltip img').length"
+    ) == 0
+    _no_errors(browser)
+
+
+def test_phone_leaves_the_map_usable(browser: Any, page: tuple[str, Any]) -> None:
+    url, _result = page
+    _open(browser, url, SIZES["telefoon"])
+    frame = _rect(browser, ".folium-map")
+    panel = _rect(browser, ".wa-paneel")
+    covered = panel["width"] * panel["height"] + _rect(browser, ".leaflet-control-zoom")["width"] * _rect(
+        browser, ".leaflet-control-zoom")["height"] + _rect(browser, ".leaflet-control-attribution")["width"] * _rect(
+        browser, ".leaflet-control-attribution")["height"]
+    assert covered / (frame["width"] * frame["height"]) < 0.15
+    assert frame["height"] >= 0.8 * 844
+    _toggle_panel(browser)
+    assert browser.find_element("id", "wa-zoekveld").is_displayed()
+    _shot(browser, "telefoon-lagen-open")
+    _toggle_panel(browser)
+    assert not browser.find_element("id", "wa-zoekveld").is_displayed()
+    browser.find_element("id", "wa-uitleg-knop").click()
+    assert browser.find_element("id", "wa-uitleg").is_displayed()
+    _shot(browser, "telefoon-uitleg")
+    browser.find_element("css selector", "#wa-uitleg .wa-knop").click()
+    assert not browser.find_element("id", "wa-uitleg").is_displayed()
+    _no_errors(browser)
+
+
+def test_offline_background_is_drawn(browser: Any, page: tuple[str, Any]) -> None:
+    url, _result = page
+    _open(browser, url, SIZES["klein"])
+    _toggle(browser, "wa-achtergrond-none")
+    _toggle(browser, "wa-modus-borders")
+    assert browser.execute_script("return WA.state.map.hasLayer(WA.state.layers.streets)")
+    # Street pixels on the canvas: grey, not the empty background.
+    painted = browser.execute_script(
+        "var c = document.querySelector('.leaflet-wa-streets-pane canvas');"
+        "var d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data, n = 0;"
+        "for (var i = 3; i < d.length; i += 4) { if (d[i] > 0) { n++; } } return n;"
+    )
+    assert painted > 1000
+    _shot(browser, "klein-stratennet")
+    _no_errors(browser)

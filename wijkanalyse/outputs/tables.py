@@ -1,0 +1,301 @@
+"""Tables for people: the Excel workbook ``buurten.xlsx``, and formula-safe text for CSV and XLSX.
+
+Names come from CBS, OpenStreetMap and config files. A spreadsheet runs a cell that starts
+with ``=``, ``+``, ``-`` or ``@`` (and, in some programs, tab or carriage return) as a
+formula: ``=HYPERLINK(...)`` as a buurt name would become a live link. :func:`neutralise`
+puts a single quote before such text, as OWASP advises for CSV injection; numbers are left
+alone, so a negative signal stays a number.
+
+The workbook presents the :class:`RunResult` as it is: Dutch headers, numbers stored as
+numbers, shares as percentages, money in euro. It computes no figure.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from wijkanalyse import _atomic
+from wijkanalyse._format import _is_missing
+from wijkanalyse.result import RunResult
+
+__all__ = ["FORMULA_PREFIXES", "SHEETS", "neutralise", "neutralise_frame", "write_xlsx"]
+
+#: First characters that make a spreadsheet read text as a formula (OWASP, CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+#: Sheet names: the first two always, the others when the run computed them.
+SHEETS = {
+    "key_figures": "Kerncijfers",
+    "buurten": "Buurten",
+    "kernen": "Kernen",
+    "proposals": "Voorstellen",
+    "broker_areas": "Werkgebieden",
+}
+
+_PERCENT = "0.0%"
+_INT = "#,##0"
+_EURO = '"€" #,##0'
+_DECIMALS = {1: "#,##0.0", 2: "0.00", 3: "0.000"}
+
+#: column -> (Dutch header, number format or None for text). ``{t}`` is the threshold in metres.
+_COLUMNS: dict[str, tuple[str, str | None]] = {
+    "buurtcode": ("Buurtcode", None),
+    "buurtnaam": ("Buurtnaam", None),
+    "wijkcode": ("Wijkcode", None),
+    "wijknaam": ("Wijknaam", None),
+    "kern": ("Kern", None),
+    "inwoners": ("Inwoners", _INT),
+    "inwoners_cbs": ("Inwoners volgens CBS", _INT),
+    "inwoners_binnen_drempel": ("Inwoners binnen {t} m", _INT),
+    "aandeel_binnen_drempel": ("Aandeel binnen {t} m", _PERCENT),
+    "afstand_mediaan_m": ("Loopafstand van de middelste inwoner (m)", _INT),
+    "signaal": ("Signaal (gewogen z-score; hoger = meer zorgen)", _DECIMALS[2]),
+    "hotspot": ("Hotspot-analyse (Local Moran)", None),
+    "hotspot_p": ("Kans op toeval (p-waarde)", _DECIMALS[3]),
+    "buurtcodes": ("Buurtcodes", None),
+    "buurtnamen": ("Buurten", None),
+    "rank": ("Volgorde", _INT),
+    "naam": ("Naam", None),
+    "soort": ("Soort plek", None),
+    "nieuw_binnen_bereik": ("Nieuw binnen {t} m (inwoners)", _INT),
+    "cumulatief_binnen_bereik": ("Samen met de eerdere voorstellen (inwoners)", _INT),
+    "aandeel_na": ("Aandeel binnen {t} m daarna", _PERCENT),
+    "kosten_per_jaar": ("Kosten per jaar", _EURO),
+    "kosten_per_inwoner": ("Kosten per nieuw bereikte inwoner per jaar", _EURO),
+    "breedtegraad": ("Breedtegraad (WGS84)", "0.000000"),
+    "lengtegraad": ("Lengtegraad (WGS84)", "0.000000"),
+    "gebied_id": ("Werkgebied", _INT),
+    "kernen": ("Kernen", None),
+    "werklast": ("Werklast", _DECIMALS[2]),
+}
+_UNREACHABLE = "onbereikbaar"
+_HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
+
+
+def neutralise(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula gets a leading ``'``; anything else is returned as is."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with :func:`neutralise` applied to every text cell (numbers untouched)."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(neutralise)
+    out.columns = [neutralise(str(c)) for c in out.columns]
+    return out
+
+
+# --------------------------------------------------------------------------- cells
+
+
+def _cell_value(value: Any) -> Any:
+    """A value openpyxl stores as it should: numbers as numbers, inf as text, missing as empty."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or _is_missing(value):
+        return None
+    if isinstance(value, bool):
+        return "ja" if value else "nee"
+    if isinstance(value, float) and math.isinf(value):
+        return _UNREACHABLE
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, list | tuple | np.ndarray):
+        value = ", ".join(str(v) for v in value)
+    return neutralise(str(value))
+
+
+def _write_sheet(
+    sheet: Worksheet,
+    frame: pd.DataFrame,
+    headers: Mapping[str, tuple[str, str | None]],
+) -> None:
+    """Write ``frame`` under one bold header row, with number formats, filter and frozen header."""
+    columns = list(frame.columns)
+    for j, column in enumerate(columns, start=1):
+        header, _fmt = headers.get(column, (str(column), None))
+        cell = sheet.cell(row=1, column=j, value=neutralise(header))
+        cell.font = Font(bold=True)
+        cell.fill = _HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    widths = [min(max(len(str(headers.get(c, (str(c), None))[0])) // 2 + 2, 10), 40) for c in columns]
+    for i, row in enumerate(frame.itertuples(index=False, name=None), start=2):
+        for j, (column, raw) in enumerate(zip(columns, row, strict=True), start=1):
+            value = _cell_value(raw)
+            cell = sheet.cell(row=i, column=j, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # never a formula, whatever the text
+                widths[j - 1] = min(max(widths[j - 1], len(value) + 2), 60)
+            else:
+                fmt = headers.get(column, ("", None))[1]
+                if fmt and value is not None:
+                    cell.number_format = fmt
+    for j, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(j)].width = width
+    sheet.row_dimensions[1].height = 45
+    sheet.freeze_panes = "A2"
+    if len(frame):
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(frame) + 1}"
+
+
+def _headers(result: RunResult) -> dict[str, tuple[str, str | None]]:
+    threshold = f"{float((result.summary or {}).get('threshold_m', result.threshold_m)):g}"
+    headers = {key: (label.replace("{t}", threshold), fmt) for key, (label, fmt) in _COLUMNS.items()}
+    for key, label in result.indicators.items():
+        headers[key] = (str(label), _DECIMALS[1])
+    return headers
+
+
+def _table(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Attributes only (geometry dropped), plain index; None when there is nothing."""
+    if frame is None or len(frame) == 0:
+        return None
+    if isinstance(frame, gpd.GeoDataFrame):
+        frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    return frame.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- sheets
+
+
+def _key_figures(result: RunResult) -> pd.DataFrame:
+    """The summary as label/value rows (shares as numbers with a percent format)."""
+    s = result.summary or {}
+    threshold = f"{float(s.get('threshold_m', result.threshold_m)):g}"
+    method = {"network": "lopend over straten en paden", "straight_line": "hemelsbreed"}.get(
+        str(s.get("distance_method", result.distance_method)), str(s.get("distance_method", ""))
+    )
+    names = {}
+    if "buurtcode" in result.buurten and "buurtnaam" in result.buurten:
+        names = dict(zip(result.buurten["buurtcode"].astype(str), result.buurten["buurtnaam"], strict=True))
+    hotspots = ", ".join(f"{names.get(code, code)} ({code})" for code in s.get("hotspot_buurten", []) or [])
+    rows: list[tuple[str, Any, str | None]] = [
+        ("Gemeente", f"{result.gemeente_name} ({result.gemeente_code})", None),
+        ("Jaar van de CBS-cijfers", result.year, None),
+        ("Synthetische demo-gemeente (verzonnen gegevens)", "ja" if result.synthetic else "nee", None),
+        ("Drempel: loopafstand tot een ontmoetingspunt (m)", s.get("threshold_m", result.threshold_m), _INT),
+        ("Afstand gemeten", method, None),
+        ("Inwoners", s.get("residents_total"), _INT),
+        (f"Inwoners binnen {threshold} m", s.get("residents_within_threshold"), _INT),
+        (f"Inwoners verder dan {threshold} m", s.get("residents_beyond_threshold"), _INT),
+        (f"Aandeel binnen {threshold} m", s.get("share_within_threshold"), _PERCENT),
+        ("Buurten", s.get("n_buurten"), _INT),
+        ("Ontmoetingspunten", s.get("n_meeting_points"), _INT),
+        ("Voorzieningen (alle)", s.get("n_venues"), _INT),
+        ("Gaten (aaneengesloten gebieden buiten bereik)", s.get("n_gaps"), _INT),
+        ("Vakken van 100 m met geheim aantal inwoners (CBS)", s.get("cells_suppressed"), _INT),
+        ("Hotspot-buurten", hotspots or "geen", None),
+        ("CBS-tabel", s.get("cbs_table"), None),
+        ("Gegevens opgehaald (snapshot)", s.get("snapshot_created"), None),
+        ("Berekend op", s.get("generated"), None),
+        ("Versie van wijkanalyse", s.get("wijkanalyse_version"), None),
+    ]
+    sources = getattr(result, "sources", None) or {}
+    labels = {"cbs": "CBS-kerncijfers", "buurten": "Buurtgrenzen (PDOK)", "grid": "100 m-vierkanten (CBS, PDOK)",
+              "osm": "OpenStreetMap"}
+    for key, label in labels.items():
+        entry = sources.get(key) or {}
+        if entry.get("retrieved"):
+            rows.append((f"Bron {label}: opgehaald", entry["retrieved"], None))
+    frame = pd.DataFrame({"kerncijfer": [r[0] for r in rows], "waarde": [r[1] for r in rows]})
+    frame.attrs["formats"] = [r[2] for r in rows]
+    return frame
+
+
+def _write_key_figures(sheet: Worksheet, result: RunResult) -> None:
+    frame = _key_figures(result)
+    _write_sheet(sheet, frame, {"kerncijfer": ("Kerncijfer", None), "waarde": ("Waarde", None)})
+    for i, fmt in enumerate(frame.attrs["formats"], start=2):
+        if fmt and not isinstance(sheet.cell(row=i, column=2).value, str):
+            sheet.cell(row=i, column=2).number_format = fmt
+    sheet.column_dimensions["A"].width = 52
+    sheet.column_dimensions["B"].width = 40
+    sheet.row_dimensions[1].height = 18
+
+
+def _buurten(result: RunResult) -> pd.DataFrame | None:
+    return _table(result.buurten)
+
+
+def _kernen(result: RunResult) -> pd.DataFrame | None:
+    kernen = getattr(result, "kernen", None)
+    if kernen is None or len(kernen) == 0:
+        return None
+    frame = kernen.copy()
+    if "kern" not in frame.columns:
+        frame.insert(0, "kern", frame.index.astype(str))
+    return _table(frame)
+
+
+def _proposals(result: RunResult) -> pd.DataFrame | None:
+    proposals = getattr(result, "proposals", None)
+    table = _table(proposals)
+    if table is None:
+        return None
+    if isinstance(proposals, gpd.GeoDataFrame) and proposals.geometry.notna().all():
+        frame = proposals if proposals.crs is not None else proposals.set_crs("EPSG:28992")
+        points = frame.geometry.to_crs("EPSG:4326").representative_point()
+        table["breedtegraad"] = np.round(points.y.to_numpy(), 6)
+        table["lengtegraad"] = np.round(points.x.to_numpy(), 6)
+    if "rank" in table:
+        table = table.sort_values("rank", kind="stable").reset_index(drop=True)
+    return table
+
+
+def _broker_areas(result: RunResult) -> pd.DataFrame | None:
+    return _table(getattr(result, "broker_areas", None))
+
+
+_SHEET_FRAMES: dict[str, Callable[[RunResult], pd.DataFrame | None]] = {
+    "buurten": _buurten,
+    "kernen": _kernen,
+    "proposals": _proposals,
+    "broker_areas": _broker_areas,
+}
+
+
+def write_xlsx(result: RunResult, path: Path) -> Path:
+    """Write ``buurten.xlsx``: key figures, buurten, and kernen/proposals/broker areas when computed.
+
+    Parameters
+    ----------
+    result
+        The run result.
+    path
+        Target file; written atomically.
+
+    Returns
+    -------
+    Path
+        The written path.
+    """
+    workbook = Workbook()
+    first = workbook.active
+    first.title = SHEETS["key_figures"]
+    _write_key_figures(first, result)
+    headers = _headers(result)
+    for key, build in _SHEET_FRAMES.items():
+        frame = build(result)
+        if frame is None and key != "buurten":
+            continue
+        sheet = workbook.create_sheet(SHEETS[key])
+        _write_sheet(sheet, frame if frame is not None else pd.DataFrame(), headers)
+    workbook.properties.title = f"Wijkanalyse {result.gemeente_name} {result.year}"
+    workbook.properties.creator = "wijkanalyse"
+    return _atomic.write_with(path, workbook.save)
+
