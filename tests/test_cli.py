@@ -25,7 +25,8 @@ def test_demo_run_writes_files_and_prints_a_summary(tmp_path: Path) -> None:
     folder = tmp_path / "voorbeeldgemeente"
     assert {p.name for p in folder.iterdir()} == {
         "kaart.html", "buurten.gpkg", "buurten.csv", "buurten.xlsx", "samenvatting.json", "kernen.csv",
-        "voorstellen.csv", "makelaarsgebieden.csv",
+        "voorstellen.csv", "makelaarsgebieden.csv", "rapport.html", "kaart_signaal.png", "kaart_signaal.pdf",
+        "kaart_bereik.png", "kaart_bereik.pdf", "kaart_makelaars.png", "kaart_makelaars.pdf",
     }
     assert "SYNTHETISCHE DEMO-GEMEENTE" in result.stdout
     summary = json.loads((folder / "samenvatting.json").read_text(encoding="utf-8"))

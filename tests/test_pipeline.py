@@ -26,8 +26,10 @@ def demo_run(demo_snapshot: Path, tmp_path_factory: pytest.TempPathFactory) -> p
 def test_every_file_is_written(demo_run: pipeline.RunOutputs) -> None:
     assert demo_run.folder.name == "voorbeeldgemeente"
     names = sorted(p.name for p in demo_run.folder.iterdir())
-    assert names == ["buurten.csv", "buurten.gpkg", "buurten.xlsx", "kaart.html", "kernen.csv",
-                     "makelaarsgebieden.csv", "samenvatting.json", "voorstellen.csv"]
+    assert names == ["buurten.csv", "buurten.gpkg", "buurten.xlsx", "kaart.html", "kaart_bereik.pdf",
+                     "kaart_bereik.png", "kaart_makelaars.pdf", "kaart_makelaars.png", "kaart_signaal.pdf",
+                     "kaart_signaal.png", "kernen.csv", "makelaarsgebieden.csv", "rapport.html", "samenvatting.json",
+                     "voorstellen.csv"]
     layers = {name for name, _ in pyogrio.list_layers(demo_run.files["geopackage"])}
     assert layers == {"buurten", "inwoners", "voorzieningen", "gaten", "kernen", "voorstellen", "makelaarsgebieden"}
 

@@ -143,20 +143,25 @@ def cli() -> None:
 @click.option("--kandidaten", "candidates_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The gemeente's own candidate sites for a new meeting point (CSV/GPKG/GeoJSON, with kosten_per_jaar).")
 @_national_options
+@click.option("--pdf", is_flag=True,
+              help="Also write rapport.pdf (needs WeasyPrint: pip install 'wijkanalyse[pdf]'; without it the run says so).")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
 def run(  # noqa: PLR0912, PLR0915 (one command, many ways in)
     demo: bool, snapshot_dir: Path | None, gemeente: str | None, year: int | None, config_path: Path | None,
     own_points_file: Path | None, out_dir: Path, cache_dir: Path | None, refresh: bool, osm_pbf: Path | None,
-    exact: bool, n_brokers: int | None, candidates_file: Path | None, verbose: int, quiet: bool, **national: Any,
+    exact: bool, n_brokers: int | None, candidates_file: Path | None, pdf: bool, verbose: int, quiet: bool,
+    **national: Any,
 ) -> None:
     """Analyse one gemeente, or many, and write map, tables and key figures.
 
-    Writes OUT/<gemeente>/kaart.html, buurten.gpkg, buurten.csv, buurten.xlsx, samenvatting.json
-    and the tables of the proposals, kernen and broker areas. The summary on stdout names the
-    best new meeting points and the brokers needed. With --gemeenten, --provincie, --nederland
-    or --snapshots every gemeente is analysed (in parallel, resumable) and OUT/landelijk/ gets
-    gemeenten.csv/.xlsx, overzicht.html and landelijk.html.
+    Writes OUT/<gemeente>/kaart.html, buurten.gpkg, buurten.csv, buurten.xlsx, samenvatting.json,
+    the tables of the proposals, kernen and broker areas, the council report rapport.html and
+    the A4 print maps kaart_signaal, kaart_bereik and kaart_makelaars (.png and .pdf). The
+    summary on stdout names the best new meeting points and the brokers needed. With
+    --gemeenten, --provincie, --nederland or --snapshots every gemeente is analysed (in
+    parallel, resumable) and OUT/landelijk/ gets gemeenten.csv/.xlsx, overzicht.html and
+    landelijk.html.
 
     Example:
 
@@ -218,9 +223,9 @@ def run(  # noqa: PLR0912, PLR0915 (one command, many ways in)
 
             with tempfile.TemporaryDirectory(prefix="wijkanalyse-demo-") as tmp:
                 snapshot = write_demo_snapshot(Path(tmp) / "snapshot")
-                outputs = pipeline.run(snapshot, config, out_dir)
+                outputs = pipeline.run(snapshot, config, out_dir, pdf=pdf)
         elif snapshot_dir is not None:
-            outputs = pipeline.run(snapshot_dir, config, out_dir)
+            outputs = pipeline.run(snapshot_dir, config, out_dir, pdf=pdf)
         else:
             from wijkanalyse.sources import live  # noqa: PLC0415
 
@@ -229,7 +234,7 @@ def run(  # noqa: PLR0912, PLR0915 (one command, many ways in)
             snapshot = live.download_snapshot(
                 code, year, config=config, cache_dir=cache_dir, refresh=refresh, osm_pbf=osm_pbf
             )
-            outputs = pipeline.run(snapshot, config, out_dir)
+            outputs = pipeline.run(snapshot, config, out_dir, pdf=pdf)
     except WijkanalyseError as e:
         raise click.ClickException(str(e)) from e
     click.echo(_summary_text(outputs))

@@ -262,6 +262,7 @@ def analyse(reader: SnapshotReader, config: Config) -> RunResult:  # noqa: PLR09
         "own_points_problems": [str(p) for p in own.problems] if own else [],
         "own_points_skipped_rows": own.n_skipped if own else 0,
         "hotspot_buurten": sorted(buurten.loc[buurten["hotspot"] == HOTSPOT_LABELS[1], "buurtcode"]),
+        "hotspot_alpha": th.hotspot_alpha,
         **decision.summary,
         **(attachment or {}),
         "cbs_table": table,
@@ -458,9 +459,13 @@ def prepare_output_dir(out_dir: Path, gemeente_name: str) -> Path:
     return folder
 
 
-def write_outputs(result: RunResult, folder: Path, *, maps: bool = True) -> dict[str, Path]:
-    """Write the map (unless ``maps`` is False), GeoPackage, CSV, XLSX and key figures into ``folder``."""
-    from wijkanalyse.outputs import tables, write  # noqa: PLC0415 (folium is slow to import)
+def write_outputs(result: RunResult, folder: Path, *, maps: bool = True, pdf: bool = False) -> dict[str, Path]:
+    """Write the maps, GeoPackage, CSV, XLSX, report and key figures into ``folder``.
+
+    ``maps=False`` leaves out ``kaart.html`` and the print maps (a national run may, to save
+    time); with ``pdf`` also ``rapport.pdf`` (when WeasyPrint is installed; otherwise one log line).
+    """
+    from wijkanalyse.outputs import printmaps, report, tables, write  # noqa: PLC0415 (folium is slow to import)
 
     try:
         files = {}
@@ -476,25 +481,31 @@ def write_outputs(result: RunResult, folder: Path, *, maps: bool = True) -> dict
                 for name, attr in write.TABLES.items() if getattr(result, attr) is not None
             },
             "xlsx": tables.write_xlsx(result, folder / "buurten.xlsx"),
-            "samenvatting": write.write_summary(result.summary, folder / "samenvatting.json"),
+            **(printmaps.write_print_maps(result, folder) if maps else {}),
         }
+        images = {name: files[f"{name}_png"] for name in printmaps.PRINT_MAPS if f"{name}_png" in files}
+        files["rapport"] = report.write_report(result, folder / "rapport.html", images)
+        if pdf and (made := report.write_pdf(files["rapport"].read_text(encoding="utf-8"), folder / "rapport.pdf")):
+            files["rapport_pdf"] = made
+        files["samenvatting"] = write.write_summary(result.summary, folder / "samenvatting.json")
     except OSError as e:
         msg = f"Cannot write the outputs to {folder}: {e.strerror or e}. Check the disk and permissions."
         raise WijkanalyseError(msg) from e
     return files
 
 
-def run(snapshot_dir: Path, config: Config, out_dir: Path, *, maps: bool = True) -> RunOutputs:
+def run(snapshot_dir: Path, config: Config, out_dir: Path, *, maps: bool = True, pdf: bool = False) -> RunOutputs:
     """Analyse the snapshot in ``snapshot_dir`` and write the outputs to ``out_dir/<gemeente-slug>/``.
 
-    ``maps=False`` leaves out ``kaart.html`` (a national run may, to save time).
+    ``maps=False`` leaves out ``kaart.html`` and the print maps (a national run may, to save time);
+    ``pdf``: also write ``rapport.pdf`` (needs WeasyPrint; without it the run says so and goes on).
     """
     _marks.clear()
     reader = SnapshotReader(Path(snapshot_dir))
     folder = prepare_output_dir(out_dir, reader.manifest.gemeente_name)
     result = analyse(reader, config)
-    _step(8, f"Kaart en tabellen schrijven naar {folder}")
-    files = write_outputs(result, folder, maps=maps)
+    _step(8, f"Kaarten, tabellen en rapport schrijven naar {folder}")
+    files = write_outputs(result, folder, maps=maps, pdf=pdf)
     if not np.isfinite(result.residents["afstand_m"]).any():
         log.warning("Geen enkele inwoner kan een ontmoetingspunt bereiken: controleer het netwerk.")
     ends = [(t, peak) for _, t, peak in _marks[1:]] + [(time.perf_counter(), _peak_rss_gib())]

@@ -30,7 +30,9 @@ QGIS, Excel and the map):
     row), nederland (from its NL00 row); NaN when the table has no such row or figure.
 
 ``sources`` (not a frame) is the snapshot manifest's ``sources`` entry: per source (cbs,
-buurten, grid, osm) its file, url and ``retrieved`` date; the map credits the data with it.
+buurten, grid, osm, network, venues) its file, url and ``retrieved`` date (cbs: ``table``;
+grid: ``year``; an .osm.pbf: ``osm_file_date``); the map, the report and the print maps date
+the data with it.
 """
 
 from __future__ import annotations

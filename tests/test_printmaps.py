@@ -1,0 +1,168 @@
+"""Print maps: A4 landscape PNG (150 dpi) and one-page PDF, with the furniture a printed map needs."""
+
+from __future__ import annotations
+
+import copy
+import io
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from matplotlib.text import Text
+from matplotlib_scalebar.scalebar import ScaleBar
+from PIL import Image
+from shapely.geometry import LineString, box
+
+from wijkanalyse import pipeline
+from wijkanalyse.config import load_config
+from wijkanalyse.outputs import printmaps
+from wijkanalyse.outputs._sources import SYNTHETIC_BANNER
+from wijkanalyse.result import RunResult
+from wijkanalyse.sources.files import SnapshotReader
+
+
+@pytest.fixture(scope="module")
+def result(demo_snapshot: Path) -> RunResult:
+    return pipeline.analyse(SnapshotReader(demo_snapshot), load_config())
+
+
+@pytest.fixture(scope="module")
+def written(result: RunResult, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return printmaps.write_print_maps(result, tmp_path_factory.mktemp("kaarten"))
+
+
+def texts(fig) -> list[str]:
+    return [t.get_text() for t in fig.findobj(Text) if t.get_text()]
+
+
+def test_three_maps_in_two_formats(written: dict[str, Path]) -> None:
+    assert sorted(written) == sorted(f"{name}_{fmt}" for name in printmaps.PRINT_MAPS for fmt in ("png", "pdf"))
+    assert all(path.name == f"{key.rsplit('_', 1)[0]}.{key.rsplit('_', 1)[1]}" for key, path in written.items())
+
+
+def test_png_is_a4_landscape_at_150_dpi(written: dict[str, Path]) -> None:
+    for name in printmaps.PRINT_MAPS:
+        with Image.open(written[f"{name}_png"]) as image:
+            # 297 mm / 25.4 x 150 = 1753.9 and 210 mm / 25.4 x 150 = 1240.2 pixels (matplotlib truncates)
+            assert image.size == (1753, 1240)
+            assert image.info["dpi"] == pytest.approx((150, 150), abs=0.1)
+
+
+def test_pdf_is_one_a4_landscape_page(written: dict[str, Path]) -> None:
+    for name in printmaps.PRINT_MAPS:
+        data = written[f"{name}_pdf"].read_bytes()
+        assert data.startswith(b"%PDF-")
+        assert len(re.findall(rb"/Type\s*/Page\b(?!s)", data)) == 1
+        [media] = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", data)
+        # A4 landscape in points: 297 / 25.4 x 72 = 841.9 wide, 210 / 25.4 x 72 = 595.3 high
+        assert (float(media[0]), float(media[1])) == pytest.approx((841.89, 595.28), abs=0.01)
+
+
+@pytest.mark.parametrize("name", list(printmaps.PRINT_MAPS))
+def test_furniture_title_legend_scale_north_source_banner(result: RunResult, name: str) -> None:
+    fig = printmaps.PRINT_MAPS[name](result, None)
+    shown = texts(fig)
+    assert any(t.startswith("Voorbeeldgemeente 2024: ") for t in shown)  # the title
+    assert "Bron: CBS (tabel 85984NED), PDOK; © OpenStreetMap-bijdragers. Gegevens opgehaald op 1 januari 2024." in shown
+    assert "N" in shown  # the north arrow
+    assert shown.count(SYNTHETIC_BANNER) == 2  # top band and foot of the demo map
+    map_ax, panel = fig.axes
+    assert any(isinstance(a, ScaleBar) for a in map_ax.artists)
+    assert panel.get_legend() is not None and panel.get_legend().get_texts()
+    assert map_ax.get_aspect() == 1.0  # metres on both axes: the scale bar is true
+
+
+def test_signal_map_classes_and_hot_spots(result: RunResult) -> None:
+    fig = printmaps.signal_figure(result)
+    legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    classes = [t for t in legend if " tot " in t]
+    assert len(classes) == 5
+    assert classes[0].endswith("laagste") and classes[-1].endswith("hoogste")
+    assert any(t.startswith("hotspot: hoog signaal, omringd door") for t in legend)
+    notes = re.sub(r"\s+", " ", " ".join(texts(fig)))
+    assert "Hotspotbuurten: 3 van 21." in notes
+    assert "kleiner dan 5 %" in notes
+
+
+def test_reach_map_numbers_the_proposals(result: RunResult) -> None:
+    fig = printmaps.reach_figure(result)
+    on_map = [t.get_text() for t in fig.axes[0].texts]
+    for rank in result.proposals["rang"]:
+        assert str(rank) in on_map
+    notes = re.sub(r"\s+", " ", " ".join(texts(fig)))  # the panel text is wrapped
+    assert "Binnen 400 m: 12.690 van 18.145 inwoners (69,9 %)" in notes
+    assert "1. Nieuwe plek in Zuidoost-Flats (gat 1): +1.025 inwoners; € 25.000" in notes
+
+
+def test_broker_map_labels_each_area(result: RunResult) -> None:
+    fig = printmaps.broker_figure(result)
+    labels = [t.get_text() for t in fig.axes[0].texts]
+    for _, area in result.broker_areas.iterrows():
+        assert any(label.startswith(f"{area['gebied_id']}\nwerklast ") for label in labels)
+    assert "1\nwerklast 8.183\n(107 % van gemiddeld)" in labels  # 8,183 / mean 7,658 = 1.069
+
+
+def test_area_colours_differ_between_neighbours() -> None:
+    """A 3 x 3 grid of squares: squares that share an edge or a corner never get the same colour."""
+    cells = [box(i, j, i + 1, j + 1) for i in range(3) for j in range(3)]
+    areas = gpd.GeoDataFrame({"gebied_id": range(1, 10)}, geometry=cells, crs="EPSG:28992")
+    colours = printmaps._area_colors(areas)
+    for a in range(9):
+        for b in range(a + 1, 9):
+            if cells[a].intersects(cells[b]):
+                assert colours[a] != colours[b], (a, b)
+    assert set(colours) <= set(printmaps.AREA_COLORS)
+
+
+def test_signal_classes_are_quantiles() -> None:
+    classes, colours, labels = printmaps._signal_classes(np.array([*range(10), np.nan], dtype=float))
+    assert classes.tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, -1]  # two buurten per fifth; unknown is -1
+    assert colours == list(printmaps.SIGNAL_COLORS)
+    assert labels[0] == "0,00 tot 1,80   laagste"
+    one, colour, label = printmaps._signal_classes(np.array([0.5, 0.5, np.nan]))
+    assert one.tolist() == [0, 0, -1] and len(colour) == 1 and label == ["0,50 (alle buurten gelijk)"]
+
+
+def test_background_streets_simplified_and_extent_fitted(result: RunResult) -> None:
+    coords = printmaps._lines(np.array([LineString([(x, 0.0) for x in range(101)]), LineString([(0, 5), (0, 9)])]), 1.0)
+    # a straight street of 101 vertices keeps its 2 ends; a NaN row separates the two lines
+    assert coords.shape == (5, 2)
+    assert np.isnan(coords[2]).all()
+    xmin, ymin, xmax, ymax = printmaps._fit_extent(np.array([0.0, 0.0, 100.0, 100.0]), 2.0, pad=0.0)
+    assert (xmax - xmin) / (ymax - ymin) == pytest.approx(2.0)
+    assert (xmin, ymin, xmax, ymax) == (-50.0, 0.0, 150.0, 100.0)
+    bg = printmaps.background(result)
+    assert len(bg.minor) + len(bg.major) > 0
+
+
+def test_label_placer_refuses_overlaps(result: RunResult) -> None:
+    placer = printmaps._Labels(printmaps.background(result))
+    assert placer.place(1000.0, 1000.0, "Zuidoost-Hoven", 7)
+    assert not placer.place(1010.0, 1000.0, "Zuidoost-Plein", 7)  # 10 m away: on top of the first
+    assert placer.place(1000.0, 5000.0, "Noorderhoek", 7)
+
+
+def test_names_with_dollar_signs_print_as_text(result: RunResult, tmp_path: Path) -> None:
+    """Names from OSM and CBS are not mathtext: an unbalanced TeX command must neither crash nor vanish."""
+    nasty = r"$\frac{Café$ <De Ster> & 'Zaal'"
+    hostile = copy.deepcopy(result)
+    hostile.buurten.loc["BU99990403", "buurtnaam"] = nasty
+    hostile.proposals.loc[0, "naam"] = nasty
+    hostile.gemeente_name = nasty
+    files = printmaps.write_print_maps(hostile, tmp_path)
+    assert all(path.stat().st_size > 0 for path in files.values())
+    fig = printmaps.reach_figure(hostile)
+    assert any(t.startswith(f"{nasty} 2024: ") for t in texts(fig))
+    fig.savefig(io.BytesIO(), format="png", dpi=30)
+
+
+def test_result_without_streets_areas_or_proposals(result: RunResult, tmp_path: Path) -> None:
+    bare = copy.deepcopy(result)
+    bare.streets = None
+    bare.broker_areas = None
+    bare.proposals = None
+    bare.kernen = None
+    files = printmaps.write_print_maps(bare, tmp_path)
+    assert sorted(files) == ["kaart_bereik_pdf", "kaart_bereik_png", "kaart_signaal_pdf", "kaart_signaal_png"]

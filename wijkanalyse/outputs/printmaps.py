@@ -1,0 +1,626 @@
+"""Static maps for print: A4 landscape, as PNG and PDF, readable without the interactive map.
+
+Three maps, each with a title, a legend, a scale bar, a north arrow, the source line and a
+vector background (buurt borders and the walking network drawn thin grey), so they need no
+map tiles and work offline:
+
+``kaart_signaal``
+    the composite signal per buurt in five quantile classes (mapclassify: each colour holds
+    about a fifth of the buurten) of the colour-blind-safe ColorBrewer YlOrRd palette; hot
+    spots outlined in black, cold spots in dashed blue.
+``kaart_bereik``
+    every inhabited 100 m cell within (green) or beyond (purple) the walking threshold, the
+    meeting points, and the proposed new meeting points numbered by rank.
+``kaart_makelaars``
+    the broker areas (Okabe-Ito colours, neighbours never alike where eight colours allow),
+    each labelled with its number and workload.
+
+Figures are drawn on matplotlib's Agg canvas directly (no pyplot, no display, and the
+global backend of a notebook is left alone). Text from OSM, CBS or a user file is
+drawn with mathtext off, so a name with ``$`` is printed as it is. Nothing is computed here:
+every figure comes from :class:`~wijkanalyse.result.RunResult`.
+"""
+
+from __future__ import annotations
+
+import textwrap
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import mapclassify
+import numpy as np
+import shapely
+from matplotlib import patheffects
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.legend_handler import HandlerBase
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, PathPatch, Polygon, Rectangle
+from matplotlib.path import Path as MplPath
+from matplotlib_scalebar.scalebar import ScaleBar
+
+from wijkanalyse import _atomic
+from wijkanalyse._format import format_int, format_number, format_percent
+from wijkanalyse.outputs._sources import SYNTHETIC_BANNER, source_line
+from wijkanalyse.result import HOTSPOT_LABELS, RunResult
+
+__all__ = [
+    "A4_LANDSCAPE_IN",
+    "DPI",
+    "PRINT_MAPS",
+    "Background",
+    "background",
+    "broker_figure",
+    "reach_figure",
+    "signal_figure",
+    "write_print_maps",
+]
+
+#: A4 landscape in inches (297 x 210 mm).
+A4_LANDSCAPE_IN = (297 / 25.4, 210 / 25.4)
+#: Resolution of the PNG files: 1753 x 1240 pixels, sharp on screen and in a Word document;
+#: the PDF files are vector graphics for print.
+DPI = 150
+
+#: ColorBrewer YlOrRd, five classes (colour-blind safe, prints in grey as light to dark).
+SIGNAL_COLORS = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
+MISSING_COLOR = "#d9d9d9"
+HOTSPOT_EDGE = "#000000"
+COLDSPOT_EDGE = "#2166ac"
+WITHIN_COLOR = "#a6dba0"  # ColorBrewer PRGn: green within reach ...
+BEYOND_COLOR = "#762a83"  # ... purple beyond it (colour-blind safe pair)
+MEETING_POINT_COLOR = "#1b7837"
+#: Okabe-Ito: eight colours told apart with every common colour blindness.
+AREA_COLORS = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999")
+STREET_COLOR = "#8c8c8c"
+BORDER_COLOR = "#606060"
+MAJOR_HIGHWAYS = frozenset({
+    "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link", "secondary", "secondary_link",
+    "tertiary", "tertiary_link",
+})
+
+# page layout, in figure fractions
+_MAP_BOX = (0.015, 0.065, 0.665, 0.815)  # left, bottom, width, height of the map
+_PANEL_BOX = (0.695, 0.2, 0.29, 0.68)  # legend and notes; below them the scale bar and north arrow
+_HALO = [patheffects.withStroke(linewidth=2.5, foreground="white")]
+_TEXT = {"parse_math": False}  # names from OSM/CBS/files are text, never mathtext
+
+
+@dataclass(frozen=True)
+class Background:
+    """What every print map draws underneath: the extent and the simplified streets."""
+
+    extent: tuple[float, float, float, float]  # xmin, ymin, xmax, ymax, fitted to the map box
+    major: np.ndarray  # (n, 2) coordinates of the main roads, lines separated by a NaN row
+    minor: np.ndarray  # the same for all other walkable ways
+
+
+def _fit_extent(bounds: np.ndarray, aspect: float, pad: float = 0.03) -> tuple[float, float, float, float]:
+    """``bounds`` padded and widened in one direction so width / height equals ``aspect``."""
+    xmin, ymin, xmax, ymax = (float(b) for b in bounds)
+    w, h = max(xmax - xmin, 1.0), max(ymax - ymin, 1.0)
+    xmin, xmax, ymin, ymax = xmin - pad * w, xmax + pad * w, ymin - pad * h, ymax + pad * h
+    w, h = xmax - xmin, ymax - ymin
+    if w / h < aspect:
+        grow = (h * aspect - w) / 2
+        xmin, xmax = xmin - grow, xmax + grow
+    else:
+        grow = (w / aspect - h) / 2
+        ymin, ymax = ymin - grow, ymax + grow
+    return xmin, ymin, xmax, ymax
+
+
+def _lines(geoms: np.ndarray, tolerance: float = 0.0) -> np.ndarray:
+    """Line geometries as one (n, 2) array with a NaN row between lines, simplified by ``tolerance`` metres.
+
+    One path with breaks draws (and writes to PDF) far faster than one path per line: the
+    walking network of a city has 80,000 ways.
+    """
+    if len(geoms) == 0:
+        return np.empty((0, 2))
+    if tolerance > 0:
+        geoms = shapely.simplify(geoms, tolerance)
+    parts = shapely.get_parts(geoms)
+    coords, index = shapely.get_coordinates(parts, return_index=True)
+    if len(coords) == 0:
+        return np.empty((0, 2))
+    cuts = np.flatnonzero(np.diff(index)) + 1
+    return np.insert(coords, cuts, np.nan, axis=0)
+
+
+def background(result: RunResult) -> Background:
+    """The extent (the buurten, fitted to the A4 map box) and the streets clipped to it and simplified.
+
+    Computed once and shared by the three maps. Streets are simplified to a tolerance of one
+    three-thousandth of the map width (4 m for a 12 km city): finer than a printed line.
+    """
+    page_w, page_h = A4_LANDSCAPE_IN
+    aspect = (_MAP_BOX[2] * page_w) / (_MAP_BOX[3] * page_h)
+    extent = _fit_extent(result.buurten.total_bounds, aspect)
+    streets = result.streets
+    if streets is None or streets.empty:
+        return Background(extent, np.empty((0, 2)), np.empty((0, 2)))
+    geoms = streets.geometry.to_numpy()
+    inside = shapely.intersects(geoms, shapely.box(*extent))
+    geoms = geoms[inside]
+    major = streets["highway"].to_numpy()[inside]
+    is_major = np.isin(major.astype(str), list(MAJOR_HIGHWAYS))
+    tolerance = (extent[2] - extent[0]) / 3000
+    return Background(extent, _lines(geoms[is_major], tolerance), _lines(geoms[~is_major], tolerance))
+
+
+# ---------------------------------------------------------------------------------------------
+# page furniture
+
+
+def _page(result: RunResult, title: str, subtitle: str) -> tuple[Figure, Axes, Axes]:
+    """An A4 landscape figure with title, subtitle, source line and (demo) banner; returns (fig, map, panel)."""
+    fig = Figure(figsize=A4_LANDSCAPE_IN, dpi=DPI, facecolor="white")
+    FigureCanvasAgg(fig)
+    top = 0.975
+    if result.synthetic:
+        fig.patches.append(Rectangle((0, 0.955), 1, 0.045, transform=fig.transFigure, color="#b30000", zorder=5))
+        fig.text(0.5, 0.9775, SYNTHETIC_BANNER, ha="center", va="center", color="white", fontsize=12,
+                 fontweight="bold", zorder=6, **_TEXT)
+        top = 0.94
+    fig.text(0.015, top, title, ha="left", va="top", fontsize=17, fontweight="bold", **_TEXT)
+    fig.text(0.015, top - 0.04, subtitle, ha="left", va="top", fontsize=10.5, color="#333333", **_TEXT)
+    fig.text(0.015, 0.03, source_line(result), ha="left", va="center", fontsize=8, color="#444444", **_TEXT)
+    fig.text(0.985, 0.03, "Kaart: wijkanalyse · RD New (EPSG:28992)", ha="right", va="center", fontsize=8,
+             color="#444444", **_TEXT)
+    if result.synthetic:
+        fig.text(0.5, 0.012, SYNTHETIC_BANNER, ha="center", va="center", fontsize=8, color="#b30000",
+                 fontweight="bold", **_TEXT)
+    ax = fig.add_axes(_MAP_BOX)
+    panel = fig.add_axes(_PANEL_BOX)
+    panel.set_axis_off()
+    return fig, ax, panel
+
+
+def _map_axes(ax: Axes, bg: Background) -> None:
+    xmin, ymin, xmax, ymax = bg.extent
+    ax.set_xlim(xmin, xmax)
+    ax.set_ylim(ymin, ymax)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_facecolor("#ffffff")
+    for spine in ax.spines.values():
+        spine.set_edgecolor("#444444")
+        spine.set_linewidth(0.8)
+
+
+def _draw_streets(ax: Axes, bg: Background, zorder: float = 2, alpha: float = 1.0) -> None:
+    for coords, width in ((bg.minor, 0.25), (bg.major, 0.7)):
+        if len(coords):
+            ax.plot(coords[:, 0], coords[:, 1], color=STREET_COLOR, linewidth=width, alpha=alpha, zorder=zorder,
+                    solid_capstyle="butt")
+
+
+def _draw_borders(ax: Axes, frame: gpd.GeoDataFrame, *, color: str = BORDER_COLOR, width: float = 0.5,
+                  zorder: float = 3, style: str = "solid") -> None:
+    if frame.empty:
+        return
+    coords = _lines(shapely.boundary(frame.geometry.to_numpy()))
+    ax.plot(coords[:, 0], coords[:, 1], color=color, linewidth=width, linestyle=style, zorder=zorder)
+
+
+def _polygon_path(geoms: np.ndarray) -> Path | None:
+    """All polygons of ``geoms`` as one compound path: exteriors counter-clockwise, holes clockwise."""
+    parts = shapely.get_parts(np.asarray(geoms, dtype=object))
+    parts = parts[shapely.get_type_id(parts) == 3]  # Polygon
+    if len(parts) == 0:
+        return None
+    rings = shapely.get_rings(shapely.orient_polygons(parts))
+    coords, index = shapely.get_coordinates(rings, return_index=True)
+    codes = np.full(len(coords), MplPath.LINETO, dtype=MplPath.code_type)
+    starts = np.r_[0, np.flatnonzero(np.diff(index)) + 1]
+    codes[starts] = MplPath.MOVETO
+    codes[np.r_[starts[1:] - 1, len(coords) - 1]] = MplPath.CLOSEPOLY
+    return MplPath(coords, codes)
+
+
+def _fill(ax: Axes, geoms: Any, colors: str | list[str], zorder: float = 1, alpha: float = 1.0) -> None:
+    """Fill polygons (holes left open); one compound path per colour."""
+    geoms = np.asarray(geoms, dtype=object)
+    colors = np.asarray([colors] * len(geoms) if isinstance(colors, str) else colors, dtype=object)
+    for color in dict.fromkeys(colors.tolist()):
+        path = _polygon_path(geoms[colors == color])
+        if path is not None:
+            # add_artist, not add_patch: the extent is fixed, and add_patch walks every vertex to update it
+            ax.add_artist(PathPatch(path, facecolor=color, edgecolor="none", alpha=alpha, zorder=zorder))
+
+
+def _north_arrow(fig: Figure) -> None:
+    """A north arrow in the bottom right margin, beside the map (RD grid north is true north within 2 degrees)."""
+    page_w, page_h = A4_LANDSCAPE_IN
+    cx, base = 0.955, 0.105  # figure fractions: centre and foot of the arrow
+    w, h = 0.13 / page_w, 0.55 / page_h  # half width and height: 0.13 and 0.55 inch
+    notch = base + 0.25 * h
+    fig.patches.append(Polygon([(cx - w, base), (cx, base + h), (cx, notch)], closed=True, transform=fig.transFigure,
+                               facecolor="white", edgecolor="black", linewidth=1))
+    fig.patches.append(Polygon([(cx + w, base), (cx, base + h), (cx, notch)], closed=True, transform=fig.transFigure,
+                               facecolor="black", edgecolor="black", linewidth=1))
+    fig.text(cx, base + h + 0.008, "N", ha="center", va="bottom", fontsize=13, fontweight="bold", **_TEXT)
+
+
+def _scale_bar(ax: Axes) -> None:
+    """A scale bar in the margin below the legend (it measures the map's metres, EPSG:28992)."""
+    bar = ScaleBar(
+        1.0, "m", location="lower left", length_fraction=0.3, frameon=False, border_pad=0, pad=0,
+        bbox_to_anchor=(_PANEL_BOX[0], 0.095), bbox_transform=ax.get_figure().transFigure,  # type: ignore[union-attr]
+        scale_formatter=lambda value, unit: f"{format_number(value, 0)} {unit}",
+    )
+    ax.add_artist(bar)
+    bar.set_clip_on(False)
+
+
+def _finish(ax: Axes) -> None:
+    _north_arrow(ax.get_figure())  # type: ignore[arg-type]
+    _scale_bar(ax)
+
+
+def _wrap(text: str, width: int = 52) -> str:
+    return "\n".join(textwrap.fill(part, width) for part in text.split("\n"))
+
+
+def _panel_notes(panel: Axes, legend_bottom: float, lines: list[str], fontsize: float = 8.5) -> None:
+    """Notes below the legend in the right-hand panel (plain text, wrapped)."""
+    if lines:
+        panel.text(0.0, legend_bottom - 0.03, "\n".join(lines), transform=panel.transAxes, ha="left", va="top",
+                   fontsize=fontsize, linespacing=1.35, **_TEXT)
+
+
+def _legend(panel: Axes, handles: list[Any], title: str, handler_map: dict[Any, Any] | None = None) -> float:
+    """The legend at the top of the panel; returns its bottom in panel fractions."""
+    leg = panel.legend(
+        handles=handles, title=title, loc="upper left", bbox_to_anchor=(0.0, 1.0), frameon=False, fontsize=9,
+        title_fontsize=10.5, alignment="left", handlelength=2.2, handleheight=1.3, labelspacing=0.55,
+        handler_map=handler_map,
+    )
+    for text in [*leg.get_texts(), leg.get_title()]:
+        text.set_parse_math(False)
+    fig = panel.get_figure()
+    renderer = fig.canvas.get_renderer()  # type: ignore[union-attr]
+    box = leg.get_window_extent(renderer).transformed(panel.transAxes.inverted())
+    return float(box.y0)
+
+
+class _Labels:
+    """Places map labels without overlap: a label is left off when it would cover one already placed.
+
+    Sizes are estimated from the font size (a character is about 0.6 em wide), in metres on
+    the printed map, so nothing needs to be drawn first.
+    """
+
+    def __init__(self, bg: Background) -> None:
+        self.pt_per_m = _MAP_BOX[2] * A4_LANDSCAPE_IN[0] * 72 / (bg.extent[2] - bg.extent[0])
+        self.boxes: list[tuple[float, float, float, float]] = []
+
+    def size_m(self, text: str, fontsize: float) -> tuple[float, float]:
+        lines = text.split("\n")
+        return (0.6 * fontsize * max(len(line) for line in lines) / self.pt_per_m,
+                1.3 * fontsize * len(lines) / self.pt_per_m)
+
+    def fits_inside(self, geom: Any, text: str, fontsize: float) -> bool:
+        """True when the label fits within the bounding box of ``geom``."""
+        w, h = self.size_m(text, fontsize)
+        xmin, ymin, xmax, ymax = geom.bounds
+        return w <= 0.95 * (xmax - xmin) and h <= 0.9 * (ymax - ymin)
+
+    def place(self, x: float, y: float, text: str, fontsize: float) -> bool:
+        """Reserve room for a label centred at (x, y); False when it would overlap a placed label."""
+        w, h = self.size_m(text, fontsize)
+        box = (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
+        if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in self.boxes):
+            return False
+        self.boxes.append(box)
+        return True
+
+
+def _label(ax: Axes, x: float, y: float, text: str, **kwargs: Any) -> None:
+    style = {"ha": "center", "va": "center", "fontsize": 7, "zorder": 15, "path_effects": _HALO, **_TEXT}
+    style.update(kwargs)
+    ax.text(x, y, text, **style)
+
+
+# ---------------------------------------------------------------------------------------------
+# the three maps
+
+
+def _signal_classes(values: np.ndarray) -> tuple[np.ndarray, list[str], list[str]]:
+    """(class of each value, -1 when missing; colour per class; legend label per class).
+
+    Quantile classes (mapclassify): each class holds about as many buurten, so the darkest
+    colour reads as "the fifth of the buurten with the highest signal", whatever the values.
+    Ties can merge classes; then there are fewer.
+    """
+    known = np.isfinite(values)
+    classes = np.full(len(values), -1)
+    distinct = np.unique(values[known])
+    if len(distinct) == 0:
+        return classes, [], []
+    if len(distinct) == 1:
+        classes[known] = 0
+        return classes, [SIGNAL_COLORS[2]], [f"{format_number(distinct[0], 2)} (alle buurten gelijk)"]
+    with warnings.catch_warnings():  # "not enough unique values": fewer classes, handled below
+        warnings.simplefilter("ignore", UserWarning)
+        scheme = mapclassify.Quantiles(values[known], k=min(len(SIGNAL_COLORS), len(distinct)))
+    classes[known] = scheme.yb
+    bins = np.asarray(scheme.bins, dtype=float)
+    k = len(bins)
+    colors = [SIGNAL_COLORS[i] for i in np.linspace(0, len(SIGNAL_COLORS) - 1, k).round().astype(int)]
+    lows = [float(distinct.min()), *bins[:-1]]
+    labels = [f"{format_number(lo, 2)} tot {format_number(hi, 2)}" for lo, hi in zip(lows, bins, strict=True)]
+    labels[0] = f"{labels[0]}   laagste"
+    labels[-1] = f"{labels[-1]}   hoogste"
+    return classes, colors, labels
+
+
+def signal_figure(result: RunResult, bg: Background | None = None) -> Figure:
+    """The signal per buurt with the hot spots outlined (``kaart_signaal``)."""
+    bg = bg or background(result)
+    buurten = result.buurten
+    fig, ax, panel = _page(
+        result,
+        f"{result.gemeente_name} {result.year}: waar stapelen sociale problemen zich op?",
+        "Signaal per buurt (samengesteld uit de CBS-cijfers hiernaast) en hotspots: groepen buurten met een hoog signaal.",
+    )
+    _map_axes(ax, bg)
+    values = buurten["signaal"].to_numpy(dtype=float)
+    classes, colors, labels = _signal_classes(values)
+    fills = [colors[c] if c >= 0 else MISSING_COLOR for c in classes]
+    _fill(ax, buurten.geometry, fills, zorder=1)
+    _draw_streets(ax, bg, zorder=2, alpha=0.55)
+    _draw_borders(ax, buurten, color="#7a7a7a", width=0.45, zorder=3)
+    hot = buurten[buurten["hotspot"] == HOTSPOT_LABELS[1]]
+    cold = buurten[buurten["hotspot"] == HOTSPOT_LABELS[3]]
+    _draw_borders(ax, cold, color=COLDSPOT_EDGE, width=1.8, zorder=4, style="dashed")
+    _draw_borders(ax, hot, color=HOTSPOT_EDGE, width=2.4, zorder=5)
+    # hot spots are named first (their name may stick out of the buurt), then the buurten the name fits in;
+    # a name that would cover another is left off (the panel and the report list them all)
+    placer = _Labels(bg)
+    order = [*hot.index, *buurten.index.difference(hot.index, sort=False)]
+    points = buurten.geometry.representative_point()
+    for code in order:
+        is_hot = code in hot.index
+        size = 6.0 if is_hot else 6.5
+        text = _wrap(str(buurten.at[code, "buurtnaam"]), 10 if is_hot else 14)
+        point = points[code]
+        fits = is_hot or placer.fits_inside(buurten.geometry[code], text, size)
+        if fits and placer.place(point.x, point.y, text, size):
+            _label(ax, point.x, point.y, text, fontsize=size, fontweight="bold" if is_hot else "normal")
+    _finish(ax)
+
+    handles: list[Any] = [Patch(facecolor=c, edgecolor="#7a7a7a", label=lab) for c, lab in zip(colors, labels, strict=True)]
+    if (classes < 0).any():
+        handles.append(Patch(facecolor=MISSING_COLOR, edgecolor="#7a7a7a", label="onbekend (CBS geeft geen cijfers)"))
+    handles.append(Patch(facecolor="none", edgecolor=HOTSPOT_EDGE, linewidth=2.4,
+                         label="hotspot: hoog signaal, omringd door\nbuurten met ook een hoog signaal"))
+    if len(cold):
+        handles.append(Patch(facecolor="none", edgecolor=COLDSPOT_EDGE, linewidth=1.8, linestyle="--",
+                             label="coldspot: laag signaal, omringd door laag"))
+    bottom = _legend(panel, handles, "Signaal per buurt")
+    indicators = "; ".join(result.indicators.values()) or "geen"
+    groups = (f"Elke kleur bevat ongeveer even veel buurten ({len(colors)} groepen). " if len(colors) > 1 else "")
+    notes = [
+        _wrap("Hoe hoger het signaal, hoe meer zorgen; 0 is de gemiddelde buurt. " + groups +
+              f"Het signaal is het gewogen gemiddelde van deze CBS-cijfers per buurt, elk vergeleken met de "
+              f"andere buurten: {indicators}."),
+        "",
+        _wrap("Hotspot: statistisch getoetst (Local Moran's I); de kans dat zo'n groep toevallig "
+              f"ontstaat is kleiner dan {format_percent(result.summary.get('hotspot_alpha'), 0)}."),
+        "",
+        f"Hotspotbuurten: {len(hot)} van {len(buurten)}.",
+    ]
+    if len(hot):
+        names = ", ".join(str(n) for n in hot["buurtnaam"].head(12))
+        notes.append(_wrap(names + (" ..." if len(hot) > 12 else "")))
+    _panel_notes(panel, bottom, notes)
+    return fig
+
+
+def _cells(points: gpd.GeoSeries) -> np.ndarray:
+    """The 100 m squares around the cell centres."""
+    return shapely.buffer(points.to_numpy(), 50.0, cap_style="square", join_style="mitre")
+
+
+def reach_figure(result: RunResult, bg: Background | None = None) -> Figure:
+    """Residents within and beyond the threshold, meeting points and ranked proposals (``kaart_bereik``)."""
+    bg = bg or background(result)
+    s = result.summary
+    threshold = format_number(result.threshold_m)
+    how = "lopend over straten en paden" if result.distance_method == "network" else "hemelsbreed"
+    fig, ax, panel = _page(
+        result,
+        f"{result.gemeente_name} {result.year}: woont iedereen binnen {threshold} m van een ontmoetingspunt?",
+        f"Inwoners binnen en buiten {threshold} m ({how}), de ontmoetingspunten en de voorgestelde nieuwe plekken.",
+    )
+    _map_axes(ax, bg)
+    _fill(ax, result.buurten.geometry, "#f5f5f5", zorder=0)
+    residents = result.residents
+    within = residents["binnen_drempel"].to_numpy(dtype=bool)
+    _fill(ax, _cells(residents.geometry[within]), WITHIN_COLOR, zorder=1, alpha=0.9)
+    _fill(ax, _cells(residents.geometry[~within]), BEYOND_COLOR, zorder=1, alpha=0.85)
+    _draw_streets(ax, bg, zorder=2, alpha=0.8)
+    _draw_borders(ax, result.buurten, color=BORDER_COLOR, width=0.5, zorder=3)
+    kernen = result.kernen
+    if kernen is not None and len(kernen):
+        placer = _Labels(bg)
+        for name, geom in zip(kernen["kern"], kernen.geometry, strict=True):
+            text = _wrap(str(name), 18)
+            if geom is None or geom.is_empty or not placer.fits_inside(geom, text, 8.5):
+                continue
+            point = geom.representative_point()
+            if placer.place(point.x, point.y, text, 8.5):
+                _label(ax, point.x, point.y, text, fontsize=8.5, fontstyle="italic", color="#333333", zorder=9)
+    meeting = result.venues[result.venues["ontmoetingspunt"].astype(bool)]
+    ax.scatter(meeting.geometry.x, meeting.geometry.y, s=22, c=MEETING_POINT_COLOR, edgecolors="white",
+               linewidths=0.6, zorder=10)
+    proposals = result.proposals
+    if proposals is not None and len(proposals):
+        ax.scatter(proposals["x"], proposals["y"], s=190, c="white", edgecolors="black", linewidths=1.6, zorder=12)
+        for rank, x, y in zip(proposals["rang"], proposals["x"], proposals["y"], strict=True):
+            ax.text(x, y, str(int(rank)), ha="center", va="center", fontsize=7.5, fontweight="bold", zorder=13, **_TEXT)
+    _finish(ax)
+
+    handles: list[Any] = [
+        Patch(facecolor=WITHIN_COLOR, edgecolor="none", label=f"inwoners binnen {threshold} m (vierkant 100 m)"),
+        Patch(facecolor=BEYOND_COLOR, edgecolor="none", label=f"inwoners verder dan {threshold} m"),
+        Line2D([], [], linestyle="none", marker="o", markersize=6, markerfacecolor=MEETING_POINT_COLOR,
+               markeredgecolor="white", label="ontmoetingspunt"),
+        Line2D([], [], linestyle="none", marker="o", markersize=12, markerfacecolor="white", markeredgecolor="black",
+               markeredgewidth=1.6, label="voorgesteld nieuw ontmoetingspunt\n(het nummer is de rangorde)"),
+        Line2D([], [], color=STREET_COLOR, linewidth=0.8, label="straat of pad"),
+        Patch(facecolor="#f5f5f5", edgecolor=BORDER_COLOR, label="buurtgrens"),
+    ]
+    bottom = _legend(panel, handles, "Legenda")
+    notes = [
+        _wrap(f"Binnen {threshold} m: {format_int(s.get('residents_within_threshold'))} van "
+              f"{format_int(s.get('residents_total'))} inwoners ({format_percent(s.get('share_within_threshold'))}); "
+              f"{format_int(s.get('residents_beyond_threshold'))} wonen verder weg."),
+    ]
+    if proposals is not None and len(proposals):
+        notes += ["", "Voorstellen (nieuw binnen bereik; kosten per jaar):"]
+        for _, row in proposals.head(10).iterrows():
+            notes.append(_wrap(
+                f"{int(row['rang'])}. {row['naam']}: +{format_int(row['nieuw_binnen_bereik'])} inwoners; "
+                f"€\u00a0{format_int(row['kosten_per_jaar'])}", 56,
+            ).replace("\n", "\n    "))
+        if len(proposals) > 10:
+            notes.append(f"... en {len(proposals) - 10} meer (zie het rapport)")
+    _panel_notes(panel, bottom, notes, fontsize=8)
+    return fig
+
+
+def _area_colors(areas: gpd.GeoDataFrame) -> list[str]:
+    """One colour per area, neighbours different where the eight colours allow (greedy, largest first)."""
+    geoms = areas.geometry.to_numpy()
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="intersects")
+    neighbours: list[set[int]] = [set() for _ in range(len(geoms))]
+    for a, b in zip(left, right, strict=True):
+        if a != b:
+            neighbours[a].add(int(b))
+    order = sorted(range(len(geoms)), key=lambda i: -len(neighbours[i]))
+    chosen: dict[int, int] = {}
+    for i in order:
+        taken = {chosen[j] for j in neighbours[i] if j in chosen}
+        free = [c for c in range(len(AREA_COLORS)) if c not in taken]
+        chosen[i] = free[0] if free else i % len(AREA_COLORS)
+    return [AREA_COLORS[chosen[i]] for i in range(len(geoms))]
+
+
+class _TextHandler(HandlerBase):
+    """A legend key that is a short text (the area label sample)."""
+
+    def create_artists(self, legend, orig_handle, xdescent, ydescent, width, height, fontsize, trans):  # noqa: ANN001, ANN202, PLR0917 (matplotlib's signature)
+        from matplotlib.text import Text  # noqa: PLC0415
+
+        return [Text(width / 2 - xdescent, height / 2 - ydescent, "1", ha="center", va="center", fontsize=fontsize,
+                     fontweight="bold", transform=trans)]
+
+
+def broker_figure(result: RunResult, bg: Background | None = None) -> Figure:
+    """The broker areas with their workload (``kaart_makelaars``)."""
+    bg = bg or background(result)
+    s = result.summary
+    fig, ax, panel = _page(
+        result,
+        f"{result.gemeente_name} {result.year}: gebieden voor wijkmakelaars en dorpscoördinatoren",
+        "Elk gebied bestaat uit hele buurten die aan elkaar grenzen, met ongeveer dezelfde werklast.",
+    )
+    _map_axes(ax, bg)
+    areas = result.broker_areas
+    has_areas = areas is not None and len(areas) > 0
+    if has_areas:
+        _fill(ax, areas.geometry, _area_colors(areas), zorder=1, alpha=0.5)
+    else:
+        _fill(ax, result.buurten.geometry, "#f5f5f5", zorder=1)
+    _draw_streets(ax, bg, zorder=2, alpha=0.6)
+    _draw_borders(ax, result.buurten, color=BORDER_COLOR, width=0.4, zorder=3)
+    if has_areas:
+        _draw_borders(ax, areas, color="#000000", width=1.8, zorder=4)
+        few = len(areas) <= 20
+        box = {"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": "none", "alpha": 0.75}
+        for _, row in areas.iterrows():
+            point = row.geometry.representative_point()
+            share = format_percent(row["werklast_tov_gemiddeld"], 0)
+            text = (f"{int(row['gebied_id'])}\nwerklast {format_int(row['werklast'])}\n({share} van gemiddeld)"
+                    if few else f"{int(row['gebied_id'])}\n{share}")
+            ax.text(point.x, point.y, text, ha="center", va="center", fontsize=8 if few else 5.5,
+                    fontweight="bold", zorder=16, bbox=box, **_TEXT)
+    _finish(ax)
+
+    handles: list[Any] = [
+        Line2D([], [], color="#000000", linewidth=1.8, label="grens van een gebied"),
+        Line2D([], [], color=BORDER_COLOR, linewidth=0.6, label="buurtgrens"),
+        Line2D([], [], color=STREET_COLOR, linewidth=0.8, label="straat of pad"),
+        "sample",
+    ]
+    sample = ("nummer van het gebied, werklast en\nverhouding tot het gemiddelde gebied" if has_areas and len(areas) <= 20
+              else "nummer van het gebied en werklast\nals % van het gemiddelde gebied")
+    labels = [h.get_label() for h in handles[:-1]] + [sample]
+    leg = panel.legend(handles=handles, labels=labels, title="Legenda", loc="upper left", bbox_to_anchor=(0, 1),
+                       frameon=False, fontsize=9, title_fontsize=10.5, alignment="left", handlelength=2.2,
+                       labelspacing=0.55, handler_map={str: _TextHandler()})
+    for text in [*leg.get_texts(), leg.get_title()]:
+        text.set_parse_math(False)
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    bottom = float(leg.get_window_extent(renderer).transformed(panel.transAxes.inverted()).y0)
+    notes = [_wrap(result.explanations.get("makelaars") or
+                   f"Nodig: {s.get('brokers_needed')} wijkmakelaar(s), € {format_int(s.get('broker_cost_per_year'))} per jaar")]
+    if has_areas:
+        notes += [
+            _wrap(f"Het zwaarste gebied heeft {format_number(s.get('broker_balance'), 2)} keer de werklast "
+                  "van het lichtste."),
+            "",
+            "Gebied: buurten, inwoners, werklast",
+        ]
+        for _, row in areas.head(14).iterrows():
+            notes.append(f"{int(row['gebied_id'])}: {int(row['n_buurten'])} buurten, {format_int(row['inwoners'])} "
+                         f"inwoners, {format_int(row['werklast'])}")
+        if len(areas) > 14:
+            notes.append(f"... en {len(areas) - 14} gebieden meer (zie het rapport)")
+    for warning in s.get("broker_warnings") or []:
+        notes += ["", _wrap(f"Let op: {warning}")]
+    _panel_notes(panel, bottom, notes, fontsize=8)
+    return fig
+
+
+#: File stem -> figure builder, in the order the report shows them.
+PRINT_MAPS: dict[str, Callable[[RunResult, Background | None], Figure]] = {
+    "kaart_signaal": signal_figure,
+    "kaart_bereik": reach_figure,
+    "kaart_makelaars": broker_figure,
+}
+
+
+def write_print_maps(result: RunResult, folder: Path) -> dict[str, Path]:
+    """Write each print map as ``<name>.png`` (:data:`DPI`) and ``<name>.pdf`` (vector) into ``folder``.
+
+    Returns
+    -------
+    dict
+        ``{"kaart_signaal_png": path, "kaart_signaal_pdf": path, ...}``.
+    """
+    bg = background(result)
+    files: dict[str, Path] = {}
+    for name, build in PRINT_MAPS.items():
+        if name == "kaart_makelaars" and result.broker_areas is None:
+            continue
+        fig = build(result, bg)
+        for fmt in ("png", "pdf"):
+            target = Path(folder) / f"{name}.{fmt}"
+            metadata = {"Title": f"{result.gemeente_name} {result.year}: {name}", "Creator": "wijkanalyse"}
+            if fmt == "png":
+                metadata = {"Title": metadata["Title"], "Software": "wijkanalyse"}
+            files[f"{name}_{fmt}"] = _atomic.write_with(
+                target, lambda tmp, f=fig, fm=fmt, md=metadata: f.savefig(tmp, format=fm, dpi=DPI, metadata=md),
+            )
+    return files

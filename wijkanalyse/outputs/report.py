@@ -1,0 +1,432 @@
+"""The council report: ``rapport.html``, one self-contained file that prints on A4 (and ``rapport.pdf``).
+
+Written for a council member without GIS knowledge: the key figures, a table per kern and
+buurt (each buurt beside the gemeente and the Netherlands), where residents lack a meeting
+point, the ranked proposals with their costs, the broker need and areas, the hot spots in
+plain Dutch, and the method, sources, data dates and caveats.
+
+The page is rendered by Jinja2 from ``templates/rapport.html.j2`` with autoescape on (names
+from OpenStreetMap, CBS and the gemeente's files are untrusted) and StrictUndefined (a
+missing field is an error, not an empty cell). CSS is inline, the print maps are embedded
+as ``data:`` PNG images: the file makes no request, on a file share or offline.
+
+Nothing is computed here: every number comes from :class:`~wijkanalyse.result.RunResult`;
+this module only picks, orders, looks up names and formats (Dutch numbers, percentages).
+
+``rapport.pdf`` is optional: :func:`write_pdf` uses WeasyPrint when it and its system
+library Pango are installed, and otherwise logs one line and returns None.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pandas as pd
+
+from wijkanalyse import __version__, _atomic
+from wijkanalyse._format import format_int, format_number, format_percent
+from wijkanalyse.outputs._sources import SOURCE_LINE, SYNTHETIC_BANNER, data_date, format_date, source_rows
+from wijkanalyse.result import HOTSPOT_LABELS, RunResult
+
+__all__ = ["PDF_MISSING", "render_report", "report_context", "write_pdf", "write_report"]
+
+log = logging.getLogger(__name__)
+
+#: The one line logged when rapport.pdf cannot be made.
+PDF_MISSING = (
+    "rapport.pdf niet gemaakt: WeasyPrint met de Pango-bibliotheek is niet geïnstalleerd "
+    "(pip install weasyprint; apt-get install libpango-1.0-0)"
+)
+
+#: Short Dutch words for the Local Moran labels, for table cells.
+HOTSPOT_SHORT = {
+    HOTSPOT_LABELS[1]: "hotspot",
+    HOTSPOT_LABELS[2]: "laag tussen hoog",
+    HOTSPOT_LABELS[3]: "coldspot",
+    HOTSPOT_LABELS[4]: "hoog tussen laag",
+    HOTSPOT_LABELS[0]: "",
+}
+#: Candidate kinds that are not venue classes.
+KIND_LABELS = {"gat": "nog geen gebouw: hier een ruimte zoeken", "gemeente": "eigen kandidaat van de gemeente"}
+#: Indicator columns per table, so a table fits an A4 page in portrait.
+INDICATORS_PER_TABLE = 5
+#: The print maps the report embeds, with their captions.
+MAP_CAPTIONS = {
+    "kaart_signaal": "Signaal per buurt en hotspots (ook als kaart_signaal.pdf voor afdrukken op A4).",
+    "kaart_bereik": "Inwoners binnen en buiten loopafstand, ontmoetingspunten en de voorstellen "
+    "(ook als kaart_bereik.pdf).",
+    "kaart_makelaars": "Gebieden voor wijkmakelaars en dorpscoördinatoren (ook als kaart_makelaars.pdf).",
+}
+#: Gaps listed by name in the report (the largest first); the rest are counted.
+MAX_GAPS = 25
+#: Buurten listed in the priority table.
+MAX_PRIORITY = 10
+
+_TEMPLATES = Path(__file__).with_name("templates")
+
+
+def _missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _euro(value: Any, missing: str = "–") -> str:
+    return missing if _missing(value) else f"€\u00a0{format_int(value)}"
+
+
+def _text(value: Any, missing: str = "") -> str:
+    """A name or label as plain text (escaped by the template)."""
+    return missing if _missing(value) else " ".join(str(value).split())
+
+
+def _join(items: Any) -> str:
+    """Dutch enumeration: ``["a", "b", "c"]`` -> ``"a, b en c"`` (plain text; the template escapes it)."""
+    items = [str(i) for i in items]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " en " + items[-1] if items else ""
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(_TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update({
+        "nl_int": lambda v, missing="–": format_int(v, missing=missing),
+        "nl_num": lambda v, d=1, missing="–": format_number(v, d, missing=missing),
+        "nl_pct": lambda v, d=1, missing="–": format_percent(v, d, missing=missing),
+        "euro": _euro,
+        "nl_date": format_date,
+        "nl_join": _join,
+    })
+    return env
+
+
+def _names(codes: Any, names: Mapping[str, str]) -> list[str]:
+    """Buurt names for a comma-separated string (or list) of buurtcodes; an unknown code stays a code."""
+    items = codes.split(",") if isinstance(codes, str) else list(codes or [])
+    return [names.get(c.strip(), c.strip()) for c in items if str(c).strip()]
+
+
+def _buurt_rows(result: RunResult) -> list[dict[str, Any]]:
+    b = result.buurten
+    order = b.sort_values(["kern", "buurtnaam", "buurtcode"], kind="stable") if "kern" in b.columns else b
+    rows = []
+    for code, row in order.iterrows():
+        rows.append({
+            "code": str(code),
+            "naam": _text(row.get("buurtnaam"), str(code)),
+            "kern": _text(row.get("kern")),
+            "inwoners": row.get("inwoners"),
+            "binnen": row.get("inwoners_binnen_drempel"),
+            "aandeel": row.get("aandeel_binnen_drempel"),
+            "afstand": row.get("afstand_mediaan_m"),
+            "signaal": row.get("signaal"),
+            "hotspot": HOTSPOT_SHORT.get(row.get("hotspot"), _text(row.get("hotspot"))),
+            "is_hot": row.get("hotspot") == HOTSPOT_LABELS[1],
+            "prioriteit": row.get("prioriteit"),
+            "prioriteit_rang": row.get("prioriteit_rang"),
+            "gebied": row.get("makelaarsgebied"),
+            "indicators": [row.get(key) for key in result.indicators],
+        })
+    return rows
+
+
+def _reference(result: RunResult) -> dict[str, list[Any]]:
+    ref = result.reference
+    return {
+        col: [ref.at[key, col] if key in ref.index and col in ref.columns else None for key in result.indicators]
+        for col in ("gemeente", "nederland")
+    }
+
+
+def _kern_rows(result: RunResult) -> list[dict[str, Any]]:
+    k = result.kernen
+    if k is None or k.empty:
+        return []
+    order = k.sort_values(["prioriteit_rang", "kern"]) if "prioriteit_rang" in k.columns else k
+    names = result.buurten["buurtnaam"].astype(str).to_dict()
+    return [{
+        "kern": _text(row.get("kern")),
+        "n_buurten": row.get("n_buurten"),
+        "buurten": _names(row.get("buurtcodes"), names),
+        "inwoners": row.get("inwoners"),
+        "binnen": row.get("inwoners_binnen_drempel"),
+        "aandeel": row.get("aandeel_binnen_drempel"),
+        "signaal": row.get("signaal"),
+        "hotspot_buurten": row.get("hotspot_buurten"),
+        "prioriteit": row.get("prioriteit"),
+        "prioriteit_rang": row.get("prioriteit_rang"),
+    } for _, row in order.iterrows()]
+
+
+def _gap_rows(result: RunResult) -> tuple[list[dict[str, Any]], int, Any]:
+    """(the largest gaps with residents, how many more gaps there are, the residents of the largest one left out)."""
+    gaps = result.gaps
+    if gaps is None or gaps.empty:
+        return [], 0, None
+    names = result.buurten["buurtnaam"].astype(str).to_dict()
+    order = gaps.sort_values(["inwoners", "gat_id"], ascending=[False, True], kind="stable")
+    shown = order.head(MAX_GAPS)
+    rows = [{
+        "id": row.get("gat_id"),
+        "buurten": _names(row.get("buurtcodes"), names),
+        "inwoners": row.get("inwoners"),
+        "cellen": row.get("cellen"),
+        "afstand_max": row.get("afstand_max_m"),
+        "unreachable": not _missing(row.get("afstand_max_m")) and math.isinf(float(row.get("afstand_max_m"))),
+    } for _, row in shown.iterrows()]
+    rest = order.iloc[MAX_GAPS:]
+    return rows, len(rest), rest["inwoners"].iloc[0] if len(rest) else None
+
+
+def _kind_labels(result: RunResult) -> dict[str, str]:
+    labels = dict(KIND_LABELS)
+    venues = result.venues
+    if {"categorie", "categorie_label"} <= set(venues.columns):
+        labels.update({str(k): str(v) for k, v in zip(venues["categorie"], venues["categorie_label"], strict=True)})
+    return labels
+
+
+def _proposal_rows(result: RunResult) -> list[dict[str, Any]]:
+    p = result.proposals
+    if p is None or p.empty:
+        return []
+    kinds = _kind_labels(result)
+    rows = []
+    for _, row in p.sort_values("rang").iterrows():
+        label = row.get("soort_label") if "soort_label" in p.columns else None
+        rows.append({
+            "rang": int(row["rang"]),
+            "naam": _text(row.get("naam"), f"voorstel {int(row['rang'])}"),
+            "soort": _text(label) if not _missing(label) else kinds.get(str(row.get("soort")), _text(row.get("soort"))),
+            "buurt": _text(row.get("buurtnaam"), _text(row.get("buurtcode"))),
+            "kern": _text(row.get("kern")),
+            "nieuw": row.get("nieuw_binnen_bereik"),
+            "samen": row.get("cumulatief_binnen_bereik"),
+            "aandeel_na": row.get("aandeel_na"),
+            "kosten": row.get("kosten_per_jaar"),
+            "per_inwoner": row.get("kosten_per_inwoner"),
+        })
+    return rows
+
+
+def _area_rows(result: RunResult) -> list[dict[str, Any]]:
+    a = result.broker_areas
+    if a is None or a.empty:
+        return []
+    names = result.buurten["buurtnaam"].astype(str).to_dict()
+    return [{
+        "id": row.get("gebied_id"),
+        "kernen": [k for k in str(row.get("kernen") or "").split(",") if k],
+        "buurten": _names(row.get("buurtcodes"), names),
+        "n_buurten": row.get("n_buurten"),
+        "inwoners": row.get("inwoners"),
+        "werklast": row.get("werklast"),
+        "tov": row.get("werklast_tov_gemiddeld"),
+    } for _, row in a.sort_values("gebied_id").iterrows()]
+
+
+def _hotspot_groups(rows: list[dict[str, Any]], result: RunResult) -> dict[str, list[dict[str, Any]]]:
+    """Buurt rows per Local Moran category (hot, cold, high among low, low among high), highest signal first."""
+    labels = result.buurten["hotspot"].to_dict()
+    p_values = result.buurten["hotspot_p"].to_dict() if "hotspot_p" in result.buurten.columns else {}
+    groups: dict[str, list[dict[str, Any]]] = {"hot": [], "cold": [], "high_low": [], "low_high": []}
+    key = {HOTSPOT_LABELS[1]: "hot", HOTSPOT_LABELS[3]: "cold", HOTSPOT_LABELS[4]: "high_low",
+           HOTSPOT_LABELS[2]: "low_high"}
+    for row in rows:
+        group = key.get(labels.get(row["code"]))
+        if group:
+            groups[group].append({**row, "p": p_values.get(row["code"])})
+    for items in groups.values():
+        items.sort(key=lambda r: -r["signaal"] if not _missing(r["signaal"]) else math.inf)
+    return groups
+
+
+def _siting_text(summary: Mapping[str, Any]) -> str:
+    """How the proposals were chosen and whether they are proven best, in plain Dutch."""
+    method, status = summary.get("siting_method"), summary.get("siting_status")
+    if method is None:
+        return "Er zijn geen voorstellen berekend."
+    if method == "exact" and status == "optimal":
+        return ("Gekozen met het exacte rekenmodel (het 'maximal covering'-probleem, opgelost met de CBC-solver): "
+                "bewezen de beste keuze; geen andere combinatie van evenveel plekken bereikt meer inwoners.")
+    if method == "exact" and status == "time_limit":
+        gap = summary.get("siting_gap")
+        return ("Gekozen met het exacte rekenmodel, dat bij de tijdslimiet stopte: de keuze is niet bewezen de "
+                f"beste, maar ligt hoogstens {format_percent(gap, 1)} onder het best mogelijke.")
+    if method == "exact":
+        return ("Het exacte rekenmodel vond binnen de tijdslimiet geen antwoord; de voorstellen komen van de snelle "
+                "methode (niet bewezen de beste).")
+    return ("Gekozen met de snelle methode: telkens de plek die de meeste inwoners extra binnen bereik brengt, "
+            "daarna verbeterd door plekken te ruilen zolang dat meer inwoners bereikt. Dit is niet bewezen de "
+            "beste keuze; op proefberekeningen van 8.000 inwoners en 2.000 plekken lag de uitkomst binnen 1 % "
+            "van het best mogelijke. Met 'wijkanalyse run --exact' rekent het exacte model het na.")
+
+
+def _images(images: Mapping[str, Path | bytes] | None) -> list[dict[str, str]]:
+    out = []
+    for name, caption in MAP_CAPTIONS.items():
+        image = (images or {}).get(name)
+        if image is None:
+            continue
+        data = image if isinstance(image, bytes) else Path(image).read_bytes()
+        out.append({
+            "name": name, "caption": caption,
+            "src": "data:image/png;base64," + base64.b64encode(data).decode("ascii"),
+        })
+    return out
+
+
+def report_context(result: RunResult, images: Mapping[str, Path | bytes] | None = None) -> dict[str, Any]:
+    """Everything the template shows, picked from ``result`` (plain values; the template formats and escapes).
+
+    Parameters
+    ----------
+    result
+        The run.
+    images
+        PNG print maps by name (``kaart_signaal``, ``kaart_bereik``, ``kaart_makelaars``): a path or
+        the bytes. Missing maps are left out of the report.
+    """
+    s = result.summary
+    buurten = _buurt_rows(result)
+    gaps, more_gaps, more_gaps_max = _gap_rows(result)
+    kernen = _kern_rows(result)
+    proposals = _proposal_rows(result)
+    priority = sorted(
+        (r for r in buurten if not _missing(r["prioriteit_rang"])), key=lambda r: r["prioriteit_rang"],
+    )[:MAX_PRIORITY]
+    network = s.get("network") or {}
+    reach = sorted(
+        (r for r in buurten if not _missing(r["aandeel"]) and r["aandeel"] < 1),
+        key=lambda r: (r["aandeel"], r["naam"]),
+    )
+    images_list = _images(images)
+    reference = _reference(result)
+    return {
+        "r": {
+            "gemeente_name": _text(result.gemeente_name), "gemeente_code": _text(result.gemeente_code),
+            "year": result.year, "synthetic": bool(result.synthetic), "threshold": result.threshold_m,
+            "network": result.distance_method == "network",
+        },
+        "s": {
+            "residents_total": s.get("residents_total"),
+            "residents_within": s.get("residents_within_threshold"),
+            "residents_beyond": s.get("residents_beyond_threshold"),
+            "share_within": s.get("share_within_threshold"),
+            "n_gaps": s.get("n_gaps", len(result.gaps)),
+            "n_buurten": s.get("n_buurten", len(result.buurten)),
+            "n_kernen": s.get("n_kernen", len(kernen)),
+            "n_meeting_points": s.get("n_meeting_points"),
+            "n_venues": s.get("n_venues"),
+            "n_candidates": s.get("n_candidates"),
+            "cells_suppressed": s.get("cells_suppressed"),
+            "brokers_needed": s.get("brokers_needed"),
+            "broker_fte": s.get("broker_fte"),
+            "broker_cost": s.get("broker_cost_per_year"),
+            "broker_balance": s.get("broker_balance"),
+            "broker_tolerance_met": s.get("broker_balance_tolerance_met"),
+            "broker_warnings": [_text(w) for w in s.get("broker_warnings") or []],
+            "hotspot_alpha": s.get("hotspot_alpha"),
+            "own_points_file": _text(Path(str(s["own_points_file"])).name) if s.get("own_points_file") else "",
+            "n_own_points": s.get("n_own_points", 0),
+            "own_merged": s.get("own_points_merged_with_osm", 0),
+            "own_rejected": s.get("own_points_rejected_rows", 0),
+            "own_skipped": s.get("own_points_skipped_rows", 0),
+            "own_problems": [_text(p) for p in s.get("own_points_problems") or []],
+            "cbs_table": _text(s.get("cbs_table")),
+            "mostly_missing": [
+                {"label": _text(m.get("label")), "share": m.get("share_missing")}
+                for m in s.get("indicators_mostly_missing") or []
+            ],
+            "missing_share": [
+                {"label": _text(result.indicators.get(k, k)), "share": v}
+                for k, v in (s.get("indicators_missing_share") or {}).items() if v
+            ],
+            "snapshot_created": s.get("snapshot_created"),
+            "generated": s.get("generated"),
+            "version": s.get("wijkanalyse_version", __version__),
+        },
+        "network": {
+            "present": bool(network),
+            "max_attach_m": network.get("max_attach_m"),
+            "cells_not_on_network": network.get("cells_not_on_network", 0),
+            "residents_not_on_network": network.get("residents_not_on_network", 0),
+            "cells_unreachable": network.get("cells_no_meeting_point_reachable", 0),
+            "residents_unreachable": network.get("residents_no_meeting_point_reachable", 0),
+            "meeting_points_attached": network.get("meeting_points_attached"),
+            "meeting_points_off": [
+                {"naam": _text(m.get("naam"), _text(m.get("osm_id"))), "reden": _text(m.get("reden"))}
+                for m in network.get("meeting_points_not_on_network") or []
+            ],
+        },
+        "explanations": {k: _text(result.explanations.get(k)) for k in ("prioriteit", "werklast", "makelaars")},
+        "indicators": [_text(label) for label in result.indicators.values()],
+        "indicator_chunks": [
+            list(range(i, min(i + INDICATORS_PER_TABLE, len(result.indicators))))
+            for i in range(0, len(result.indicators), INDICATORS_PER_TABLE)
+        ],
+        "reference": reference,
+        "has_nl": any(not _missing(v) for v in reference["nederland"]),
+        "buurten": buurten,
+        "kernen": kernen,
+        "no_reach_kernen": [k["kern"] for k in kernen if not _missing(k["aandeel"]) and k["aandeel"] == 0],
+        "reach": reach[:15],
+        "gaps": gaps,
+        "more_gaps": more_gaps,
+        "more_gaps_max": more_gaps_max,
+        "proposals": proposals,
+        "top_proposals": proposals[:3],
+        "last_proposal": proposals[-1] if proposals else None,
+        "siting_text": _siting_text(s),
+        "areas": _area_rows(result),
+        "priority": priority,
+        "hotspots": _hotspot_groups(buurten, result),
+        "sources": source_rows(result),
+        "data_date": data_date(result),
+        "source_line": SOURCE_LINE,
+        "banner": SYNTHETIC_BANNER,
+        "images": {img["name"]: img for img in images_list},
+    }
+
+
+def render_report(result: RunResult, images: Mapping[str, Path | bytes] | None = None) -> str:
+    """The report as one HTML document (UTF-8 text, no external references)."""
+    template = _environment().get_template("rapport.html.j2")
+    return template.render(**report_context(result, images))
+
+
+def write_report(result: RunResult, path: Path, images: Mapping[str, Path | bytes] | None = None) -> Path:
+    """Write ``rapport.html`` atomically; ``images`` are the PNG print maps to embed (see :func:`report_context`)."""
+    return _atomic.write_text(path, render_report(result, images))
+
+
+def write_pdf(html: str, path: Path) -> Path | None:
+    """Write ``html`` as an A4 PDF with WeasyPrint; None (and one log line) when WeasyPrint or Pango is missing."""
+    try:
+        import weasyprint  # noqa: PLC0415 (optional: pip install 'wijkanalyse[pdf]')
+    except (ImportError, OSError):  # OSError: the Python package is there but the Pango library is not
+        log.warning("%s", PDF_MISSING)
+        return None
+    try:
+        document = weasyprint.HTML(string=html, base_url=None)
+        return _atomic.write_with(path, document.write_pdf)
+    except OSError:
+        raise  # a full disk or a folder we may not write to: the run reports it like any other output
+    except Exception as e:  # an optional extra must not end a finished run; say what went wrong
+        log.warning("rapport.pdf niet gemaakt: WeasyPrint gaf een fout: %s", e)
+        return None
