@@ -76,3 +76,15 @@ def test_kern_table_by_hand(buurten: gpd.GeoDataFrame) -> None:
     empty = table.loc["WK999903"]
     assert empty["inwoners"] == 0
     assert math.isnan(empty["aandeel_binnen_drempel"]) and math.isnan(empty["signaal"])
+
+
+def test_buurten_without_any_wijk_name_get_their_wijkcode_as_kern() -> None:
+    """A wijk table without names (all missing, so a float column) falls back to the codes, silently."""
+    import numpy as np
+    import pandas as pd
+
+    from wijkanalyse.model import assign_kernen
+
+    buurten = pd.DataFrame({"buurtcode": ["BU00010101", "BU00010201"], "wijkcode": ["WK000101", "WK000102"],
+                            "wijknaam": [np.nan, np.nan]})
+    assert assign_kernen(buurten).tolist() == ["WK000101", "WK000102"]

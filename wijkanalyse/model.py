@@ -492,7 +492,8 @@ def assign_kernen(buurten: pd.DataFrame, kernen: Kernen | None = None) -> pd.Ser
     require_columns(buurten, ["buurtcode", "wijkcode"], "buurt table")
     wijkcode = buurten["wijkcode"].astype(str)
     if "wijknaam" in buurten.columns:
-        names = buurten["wijknaam"].where(buurten["wijknaam"].notna() & (buurten["wijknaam"].astype(str).str.strip() != ""))
+        raw = buurten["wijknaam"].astype(object)  # all-missing names arrive as float NaN
+        names = raw.where(raw.notna() & (raw.astype(str).str.strip() != ""))
         kern = names.fillna(wijkcode).astype(str).str.strip()
     else:
         kern = wijkcode.copy()

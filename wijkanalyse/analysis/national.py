@@ -69,7 +69,7 @@ def wijk_figures(buurten: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     frame["_people"] = frame["inwoners"].astype("Float64").fillna(0).astype(float)
     frame["_within"] = frame["inwoners_binnen_drempel"].astype("Float64").fillna(0).astype(float)
     frame["_hot"] = (frame["hotspot"] == HOTSPOT).astype(int)
-    frame["wijknaam"] = frame["wijknaam"].fillna("")
+    frame["wijknaam"] = frame["wijknaam"].astype(object).fillna("")  # all-missing names arrive as float NaN
     rows = []
     for code, group in frame.groupby("wijkcode", sort=True):
         signal = group["signaal"].astype(float)
