@@ -23,7 +23,8 @@ def test_demo_run_writes_files_and_prints_a_summary(tmp_path: Path) -> None:
     result = invoke("run", "--demo", "--out", str(tmp_path))
     assert result.exit_code == 0, result.output
     folder = tmp_path / "voorbeeldgemeente"
-    assert {p.name for p in folder.iterdir()} == {"kaart.html", "buurten.gpkg", "buurten.csv", "samenvatting.json"}
+    assert {p.name for p in folder.iterdir() if not p.name.startswith(".")} == {
+        "kaart.html", "buurten.gpkg", "buurten.csv", "samenvatting.json"}
     assert "SYNTHETISCHE DEMO-GEMEENTE" in result.stdout
     summary = json.loads((folder / "samenvatting.json").read_text(encoding="utf-8"))
     share = f"{100 * summary['share_within_threshold']:.1f}".replace(".", ",")

@@ -61,6 +61,7 @@ from wijkanalyse.snapshot import (
     OSM_FILE,
     Manifest,
     odata_document,
+    staged,
     write_manifest,
     write_osm_layers,
 )
@@ -919,8 +920,9 @@ def write_demo_snapshot(dest: Path) -> Path:
     Parameters
     ----------
     dest
-        The snapshot folder; created when missing. Files of an earlier demo in it are
-        replaced (atomically, one by one).
+        The snapshot folder; created when missing. It is built under a temporary name
+        beside and swapped in whole (:func:`wijkanalyse.snapshot.staged`), so an earlier
+        demo in it is replaced whole and a killed write leaves it as it was.
 
     Returns
     -------
@@ -935,7 +937,13 @@ def write_demo_snapshot(dest: Path) -> Path:
     :data:`DEMO_SEED` and the manifest carries the fixed date :data:`DEMO_CREATED`.
     """
     dest = Path(dest)
-    dest.mkdir(parents=True, exist_ok=True)
+    with staged(dest) as folder:
+        _write_demo(folder)
+    return dest
+
+
+def _write_demo(dest: Path) -> None:
+    """Write every file of the demo snapshot into the (empty, temporary) folder ``dest``."""
     rng = np.random.default_rng(DEMO_SEED)
 
     buurten = _buurten()
@@ -983,4 +991,3 @@ def write_demo_snapshot(dest: Path) -> Path:
         generator=f"wijkanalyse {__version__}",
     )
     write_manifest(dest, manifest)
-    return dest

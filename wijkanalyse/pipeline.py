@@ -6,10 +6,15 @@ notebooks and tests.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import json
 import logging
 import re
+import tempfile
 import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +22,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 
-from wijkanalyse import __version__, model
+from wijkanalyse import __version__, _atomic, model, snapshot
 from wijkanalyse.analysis import (
     buurt_coverage,
     composite_signal,
@@ -32,7 +37,7 @@ from wijkanalyse.result import HOTSPOT_LABELS, RunResult
 from wijkanalyse.sources import own_points
 from wijkanalyse.sources.files import SnapshotReader
 
-__all__ = ["RunOutputs", "analyse", "prepare_output_dir", "run", "slug", "write_outputs"]
+__all__ = ["INDEX_FILE", "RunOutputs", "analyse", "prepare_output_dir", "run", "slug", "write_outputs"]
 
 log = logging.getLogger("wijkanalyse")
 STEPS = 7
@@ -118,6 +123,35 @@ def _attachment_report(  # noqa: PLR0917
     return {"network": report}
 
 
+def _with_warnings(analyse: Callable[[SnapshotReader, Config], RunResult]) -> Callable[[SnapshotReader, Config], RunResult]:
+    """Put every warning logged while ``analyse`` runs into ``summary["warnings"]``: never only in the log."""
+
+    @functools.wraps(analyse)
+    def wrapper(reader: SnapshotReader, config: Config) -> RunResult:
+        handler = _ListHandler()
+        log.addHandler(handler)
+        try:
+            result = analyse(reader, config)
+        finally:
+            log.removeHandler(handler)
+        result.summary["warnings"] = handler.messages
+        return result
+
+    return wrapper
+
+
+class _ListHandler(logging.Handler):
+    """Keeps the text of every warning (and worse) logged under ``wijkanalyse``."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@_with_warnings
 def analyse(reader: SnapshotReader, config: Config) -> RunResult:  # noqa: PLR0915 (the steps, in order)
     """Read a snapshot and compute every figure; no files are written."""
     manifest = reader.manifest
@@ -282,18 +316,56 @@ def _warn_missing(missing: dict[str, float], config: Config, table: str) -> list
     return out
 
 
+#: Written last into every output folder: which files the run wrote (they are replaced whole by the next run).
+INDEX_FILE = ".wijkanalyse-uitvoer.json"
+#: The outputs of wijkanalyse before the index existed: a folder holding only these may be replaced.
+_EARLIER_OUTPUTS = frozenset({"kaart.html", "buurten.gpkg", "buurten.csv", "samenvatting.json"})
+#: Files the operating system puts in folders.
+_SYSTEM_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
+_TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp")  # _atomic's temporary files, left by a killed older version
+
+
 def prepare_output_dir(out_dir: Path, gemeente_name: str) -> Path:
-    """Create ``out_dir/<slug>/`` and check it can be written to, before any work is done."""
+    """Return ``out_dir/<slug>/`` after checking, before any work is done, that it can be written beside.
+
+    The folder itself is made when the run completes (:func:`run` builds it under a temporary
+    name and swaps it in whole).
+    """
     folder = Path(out_dir) / slug(gemeente_name)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / ".schrijftest"
-        probe.write_bytes(b"")
-        probe.unlink()
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent)  # unique: no race
+        Path(probe).rmdir()
     except OSError as e:
         msg = f"Cannot write to output folder {folder}: {e.strerror or e}. Choose another folder with --out."
         raise WijkanalyseError(msg) from e
     return folder
+
+
+def _foreign_files(folder: Path) -> str | None:
+    """Why ``folder`` may not be replaced by a run: it holds files no wijkanalyse run wrote (None: it may)."""
+    ours = set(_EARLIER_OUTPUTS | _SYSTEM_FILES | {INDEX_FILE})
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):  # no index: an earlier version's folder
+        ours |= set(json.loads((folder / INDEX_FILE).read_text(encoding="utf-8"))["files"])
+    foreign = sorted(p.name for p in folder.iterdir() if p.name not in ours and not _TEMPORARY.match(p.name))
+    if not foreign:
+        return None
+    more = ", ..." if len(foreign) > 3 else ""
+    return (f"holds files wijkanalyse did not write ({', '.join(foreign[:3])}{more}: move them elsewhere, "
+            "each run replaces the folder whole)")
+
+
+def _write_index(result: RunResult, folder: Path) -> Path:
+    """Write :data:`INDEX_FILE` last: the run's files, so the next run knows what it may replace."""
+    names = sorted(p.name for p in folder.iterdir() if p.name != INDEX_FILE)
+    index = {
+        "format": "wijkanalyse-uitvoer",
+        "files": names,
+        "gemeente_code": result.gemeente_code,
+        "generated": result.summary.get("generated"),
+        "wijkanalyse_version": __version__,
+    }
+    return _atomic.write_text(folder / INDEX_FILE, json.dumps(index, indent=2, ensure_ascii=False) + "\n")
 
 
 def write_outputs(result: RunResult, folder: Path) -> dict[str, Path]:
@@ -307,22 +379,49 @@ def write_outputs(result: RunResult, folder: Path) -> dict[str, Path]:
             "csv": write.write_csv(result, folder / "buurten.csv"),
             "samenvatting": write.write_summary(result.summary, folder / "samenvatting.json"),
         }
-    except OSError as e:
-        msg = f"Cannot write the outputs to {folder}: {e.strerror or e}. Check the disk and permissions."
+    except Exception as e:
+        if not _atomic.is_write_error(e):  # pyogrio's errors (disk full: "Failed to commit transaction") are no OSError
+            raise
+        free = _atomic.free_space(folder)
+        msg = (
+            f"Cannot write the outputs to {folder}: {_atomic.write_error_text(e)}{f' ({free})' if free else ''}. "
+            "Check the free disk space and that the folder can be written, or choose another folder with --out."
+        )
         raise WijkanalyseError(msg) from e
     return files
 
 
+def _warn_unreachable(result: RunResult) -> None:
+    """A run in which nobody reaches a meeting point says so (log and summary)."""
+    if np.isfinite(result.residents["afstand_m"]).any():
+        return
+    text = "Geen enkele inwoner kan een ontmoetingspunt bereiken: controleer het netwerk en de [network]-regels."
+    log.warning(text)
+    result.summary.setdefault("warnings", []).append(text)
+
+
 def run(snapshot_dir: Path, config: Config, out_dir: Path) -> RunOutputs:
-    """Analyse the snapshot in ``snapshot_dir`` and write the outputs to ``out_dir/<gemeente-slug>/``."""
+    """Analyse the snapshot in ``snapshot_dir`` and write the outputs to ``out_dir/<gemeente-slug>/``.
+
+    The outputs are written into a new folder beside that one and swapped in whole when all
+    are written (:func:`wijkanalyse._atomic.staged_dir`): the folder always holds the
+    complete outputs of one run, and its lock keeps two runs from writing it at once. The
+    snapshot is read under a shared lock, so a fetch cannot replace it meanwhile.
+    """
     _marks.clear()
-    reader = SnapshotReader(Path(snapshot_dir))
-    folder = prepare_output_dir(out_dir, reader.manifest.gemeente_name)
-    result = analyse(reader, config)
-    _step(7, f"Kaart en tabellen schrijven naar {folder}")
-    files = write_outputs(result, folder)
-    if not np.isfinite(result.residents["afstand_m"]).any():
-        log.warning("Geen enkele inwoner kan een ontmoetingspunt bereiken: controleer het netwerk.")
+    snapshot_dir = Path(snapshot_dir)
+    with snapshot.reading(snapshot_dir):
+        reader = SnapshotReader(snapshot_dir)
+        folder = prepare_output_dir(out_dir, reader.manifest.gemeente_name)
+        with _atomic.staged_dir(
+            folder, what=f"Output folder {folder}", refuse=_foreign_files, advice="Choose another folder with --out.",
+        ) as staging:
+            result = analyse(reader, config)
+            _warn_unreachable(result)
+            _step(7, f"Kaart en tabellen schrijven naar {folder}")
+            written = write_outputs(result, staging)
+            _write_index(result, staging)
+    files = {key: folder / path.relative_to(staging) for key, path in written.items()}
     ends = [(t, peak) for _, t, peak in _marks[1:]] + [(time.perf_counter(), _peak_rss_gib())]
     timings = tuple((text, end - start, peak) for (text, start, _), (end, peak) in zip(_marks, ends, strict=True))
     for text, seconds, peak in timings:
