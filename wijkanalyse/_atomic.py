@@ -25,6 +25,7 @@ __all__ = [
     "clean_leftovers",
     "free_space",
     "is_write_error",
+    "mkdir_error_text",
     "pause_point",
     "private_tempdir",
     "remove_stale_temporaries",
@@ -185,7 +186,7 @@ def staged_dir(
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        msg = f"Cannot write to {dest.parent}: {e.strerror or e}. {advice}"
+        msg = f"Cannot write to {dest.parent}: {mkdir_error_text(dest.parent, e)}. {advice}"
         raise fail(msg) from e
     wait = f"Wait for it to finish, or {advice[:1].lower()}{advice[1:]}"
     with _lock.locked(dest, what=what, advice=wait):
@@ -199,6 +200,7 @@ def staged_dir(
             raise fail(msg)
         try:
             tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
+            tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it private; the folder gets the usual rights
         except OSError as e:
             msg = f"Cannot write to {dest.parent}: {e.strerror or e}. {advice}"
             raise fail(msg) from e
@@ -209,6 +211,24 @@ def staged_dir(
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
+
+
+def mkdir_error_text(path: Path | str, error: OSError) -> str:
+    """Why a folder cannot be made, in words: "kaarten is a file, not a folder" rather than "File exists"."""
+    path = Path(path)
+    for parent in (path, *path.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                return f"{parent} is a file, not a folder"
+            break
+    return error.strerror or str(error)
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it and setting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def free_space(path: Path | str) -> str:

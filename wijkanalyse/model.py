@@ -51,6 +51,7 @@ __all__ = [
 
 CRS = "EPSG:28992"
 _log = logging.getLogger("wijkanalyse")
+_AGAIN = "Make the snapshot again ('wijkanalyse fetch')."
 #: Values CBS and PDOK use for "secret" or "unknown" (examples; every value <= MARKER_MAX is one).
 PRIVACY_MARKERS = (-99995, -99997, -99998, -99999999, -99999998)
 #: Any number at or below this is a marker, not a figure (PDOK 2024 uses -99995 too).
@@ -66,12 +67,12 @@ def require_metric_crs(gdf: gpd.GeoDataFrame, what: str = "frame") -> None:
         raise DataError(msg)
 
 
-def require_columns(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:
-    """Raise DataError naming every column of ``columns`` missing from ``df``."""
+def require_columns(df: pd.DataFrame, columns: Iterable[str], what: str, advice: str = "") -> None:
+    """Raise DataError naming every column of ``columns`` missing from ``df`` (then ``advice``, if given)."""
     missing = [c for c in columns if c not in df.columns]
     if missing:
         msg = f"The {what} has no column {', '.join(repr(c) for c in missing)} (it has: {', '.join(map(str, df.columns[:20]))})."
-        raise DataError(msg)
+        raise DataError(f"{msg} {advice}".strip())
 
 
 def _as_numbers(values: pd.Series) -> pd.Series:
@@ -172,7 +173,7 @@ def _kerncijfers_column(columns: Iterable[str], name: str, table: str) -> str:
     except DataError as e:
         msg = (
             f"{table} has no column {name!r}: it is not a CBS Kerncijfers wijken en buurten table, or it is "
-            "damaged. Make the snapshot again ('wijkanalyse fetch')."
+            f"damaged. {_AGAIN}"
         )
         raise DataError(msg) from e
 
@@ -189,7 +190,7 @@ def _unique_regions(cbs: pd.DataFrame, table: str) -> pd.DataFrame:
         msg = (
             f"{table} has different rows for the same region ({', '.join(conflicting[:5])}"
             f"{', ...' if len(conflicting) > 5 else ''}): the file mixes downloads. "
-            "Make the snapshot again ('wijkanalyse fetch')."
+            f"{_AGAIN}"
         )
         raise DataError(msg)
     twice = sorted(set(cbs.loc[copies, "code"]))
@@ -231,7 +232,7 @@ def buurten_frame(
     Columns: buurtcode, buurtnaam, wijkcode, wijknaam, inwoners_cbs, one column per
     indicator, geometry (EPSG:28992). Indexed by buurtcode.
     """
-    require_columns(polygons, ["buurtcode", "geometry"], "buurt polygon layer")
+    require_columns(polygons, ["buurtcode", "geometry"], "buurt polygon layer", _AGAIN)
     gdf = to_rd(polygons)
     gdf["buurtcode"] = gdf["buurtcode"].astype(str).str.strip().str.upper()
     if "gemeentecode" in gdf.columns:
@@ -241,7 +242,10 @@ def buurten_frame(
     if "water" in gdf.columns:  # PDOK keeps pure-water buurten; nobody lives there
         gdf = gdf[gdf["water"].astype(str).str.upper() != "JA"]
     if gdf.empty:
-        msg = f"The buurt polygon layer has no buurt of {gemeente}. Check the gemeente code and the snapshot."
+        held = sorted(set(to_rd(polygons)["gemeentecode"].astype(str).str.strip().str.upper())) if (
+            "gemeentecode" in polygons.columns) else []
+        found = f" (it holds {', '.join(held[:3])})" if held else ""
+        msg = f"The buurt polygon layer has no buurt of {gemeente}{found}. {_AGAIN}"
         raise DataError(msg)
     gdf = gdf.dissolve(by="buurtcode", as_index=False, aggfunc="first") if gdf["buurtcode"].duplicated().any() else gdf
     if "buurtnaam" not in gdf.columns:
@@ -353,7 +357,7 @@ def residents_frame(grid: gpd.GeoDataFrame, buurten: gpd.GeoDataFrame, max_outsi
     cells belong to another gemeente and are dropped.
     """
     grid = grid.rename(columns={k: v for k, v in _GRID_ALIASES.items() if k in grid.columns and v not in grid.columns})
-    require_columns(grid, ["aantal_inwoners", "geometry"], "population grid")
+    require_columns(grid, ["aantal_inwoners", "geometry"], "population grid", _AGAIN)
     cells = to_rd(grid)
     inwoners = clean_markers(cells["aantal_inwoners"])
     keep = (inwoners > 0) | privacy_mask(cells["aantal_inwoners"])
@@ -386,7 +390,7 @@ GRID_CBS_RATIO = (0.75, 1.33)
 
 def _check_residents(points: gpd.GeoDataFrame, cells: gpd.GeoDataFrame, n_grid: int, buurten: gpd.GeoDataFrame) -> None:
     """Refuse a grid that gives no resident in the gemeente (saying why); warn when it disagrees with CBS."""
-    again = "Make the snapshot again ('wijkanalyse fetch')."
+    again = _AGAIN
     total = float(points["inwoners"].fillna(0).sum())
     if total <= 0:
         if n_grid == 0:
@@ -403,12 +407,14 @@ def _check_residents(points: gpd.GeoDataFrame, cells: gpd.GeoDataFrame, n_grid: 
         raise DataError(msg)
     if "inwoners_cbs" not in buurten.columns:
         return
+    known = buurten.loc[buurten["inwoners_cbs"].notna(), "buurtcode"]  # buurten CBS counted
     cbs_total = float(buurten["inwoners_cbs"].sum())
-    if cbs_total > 0 and not GRID_CBS_RATIO[0] <= total / cbs_total <= GRID_CBS_RATIO[1]:
+    grid_total = float(points.loc[points["buurtcode"].isin(known), "inwoners"].fillna(0).sum())
+    if cbs_total > 0 and not GRID_CBS_RATIO[0] <= grid_total / cbs_total <= GRID_CBS_RATIO[1]:
         _log.warning(
             "Let op: het 100 m-raster telt %.0f inwoners in de buurten, CBS telt er %.0f (%.0f%%); het raster dekt "
             "de gemeente niet goed of is van een ander gebied. Haal de snapshot opnieuw op.",
-            total, cbs_total, 100 * total / cbs_total,
+            grid_total, cbs_total, 100 * grid_total / cbs_total,
         )
 
 

@@ -337,7 +337,7 @@ def prepare_output_dir(out_dir: Path, gemeente_name: str) -> Path:
         probe = tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent)  # unique: no race
         Path(probe).rmdir()
     except OSError as e:
-        msg = f"Cannot write to output folder {folder}: {e.strerror or e}. Choose another folder with --out."
+        msg = f"Cannot write to output folder {folder}: {_atomic.mkdir_error_text(folder.parent, e)}. Choose another folder with --out."
         raise WijkanalyseError(msg) from e
     return folder
 
@@ -419,6 +419,7 @@ def run(snapshot_dir: Path, config: Config, out_dir: Path) -> RunOutputs:
             result = analyse(reader, config)
             _warn_unreachable(result)
             _step(7, f"Kaart en tabellen schrijven naar {folder}")
+            _atomic.pause_point("write")
             written = write_outputs(result, staging)
             _write_index(result, staging)
     files = {key: folder / path.relative_to(staging) for key, path in written.items()}

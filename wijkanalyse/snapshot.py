@@ -262,7 +262,8 @@ def read_manifest(folder: Path) -> Manifest:
     folder = Path(folder)
     path = folder / MANIFEST_FILE
     if not folder.is_dir():
-        msg = f"Snapshot folder {folder} does not exist. Pass a folder made by 'wijkanalyse demo' or a live download."
+        state = "is a file, not a folder" if folder.exists() else "does not exist"
+        msg = f"Snapshot folder {folder} {state}. Pass a folder made by 'wijkanalyse demo' or a live download."
         raise SourceError(msg)
     if not path.is_file():
         msg = f"{folder} is not a snapshot folder: {MANIFEST_FILE} is missing. {AGAIN}"

@@ -82,7 +82,7 @@ class SnapshotReader:
         try:
             return gpd.read_file(path, layer=layer) if layer else gpd.read_file(path)
         except Exception as e:  # pyogrio raises several types for broken files
-            msg = f"Cannot read {path}{f' layer {layer!r}' if layer else ''}: {_short(e)}. {snapshot.AGAIN}"
+            msg = f"Cannot read {path}{f' layer {layer!r}' if layer else ''}: {_short(e, path)}. {snapshot.AGAIN}"
             raise SourceError(msg) from e
 
     def buurten(self) -> gpd.GeoDataFrame:
@@ -128,18 +128,18 @@ class SnapshotReader:
         try:
             return gpd.read_parquet(path)
         except Exception as e:  # pyarrow raises several types for broken files
-            msg = f"Cannot read {path}: {_short(e)}. {snapshot.AGAIN}"
+            msg = f"Cannot read {path}: {_short(e, path)}. {snapshot.AGAIN}"
             raise SourceError(msg) from e
 
 
-def _short(error: Exception, limit: int = 160) -> str:
-    """A reader's error as one short line (GDAL repeats its SQL and message)."""
-    text = " ".join(str(error).split())
+def _short(error: Exception, path: Path, limit: int = 160) -> str:
+    """A reader's error as one short line (GDAL repeats its SQL and message, Arrow the path)."""
+    text = " ".join(str(error).split()).replace(str(path), path.name)
     text = re.sub(r"^\w+\(.*\) failed: ", "", text)  # sqlite3_prepare_v2(SELECT ...) failed: <reason>
     parts = text.split("; ")
     if len(parts) == 2 and parts[0] == parts[1]:
         text = parts[0]
-    return text if len(text) <= limit else text[:limit] + "..."
+    return text.rstrip(".") if len(text) <= limit else text[:limit] + "..."
 
 
 def _tags_not_fetched(wanted: dict[str, Any], fetched: dict[str, Any]) -> list[str]:

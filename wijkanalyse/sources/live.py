@@ -214,7 +214,9 @@ def _osm(
             extract = read_osm(path, config.osm_tags(), clip=clip)
         source = {"url": services.overpass_url}
     if extract.ways.empty:
-        msg = "The OpenStreetMap data around the gemeente hold no streets or paths. Check the .osm.pbf file covers it."
+        check = (f"Check that {osm_pbf.name} covers the gemeente." if osm_pbf is not None
+                 else "Check services.overpass_url (it answered without any way), or use --osm-pbf.")
+        msg = f"The OpenStreetMap data around the gemeente hold no streets or paths. {check}"
         raise DataError(msg)
     log.info("    %d wegdelen en %d voorzieningen", len(extract.ways), len(extract.venues))
     return extract, source
