@@ -2,9 +2,10 @@
 
 Each test starts ``python -m wijkanalyse ...`` as a child process and kills it with SIGKILL
 at a known moment: at a pause point of the code (``WIJKANALYSE_TEST_PAUSE_AT``, see
-:func:`wijkanalyse._atomic.pause_point`: just before the outputs are written, when the new
-folder is complete, between the two renames of the swap, after the swap) or a short while
-after a progress line, while files are being written. Afterwards the folder is either the
+:func:`wijkanalyse._atomic.pause_point`: just before the outputs are written, after the
+first file is written (the old code left a map of one run beside the tables of another
+here), when the new folder is complete, between the two renames of the swap, after the
+swap) or a short while after a progress line, while files are being written. Afterwards the folder is either the
 complete folder of the earlier run, the complete folder of the killed run, or absent; and
 the next run succeeds and leaves nothing of the killed one behind. SIGTERM stops a run like
 Ctrl-C: exit code 130, the temporary folders removed, the earlier outputs kept.
@@ -171,7 +172,7 @@ def earlier_run(demo_snapshot: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 @pytest.mark.parametrize(
     "moment",
-    ["write", "staged", "swap", "swapped", "[7/7]+0.05", "[7/7]+0.3", "[5/7]+0.1"],
+    ["write", "file-written", "staged", "swap", "swapped", "[7/7]+0.05", "[7/7]+0.3"],
 )
 def test_a_killed_run_leaves_one_complete_run(
     moment: str, earlier_run: Path, demo_snapshot: Path, tmp_path: Path,
@@ -182,7 +183,7 @@ def test_a_killed_run_leaves_one_complete_run(
     _kill_at(args, moment)
 
     after_kill = _output_run(out / SLUG)
-    expected = {"write": 400, "staged": 400, "swap": None, "swapped": 800}
+    expected = {"write": 400, "file-written": 400, "staged": 400, "swap": None, "swapped": 800}
     if moment in expected:
         assert after_kill == expected[moment]
     else:
@@ -317,7 +318,7 @@ def _snapshot_of(folder: Path) -> str | None:
     return reader.manifest.created
 
 
-@pytest.mark.parametrize("moment", ["staged", "swap", "swapped", "+0.8"])
+@pytest.mark.parametrize("moment", ["file-written", "staged", "swap", "swapped", "+0.8"])
 def test_a_killed_demo_write_leaves_one_complete_snapshot(moment: str, demo_snapshot: Path, tmp_path: Path) -> None:
     dest = tmp_path / "demo"
     shutil.copytree(demo_snapshot, dest)
@@ -331,7 +332,7 @@ def test_a_killed_demo_write_leaves_one_complete_snapshot(moment: str, demo_snap
     if moment.startswith("+"):
         assert after in ("earlier", new)
     else:
-        assert after == {"staged": "earlier", "swap": None, "swapped": new}[moment]
+        assert after == {"file-written": "earlier", "staged": "earlier", "swap": None, "swapped": new}[moment]
 
     result = CliRunner().invoke(cli, ["demo", str(dest)])
     assert result.exit_code == 0, result.output
@@ -361,7 +362,7 @@ def _fetched_year(folder: Path) -> int | None:
     return SnapshotReader(folder).manifest.year
 
 
-@pytest.mark.parametrize("moment", ["[2/4]+0", "staged", "swap", "swapped"])
+@pytest.mark.parametrize("moment", ["[2/4]+0", "file-written", "staged", "swap", "swapped"])
 def test_a_killed_fetch_leaves_one_complete_snapshot(moment: str, fake: FakeServices, tmp_path: Path) -> None:
     first = CliRunner().invoke(cli, _fetch_args(fake, tmp_path, 2021))
     assert first.exit_code == 0, first.output
@@ -370,7 +371,7 @@ def test_a_killed_fetch_leaves_one_complete_snapshot(moment: str, fake: FakeServ
     args = _fetch_args(fake, tmp_path, 2024)
     _kill_at(args, moment)
     after = _fetched_year(tmp_path / "snap")
-    assert after == {"[2/4]+0": 2021, "staged": 2021, "swap": None, "swapped": 2024}[moment]
+    assert after == {"[2/4]+0": 2021, "file-written": 2021, "staged": 2021, "swap": None, "swapped": 2024}[moment]
 
     result = CliRunner().invoke(cli, args)  # the next fetch cleans up and succeeds
     assert result.exit_code == 0, result.output

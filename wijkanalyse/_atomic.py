@@ -56,6 +56,7 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
     try:
         yield tmp
         os.replace(tmp, target)
+        pause_point("file-written")
     finally:
         if tmp.exists():
             tmp.unlink()
