@@ -64,6 +64,7 @@ __all__ = [
 #: Foot tag values that open a way (a cycleway, a private road) to pedestrians.
 FOOT_ALLOWS = frozenset({"yes", "designated", "permissive"})
 _EPS = 1e-6  # csgraph drops zero weights; a micrometre keeps a zero-length stretch as an edge
+_TIE_M = 1e-3  # ways within a millimetre of a point's nearest way are equally near
 _CHUNK_CELLS = 20_000_000  # dense cells a bounded-search chunk may allocate (160 MB)
 
 
@@ -156,6 +157,8 @@ class WalkNetwork:
     highway: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
     _base: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = field(init=False, repr=False)
     _tree: shapely.STRtree | None = field(default=None, init=False, repr=False)
+    _rank: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), init=False, repr=False)
+    _by_rank: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), init=False, repr=False)
     _eligible: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -217,11 +220,21 @@ class WalkNetwork:
             return Attachment(edge, along, offset)
         if self._tree is None:
             self._tree = shapely.STRtree(self.geometry[self._eligible])
+            self._rank = _canonical_rank(self.u[self._eligible], self.v[self._eligible], self.geometry[self._eligible])
+            self._by_rank = np.argsort(self._rank)
         (p_idx, l_idx), dist = self._tree.query_nearest(
             pts[valid], max_distance=self.rules.max_attach_m, return_distance=True, all_matches=False
         )
-        first = np.unique(p_idx, return_index=True)[1]  # one way per point, also on a tie
-        p_idx, l_idx, dist = valid[p_idx[first]], self._eligible[l_idx[first]], dist[first]
+        first = np.unique(p_idx, return_index=True)[1]  # the nearest distance of each point
+        p_idx, dist = p_idx[first], dist[first]
+        # every way within a millimetre of the nearest is a tie (duplicated ways, a point on a
+        # junction); the canonical rank picks one, so the input's row order never matters
+        q_idx, c_idx = self._tree.query(pts[valid][p_idx], predicate="dwithin", distance=dist + _TIE_M)
+        best = np.full(len(p_idx), np.iinfo(np.int64).max)
+        np.minimum.at(best, q_idx, self._rank[c_idx])
+        l_idx = self._eligible[self._by_rank[best]]
+        p_idx = valid[p_idx]
+        dist = shapely.distance(pts[p_idx], self.geometry[l_idx])
         edge[p_idx] = l_idx
         offset[p_idx] = dist
         along[p_idx] = np.clip(shapely.line_locate_point(self.geometry[l_idx], pts[p_idx]), 0.0, self.length[l_idx])
@@ -314,6 +327,21 @@ class WalkNetwork:
         return csr_matrix(
             (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n_s, n_o)
         )
+
+
+def _canonical_rank(u: np.ndarray, v: np.ndarray, geometry: np.ndarray) -> np.ndarray:
+    """A rank of each way that does not depend on the input's row order (ends, then shape).
+
+    Node numbers come from the sorted OSM ids, so they are canonical; a way and its reversed
+    copy get the same key, and then the same rank by their position, which ties them only
+    between identical ways (where either gives the same walks).
+    """
+    lo, hi = np.minimum(u, v), np.maximum(u, v)
+    shapes = shapely.to_wkb(shapely.normalize(geometry))
+    order = sorted(range(len(u)), key=lambda e: (int(lo[e]), int(hi[e]), shapes[e]))
+    rank = np.empty(len(u), dtype=np.int64)
+    rank[np.asarray(order, dtype=np.int64)] = np.arange(len(u))
+    return rank
 
 
 def _offset_of(attachments: Sequence[Attachment], which: Attachment) -> int:
