@@ -21,6 +21,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -627,6 +628,36 @@ def cache_that_cannot_be_written(env: Env) -> list[str]:  # issue: PermissionErr
 def cli_cache_dir_is_a_file(env: Env) -> list[str]:
     (env.tmp / "cache").write_text("a file, not a folder", encoding="utf-8")
     return env.fetch()
+
+
+def _no_permission(*args: object, **kwargs: object) -> None:
+    raise PermissionError(13, "Permission denied")
+
+
+@case("", kind="ok", check=_same_as_demo)
+def snapshot_folder_read_only(env: Env) -> list[str]:  # issue: PermissionError traceback
+    acquire = _lock._acquire
+
+    def no_lock_file_beside_the_snapshot(path: Path, *, shared: bool) -> int | None:
+        if path.name == ".snap.lock":
+            _no_permission()
+        return acquire(path, shared=shared)
+
+    env.monkeypatch.setattr(_lock, "_acquire", no_lock_file_beside_the_snapshot)  # read without a lock
+    return env.run()
+
+
+@case("Cannot write to output folder")
+def output_folder_read_only(env: Env) -> list[str]:  # (as root, chmod cannot make one)
+    env.monkeypatch.setattr(tempfile, "mkdtemp", _no_permission)
+    return env.run(snap=env.demo)
+
+
+@case("Permission denied. Choose another --snapshot folder")
+def fetch_into_a_read_only_folder(env: Env) -> list[str]:
+    args = env.fetch()
+    env.monkeypatch.setattr(tempfile, "mkdtemp", _no_permission)
+    return args
 
 
 # ---------------------------------------------------------------------------- service answers

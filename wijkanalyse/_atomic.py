@@ -190,7 +190,7 @@ def staged_dir(
         msg = f"Cannot write to {dest.parent}: {mkdir_error_text(dest.parent, e)}. {advice}"
         raise fail(msg) from e
     wait = f"Wait for it to finish, or {advice[:1].lower()}{advice[1:]}"
-    with _lock.locked(dest, what=what, advice=wait):
+    with _lock.locked(dest, what=what, advice=wait, write_advice=advice):
         clean_leftovers(dest)
         if dest.exists() and not dest.is_dir():
             msg = f"{dest} exists and is no folder; it is not replaced. {advice}"

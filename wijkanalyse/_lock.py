@@ -114,7 +114,9 @@ def try_lock(path: Path | str, *, shared: bool = False) -> Iterator[bool]:
 
 
 @contextlib.contextmanager
-def locked(folder: Path | str, *, shared: bool = False, what: str, advice: str) -> Iterator[Path | None]:
+def locked(
+    folder: Path | str, *, shared: bool = False, what: str, advice: str, write_advice: str | None = None,
+) -> Iterator[Path | None]:
     """Hold the lock of ``folder`` (see the module docstring) for the ``with`` block.
 
     Parameters
@@ -126,6 +128,8 @@ def locked(folder: Path | str, *, shared: bool = False, what: str, advice: str) 
     what, advice
         For the message when the lock is taken: "<what> is in use by another wijkanalyse
         run (...). <advice>".
+    write_advice
+        What to do when the lock file cannot be made (default: ``advice``).
 
     Yields
     ------
@@ -147,7 +151,7 @@ def locked(folder: Path | str, *, shared: bool = False, what: str, advice: str) 
         if shared:  # a read-only snapshot on a share, or no folder at all: the reader says what is wrong
             yield None
             return
-        msg = f"Cannot write beside {folder} (lock file {path.name}): {e.strerror or e}. {advice}"
+        msg = f"Cannot write beside {folder} (lock file {path.name}): {e.strerror or e}. {write_advice or advice}"
         raise WijkanalyseError(msg) from e
     if fd is None:
         holder = _holder(path)
