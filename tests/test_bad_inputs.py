@@ -514,7 +514,7 @@ def snapshot_buurten_layer_missing(env: Env) -> list[str]:
     return env.run()
 
 
-@case("The buurt polygon layer has no buurt of GM9999. Check the gemeente code and the snapshot")
+@case("The buurt polygon layer has no buurt of GM9999 (it holds GM0233). Make the snapshot again")
 def snapshot_buurten_of_another_gemeente(env: Env) -> list[str]:
     def move(b: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         b["gemeentecode"] = "GM0233"

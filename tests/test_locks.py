@@ -156,3 +156,15 @@ def test_a_killed_downloads_temporaries_are_swept_from_the_cache(tmp_path: Path)
     assert result.exit_code == 0, result.output
     assert not left.exists()
     assert not [p for p in http.iterdir() if p.name.startswith(".")]
+
+
+def test_a_linked_output_folder_stays_linked(tmp_path: Path) -> None:
+    share = tmp_path / "share" / "ermelo"
+    share.mkdir(parents=True)
+    (share / "kaart.html").write_text("earlier", encoding="utf-8")
+    link = tmp_path / "kaarten" / "ermelo"
+    link.parent.mkdir()
+    link.symlink_to(share, target_is_directory=True)
+    with _atomic.staged_dir(link, what="x", advice="y") as tmp:
+        (tmp / "kaart.html").write_text("new", encoding="utf-8")
+    assert link.is_symlink() and (share / "kaart.html").read_text(encoding="utf-8") == "new"

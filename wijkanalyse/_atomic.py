@@ -184,6 +184,8 @@ def staged_dir(
 
     fail = error or WijkanalyseError
     dest = Path(dest)
+    if dest.is_symlink():  # a link to a folder elsewhere (a share): replace that folder, keep the link
+        dest = dest.resolve()
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
