@@ -248,6 +248,24 @@ def cli_own_points_without_a_valid_row(env: Env) -> list[str]:
     return env.run("--ontmoetingspunten", str(env.tmp / "eigen.csv"), snap=env.demo)
 
 
+@case("is not UTF-8 (line 1 has a byte that is not UTF-8). Save it as 'CSV UTF-8'")
+def cli_own_points_not_text(env: Env) -> list[str]:
+    (env.tmp / "eigen.csv").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00 binary")
+    return env.run("--ontmoetingspunten", str(env.tmp / "eigen.csv"), snap=env.demo)
+
+
+@case("eigen.geojson: Failed to read GeoJSON data; At line 1, character 12: Unterminated array")
+def cli_own_points_broken_geojson(env: Env) -> list[str]:
+    (env.tmp / "eigen.geojson").write_text('{"type": "FeatureCollection", "features": [', encoding="utf-8")
+    return env.run("--ontmoetingspunten", str(env.tmp / "eigen.geojson"), snap=env.demo)
+
+
+@case("Cannot read OpenStreetMap file")
+def cli_osm_pbf_that_is_no_pbf(env: Env) -> list[str]:
+    (env.tmp / "nederland.osm.pbf").write_bytes(b"<html>not a pbf</html>")
+    return [*env.fetch(), "--osm-pbf", str(env.tmp / "nederland.osm.pbf")]
+
+
 @case("Not an http(s) address: WIJKANALYSE_OVERPASS_URL='overpass'")
 def cli_bad_service_variable(env: Env) -> list[str]:
     env.monkeypatch.setenv("WIJKANALYSE_OVERPASS_URL", "overpass")
@@ -337,6 +355,11 @@ def config_zero_attach(env: Env) -> list[str]:
 @case("services.overpass_url must be an http(s) address")
 def config_bad_url(env: Env) -> list[str]:
     return env.run_with_config('[services]\noverpass_url = "ftp://overpass"\n')
+
+
+@case("Column 'Bestaatniet' is not in CBS table 85984NED. Check the indicator's `cbs`/`per` key")
+def config_indicator_per_not_in_table(env: Env) -> list[str]:
+    return env.run_with_config('[indicators.eenzaam]\ncbs = "Eenpersoonshuishoudens"\nper = "Bestaatniet"\n')
 
 
 @case("Did you mean Eenpersoonshuishoudens")
