@@ -119,8 +119,8 @@ def test_westerveld_gets_its_first_meeting_point(outputs: pipeline.CompareOutput
     assert row["match"] == "code"
     assert row["inwoners_binnen_drempel_oud"] == 0 and row["aandeel_binnen_drempel_oud"] == 0.0
     new = outputs.new.buurten.loc[WESTERVELD]
-    assert row["aandeel_binnen_drempel_nieuw"] == new["aandeel_binnen_drempel"] == 420 / 820
-    assert row["aandeel_binnen_drempel_verschil_pp"] == pytest.approx(100 * 420 / 820)
+    assert row["aandeel_binnen_drempel_nieuw"] == new["aandeel_binnen_drempel"] == 500 / 820
+    assert row["aandeel_binnen_drempel_verschil_pp"] == pytest.approx(100 * 500 / 820)
     # walking is never shorter than the crow flies: at most the residents within 400 m straight line
     residents = outputs.new.residents[outputs.new.residents["buurtcode"] == WESTERVELD]
     venue = outputs.new.venues[outputs.new.venues["naam"] == NEW_VENUE_2025[0]["name"]]
@@ -132,7 +132,7 @@ def test_westerveld_gets_its_first_meeting_point(outputs: pipeline.CompareOutput
     assert outputs.summary["ontmoetingspunten_eraf"] == []
     assert outputs.summary["ontmoetingspunten_nieuw"] == outputs.summary["ontmoetingspunten_oud"] + 1
     kern = outputs.comparison.kernen.loc["Westerveld"]
-    assert kern["aandeel_binnen_drempel_verschil_pp"] == pytest.approx(100 * 420 / 820)
+    assert kern["aandeel_binnen_drempel_verschil_pp"] == pytest.approx(100 * 500 / 820)
 
 
 def test_hot_spots_added_and_removed(outputs: pipeline.CompareOutputs) -> None:
@@ -160,7 +160,7 @@ def test_files(outputs: pipeline.CompareOutputs) -> None:
     raw = (folder / "vergelijking.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
     table = pd.read_csv(folder / "vergelijking.csv", sep=";", decimal=",", encoding="utf-8-sig")
-    assert len(table) == 21 and table.loc[table["buurtcode"] == WESTERVELD, "aandeel_binnen_drempel_nieuw"].iloc[0] == 0.512
+    assert len(table) == 21 and table.loc[table["buurtcode"] == WESTERVELD, "aandeel_binnen_drempel_nieuw"].iloc[0] == 0.61
     layers = {name for name, _ in pyogrio.list_layers(folder / "vergelijking.gpkg")}
     assert layers == {"buurten", "kernen", "koppelingen", "ontmoetingspunten"}
     gpkg = gpd.read_file(folder / "vergelijking.gpkg", layer="buurten")
@@ -191,7 +191,7 @@ def test_cli_compare(snapshots: tuple[Path, Path], tmp_path: Path) -> None:
     assert "inwoners:                18.145 → 18.395 (+250)" in out
     assert "buurtindeling:           17 ongewijzigd, 1 nieuwe code, 2 uit een splitsing, 1 uit een samenvoeging" in out
     assert "nieuwe hotspots:         Molenwijk-Zuid (BU99990205)" in out
-    assert "meest verbeterd:         Westerveld (BU99990701), +51,2 procentpunt" in out
+    assert "meest verbeterd:         Westerveld (BU99990701), +61,0 procentpunt" in out
     assert "[5/8]" in result.stderr and "[5/8]" not in out
 
 

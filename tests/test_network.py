@@ -229,3 +229,25 @@ def test_the_walk_rules_come_from_the_config() -> None:
     assert not rules.walk_all_cycleways
     relaxed = dataclasses.replace(rules, walk_all_cycleways=True)
     assert walkable_mask(pd.DataFrame([{"highway": "cycleway"}]), relaxed)[0]
+
+
+def test_a_point_halfway_between_two_streets_walks_along_the_better_one(tmp_path: Path) -> None:
+    """A cell centre exactly 50 m from two parallel streets (an RD grid does that) may walk out to either."""
+    osm = OsmBuilder()
+    osm.way([(0, 100), (1000, 100)], highway="residential")  # north street
+    osm.way([(0, 0), (1000, 0)], highway="residential")  # south street
+    osm.way([(0, 0), (0, 100)], highway="residential")  # they meet only at x = 0
+    ways = read_osm(osm.write(tmp_path / "t.osm"), {}).ways
+    for order in (slice(None), slice(None, None, -1)):  # either row order
+        net = WalkNetwork.from_ways(ways.iloc[order].reset_index(drop=True), NetworkRules(min_component_m=0))
+        halfway = net.attach(gpd.GeoSeries([osm.point(500, 50)], crs=model.CRS))
+        north = net.attach(gpd.GeoSeries([osm.point(500, 105)], crs=model.CRS))
+        assert len(halfway.tie_point) == 1  # two equally near streets: one first, one tie
+        # 50 m up to the north street and 5 m to the café beside it; via the south street it is 1,155 m
+        assert net.nearest(halfway, north)[0] == pytest.approx(55.0, abs=TOL)
+        assert net.nearest(north, halfway)[0] == pytest.approx(55.0, abs=TOL)  # and as the target
+        assert net.within(halfway, north, 400.0).toarray()[0, 0] == pytest.approx(55.0, abs=TOL)
+        assert net.within(north, halfway, 400.0).toarray()[0, 0] == pytest.approx(55.0, abs=TOL)
+        # a subset keeps its ties
+        both = net.attach(gpd.GeoSeries([osm.point(900, 5), osm.point(500, 50)], crs=model.CRS))
+        assert net.nearest(both.take(np.array([False, True])), north)[0] == pytest.approx(55.0, abs=TOL)

@@ -25,11 +25,13 @@ def demo_run(demo_snapshot: Path, tmp_path_factory: pytest.TempPathFactory) -> p
 
 def test_every_file_is_written(demo_run: pipeline.RunOutputs) -> None:
     assert demo_run.folder.name == "voorbeeldgemeente"
-    names = sorted(p.name for p in demo_run.folder.iterdir())
+    names = sorted(p.name for p in demo_run.folder.iterdir() if p.name != pipeline.INDEX_FILE)
     assert names == ["buurten.csv", "buurten.gpkg", "buurten.xlsx", "kaart.html", "kaart_bereik.pdf",
                      "kaart_bereik.png", "kaart_makelaars.pdf", "kaart_makelaars.png", "kaart_signaal.pdf",
                      "kaart_signaal.png", "kernen.csv", "makelaarsgebieden.csv", "rapport.html", "samenvatting.json",
                      "voorstellen.csv"]
+    index = json.loads((demo_run.folder / pipeline.INDEX_FILE).read_text(encoding="utf-8"))
+    assert index["files"] == names  # written last: what the next run may replace
     layers = {name for name, _ in pyogrio.list_layers(demo_run.files["geopackage"])}
     assert layers == {"buurten", "inwoners", "voorzieningen", "gaten", "kernen", "voorstellen", "makelaarsgebieden"}
 

@@ -92,7 +92,7 @@ def test_reach_map_numbers_the_proposals(result: RunResult) -> None:
     for rank in result.proposals["rang"]:
         assert str(rank) in on_map
     notes = re.sub(r"\s+", " ", " ".join(texts(fig)))  # the panel text is wrapped
-    assert "Binnen 400 m: 12.690 van 18.145 inwoners (69,9 %)" in notes
+    assert "Binnen 400 m: 12.810 van 18.145 inwoners (70,6 %)" in notes
     assert "1. Nieuwe plek in Zuidoost-Flats (gat 1): +1.025 inwoners; € 25.000" in notes
 
 

@@ -1,14 +1,18 @@
 """The command line: a thin layer over :mod:`wijkanalyse.pipeline`.
 
 Logs and progress go to stderr, a short summary to stdout, results to files. Every error
-the user can fix is one line on stderr and exit code 1 (2 for a usage error), no traceback.
+the user can fix is one line on stderr and exit code 1 (2 for a usage error), no traceback;
+an unexpected error is one line too, saying to run again with ``--debug``, which shows the
+traceback. Ctrl-C and SIGTERM stop a run the same way: what it was writing is removed,
+the earlier outputs stay, exit code 130.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
 import sys
-import tempfile
+import traceback
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -101,15 +105,72 @@ def _summary_text(outputs) -> str:  # noqa: ANN001
     return "\n".join(lines)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+#: Exit code after Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
+INTERRUPTED = 130
+
+
+class _Cli(click.Group):
+    """The command group: every failure is one line (``--debug``: the traceback too)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        debug = bool(ctx.params.get("debug"))
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except click.ClickException as e:
+            if debug and e.__cause__ is not None:
+                traceback.print_exception(e.__cause__, file=sys.stderr)
+            raise
+        except KeyboardInterrupt:
+            if debug:
+                traceback.print_exc(file=sys.stderr)
+            click.echo("Afgebroken (Ctrl-C of SIGTERM); de vorige uitvoer is ongewijzigd.", err=True)
+            ctx.exit(INTERRUPTED)
+        except WijkanalyseError as e:
+            if debug:
+                raise
+            raise click.ClickException(str(e)) from e
+        except Exception as e:
+            if debug:
+                raise
+            text = " ".join(str(e).split())[:300]
+            msg = (
+                f"Unexpected error ({type(e).__name__}: {text}). Run the same command with --debug "
+                "(wijkanalyse --debug ...) to see where, and report it with that output."
+            )
+            raise click.ClickException(msg) from e
+
+
+def _terminate_as_interrupt(signum: int, frame: object) -> None:
+    """SIGTERM handler: stop like Ctrl-C (temporary folders removed, earlier outputs kept)."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the cleaning short
+    raise KeyboardInterrupt
+
+
+def _handle_sigterm(ctx: click.Context) -> None:
+    """Handle SIGTERM like Ctrl-C while a command runs (main thread only); restore it afterwards."""
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+    except ValueError:  # not the main thread (an embedding application): leave signals alone
+        return
+    ctx.call_on_close(lambda: signal.signal(signal.SIGTERM, previous))
+
+
+@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="wijkanalyse")
-def cli() -> None:
+@click.option("--debug", is_flag=True, help="Show the full traceback of an error (to report a problem).")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
     """wijkanalyse: where social problems cluster, and who lives too far from a meeting point.
 
     Example:
 
         wijkanalyse run --demo
+
+        wijkanalyse --debug run --snapshot snapshots/ermelo-2024
     """
+    _handle_sigterm(ctx)
 
 
 @cli.command()
@@ -219,10 +280,11 @@ def run(  # noqa: PLR0912, PLR0915 (one command, many ways in)
                 msg = f"{flag} only applies to --gemeente: a snapshot (and the demo) has its own year and data."
                 raise click.UsageError(msg)
         if demo:
+            from wijkanalyse._atomic import private_tempdir  # noqa: PLC0415
             from wijkanalyse.demo import write_demo_snapshot  # noqa: PLC0415
 
-            with tempfile.TemporaryDirectory(prefix="wijkanalyse-demo-") as tmp:
-                snapshot = write_demo_snapshot(Path(tmp) / "snapshot")
+            with private_tempdir("wijkanalyse-demo-") as tmp:  # removed after a kill by the next run
+                snapshot = write_demo_snapshot(tmp / "snapshot")
                 outputs = pipeline.run(snapshot, config, out_dir, pdf=pdf)
         elif snapshot_dir is not None:
             outputs = pipeline.run(snapshot_dir, config, out_dir, pdf=pdf)
@@ -343,11 +405,7 @@ def demo(dest: Path, year: int) -> None:
     if year not in DEMO_YEARS:
         msg = f"The demo gemeente exists for {' and '.join(map(str, DEMO_YEARS))}; --year {year} is not one of them."
         raise click.UsageError(msg)
-    try:
-        path = write_demo_snapshot(dest, year)
-    except OSError as e:
-        msg = f"Cannot write the demo snapshot to {dest}: {e.strerror or e}."
-        raise click.ClickException(msg) from e
+    path = write_demo_snapshot(dest, year)  # built beside DEST and swapped in whole; errors: see _Cli
     click.echo(f"Demo snapshot {year} (synthetisch) geschreven naar {path}")
 
 

@@ -44,6 +44,8 @@ _KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _URL_RE = re.compile(r"^https?://[^\s/]+", flags=re.IGNORECASE)
 _BUURTCODE_RE = re.compile(r"^BU\d{8}$")
 _WIJKCODE_RE = re.compile(r"^WK\d{6}$")
+#: More permutations than this take minutes per run and gain nothing (p-values to 1e-5).
+MAX_PERMUTATIONS = 100_000
 #: Candidate kinds besides venue classes: the gemeente's own list and generated gap centres.
 SITING_KINDS = ("gemeente", "gat")
 
@@ -300,10 +302,16 @@ def _number(
     if isinstance(value, bool) or not isinstance(value, kind):
         problems.append(f"{where}.{key} must be {'an integer' if integer else 'a number'}, got {value!r}")
         return None
+    if isinstance(value, int) and abs(value) > 2**53:  # beyond what a float holds exactly; no setting needs it
+        problems.append(f"{where}.{key} is too large, got {value!r:.30}")
+        return None
+    if not math.isfinite(value):  # TOML has nan and inf; no setting means either
+        problems.append(f"{where}.{key} must be a finite number, got {value!r}")
+        return None
     if minimum is not None and (value <= minimum if exclusive else value < minimum):
         problems.append(f"{where}.{key} must be {'>' if exclusive else '>='} {minimum:g}, got {value!r}")
     if maximum is not None and value >= maximum:
-        problems.append(f"{where}.{key} must be < {maximum:g}, got {value!r}")
+        problems.append(f"{where}.{key} must be < {maximum if isinstance(maximum, int) else f'{maximum:g}'}, got {value!r}")
     return value
 
 
@@ -375,8 +383,9 @@ def parse_config(  # noqa: PLR0912, PLR0915
     if method not in DISTANCE_METHODS:
         problems.append(f"thresholds.distance_method must be one of {', '.join(DISTANCE_METHODS)}, got {method!r}")
     alpha = _number(th, "hotspot_alpha", "thresholds", problems, minimum=0, maximum=1)
-    perms = _number(th, "permutations", "thresholds", problems, minimum=99, exclusive=False, integer=True)
-    seed = _number(th, "seed", "thresholds", problems, minimum=0, exclusive=False, integer=True)
+    perms = _number(th, "permutations", "thresholds", problems, minimum=99, exclusive=False, maximum=MAX_PERMUTATIONS,
+                    integer=True)
+    seed = _number(th, "seed", "thresholds", problems, minimum=0, exclusive=False, maximum=2**32, integer=True)
 
     network = _parse_network(raw.get("network", {}), problems)
 
@@ -466,7 +475,10 @@ def parse_config(  # noqa: PLR0912, PLR0915
     kernen = _parse_kernen(raw.get("kernen", {}), problems)
 
     if problems:
-        msg = f"Invalid config {source}:\n  - " + "\n  - ".join(problems)
+        if len(problems) == 1:  # one problem, one line
+            msg = f"Invalid config {source}: {problems[0]}."
+        else:
+            msg = f"Invalid config {source}:\n  - " + "\n  - ".join(problems)
         raise ConfigError(msg)
     return Config(
         gemeente=gemeente,

@@ -70,6 +70,7 @@ from wijkanalyse.snapshot import (
     OSM_FILE,
     Manifest,
     odata_document,
+    staged,
     write_manifest,
     write_osm_layers,
 )
@@ -1028,8 +1029,9 @@ def write_demo_snapshot(dest: Path, year: int = DEMO_YEAR) -> Path:
     Parameters
     ----------
     dest
-        The snapshot folder; created when missing. Files of an earlier demo in it are
-        replaced (atomically, one by one).
+        The snapshot folder; created when missing. It is built under a temporary name
+        beside and swapped in whole (:func:`wijkanalyse.snapshot.staged`), so an earlier
+        demo in it is replaced whole and a killed write leaves it as it was.
     year
         :data:`DEMO_YEAR` (2024, the demo) or :data:`DEMO_NEXT_YEAR` (2025: the same
         gemeente a year later, to try ``wijkanalyse compare``). In 2025 Molenwijk is split
@@ -1057,7 +1059,13 @@ def write_demo_snapshot(dest: Path, year: int = DEMO_YEAR) -> Path:
         msg = f"The demo gemeente exists for {' and '.join(map(str, DEMO_YEARS))}, not for {year}."
         raise ValueError(msg)
     dest = Path(dest)
-    dest.mkdir(parents=True, exist_ok=True)
+    with staged(dest) as folder:
+        _write_demo(folder, year)
+    return dest
+
+
+def _write_demo(dest: Path, year: int) -> None:
+    """Write every file of the demo snapshot of ``year`` into the (empty, temporary) folder ``dest``."""
     rng = np.random.default_rng(DEMO_SEED)
 
     buurten = _buurten()
@@ -1114,4 +1122,3 @@ def write_demo_snapshot(dest: Path, year: int = DEMO_YEAR) -> Path:
         generator=f"wijkanalyse {__version__}",
     )
     write_manifest(dest, manifest)
-    return dest

@@ -50,6 +50,8 @@ __all__ = [
 ]
 
 CRS = "EPSG:28992"
+_log = logging.getLogger("wijkanalyse")
+_AGAIN = "Make the snapshot again ('wijkanalyse fetch')."
 #: Values CBS and PDOK use for "secret" or "unknown" (examples; every value <= MARKER_MAX is one).
 PRIVACY_MARKERS = (-99995, -99997, -99998, -99999999, -99999998)
 #: Any number at or below this is a marker, not a figure (PDOK 2024 uses -99995 too).
@@ -65,12 +67,12 @@ def require_metric_crs(gdf: gpd.GeoDataFrame, what: str = "frame") -> None:
         raise DataError(msg)
 
 
-def require_columns(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:
-    """Raise DataError naming every column of ``columns`` missing from ``df``."""
+def require_columns(df: pd.DataFrame, columns: Iterable[str], what: str, advice: str = "") -> None:
+    """Raise DataError naming every column of ``columns`` missing from ``df`` (then ``advice``, if given)."""
     missing = [c for c in columns if c not in df.columns]
     if missing:
         msg = f"The {what} has no column {', '.join(repr(c) for c in missing)} (it has: {', '.join(map(str, df.columns[:20]))})."
-        raise DataError(msg)
+        raise DataError(f"{msg} {advice}".strip())
 
 
 def _as_numbers(values: pd.Series) -> pd.Series:
@@ -148,19 +150,53 @@ def cbs_frame(rows: pd.DataFrame, table: str = "CBS table") -> pd.DataFrame:
     codering = resolve_column(rows.columns, "Codering", table) if any(
         c.startswith("Codering") for c in rows.columns
     ) else None
-    soort_col = resolve_column(rows.columns, "SoortRegio", table)
+    soort_col = _kerncijfers_column(rows.columns, "SoortRegio", table)
     key_col = "WijkenEnBuurten"
-    require_columns(rows, [key_col], table)
+    if key_col not in rows.columns:
+        _kerncijfers_column([], key_col, table)
     codes = rows[codering] if codering else rows[key_col]
     out = rows.copy()
-    out["code"] = codes.astype(str).str.strip()
+    out["code"] = codes.astype(str).str.strip().str.upper()  # codes are upper case; a lower-case copy still joins
     out["soort"] = rows[soort_col].astype(str).str.strip().str.lower()
     keys = rows[key_col].astype(str).str.strip()
-    out["naam"] = np.where(keys == out["code"], None, keys)  # cbsodata puts the title in the key column
+    out["naam"] = np.where(keys.str.upper() == out["code"], None, keys)  # cbsodata puts the title in the key column
     if "Gemeentenaam_1" in rows.columns:
         gm_name = rows["Gemeentenaam_1"].astype(str).str.strip()
         out["naam"] = np.where((out["soort"] == "gemeente") & out["naam"].isna(), gm_name, out["naam"])
-    return out.set_index("code", drop=False)
+    return _unique_regions(out, table).set_index("code", drop=False)
+
+
+def _kerncijfers_column(columns: Iterable[str], name: str, table: str) -> str:
+    """A column every Kerncijfers table has; its absence means the file is no such table."""
+    try:
+        return resolve_column(columns, name, table)
+    except DataError as e:
+        msg = (
+            f"{table} has no column {name!r}: it is not a CBS Kerncijfers wijken en buurten table, or it is "
+            f"damaged. {_AGAIN}"
+        )
+        raise DataError(msg) from e
+
+
+def _unique_regions(cbs: pd.DataFrame, table: str) -> pd.DataFrame:
+    """One row per region code: exact copies are dropped with a warning, conflicting rows refused."""
+    dup = cbs["code"].duplicated(keep=False)
+    if not dup.any():
+        return cbs
+    same = cbs.drop(columns=[c for c in ("ID",) if c in cbs.columns]).astype(str)
+    copies = same.duplicated(keep="first")
+    conflicting = sorted(set(cbs.loc[dup & ~same.duplicated(keep=False), "code"]))
+    if conflicting:
+        msg = (
+            f"{table} has different rows for the same region ({', '.join(conflicting[:5])}"
+            f"{', ...' if len(conflicting) > 5 else ''}): the file mixes downloads. "
+            f"{_AGAIN}"
+        )
+        raise DataError(msg)
+    twice = sorted(set(cbs.loc[copies, "code"]))
+    _log.warning("Let op: %s heeft %d regio('s) dubbel (%s); de kopie is weggelaten.", table, len(twice),
+                 ", ".join(twice[:5]))
+    return cbs[~copies.to_numpy()]
 
 
 def cbs_values(
@@ -196,24 +232,27 @@ def buurten_frame(
     Columns: buurtcode, buurtnaam, wijkcode, wijknaam, inwoners_cbs, one column per
     indicator, geometry (EPSG:28992). Indexed by buurtcode.
     """
-    require_columns(polygons, ["buurtcode", "geometry"], "buurt polygon layer")
+    require_columns(polygons, ["buurtcode", "geometry"], "buurt polygon layer", _AGAIN)
     gdf = to_rd(polygons)
-    gdf["buurtcode"] = gdf["buurtcode"].astype(str).str.strip()
+    gdf["buurtcode"] = gdf["buurtcode"].astype(str).str.strip().str.upper()
     if "gemeentecode" in gdf.columns:
-        gdf = gdf[gdf["gemeentecode"].astype(str).str.strip() == gemeente]
+        gdf = gdf[gdf["gemeentecode"].astype(str).str.strip().str.upper() == gemeente]
     else:
         gdf = gdf[gdf["buurtcode"].str[2:6] == gemeente[2:]]
     if "water" in gdf.columns:  # PDOK keeps pure-water buurten; nobody lives there
         gdf = gdf[gdf["water"].astype(str).str.upper() != "JA"]
     if gdf.empty:
-        msg = f"The buurt polygon layer has no buurt of {gemeente}. Check the gemeente code and the snapshot."
+        held = sorted(set(to_rd(polygons)["gemeentecode"].astype(str).str.strip().str.upper())) if (
+            "gemeentecode" in polygons.columns) else []
+        found = f" (it holds {', '.join(held[:3])})" if held else ""
+        msg = f"The buurt polygon layer has no buurt of {gemeente}{found}. {_AGAIN}"
         raise DataError(msg)
     gdf = gdf.dissolve(by="buurtcode", as_index=False, aggfunc="first") if gdf["buurtcode"].duplicated().any() else gdf
     if "buurtnaam" not in gdf.columns:
         gdf["buurtnaam"] = gdf["buurtcode"]
     if "wijkcode" not in gdf.columns:
         gdf["wijkcode"] = "WK" + gdf["buurtcode"].str[2:8]
-    gdf["wijkcode"] = gdf["wijkcode"].astype(str).str.strip()
+    gdf["wijkcode"] = gdf["wijkcode"].astype(str).str.strip().str.upper()
 
     buurt_rows = cbs[cbs["soort"] == "buurt"]
     wijk_rows = cbs[cbs["soort"] == "wijk"]
@@ -231,20 +270,45 @@ def buurten_frame(
         crs=CRS,
     )
     out["wijknaam"] = [names.get(code, code) for code in out["wijkcode"]]
-    inwoners = cbs_values(buurt_rows, "AantalInwoners", table, titles)
+    inwoners = clean_markers(buurt_rows[_kerncijfers_column(buurt_rows.columns, "AantalInwoners", table)])
     out["inwoners_cbs"] = out["buurtcode"].map(inwoners)
     for key, indicator in indicators.items():
         out[key] = out["buurtcode"].map(indicator_values(buurt_rows, indicator, table, titles))
-    unknown = sorted(set(out["buurtcode"]) - set(buurt_rows.index))
-    if len(unknown) == len(out):
+    _check_join(out, buurt_rows, gemeente, table)
+    if indicators and out[list(indicators)].isna().all().all():
         msg = (
-            f"None of the {len(out)} buurt codes of the polygons is in {table} (e.g. {unknown[0]}). "
-            "The polygons and the CBS table are of different years; use both of the same year."
+            f"{table} gives no figure for any indicator in any buurt of {gemeente} (CBS left them all empty or "
+            "'.'), so there is no signal. Make the snapshot again, or choose indicators the table fills ([indicators])."
         )
         raise DataError(msg)
     out = out.set_index("buurtcode", drop=False)
     out.index.name = None
     return out.sort_values("buurtcode")
+
+
+def _check_join(out: pd.DataFrame, buurt_rows: pd.DataFrame, gemeente: str, table: str) -> None:
+    """Refuse polygons none of which are in the CBS table (saying why); warn when some are not."""
+    unknown = sorted(set(out["buurtcode"]) - set(buurt_rows.index))
+    if not unknown:
+        return
+    if len(unknown) < len(out):
+        _log.warning(
+            "Let op: %d van de %d buurten staan niet in %s (%s%s); hun cijfers ontbreken.",
+            len(unknown), len(out), table, ", ".join(unknown[:10]), ", ..." if len(unknown) > 10 else "",
+        )
+        return
+    ours = [c for c in buurt_rows.index if str(c).startswith("BU" + gemeente[2:])]
+    if buurt_rows.empty:
+        why = "it has no buurt rows (SoortRegio 'Buurt') at all"
+    elif not ours:
+        others = sorted({"GM" + str(c)[2:6] for c in buurt_rows.index})
+        why = f"it holds the buurten of {', '.join(others[:3])}, not of {gemeente}: the snapshot mixes gemeenten"
+    else:
+        why = (f"it has other buurt codes of {gemeente} (e.g. {ours[0]}): the polygons and the CBS table "
+               "are of different years")
+    msg = f"None of the {len(out)} buurt codes of the polygons (e.g. {unknown[0]}) is in {table}: {why}. " \
+          "Make the snapshot again with both of the same year ('wijkanalyse fetch')."
+    raise DataError(msg)
 
 
 def indicator_missing_shares(buurten: pd.DataFrame, indicators: Iterable[str]) -> dict[str, float]:
@@ -293,7 +357,7 @@ def residents_frame(grid: gpd.GeoDataFrame, buurten: gpd.GeoDataFrame, max_outsi
     cells belong to another gemeente and are dropped.
     """
     grid = grid.rename(columns={k: v for k, v in _GRID_ALIASES.items() if k in grid.columns and v not in grid.columns})
-    require_columns(grid, ["aantal_inwoners", "geometry"], "population grid")
+    require_columns(grid, ["aantal_inwoners", "geometry"], "population grid", _AGAIN)
     cells = to_rd(grid)
     inwoners = clean_markers(cells["aantal_inwoners"])
     keep = (inwoners > 0) | privacy_mask(cells["aantal_inwoners"])
@@ -316,7 +380,42 @@ def residents_frame(grid: gpd.GeoDataFrame, buurten: gpd.GeoDataFrame, max_outsi
         near = near[~near.index.duplicated(keep="first")]
         points.loc[outside, "buurtcode"] = near["buurtcode"].reindex(points[outside].index).to_numpy()
     points = points[points["buurtcode"].notna()].reset_index(drop=True)
+    _check_residents(points, cells, len(grid), buurten)
     return points
+
+
+#: The grid and the CBS buurt counts may differ (secret cells, another year); beyond these ratios it is named.
+GRID_CBS_RATIO = (0.75, 1.33)
+
+
+def _check_residents(points: gpd.GeoDataFrame, cells: gpd.GeoDataFrame, n_grid: int, buurten: gpd.GeoDataFrame) -> None:
+    """Refuse a grid that gives no resident in the gemeente (saying why); warn when it disagrees with CBS."""
+    again = _AGAIN
+    total = float(points["inwoners"].fillna(0).sum())
+    if total <= 0:
+        if n_grid == 0:
+            why = "the population grid has no cells"
+        elif cells.empty:
+            why = f"none of the {n_grid} cells of the population grid has residents"
+        elif points.empty:
+            gap = shapely.distance(shapely.union_all(buurten.geometry.to_numpy()), shapely.union_all(cells.geometry.to_numpy()))
+            why = (f"none of the {len(cells)} inhabited cells of the population grid lies in the gemeente's buurten; "
+                   f"the nearest is {gap / 1000:.1f} km away (a grid of another area)")
+        else:
+            why = f"every one of the {len(points)} inhabited cells in the gemeente is secret (-99997)"
+        msg = f"No residents to count: {why}. {again}"
+        raise DataError(msg)
+    if "inwoners_cbs" not in buurten.columns:
+        return
+    known = buurten.loc[buurten["inwoners_cbs"].notna(), "buurtcode"]  # buurten CBS counted
+    cbs_total = float(buurten["inwoners_cbs"].sum())
+    grid_total = float(points.loc[points["buurtcode"].isin(known), "inwoners"].fillna(0).sum())
+    if cbs_total > 0 and not GRID_CBS_RATIO[0] <= grid_total / cbs_total <= GRID_CBS_RATIO[1]:
+        _log.warning(
+            "Let op: het 100 m-raster telt %.0f inwoners in de buurten, CBS telt er %.0f (%.0f%%); het raster dekt "
+            "de gemeente niet goed of is van een ander gebied. Haal de snapshot opnieuw op.",
+            grid_total, cbs_total, 100 * grid_total / cbs_total,
+        )
 
 
 def venues_frame(features: gpd.GeoDataFrame, classes: dict[str, VenueClass]) -> gpd.GeoDataFrame:

@@ -64,6 +64,7 @@ __all__ = [
 #: Foot tag values that open a way (a cycleway, a private road) to pedestrians.
 FOOT_ALLOWS = frozenset({"yes", "designated", "permissive"})
 _EPS = 1e-6  # csgraph drops zero weights; a micrometre keeps a zero-length stretch as an edge
+_TIE_M = 0.5  # ways within half a metre of a point's nearest way are equally near (OSM positions: ~1 cm)
 _CHUNK_CELLS = 20_000_000  # dense cells a bounded-search chunk may allocate (160 MB)
 
 
@@ -122,11 +123,22 @@ class Attachment:
     ``edge`` is the index of the way they attach to (-1: not on the network), ``along`` the
     metres from that way's start to the foot of the perpendicular, ``offset`` the straight
     stretch from the point to that foot (NaN when not on the network).
+
+    A point as near to several ways (within half a metre: a cell centre halfway
+    between two parallel streets, a point on a junction, a way mapped twice) attaches to all
+    of them: ``edge``/``along``/``offset`` hold the first by a canonical rank (for maps and
+    reports), the ``tie_*`` arrays the others (``tie_point`` = the point's index). A walk
+    from or to the point may start on any of them, so its distance is the shortest, and the
+    result never depends on the order of the input rows.
     """
 
     edge: np.ndarray
     along: np.ndarray
     offset: np.ndarray
+    tie_point: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    tie_edge: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    tie_along: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    tie_offset: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def on_network(self) -> np.ndarray:
@@ -135,6 +147,25 @@ class Attachment:
 
     def __len__(self) -> int:
         return len(self.edge)
+
+    def rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(point, edge, along, offset) of every attachment: the first of each point on the network, then the ties."""
+        on = np.flatnonzero(self.on_network)
+        return (
+            np.r_[on, self.tie_point].astype(np.int64), np.r_[self.edge[on], self.tie_edge].astype(np.int64),
+            np.r_[self.along[on], self.tie_along], np.r_[self.offset[on], self.tie_offset],
+        )
+
+    def take(self, mask: np.ndarray) -> Attachment:
+        """The attachments of the points selected by the boolean ``mask``, ties included."""
+        mask = np.asarray(mask, dtype=bool)
+        new_index = np.full(len(mask), -1, dtype=np.int64)
+        new_index[mask] = np.arange(int(mask.sum()))
+        keep = mask[self.tie_point] if len(self.tie_point) else np.zeros(0, dtype=bool)
+        return Attachment(
+            self.edge[mask], self.along[mask], self.offset[mask], new_index[self.tie_point[keep]],
+            self.tie_edge[keep], self.tie_along[keep], self.tie_offset[keep],
+        )
 
 
 @dataclass
@@ -156,6 +187,8 @@ class WalkNetwork:
     highway: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
     _base: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = field(init=False, repr=False)
     _tree: shapely.STRtree | None = field(default=None, init=False, repr=False)
+    _rank: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), init=False, repr=False)
+    _by_rank: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), init=False, repr=False)
     _eligible: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -217,37 +250,50 @@ class WalkNetwork:
             return Attachment(edge, along, offset)
         if self._tree is None:
             self._tree = shapely.STRtree(self.geometry[self._eligible])
+            self._rank = _canonical_rank(self.u[self._eligible], self.v[self._eligible], self.geometry[self._eligible])
+            self._by_rank = np.argsort(self._rank)
         (p_idx, l_idx), dist = self._tree.query_nearest(
             pts[valid], max_distance=self.rules.max_attach_m, return_distance=True, all_matches=False
         )
-        first = np.unique(p_idx, return_index=True)[1]  # one way per point, also on a tie
-        p_idx, l_idx, dist = valid[p_idx[first]], self._eligible[l_idx[first]], dist[first]
-        edge[p_idx] = l_idx
-        offset[p_idx] = dist
-        along[p_idx] = np.clip(shapely.line_locate_point(self.geometry[l_idx], pts[p_idx]), 0.0, self.length[l_idx])
-        return Attachment(edge, along, offset)
+        first = np.unique(p_idx, return_index=True)[1]  # the nearest distance of each point
+        p_idx, dist = p_idx[first], dist[first]
+        # every way within half a metre of the nearest is equally near: the canonical rank
+        # picks the first (for maps and reports), the others are kept as ties
+        q_idx, c_idx = self._tree.query(pts[valid][p_idx], predicate="dwithin", distance=dist + _TIE_M)
+        best = np.full(len(p_idx), np.iinfo(np.int64).max)
+        np.minimum.at(best, q_idx, self._rank[c_idx])
+        points = valid[p_idx]
+        l_idx = self._eligible[self._by_rank[best]]
+        edge[points] = l_idx
+        offset[points] = shapely.distance(pts[points], self.geometry[l_idx])
+        along[points] = np.clip(shapely.line_locate_point(self.geometry[l_idx], pts[points]), 0.0, self.length[l_idx])
+        tie = self._rank[c_idx] != best[q_idx]
+        t_point, t_edge = points[q_idx[tie]], self._eligible[c_idx[tie]]
+        return Attachment(
+            edge, along, offset, t_point, t_edge,
+            np.clip(shapely.line_locate_point(self.geometry[t_edge], pts[t_point]), 0.0, self.length[t_edge]),
+            shapely.distance(pts[t_point], self.geometry[t_edge]),
+        )
 
     def _graph(
-        self, attachments: Sequence[Attachment], source: Attachment | None = None
-    ) -> tuple[csr_matrix, list[np.ndarray]]:
-        """The walk graph with every attached point as a node cutting its way (both halves kept).
+        self, attachments: Sequence[Attachment], source: int | None = None
+    ) -> tuple[csr_matrix, list[tuple[np.ndarray, np.ndarray, np.ndarray]]]:
+        """The walk graph with every attachment as a node cutting its way (both halves kept).
 
-        Returns the graph and, per attachment, the node of each point's foot (-1 when not on
-        the network). With ``source``, a virtual source node (the last node) is linked to the
-        foot of each of its points by the point's offset.
+        Returns the graph and, per attachment, its rows as (point, foot node, offset). With
+        ``source`` (an index into ``attachments``), a virtual source node (the last node) is
+        linked to the foot of each of that attachment's rows by the row's offset.
         """
-        sizes = [len(a) for a in attachments]
-        edge = np.concatenate([a.edge for a in attachments]) if attachments else np.zeros(0, np.int64)
-        along = np.concatenate([a.along for a in attachments]) if attachments else np.zeros(0)
-        foot = np.full(len(edge), -1, dtype=np.int64)
-        on = np.flatnonzero(edge >= 0)
-        foot[on] = self.n_nodes + np.arange(len(on))
-        n_total = self.n_nodes + len(on) + (1 if source is not None else 0)
+        parts = [a.rows() for a in attachments]
+        sizes = [len(p[0]) for p in parts]
+        edge = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int64)
+        along = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0)
+        foot = self.n_nodes + np.arange(len(edge))
+        n_total = self.n_nodes + len(edge) + (1 if source is not None else 0)
 
         kept, bu, bv, bw = self._base
-        e, a, node = edge[on], along[on], foot[on]
-        order = np.lexsort((a, e))
-        e, a, node = e[order], a[order], node[order]
+        order = np.lexsort((along, edge))
+        e, a, node = edge[order], along[order], foot[order]
         start = np.ones(len(e), dtype=bool)
         start[1:] = e[1:] != e[:-1]
         end = np.ones(len(e), dtype=bool)
@@ -261,15 +307,13 @@ class WalkNetwork:
         rows_all = np.concatenate(rows + cols)
         cols_all = np.concatenate(cols + rows)
         w_all = np.concatenate(weights + weights)
+        feet = np.split(foot, np.cumsum(sizes)[:-1]) if parts else []
         if source is not None:
-            s_on = np.flatnonzero(source.edge >= 0)
-            s_feet = foot[_offset_of(attachments, source) + s_on]
-            rows_all = np.r_[rows_all, np.full(len(s_on), n_total - 1)]
-            cols_all = np.r_[cols_all, s_feet]
-            w_all = np.r_[w_all, source.offset[s_on]]
+            rows_all = np.r_[rows_all, np.full(sizes[source], n_total - 1)]
+            cols_all = np.r_[cols_all, feet[source]]
+            w_all = np.r_[w_all, parts[source][3]]
         graph = csr_matrix((np.maximum(w_all, _EPS), (rows_all, cols_all)), shape=(n_total, n_total))
-        feet = np.split(foot, np.cumsum(sizes)[:-1]) if attachments else []
-        return graph, feet
+        return graph, [(p[0], f, p[3]) for p, f in zip(parts, feet, strict=True)]
 
     def nearest(self, origins: Attachment, targets: Attachment) -> np.ndarray:
         """Walking distance from each origin to its nearest target (metres).
@@ -278,12 +322,11 @@ class WalkNetwork:
         network (their :attr:`Attachment.on_network` is False: report them as such).
         """
         out = np.full(len(origins), np.inf)
-        if len(origins) == 0 or not targets.on_network.any():
+        if len(origins) == 0 or not targets.on_network.any() or not origins.on_network.any():
             return out
-        graph, (o_feet, _) = self._graph([origins, targets], source=targets)
+        graph, ((o_point, o_feet, o_off), _) = self._graph([origins, targets], source=1)
         from_source = dijkstra(graph, directed=True, indices=graph.shape[0] - 1)
-        on = origins.on_network
-        out[on] = origins.offset[on] + from_source[o_feet[on]]
+        np.minimum.at(out, o_point, o_off + from_source[o_feet])
         return out
 
     def within(self, sources: Attachment, origins: Attachment, limit: float) -> csr_matrix:
@@ -296,32 +339,39 @@ class WalkNetwork:
         n_s, n_o = len(sources), len(origins)
         if n_s == 0 or n_o == 0 or not sources.on_network.any() or not origins.on_network.any():
             return csr_matrix((n_s, n_o))
-        graph, (s_feet, o_feet) = self._graph([sources, origins])
-        s_on = np.flatnonzero(sources.on_network)
-        o_on = np.flatnonzero(origins.on_network)
-        o_nodes = o_feet[o_on]
-        o_off = origins.offset[o_on]
+        graph, ((s_point, s_feet, s_off), (o_point, o_feet, o_off)) = self._graph([sources, origins])
         chunk = max(1, _CHUNK_CELLS // graph.shape[0])
         rows, cols, vals = [], [], []
-        for i in range(0, len(s_on), chunk):
-            idx = s_on[i:i + chunk]
-            reach = dijkstra(graph, directed=True, indices=s_feet[idx], limit=limit)
-            dist = reach[:, o_nodes] + o_off[None, :] + sources.offset[idx][:, None]
+        for i in range(0, len(s_point), chunk):
+            part = slice(i, i + chunk)
+            reach = dijkstra(graph, directed=True, indices=s_feet[part], limit=limit)
+            dist = reach[:, o_feet] + o_off[None, :] + s_off[part][:, None]
             r, c = np.nonzero(dist <= limit)
-            rows.append(idx[r])
-            cols.append(o_on[c])
+            rows.append(s_point[part][r])
+            cols.append(o_point[c])
             vals.append(np.maximum(dist[r, c], _EPS))
-        return csr_matrix(
-            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n_s, n_o)
-        )
+        r, c, v = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+        key = r * n_o + c  # a tie gives a pair more than once: keep its shortest walk
+        order = np.lexsort((v, key))
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = key[order][1:] != key[order][:-1]
+        keep = order[first]
+        return csr_matrix((v[keep], (r[keep], c[keep])), shape=(n_s, n_o))
 
 
-def _offset_of(attachments: Sequence[Attachment], which: Attachment) -> int:
-    """Position of ``which``'s first point in the concatenation of ``attachments``."""
-    start = 0
-    for a in attachments:
-        if a is which:
-            return start
-        start += len(a)
-    msg = "the source attachment must be one of the attachments"
-    raise ValueError(msg)
+
+
+
+def _canonical_rank(u: np.ndarray, v: np.ndarray, geometry: np.ndarray) -> np.ndarray:
+    """A rank of each way that does not depend on the input's row order (ends, then shape).
+
+    Node numbers come from the sorted OSM ids, so they are canonical; a way and its reversed
+    copy get the same key, and then the same rank by their position, which ties them only
+    between identical ways (where either gives the same walks).
+    """
+    lo, hi = np.minimum(u, v), np.maximum(u, v)
+    shapes = shapely.to_wkb(shapely.normalize(geometry))
+    order = sorted(range(len(u)), key=lambda e: (int(lo[e]), int(hi[e]), shapes[e]))
+    rank = np.empty(len(u), dtype=np.int64)
+    rank[np.asarray(order, dtype=np.int64)] = np.arange(len(u))
+    return rank

@@ -6,10 +6,15 @@ notebooks and tests.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import json
 import logging
 import re
+import tempfile
 import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +23,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from wijkanalyse import __version__, model
+from wijkanalyse import __version__, _atomic, model, snapshot
 from wijkanalyse.analysis import (
     buurt_coverage,
     composite_signal,
@@ -57,7 +62,16 @@ from wijkanalyse.sources import own_points
 from wijkanalyse.sources.files import SnapshotReader
 
 __all__ = [
-    "CompareOutputs", "Decision", "RunOutputs", "analyse", "compare", "decide", "prepare_output_dir", "run", "slug",
+    "INDEX_FILE",
+    "CompareOutputs",
+    "Decision",
+    "RunOutputs",
+    "analyse",
+    "compare",
+    "decide",
+    "prepare_output_dir",
+    "run",
+    "slug",
     "write_outputs",
 ]
 
@@ -145,6 +159,35 @@ def _attachment_report(  # noqa: PLR0917
     return {"network": report}
 
 
+def _with_warnings(analyse: Callable[[SnapshotReader, Config], RunResult]) -> Callable[[SnapshotReader, Config], RunResult]:
+    """Put every warning logged while ``analyse`` runs into ``summary["warnings"]``: never only in the log."""
+
+    @functools.wraps(analyse)
+    def wrapper(reader: SnapshotReader, config: Config) -> RunResult:
+        handler = _ListHandler()
+        log.addHandler(handler)
+        try:
+            result = analyse(reader, config)
+        finally:
+            log.removeHandler(handler)
+        result.summary["warnings"] = handler.messages
+        return result
+
+    return wrapper
+
+
+class _ListHandler(logging.Handler):
+    """Keeps the text of every warning (and worse) logged under ``wijkanalyse``."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@_with_warnings
 def analyse(reader: SnapshotReader, config: Config) -> RunResult:  # noqa: PLR0915 (the steps, in order)
     """Read a snapshot and compute every figure; no files are written."""
     manifest = reader.manifest
@@ -199,7 +242,7 @@ def analyse(reader: SnapshotReader, config: Config) -> RunResult:  # noqa: PLR09
         log.info("    %d looproutes (%.0f km)", network.n_ways, network.length.sum() / 1000)
         resident_att = network.attach(residents.geometry)
         venue_att = network.attach(venues.geometry)
-        meeting_att = Attachment(*(arr[meeting_mask] for arr in (venue_att.edge, venue_att.along, venue_att.offset)))
+        meeting_att = venue_att.take(meeting_mask)
         distance = network.nearest(resident_att, meeting_att)
         residents["aanhechting_m"] = resident_att.offset
         venues["aanhechting_m"] = venue_att.offset
@@ -445,18 +488,56 @@ def _warn_missing(missing: dict[str, float], config: Config, table: str) -> list
     return out
 
 
+#: Written last into every output folder: which files the run wrote (they are replaced whole by the next run).
+INDEX_FILE = ".wijkanalyse-uitvoer.json"
+#: The outputs of wijkanalyse before the index existed: a folder holding only these may be replaced.
+_EARLIER_OUTPUTS = frozenset({"kaart.html", "buurten.gpkg", "buurten.csv", "samenvatting.json"})
+#: Files the operating system puts in folders.
+_SYSTEM_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
+_TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp")  # _atomic's temporary files, left by a killed older version
+
+
 def prepare_output_dir(out_dir: Path, gemeente_name: str) -> Path:
-    """Create ``out_dir/<slug>/`` and check it can be written to, before any work is done."""
+    """Return ``out_dir/<slug>/`` after checking, before any work is done, that it can be written beside.
+
+    The folder itself is made when the run completes (:func:`run` builds it under a temporary
+    name and swaps it in whole).
+    """
     folder = Path(out_dir) / slug(gemeente_name)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / ".schrijftest"
-        probe.write_bytes(b"")
-        probe.unlink()
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent)  # unique: no race
+        Path(probe).rmdir()
     except OSError as e:
-        msg = f"Cannot write to output folder {folder}: {e.strerror or e}. Choose another folder with --out."
+        msg = f"Cannot write to output folder {folder}: {_atomic.mkdir_error_text(folder.parent, e)}. Choose another folder with --out."
         raise WijkanalyseError(msg) from e
     return folder
+
+
+def _foreign_files(folder: Path) -> str | None:
+    """Why ``folder`` may not be replaced by a run: it holds files no wijkanalyse run wrote (None: it may)."""
+    ours = set(_EARLIER_OUTPUTS | _SYSTEM_FILES | {INDEX_FILE})
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):  # no index: an earlier version's folder
+        ours |= set(json.loads((folder / INDEX_FILE).read_text(encoding="utf-8"))["files"])
+    foreign = sorted(p.name for p in folder.iterdir() if p.name not in ours and not _TEMPORARY.match(p.name))
+    if not foreign:
+        return None
+    more = ", ..." if len(foreign) > 3 else ""
+    return (f"holds files wijkanalyse did not write ({', '.join(foreign[:3])}{more}: move them elsewhere, "
+            "each run replaces the folder whole)")
+
+
+def _write_index(result: RunResult, folder: Path) -> Path:
+    """Write :data:`INDEX_FILE` last: the run's files, so the next run knows what it may replace."""
+    names = sorted(p.name for p in folder.iterdir() if p.name != INDEX_FILE)
+    index = {
+        "format": "wijkanalyse-uitvoer",
+        "files": names,
+        "gemeente_code": result.gemeente_code,
+        "generated": result.summary.get("generated"),
+        "wijkanalyse_version": __version__,
+    }
+    return _atomic.write_text(folder / INDEX_FILE, json.dumps(index, indent=2, ensure_ascii=False) + "\n")
 
 
 def write_outputs(result: RunResult, folder: Path, *, maps: bool = True, pdf: bool = False) -> dict[str, Path]:
@@ -488,26 +569,52 @@ def write_outputs(result: RunResult, folder: Path, *, maps: bool = True, pdf: bo
         if pdf and (made := report.write_pdf(files["rapport"].read_text(encoding="utf-8"), folder / "rapport.pdf")):
             files["rapport_pdf"] = made
         files["samenvatting"] = write.write_summary(result.summary, folder / "samenvatting.json")
-    except OSError as e:
-        msg = f"Cannot write the outputs to {folder}: {e.strerror or e}. Check the disk and permissions."
+    except Exception as e:
+        if not _atomic.is_write_error(e):  # pyogrio's errors (disk full: "Failed to commit transaction") are no OSError
+            raise
+        free = _atomic.free_space(folder)
+        msg = (
+            f"Cannot write the outputs to {folder}: {_atomic.write_error_text(e)}{f' ({free})' if free else ''}. "
+            "Check the free disk space and that the folder can be written, or choose another folder with --out."
+        )
         raise WijkanalyseError(msg) from e
     return files
+
+
+def _warn_unreachable(result: RunResult) -> None:
+    """A run in which nobody reaches a meeting point says so (log and summary)."""
+    if np.isfinite(result.residents["afstand_m"]).any():
+        return
+    text = "Geen enkele inwoner kan een ontmoetingspunt bereiken: controleer het netwerk en de [network]-regels."
+    log.warning(text)
+    result.summary.setdefault("warnings", []).append(text)
 
 
 def run(snapshot_dir: Path, config: Config, out_dir: Path, *, maps: bool = True, pdf: bool = False) -> RunOutputs:
     """Analyse the snapshot in ``snapshot_dir`` and write the outputs to ``out_dir/<gemeente-slug>/``.
 
-    ``maps=False`` leaves out ``kaart.html`` and the print maps (a national run may, to save time);
-    ``pdf``: also write ``rapport.pdf`` (needs WeasyPrint; without it the run says so and goes on).
+    The outputs are written into a new folder beside that one and swapped in whole when all
+    are written (:func:`wijkanalyse._atomic.staged_dir`): the folder always holds the
+    complete outputs of one run, and its lock keeps two runs from writing it at once. The
+    snapshot is read under a shared lock, so a fetch cannot replace it meanwhile.
+    ``maps=False`` leaves out ``kaart.html`` and the print maps (a national run may, to save
+    time); ``pdf``: also write ``rapport.pdf`` (needs WeasyPrint; without it the run says so).
     """
     _marks.clear()
-    reader = SnapshotReader(Path(snapshot_dir))
-    folder = prepare_output_dir(out_dir, reader.manifest.gemeente_name)
-    result = analyse(reader, config)
-    _step(8, f"Kaarten, tabellen en rapport schrijven naar {folder}")
-    files = write_outputs(result, folder, maps=maps, pdf=pdf)
-    if not np.isfinite(result.residents["afstand_m"]).any():
-        log.warning("Geen enkele inwoner kan een ontmoetingspunt bereiken: controleer het netwerk.")
+    snapshot_dir = Path(snapshot_dir)
+    with snapshot.reading(snapshot_dir):
+        reader = SnapshotReader(snapshot_dir)
+        folder = prepare_output_dir(out_dir, reader.manifest.gemeente_name)
+        with _atomic.staged_dir(
+            folder, what=f"Output folder {folder}", refuse=_foreign_files, advice="Choose another folder with --out.",
+        ) as staging:
+            result = analyse(reader, config)
+            _warn_unreachable(result)
+            _step(8, f"Kaarten, tabellen en rapport schrijven naar {folder}")
+            _atomic.pause_point("write")
+            written = write_outputs(result, staging, maps=maps, pdf=pdf)
+            _write_index(result, staging)
+    files = {key: folder / path.relative_to(staging) for key, path in written.items()}
     ends = [(t, peak) for _, t, peak in _marks[1:]] + [(time.perf_counter(), _peak_rss_gib())]
     timings = tuple((text, end - start, peak) for (text, start, _), (end, peak) in zip(_marks, ends, strict=True))
     for text, seconds, peak in timings:

@@ -75,20 +75,19 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
-import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wijkanalyse import _atomic
+from wijkanalyse import _atomic, _lock
 from wijkanalyse.cbs_tables import year_for_table
 from wijkanalyse.errors import SourceError
 
 __all__ = [
+    "AGAIN",
     "BUURTEN_FILE",
     "BUURTEN_LAYER",
     "CBS_FILE",
@@ -108,6 +107,7 @@ __all__ = [
     "odata_document",
     "odata_table",
     "read_manifest",
+    "reading",
     "staged",
     "swap_in",
     "write_manifest",
@@ -129,6 +129,8 @@ OSM_FILE = "osm.xml"
 NETWORK_FILE = "netwerk.parquet"
 VENUES_FILE = "voorzieningen_osm.parquet"
 SOURCE_KEYS = ("cbs", "buurten", "grid")
+#: What to do about a snapshot folder that is broken: every message about one ends with it.
+AGAIN = "Make the snapshot again ('wijkanalyse fetch', or 'wijkanalyse demo DIR' for the demo)."
 #: The OpenStreetMap part: the fast columnar layers (version 2), or the raw XML (version 1).
 OSM_KEYS = (("network", "venues"), ("osm",))
 
@@ -178,32 +180,59 @@ def new_stage(dest: Path) -> Path:
 
 
 def swap_in(tmp: Path, dest: Path) -> None:
-    """Replace ``dest`` by the complete folder ``tmp`` (made by :func:`new_stage`) in one rename."""
+    """Replace ``dest`` by the complete folder ``tmp`` (made by :func:`new_stage`), under its lock.
+
+    The same two-rename swap as :func:`staged` (:func:`wijkanalyse._atomic.replace_dir`): a
+    kill between the renames leaves the old folder in ``.old``, which the next :func:`staged`
+    of that folder puts back.
+    """
     dest = Path(dest)
-    old = None
-    if dest.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".old", dir=dest.parent))
-        os.replace(dest, old / dest.name)
-    os.replace(tmp, dest)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    with _lock.locked(dest, what=f"Snapshot folder {dest}", advice="A fetch or run is using it; wait for it to finish."):
+        _atomic.replace_dir(tmp, dest)
 
 
 @contextlib.contextmanager
 def staged(dest: Path) -> Iterator[Path]:
     """Yield an empty temporary folder beside ``dest``; on success it replaces ``dest`` whole.
 
-    On an error (or an interrupt) the temporary folder is removed and ``dest`` is left as
-    it was. A ``dest`` that exists but is no snapshot folder (no ``manifest.json``, not
-    empty) is refused rather than replaced.
+    The snapshot's lock is held meanwhile (a second fetch, or a run reading it, is told so),
+    and leftovers of killed fetches beside ``dest`` are cleaned first. On an error (or an
+    interrupt) the temporary folder is removed and ``dest`` is left as it was. A ``dest``
+    that exists but is no snapshot folder (no ``manifest.json``, not empty) is refused
+    rather than replaced. A failed write (disk full, a folder that cannot be written) is one
+    :class:`SourceError` naming the free space.
     """
-    tmp = new_stage(dest)
-    try:
-        yield tmp
-        swap_in(tmp, dest)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+    dest = Path(dest)
+
+    def refuse(folder: Path) -> str | None:
+        if any(folder.iterdir()) and not (folder / MANIFEST_FILE).is_file():
+            return "exists and is no snapshot folder"
+        return None
+
+    with _atomic.staged_dir(
+        dest, what=f"Snapshot folder {dest}", advice="Choose another --snapshot folder.", refuse=refuse, error=SourceError,
+    ) as tmp:
+        try:
+            yield tmp
+        except Exception as e:
+            if not _atomic.is_write_error(e):
+                raise
+            free = _atomic.free_space(dest.parent)
+            msg = (
+                f"Cannot write the snapshot {dest}: {_atomic.write_error_text(e)}{f' ({free})' if free else ''}. "
+                "Check the free disk space and that the folder can be written."
+            )
+            raise SourceError(msg) from e
+
+
+@contextlib.contextmanager
+def reading(folder: Path) -> Iterator[None]:
+    """Hold a shared lock on the snapshot ``folder`` while a run reads it (a fetch cannot swap it away)."""
+    with _lock.locked(
+        folder, shared=True, what=f"Snapshot folder {folder}",
+        advice="A fetch is replacing it; wait for it to finish.",
+    ):
+        yield
 
 
 @dataclass(frozen=True)
@@ -262,48 +291,45 @@ def read_manifest(folder: Path) -> Manifest:
     folder = Path(folder)
     path = folder / MANIFEST_FILE
     if not folder.is_dir():
-        msg = f"Snapshot folder {folder} does not exist. Pass a folder made by 'wijkanalyse demo' or a live download."
+        state = "is a file, not a folder" if folder.exists() else "does not exist"
+        msg = f"Snapshot folder {folder} {state}. Pass a folder made by 'wijkanalyse demo' or a live download."
         raise SourceError(msg)
     if not path.is_file():
-        msg = f"{folder} is not a snapshot folder: {MANIFEST_FILE} is missing."
+        msg = f"{folder} is not a snapshot folder: {MANIFEST_FILE} is missing. {AGAIN}"
         raise SourceError(msg)
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        msg = f"Cannot read {path}: {e}."
+        msg = f"Cannot read {path}: {e}. {AGAIN}"
         raise SourceError(msg) from e
-    problems: list[str] = []
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
-        msg = f"{path} is not a wijkanalyse snapshot manifest (expected \"format\": \"{FORMAT}\")."
+        msg = f"{path} is not a wijkanalyse snapshot manifest (expected \"format\": \"{FORMAT}\"). {AGAIN}"
         raise SourceError(msg)
+    problems: list[str] = []
     if raw.get("format_version") not in SUPPORTED_VERSIONS:
         problems.append(
             f"format_version {raw.get('format_version')!r} is not supported (this wijkanalyse reads "
             f"{', '.join(map(str, SUPPORTED_VERSIONS))}; a newer snapshot needs a newer wijkanalyse)"
         )
-    gemeente = raw.get("gemeente") or {}
-    code = str(gemeente.get("code", "")).strip()
-    if not (code.startswith("GM") and len(code) == 6 and code[2:].isdigit()):
+    gemeente = raw.get("gemeente")
+    if not isinstance(gemeente, dict):
+        problems.append(f'gemeente must be an object like {{"code": "GM0233", "name": "Ermelo"}}, got {gemeente!r:.60}')
+    code = str(gemeente.get("code", "")).strip() if isinstance(gemeente, dict) else ""
+    if isinstance(gemeente, dict) and not (code.startswith("GM") and len(code) == 6 and code[2:].isdigit()):
         problems.append(f"gemeente.code {code!r} is not a CBS gemeente code like 'GM0233'")
-    if not isinstance(raw.get("year"), int):
-        problems.append(f"year {raw.get('year')!r} is not a year")
-    sources = raw.get("sources") or {}
-
-    def check(key: str) -> str | None:
-        entry = sources.get(key)
-        if not isinstance(entry, dict) or "file" not in entry:
-            return f"sources.{key}.file is missing"
-        if not (folder / entry["file"]).is_file():
-            return f"sources.{key}.file {entry['file']!r} is not in the folder"
-        return None
-
-    problems += [p for key in SOURCE_KEYS if (p := check(key))]
-    layered = any(key in sources for key in OSM_KEYS[0])  # format 2; else the raw osm.xml of format 1
-    problems += [p for key in (OSM_KEYS[0] if layered else OSM_KEYS[1]) if (p := check(key))]
+    gemeente = gemeente if isinstance(gemeente, dict) else {}
+    year = raw.get("year")
+    if isinstance(year, bool) or not isinstance(year, int):
+        problems.append(f"year {year!r} is not a year")
+    sources = raw.get("sources")
+    if isinstance(sources, dict):
+        problems += _source_problems(folder, sources)
+    else:
+        problems.append(f'sources must be an object like {{"cbs": {{"file": "{CBS_FILE}", ...}}, ...}}, got {sources!r:.60}')
     if problems:
-        msg = f"Snapshot {folder} is incomplete: " + "; ".join(problems) + "."
+        msg = f"Snapshot {folder} is incomplete or damaged: " + "; ".join(problems) + f". {AGAIN}"
         raise SourceError(msg)
-    inconsistent = _consistency(folder, raw.get("year"), sources)
+    inconsistent = _consistency(folder, year, sources)
     if inconsistent:
         msg = (
             f"Snapshot {folder} is inconsistent: " + "; ".join(inconsistent)
@@ -313,12 +339,49 @@ def read_manifest(folder: Path) -> Manifest:
     return Manifest(
         gemeente_code=code,
         gemeente_name=str(gemeente.get("name", code)),
-        year=int(raw["year"]),
+        year=int(year),
         synthetic=bool(raw.get("synthetic", False)),
         created=str(raw.get("created", "")),
         sources=sources,
         generator=str(raw.get("generator", "")),
     )
+
+
+def _source_problems(folder: Path, sources: dict[str, Any]) -> list[str]:
+    """Every entry of the manifest's ``sources`` that is missing, malformed or names no file in the folder."""
+
+    def check(key: str) -> str | None:
+        entry = sources.get(key)
+        if not isinstance(entry, dict) or "file" not in entry:
+            return f"sources.{key}.file is missing"
+        problem = _file_problem(folder, f"sources.{key}.file", entry["file"], required=True)
+        if problem is None and not isinstance(entry.get("layer", ""), str):
+            problem = f"sources.{key}.layer must be a layer name, got {entry['layer']!r:.60}"
+        return problem
+
+    layered = any(key in sources for key in OSM_KEYS[0])  # format 2; else the raw osm.xml of format 1
+    problems = [p for key in (*SOURCE_KEYS, *OSM_KEYS[0 if layered else 1]) if (p := check(key))]
+    cbs = sources.get("cbs")
+    if isinstance(cbs, dict):
+        problems += [
+            p for key in ("regions_file", "properties_file")
+            if cbs.get(key) is not None and (p := _file_problem(folder, f"sources.cbs.{key}", cbs[key], required=False))
+        ]
+        if not isinstance(cbs.get("table", ""), str):
+            problems.append(f"sources.cbs.table must be a CBS table id like '85984NED', got {cbs['table']!r:.60}")
+    return problems
+
+
+def _file_problem(folder: Path, where: str, name: Any, *, required: bool) -> str | None:
+    """What is wrong with a file name of the manifest (not a name, outside the folder, missing), or None."""
+    if not isinstance(name, str) or not name.strip():
+        return f"{where} must be a file name, got {name!r:.60}"
+    path = Path(name)
+    if path.is_absolute() or ".." in path.parts:
+        return f"{where} {name!r} is not a file in the snapshot folder"
+    if required and not (folder / path).is_file():
+        return f"{where} {name!r} is not in the folder"
+    return None
 
 
 def _consistency(folder: Path, year: Any, sources: dict[str, Any]) -> list[str]:
@@ -332,13 +395,14 @@ def _consistency(folder: Path, year: Any, sources: dict[str, Any]) -> list[str]:
             problems.append(f"year {year} but CBS table {table} holds {table_year}")
         for key in ("file", "regions_file", "properties_file"):
             name = cbs.get(key)
-            if not name or not (folder / name).is_file():
+            if not isinstance(name, str) or not name or not (folder / name).is_file():
                 continue
             held = odata_table(folder / name)
             if held is not None and held.upper() != table.upper():
                 problems.append(f"{name} holds CBS table {held}, the manifest says {table}")
     for key in ("cbs", "buurten"):
-        recorded = (sources.get(key) or {}).get("year")
+        entry = sources.get(key)
+        recorded = entry.get("year") if isinstance(entry, dict) else None
         if recorded is not None and recorded != year:
             problems.append(f"sources.{key}.year {recorded} but the snapshot year is {year}")
     return problems

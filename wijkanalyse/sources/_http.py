@@ -25,6 +25,7 @@ after the headers or that fails validation, and those are the failures seen in p
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import hashlib
 import json
@@ -244,6 +245,8 @@ class Client:
         self._sleep = sleep
         self._session = requests.Session()
         self._session.headers["User-Agent"] = USER_AGENT
+        self._swept = False
+        self._cache_broken = False
 
     def close(self) -> None:
         """Close the connections."""
@@ -272,18 +275,37 @@ class Client:
     def _fetch(self, request: _Request, validate: Validator, suffix: str) -> bytes:
         cache = self.cache_path(request.method, request.url, request.params, request.data, suffix)
         if cache.is_file() and not self.refresh:
-            body = cache.read_bytes()
             try:
+                body = cache.read_bytes()
                 validate(body)
             except InvalidBody as e:
                 log.warning("Ongeldig bestand in de cache: %s (%s); opnieuw downloaden.", cache, e.reason)
-                cache.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    cache.unlink(missing_ok=True)
+            except OSError as e:
+                log.warning("Kan %s in de cache niet lezen (%s); opnieuw downloaden.", cache, e.strerror or e)
             else:
                 log.debug("cache: %s uit %s", request.what, cache)
                 return body
         body = self._download(request, validate)
-        _atomic.write_bytes(cache, body)
+        self._store(cache, body)
         return body
+
+    def _store(self, cache: Path, body: bytes) -> None:
+        """Save a validated body in the cache; a cache that cannot be written is named once, not fatal."""
+        if self._cache_broken:
+            return
+        try:
+            if not self._swept:  # temporaries of killed downloads, once per client
+                self._swept = True
+                _atomic.remove_stale_temporaries(cache.parent)
+            _atomic.write_bytes(cache, body)
+        except OSError as e:
+            self._cache_broken = True
+            log.warning(
+                "Let op: de downloadcache %s is niet te schrijven (%s); er wordt zonder cache verder gewerkt. "
+                "Kies een andere map met --cache-dir (of $WIJKANALYSE_CACHE).", self.cache_dir, e.strerror or e,
+            )
 
     def _download(self, request: _Request, validate: Validator) -> bytes:
         settings = self.settings

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pandas as pd
 
 from wijkanalyse import snapshot
 from wijkanalyse.errors import SourceError
+from wijkanalyse.sources import _http
 from wijkanalyse.sources.osm import OsmExtract, read_osm
 
 __all__ = ["SnapshotReader", "read_odata_json"]
@@ -25,11 +27,11 @@ def read_odata_json(path: Path) -> pd.DataFrame:
     try:
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        msg = f"Cannot read CBS table {path}: {e}."
+        msg = f"Cannot read CBS table {path}: {e}. {snapshot.AGAIN}"
         raise SourceError(msg) from e
     rows = raw.get("value") if isinstance(raw, dict) else raw
     if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
-        msg = f"CBS table {path} holds no rows (expected an OData response with a \"value\" list)."
+        msg = f"CBS table {path} holds no rows (expected an OData response with a \"value\" list). {snapshot.AGAIN}"
         raise SourceError(msg)
     return pd.DataFrame.from_records(rows)
 
@@ -80,7 +82,7 @@ class SnapshotReader:
         try:
             return gpd.read_file(path, layer=layer) if layer else gpd.read_file(path)
         except Exception as e:  # pyogrio raises several types for broken files
-            msg = f"Cannot read {path}{f' layer {layer!r}' if layer else ''}: {e}."
+            msg = f"Cannot read {path}{f' layer {layer!r}' if layer else ''}: {_short(e, path)}. {snapshot.AGAIN}"
             raise SourceError(msg) from e
 
     def buurten(self) -> gpd.GeoDataFrame:
@@ -110,15 +112,34 @@ class SnapshotReader:
                         "ontbreken. Haal de snapshot opnieuw op met deze config.", ", ".join(missing),
                     )
             return OsmExtract(ways=ways, venues=venues)
-        return read_osm(self._path("osm"), venue_tags)
+        path = self._path("osm")
+        try:  # an Overpass error page or remark saved by an old fetch: say so, not "no meeting points"
+            _http.expect_osm_xml(path.read_bytes())
+        except _http.InvalidBody as e:
+            msg = f"{path} is no usable OpenStreetMap answer: {e.reason}. {snapshot.AGAIN}"
+            raise SourceError(msg) from e
+        except OSError as e:
+            msg = f"Cannot read {path}: {e.strerror or e}. {snapshot.AGAIN}"
+            raise SourceError(msg) from e
+        return read_osm(path, venue_tags)
 
     def _parquet(self, key: str) -> gpd.GeoDataFrame:
         path = self._path(key)
         try:
             return gpd.read_parquet(path)
         except Exception as e:  # pyarrow raises several types for broken files
-            msg = f"Cannot read {path}: {e}. Make the snapshot again ('wijkanalyse fetch')."
+            msg = f"Cannot read {path}: {_short(e, path)}. {snapshot.AGAIN}"
             raise SourceError(msg) from e
+
+
+def _short(error: Exception, path: Path, limit: int = 160) -> str:
+    """A reader's error as one short line (GDAL repeats its SQL and message, Arrow the path)."""
+    text = " ".join(str(error).split()).replace(str(path), path.name)
+    text = re.sub(r"^\w+\(.*\) failed: ", "", text)  # sqlite3_prepare_v2(SELECT ...) failed: <reason>
+    parts = text.split("; ")
+    if len(parts) == 2 and parts[0] == parts[1]:
+        text = parts[0]
+    return text.rstrip(".") if len(text) <= limit else text[:limit] + "..."
 
 
 def _tags_not_fetched(wanted: dict[str, Any], fetched: dict[str, Any]) -> list[str]:

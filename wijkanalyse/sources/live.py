@@ -29,7 +29,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -209,13 +208,15 @@ def _osm(
             services.overpass_url, data=query, what="OpenStreetMap-gegevens", validate=_http.expect_osm_xml,
             suffix="osm.xml",
         )
-        with tempfile.TemporaryDirectory(prefix="wijkanalyse-osm-") as tmp:
-            path = Path(tmp) / "overpass.osm"
+        with _atomic.private_tempdir("wijkanalyse-osm-") as tmp:  # removed after a kill by the next fetch
+            path = tmp / "overpass.osm"
             path.write_bytes(osm_xml)
             extract = read_osm(path, config.osm_tags(), clip=clip)
         source = {"url": services.overpass_url}
     if extract.ways.empty:
-        msg = "The OpenStreetMap data around the gemeente hold no streets or paths. Check the .osm.pbf file covers it."
+        check = (f"Check that {osm_pbf.name} covers the gemeente." if osm_pbf is not None
+                 else "Check services.overpass_url (it answered without any way), or use --osm-pbf.")
+        msg = f"The OpenStreetMap data around the gemeente hold no streets or paths. {check}"
         raise DataError(msg)
     log.info("    %d wegdelen en %d voorzieningen", len(extract.ways), len(extract.venues))
     return extract, source
@@ -259,36 +260,37 @@ def download_snapshot(
     grid_year = grid_year or max((y for y in GRID_YEARS if y <= year), default=GRID_YEARS[0])
     now = datetime.now(UTC).isoformat(timespec="seconds")
 
-    with http_client(services, cache_dir, refresh=refresh) as client:
-        log.info("[1/4] CBS-kerncijfers %d (%s) voor %s", year, table, gemeente)
-        cbs = cbs_odata.download_kerncijfers(client, services.cbs_odata_url, table, gemeente)
-        name = _gemeente_name(cbs, gemeente)
-        if name is None:
-            hint = ""
-            try:
-                known = find_gemeente(gemeente, year)
-                hint = f" The bundled list knows it as {known.name}; check services.cbs_odata_url."
-            except DataError as e:
-                hint = f" {e}"
-            msg = f"CBS table {table} has no gemeente {gemeente}.{hint}"
-            raise DataError(msg)
-
-        log.info("[2/4] Buurtgrenzen %d (PDOK)", year)
-        buurten = _buurten(client, services, gemeente, year)
-        if buurten.empty:
-            msg = f"PDOK has no buurt polygons of {gemeente} for {year}. Try another --year."
-            raise DataError(msg)
-        xmin, ymin, xmax, ymax = buurten.total_bounds
-
-        log.info("[3/4] CBS 100 m-vierkanten %d (PDOK)", grid_year)
-        grid = _grid(client, services, (xmin, ymin, xmax, ymax), grid_year)
-        if grid.empty:
-            msg = f"PDOK has no inhabited 100 m cells of {grid_year} around {gemeente}. Check services.pdok_grid_wfs_url."
-            raise DataError(msg)
-
-        extract, osm_source = _osm(client, services, buurten, config, osm_pbf)
-
+    # the snapshot's lock is held from the start: a second fetch of it stops at once, not after the downloads
     with snapshot.staged(dest) as folder:
+        with http_client(services, cache_dir, refresh=refresh) as client:
+            log.info("[1/4] CBS-kerncijfers %d (%s) voor %s", year, table, gemeente)
+            cbs = cbs_odata.download_kerncijfers(client, services.cbs_odata_url, table, gemeente)
+            name = _gemeente_name(cbs, gemeente)
+            if name is None:
+                hint = ""
+                try:
+                    known = find_gemeente(gemeente, year)
+                    hint = f" The bundled list knows it as {known.name}; check services.cbs_odata_url."
+                except DataError as e:
+                    hint = f" {e}"
+                msg = f"CBS table {table} has no gemeente {gemeente}.{hint}"
+                raise DataError(msg)
+
+            log.info("[2/4] Buurtgrenzen %d (PDOK)", year)
+            buurten = _buurten(client, services, gemeente, year)
+            if buurten.empty:
+                msg = f"PDOK has no buurt polygons of {gemeente} for {year}. Try another --year."
+                raise DataError(msg)
+            xmin, ymin, xmax, ymax = buurten.total_bounds
+
+            log.info("[3/4] CBS 100 m-vierkanten %d (PDOK)", grid_year)
+            grid = _grid(client, services, (xmin, ymin, xmax, ymax), grid_year)
+            if grid.empty:
+                msg = f"PDOK has no inhabited 100 m cells of {grid_year} around {gemeente}. Check services.pdok_grid_wfs_url."
+                raise DataError(msg)
+
+            extract, osm_source = _osm(client, services, buurten, config, osm_pbf)
+
         _write(folder, cbs=cbs, buurten=buurten, grid=grid, extract=extract)
         manifest = snapshot.Manifest(
             gemeente_code=gemeente, gemeente_name=name, year=year, synthetic=False, created=now,

@@ -536,9 +536,9 @@ def read_own_points(  # noqa: PLR0912, PLR0915
     listing = "\n  - ".join(str(p) for p in problems)
     if problems and (strict or not records):
         why = "strict = true" if strict and records else "no valid row remains"
-        msg = (
-            f"{path.name}: {len(problems)} bad row{'s' if len(problems) != 1 else ''} ({why}); "
-            f"fix them and run again:\n  - {listing}"
+        msg = (  # one bad row is one line; several are listed below it
+            f"{path.name}: 1 bad row ({why}); fix it and run again: {problems[0]}" if len(problems) == 1 else
+            f"{path.name}: {len(problems)} bad rows ({why}); fix them and run again:\n  - {listing}"
         )
         raise DataError(msg)
     if not records:

@@ -1,0 +1,833 @@
+"""The catalogue of bad inputs: every one ends in one line that says what to do, never a traceback.
+
+Each case builds one bad input (from the demo snapshot, a config text, a command line or a
+fake service on 127.0.0.1), runs the CLI and checks:
+
+- ``error``: exit code != 0 (1, or 2 for a usage error), the last line of stderr is the one
+  ``Error: ...`` line and holds the case's advice, no traceback and no uncaught exception;
+- ``warning``: a partial mismatch runs to the end (exit 0), and the advice is in the log and
+  in ``samenvatting.json`` (``warnings``);
+- ``ok``: input that looks odd but means the same (lower-case codes) gives the normal result.
+
+The numbers of the issue this catalogue answers (P3a) are in the case names' comments.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pytest
+from click.testing import CliRunner
+
+from wijkanalyse import _lock, snapshot
+from wijkanalyse.cli import cli
+
+from .fake_services import FakeServices
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_HOTSPOTS = ["BU99990401", "BU99990402", "BU99990403"]
+
+
+@dataclass
+class Env:
+    """What a case may build its bad input from; everything lives under ``tmp``."""
+
+    tmp: Path
+    demo: Path
+    monkeypatch: pytest.MonkeyPatch
+    stack: contextlib.ExitStack
+    _snap: Path | None = None
+    _fake: FakeServices | None = None
+
+    @property
+    def out(self) -> Path:
+        return self.tmp / "out"
+
+    @property
+    def snap(self) -> Path:
+        """A private copy of the demo snapshot, to break."""
+        if self._snap is None:
+            self._snap = Path(shutil.copytree(self.demo, self.tmp / "snap"))
+        return self._snap
+
+    @property
+    def fake(self) -> FakeServices:
+        """A fake CBS/PDOK/Overpass on 127.0.0.1 (started on first use)."""
+        if self._fake is None:
+            self._fake = self.stack.enter_context(FakeServices(tables=("85984NED",)))
+        return self._fake
+
+    def config(self, text: str) -> str:
+        path = self.tmp / "config.toml"
+        path.write_text(text, encoding="utf-8")
+        return str(path)
+
+    def run(self, *extra: str, snap: Path | None = None) -> list[str]:
+        return ["run", "--snapshot", str(snap or self.snap), "--out", str(self.out), "-q", *extra]
+
+    def run_with_config(self, text: str) -> list[str]:
+        return self.run("--config", self.config(text), snap=self.demo)
+
+    def fetch(self, **settings: float) -> list[str]:
+        config = self.config(self.fake.config_toml(**{"retries": 1, **settings}))
+        return ["fetch", "--gemeente", "GM0999", "--year", "2024", "--snapshot", str(self.tmp / "fetched"),
+                "--config", config, "--cache-dir", str(self.tmp / "cache")]
+
+    def manifest(self, change: Callable[[dict[str, Any]], object]) -> None:
+        path = self.snap / snapshot.MANIFEST_FILE
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        change(raw)
+        path.write_text(json.dumps(raw), encoding="utf-8")
+
+    def cbs(self, change: Callable[[list[dict[str, Any]]], object]) -> None:
+        path = self.snap / snapshot.CBS_FILE
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        change(doc["value"])
+        path.write_text(json.dumps(doc), encoding="utf-8")
+
+    def layer(self, file: str, layer: str, change: Callable[[gpd.GeoDataFrame], gpd.GeoDataFrame]) -> None:
+        path = self.snap / file
+        frame = change(gpd.read_file(path, layer=layer))
+        path.unlink()
+        frame.to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
+
+    def truncate(self, file: str) -> None:
+        path = self.snap / file
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+
+    def format_1(self, osm_xml: bytes) -> None:
+        """Make the copy a format-1 snapshot whose osm.xml holds ``osm_xml``."""
+        def drop_layers(m: dict[str, Any]) -> None:
+            for key in ("network", "venues"):
+                (self.snap / m["sources"].pop(key)["file"]).unlink()
+            m["format_version"] = 1
+        self.manifest(drop_layers)
+        (self.snap / snapshot.OSM_FILE).write_bytes(osm_xml)
+
+
+@dataclass(frozen=True)
+class Case:
+    build: Callable[[Env], list[str]]
+    advice: str
+    kind: str = "error"  # "error", "warning" or "ok"
+    exit_code: int | None = None  # None: any code != 0
+    file_size_limit: int | None = None  # run in a subprocess with RLIMIT_FSIZE (disk full)
+    check: Callable[[dict[str, Any]], None] | None = field(default=None)
+
+
+CASES: dict[str, Case] = {}
+
+
+def case(advice: str, **kw: Any) -> Callable[[Callable[[Env], list[str]]], Callable[[Env], list[str]]]:
+    def register(build: Callable[[Env], list[str]]) -> Callable[[Env], list[str]]:
+        CASES[build.__name__] = Case(build, advice, **kw)
+        return build
+    return register
+
+
+# ----------------------------------------------------------------------------------------- CLI
+
+
+@case("Say what to analyse: --demo", exit_code=2)
+def cli_no_target(env: Env) -> list[str]:
+    return ["run"]
+
+
+@case("Give only one of --demo, --snapshot, --gemeente", exit_code=2)
+def cli_two_targets(env: Env) -> list[str]:
+    return ["run", "--demo", "--snapshot", str(env.demo)]
+
+
+@case("--year only applies to --gemeente", exit_code=2)
+def cli_year_with_snapshot(env: Env) -> list[str]:
+    return env.run("--year", "2023", snap=env.demo)
+
+
+@case("does not exist. Pass a folder made by 'wijkanalyse demo'")
+def cli_snapshot_missing(env: Env) -> list[str]:
+    return env.run(snap=env.tmp / "nergens")
+
+
+@case("is a file", exit_code=2)
+def cli_snapshot_is_a_file(env: Env) -> list[str]:
+    (env.tmp / "snap.zip").write_bytes(b"PK")
+    return env.run(snap=env.tmp / "snap.zip")
+
+
+@case("Did you mean Amsterdam (GM0363)")
+def cli_misspelt_gemeente(env: Env) -> list[str]:
+    return ["run", "--gemeente", "Amsterdm", "--out", str(env.out)]
+
+
+@case("2019, 2020, 2021, 2022, 2023, 2024, 2025")
+def cli_unknown_year(env: Env) -> list[str]:
+    return ["fetch", "--gemeente", "GM0233", "--year", "1999", "--cache-dir", str(env.tmp / "cache")]
+
+
+@case("Choose another folder with --out")
+def cli_out_is_a_file(env: Env) -> list[str]:
+    (env.tmp / "kaarten").write_text("no folder", encoding="utf-8")
+    return ["run", "--snapshot", str(env.demo), "--out", str(env.tmp / "kaarten"), "-q"]
+
+
+@case("is a directory", exit_code=2)
+def cli_config_is_a_folder(env: Env) -> list[str]:
+    return env.run("--config", str(env.tmp), snap=env.demo)
+
+
+@case("does not exist", exit_code=2)
+def cli_config_missing(env: Env) -> list[str]:
+    return env.run("--config", str(env.tmp / "nergens.toml"), snap=env.demo)
+
+
+@case("holds files wijkanalyse did not write (notities.docx: move them elsewhere")
+def cli_output_folder_holds_own_files(env: Env) -> list[str]:
+    folder = env.out / "voorbeeldgemeente"
+    folder.mkdir(parents=True)
+    (folder / "kaart.html").write_text("<html/>", encoding="utf-8")
+    (folder / "notities.docx").write_bytes(b"mine")
+    return env.run(snap=env.demo)
+
+
+@case("exists and is no folder; it is not replaced. Choose another folder with --out")
+def cli_output_folder_is_a_file(env: Env) -> list[str]:
+    env.out.mkdir()
+    (env.out / "voorbeeldgemeente").write_text("a file", encoding="utf-8")
+    return env.run(snap=env.demo)
+
+
+@case("is in use by another wijkanalyse run (pid")
+def cli_output_folder_locked(env: Env) -> list[str]:
+    env.out.mkdir()
+    env.stack.enter_context(_lock.locked(env.out / "voorbeeldgemeente", what="x", advice="y"))
+    return env.run(snap=env.demo)
+
+
+@case("A fetch is replacing it; wait for it to finish")
+def cli_snapshot_being_fetched(env: Env) -> list[str]:
+    env.stack.enter_context(_lock.locked(env.snap, what="x", advice="y"))
+    return env.run()
+
+
+@case("Wait for it to finish, or choose another --snapshot folder")
+def cli_fetch_into_a_locked_snapshot(env: Env) -> list[str]:
+    args = env.fetch()
+    env.stack.enter_context(_lock.locked(env.tmp / "fetched", what="x", advice="y"))
+    return args
+
+
+@case("exists and is no snapshot folder; it is not replaced. Choose another --snapshot folder")
+def cli_demo_into_a_folder_with_other_files(env: Env) -> list[str]:
+    (env.tmp / "docs").mkdir()
+    (env.tmp / "docs" / "rapport.docx").write_bytes(b"mine")
+    return ["demo", str(env.tmp / "docs")]
+
+
+@case("Cannot write to")
+def cli_demo_below_a_file(env: Env) -> list[str]:
+    (env.tmp / "bestand").write_text("x", encoding="utf-8")
+    return ["demo", str(env.tmp / "bestand" / "demo")]
+
+
+@case("1 bad row (no valid row remains); fix it and run again: eigen.csv line 2: unknown class 'onbekend'")
+def cli_own_points_without_a_valid_row(env: Env) -> list[str]:
+    (env.tmp / "eigen.csv").write_text("naam;klasse;x;y\n;onbekend;1;2\n", encoding="utf-8")
+    return env.run("--ontmoetingspunten", str(env.tmp / "eigen.csv"), snap=env.demo)
+
+
+@case("is not UTF-8 (line 1 has a byte that is not UTF-8). Save it as 'CSV UTF-8'")
+def cli_own_points_not_text(env: Env) -> list[str]:
+    (env.tmp / "eigen.csv").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00 binary")
+    return env.run("--ontmoetingspunten", str(env.tmp / "eigen.csv"), snap=env.demo)
+
+
+@case("eigen.geojson: Failed to read GeoJSON data; At line 1, character 12: Unterminated array")
+def cli_own_points_broken_geojson(env: Env) -> list[str]:
+    (env.tmp / "eigen.geojson").write_text('{"type": "FeatureCollection", "features": [', encoding="utf-8")
+    return env.run("--ontmoetingspunten", str(env.tmp / "eigen.geojson"), snap=env.demo)
+
+
+@case("Cannot read OpenStreetMap file")
+def cli_osm_pbf_that_is_no_pbf(env: Env) -> list[str]:
+    (env.tmp / "nederland.osm.pbf").write_bytes(b"<html>not a pbf</html>")
+    return [*env.fetch(), "--osm-pbf", str(env.tmp / "nederland.osm.pbf")]
+
+
+@case("Not an http(s) address: WIJKANALYSE_OVERPASS_URL='overpass'")
+def cli_bad_service_variable(env: Env) -> list[str]:
+    env.monkeypatch.setenv("WIJKANALYSE_OVERPASS_URL", "overpass")
+    return ["fetch", "--gemeente", "GM0233", "--cache-dir", str(env.tmp / "cache")]
+
+
+# -------------------------------------------------------------------------------------- config
+
+
+@case("thresholds.walk_m must be a finite number, got nan")
+def config_walk_nan(env: Env) -> list[str]:  # issue: "binnen nan m", 0 %
+    return env.run_with_config("[thresholds]\nwalk_m = nan\n")
+
+
+@case("thresholds.walk_m must be a finite number, got inf")
+def config_walk_inf(env: Env) -> list[str]:  # issue: 100 %
+    return env.run_with_config("[thresholds]\nwalk_m = inf\n")
+
+
+@case("thresholds.walk_m must be > 0, got -400")
+def config_walk_negative(env: Env) -> list[str]:
+    return env.run_with_config("[thresholds]\nwalk_m = -400\n")
+
+
+@case("thresholds.hotspot_alpha must be a finite number, got nan")
+def config_alpha_nan(env: Env) -> list[str]:  # issue: never a hot spot
+    return env.run_with_config("[thresholds]\nhotspot_alpha = nan\n")
+
+
+@case("indicators.eenzaam.weight must be a finite number, got nan")
+def config_weight_nan(env: Env) -> list[str]:  # issue: never a hot spot
+    return env.run_with_config('[indicators.eenzaam]\ncbs = "Eenpersoonshuishoudens"\nweight = nan\n')
+
+
+@case("thresholds.seed must be < 4294967296")
+def config_seed_too_large(env: Env) -> list[str]:  # was numpy's ValueError
+    return env.run_with_config("[thresholds]\nseed = 10000000000\n")
+
+
+@case("thresholds.permutations must be < 100000")
+def config_permutations_huge(env: Env) -> list[str]:
+    return env.run_with_config("[thresholds]\npermutations = 1000000000\n")
+
+
+@case("thresholds.walk_m is too large")
+def config_integer_beyond_float(env: Env) -> list[str]:
+    return env.run_with_config("[thresholds]\nwalk_m = 1" + "0" * 30 + "\n")
+
+
+@case("thresholds.distance_method must be one of network, straight_line")
+def config_unknown_method(env: Env) -> list[str]:
+    return env.run_with_config('[thresholds]\ndistance_method = "fiets"\n')
+
+
+@case("is not valid TOML")
+def config_not_toml(env: Env) -> list[str]:
+    return env.run_with_config("[thresholds\nwalk_m = 400\n")
+
+
+@case("Cannot read config file")
+def config_not_utf8(env: Env) -> list[str]:
+    path = env.tmp / "latin1.toml"
+    path.write_bytes('[area]\ngemeente = "Súdwest"\n'.encode("latin-1"))
+    return env.run("--config", str(path), snap=env.demo)
+
+
+@case("thresholds.walkm is not a known key (known: distance_method, hotspot_alpha")
+def config_unknown_key(env: Env) -> list[str]:
+    return env.run_with_config("[thresholds]\nwalkm = 400\n")
+
+
+@case("venues: no class has meeting_point = true")
+def config_no_meeting_point_class(env: Env) -> list[str]:
+    return env.run_with_config('[venues.school]\namenity = ["school"]\n')
+
+
+@case("area.gemeente must be a CBS code like 'GM0233'")
+def config_gemeente_name(env: Env) -> list[str]:
+    return env.run_with_config('[area]\ngemeente = "Ermelo"\n')
+
+
+@case("network.max_attach_m must be > 0")
+def config_zero_attach(env: Env) -> list[str]:
+    return env.run_with_config("[network]\nmax_attach_m = 0\n")
+
+
+@case("services.overpass_url must be an http(s) address")
+def config_bad_url(env: Env) -> list[str]:
+    return env.run_with_config('[services]\noverpass_url = "ftp://overpass"\n')
+
+
+@case("Column 'Bestaatniet' is not in CBS table 85984NED. Check the indicator's `cbs`/`per` key")
+def config_indicator_per_not_in_table(env: Env) -> list[str]:
+    return env.run_with_config('[indicators.eenzaam]\ncbs = "Eenpersoonshuishoudens"\nper = "Bestaatniet"\n')
+
+
+@case("Did you mean Eenpersoonshuishoudens")
+def config_indicator_not_in_table(env: Env) -> list[str]:
+    return env.run_with_config('[indicators.eenzaam]\ncbs = "Eenpersoonshuishouden"\n')
+
+
+# -------------------------------------------------------------------------------- snapshot files
+
+
+@case("manifest.json is missing. Make the snapshot again")
+def snapshot_no_manifest(env: Env) -> list[str]:
+    (env.snap / snapshot.MANIFEST_FILE).unlink()
+    return env.run()
+
+
+@case("Make the snapshot again")
+def snapshot_manifest_not_json(env: Env) -> list[str]:
+    (env.snap / snapshot.MANIFEST_FILE).write_text('{"format": ', encoding="utf-8")
+    return env.run()
+
+
+@case("is not a wijkanalyse snapshot manifest")
+def snapshot_manifest_of_something_else(env: Env) -> list[str]:
+    (env.snap / snapshot.MANIFEST_FILE).write_text('{"type": "FeatureCollection"}', encoding="utf-8")
+    return env.run()
+
+
+@case("a newer snapshot needs a newer wijkanalyse")
+def snapshot_newer_format(env: Env) -> list[str]:
+    env.manifest(lambda m: m.update(format_version=99))
+    return env.run()
+
+
+@case("gemeente must be an object like")
+def snapshot_gemeente_as_text(env: Env) -> list[str]:  # issue: traceback
+    env.manifest(lambda m: m.update(gemeente="GM9999"))
+    return env.run()
+
+
+@case("sources must be an object like")
+def snapshot_sources_as_list(env: Env) -> list[str]:  # issue: traceback
+    env.manifest(lambda m: m.update(sources=list(m["sources"].values())))
+    return env.run()
+
+
+@case("sources.cbs.file must be a file name, got 5")
+def snapshot_file_as_number(env: Env) -> list[str]:  # issue: traceback
+    env.manifest(lambda m: m["sources"]["cbs"].update(file=5))
+    return env.run()
+
+
+@case("sources.grid.file '../vierkant100m.gpkg' is not a file in the snapshot folder")
+def snapshot_file_outside_the_folder(env: Env) -> list[str]:
+    env.manifest(lambda m: m["sources"]["grid"].update(file="../vierkant100m.gpkg"))
+    return env.run()
+
+
+@case("sources.grid.file 'vierkant100m.gpkg' is not in the folder")
+def snapshot_file_missing(env: Env) -> list[str]:
+    (env.snap / snapshot.GRID_FILE).unlink()
+    return env.run()
+
+
+@case("is inconsistent: year 2023 but CBS table 85984NED holds 2024")
+def snapshot_year_of_another_table(env: Env) -> list[str]:
+    env.manifest(lambda m: m.update(year=2023))
+    return env.run()
+
+
+@case("Cannot read CBS table")
+def snapshot_cbs_truncated(env: Env) -> list[str]:
+    env.truncate(snapshot.CBS_FILE)
+    return env.run()
+
+
+@case("holds no rows (expected an OData response with a \"value\" list). Make the snapshot again")
+def snapshot_cbs_without_rows(env: Env) -> list[str]:
+    env.cbs(lambda rows: rows.clear())
+    return env.run()
+
+
+@case("has different rows for the same region (BU99990805): the file mixes downloads. Make the snapshot again")
+def snapshot_cbs_conflicting_duplicate(env: Env) -> list[str]:  # issue: InvalidIndexError
+    def dup(rows: list[dict[str, Any]]) -> None:
+        rows.append({**rows[-1], "AantalInwoners_5": rows[-1]["AantalInwoners_5"] + 10})
+    env.cbs(dup)
+    return env.run()
+
+
+@case("heeft 1 regio('s) dubbel (BU99990805); de kopie is weggelaten", kind="warning")
+def snapshot_cbs_copied_row(env: Env) -> list[str]:  # issue: InvalidIndexError
+    env.cbs(lambda rows: rows.append({**rows[-1], "ID": 999}))
+    return env.run()
+
+
+@case("is not a CBS Kerncijfers wijken en buurten table, or it is damaged. Make the snapshot again")
+def snapshot_cbs_without_inwoners(env: Env) -> list[str]:  # issue: "check the indicator's cbs/per key"
+    env.cbs(lambda rows: [r.pop("AantalInwoners_5") for r in rows])
+    return env.run()
+
+
+@case("it holds the buurten of GM0233, not of GM9999: the snapshot mixes gemeenten")
+def snapshot_cbs_of_another_gemeente(env: Env) -> list[str]:  # issue: "are of different years"
+    def move(rows: list[dict[str, Any]]) -> None:
+        for r in rows:
+            for key in ("WijkenEnBuurten", "Codering_3"):
+                r[key] = r[key].replace("9999", "0233")
+    env.cbs(move)
+    return env.run()
+
+
+@case("other buurt codes of GM9999 (e.g. BU99991101): the polygons and the CBS table are of different years")
+def snapshot_cbs_of_another_year(env: Env) -> list[str]:
+    def renumber(rows: list[dict[str, Any]]) -> None:
+        for r in rows:
+            for key in ("WijkenEnBuurten", "Codering_3"):
+                r[key] = r[key].replace("BU99990", "BU99991")
+    env.cbs(renumber)
+    return env.run()
+
+
+def _same_as_demo(summary: dict[str, Any]) -> None:
+    assert summary["hotspot_buurten"] == DEMO_HOTSPOTS
+    assert summary["indicators_missing_share"]["eenpersoonshuishoudens"] == 0.0
+    assert summary["warnings"] == []
+
+
+@case("", kind="ok", check=_same_as_demo)
+def snapshot_cbs_lower_case_codes(env: Env) -> list[str]:  # issue: empty figures, a hot spot lost
+    def lower(rows: list[dict[str, Any]]) -> None:
+        for r in rows:
+            r["WijkenEnBuurten"], r["Codering_3"] = r["WijkenEnBuurten"].lower(), r["Codering_3"].lower()
+    env.cbs(lower)
+    return env.run()
+
+
+@case("", kind="ok", check=_same_as_demo)
+def snapshot_buurten_lower_case_codes(env: Env) -> list[str]:
+    def lower(b: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        for col in ("buurtcode", "wijkcode", "gemeentecode"):
+            b[col] = b[col].str.lower()
+        return b
+    env.layer(snapshot.BUURTEN_FILE, snapshot.BUURTEN_LAYER, lower)
+    return env.run()
+
+
+@case("11 van de 21 buurten staan niet in CBS table 85984NED (BU99990101, BU99990103", kind="warning")
+def snapshot_cbs_half_the_buurten(env: Env) -> list[str]:  # issue: empty figures, no warning
+    def halve(rows: list[dict[str, Any]]) -> None:
+        buurten = [r for r in rows if r["SoortRegio_2"].strip() == "Buurt"]
+        for r in buurten[::2]:
+            rows.remove(r)
+    env.cbs(halve)
+    return env.run()
+
+
+@case("gives no figure for any indicator in any buurt of GM9999")
+def snapshot_cbs_all_dots(env: Env) -> list[str]:  # issue: "hotspots: geen", exit 0
+    keep = {"ID", "WijkenEnBuurten", "Gemeentenaam_1", "SoortRegio_2", "Codering_3",
+            "IndelingswijzigingWijkenEnBuurten_4", "AantalInwoners_5"}
+    env.cbs(lambda rows: [r.update({k: "." for k in r if k not in keep}) for r in rows])
+    return env.run()
+
+
+@case("database disk image is malformed. Make the snapshot again")
+def snapshot_buurten_truncated(env: Env) -> list[str]:
+    env.truncate(snapshot.BUURTEN_FILE)
+    return env.run()
+
+
+@case("layer 'wijken'")
+def snapshot_buurten_layer_missing(env: Env) -> list[str]:
+    env.manifest(lambda m: m["sources"]["buurten"].update(layer="wijken"))
+    return env.run()
+
+
+@case("The buurt polygon layer has no buurt of GM9999 (it holds GM0233). Make the snapshot again")
+def snapshot_buurten_of_another_gemeente(env: Env) -> list[str]:
+    def move(b: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        b["gemeentecode"] = "GM0233"
+        return b
+    env.layer(snapshot.BUURTEN_FILE, snapshot.BUURTEN_LAYER, move)
+    return env.run()
+
+
+@case("database disk image is malformed. Make the snapshot again")
+def snapshot_grid_truncated(env: Env) -> list[str]:
+    env.truncate(snapshot.GRID_FILE)
+    return env.run()
+
+
+@case("every one of the 618 inhabited cells in the gemeente is secret (-99997). Make the snapshot again")
+def snapshot_grid_all_secret(env: Env) -> list[str]:  # issue: 0 residents and "47 gaps" of 0 people
+    def secret(g: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        g["aantal_inwoners"] = -99997
+        return g
+    env.layer(snapshot.GRID_FILE, snapshot.GRID_LAYER, secret)
+    return env.run()
+
+
+@case("No residents to count: the population grid has no cells. Make the snapshot again")
+def snapshot_grid_empty(env: Env) -> list[str]:  # issue: 0 residents, exit 0
+    env.layer(snapshot.GRID_FILE, snapshot.GRID_LAYER, lambda g: g.iloc[:0])
+    return env.run()
+
+
+@case("lies in the gemeente's buurten; the nearest is 42.6 km away (a grid of another area)")
+def snapshot_grid_50_km_away(env: Env) -> list[str]:  # issue: 0 residents, "controleer het netwerk"
+    def move(g: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        g["geometry"] = g.translate(50_000, 0)
+        return g
+    env.layer(snapshot.GRID_FILE, snapshot.GRID_LAYER, move)
+    return env.run()
+
+
+@case("het 100 m-raster telt", kind="warning")
+def snapshot_grid_covers_part(env: Env) -> list[str]:
+    def west(g: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        return g[g.geometry.centroid.x < g.geometry.centroid.x.median()]
+    env.layer(snapshot.GRID_FILE, snapshot.GRID_LAYER, west)
+    return env.run()
+
+
+@case("has no column 'aantal_inwoners'")
+def snapshot_grid_without_residents_column(env: Env) -> list[str]:
+    env.layer(snapshot.GRID_FILE, snapshot.GRID_LAYER, lambda g: g.drop(columns="aantal_inwoners"))
+    return env.run()
+
+
+@case("Parquet magic bytes not found in footer. Either the file is corrupted or this is not a parquet file")
+def snapshot_network_truncated(env: Env) -> list[str]:
+    env.truncate(snapshot.NETWORK_FILE)
+    return env.run()
+
+
+@case('Use distance_method = "straight_line" or a snapshot with a network')
+def snapshot_network_empty(env: Env) -> list[str]:
+    path = env.snap / snapshot.NETWORK_FILE
+    gpd.read_parquet(path).iloc[:0].to_parquet(path)
+    return env.run()
+
+
+@case("Check the [venues] tags in the config and the snapshot's OpenStreetMap data, or add own points")
+def snapshot_no_venues(env: Env) -> list[str]:
+    path = env.snap / snapshot.VENUES_FILE
+    gpd.read_parquet(path).iloc[:0].to_parquet(path)
+    return env.run()
+
+
+@case("is no usable OpenStreetMap answer: Overpass reported: 'runtime error: Query timed out")
+def snapshot_osm_xml_overpass_remark(env: Env) -> list[str]:  # issue: "check the [venues] tags"
+    from .fake_services import OVERPASS_REMARK
+    env.format_1(OVERPASS_REMARK)
+    return env.run()
+
+
+@case("is no usable OpenStreetMap answer: XML with root <html> instead of <osm> (starts '429 Too Many Requests')")
+def snapshot_osm_xml_error_page(env: Env) -> list[str]:
+    env.format_1(b"<!DOCTYPE html><html><body>429 Too Many Requests</body></html>")
+    return env.run()
+
+
+@case("incomplete OSM XML")
+def snapshot_osm_xml_truncated(env: Env) -> list[str]:
+    xml = (env.snap / snapshot.OSM_FILE).read_bytes()
+    env.format_1(xml[: len(xml) // 2])
+    return env.run()
+
+
+@case("Check the free disk space", file_size_limit=100_000)
+def disk_full_writing_outputs(env: Env) -> list[str]:  # issue: traceback (pyogrio's errors are no OSError)
+    return env.run(snap=env.demo)
+
+
+@case("Check the free disk space", file_size_limit=50_000)
+def disk_full_writing_the_demo_snapshot(env: Env) -> list[str]:
+    return ["demo", str(env.tmp / "demo")]
+
+
+@case("is niet te schrijven (File exists); er wordt zonder cache verder gewerkt", kind="warning")
+def cache_that_cannot_be_written(env: Env) -> list[str]:  # issue: PermissionError traceback
+    (env.tmp / "cache").mkdir()
+    (env.tmp / "cache" / "http").write_text("a file where the cache's folder belongs", encoding="utf-8")
+    return env.fetch()  # the download works without the cache, and says so
+
+
+@case("is a file", exit_code=2)
+def cli_cache_dir_is_a_file(env: Env) -> list[str]:
+    (env.tmp / "cache").write_text("a file, not a folder", encoding="utf-8")
+    return env.fetch()
+
+
+def _no_permission(*args: object, **kwargs: object) -> None:
+    raise PermissionError(13, "Permission denied")
+
+
+@case("", kind="ok", check=_same_as_demo)
+def snapshot_folder_read_only(env: Env) -> list[str]:  # issue: PermissionError traceback
+    acquire = _lock._acquire
+
+    def no_lock_file_beside_the_snapshot(path: Path, *, shared: bool) -> int | None:
+        if path.name == ".snap.lock":
+            _no_permission()
+        return acquire(path, shared=shared)
+
+    env.monkeypatch.setattr(_lock, "_acquire", no_lock_file_beside_the_snapshot)  # read without a lock
+    return env.run()
+
+
+@case("Cannot write to output folder")
+def output_folder_read_only(env: Env) -> list[str]:  # (as root, chmod cannot make one)
+    env.monkeypatch.setattr(tempfile, "mkdtemp", _no_permission)
+    return env.run(snap=env.demo)
+
+
+@case("Permission denied. Choose another --snapshot folder")
+def fetch_into_a_read_only_folder(env: Env) -> list[str]:
+    args = env.fetch()
+    env.monkeypatch.setattr(tempfile, "mkdtemp", _no_permission)
+    return args
+
+
+# ---------------------------------------------------------------------------- service answers
+
+
+@case("an HTML page instead of JSON")
+def service_cbs_maintenance_page(env: Env) -> list[str]:
+    env.fake.faults["cbs"] = ["html"] * 2
+    return env.fetch()
+
+
+@case("Try again later, or set another service address in [services] of the config")
+def service_cbs_unavailable(env: Env) -> list[str]:
+    env.fake.faults["cbs"] = [("status", 503, {})] * 2
+    return env.fetch()
+
+
+@case("answered HTTP 400 for buurtgrenzen 2024")
+def service_pdok_bad_request(env: Env) -> list[str]:
+    env.fake.faults["buurten"] = [("status", 400, {})]
+    return env.fetch()
+
+
+@case("PDOK has no buurt polygons of GM0999 for 2024. Try another --year")
+def service_pdok_no_buurten(env: Env) -> list[str]:
+    env.fake.buurten = []
+    return env.fetch()
+
+
+@case("PDOK has no inhabited 100 m cells of 2024 around GM0999")
+def service_pdok_no_grid(env: Env) -> list[str]:
+    env.fake.grid = []
+    return env.fetch()
+
+
+@case("the answer broke off")
+def service_grid_truncated(env: Env) -> list[str]:
+    env.fake.faults["grid"] = ["truncate"] * 2
+    return env.fetch()
+
+
+@case("Overpass reported: 'runtime error: Query timed out")
+def service_overpass_remark(env: Env) -> list[str]:  # issue: "check the [venues] tags"
+    env.fake.faults["overpass"] = ["remark"] * 2
+    return env.fetch()
+
+
+@case("XML with root <html> instead of <osm> (starts 'Onderhoud')")
+def service_overpass_error_page(env: Env) -> list[str]:
+    env.fake.faults["overpass"] = ["html"] * 2
+    return env.fetch()
+
+
+@case("hold no streets or paths. Check services.overpass_url")
+def service_overpass_without_ways(env: Env) -> list[str]:
+    env.fake.osm = b'<?xml version="1.0"?><osm version="0.6"><node id="1" lat="52.1" lon="5.3"/></osm>'
+    return env.fetch()
+
+
+@case("CBS table 85984NED has no gemeente GM0998")
+def service_cbs_unknown_gemeente(env: Env) -> list[str]:
+    args = env.fetch()
+    args[args.index("GM0999")] = "GM0998"
+    return args
+
+
+# ------------------------------------------------------------------------------------- the test
+
+
+@pytest.fixture
+def env(demo_snapshot: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
+    with contextlib.ExitStack() as stack:
+        yield Env(tmp=tmp_path, demo=demo_snapshot, monkeypatch=monkeypatch, stack=stack)
+
+
+def _in_subprocess(args: list[str], limit: int) -> tuple[int, str]:
+    """Run the CLI in a child whose files may not grow beyond ``limit`` bytes: a full disk, for real."""
+    def limit_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(  # noqa: PLW1510 (the exit code is asserted)
+        [sys.executable, "-m", "wijkanalyse", *args], capture_output=True, text=True, env=env,
+        preexec_fn=limit_files, timeout=300,
+    )
+    return done.returncode, done.stderr
+
+
+def test_the_catalogue_is_large() -> None:
+    assert len(CASES) >= 40
+    kinds = {c.kind for c in CASES.values()}
+    assert kinds == {"error", "warning", "ok"}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_bad_input(name: str, env: Env) -> None:
+    bad = CASES[name]
+    args = bad.build(env)
+    if bad.file_size_limit is not None:
+        code, stderr = _in_subprocess(args, bad.file_size_limit)
+        exception = None
+    else:
+        result = CliRunner().invoke(cli, args)
+        code, stderr, exception = result.exit_code, result.stderr, result.exception
+        assert exception is None or isinstance(exception, SystemExit), f"uncaught {exception!r}"
+        assert "Traceback" not in result.output
+    assert "Traceback" not in stderr
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    if bad.kind == "error":
+        assert code != 0 and (bad.exit_code is None or code == bad.exit_code), stderr
+        assert lines and lines[-1].startswith("Error: "), stderr
+        assert bad.advice in lines[-1], lines[-1]
+        assert sum(line.startswith("Error: ") for line in lines) == 1
+        return
+    assert code == 0, stderr
+    folder = env.out / "voorbeeldgemeente"
+    if args[0] == "fetch":  # the snapshot is there; the warning was in the fetch's log
+        assert bad.advice in stderr
+        assert (env.tmp / "fetched" / snapshot.MANIFEST_FILE).is_file()
+        return
+    summary = json.loads((folder / "samenvatting.json").read_text(encoding="utf-8"))
+    if bad.kind == "warning":
+        assert bad.advice in stderr
+        assert any(bad.advice in w for w in summary["warnings"]), summary["warnings"]
+    if bad.check is not None:
+        bad.check(summary)
+
+
+def test_debug_shows_the_traceback(env: Env) -> None:
+    env.manifest(lambda m: m.update(gemeente="GM9999"))
+    result = CliRunner().invoke(cli, ["--debug", *env.run()])
+    assert result.exit_code == 1
+    assert "Traceback (most recent call last)" in result.stderr and "read_manifest" in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("Error: Snapshot")
+
+
+def test_an_unexpected_error_is_one_line_and_debug_shows_it(env: Env) -> None:
+    from wijkanalyse import pipeline
+
+    def broken(*args: object) -> None:
+        raise KeyError("buurtcode")  # a bug, not a bad input
+
+    env.monkeypatch.setattr(pipeline, "analyse", broken)
+    result = CliRunner().invoke(cli, env.run(snap=env.demo))
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "Error: Unexpected error (KeyError: 'buurtcode'). Run the same command with --debug (wijkanalyse --debug ...) "
+        "to see where, and report it with that output."]
+    debug = CliRunner().invoke(cli, ["--debug", *env.run(snap=env.demo)])
+    assert isinstance(debug.exception, KeyError)  # re-raised: python prints the traceback
