@@ -250,7 +250,7 @@ class WalkNetwork:
             return Attachment(edge, along, offset)
         if self._tree is None:
             self._tree = shapely.STRtree(self.geometry[self._eligible])
-            self._rank = _canonical_rank(self.u[self._eligible], self.v[self._eligible], self.geometry[self._eligible])
+            self._rank = _canonical_rank(self.u[self._eligible], self.v[self._eligible], self.length[self._eligible])
             self._by_rank = np.argsort(self._rank)
         (p_idx, l_idx), dist = self._tree.query_nearest(
             pts[valid], max_distance=self.rules.max_attach_m, return_distance=True, all_matches=False
@@ -362,16 +362,15 @@ class WalkNetwork:
 
 
 
-def _canonical_rank(u: np.ndarray, v: np.ndarray, geometry: np.ndarray) -> np.ndarray:
-    """A rank of each way that does not depend on the input's row order (ends, then shape).
+def _canonical_rank(u: np.ndarray, v: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """A rank of each way that does not depend on the input's row order: by its ends, then its length.
 
     Node numbers come from the sorted OSM ids, so they are canonical; a way and its reversed
-    copy get the same key, and then the same rank by their position, which ties them only
-    between identical ways (where either gives the same walks).
+    copy get the same key. Ways that tie on all three have the same ends and length: either
+    gives the same walks.
     """
     lo, hi = np.minimum(u, v), np.maximum(u, v)
-    shapes = shapely.to_wkb(shapely.normalize(geometry))
-    order = sorted(range(len(u)), key=lambda e: (int(lo[e]), int(hi[e]), shapes[e]))
+    order = np.lexsort((np.round(length, 6), hi, lo))
     rank = np.empty(len(u), dtype=np.int64)
-    rank[np.asarray(order, dtype=np.int64)] = np.arange(len(u))
+    rank[order] = np.arange(len(u))
     return rank
