@@ -18,6 +18,7 @@ import pytest
 from wijkanalyse import model
 from wijkanalyse.config import NetworkRules, load_config
 from wijkanalyse.network import WalkNetwork, street_level_mask, walkable_mask
+from wijkanalyse.sources.files import SnapshotReader
 from wijkanalyse.sources.osm import read_osm
 
 from .osm_builder import OsmBuilder
@@ -251,3 +252,21 @@ def test_a_point_halfway_between_two_streets_walks_along_the_better_one(tmp_path
         # a subset keeps its ties
         both = net.attach(gpd.GeoSeries([osm.point(900, 5), osm.point(500, 50)], crs=model.CRS))
         assert net.nearest(both.take(np.array([False, True])), north)[0] == pytest.approx(55.0, abs=TOL)
+
+
+def test_a_venue_outside_the_gemeente_but_within_reach_counts(demo_snapshot: Path, tmp_path: Path) -> None:
+    """Residents walk across the border: a buurthuis 200 m outside the gemeente serves a cell inside it."""
+    from wijkanalyse import pipeline
+
+    from .osm_builder import snapshot_with
+
+    osm = OsmBuilder(x0=60_000.0, y0=482_500.0)  # the demo gemeente's west border is x = 60,000
+    osm.way([(-300, 0), (300, 0)], highway="residential")
+    osm.venue(-200, 10, amenity="community_centre", name="Buurthuis over de grens")
+    snap = snapshot_with(demo_snapshot, tmp_path / "snap", osm, [(150, 30, 40)])
+    result = pipeline.analyse(SnapshotReader(snap), load_config())
+    assert result.residents["buurtcode"].iloc[0].startswith("BU9999")  # the cell lies in the gemeente
+    # 30 m to the street, 350 m west along it, 10 m to the buurthuis across the border
+    assert result.residents["afstand_m"].iloc[0] == pytest.approx(390.0, abs=TOL)
+    assert result.summary["residents_within_threshold"] == 40
+    assert result.summary["n_meeting_points"] == 1
