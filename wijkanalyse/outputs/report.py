@@ -27,10 +27,9 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import pandas as pd
 
 from wijkanalyse import __version__, _atomic
-from wijkanalyse._format import format_int, format_number, format_percent
+from wijkanalyse._format import _is_missing, format_int, format_number, format_percent
 from wijkanalyse.outputs._sources import SOURCE_LINE, SYNTHETIC_BANNER, data_date, format_date, source_rows
 from wijkanalyse.result import HOTSPOT_LABELS, RunResult
 
@@ -71,22 +70,13 @@ MAX_PRIORITY = 10
 _TEMPLATES = Path(__file__).with_name("templates")
 
 
-def _missing(value: Any) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
 def _euro(value: Any, missing: str = "–") -> str:
-    return missing if _missing(value) else f"€\u00a0{format_int(value)}"
+    return missing if _is_missing(value) else f"€\u00a0{format_int(value)}"
 
 
 def _text(value: Any, missing: str = "") -> str:
     """A name or label as plain text (escaped by the template)."""
-    return missing if _missing(value) else " ".join(str(value).split())
+    return missing if _is_missing(value) else " ".join(str(value).split())
 
 
 def _join(items: Any) -> str:
@@ -187,7 +177,7 @@ def _gap_rows(result: RunResult) -> tuple[list[dict[str, Any]], int, Any]:
         "inwoners": row.get("inwoners"),
         "cellen": row.get("cellen"),
         "afstand_max": row.get("afstand_max_m"),
-        "unreachable": not _missing(row.get("afstand_max_m")) and math.isinf(float(row.get("afstand_max_m"))),
+        "unreachable": not _is_missing(row.get("afstand_max_m")) and math.isinf(float(row.get("afstand_max_m"))),
     } for _, row in shown.iterrows()]
     rest = order.iloc[MAX_GAPS:]
     return rows, len(rest), rest["inwoners"].iloc[0] if len(rest) else None
@@ -212,7 +202,7 @@ def _proposal_rows(result: RunResult) -> list[dict[str, Any]]:
         rows.append({
             "rang": int(row["rang"]),
             "naam": _text(row.get("naam"), f"voorstel {int(row['rang'])}"),
-            "soort": _text(label) if not _missing(label) else kinds.get(str(row.get("soort")), _text(row.get("soort"))),
+            "soort": _text(label) if not _is_missing(label) else kinds.get(str(row.get("soort")), _text(row.get("soort"))),
             "buurt": _text(row.get("buurtnaam"), _text(row.get("buurtcode"))),
             "kern": _text(row.get("kern")),
             "nieuw": row.get("nieuw_binnen_bereik"),
@@ -252,7 +242,7 @@ def _hotspot_groups(rows: list[dict[str, Any]], result: RunResult) -> dict[str, 
         if group:
             groups[group].append({**row, "p": p_values.get(row["code"])})
     for items in groups.values():
-        items.sort(key=lambda r: -r["signaal"] if not _missing(r["signaal"]) else math.inf)
+        items.sort(key=lambda r: -r["signaal"] if not _is_missing(r["signaal"]) else math.inf)
     return groups
 
 
@@ -308,11 +298,11 @@ def report_context(result: RunResult, images: Mapping[str, Path | bytes] | None 
     kernen = _kern_rows(result)
     proposals = _proposal_rows(result)
     priority = sorted(
-        (r for r in buurten if not _missing(r["prioriteit_rang"])), key=lambda r: r["prioriteit_rang"],
+        (r for r in buurten if not _is_missing(r["prioriteit_rang"])), key=lambda r: r["prioriteit_rang"],
     )[:MAX_PRIORITY]
     network = s.get("network") or {}
     reach = sorted(
-        (r for r in buurten if not _missing(r["aandeel"]) and r["aandeel"] < 1),
+        (r for r in buurten if not _is_missing(r["aandeel"]) and r["aandeel"] < 1),
         key=lambda r: (r["aandeel"], r["naam"]),
     )
     images_list = _images(images)
@@ -381,10 +371,10 @@ def report_context(result: RunResult, images: Mapping[str, Path | bytes] | None 
             for i in range(0, len(result.indicators), INDICATORS_PER_TABLE)
         ],
         "reference": reference,
-        "has_nl": any(not _missing(v) for v in reference["nederland"]),
+        "has_nl": any(not _is_missing(v) for v in reference["nederland"]),
         "buurten": buurten,
         "kernen": kernen,
-        "no_reach_kernen": [k["kern"] for k in kernen if not _missing(k["aandeel"]) and k["aandeel"] == 0],
+        "no_reach_kernen": [k["kern"] for k in kernen if not _is_missing(k["aandeel"]) and k["aandeel"] == 0],
         "reach": reach[:15],
         "gaps": gaps,
         "more_gaps": more_gaps,

@@ -49,7 +49,9 @@ __all__ = [
     "http_client",
     "normalise_gemeente",
     "overpass_query",
+    "snapshot_sources",
     "wfs_features",
+    "write_parts",
 ]
 
 log = logging.getLogger("wijkanalyse")
@@ -291,36 +293,44 @@ def download_snapshot(
 
             extract, osm_source = _osm(client, services, buurten, config, osm_pbf)
 
-        _write(folder, cbs=cbs, buurten=buurten, grid=grid, extract=extract)
+        write_parts(folder, cbs=cbs, buurten=buurten, grid=grid, extract=extract)
         manifest = snapshot.Manifest(
             gemeente_code=gemeente, gemeente_name=name, year=year, synthetic=False, created=now,
             generator=f"wijkanalyse {__version__}",
-            sources={
-                "cbs": {
-                    "file": snapshot.CBS_FILE, "regions_file": snapshot.REGIONS_FILE,
-                    "properties_file": snapshot.PROPERTIES_FILE, "table": table, "year": year,
-                    "url": f"{services.cbs_odata_url.rstrip('/')}/{table}", "retrieved": now,
-                },
-                "buurten": {
-                    "file": snapshot.BUURTEN_FILE, "layer": snapshot.BUURTEN_LAYER, "year": year,
-                    "url": services.pdok_buurten_wfs_url.format(year=year), "retrieved": now,
-                },
-                "grid": {
-                    "file": snapshot.GRID_FILE, "layer": snapshot.GRID_LAYER, "year": grid_year,
-                    "url": services.pdok_grid_wfs_url.format(year=grid_year), "retrieved": now,
-                },
-                "network": {"file": snapshot.NETWORK_FILE, **osm_source, "retrieved": now},
-                "venues": {"file": snapshot.VENUES_FILE, **osm_source, "retrieved": now, "tags": config.osm_tags()},
-            },
+            sources=snapshot_sources(services, table, year, grid_year, osm_source, now, config),
         )
         snapshot.write_manifest(folder, manifest)
     return dest
 
 
-def _write(
-    folder: Path, *, cbs: cbs_odata.CbsTable, buurten: gpd.GeoDataFrame, grid: gpd.GeoDataFrame, extract: OsmExtract,
+def snapshot_sources(  # noqa: PLR0917
+    services: Services, table: str, year: int, grid_year: int, osm: dict[str, Any], now: str, config: Config,
+) -> dict[str, Any]:
+    """The manifest's ``sources`` of a downloaded snapshot: each file, its address and the date it was fetched."""
+    return {
+        "cbs": {
+            "file": snapshot.CBS_FILE, "regions_file": snapshot.REGIONS_FILE,
+            "properties_file": snapshot.PROPERTIES_FILE, "table": table, "year": year,
+            "url": f"{services.cbs_odata_url.rstrip('/')}/{table}", "retrieved": now,
+        },
+        "buurten": {
+            "file": snapshot.BUURTEN_FILE, "layer": snapshot.BUURTEN_LAYER, "year": year,
+            "url": services.pdok_buurten_wfs_url.format(year=year), "retrieved": now,
+        },
+        "grid": {
+            "file": snapshot.GRID_FILE, "layer": snapshot.GRID_LAYER, "year": grid_year,
+            "url": services.pdok_grid_wfs_url.format(year=grid_year), "retrieved": now,
+        },
+        "network": {"file": snapshot.NETWORK_FILE, **osm, "retrieved": now},
+        "venues": {"file": snapshot.VENUES_FILE, **osm, "retrieved": now, "tags": config.osm_tags()},
+    }
+
+
+def write_parts(
+    folder: Path, *, cbs: cbs_odata.CbsTable, buurten: gpd.GeoDataFrame, grid: gpd.GeoDataFrame,
+    extract: OsmExtract | None = None,
 ) -> None:
-    """Write the downloaded parts into ``folder`` in the snapshot layout."""
+    """Write the downloaded parts into ``folder`` in the snapshot layout (the OSM layers when given)."""
     table = cbs.table
     for name, entity, rows in (
         (snapshot.CBS_FILE, "TypedDataSet", cbs.rows),
@@ -330,4 +340,5 @@ def _write(
         _atomic.write_text(folder / name, json.dumps(snapshot.odata_document(table, entity, rows), ensure_ascii=False))
     _atomic.write_with(folder / snapshot.BUURTEN_FILE, lambda p: buurten.to_file(p, layer=snapshot.BUURTEN_LAYER, driver="GPKG"))
     _atomic.write_with(folder / snapshot.GRID_FILE, lambda p: grid.to_file(p, layer=snapshot.GRID_LAYER, driver="GPKG"))
-    snapshot.write_osm_layers(folder, extract.ways, extract.venues)
+    if extract is not None:
+        snapshot.write_osm_layers(folder, extract.ways, extract.venues)

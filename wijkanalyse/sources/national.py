@@ -22,7 +22,6 @@ buurten at PDOK, a service that keeps failing) is reported and the others go on.
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 from collections.abc import Mapping, Sequence
@@ -34,7 +33,7 @@ from typing import Any
 import geopandas as gpd
 from shapely.geometry.base import BaseGeometry
 
-from wijkanalyse import __version__, _atomic, cbs_tables, snapshot
+from wijkanalyse import __version__, cbs_tables, snapshot
 from wijkanalyse.config import Config
 from wijkanalyse.errors import DataError, WijkanalyseError
 from wijkanalyse.sources import _http, cbs_odata, live
@@ -247,7 +246,7 @@ def download_snapshots(  # noqa: PLR0912, PLR0915 (the steps, in order)
                         raise DataError(msg)
                     folder = snapshot.new_stage(root / f"{code}-{year}")
                     staged[code] = (folder, clip_area(buurten), name)
-                    _write_parts(folder, cbs[code], buurten, grid)
+                    live.write_parts(folder, cbs=cbs[code], buurten=buurten, grid=grid)
                     if osm_pbf is None:  # Overpass, per gemeente, as a single fetch
                         extract, source = live._osm(client, services, buurten, config, None)  # noqa: SLF001
                         snapshot.write_osm_layers(folder, extract.ways, extract.venues)
@@ -268,7 +267,7 @@ def download_snapshots(  # noqa: PLR0912, PLR0915 (the steps, in order)
             manifest = snapshot.Manifest(
                 gemeente_code=code, gemeente_name=name, year=year, synthetic=False, created=now,
                 generator=f"wijkanalyse {__version__}",
-                sources=_sources(services, table, year, grid_year, osm, now, config),
+                sources=live.snapshot_sources(services, table, year, grid_year, osm, now, config),
             )
             snapshot.write_manifest(folder, manifest)
             dest = root / f"{code}-{year}"
@@ -279,36 +278,3 @@ def download_snapshots(  # noqa: PLR0912, PLR0915 (the steps, in order)
             if folder.exists():
                 shutil.rmtree(folder, ignore_errors=True)
     return result
-
-
-def _write_parts(folder: Path, cbs: cbs_odata.CbsTable, buurten: gpd.GeoDataFrame, grid: gpd.GeoDataFrame) -> None:
-    for name, entity, rows in (
-        (snapshot.CBS_FILE, "TypedDataSet", cbs.rows),
-        (snapshot.REGIONS_FILE, "WijkenEnBuurten", cbs.regions),
-        (snapshot.PROPERTIES_FILE, "DataProperties", cbs.properties),
-    ):
-        _atomic.write_text(folder / name, json.dumps(snapshot.odata_document(cbs.table, entity, rows), ensure_ascii=False))
-    _atomic.write_with(folder / snapshot.BUURTEN_FILE, lambda p: buurten.to_file(p, layer=snapshot.BUURTEN_LAYER, driver="GPKG"))
-    _atomic.write_with(folder / snapshot.GRID_FILE, lambda p: grid.to_file(p, layer=snapshot.GRID_LAYER, driver="GPKG"))
-
-
-def _sources(  # noqa: PLR0917
-    services: Any, table: str, year: int, grid_year: int, osm: dict[str, Any], now: str, config: Config,
-) -> dict[str, Any]:
-    return {
-        "cbs": {
-            "file": snapshot.CBS_FILE, "regions_file": snapshot.REGIONS_FILE,
-            "properties_file": snapshot.PROPERTIES_FILE, "table": table, "year": year,
-            "url": f"{services.cbs_odata_url.rstrip('/')}/{table}", "retrieved": now,
-        },
-        "buurten": {
-            "file": snapshot.BUURTEN_FILE, "layer": snapshot.BUURTEN_LAYER, "year": year,
-            "url": services.pdok_buurten_wfs_url.format(year=year), "retrieved": now,
-        },
-        "grid": {
-            "file": snapshot.GRID_FILE, "layer": snapshot.GRID_LAYER, "year": grid_year,
-            "url": services.pdok_grid_wfs_url.format(year=grid_year), "retrieved": now,
-        },
-        "network": {"file": snapshot.NETWORK_FILE, **osm, "retrieved": now},
-        "venues": {"file": snapshot.VENUES_FILE, **osm, "retrieved": now, "tags": config.osm_tags()},
-    }
