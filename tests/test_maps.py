@@ -512,3 +512,17 @@ def test_no_buurten_at_all(result: RunResult) -> None:
     document = map_data(empty)
     assert document["buurten"]["g"] == [] and document["bounds"] == [[50.75, 3.3], [53.55, 7.25]]
     assert "WA.init(" in _render(empty)
+
+
+def test_the_osm_date_comes_from_a_fetched_snapshot_too(result: RunResult) -> None:
+    """A fetched snapshot (format 2) has ``network``, not ``osm``: the credit line and the sources still date OSM."""
+    from wijkanalyse.outputs._maptext import attribution_html, sources_html
+    from wijkanalyse.outputs._sources import source_rows
+
+    result.sources = {"network": {"file": "netwerk.parquet", "url": "https://overpass.example/api",
+                                  "retrieved": "2025-03-04T10:00:00+00:00"}}
+    result.summary = {**result.summary, "snapshot_created": "2024-01-01T00:00:00+00:00"}
+    assert "ODbL stand 4 maart 2025" in attribution_html(result)
+    assert "OpenStreetMap-bijdragers, opgehaald 4 maart 2025" in sources_html(result)
+    osm_row = next(r for r in source_rows(result) if "OpenStreetMap" in r["wat"])
+    assert osm_row["opgehaald"] == "4 maart 2025"

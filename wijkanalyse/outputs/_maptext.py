@@ -23,6 +23,7 @@ from wijkanalyse.result import RunResult
 
 __all__ = [
     "METHOD_TEXT",
+    "SYNTHETIC_BANNER",
     "Popups",
     "attribution_html",
     "dutch_date",
@@ -32,6 +33,7 @@ __all__ = [
     "format_indicator",
     "help_sections",
     "names_text",
+    "osm_source",
     "plain",
     "residents_text",
     "search_key",
@@ -162,10 +164,19 @@ def dutch_date(value: Any) -> str:
     return f"{when.day} {_MONTHS[when.month - 1]} {when.year}"
 
 
+#: Shown on every map, print map and report page of the synthetic demo gemeente.
+SYNTHETIC_BANNER = "SYNTHETISCHE DEMO-GEMEENTE — verzonnen gegevens, geen echte gemeente"
+
+
+def osm_source(sources: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The manifest entry of a snapshot's OpenStreetMap data: ``network`` (format 2) or ``osm`` (format 1)."""
+    return sources.get("network") or sources.get("osm") or {}
+
+
 def attribution_html(result: RunResult) -> str:
     """The credit line under the map: OpenStreetMap (ODbL), CBS (CC BY 4.0), PDOK, with dates."""
     sources = getattr(result, "sources", None) or {}
-    osm_date = dutch_date((sources.get("osm") or {}).get("retrieved") or (result.summary or {}).get("snapshot_created"))
+    osm_date = dutch_date(osm_source(sources).get("retrieved") or (result.summary or {}).get("snapshot_created"))
     osm = " stand " + esc(osm_date) if osm_date else ""
     return (
         '&copy; <a href="https://www.openstreetmap.org/copyright" target="_blank" rel="noopener noreferrer">'
@@ -202,7 +213,7 @@ def sources_html(result: RunResult) -> str:
     summary = result.summary or {}
 
     def retrieved(key: str) -> str:
-        entry = sources.get(key) or {}
+        entry = osm_source(sources) if key == "osm" else sources.get(key) or {}
         date = dutch_date(entry.get("retrieved") or summary.get("snapshot_created"))
         return f", opgehaald {date}" if date else ""
 

@@ -10,15 +10,13 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlparse
 
-from wijkanalyse.outputs._maptext import dutch_date
+from wijkanalyse.outputs._maptext import SYNTHETIC_BANNER, dutch_date, osm_source
 from wijkanalyse.result import RunResult
 
 __all__ = ["SOURCE_LINE", "SYNTHETIC_BANNER", "data_date", "format_date", "source_line", "source_rows"]
 
 #: The credit every print map and the report carry (CBS and PDOK data, OpenStreetMap's licence).
 SOURCE_LINE = "Bron: CBS, PDOK; © OpenStreetMap-bijdragers"
-#: Shown on every page and map of the synthetic demo gemeente (the same words as the interactive map's).
-SYNTHETIC_BANNER = "SYNTHETISCHE DEMO-GEMEENTE — verzonnen gegevens, geen echte gemeente"
 
 def format_date(value: Any, missing: str = "onbekend") -> str:
     """An ISO date or timestamp as a Dutch date: ``"2024-01-01T00:00:00+00:00"`` -> ``"1 januari 2024"``.
@@ -83,7 +81,7 @@ def source_rows(result: RunResult) -> list[dict[str, str]]:
         "licentie": "CC BY 4.0",
         "waar": _where(grid.get("url")),
     })
-    osm = s.get("network") or s.get("osm") or {}
+    osm = osm_source(s)
     file_date = osm.get("osm_file_date")
     rows.append({
         "wat": "Straten, paden en voorzieningen (OpenStreetMap)",

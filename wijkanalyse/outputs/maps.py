@@ -49,6 +49,7 @@ from wijkanalyse._atomic import write_text
 from wijkanalyse._format import _is_missing, format_int, format_number, format_percent
 from wijkanalyse.outputs._encode import encode_polyline, join_lines, polygon_rings
 from wijkanalyse.outputs._maptext import (
+    SYNTHETIC_BANNER,
     Popups,
     attribution_html,
     esc,
@@ -105,7 +106,6 @@ OSM_TILES_ATTRIBUTION = (
 )
 
 #: Banner shown on maps of the synthetic demo gemeente.
-SYNTHETIC_BANNER = "SYNTHETISCHE DEMO-GEMEENTE — verzonnen gegevens, geen echte gemeente"
 
 #: Layer names in the layer panel (``{threshold}`` is the threshold in metres).
 LAYER_NAMES = {
