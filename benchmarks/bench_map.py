@@ -3,7 +3,9 @@
 Builds a synthetic RunResult (about 520 buurten with curved boundaries, 12,000 inhabited
 100 m cells of which 30 % lie beyond 400 m, 900 venues, a street network of some 6,000 km,
 proposals, broker areas and kernen), renders the map and prints its size, per layer and in
-total. The last line is always::
+total. The city is 16 x 12 km; for more than 12,000 cells it grows (same shape, so the streets
+grow with it) until the cells asked for fill at most 62.5 % of its 100 m squares. The last
+line is always::
 
     map: bytes=<size of kaart.html> buurten=<number of buurten> cells=<inhabited cells>
 
@@ -28,7 +30,14 @@ from wijkanalyse.result import HOTSPOT_LABELS, RunResult
 
 RD = "EPSG:28992"
 X0, Y0 = 112_000.0, 480_000.0  # Amsterdam-ish, in RD
-WIDTH, HEIGHT = 16_000.0, 12_000.0
+WIDTH, HEIGHT = 16_000.0, 12_000.0  # 19,200 cells of 100 m, for the default 12,000 inhabited ones
+FILL = 12_000 / 19_200  # the share of the area's cells that are inhabited, at most
+
+
+def area_for(n_cells: int) -> tuple[float, float]:
+    """Width and height (m) of the city: 16 x 12 km, grown (same shape) until ``n_cells`` fill at most 62.5 %."""
+    grow = max(1.0, (n_cells / (FILL * (WIDTH / 100) * (HEIGHT / 100))) ** 0.5)
+    return float(np.ceil(WIDTH * grow / 100) * 100), float(np.ceil(HEIGHT * grow / 100) * 100)
 
 
 def _wiggle(geom: shapely.Geometry) -> shapely.Geometry:
@@ -41,11 +50,12 @@ def _wiggle(geom: shapely.Geometry) -> shapely.Geometry:
     return shapely.transform(geom, move)
 
 
-def _buurten(rng: np.random.Generator, n_buurten: int) -> gpd.GeoDataFrame:
+def _buurten(rng: np.random.Generator, n_buurten: int, size: tuple[float, float]) -> gpd.GeoDataFrame:
     """Voronoi buurten with curved, shared boundaries (about 50 vertices each, as in Amsterdam)."""
-    area = shapely.box(X0, Y0, X0 + WIDTH, Y0 + HEIGHT)
+    width, height = size
+    area = shapely.box(X0, Y0, X0 + width, Y0 + height)
 
-    seeds = shapely.points(rng.uniform([X0, Y0], [X0 + WIDTH, Y0 + HEIGHT], size=(n_buurten, 2)))
+    seeds = shapely.points(rng.uniform([X0, Y0], [X0 + width, Y0 + height], size=(n_buurten, 2)))
     cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(seeds), extend_to=area))
     polygons = [_wiggle(shapely.segmentize(shapely.intersection(c, area), 40.0)) for c in cells]
     n = len(polygons)
@@ -70,10 +80,12 @@ def _buurten(rng: np.random.Generator, n_buurten: int) -> gpd.GeoDataFrame:
     )
 
 
-def _residents(rng: np.random.Generator, buurten: gpd.GeoDataFrame, n_cells: int, outside: float) -> gpd.GeoDataFrame:
+def _residents(
+    rng: np.random.Generator, buurten: gpd.GeoDataFrame, n_cells: int, outside: float, size: tuple[float, float],
+) -> gpd.GeoDataFrame:
     """Inhabited cells on the 100 m grid; a share of them, in blobs, beyond the threshold."""
-    grid_x = np.arange(X0 + 50, X0 + WIDTH, 100.0)
-    grid_y = np.arange(Y0 + 50, Y0 + HEIGHT, 100.0)
+    grid_x = np.arange(X0 + 50, X0 + size[0], 100.0)
+    grid_y = np.arange(Y0 + 50, Y0 + size[1], 100.0)
     xx, yy = np.meshgrid(grid_x, grid_y)
     pick = rng.choice(xx.size, size=n_cells, replace=False)
     px, py = xx.ravel()[pick], yy.ravel()[pick]
@@ -93,20 +105,20 @@ def _residents(rng: np.random.Generator, buurten: gpd.GeoDataFrame, n_cells: int
     )
 
 
-def _venues(rng: np.random.Generator, n_venues: int = 900) -> gpd.GeoDataFrame:
+def _venues(rng: np.random.Generator, size: tuple[float, float], n_venues: int = 900) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {"osm_id": [f"node/{1000 + i}" for i in range(n_venues)],
          "naam": [f"Buurthuis {i}" if i % 4 else None for i in range(n_venues)],
          "categorie": ["buurthuis"] * n_venues, "categorie_label": ["Buurthuis / wijkcentrum"] * n_venues,
          "ontmoetingspunt": rng.uniform(size=n_venues) < 0.7},
-        geometry=shapely.points(rng.uniform([X0, Y0], [X0 + WIDTH, Y0 + HEIGHT], size=(n_venues, 2))), crs=RD,
+        geometry=shapely.points(rng.uniform([X0, Y0], [X0 + size[0], Y0 + size[1]], size=(n_venues, 2))), crs=RD,
     )
 
 
-def _streets(rng: np.random.Generator, spacing: float) -> gpd.GeoDataFrame:
+def _streets(rng: np.random.Generator, spacing: float, size: tuple[float, float]) -> gpd.GeoDataFrame:
     """A grid of streets with jittered crossings, half the segments bent in the middle."""
-    sx = np.arange(X0, X0 + WIDTH + 1, spacing)
-    sy = np.arange(Y0, Y0 + HEIGHT + 1, spacing)
+    sx = np.arange(X0, X0 + size[0] + 1, spacing)
+    sy = np.arange(Y0, Y0 + size[1] + 1, spacing)
     nodes = np.stack(np.meshgrid(sx, sy), axis=-1) + rng.uniform(-15, 15, (len(sy), len(sx), 2))
     lines = []
     for start, end in ((nodes[:, :-1], nodes[:, 1:]), (nodes[:-1, :], nodes[1:, :])):
@@ -149,10 +161,11 @@ def _later_layers(rng: np.random.Generator, buurten: gpd.GeoDataFrame, gaps: gpd
 def synthetic_result(n_buurten: int, n_cells: int, outside: float, street_spacing: float, seed: int = 1) -> RunResult:
     """An Amsterdam-size RunResult with every optional layer filled."""
     rng = np.random.default_rng(seed)
-    buurten = _buurten(rng, n_buurten)
-    residents = _residents(rng, buurten, n_cells, outside)
+    size = area_for(n_cells)
+    buurten = _buurten(rng, n_buurten, size)
+    residents = _residents(rng, buurten, n_cells, outside, size)
     gaps = find_gaps(residents, 400.0)
-    venues = _venues(rng)
+    venues = _venues(rng, size)
     inwoners, distance = residents["inwoners"].to_numpy(), residents["afstand_m"].to_numpy()
     total, within = float(np.nansum(inwoners)), float(np.nansum(inwoners[distance <= 400]))
     result = RunResult(
@@ -163,7 +176,7 @@ def synthetic_result(n_buurten: int, n_cells: int, outside: float, street_spacin
                  "residents_within_threshold": within, "share_within_threshold": within / total,
                  "n_meeting_points": int(venues["ontmoetingspunt"].sum())},
     )
-    result.streets = _streets(rng, street_spacing)
+    result.streets = _streets(rng, street_spacing, size)
     for name, frame in _later_layers(rng, buurten, gaps).items():
         setattr(result, name, frame)
     return result
