@@ -1,6 +1,7 @@
 """Siting on a synthetic Amsterdam-size city: the coverage structure and the selection of 20 sites.
 
-Run: ``python benchmarks/bench_siting.py``. On the city of ``synthetic_city.py`` (9,057
+Run: ``python benchmarks/bench_siting.py [--size 12000]`` (``--size``: the side of the square
+city in metres, a multiple of 500). On the city of ``synthetic_city.py`` (9,057
 inhabited cells, a 602,000-node walking network, 600 meeting points) the candidates are the
 2,400 venues that are not meeting points plus the centre of every gap, as in a run. Measured
 in this one run:
@@ -17,6 +18,7 @@ structure + selection. Targets on 2 cores: seconds <= 20, greedy/exact >= 0.98.
 
 from __future__ import annotations
 
+import argparse
 import resource
 import sys
 import tempfile
@@ -40,9 +42,12 @@ P = 20
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=float, default=12_000.0, help="side of the square city (m, a multiple of 500)")
+    args = parser.parse_args()
     config = load_config()
     with tempfile.TemporaryDirectory(prefix="bench-siting-") as tmp:
-        snap = write_city(Path(tmp) / "snap")
+        snap = write_city(Path(tmp) / "snap", size=args.size)
         reader = SnapshotReader(snap)
         cbs = model.cbs_frame(reader.cbs_rows())
         buurten = model.buurten_frame(reader.buurten(), cbs, reader.manifest.gemeente_code, config.indicators)

@@ -32,8 +32,8 @@ CODE = "GM9998"
 NAME = "Proefstad"
 
 
-def _streets(rng: np.random.Generator) -> gpd.GeoDataFrame:
-    n = int(SIZE // STEP) + 1
+def _streets(rng: np.random.Generator, size: float) -> gpd.GeoDataFrame:
+    n = int(size // STEP) + 1
     steps = np.arange(n) * STEP
     per = round(STEP / VERTEX)  # vertices per block side
     lines, u, v, highway, foot = [], [], [], [], []
@@ -72,15 +72,21 @@ def _streets(rng: np.random.Generator) -> gpd.GeoDataFrame:
     return ways
 
 
-def write_city(dest: Path, seed: int = 7) -> Path:
-    """Write the synthetic city snapshot to ``dest`` and return it."""
+def write_city(dest: Path, seed: int = 7, size: float = SIZE) -> Path:
+    """Write the synthetic city snapshot to ``dest`` and return it.
+
+    ``size`` is the side of the square city in metres (a multiple of 500 m, at least 2,000 m;
+    12,000 m is the Amsterdam-size city); the venues scale with its area.
+    """
+    if size < 4 * BUURT or size % BUURT:
+        raise ValueError(f"size must be a multiple of {BUURT:g} m and at least {4 * BUURT:g} m, not {size:g}")
     rng = np.random.default_rng(seed)
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
-    ways = _streets(rng)
+    ways = _streets(rng, size)
 
     # buurten and wijken
-    nb = int(SIZE // BUURT)
+    nb = int(size // BUURT)
     codes, wijken, polys = [], [], []
     for i in range(nb):
         for j in range(nb):
@@ -95,7 +101,7 @@ def write_city(dest: Path, seed: int = 7) -> Path:
     )
 
     # inhabited cells: most of the city, parks left empty
-    cx, cy = np.meshgrid(np.arange(X0 + 50, X0 + SIZE, 100), np.arange(Y0 + 50, Y0 + SIZE, 100))
+    cx, cy = np.meshgrid(np.arange(X0 + 50, X0 + size, 100), np.arange(Y0 + 50, Y0 + size, 100))
     cx, cy = cx.ravel(), cy.ravel()
     inhabited = rng.random(len(cx)) < 0.63
     people = rng.integers(5, 180, inhabited.sum())
@@ -110,10 +116,12 @@ def write_city(dest: Path, seed: int = 7) -> Path:
                           buurten[["buurtcode", "geometry"]], predicate="within").groupby("buurtcode")["n"].sum()
 
     # venues: meeting points and other venues
-    kinds = [("amenity", "community_centre")] * 150 + [("amenity", "cafe")] * 300 + [("amenity", "library")] * 50 + \
-            [("amenity", "place_of_worship")] * 100 + [("amenity", "school")] * 1200 + [("leisure", "sports_centre")] * 1200
-    vx = X0 + rng.uniform(0, SIZE, len(kinds))
-    vy = Y0 + rng.uniform(0, SIZE, len(kinds))
+    share = (size / SIZE) ** 2
+    counts = {("amenity", "community_centre"): 150, ("amenity", "cafe"): 300, ("amenity", "library"): 50,
+              ("amenity", "place_of_worship"): 100, ("amenity", "school"): 1200, ("leisure", "sports_centre"): 1200}
+    kinds = [kind for kind, count in counts.items() for _ in range(max(1, round(count * share)))]
+    vx = X0 + rng.uniform(0, size, len(kinds))
+    vy = Y0 + rng.uniform(0, size, len(kinds))
     venues = gpd.GeoDataFrame(
         {"osm_id": [f"node/{10_000_000 + i}" for i in range(len(kinds))],
          "naam": [f"{v.title()} {i}" for i, (_, v) in enumerate(kinds)],
