@@ -26,7 +26,7 @@ import shapely
 
 from wijkanalyse.analysis import find_gaps
 from wijkanalyse.outputs import maps
-from wijkanalyse.result import HOTSPOT_LABELS, RunResult
+from wijkanalyse.result import QUADRANT_CODES, RunResult
 
 RD = "EPSG:28992"
 X0, Y0 = 112_000.0, 480_000.0  # Amsterdam-ish, in RD
@@ -72,7 +72,7 @@ def _buurten(rng: np.random.Generator, n_buurten: int, size: tuple[float, float]
             "inwoners_binnen_drempel": pd.array(np.round(people * share).astype(int), dtype="Int64"),
             "aandeel_binnen_drempel": share, "afstand_mediaan_m": rng.uniform(50, 900, n),
             **{f"indicator_{k}": rng.uniform(0, 60, n) for k in range(5)},
-            "signaal": rng.normal(0, 0.6, n), "hotspot": [HOTSPOT_LABELS[h] for h in hotspot],
+            "signaal": rng.normal(0, 0.6, n), "hotspot": [QUADRANT_CODES[h].value for h in hotspot],
             "hotspot_p": rng.uniform(0, 0.05, n),
             "kern": ["Amsterdam" if i % 40 else ("Durgerdam" if i % 80 else "Holysloot") for i in range(n)],
         },

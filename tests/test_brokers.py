@@ -27,10 +27,10 @@ from wijkanalyse.analysis.brokers import (
 from wijkanalyse.config import Brokers
 from wijkanalyse.demo import CLUSTER_BUURTCODES
 from wijkanalyse.errors import DataError
-from wijkanalyse.result import HOTSPOT_LABELS
+from wijkanalyse.result import Hotspot
 
-HOT = HOTSPOT_LABELS[1]
-NOT = HOTSPOT_LABELS[0]
+HOT = Hotspot.HOT
+NOT = Hotspot.NONE
 
 
 def grid_buurten(nx_: int, ny: int, seed: int = 0, size: float = 100.0) -> gpd.GeoDataFrame:

@@ -21,6 +21,7 @@ import pytest
 
 from tests.mapcases import HOSTILE_NAMES, demo_result, extend
 from wijkanalyse.outputs import maps
+from wijkanalyse.result import Hotspot
 
 ARTEFACTS = Path(__file__).resolve().parent / "artefacts" / "browser"
 SIZES = {"laptop": (1366, 768), "klein": (1024, 768), "telefoon": (390, 844)}
@@ -236,7 +237,7 @@ def test_layers_present_and_toggleable(browser: Any, page: tuple[str, Any]) -> N
     assert counts == {
         "streets": 1,
         "buurten": len(result.buurten),
-        "hotspots": 2 * int((result.buurten["hotspot"] != "niet significant").sum()),  # halo + outline
+        "hotspots": 2 * int((result.buurten["hotspot"] != Hotspot.NONE).sum()),  # halo + outline
         "gaps": len(result.gaps),
         "outside": outside,
         "meeting_points": meeting,

@@ -21,9 +21,9 @@ from wijkanalyse.analysis.compare import (
     compare_meeting_points,
     match_buurten,
 )
-from wijkanalyse.result import HOTSPOT_LABELS
+from wijkanalyse.result import Hotspot
 
-HOT, NOT = HOTSPOT_LABELS[1], HOTSPOT_LABELS[0]
+HOT, NOT = Hotspot.HOT, Hotspot.NONE
 CRS = "EPSG:28992"
 
 
@@ -114,7 +114,7 @@ def test_a_reused_code_is_matched_by_place_and_flagged() -> None:
     c = compare_buurten(old, new)
     assert c.buurten.loc["BU2", "inwoners_oud"] == pytest.approx(10)  # from BU1, not from the old BU2
     assert c.buurten["code_hergebruikt"].to_dict() == {"BU2": True, "BU3": False}
-    assert c.samenvatting["codes_hergebruikt"] == ["BU2"]
+    assert c.summary["codes_hergebruikt"] == ["BU2"]
     codes = check_codes(old, new)
     assert codes.same == ["BU2"] and codes.renamed == {"BU2": ("West", "Noord")}
     assert codes.only_old == ["BU1"] and codes.only_new == ["BU3"]
@@ -124,7 +124,7 @@ def test_area_weighting_by_hand(years: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]
     old, new = years
     c = compare_buurten(old, new)
     b = c.buurten
-    assert c.samenvatting["weging"] == "oppervlakte"
+    assert c.summary["weging"] == "oppervlakte"
     assert list(b.columns) == [*BUURT_COLUMNS, "geometry"]
     assert list(b.index) == ["BU01", "BU21", "BU22", "BU34", "BU06", "BU08", "BU05"]  # new division, then gone
     # B split in halves: 200 residents -> 100 + 100, 100 within -> 50 + 50
@@ -138,13 +138,13 @@ def test_area_weighting_by_hand(years: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]
     assert b.loc["BU34", "signaal_verschil"] == pytest.approx(-0.3 - -0.5)
     assert b.loc["BU34", "oude_buurtcodes"] == "BU03,BU04"
     # most old residents of CD lived in D, which was no hot spot
-    assert b.loc["BU34", "hotspot_oud"] == NOT and b.loc["BU34", "hotspot_wijziging"] == "geen hotspot"
+    assert b.loc["BU34", "hotspot_oud"] == NOT and b.loc["BU34", "hotspot_wijziging"] == "none"
     # new area, gone buurt
     assert b.loc["BU06", "inwoners_oud"] == 0 and np.isnan(b.loc["BU06", "aandeel_binnen_drempel_oud"])
     assert b.loc["BU05", ["inwoners_oud", "inwoners_nieuw", "inwoners_verschil"]].tolist() == [30, 0, -30]
-    assert b.loc["BU05", "hotspot_wijziging"] == "geen hotspot meer"
+    assert b.loc["BU05", "hotspot_wijziging"] == "gone"
     # every resident counted once: the changes add up to the change of the whole
-    s = c.samenvatting
+    s = c.summary
     assert s["inwoners_oud"] == 590 and s["inwoners_nieuw"] == 630
     assert b["inwoners_verschil"].sum() == pytest.approx(630 - 590)
     assert b["inwoners_binnen_drempel_verschil"].sum() == pytest.approx(340 - 320)
@@ -173,7 +173,7 @@ def test_residents_weighting_follows_where_people_live(years: tuple[gpd.GeoDataF
     old = old.assign(inwoners=[100, 200, 50, 150, 30, 60], inwoners_binnen_drempel=[100, 180, 50, 30, 0, 60])
     c = compare_buurten(old, new, old_residents=cells)
     b = c.buurten
-    assert c.samenvatting["weging"] == "inwoners"
+    assert c.summary["weging"] == "inwoners"
     assert b.loc["BU21", ["inwoners_oud", "inwoners_binnen_drempel_oud"]].tolist() == [180, 180]
     assert b.loc["BU22", ["inwoners_oud", "inwoners_binnen_drempel_oud"]].tolist() == [20, 0]
     assert b.loc["BU21", "herkomst"] == "BU02 Buurt BU02: 90 % van de inwoners"
@@ -247,7 +247,7 @@ def test_outputs_escape_and_neutralise_untrusted_names(
     new = new.assign(buurtnaam=[nasty.get(c, n) for c, n in zip(new["buurtcode"], new["buurtnaam"], strict=True)])
     c = compare_buurten(old, new)
     summary = {
-        **c.samenvatting, "gemeente_name": "Gemeente <i>X</i>", "gemeente_code": "GM0000", "jaar_oud": 2023,
+        **c.summary, "gemeente_name": "Gemeente <i>X</i>", "gemeente_code": "GM0000", "jaar_oud": 2023,
         "jaar_nieuw": 2024, "threshold_m": 400.0, "distance_method": "network", "synthetic": False,
         "waarschuwingen": ["Let op: <b>niet</b> vet"],
     }
@@ -277,7 +277,7 @@ def test_a_template_like_name_is_not_run_by_jinja(years: tuple[gpd.GeoDataFrame,
     old, new = years
     c = compare_buurten(old, new)
     summary = {
-        **c.samenvatting, "gemeente_name": "Gemeente {{ 7 * 7 }}", "gemeente_code": "GM0000", "jaar_oud": 2023,
+        **c.summary, "gemeente_name": "Gemeente {{ 7 * 7 }}", "gemeente_code": "GM0000", "jaar_oud": 2023,
         "jaar_nieuw": 2024, "threshold_m": 400.0, "distance_method": "network", "synthetic": False, "waarschuwingen": [],
     }
     page = write_comparison(c, summary, tmp_path)["kaart"].read_text(encoding="utf-8")

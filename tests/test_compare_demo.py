@@ -145,8 +145,8 @@ def test_hot_spots_added_and_removed(outputs: pipeline.CompareOutputs) -> None:
     assert s["hotspots_eraf"] == sorted(set(old_hot) - set(new_hot))
     assert IMPROVED_2025 in s["hotspots_eraf"]
     assert b.loc[IMPROVED_2025, "signaal_verschil"] < -1.0  # the improved buurt's signal fell
-    assert b.loc[worsened, "hotspot_wijziging"] == "nieuwe hotspot"
-    assert b.loc[IMPROVED_2025, "hotspot_wijziging"] == "geen hotspot meer"
+    assert b.loc[worsened, "hotspot_wijziging"] == "new"
+    assert b.loc[IMPROVED_2025, "hotspot_wijziging"] == "gone"
     assert outputs.comparison.kernen.loc["Zuidoost", "hotspot_buurten_oud"] == 3
 
 

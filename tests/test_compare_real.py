@@ -33,7 +33,7 @@ from shapely.geometry import box
 from wijkanalyse import model
 from wijkanalyse.analysis import buurt_coverage, straight_line_distance
 from wijkanalyse.analysis.compare import check_codes, compare_buurten, match_buurten
-from wijkanalyse.result import HOTSPOT_LABELS
+from wijkanalyse.result import Hotspot
 
 from .conftest import shared_data
 
@@ -157,7 +157,7 @@ def _run(polygons: gpd.GeoDataFrame, grid: gpd.GeoDataFrame, benches: gpd.GeoDat
     cells["binnen_drempel"] = cells["afstand_m"] <= 400
     buurten = polygons.join(buurt_coverage(cells, polygons.index, 400.0))
     buurten["signaal"] = np.nan
-    buurten["hotspot"] = HOTSPOT_LABELS[0]
+    buurten["hotspot"] = Hotspot.NONE
     return buurten, cells
 
 
@@ -172,7 +172,7 @@ def test_same_people_new_division_no_change(
     assert 0.5 < old["inwoners_binnen_drempel"].sum() / old["inwoners"].sum() < 1  # most live near a bench
     c = compare_buurten(old, new, old_residents=cells)
     b = c.buurten
-    assert c.samenvatting["weging"] == "inwoners"
+    assert c.summary["weging"] == "inwoners"
     assert (b["inwoners_verschil"] == 0).all() and (b["inwoners_binnen_drempel_verschil"] == 0).all()
     assert np.nanmax(np.abs(b["aandeel_binnen_drempel_verschil_pp"])) == 0
     # the split buurt's residents add up, its parts hold what lives there

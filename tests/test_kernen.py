@@ -12,10 +12,10 @@ from shapely.geometry import box
 from wijkanalyse.analysis.kernen import KERN_COLUMNS, kern_table
 from wijkanalyse.config import Kernen
 from wijkanalyse.model import assign_kernen
-from wijkanalyse.result import HOTSPOT_LABELS
+from wijkanalyse.result import Hotspot
 
-HOT = HOTSPOT_LABELS[1]
-NOT = HOTSPOT_LABELS[0]
+HOT = Hotspot.HOT
+NOT = Hotspot.NONE
 
 
 @pytest.fixture

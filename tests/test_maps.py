@@ -23,8 +23,6 @@ from tests.mapcases import HOSTILE_NAMES, demo_result, extend
 from wijkanalyse.outputs._encode import decode_polyline, encode_polyline, join_lines, polygon_rings
 from wijkanalyse.outputs.maps import (
     LAYER_NAMES,
-    REACH_COLORS,
-    SIGNAL_COLORS,
     SYNTHETIC_BANNER,
     build_map,
     format_int,
@@ -33,7 +31,8 @@ from wijkanalyse.outputs.maps import (
     map_data,
     save_map,
 )
-from wijkanalyse.result import HOTSPOT_LABELS, RunResult
+from wijkanalyse.outputs.style import REACH_COLORS, SIGNAL_COLORS
+from wijkanalyse.result import Hotspot, RunResult
 import itertools
 
 NASTY_VENUE = "Eetcafé 't Hoekje & <Zaal> \"De Ster\""
@@ -64,10 +63,10 @@ def _buurten() -> gpd.GeoDataFrame:
             "eenzaamheid": np.array([40, 55, 48, 61], dtype=np.int64),
             "signaal": [-0.8, 1.4, np.nan, 0.6],
             "hotspot": [
-                HOTSPOT_LABELS[3],
-                HOTSPOT_LABELS[1],
-                HOTSPOT_LABELS[0],
-                HOTSPOT_LABELS[4],
+                Hotspot.COLD,
+                Hotspot.HOT,
+                Hotspot.NONE,
+                Hotspot.HIGH_LOW,
             ],
             "hotspot_p": [0.03, 0.01, 0.6, 0.04],
         },
@@ -339,7 +338,7 @@ def test_empty_frames_render(result: RunResult) -> None:
     buurten = result.buurten.copy()
     buurten["signaal"] = np.nan
     buurten["aandeel_binnen_drempel"] = np.nan
-    buurten["hotspot"] = HOTSPOT_LABELS[0]
+    buurten["hotspot"] = Hotspot.NONE
     empty = dataclasses.replace(
         result,
         buurten=buurten,

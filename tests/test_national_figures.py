@@ -21,7 +21,7 @@ from wijkanalyse.analysis.national import (
 )
 from wijkanalyse.config import Indicator
 from wijkanalyse.errors import DataError
-from wijkanalyse.result import HOTSPOT_LABELS
+from wijkanalyse.result import Hotspot
 
 
 def test_wijk_figures_weight_the_signal_by_residents() -> None:
@@ -29,7 +29,7 @@ def test_wijk_figures_weight_the_signal_by_residents() -> None:
         {"wijkcode": ["WK1", "WK1", "WK2"], "wijknaam": ["Noord", "Noord", None],
          "inwoners": pd.array([100, 300, pd.NA], dtype="Int64"),
          "inwoners_binnen_drempel": pd.array([80, 150, pd.NA], dtype="Int64"),
-         "signaal": [1.0, -1.0, 2.0], "hotspot": [HOTSPOT_LABELS[1], HOTSPOT_LABELS[0], HOTSPOT_LABELS[1]]},
+         "signaal": [1.0, -1.0, 2.0], "hotspot": [Hotspot.HOT, Hotspot.NONE, Hotspot.HOT]},
         geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100), box(0, 100, 100, 200)], crs="EPSG:28992",
     )
     wijken = wijk_figures(buurten).set_index("wijkcode")

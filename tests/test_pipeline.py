@@ -15,7 +15,7 @@ from wijkanalyse import pipeline
 from wijkanalyse.config import load_config
 from wijkanalyse.demo import CLUSTER_BUURTCODES
 from wijkanalyse.errors import DataError, WijkanalyseError
-from wijkanalyse.result import HOTSPOT_LABELS
+from wijkanalyse.result import Hotspot
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +85,7 @@ def test_walking_is_never_shorter_than_the_straight_line(demo_run: pipeline.RunO
 
 def test_the_signal_cluster_is_found(demo_run: pipeline.RunOutputs) -> None:
     buurten = demo_run.result.buurten
-    hot = set(buurten.loc[buurten["hotspot"] == HOTSPOT_LABELS[1], "buurtcode"])
+    hot = set(buurten.loc[buurten["hotspot"] == Hotspot.HOT, "buurtcode"])
     assert hot == set(CLUSTER_BUURTCODES)
     assert demo_run.result.summary["hotspot_buurten"] == sorted(CLUSTER_BUURTCODES)
     top = buurten.sort_values("signaal", ascending=False)["buurtcode"].head(len(CLUSTER_BUURTCODES))

@@ -17,7 +17,7 @@ from shapely.geometry import LineString, box
 
 from wijkanalyse import pipeline
 from wijkanalyse.config import load_config
-from wijkanalyse.outputs import printmaps
+from wijkanalyse.outputs import printmaps, style
 from wijkanalyse.outputs._sources import SYNTHETIC_BANNER
 from wijkanalyse.result import RunResult
 from wijkanalyse.sources.files import SnapshotReader
@@ -113,13 +113,13 @@ def test_area_colours_differ_between_neighbours() -> None:
         for b in range(a + 1, 9):
             if cells[a].intersects(cells[b]):
                 assert colours[a] != colours[b], (a, b)
-    assert set(colours) <= set(printmaps.AREA_COLORS)
+    assert set(colours) <= set(style.AREA_COLORS)
 
 
 def test_signal_classes_are_quantiles() -> None:
     classes, colours, labels = printmaps._signal_classes(np.array([*range(10), np.nan], dtype=float))
     assert classes.tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, -1]  # two buurten per fifth; unknown is -1
-    assert colours == list(printmaps.SIGNAL_COLORS)
+    assert colours == list(style.SIGNAL_COLORS)
     assert labels[0] == "0,00 tot 1,80   laagste"
     one, colour, label = printmaps._signal_classes(np.array([0.5, 0.5, np.nan]))
     assert one.tolist() == [0, 0, -1] and len(colour) == 1 and label == ["0,50 (alle buurten gelijk)"]

@@ -17,7 +17,7 @@ from wijkanalyse._format import format_int, format_number, format_percent
 from wijkanalyse.config import load_config
 from wijkanalyse.outputs import report
 from wijkanalyse.outputs._sources import SYNTHETIC_BANNER, format_date, source_line
-from wijkanalyse.result import HOTSPOT_LABELS, RunResult
+from wijkanalyse.result import Hotspot, RunResult
 from wijkanalyse.sources.files import SnapshotReader
 
 IMG = "<img src=x onerror=alert(1)>"
@@ -284,7 +284,7 @@ def test_hostile_names_are_escaped(analysed: RunResult) -> None:
         "own_points_file": f"/tmp/{IMG}.csv",
         "own_points_problems": [f"eigen.csv line 3: {SCRIPT}"],
         "network": {**result.summary["network"], "meeting_points_not_on_network": [
-            {"osm_id": "node/1", "naam": IMG, "reden": SCRIPT}]},
+            {"osm_id": "node/1", "name": IMG, "reason": "beyond_max_attach"}]},
     }
     html = report.render_report(result)
     assert IMG not in html
@@ -308,7 +308,7 @@ def test_report_without_decisions(analysed: RunResult) -> None:
     result.proposals = None
     result.broker_areas = None
     result.streets = None
-    result.buurten.loc[:, "hotspot"] = HOTSPOT_LABELS[0]
+    result.buurten.loc[:, "hotspot"] = Hotspot.NONE
     html = report.render_report(result)
     assert "Er zijn geen voorstellen" in html
     assert "Er zijn geen hotspots gevonden" in html

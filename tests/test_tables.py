@@ -15,7 +15,7 @@ from shapely.geometry import box
 from tests.mapcases import FORMULA_NAME, HOSTILE_NAMES, demo_result, extend
 from wijkanalyse.outputs.tables import FORMULA_PREFIXES, neutralise, neutralise_frame, write_xlsx
 from wijkanalyse.outputs.write import write_csv
-from wijkanalyse.result import HOTSPOT_LABELS, RunResult
+from wijkanalyse.result import Hotspot, RunResult
 
 CRS = "EPSG:28992"
 #: One buurt name per dangerous first character (OWASP: = + - @ tab CR), plus two that are fine.
@@ -39,7 +39,7 @@ def result() -> RunResult:
             "afstand_mediaan_m": [180.0, 390.0, np.nan, np.inf, 100.0, 900.0, 50.0, 20.0],
             "werkloosheid": [3.25, 7.5, np.nan, 5.0, 1.0, 2.0, 3.0, 4.0],
             "signaal": [-0.8, 1.4, np.nan, 0.6, 0.0, -1.25, 0.1, 0.2],
-            "hotspot": [HOTSPOT_LABELS[0]] * n,
+            "hotspot": [Hotspot.NONE] * n,
             "hotspot_p": [0.5] * n,
         },
         geometry=[box(i * 100, 0, i * 100 + 100, 100) for i in range(n)],

@@ -336,9 +336,9 @@ during this gemeente; Linux) and what identifies the
 
 def _plain(value: Any) -> Any:
     """JSON-safe copy (numpy scalars, NaN/inf -> None), as samenvatting.json has it."""
-    from wijkanalyse.outputs.write import _jsonable  # noqa: PLC0415
+    from wijkanalyse.outputs._common import jsonable  # noqa: PLC0415
 
-    return json.loads(json.dumps(_jsonable(value), ensure_ascii=False, default=str))
+    return json.loads(json.dumps(jsonable(value), ensure_ascii=False, default=str))
 
 
 # --------------------------------------------------------------------------- running the jobs

@@ -452,7 +452,7 @@ def fetch(
 
 
 def _compare_text(outputs) -> str:  # noqa: ANN001
-    from wijkanalyse.analysis.compare import MATCH_SHORT  # noqa: PLC0415
+    from wijkanalyse.outputs.texts import MATCH_SHORT  # noqa: PLC0415
     from wijkanalyse.outputs.compare import format_pp, format_signed  # noqa: PLC0415
 
     s = outputs.summary

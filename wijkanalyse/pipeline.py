@@ -7,14 +7,11 @@ notebooks and tests.
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import logging
 import re
 import tempfile
-import time
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +20,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from wijkanalyse import __version__, _atomic, model, snapshot
+from wijkanalyse import __version__, _atomic, model, runcontext, snapshot
 from wijkanalyse.analysis import (
     buurt_coverage,
     composite_signal,
@@ -57,7 +54,8 @@ from wijkanalyse.analysis.siting import (
     resident_weights,
 )
 from wijkanalyse.network import Attachment, WalkNetwork
-from wijkanalyse.result import HOTSPOT_LABELS, RunResult
+from wijkanalyse.result import Hotspot, Reach, RunResult
+from wijkanalyse.runcontext import RunContext, peak_rss_gib
 from wijkanalyse.sources import own_points
 from wijkanalyse.sources.files import SnapshotReader
 
@@ -97,22 +95,13 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or "gemeente"
 
 
-#: (step text, start time, peak memory so far) of the steps of the run under way; read by :func:`run`.
-_marks: list[tuple[str, float, float]] = []
-
-
 def _step(n: int, text: str) -> None:
-    log.info("[%d/%d] %s", n, STEPS, text)
-    _marks.append((text, time.perf_counter(), _peak_rss_gib()))
-
-
-def _peak_rss_gib() -> float:
-    """Peak resident memory of this process so far (GiB); 0 where the platform does not say."""
-    try:
-        import resource  # noqa: PLC0415 (not on Windows)
-    except ImportError:
-        return 0.0
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # kilobytes on Linux
+    """Mark step ``n`` of the run current in this thread (see :mod:`wijkanalyse.runcontext`)."""
+    ctx = runcontext.current()
+    if ctx is None:
+        log.info("[%d/%d] %s", n, STEPS, text)
+    else:
+        ctx.step(n, text)
 
 
 def _attachment_report(  # noqa: PLR0917
@@ -125,7 +114,7 @@ def _attachment_report(  # noqa: PLR0917
     unreachable = on & ~np.isfinite(distance)
     max_m = config.network.max_attach_m
     dropped = venues[meeting_mask & ~venue_att.on_network]
-    reason = f"verder dan {max_m:g} m van een looproute"
+    reason = f"verder dan {max_m:g} m van een looproute"  # for the log; the data holds a code
     report = {
         "max_attach_m": max_m,
         "min_component_m": config.network.min_component_m,
@@ -137,11 +126,10 @@ def _attachment_report(  # noqa: PLR0917
         "residents_no_meeting_point_reachable": float(people[unreachable].sum()),
         "meeting_points_attached": int((meeting_mask & venue_att.on_network).sum()),
         "meeting_points_not_on_network": [
-            {"osm_id": o, "naam": n, "reden": reason} for o, n in zip(dropped["osm_id"], dropped["naam"], strict=True)
+            {"osm_id": o, "name": n, "reason": "beyond_max_attach"} for o, n in zip(dropped["osm_id"], dropped["naam"], strict=True)
         ],
     }
-    status = np.where(~on, f"niet op het netwerk ({reason})",
-                      np.where(unreachable, "geen ontmoetingspunt bereikbaar over het netwerk", "bereikbaar"))
+    status = np.where(~on, Reach.OFF_NETWORK.value, np.where(unreachable, Reach.UNREACHABLE.value, Reach.REACHABLE.value))
     residents["bereik"] = status
     if (~on).any():
         log.warning(
@@ -159,37 +147,20 @@ def _attachment_report(  # noqa: PLR0917
     return {"network": report}
 
 
-def _with_warnings(analyse: Callable[[SnapshotReader, Config], RunResult]) -> Callable[[SnapshotReader, Config], RunResult]:
-    """Put every warning logged while ``analyse`` runs into ``summary["warnings"]``: never only in the log."""
+def analyse(reader: SnapshotReader, config: Config, ctx: RunContext | None = None) -> RunResult:
+    """Read a snapshot and compute every figure; no files are written.
 
-    @functools.wraps(analyse)
-    def wrapper(reader: SnapshotReader, config: Config) -> RunResult:
-        handler = _ListHandler()
-        log.addHandler(handler)
-        try:
-            result = analyse(reader, config)
-        finally:
-            log.removeHandler(handler)
-        result.summary["warnings"] = handler.messages
-        return result
-
-    return wrapper
+    ``ctx`` holds the run's steps, timings and warnings (a new one when not given); every
+    warning logged meanwhile, in this thread, ends up in ``summary["warnings"]``.
+    """
+    ctx = ctx or RunContext(total_steps=STEPS)
+    with ctx.active():
+        result = _analyse(reader, config)
+    result.summary["warnings"] = list(ctx.warnings)
+    return result
 
 
-class _ListHandler(logging.Handler):
-    """Keeps the text of every warning (and worse) logged under ``wijkanalyse``."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
-@_with_warnings
-def analyse(reader: SnapshotReader, config: Config) -> RunResult:  # noqa: PLR0915 (the steps, in order)
-    """Read a snapshot and compute every figure; no files are written."""
+def _analyse(reader: SnapshotReader, config: Config) -> RunResult:  # noqa: PLR0915 (the steps, in order)
     manifest = reader.manifest
     gemeente = manifest.gemeente_code
     table = reader.cbs_table_id
@@ -304,7 +275,7 @@ def analyse(reader: SnapshotReader, config: Config) -> RunResult:  # noqa: PLR09
         "own_points_rejected_rows": own.n_rejected if own else 0,
         "own_points_problems": [str(p) for p in own.problems] if own else [],
         "own_points_skipped_rows": own.n_skipped if own else 0,
-        "hotspot_buurten": sorted(buurten.loc[buurten["hotspot"] == HOTSPOT_LABELS[1], "buurtcode"]),
+        "hotspot_buurten": sorted(buurten.loc[buurten["hotspot"] == Hotspot.HOT, "buurtcode"]),
         "hotspot_alpha": th.hotspot_alpha,
         **decision.summary,
         **(attachment or {}),
@@ -600,7 +571,7 @@ def run(snapshot_dir: Path, config: Config, out_dir: Path, *, maps: bool = True,
     ``maps=False`` leaves out ``kaart.html`` and the print maps (a national run may, to save
     time); ``pdf``: also write ``rapport.pdf`` (needs WeasyPrint; without it the run says so).
     """
-    _marks.clear()
+    ctx = RunContext(total_steps=STEPS)
     snapshot_dir = Path(snapshot_dir)
     with snapshot.reading(snapshot_dir):
         reader = SnapshotReader(snapshot_dir)
@@ -608,18 +579,18 @@ def run(snapshot_dir: Path, config: Config, out_dir: Path, *, maps: bool = True,
         with _atomic.staged_dir(
             folder, what=f"Output folder {folder}", refuse=_foreign_files, advice="Choose another folder with --out.",
         ) as staging:
-            result = analyse(reader, config)
-            _warn_unreachable(result)
-            _step(8, f"Kaarten, tabellen en rapport schrijven naar {folder}")
-            _atomic.pause_point("write")
-            written = write_outputs(result, staging, maps=maps, pdf=pdf)
-            _write_index(result, staging)
+            result = analyse(reader, config, ctx)
+            with ctx.active():
+                _warn_unreachable(result)
+                ctx.step(8, f"Kaarten, tabellen en rapport schrijven naar {folder}")
+                _atomic.pause_point("write")
+                written = write_outputs(result, staging, maps=maps, pdf=pdf)
+                _write_index(result, staging)
     files = {key: folder / path.relative_to(staging) for key, path in written.items()}
-    ends = [(t, peak) for _, t, peak in _marks[1:]] + [(time.perf_counter(), _peak_rss_gib())]
-    timings = tuple((text, end - start, peak) for (text, start, _), (end, peak) in zip(_marks, ends, strict=True))
+    timings = ctx.timings()
     for text, seconds, peak in timings:
         log.debug("    %.2f s, piek %.2f GiB: %s", seconds, peak, text)
-    return RunOutputs(result=result, folder=folder, files=files, timings=timings, peak_gib=_peak_rss_gib())
+    return RunOutputs(result=result, folder=folder, files=files, timings=timings, peak_gib=peak_rss_gib())
 
 
 # --------------------------------------------------------------------------------------
@@ -663,7 +634,6 @@ def compare(old_snapshot: Path, new_snapshot: Path, config: Config, out_dir: Pat
     """
     from wijkanalyse.outputs import compare as compare_out  # noqa: PLC0415 (folium is slow to import)
 
-    _marks.clear()
     readers = [SnapshotReader(Path(old_snapshot)), SnapshotReader(Path(new_snapshot))]
     first, second = (r.manifest for r in readers)
     if first.gemeente_code != second.gemeente_code:
@@ -705,7 +675,7 @@ def compare(old_snapshot: Path, new_snapshot: Path, config: Config, out_dir: Pat
         _with_kern(old.buurten, config), _with_kern(new.buurten, config), old_residents=old.residents,
         old_venues=old.venues, new_venues=new.venues,
     )
-    s = comparison.samenvatting
+    s = comparison.summary
     warnings += [
         f"Buurtcode {code} bestaat in beide jaren maar voor een ander gebied; gekoppeld op ligging."
         for code in s["codes_hergebruikt"]

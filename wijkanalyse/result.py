@@ -8,14 +8,15 @@ QGIS, Excel and the map):
     inwoners_cbs (AantalInwoners from CBS), inwoners_binnen_drempel, aandeel_binnen_drempel
     (0..1, NaN without residents), afstand_mediaan_m, one column per configured indicator
     (named by its config key), signaal (composite z-score, higher = more concern; NaN when
-    no indicator is known), hotspot (Dutch label, see ``HOTSPOT_LABELS``), hotspot_p.
+    no indicator is known), hotspot (a code of :class:`Hotspot`: ``hot``, ``cold``,
+    ``high_low``, ``low_high`` or ``none``; the outputs show it in Dutch), hotspot_p.
 ``residents`` (one row per inhabited 100 m cell, points at the cell centre)
     cel (c28992r100 code), inwoners (NaN when suppressed by CBS), buurtcode, afstand_m
     (walking distance to the nearest meeting point, inf when none can be reached),
     binnen_drempel (bool); with the network method also aanhechting_m (the straight
-    stretch to the way it attaches to, NaN when not on the network) and bereik
-    ("bereikbaar", "geen ontmoetingspunt bereikbaar over het netwerk" or "niet op het
-    netwerk (...)").
+    stretch to the way it attaches to, NaN when not on the network) and bereik (a code of
+    :class:`Reach`: ``reachable``, ``unreachable`` or ``off_network``; the outputs show it
+    in Dutch, with the reason a cell is not on the network).
 ``venues`` (one row per venue from OSM or the gemeente's own points file, points)
     osm_id ("node/123"; an own point "eigen/<file stem>/<line>"), naam (from OSM or a user
     file: untrusted, escape it in HTML), categorie (config key), categorie_label (Dutch),
@@ -38,21 +39,35 @@ the data with it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
-__all__ = ["HOTSPOT_LABELS", "NationalResult", "RunResult"]
+__all__ = ["QUADRANT_CODES", "Hotspot", "NationalResult", "Reach", "RunResult"]
 
-#: Local Moran quadrant -> Dutch label used in every output.
-HOTSPOT_LABELS = {
-    1: "hotspot (hoog, omgeven door hoog)",
-    2: "uitschieter (laag, omgeven door hoog)",
-    3: "coldspot (laag, omgeven door laag)",
-    4: "uitschieter (hoog, omgeven door laag)",
-    0: "niet significant",
-}
+
+class Hotspot(StrEnum):
+    """Local Moran pattern of a buurt: a code in the data; its Dutch words live in ``outputs.texts``."""
+
+    HOT = "hot"  # high signal among high neighbours (quadrant HH)
+    LOW_HIGH = "low_high"  # low among high (LH)
+    COLD = "cold"  # low among low (LL)
+    HIGH_LOW = "high_low"  # high among low (HL)
+    NONE = "none"  # not significant, or no value / no neighbours
+
+
+#: esda's Local Moran quadrant (``q``: 1 HH, 2 LH, 3 LL, 4 HL; 0 = not significant) -> code.
+QUADRANT_CODES = {1: Hotspot.HOT, 2: Hotspot.LOW_HIGH, 3: Hotspot.COLD, 4: Hotspot.HIGH_LOW, 0: Hotspot.NONE}
+
+
+class Reach(StrEnum):
+    """Whether a resident cell reaches a meeting point over the network (``residents.bereik``)."""
+
+    REACHABLE = "reachable"
+    UNREACHABLE = "unreachable"  # on the network, but no meeting point in its part of it
+    OFF_NETWORK = "off_network"  # farther than max_attach_m from any walkable way
 
 
 @dataclass

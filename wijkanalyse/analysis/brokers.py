@@ -43,7 +43,7 @@ from wijkanalyse._format import format_int, format_number, format_percent
 from wijkanalyse.config import Brokers
 from wijkanalyse.errors import DataError
 from wijkanalyse.model import require_columns
-from wijkanalyse.result import HOTSPOT_LABELS
+from wijkanalyse.result import Hotspot
 
 __all__ = [
     "AREA_COLUMNS",
@@ -128,7 +128,7 @@ def buurt_priority(buurten: pd.DataFrame, settings: Brokers | None = None) -> pd
     settings = settings or Brokers()
     require_columns(buurten, ["signaal", "aandeel_binnen_drempel", "hotspot"], "buurt table")
     beyond = 1.0 - pd.to_numeric(buurten["aandeel_binnen_drempel"], errors="coerce").astype(float)
-    hot = (buurten["hotspot"] == HOTSPOT_LABELS[1]).astype(float)
+    hot = (buurten["hotspot"] == Hotspot.HOT).astype(float)
     return _priority(pd.to_numeric(buurten["signaal"], errors="coerce"), beyond, hot, settings)
 
 

@@ -56,7 +56,7 @@ import shapely
 from shapely import STRtree
 
 from wijkanalyse.model import require_columns
-from wijkanalyse.result import HOTSPOT_LABELS
+from wijkanalyse.result import Hotspot
 
 __all__ = [
     "BUURT_COLUMNS",
@@ -64,8 +64,6 @@ __all__ = [
     "KERN_COLUMNS",
     "LINK_COLUMNS",
     "MATCH_KINDS",
-    "MATCH_LABELS",
-    "MATCH_SHORT",
     "MEETING_POINT_COLUMNS",
     "MIN_SHARE",
     "CodeCheck",
@@ -85,37 +83,15 @@ MIN_SHARE = 0.10
 #: The match kinds, in the order they are reported.
 MATCH_KINDS = ("code", "overlap", "split", "merged", "redrawn", "new", "gone")
 
-#: Match kind -> plain Dutch, for the map, the report and the CSV.
-MATCH_LABELS = {
-    "code": "zelfde buurt, zelfde code",
-    "overlap": "zelfde gebied, nieuwe buurtcode",
-    "split": "deel van een gesplitste buurt",
-    "merged": "samengevoegd uit meer buurten",
-    "redrawn": "opnieuw ingedeeld uit delen van meer buurten",
-    "new": "nieuw gebied (hoorde er vorig jaar niet bij)",
-    "gone": "vervallen (gebied hoort niet meer bij de gemeente)",
-}
-
-#: Match kind -> a word or two, for counts ("17 ongewijzigd, 2 uit een splitsing").
-MATCH_SHORT = {
-    "code": "ongewijzigd",
-    "overlap": "nieuwe code",
-    "split": "uit een splitsing",
-    "merged": "uit een samenvoeging",
-    "redrawn": "opnieuw ingedeeld",
-    "new": "nieuw gebied",
-    "gone": "vervallen",
-}
-
-#: Hot-spot change of a buurt (was, now) -> Dutch text.
+#: Hot-spot change of a buurt (was hot, is hot) -> code; the Dutch words live in ``outputs.texts``.
 HOTSPOT_CHANGE = {
-    (False, True): "nieuwe hotspot",
-    (True, False): "geen hotspot meer",
-    (True, True): "blijft hotspot",
-    (False, False): "geen hotspot",
+    (False, True): "new",
+    (True, False): "gone",
+    (True, True): "kept",
+    (False, False): "none",
 }
 
-_HOT = HOTSPOT_LABELS[1]
+_HOT = Hotspot.HOT.value
 _FIGURES = ("inwoners", "inwoners_binnen_drempel", "aandeel_binnen_drempel", "signaal")
 
 #: Columns of :attr:`Comparison.buurten` (plus geometry), in order.
@@ -124,7 +100,6 @@ BUURT_COLUMNS = [
     "buurtnaam",
     "kern",
     "match",
-    "koppeling",
     "oude_buurtcodes",
     "herkomst",
     "code_hergebruikt",
@@ -392,7 +367,7 @@ class Comparison:
         residents of the old buurt within the overlap) and aandeel_inwoners_van_oud (their share of the old buurt's residents).
     matching
         The :class:`Matching` the figures were put on.
-    samenvatting
+    summary
         Key changes (see :func:`compare_buurten`).
     meeting_points
         Meeting points that opened or closed (:func:`compare_meeting_points`); empty
@@ -403,7 +378,7 @@ class Comparison:
     kernen: gpd.GeoDataFrame
     links: gpd.GeoDataFrame
     matching: Matching
-    samenvatting: dict[str, Any] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
     meeting_points: gpd.GeoDataFrame | None = None
 
 
@@ -589,7 +564,7 @@ def compare_buurten(  # noqa: PLR0912, PLR0915 (one table, column by column)
     -------
     Comparison
         Per buurt and kern the old and new figures and their change, the overlaps, and a
-        ``samenvatting`` with: weging ("inwoners" or "oppervlakte"), min_share,
+        ``summary`` with: weging ("inwoners" or "oppervlakte"), min_share,
         n_buurten_oud, n_buurten_nieuw, koppelingen (kind -> count), gewijzigde_buurten
         (every new buurt whose kind is not ``code``, and every gone one: buurtcode,
         buurtnaam, match, oude_buurtcodes), codes_hergebruikt, namen_gewijzigd (same code
@@ -597,8 +572,7 @@ def compare_buurten(  # noqa: PLR0912, PLR0915 (one table, column by column)
         inwoners_binnen_drempel_oud/_nieuw/_verschil, aandeel_binnen_drempel_oud/_nieuw (0..1),
         aandeel_binnen_drempel_verschil_pp, inwoners_oud_buiten_nieuwe_indeling, hotspots_oud
         and hotspots_nieuw (buurtcodes of that year), hotspots_erbij and hotspots_eraf
-        (buurtcodes of the rows whose hotspot_wijziging is "nieuwe hotspot" / "geen hotspot
-        meer"), aandeel_sterkst_gestegen and aandeel_sterkst_gedaald (up to 3 buurten with
+        (buurtcodes of the rows whose hotspot_wijziging is ``new`` / ``gone``), aandeel_sterkst_gestegen and aandeel_sterkst_gedaald (up to 3 buurten with
         residents in both years: buurtcode, buurtnaam, verschil_pp); with the venues also
         ontmoetingspunten_oud and _nieuw (counts), ontmoetingspunten_erbij and _eraf (naam,
         categorie, buurtcode, buurtnaam).
@@ -716,7 +690,6 @@ def compare_buurten(  # noqa: PLR0912, PLR0915 (one table, column by column)
     gone_set = set(matching.gone)
     left_out = float(sum(old_people[old_pos[c]] - people[old_pos[c]].sum() for c in old_codes if c not in gone_set))
 
-    rows["koppeling"] = rows["match"].map(MATCH_LABELS)
     with np.errstate(divide="ignore", invalid="ignore"):
         for when in ("oud", "nieuw"):
             inw, binnen = rows[f"inwoners_{when}"].to_numpy(float), rows[f"inwoners_binnen_drempel_{when}"].to_numpy(float)
@@ -762,7 +735,7 @@ def compare_buurten(  # noqa: PLR0912, PLR0915 (one table, column by column)
     if left_out > 0:
         log.warning("%.0f inwoners van het oude jaar wonen buiten de nieuwe buurtindeling.", left_out)
     return Comparison(
-        buurten=table, kernen=kernen, links=links, matching=matching, samenvatting=summary, meeting_points=points
+        buurten=table, kernen=kernen, links=links, matching=matching, summary=summary, meeting_points=points
     )
 
 

@@ -8,7 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from wijkanalyse.result import HOTSPOT_LABELS
+from wijkanalyse.result import QUADRANT_CODES, Hotspot
 
 __all__ = ["local_moran_hotspots"]
 
@@ -25,14 +25,14 @@ def local_moran_hotspots(
     Returns
     -------
     pandas.DataFrame
-        Indexed like ``buurten``: ``hotspot`` (Dutch label), ``hotspot_p`` (pseudo p-value),
+        Indexed like ``buurten``: ``hotspot`` (a :class:`~wijkanalyse.result.Hotspot` code), ``hotspot_p`` (pseudo p-value),
         ``hotspot_q`` (Moran quadrant 1-4, 0 when not significant).
     """
     from esda.moran import Moran_Local  # noqa: PLC0415 (slow import)
     from libpysal.weights import Queen  # noqa: PLC0415
 
     out = pd.DataFrame(
-        {"hotspot": HOTSPOT_LABELS[0], "hotspot_p": np.nan, "hotspot_q": 0}, index=buurten.index
+        {"hotspot": Hotspot.NONE.value, "hotspot_p": np.nan, "hotspot_q": 0}, index=buurten.index
     )
     known = buurten[buurten[column].notna()]
     if len(known) < 3:
@@ -61,5 +61,5 @@ def local_moran_hotspots(
     quadrant = np.where(significant, lisa.q, 0)
     out.loc[known.index, "hotspot_p"] = lisa.p_sim
     out.loc[known.index, "hotspot_q"] = quadrant
-    out.loc[known.index, "hotspot"] = [HOTSPOT_LABELS[int(q)] for q in quadrant]
+    out.loc[known.index, "hotspot"] = [QUADRANT_CODES[int(q)].value for q in quadrant]
     return out

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from wijkanalyse.model import require_columns
-from wijkanalyse.result import HOTSPOT_LABELS
+from wijkanalyse.result import Hotspot
 
 __all__ = ["KERN_COLUMNS", "kern_table"]
 
@@ -58,7 +58,7 @@ def kern_table(buurten: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         "binnen": pd.to_numeric(buurten["inwoners_binnen_drempel"], errors="coerce").astype(float).fillna(0.0)
         .to_numpy(),
         "signaal": pd.to_numeric(buurten["signaal"], errors="coerce").astype(float).to_numpy(),
-        "hot": (buurten["hotspot"] == HOTSPOT_LABELS[1]).to_numpy(),
+        "hot": (buurten["hotspot"] == Hotspot.HOT).to_numpy(),
     })
     known = frame["signaal"].notna() & (frame["inwoners"] > 0)
     frame["sw"] = np.where(known, frame["signaal"].fillna(0.0) * frame["inwoners"], 0.0)

@@ -23,7 +23,7 @@ import pandas as pd
 
 from wijkanalyse.analysis.signal import composite_signal
 from wijkanalyse.config import Indicator
-from wijkanalyse.result import HOTSPOT_LABELS
+from wijkanalyse.result import Hotspot
 
 __all__ = [
     "GEMEENTE_COLUMNS",
@@ -36,7 +36,7 @@ __all__ = [
     "wijk_figures",
 ]
 
-HOTSPOT = HOTSPOT_LABELS[1]
+HOTSPOT = Hotspot.HOT.value
 
 #: Columns of :func:`gemeente_table`, in order (indicator columns follow ``signaal_landelijk``).
 GEMEENTE_COLUMNS = (

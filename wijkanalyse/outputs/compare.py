@@ -13,18 +13,17 @@ include) and :func:`write_report` a self-contained page ``vergelijking.html`` ar
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import jinja2
-import numpy as np
 import pandas as pd
 
 from wijkanalyse import _atomic
 from wijkanalyse._format import _is_missing, format_int, format_number, format_percent
-from wijkanalyse.analysis.compare import MATCH_LABELS, Comparison
+from wijkanalyse.analysis.compare import Comparison
+from wijkanalyse.outputs.texts import HOTSPOT_CHANGE_LABELS, MATCH_LABELS, comparison_with_labels
+from wijkanalyse.outputs._common import environment, for_file, jsonable
 from wijkanalyse.outputs.write import write_table_csv
 
 __all__ = [
@@ -75,19 +74,12 @@ def _name(row: Any) -> str:
 
 def write_comparison_csv(frame: pd.DataFrame, path: Path) -> Path:
     """Write a comparison table for Dutch Excel (:func:`wijkanalyse.outputs.write.write_table_csv`), booleans as ja/nee."""
+    frame = comparison_with_labels(frame)
     table = pd.DataFrame(frame.drop(columns=frame.geometry.name) if isinstance(frame, gpd.GeoDataFrame) else frame)
     for col in table.columns:
         if pd.api.types.is_bool_dtype(table[col]):
             table[col] = table[col].map({True: "ja", False: "nee"})
     return write_table_csv(table, path)
-
-
-def _for_file(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    out = gdf.reset_index(drop=True).copy()
-    for col in out.columns:
-        if col != out.geometry.name and pd.api.types.is_float_dtype(out[col]):
-            out[col] = out[col].replace([np.inf, -np.inf], np.nan)
-    return out
 
 
 def write_comparison_geopackage(comparison: Comparison, path: Path) -> Path:
@@ -101,7 +93,7 @@ def write_comparison_geopackage(comparison: Comparison, path: Path) -> Path:
         for layer, frame in layers.items():
             if frame.empty:
                 continue
-            _for_file(frame).to_file(tmp, layer=layer, driver="GPKG", engine="pyogrio")
+            for_file(comparison_with_labels(frame)).to_file(tmp, layer=layer, driver="GPKG", engine="pyogrio")
 
     return _atomic.write_with(path, writer)
 
@@ -182,7 +174,7 @@ def report_context(comparison: Comparison, summary: dict[str, Any]) -> dict[str,
     rows = comparison.buurten
     notable = rows[
         (rows["aandeel_binnen_drempel_verschil_pp"].abs() >= REPORT_MIN_PP)
-        | rows["hotspot_wijziging"].isin(["nieuwe hotspot", "geen hotspot meer"])
+        | rows["hotspot_wijziging"].isin(["new", "gone"])
         | (rows["match"] != "code")
     ]
     buurten = [
@@ -197,7 +189,7 @@ def report_context(comparison: Comparison, summary: dict[str, Any]) -> dict[str,
             "aandeel_nieuw": format_percent(r["aandeel_binnen_drempel_nieuw"], missing="–"),
             "verschil": format_signed(r["aandeel_binnen_drempel_verschil_pp"], 1, missing="–"),
             "richting": _change_word(r["aandeel_binnen_drempel_verschil_pp"]),
-            "hotspot": "" if r["hotspot_wijziging"] == "geen hotspot" else str(r["hotspot_wijziging"]),
+            "hotspot": "" if r["hotspot_wijziging"] == "none" else HOTSPOT_CHANGE_LABELS[str(r["hotspot_wijziging"])],
         }
         for _, r in notable.iterrows()
     ]
@@ -269,42 +261,18 @@ def _pp_sentence(pp: Any) -> str:
     return f"{format_number(abs(float(pp)), 1)} procentpunt {word}."
 
 
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("wijkanalyse.outputs", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def render_section(context: dict[str, Any]) -> str:
     """Render the report section (``templates/vergelijking.html.j2``): an HTML fragment, escaped."""
-    return _environment().get_template("vergelijking.html.j2").render(**context)
+    return environment().get_template("vergelijking.html.j2").render(**context)
 
 
 def write_report(context: dict[str, Any], path: Path) -> Path:
     """Write the report section as a self-contained Dutch page (``vergelijking_pagina.html.j2``), atomically."""
-    html = _environment().get_template("vergelijking_pagina.html.j2").render(**context)
+    html = environment().get_template("vergelijking_pagina.html.j2").render(**context)
     return _atomic.write_text(path, html)
 
 
 # --------------------------------------------------------------------------- everything
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if value is pd.NA:
-        return None
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def write_comparison(comparison: Comparison, summary: dict[str, Any], folder: Path) -> dict[str, Path]:
@@ -322,6 +290,6 @@ def write_comparison(comparison: Comparison, summary: dict[str, Any], folder: Pa
         "csv": write_comparison_csv(comparison.buurten, folder / "vergelijking.csv"),
         "csv_kernen": write_comparison_csv(comparison.kernen, folder / "vergelijking_kernen.csv"),
         "samenvatting": _atomic.write_text(
-            folder / "vergelijking.json", json.dumps(_jsonable(summary), indent=2, ensure_ascii=False) + "\n"
+            folder / "vergelijking.json", json.dumps(jsonable(summary), indent=2, ensure_ascii=False) + "\n"
         ),
     }

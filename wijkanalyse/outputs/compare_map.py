@@ -30,7 +30,8 @@ from branca.colormap import LinearColormap
 from shapely.geometry import mapping
 
 from wijkanalyse._format import _is_missing, format_int, format_number, format_percent
-from wijkanalyse.analysis.compare import MATCH_LABELS, Comparison
+from wijkanalyse.analysis.compare import Comparison
+from wijkanalyse.outputs.texts import HOTSPOT_CHANGE_LABELS, MATCH_LABELS, hotspot_label
 from wijkanalyse.outputs.compare import format_pp, format_signed
 from wijkanalyse.outputs.maps import (
     LIGHT_TILES_ATTRIBUTION,
@@ -161,9 +162,9 @@ def _popup(row: dict[str, Any], years: tuple[int, int], threshold: str) -> str:
         (f"Signaal {old} → {new}",
          f"{format_number(row['signaal_oud'], 2)} → {format_number(row['signaal_nieuw'], 2)} "
          f"({format_signed(row['signaal_verschil'], 2)})"),
-        (f"Hotspot-analyse {old}", "" if _is_missing(row.get("hotspot_oud")) else str(row["hotspot_oud"])),
-        (f"Hotspot-analyse {new}", "" if _is_missing(row.get("hotspot_nieuw")) else str(row["hotspot_nieuw"])),
-        ("Hotspot", str(row["hotspot_wijziging"])),
+        (f"Hotspot-analyse {old}", hotspot_label(row.get("hotspot_oud"))),
+        (f"Hotspot-analyse {new}", hotspot_label(row.get("hotspot_nieuw"))),
+        ("Hotspot", HOTSPOT_CHANGE_LABELS.get(str(row["hotspot_wijziging"]), "")),
     ]
     return _lines(f"{row['buurtnaam']}", rows)
 
@@ -273,11 +274,11 @@ def _division_layer(buurten: gpd.GeoDataFrame, records: list[dict[str, Any]], po
 
 
 def _hotspot_layer(buurten: gpd.GeoDataFrame, records: list[dict[str, Any]], popups: list[str]) -> folium.FeatureGroup:
-    moved = np.array([r["hotspot_wijziging"] in ("nieuwe hotspot", "geen hotspot meer") for r in records], dtype=bool)
+    moved = np.array([r["hotspot_wijziging"] in ("new", "gone") for r in records], dtype=bool)
     group = folium.FeatureGroup(name=LAYER_NAMES["hotspots"], show=True)
     props = [
-        {"fill": _NEW_HOTSPOT if r["hotspot_wijziging"] == "nieuwe hotspot" else _GONE_HOTSPOT,
-         "tooltip": _esc(f"{r['buurtnaam']}: {r['hotspot_wijziging']}"), "popup": p}
+        {"fill": _NEW_HOTSPOT if r["hotspot_wijziging"] == "new" else _GONE_HOTSPOT,
+         "tooltip": _esc(f"{r['buurtnaam']}: {HOTSPOT_CHANGE_LABELS[str(r['hotspot_wijziging'])]}"), "popup": p}
         for r, p, c in zip(records, popups, moved, strict=True) if c
     ]
     _add(group, buurten[moved], props, lambda f: {

@@ -29,8 +29,7 @@ from __future__ import annotations
 import json
 import math
 import re
-import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -39,7 +38,6 @@ from typing import Any
 import folium
 import geopandas as gpd
 import jinja2
-import mapclassify
 import numpy as np
 import pandas as pd
 import shapely
@@ -64,17 +62,31 @@ from wijkanalyse.outputs._maptext import (
     split_list,
     summary_line,
 )
-from wijkanalyse.result import HOTSPOT_LABELS, RunResult
+from wijkanalyse.outputs.style import (
+    AREA_COLORS,
+    BEYOND_COLOR,
+    GAP_COLOR,
+    HOTSPOT_STYLES,
+    KERN_COLOR,
+    MEETING_POINT_COLOR,
+    MISSING_COLOR,
+    OTHER_VENUE_COLOR,
+    PROPOSAL_COLOR,
+    STREET_COLOR,
+    Classes,
+    area_colors,
+    reach_classes,
+    signal_classes,
+)
+from wijkanalyse.outputs.texts import HOTSPOT_PLAIN
+from wijkanalyse.result import Hotspot, RunResult
 
 __all__ = [
-    "HOTSPOT_COLORS",
     "LAYER_NAMES",
     "LIGHT_TILES_ATTRIBUTION",
     "LIGHT_TILES_URL",
     "OSM_TILES_ATTRIBUTION",
     "OSM_TILES_URL",
-    "REACH_COLORS",
-    "SIGNAL_COLORS",
     "SYNTHETIC_BANNER",
     "RawHtml",
     "build_map",
@@ -123,39 +135,6 @@ LAYER_NAMES = {
     "streets": "Stratennet (werkt zonder internet)",
 }
 
-#: Five classes per choropleth, light to dark; ColorBrewer schemes marked colour-blind safe.
-SIGNAL_COLORS = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")  # YlOrRd: more concern = darker
-REACH_COLORS = ("#f1eef6", "#bdc9e1", "#74a9cf", "#2b8cbe", "#045a8d")  # PuBu: fewer reached = darker
-
-#: Outline per Local Moran label: (colour, dashed). Black vs blue and solid vs dashed tell
-#: the four apart without relying on red/green.
-HOTSPOT_STYLES = {
-    HOTSPOT_LABELS[1]: ("#000000", False),  # hotspot
-    HOTSPOT_LABELS[4]: ("#000000", True),  # high among low
-    HOTSPOT_LABELS[3]: ("#2166ac", False),  # coldspot
-    HOTSPOT_LABELS[2]: ("#2166ac", True),  # low among high
-}
-#: Outline colour per Local Moran label (kept for callers of the old name).
-HOTSPOT_COLORS = {label: color for label, (color, _dashed) in HOTSPOT_STYLES.items()}
-_NOT_SIGNIFICANT = HOTSPOT_LABELS[0]
-_HOTSPOT_PLAIN = {
-    HOTSPOT_LABELS[1]: "hotspot: hoog signaal, de buren ook",
-    HOTSPOT_LABELS[4]: "uitschieter: hoog signaal, de buren laag",
-    HOTSPOT_LABELS[3]: "coldspot: laag signaal, de buren ook",
-    HOTSPOT_LABELS[2]: "uitschieter: laag signaal, de buren hoog",
-}
-
-#: Colours of the broker areas (Okabe-Ito, colour-blind safe), repeated when there are more.
-AREA_COLORS = ("#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442", "#0072B2", "#000000")
-
-_MISSING_COLOR = "#bdbdbd"
-_OUTSIDE_COLOR = "#7b3294"
-_GAP_COLOR = "#54278f"
-_MEETING_POINT_COLOR = "#1a9641"
-_OTHER_VENUE_COLOR = "#737373"
-_PROPOSAL_COLOR = "#d95f02"
-_KERN_COLOR = "#333333"
-_STREET_COLOR = "#9e9e9e"
 _CELL_HALF_SIZE_M = 50.0
 _SIMPLIFY_M = {"buurten": 2.0, "gaps": 2.0, "areas": 3.0, "kernen": 3.0, "streets": 3.0}
 _OSM_ID = re.compile(r"^(node|way|relation)/\d+$")
@@ -197,55 +176,6 @@ def _bounds(frame: gpd.GeoDataFrame) -> list[list[float]]:
 # --------------------------------------------------------------------------- classes
 
 
-@dataclass
-class _Classes:
-    """Class of each value (-1 = missing) and a legend label per class."""
-
-    index: list[int]
-    labels: list[str]
-    colors: Sequence[str]
-    missing: bool = field(default=False)
-
-
-def _signal_classes(values: pd.Series) -> _Classes:
-    """Quantiles (mapclassify): each colour holds about a fifth of the buurten."""
-    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-    finite = np.isfinite(numbers)
-    index = np.full(len(numbers), -1, dtype=int)
-    unique = np.unique(numbers[finite])
-    if unique.size == 0:
-        return _Classes(index.tolist(), [], (), missing=bool(len(numbers)))
-    if unique.size == 1:
-        index[finite] = 0
-        return _Classes(index.tolist(), [format_number(unique[0], 2)], SIGNAL_COLORS[2:3], bool((~finite).any()))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # mapclassify lowers k itself when values repeat
-        scheme = mapclassify.Quantiles(numbers[finite], k=min(5, int(unique.size)))
-    index[finite] = scheme.yb
-    bins = np.asarray(scheme.bins, dtype=float)
-    lows = [float(unique[0]), *bins[:-1].tolist()]
-    labels = [f"{format_number(lo, 2)} tot {format_number(hi, 2)}" for lo, hi in zip(lows, bins.tolist(), strict=True)]
-    k = len(bins)
-    colors = SIGNAL_COLORS if k == 5 else tuple(SIGNAL_COLORS[round(i * 4 / (k - 1))] for i in range(k))
-    return _Classes(index.tolist(), labels, colors, bool((~finite).any()))
-
-
-#: Reach classes: fixed, so maps of different gemeenten and years compare.
-_REACH_BINS = (0.5, 0.75, 0.9, 1.0 - 1e-9, 1.0)
-_REACH_LABELS = ("100 % (iedereen)", "90 tot 100 %", "75 tot 90 %", "50 tot 75 %", "50 % of minder")
-
-
-def _reach_classes(values: pd.Series) -> _Classes:
-    """Fixed breaks (mapclassify.UserDefined); class 0 (lightest) = everyone within reach."""
-    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-    finite = np.isfinite(numbers)
-    index = np.full(len(numbers), -1, dtype=int)
-    if finite.any():
-        scheme = mapclassify.UserDefined(np.clip(numbers[finite], 0.0, 1.0), list(_REACH_BINS))
-        index[finite] = 4 - np.asarray(scheme.yb, dtype=int)
-    return _Classes(index.tolist(), list(_REACH_LABELS), REACH_COLORS, bool((~finite).any()))
-
-
 # --------------------------------------------------------------------------- legends
 
 
@@ -253,19 +183,19 @@ def _swatch(style: str, label: str) -> str:
     return f'<div class="wa-rij"><span class="wa-vak" style="{style}"></span>{esc(label)}</div>'
 
 
-def _class_legend(classes: _Classes, low_note: str, high_note: str) -> str:
+def _class_legend(classes: Classes, low_note: str, high_note: str) -> str:
     rows = [_swatch(f"background:{color}", label) for color, label in zip(classes.colors, classes.labels, strict=True)]
     if classes.missing:
-        rows.append(_swatch(f"background:{_MISSING_COLOR}", "geen gegevens"))
+        rows.append(_swatch(f"background:{MISSING_COLOR}", "geen gegevens"))
     return f'<div class="wa-schaal"><span>{esc(low_note)}</span><span>{esc(high_note)}</span></div>' + "".join(rows)
 
 
 def _hotspot_legend(present: set[str]) -> str:
     rows = []
-    for label, (color, dashed) in HOTSPOT_STYLES.items():
-        if label in present:
+    for code, (color, dashed) in HOTSPOT_STYLES.items():
+        if code in present:
             rows.append(_swatch(f"border:3px {'dashed' if dashed else 'solid'} {color};background:transparent",
-                                _HOTSPOT_PLAIN[label]))
+                                HOTSPOT_PLAIN[code]))
     if not rows:
         rows.append('<div class="wa-rij">Geen buurten met een duidelijk patroon.</div>')
     return "".join(rows)
@@ -311,13 +241,13 @@ def _add_buurt_popup(popups: Popups, row: Mapping[str, Any], result: RunResult, 
                           f"({format_percent(row.get('aandeel_binnen_drempel'))})",
         "De helft woont binnen": format_distance(row.get("afstand_mediaan_m")),
         "Signaal": signal_text,
-        "Patroon": _HOTSPOT_PLAIN.get(hotspot, "geen duidelijk patroon met de buren" if hotspot else "onbekend"),
+        "Patroon": HOTSPOT_PLAIN.get(hotspot, "onbekend"),  # type: ignore[call-overload]
     }
     if code in look.kern_of:
         values["Kern"] = look.kern_of[code]
     if code in look.area_of:
         values["Werkgebied"] = look.area_of[code]
-    if hotspot in _HOTSPOT_PLAIN:
+    if hotspot in HOTSPOT_STYLES:
         values["Kans dat dit toeval is"] = format_percent(row.get("hotspot_p"))
     values |= {
         str(label): format_indicator(row.get(key)) + _beside_the_whole(result, key)
@@ -345,14 +275,14 @@ def _records(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
 
 def _buurten_part(
     buurten: gpd.GeoDataFrame, result: RunResult, threshold: str, look: _Lookup
-) -> tuple[dict[str, Any], _Classes, _Classes]:
+) -> tuple[dict[str, Any], Classes, Classes]:
     records = _records(buurten)
-    signal = _signal_classes(buurten["signaal"] if "signaal" in buurten else pd.Series([np.nan] * len(buurten)))
-    reach = _reach_classes(
+    signal = signal_classes(buurten["signaal"] if "signaal" in buurten else pd.Series([np.nan] * len(buurten)))
+    reach = reach_classes(
         buurten["aandeel_binnen_drempel"] if "aandeel_binnen_drempel" in buurten else pd.Series([np.nan] * len(buurten))
     )
     styles = list(HOTSPOT_STYLES)
-    hot = [styles.index(str(r.get("hotspot"))) if str(r.get("hotspot")) in HOTSPOT_STYLES else -1 for r in records]
+    hot = [styles.index(Hotspot(r["hotspot"])) if r.get("hotspot") in HOTSPOT_STYLES else -1 for r in records]
     popups = _buurt_popups(result, threshold)
     for r in records:
         _add_buurt_popup(popups, r, result, look)
@@ -360,8 +290,8 @@ def _buurten_part(
         "g": [polygon_rings(g) for g in _to_map(buurten.geometry, _SIMPLIFY_M["buurten"])],
         "key": [search_key(r.get("buurtnaam"), r.get("buurtcode"), r.get("wijknaam")) for r in records],
         **popups.part(),
-        "sig": signal.index,
-        "bereik": reach.index,
+        "sig": signal.index.tolist(),
+        "bereik": reach.index.tolist(),
         "hot": hot,
     }
     return part, signal, reach
@@ -500,7 +430,7 @@ def _areas_part(result: RunResult, look: _Lookup) -> dict | None:
         keys.append(search_key("werkgebied", row.get("gebied_id"), *kernen))
     return {
         "g": [polygon_rings(g) for g in _to_map(areas.geometry, _SIMPLIFY_M["areas"])],
-        "c": [AREA_COLORS[i % len(AREA_COLORS)] for i in range(len(areas))],
+        "c": area_colors(areas.geometry.to_numpy()),
         "key": keys, **popups.part(),
     }
 
@@ -573,7 +503,7 @@ def _title(result: RunResult) -> str:
 
 
 def _legends(
-    signal: _Classes, reach: _Classes, hot_present: set[str], threshold: str, has: Mapping[str, bool]
+    signal: Classes, reach: Classes, hot_present: set[str], threshold: str, has: Mapping[str, bool]
 ) -> dict[str, str]:
     circle = "border-radius:50%;border:1px solid #fff;"
     legends = {
@@ -581,15 +511,15 @@ def _legends(
         "reach": _class_legend(reach, "iedereen binnen bereik", "veel mensen te ver"),
         "borders": "",
         "hotspots": _hotspot_legend(hot_present),
-        "outside": _swatch(f"background:{_OUTSIDE_COLOR};opacity:.8", f"bewoond vak van 100 m, verder dan {threshold} m"),
-        "gaps": _swatch(f"border:2px dashed {_GAP_COLOR};background:rgba(84,39,143,.15)", "aaneengesloten gebied"),
-        "meeting_points": _swatch(f"background:{_MEETING_POINT_COLOR};{circle}", "telt mee voor de regel"),
-        "other_venues": _swatch(f"background:{_OTHER_VENUE_COLOR};{circle}", "telt niet mee (school, sporthal ...)"),
-        "streets": _swatch(f"height:2px;background:{_STREET_COLOR}", "straten en paden (OpenStreetMap)"),
+        "outside": _swatch(f"background:{BEYOND_COLOR};opacity:.8", f"bewoond vak van 100 m, verder dan {threshold} m"),
+        "gaps": _swatch(f"border:2px dashed {GAP_COLOR};background:rgba(84,39,143,.15)", "aaneengesloten gebied"),
+        "meeting_points": _swatch(f"background:{MEETING_POINT_COLOR};{circle}", "telt mee voor de regel"),
+        "other_venues": _swatch(f"background:{OTHER_VENUE_COLOR};{circle}", "telt niet mee (school, sporthal ...)"),
+        "streets": _swatch(f"height:2px;background:{STREET_COLOR}", "straten en paden (OpenStreetMap)"),
     }
     if has.get("proposals"):
         legends["proposals"] = (
-            f'<div class="wa-rij"><span class="wa-vak wa-voorstel-vak" style="background:{_PROPOSAL_COLOR}">1</span>'
+            f'<div class="wa-rij"><span class="wa-vak wa-voorstel-vak" style="background:{PROPOSAL_COLOR}">1</span>'
             "voorstel, genummerd in volgorde</div>"
         )
     if has.get("broker_areas"):
@@ -598,7 +528,7 @@ def _legends(
             "één kleur per werkgebied",
         )
     if has.get("kernen"):
-        legends["kernen"] = _swatch(f"border:2px dashed {_KERN_COLOR};background:transparent", "grens van een kern")
+        legends["kernen"] = _swatch(f"border:2px dashed {KERN_COLOR};background:transparent", "grens van een kern")
     return legends
 
 
@@ -681,10 +611,10 @@ def map_data(result: RunResult) -> dict[str, Any]:
         "legends": _legends(signal, reach, hot_present, threshold, has),
         "names": layer_names,
         "colors": {
-            "signal": list(signal.colors), "reach": list(reach.colors), "missing": _MISSING_COLOR,
-            "hotspots": [[c, d] for c, d in HOTSPOT_STYLES.values()], "outside": _OUTSIDE_COLOR,
-            "gaps": _GAP_COLOR, "meeting": _MEETING_POINT_COLOR, "other": _OTHER_VENUE_COLOR,
-            "proposal": _PROPOSAL_COLOR, "kern": _KERN_COLOR, "street": _STREET_COLOR,
+            "signal": list(signal.colors), "reach": list(reach.colors), "missing": MISSING_COLOR,
+            "hotspots": [[c, d] for c, d in HOTSPOT_STYLES.values()], "outside": BEYOND_COLOR,
+            "gaps": GAP_COLOR, "meeting": MEETING_POINT_COLOR, "other": OTHER_VENUE_COLOR,
+            "proposal": PROPOSAL_COLOR, "kern": KERN_COLOR, "street": STREET_COLOR,
         },
         "text": {"threshold": threshold, "walk": method},
         "cell": _cell_vectors(buurten) if len(buurten) else {"e": [0, 0.0007], "n": [0.00045, 0]},

@@ -37,6 +37,7 @@ import shapely
 
 from wijkanalyse import __version__, _atomic
 from wijkanalyse._format import _is_missing, format_int, format_number, format_percent
+from wijkanalyse.outputs._common import environment, neutralise
 from wijkanalyse.result import NationalResult
 
 __all__ = [
@@ -61,16 +62,8 @@ SHARE_CLASSES = (
 NO_DATA_COLOUR = "#bdbdbd"
 #: Simplification before drawing (m): the overview is a country map, not a buurt map.
 OUTLINE_TOLERANCE_M, WIJK_TOLERANCE_M = 60.0, 20.0
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 LIGHT_TILES_URL = "https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/grijs/EPSG:3857/{z}/{x}/{y}.png"
 LIGHT_TILES_ATTRIBUTION = 'Kaartgegevens &copy; <a href="https://www.kadaster.nl">Kadaster</a>'
-
-def neutralise(value: Any) -> Any:
-    """A text that a spreadsheet would take for a formula gets a leading ``'``; other values as they are."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
 
 def _text_columns(table: pd.DataFrame) -> list[str]:
     return [c for c in table.columns if table[c].dtype == object or pd.api.types.is_string_dtype(table[c])]
@@ -224,19 +217,6 @@ def _script_json(value: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _environment() -> Any:
-    import jinja2  # noqa: PLC0415 (folium depends on it too)
-
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("wijkanalyse", "outputs/templates"),
-        autoescape=True, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
-    )
-    env.filters["getal"] = lambda v, d=0: format_number(v, d, missing="–")
-    env.filters["aantal"] = lambda v: format_int(v, missing="–")
-    env.filters["procent"] = lambda v: format_percent(v, missing="–")
-    return env
-
-
 def _threshold(national: NationalResult) -> str:
     value = national.totals.get("drempel_m")
     return format_int(value) if value is not None else "de drempel"
@@ -247,7 +227,7 @@ def write_overview_map(national: NationalResult, path: Path) -> Path:
     vendor = resources.files("wijkanalyse.outputs") / "vendor"
     threshold = _threshold(national)
     totals = national.totals
-    page = _environment().get_template("overzicht.html.j2").render(
+    page = environment().get_template("overzicht.html.j2").render(
         leaflet_css=vendor.joinpath("leaflet.css").read_text(encoding="utf-8"),
         leaflet_js=vendor.joinpath("leaflet.js").read_text(encoding="utf-8"),
         gemeenten_json=_script_json(_gemeente_layer(national, threshold)),
@@ -296,13 +276,13 @@ def render_section(national: NationalResult, *, map_href: str = "overzicht.html"
                    table_href: str = "gemeenten.xlsx") -> str:
     """The national section as an HTML fragment (one ``<section>``, its own scoped style), for the report."""
     context = _context(national, map_href=map_href, table_href=table_href)
-    return _environment().get_template("landelijk_sectie.html.j2").render(**context)
+    return environment().get_template("landelijk_sectie.html.j2").render(**context)
 
 
 def render_page(national: NationalResult) -> str:
     """The standalone national page (``landelijk.html``)."""
     context = _context(national, map_href="overzicht.html", table_href="gemeenten.xlsx")
-    return _environment().get_template("landelijk.html.j2").render(**context)
+    return environment().get_template("landelijk.html.j2").render(**context)
 
 
 def write_national(national: NationalResult, folder: Path) -> dict[str, Path]:

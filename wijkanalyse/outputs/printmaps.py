@@ -24,14 +24,12 @@ every figure comes from :class:`~wijkanalyse.result.RunResult`.
 from __future__ import annotations
 
 import textwrap
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import mapclassify
 import numpy as np
 import shapely
 from matplotlib import patheffects
@@ -47,7 +45,18 @@ from matplotlib_scalebar.scalebar import ScaleBar
 from wijkanalyse import _atomic
 from wijkanalyse._format import format_int, format_number, format_percent
 from wijkanalyse.outputs._sources import SYNTHETIC_BANNER, source_line
-from wijkanalyse.result import HOTSPOT_LABELS, RunResult
+from wijkanalyse.outputs.style import (
+    BEYOND_COLOR,
+    BORDER_COLOR,
+    HOTSPOT_STYLES,
+    MEETING_POINT_COLOR,
+    MISSING_COLOR,
+    STREET_COLOR,
+    WITHIN_COLOR,
+    area_colors,
+    signal_classes,
+)
+from wijkanalyse.result import Hotspot, RunResult
 
 __all__ = [
     "A4_LANDSCAPE_IN",
@@ -67,18 +76,8 @@ A4_LANDSCAPE_IN = (297 / 25.4, 210 / 25.4)
 #: the PDF files are vector graphics for print.
 DPI = 150
 
-#: ColorBrewer YlOrRd, five classes (colour-blind safe, prints in grey as light to dark).
-SIGNAL_COLORS = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
-MISSING_COLOR = "#d9d9d9"
-HOTSPOT_EDGE = "#000000"
-COLDSPOT_EDGE = "#2166ac"
-WITHIN_COLOR = "#a6dba0"  # ColorBrewer PRGn: green within reach ...
-BEYOND_COLOR = "#762a83"  # ... purple beyond it (colour-blind safe pair)
-MEETING_POINT_COLOR = "#1b7837"
-#: Okabe-Ito: eight colours told apart with every common colour blindness.
-AREA_COLORS = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999")
-STREET_COLOR = "#8c8c8c"
-BORDER_COLOR = "#606060"
+HOTSPOT_EDGE = HOTSPOT_STYLES[Hotspot.HOT][0]
+COLDSPOT_EDGE = HOTSPOT_STYLES[Hotspot.COLD][0]
 MAJOR_HIGHWAYS = frozenset({
     "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link", "secondary", "secondary_link",
     "tertiary", "tertiary_link",
@@ -336,30 +335,15 @@ def _label(ax: Axes, x: float, y: float, text: str, **kwargs: Any) -> None:
 def _signal_classes(values: np.ndarray) -> tuple[np.ndarray, list[str], list[str]]:
     """(class of each value, -1 when missing; colour per class; legend label per class).
 
-    Quantile classes (mapclassify): each class holds about as many buurten, so the darkest
-    colour reads as "the fifth of the buurten with the highest signal", whatever the values.
-    Ties can merge classes; then there are fewer.
+    The classes of the web map (:func:`wijkanalyse.outputs.style.signal_classes`: quantiles),
+    with the lowest and highest class named for a reader without the map's colours in mind.
     """
-    known = np.isfinite(values)
-    classes = np.full(len(values), -1)
-    distinct = np.unique(values[known])
-    if len(distinct) == 0:
-        return classes, [], []
-    if len(distinct) == 1:
-        classes[known] = 0
-        return classes, [SIGNAL_COLORS[2]], [f"{format_number(distinct[0], 2)} (alle buurten gelijk)"]
-    with warnings.catch_warnings():  # "not enough unique values": fewer classes, handled below
-        warnings.simplefilter("ignore", UserWarning)
-        scheme = mapclassify.Quantiles(values[known], k=min(len(SIGNAL_COLORS), len(distinct)))
-    classes[known] = scheme.yb
-    bins = np.asarray(scheme.bins, dtype=float)
-    k = len(bins)
-    colors = [SIGNAL_COLORS[i] for i in np.linspace(0, len(SIGNAL_COLORS) - 1, k).round().astype(int)]
-    lows = [float(distinct.min()), *bins[:-1]]
-    labels = [f"{format_number(lo, 2)} tot {format_number(hi, 2)}" for lo, hi in zip(lows, bins, strict=True)]
-    labels[0] = f"{labels[0]}   laagste"
-    labels[-1] = f"{labels[-1]}   hoogste"
-    return classes, colors, labels
+    classes = signal_classes(values)
+    labels = list(classes.labels)
+    if len(labels) > 1:
+        labels[0] = f"{labels[0]}   laagste"
+        labels[-1] = f"{labels[-1]}   hoogste"
+    return classes.index, list(classes.colors), labels
 
 
 def signal_figure(result: RunResult, bg: Background | None = None) -> Figure:
@@ -378,8 +362,8 @@ def signal_figure(result: RunResult, bg: Background | None = None) -> Figure:
     _fill(ax, buurten.geometry, fills, zorder=1)
     _draw_streets(ax, bg, zorder=2, alpha=0.55)
     _draw_borders(ax, buurten, color="#7a7a7a", width=0.45, zorder=3)
-    hot = buurten[buurten["hotspot"] == HOTSPOT_LABELS[1]]
-    cold = buurten[buurten["hotspot"] == HOTSPOT_LABELS[3]]
+    hot = buurten[buurten["hotspot"] == Hotspot.HOT]
+    cold = buurten[buurten["hotspot"] == Hotspot.COLD]
     _draw_borders(ax, cold, color=COLDSPOT_EDGE, width=1.8, zorder=4, style="dashed")
     _draw_borders(ax, hot, color=HOTSPOT_EDGE, width=2.4, zorder=5)
     # hot spots are named first (their name may stick out of the buurt), then the buurten the name fits in;
@@ -499,21 +483,8 @@ def reach_figure(result: RunResult, bg: Background | None = None) -> Figure:
 
 
 def _area_colors(areas: gpd.GeoDataFrame) -> list[str]:
-    """One colour per area, neighbours different where the eight colours allow (greedy, largest first)."""
-    geoms = areas.geometry.to_numpy()
-    tree = shapely.STRtree(geoms)
-    left, right = tree.query(geoms, predicate="intersects")
-    neighbours: list[set[int]] = [set() for _ in range(len(geoms))]
-    for a, b in zip(left, right, strict=True):
-        if a != b:
-            neighbours[a].add(int(b))
-    order = sorted(range(len(geoms)), key=lambda i: -len(neighbours[i]))
-    chosen: dict[int, int] = {}
-    for i in order:
-        taken = {chosen[j] for j in neighbours[i] if j in chosen}
-        free = [c for c in range(len(AREA_COLORS)) if c not in taken]
-        chosen[i] = free[0] if free else i % len(AREA_COLORS)
-    return [AREA_COLORS[chosen[i]] for i in range(len(geoms))]
+    """The same colour per area as on the web map (:func:`wijkanalyse.outputs.style.area_colors`)."""
+    return area_colors(areas.geometry.to_numpy())
 
 
 class _TextHandler(HandlerBase):

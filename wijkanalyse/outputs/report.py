@@ -26,12 +26,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import jinja2
 
 from wijkanalyse import __version__, _atomic
-from wijkanalyse._format import _is_missing, format_int, format_number, format_percent
-from wijkanalyse.outputs._sources import SOURCE_LINE, SYNTHETIC_BANNER, data_date, format_date, source_rows
-from wijkanalyse.result import HOTSPOT_LABELS, RunResult
+from wijkanalyse._format import _is_missing, format_percent
+from wijkanalyse.outputs._common import environment
+from wijkanalyse.outputs._sources import SOURCE_LINE, SYNTHETIC_BANNER, data_date, source_rows
+from wijkanalyse.outputs.texts import HOTSPOT_SHORT, hotspot_label, reach_label
+from wijkanalyse.result import Hotspot, Reach, RunResult
 
 __all__ = ["PDF_MISSING", "render_report", "report_context", "write_pdf", "write_report"]
 
@@ -43,14 +44,6 @@ PDF_MISSING = (
     "(pip install weasyprint; apt-get install libpango-1.0-0)"
 )
 
-#: Short Dutch words for the Local Moran labels, for table cells.
-HOTSPOT_SHORT = {
-    HOTSPOT_LABELS[1]: "hotspot",
-    HOTSPOT_LABELS[2]: "laag tussen hoog",
-    HOTSPOT_LABELS[3]: "coldspot",
-    HOTSPOT_LABELS[4]: "hoog tussen laag",
-    HOTSPOT_LABELS[0]: "",
-}
 #: Candidate kinds that are not venue classes.
 KIND_LABELS = {"gat": "nog geen gebouw: hier een ruimte zoeken", "gemeente": "eigen kandidaat van de gemeente"}
 #: Indicator columns per table, so a table fits an A4 page in portrait.
@@ -70,39 +63,9 @@ MAX_PRIORITY = 10
 _TEMPLATES = Path(__file__).with_name("templates")
 
 
-def _euro(value: Any, missing: str = "–") -> str:
-    return missing if _is_missing(value) else f"€\u00a0{format_int(value)}"
-
-
 def _text(value: Any, missing: str = "") -> str:
     """A name or label as plain text (escaped by the template)."""
     return missing if _is_missing(value) else " ".join(str(value).split())
-
-
-def _join(items: Any) -> str:
-    """Dutch enumeration: ``["a", "b", "c"]`` -> ``"a, b en c"`` (plain text; the template escapes it)."""
-    items = [str(i) for i in items]
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " en " + items[-1] if items else ""
-
-
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(_TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters.update({
-        "nl_int": lambda v, missing="–": format_int(v, missing=missing),
-        "nl_num": lambda v, d=1, missing="–": format_number(v, d, missing=missing),
-        "nl_pct": lambda v, d=1, missing="–": format_percent(v, d, missing=missing),
-        "euro": _euro,
-        "nl_date": format_date,
-        "nl_join": _join,
-    })
-    return env
 
 
 def _names(codes: Any, names: Mapping[str, str]) -> list[str]:
@@ -125,8 +88,8 @@ def _buurt_rows(result: RunResult) -> list[dict[str, Any]]:
             "aandeel": row.get("aandeel_binnen_drempel"),
             "afstand": row.get("afstand_mediaan_m"),
             "signaal": row.get("signaal"),
-            "hotspot": HOTSPOT_SHORT.get(row.get("hotspot"), _text(row.get("hotspot"))),
-            "is_hot": row.get("hotspot") == HOTSPOT_LABELS[1],
+            "hotspot": hotspot_label(row.get("hotspot"), HOTSPOT_SHORT),
+            "is_hot": row.get("hotspot") == Hotspot.HOT,
             "prioriteit": row.get("prioriteit"),
             "prioriteit_rang": row.get("prioriteit_rang"),
             "gebied": row.get("makelaarsgebied"),
@@ -232,14 +195,14 @@ def _area_rows(result: RunResult) -> list[dict[str, Any]]:
 
 def _hotspot_groups(rows: list[dict[str, Any]], result: RunResult) -> dict[str, list[dict[str, Any]]]:
     """Buurt rows per Local Moran category (hot, cold, high among low, low among high), highest signal first."""
-    labels = result.buurten["hotspot"].to_dict()
+    codes = result.buurten["hotspot"].to_dict()
     p_values = result.buurten["hotspot_p"].to_dict() if "hotspot_p" in result.buurten.columns else {}
-    groups: dict[str, list[dict[str, Any]]] = {"hot": [], "cold": [], "high_low": [], "low_high": []}
-    key = {HOTSPOT_LABELS[1]: "hot", HOTSPOT_LABELS[3]: "cold", HOTSPOT_LABELS[4]: "high_low",
-           HOTSPOT_LABELS[2]: "low_high"}
+    groups: dict[str, list[dict[str, Any]]] = {
+        Hotspot.HOT: [], Hotspot.COLD: [], Hotspot.HIGH_LOW: [], Hotspot.LOW_HIGH: [],
+    }
     for row in rows:
-        group = key.get(labels.get(row["code"]))
-        if group:
+        group = codes.get(row["code"])
+        if group in groups:
             groups[group].append({**row, "p": p_values.get(row["code"])})
     for items in groups.values():
         items.sort(key=lambda r: -r["signaal"] if not _is_missing(r["signaal"]) else math.inf)
@@ -360,7 +323,8 @@ def report_context(result: RunResult, images: Mapping[str, Path | bytes] | None 
             "residents_unreachable": network.get("residents_no_meeting_point_reachable", 0),
             "meeting_points_attached": network.get("meeting_points_attached"),
             "meeting_points_off": [
-                {"naam": _text(m.get("naam"), _text(m.get("osm_id"))), "reden": _text(m.get("reden"))}
+                {"naam": _text(m.get("name"), _text(m.get("osm_id"))),
+                 "reden": reach_label(Reach.OFF_NETWORK, network.get("max_attach_m"))}
                 for m in network.get("meeting_points_not_on_network") or []
             ],
         },
@@ -396,7 +360,7 @@ def report_context(result: RunResult, images: Mapping[str, Path | bytes] | None 
 
 def render_report(result: RunResult, images: Mapping[str, Path | bytes] | None = None) -> str:
     """The report as one HTML document (UTF-8 text, no external references)."""
-    template = _environment().get_template("rapport.html.j2")
+    template = environment().get_template("rapport.html.j2")
     return template.render(**report_context(result, images))
 
 

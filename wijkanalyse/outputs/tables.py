@@ -27,12 +27,13 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from wijkanalyse import _atomic
 from wijkanalyse._format import _is_missing
+from wijkanalyse.outputs._common import FORMULA_PREFIXES, neutralise, neutralise_frame
+from wijkanalyse.outputs.texts import with_labels
 from wijkanalyse.result import RunResult
 
 __all__ = ["FORMULA_PREFIXES", "SHEETS", "neutralise", "neutralise_frame", "write_xlsx"]
 
 #: First characters that make a spreadsheet read text as a formula (OWASP, CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 #: Sheet names: the first two always, the others when the run computed them.
 SHEETS = {
@@ -81,23 +82,6 @@ _COLUMNS: dict[str, tuple[str, str | None]] = {
 }
 _UNREACHABLE = "onbereikbaar"
 _HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
-
-
-def neutralise(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula gets a leading ``'``; anything else is returned as is."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` with :func:`neutralise` applied to every text cell (numbers untouched)."""
-    out = frame.copy()
-    for column in out.columns:
-        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
-            out[column] = out[column].map(neutralise)
-    out.columns = [neutralise(str(c)) for c in out.columns]
-    return out
 
 
 # --------------------------------------------------------------------------- cells
@@ -229,7 +213,7 @@ def _write_key_figures(sheet: Worksheet, result: RunResult) -> None:
 
 
 def _buurten(result: RunResult) -> pd.DataFrame | None:
-    return _table(result.buurten)
+    return _table(with_labels(result.buurten))
 
 
 def _kernen(result: RunResult) -> pd.DataFrame | None:

@@ -7,16 +7,15 @@ an interrupted run never leaves a corrupt file.
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from wijkanalyse import _atomic
-from wijkanalyse.outputs.tables import neutralise_frame
+from wijkanalyse.outputs._common import for_file, jsonable, neutralise_frame
+from wijkanalyse.outputs.texts import with_labels
 from wijkanalyse.result import RunResult
 
 __all__ = ["write_csv", "write_geopackage", "write_summary", "write_table_csv"]
@@ -30,13 +29,9 @@ LAYERS = {
 TABLES = {"kernen.csv": "kernen", "voorstellen.csv": "proposals", "makelaarsgebieden.csv": "broker_areas"}
 
 
-def _for_file(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """A copy fit for GDAL: plain index, inf as missing, booleans kept."""
-    out = gdf.reset_index(drop=True).copy()
-    for col in out.columns:
-        if col != out.geometry.name and pd.api.types.is_float_dtype(out[col]) and not isinstance(out[col].dtype, pd.Int64Dtype):
-            out[col] = out[col].replace([np.inf, -np.inf], np.nan)
-    return out
+def _max_attach_m(result: RunResult) -> float | None:
+    network = result.summary.get("network") if isinstance(result.summary, dict) else None
+    return network.get("max_attach_m") if isinstance(network, dict) else None
 
 
 def write_geopackage(result: RunResult, path: Path) -> Path:
@@ -46,7 +41,8 @@ def write_geopackage(result: RunResult, path: Path) -> Path:
         for layer, attr in LAYERS.items():
             frame = getattr(result, attr)
             if frame is not None:
-                _for_file(frame).to_file(tmp, layer=layer, driver="GPKG", engine="pyogrio")
+                frame = with_labels(frame, max_attach_m=_max_attach_m(result))
+                for_file(frame).to_file(tmp, layer=layer, driver="GPKG", engine="pyogrio")
 
     return _atomic.write_with(path, writer)
 
@@ -59,7 +55,7 @@ def write_csv(result: RunResult, path: Path) -> Path:
     a spreadsheet would run as a formula (a name starting with ``=``, ``+``, ``-``, ``@``, tab or
     CR) gets a leading ``'`` (:func:`wijkanalyse.outputs.tables.neutralise`).
     """
-    table = pd.DataFrame(result.buurten.drop(columns=result.buurten.geometry.name)).reset_index(drop=True)
+    table = pd.DataFrame(with_labels(result.buurten).drop(columns=result.buurten.geometry.name)).reset_index(drop=True)
     for key in reversed([k for k in result.indicators if k in table.columns and k in result.reference.index]):
         at = table.columns.get_loc(key) + 1
         table.insert(at, f"{key}_nederland", result.reference.loc[key, "nederland"])
@@ -79,19 +75,7 @@ def write_table_csv(table: pd.DataFrame, path: Path) -> Path:
     return _atomic.write_text(path, "\ufeff" + text)
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def write_summary(summary: dict[str, Any], path: Path) -> Path:
     """Write the key figures as ``samenvatting.json`` (UTF-8, sorted as given)."""
-    text = json.dumps(_jsonable(summary), indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(jsonable(summary), indent=2, ensure_ascii=False) + "\n"
     return _atomic.write_text(path, text)
