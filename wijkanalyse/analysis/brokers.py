@@ -681,7 +681,7 @@ def _cause(
     mean = float(weights.sum()) / n
     heaviest = int(np.argmax(weights))
     if method == "elk een gebied":
-        return f"er zijn niet meer {units} dan gebieden, dus elk gebied is één {unit} met diens eigen werklast."
+        return f"er zijn niet meer {units} dan gebieden, dus elk gebied is één {unit} met de werklast van die {unit}."
     if float(weights[heaviest]) > (1.0 + tolerance) * mean + 1e-9:
         return (
             f"{unit} {names[heaviest]} heeft alleen al {format_percent(float(weights[heaviest]) / mean, 0)} van "
@@ -704,7 +704,11 @@ def _cause(
 
 
 def areas_summary(result: BrokerAreas) -> list[dict[str, Any]]:
-    """The ``broker_areas`` list for ``samenvatting.json``: id, buurtcodes, kernen, residents, workload."""
+    """The ``broker_areas`` list for ``samenvatting.json``.
+
+    id, buurtcodes, kernen, residents, workload and workload_vs_mean (1.0 = the mean area; the
+    largest distance from 1.0 is :attr:`BrokerAreas.max_deviation`).
+    """
     return [
         {
             "id": int(row.gebied_id),
@@ -712,6 +716,7 @@ def areas_summary(result: BrokerAreas) -> list[dict[str, Any]]:
             "kernen": row.kernen.split(",") if row.kernen else [],
             "residents": float(row.inwoners),
             "workload": float(row.werklast),
+            "workload_vs_mean": float(row.werklast_tov_gemiddeld),
         }
         for row in result.areas.itertuples(index=False)
     ]
