@@ -242,9 +242,9 @@ def test_areas_summary_for_the_json() -> None:
     result = broker_areas(buurten, 2, workload=pd.Series([10.0, 30.0], index=buurten.index))
     assert areas_summary(result) == [
         {"id": 1, "buurtcodes": ["BU99000000"], "kernen": ["Kern 0-0"], "residents": buurten["inwoners"].iloc[0],
-         "workload": 10.0},
+         "workload": 10.0, "workload_vs_mean": 0.5},
         {"id": 2, "buurtcodes": ["BU99001000"], "kernen": ["Kern 0-0"], "residents": buurten["inwoners"].iloc[1],
-         "workload": 30.0},
+         "workload": 30.0, "workload_vs_mean": 1.5},
     ]
 
 
@@ -279,3 +279,46 @@ def test_broker_areas_on_the_demo(demo_snapshot) -> None:
     kern_rank = kern_priority(kern_table(buurten), config.brokers)["prioriteit_rang"]
     assert kern_rank["Noorderhoek"] < kern_rank["Oosterdorp"]
     assert kern_rank["Westerveld"] < kern_rank["Oosterdorp"]
+
+
+def test_the_warning_names_the_heavy_buurt() -> None:
+    buurten = grid_buurten(6, 6)
+    load = buurten["inwoners"].copy()
+    load.iloc[0] = load.iloc[1:].sum()  # one buurt carries half of all the work: twice the mean of 4 areas
+    result = broker_areas(buurten, 4, workload=load, tolerance=0.10, seed=1)
+    # by hand: the buurt alone is 2 x the mean, so no split deviates less than 100 %; the merge reaches that
+    assert result.max_deviation == pytest.approx(1.0)
+    assert f"buurt {buurten['buurtcode'].iloc[0]} heeft alleen al 200 % van de gemiddelde werklast" in result.warnings[-1]
+
+
+def test_a_spent_time_budget_is_named_and_the_merge_is_kept() -> None:
+    buurten = grid_buurten(10, 10)
+    result = broker_areas(buurten, 8, workload=buurten["inwoners"], tolerance=0.10, seed=3, time_budget=0.0)
+    # no time for a single spanning tree: the merge (lightest neighbours first) is what is left
+    assert result.method == "samenvoegen" and not result.tolerance_met
+    assert "stopte na 0 s, de tijd voor 100 buurten" in result.warnings[-1]
+    assert "te zwaar" not in result.warnings[-1]  # no buurt is to blame: the heaviest is 1,499 of a mean ~11,000
+    buurten["werklast"] = buurten["inwoners"]
+    assert_partition(result, buurten, rook_graph(buurten))
+
+
+def test_a_broker_warning_is_logged_and_stored_once(demo_snapshot, caplog: pytest.LogCaptureFixture) -> None:
+    """More areas than buurten gives two broker warnings: each once in the log and once in summary["warnings"]."""
+    from dataclasses import replace
+
+    from wijkanalyse import pipeline
+    from wijkanalyse.config import load_config
+    from wijkanalyse.sources.files import SnapshotReader
+
+    config = load_config()
+    config = replace(config, brokers=replace(config.brokers, n_areas=999))
+    with caplog.at_level(logging.WARNING, logger="wijkanalyse"):
+        result = pipeline.analyse(SnapshotReader(demo_snapshot), config)
+    n = len(result.buurten)
+    text = f"Er zijn {n} buurten; 999 gebieden van hele buurten kan niet, er zijn er {n} gemaakt."
+    broker_warnings = result.summary["broker_warnings"]
+    assert broker_warnings[0] == text and "elk gebied is één buurt" in broker_warnings[1]
+    logged = [r.getMessage() for r in caplog.records]
+    for warning in broker_warnings:
+        assert result.summary["warnings"].count(warning) == 1
+        assert logged.count(warning) == 1

@@ -191,6 +191,11 @@ def test_broker_areas_table(html: str, summary: dict) -> None:
         assert row[2:5] == [str(len(area["buurtcodes"])), format_int(area["residents"]), format_int(area["workload"])]
     text = section_html(html, "makelaars")
     assert f"{format_number(summary['broker_balance'], 2)} keer de werklast" in text
+    # the largest deviation from the mean, recomputed from the areas' workloads in samenvatting.json
+    loads = [a["workload"] for a in summary["broker_areas"]]
+    deviation = max(abs(x - sum(loads) / len(loads)) for x in loads) / (sum(loads) / len(loads))
+    assert summary["broker_max_deviation"] == pytest.approx(deviation)
+    assert f"wijkt hoogstens {format_percent(deviation, 0)} af van het gemiddelde" in text
     assert summary["explanations"]["werklast"] in text.replace("&#39;", "'")
 
 

@@ -164,6 +164,15 @@ def test_xlsx_sheets_of_later_steps(extended: RunResult, tmp_path: Path) -> None
     assert "Kern" in buurten.columns
 
 
+def test_xlsx_names_the_broker_deviation(extended: RunResult, tmp_path: Path) -> None:
+    summary = {**extended.summary, "broker_max_deviation": 0.25, "broker_balance_tolerance": 0.10}
+    path = write_xlsx(dataclasses.replace(extended, summary=summary), tmp_path / "buurten.xlsx")
+    figures = {row[0].value: row[1] for row in _cells(path)["Kerncijfers"][1:]}
+    cell = figures["Werkgebieden: grootste afwijking van de gemiddelde werklast"]
+    assert cell.value == 0.25 and cell.number_format == "0.0%"
+    assert figures["Werkgebieden: toegestane afwijking (brokers.balance_tolerance)"].value == 0.10
+
+
 def test_xlsx_without_residents_or_buurten(result: RunResult, tmp_path: Path) -> None:
     empty = dataclasses.replace(result, buurten=result.buurten.iloc[:0], summary={})
     sheets = _cells(write_xlsx(empty, tmp_path / "leeg.xlsx"))

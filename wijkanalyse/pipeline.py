@@ -404,9 +404,7 @@ def decide(
     areas = broker_areas(
         buurten, n_areas, workload=buurten["werklast"], per_kern=config.brokers.per_kern,
         tolerance=config.brokers.balance_tolerance, seed=config.thresholds.seed,
-    )
-    for warning in areas.warnings:
-        log.warning("%s", warning)
+    )  # broker_areas logs its own warnings (once: _with_warnings puts each logged warning in the summary)
     buurten["makelaarsgebied"] = areas.assignment.reindex(buurten.index)
     log.info("    %s; %d gebieden (verhouding zwaarste/lichtste %.2f)", need.line(), len(areas.areas), areas.balance)
 
@@ -428,6 +426,8 @@ def decide(
         "broker_areas": areas_summary(areas),
         "broker_balance": _finite(areas.balance),
         "broker_balance_tolerance_met": bool(areas.tolerance_met),
+        "broker_max_deviation": _finite(areas.max_deviation),
+        "broker_balance_tolerance": areas.tolerance,
         "broker_warnings": list(areas.warnings),
         "explanations": explanations,
     }

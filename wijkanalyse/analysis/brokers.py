@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 import warnings
 from dataclasses import dataclass, field
 from functools import partial
@@ -347,33 +348,145 @@ def _units(
     return units, units.geometry.to_numpy(), pd.Series(frame["unit"].to_numpy(), index=buurten.index)
 
 
-def _gerrychain_parts(
-    graph: nx.Graph, weights: np.ndarray, n: int, epsilon: float, *, seed: int, max_attempts: int
-) -> dict[int, int] | None:
-    """One try of GerryChain's recursive_tree_part; None when it finds no balanced split."""
+#: Seeds tried at each tolerance before it counts as "not found" (GerryChain's recursive cut either
+#: succeeds on its first trees or gets stuck on the last parts, so other seeds help more than more trees).
+SEEDS_PER_TOLERANCE = 8
+#: The search stops when the best deviation found is this close to the largest tolerance that failed.
+RESOLUTION = 0.01
+#: Spanning trees GerryChain may draw per unit (buurt or kern) in the whole search.
+TREES_PER_UNIT = 50
+#: Time for the whole search: a fixed part plus a part per unit (seconds).
+SECONDS_FIXED, SECONDS_PER_UNIT = 2.0, 0.02
+
+
+class _OutOfBudget(Exception):
+    """The search for even areas used up its spanning trees or its time."""
+
+
+@dataclass
+class _Budget:
+    """Bounds the spanning trees drawn and the time spent by all GerryChain calls of one split."""
+
+    max_trees: int
+    seconds: float | None
+    started: float = field(default_factory=time.perf_counter)
+    trees: int = 0
+    calls: int = 0
+    stop: str = ""  # "", "bomen" or "tijd": why the search stopped early
+
+    def draw(self) -> None:
+        if self.trees >= self.max_trees:
+            self.stop = "bomen"
+            raise _OutOfBudget
+        if self.seconds is not None and time.perf_counter() - self.started > self.seconds:
+            self.stop = "tijd"
+            raise _OutOfBudget
+        self.trees += 1
+
+
+def _chain_graph(graph: nx.Graph, weights: np.ndarray) -> Any:
+    """The adjacency graph as a rustworkx-backed GerryChain Graph (nodes 0..m-1, attribute ``werklast``).
+
+    With rustworkx underneath, GerryChain's ``random_spanning_tree`` takes the minimum spanning
+    tree of random weights in Rust instead of networkx's Python Kruskal (about 5 x faster here;
+    the same trees for the same seed).
+    """
     from gerrychain import Graph  # noqa: PLC0415 (slow import)
-    from gerrychain.partition import recursive_tree_part  # noqa: PLC0415
-    from gerrychain.tree import BipartitionWarning, bipartition_tree  # noqa: PLC0415
 
     g = nx.Graph()
     for node in sorted(graph.nodes):
         g.add_node(node, werklast=float(weights[node]))
     g.add_edges_from(sorted(tuple(sorted(e)) for e in graph.edges))
-    chain_graph = Graph.from_networkx(g)
+    return Graph.from_networkx(g).convert_from_nx_to_rx()
+
+
+def _gerrychain_parts(
+    chain_graph: Any, weights: np.ndarray, n: int, epsilon: float, *, seed: int, max_attempts: int, budget: _Budget
+) -> dict[int, int] | None:
+    """One try of GerryChain's recursive_tree_part; None when it finds no split within ``epsilon``.
+
+    Raises :class:`_OutOfBudget` when ``budget`` runs out during the try.
+    """
+    from gerrychain.partition import recursive_tree_part  # noqa: PLC0415 (slow import)
+    from gerrychain.tree import BipartitionWarning, bipartition_tree, random_spanning_tree  # noqa: PLC0415
+
+    def spanning_tree(graph: Any, region_surcharge: dict[str, float] | None = None, *, rng: Any = None) -> Any:
+        budget.draw()
+        return random_spanning_tree(graph, region_surcharge, rng=rng)
+
     target = float(weights.sum()) / n
-    split = partial(bipartition_tree, max_attempts=max_attempts, warn_attempts=max_attempts + 1)
+    split = partial(
+        bipartition_tree, max_attempts=max_attempts, warn_attempts=max_attempts + 1, spanning_tree_fn=spanning_tree
+    )
+    budget.calls += 1
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", BipartitionWarning)
-            parts = recursive_tree_part(
+            raw = recursive_tree_part(
                 chain_graph, list(range(n)), target, "werklast", epsilon, bipartition_tree_fn=split, rng=seed
             )
+    except _OutOfBudget:
+        raise
     except Exception as e:  # GerryChain signals "no balanced cut" in several ways (RuntimeError, KeyError, ...)
-        log.debug("recursive_tree_part met epsilon %.3f: %s: %s", epsilon, type(e).__name__, e)
+        log.debug("recursive_tree_part met epsilon %.3f, seed %d: %s: %s", epsilon, seed, type(e).__name__, e)
         return None
-    if set(parts) != set(g.nodes) or len(set(parts.values())) != n:
+    parts = {int(chain_graph.node_data(k)["__networkx_node__"]): int(v) for k, v in raw.items()}
+    if set(parts) != set(range(len(weights))) or len(set(parts.values())) != n:
         return None
-    return {int(k): int(v) for k, v in parts.items()}
+    return parts
+
+
+@dataclass
+class _Found:
+    """The most even split found so far and what the search learned."""
+
+    parts: dict[int, int]
+    method: str
+    deviation: float
+    failed_below: float = 0.0  # the largest tolerance at which no seed found a split
+
+
+def _search(
+    graph: nx.Graph, weights: np.ndarray, n: int, tolerance: float, *, seed: int, max_attempts: int, budget: _Budget
+) -> _Found:
+    """The most even split of ``graph`` into ``n`` parts that the merge and GerryChain find.
+
+    The merge (lightest neighbours first) goes first: when it is within ``tolerance`` or as even
+    as the heaviest unit allows, it is the answer. Otherwise GerryChain tries ``tolerance``
+    (:data:`SEEDS_PER_TOLERANCE` seeds), then halves the gap between the largest tolerance that
+    failed and the best deviation found, until they are :data:`RESOLUTION` apart or ``budget``
+    runs out.
+    """
+    mean = float(weights.sum()) / n
+    floor = max(0.0, float(weights.max()) / mean - 1.0)  # no area can be lighter than its heaviest unit
+    merged = _merge_parts(graph, weights, n)
+    best = _Found(merged, "samenvoegen", _evenness(merged, weights, n)[1], failed_below=floor)
+    if best.deviation <= tolerance + 1e-9 or best.deviation <= floor + 1e-9:
+        return best
+    chain = _chain_graph(graph, weights)
+
+    def attempt(epsilon: float) -> bool:
+        for j in range(SEEDS_PER_TOLERANCE):
+            parts = _gerrychain_parts(
+                chain, weights, n, epsilon, seed=seed + j, max_attempts=max_attempts, budget=budget
+            )
+            if parts is not None:
+                deviation = _evenness(parts, weights, n)[1]
+                if deviation < best.deviation:
+                    best.parts, best.method, best.deviation = parts, "gerrychain", deviation
+                return True
+        best.failed_below = max(best.failed_below, epsilon)
+        return False
+
+    try:
+        epsilon = max(tolerance, floor + 1e-6)
+        if attempt(epsilon) and best.deviation <= tolerance + 1e-9:
+            return best
+        while best.deviation - best.failed_below > RESOLUTION:
+            attempt((best.failed_below + best.deviation) / 2.0)
+    except _OutOfBudget:
+        pass
+    return best
 
 
 def _evenness(parts: dict[int, int], weights: np.ndarray, n: int) -> tuple[float, float]:
@@ -416,7 +529,8 @@ def broker_areas(  # noqa: PLR0912, PLR0915
     per_kern: bool = False,
     tolerance: float = 0.10,
     seed: int = 0,
-    max_attempts: int = 300,
+    max_attempts: int = 25,
+    time_budget: float | None = None,
 ) -> BrokerAreas:
     """Split the gemeente into ``n_areas`` contiguous areas with about equal workload.
 
@@ -424,10 +538,12 @@ def broker_areas(  # noqa: PLR0912, PLR0915
     in :func:`adjacency_graph` (islands linked to their nearest buurt). GerryChain's
     ``recursive_tree_part`` cuts random spanning trees of that graph into parts whose
     workload lies within ``tolerance`` of the mean; it is seeded, so the same input gives
-    the same areas. When no split within the tolerance is found, the tolerance is widened
-    step by step (a warning gives the balance reached); when even that fails, neighbouring
-    areas are merged, lightest pair first. More areas than buurten (kernen) gives one area
-    per buurt (kern), with a warning.
+    the same areas. Merging neighbours (lightest pair first) goes first and is kept when it is
+    within the tolerance. Otherwise GerryChain tries the tolerance with several seeds and, when
+    none finds a split, searches the smallest tolerance it can meet by bisection (see
+    :func:`_search`), within a budget of spanning trees and time that grows with the number of
+    units; the most even split found is kept and a warning names why the tolerance was not
+    met. More areas than buurten (kernen) gives one area per buurt (kern), with a warning.
 
     Parameters
     ----------
@@ -445,7 +561,11 @@ def broker_areas(  # noqa: PLR0912, PLR0915
     seed
         Random seed (``thresholds.seed``).
     max_attempts
-        Spanning trees GerryChain may draw per cut before a wider tolerance is tried.
+        Spanning trees GerryChain may draw per cut before that seed counts as failed.
+    time_budget
+        Seconds for the whole search; None = :data:`SECONDS_FIXED` + :data:`SECONDS_PER_UNIT`
+        per unit. The spanning trees are bounded too (:data:`TREES_PER_UNIT` per unit), so the
+        result depends on the time only when this budget runs out (the warning says so).
     """
     require_columns(buurten, ["buurtcode", "inwoners", "geometry"], "buurt table")
     if per_kern:
@@ -484,25 +604,24 @@ def broker_areas(  # noqa: PLR0912, PLR0915
         notes.append("De totale werklast is 0; de gebieden zijn verdeeld op aantal " + unit_word + ".")
         balance_on = np.ones(m)
 
+    found: _Found | None = None
+    budget: _Budget | None = None
     if n == 1:
         parts, method = dict.fromkeys(range(m), 0), "een gebied"
     elif n == m:
         parts, method = {i: i for i in range(m)}, "elk een gebied"
     else:
-        method = "gerrychain"
-        parts = _gerrychain_parts(graph, balance_on, n, tolerance, seed=seed, max_attempts=max_attempts)
-        if parts is None:
-            # widen the tolerance step by step (two answers at most), add the merge fallback, keep the most even
-            options: list[tuple[dict[int, int], str]] = []
-            cap = max(1.0, float(balance_on.max()) / (balance_on.sum() / n))
-            epsilon = tolerance
-            while epsilon < cap and len(options) < 2:
-                epsilon = min(cap, epsilon * 2.0)
-                found = _gerrychain_parts(graph, balance_on, n, epsilon, seed=seed, max_attempts=max_attempts)
-                if found is not None:
-                    options.append((found, "gerrychain"))
-            options.append((_merge_parts(graph, balance_on, n), "samenvoegen"))
-            parts, method = min(options, key=lambda o: _evenness(o[0], balance_on, n))
+        budget = _Budget(
+            max_trees=TREES_PER_UNIT * m,
+            seconds=SECONDS_FIXED + SECONDS_PER_UNIT * m if time_budget is None else time_budget,
+        )
+        found = _search(graph, balance_on, n, tolerance, seed=seed, max_attempts=max_attempts, budget=budget)
+        parts, method = found.parts, found.method
+        log.debug(
+            "makelaarsgebieden: %s, afwijking %.3f, %d GerryChain-pogingen, %d bomen, %.1f s%s",
+            method, found.deviation, budget.calls, budget.trees, time.perf_counter() - budget.started,
+            f" (gestopt: {budget.stop})" if budget.stop else "",
+        )
 
     # number areas 1..n by their first buurtcode
     unit_part = np.array([parts[i] for i in range(m)])
@@ -542,8 +661,8 @@ def broker_areas(  # noqa: PLR0912, PLR0915
         notes.append(
             f"De werklast van de {n} gebieden ligt niet binnen {format_percent(tolerance, 0)} van het gemiddelde "
             f"(grootste afwijking {format_percent(deviation, 0)}, grootste/kleinste "
-            f"{format_number(balance, 2)}): een buurt of kern is te zwaar of te los van de rest voor een "
-            "betere verdeling."
+            f"{format_number(balance, 2)}): "
+            + _cause(method, balance_on, names, n, tolerance=tolerance, per_kern=per_kern, found=found, budget=budget)
         )
     for note in notes:
         log.warning("%s", note)
@@ -553,8 +672,43 @@ def broker_areas(  # noqa: PLR0912, PLR0915
     )
 
 
+def _cause(
+    method: str, weights: np.ndarray, names: list[str], n: int, *, tolerance: float, per_kern: bool,
+    found: _Found | None, budget: _Budget | None,
+) -> str:
+    """Why the areas are not within ``tolerance``, in Dutch: the first cause that holds."""
+    unit, units = ("kern", "kernen") if per_kern else ("buurt", "buurten")
+    mean = float(weights.sum()) / n
+    heaviest = int(np.argmax(weights))
+    if method == "elk een gebied":
+        return f"er zijn niet meer {units} dan gebieden, dus elk gebied is één {unit} met de werklast van die {unit}."
+    if float(weights[heaviest]) > (1.0 + tolerance) * mean + 1e-9:
+        return (
+            f"{unit} {names[heaviest]} heeft alleen al {format_percent(float(weights[heaviest]) / mean, 0)} van "
+            "de gemiddelde werklast van een gebied, meer dan de marge toelaat. Kies minder gebieden of een "
+            "ruimere brokers.balance_tolerance."
+        )
+    tries = f"{budget.calls} pogingen met GerryChain, {format_int(budget.trees)} opspannende bomen" if budget else ""
+    if budget is not None and budget.stop == "tijd":
+        return (
+            f"de zoektocht naar een evenere verdeling stopte na {format_number(budget.seconds or 0.0, 0)} s, de tijd "
+            f"voor {len(weights)} {units} ({tries})."
+        )
+    if budget is not None and budget.stop == "bomen":
+        return f"de zoektocht naar een evenere verdeling stopte bij het maximum voor {len(weights)} {units} ({tries})."
+    below = format_percent(found.failed_below, 0) if found is not None else format_percent(tolerance, 0)
+    return (
+        f"met {SEEDS_PER_TOLERANCE} startwaarden per marge vond GerryChain geen verdeling binnen {below} "
+        f"({tries}); dit is de meest gelijke verdeling die is gevonden."
+    )
+
+
 def areas_summary(result: BrokerAreas) -> list[dict[str, Any]]:
-    """The ``broker_areas`` list for ``samenvatting.json``: id, buurtcodes, kernen, residents, workload."""
+    """The ``broker_areas`` list for ``samenvatting.json``.
+
+    id, buurtcodes, kernen, residents, workload and workload_vs_mean (1.0 = the mean area; the
+    largest distance from 1.0 is :attr:`BrokerAreas.max_deviation`).
+    """
     return [
         {
             "id": int(row.gebied_id),
@@ -562,6 +716,7 @@ def areas_summary(result: BrokerAreas) -> list[dict[str, Any]]:
             "kernen": row.kernen.split(",") if row.kernen else [],
             "residents": float(row.inwoners),
             "workload": float(row.werklast),
+            "workload_vs_mean": float(row.werklast_tov_gemiddeld),
         }
         for row in result.areas.itertuples(index=False)
     ]

@@ -549,7 +549,9 @@ def broker_figure(result: RunResult, bg: Background | None = None) -> Figure:
     if has_areas:
         notes += [
             _wrap(f"Het zwaarste gebied heeft {format_number(s.get('broker_balance'), 2)} keer de werklast "
-                  "van het lichtste."),
+                  "van het lichtste."
+                  + (f" Grootste afwijking van het gemiddelde: {format_percent(s['broker_max_deviation'], 0)}."
+                     if s.get("broker_max_deviation") is not None else "")),
             "",
             "Gebied: buurten, inwoners, werklast",
         ]

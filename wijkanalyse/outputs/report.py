@@ -293,6 +293,8 @@ def report_context(result: RunResult, images: Mapping[str, Path | bytes] | None 
             "broker_cost": s.get("broker_cost_per_year"),
             "broker_balance": s.get("broker_balance"),
             "broker_tolerance_met": s.get("broker_balance_tolerance_met"),
+            "broker_deviation": s.get("broker_max_deviation"),
+            "broker_tolerance": s.get("broker_balance_tolerance"),
             "broker_warnings": [_text(w) for w in s.get("broker_warnings") or []],
             "hotspot_alpha": s.get("hotspot_alpha"),
             "own_points_file": _text(Path(str(s["own_points_file"])).name) if s.get("own_points_file") else "",

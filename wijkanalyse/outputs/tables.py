@@ -79,6 +79,7 @@ _COLUMNS: dict[str, tuple[str, str | None]] = {
     "gebied_id": ("Werkgebied", _INT),
     "kernen": ("Kernen", None),
     "werklast": ("Werklast", _DECIMALS[2]),
+    "werklast_tov_gemiddeld": ("Werklast t.o.v. het gemiddelde gebied", _PERCENT),
 }
 _UNREACHABLE = "onbereikbaar"
 _HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
@@ -189,6 +190,12 @@ def _key_figures(result: RunResult) -> pd.DataFrame:
         ("Berekend op", s.get("generated"), None),
         ("Versie van wijkanalyse", s.get("wijkanalyse_version"), None),
     ]
+    if s.get("broker_max_deviation") is not None:
+        rows += [
+            ("Werkgebieden: grootste afwijking van de gemiddelde werklast", s["broker_max_deviation"], _PERCENT),
+            ("Werkgebieden: toegestane afwijking (brokers.balance_tolerance)", s.get("broker_balance_tolerance"),
+             _PERCENT),
+        ]
     sources = getattr(result, "sources", None) or {}
     labels = {"cbs": "CBS-kerncijfers", "buurten": "Buurtgrenzen (PDOK)", "grid": "100 m-vierkanten (CBS, PDOK)",
               "osm": "OpenStreetMap"}
