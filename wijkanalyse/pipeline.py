@@ -18,6 +18,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from wijkanalyse import __version__, _atomic, model, runcontext, snapshot
@@ -58,6 +59,7 @@ from wijkanalyse.result import Hotspot, Reach, RunResult
 from wijkanalyse.runcontext import RunContext, peak_rss_gib
 from wijkanalyse.sources import own_points
 from wijkanalyse.sources.files import SnapshotReader
+from wijkanalyse.sources.osm import OsmExtract
 
 __all__ = [
     "INDEX_FILE",
@@ -160,12 +162,33 @@ def analyse(reader: SnapshotReader, config: Config, ctx: RunContext | None = Non
     return result
 
 
-def _analyse(reader: SnapshotReader, config: Config) -> RunResult:  # noqa: PLR0915 (the steps, in order)
-    manifest = reader.manifest
-    gemeente = manifest.gemeente_code
-    table = reader.cbs_table_id
-    threshold = config.thresholds.walk_m
+@dataclass(frozen=True)
+class _Buurten:
+    """Steps 1-2: the buurt table joined to the CBS figures, and what is known of those figures."""
 
+    buurten: gpd.GeoDataFrame
+    reference: pd.DataFrame
+    missing: dict[str, float]
+    mostly_missing: list[dict[str, object]]
+    table: str
+
+
+@dataclass(frozen=True)
+class _Distances:
+    """Step 5: each resident cell's distance to the nearest meeting point, and the network it was walked on."""
+
+    distance: np.ndarray
+    method: str
+    network: WalkNetwork | None = None
+    resident_att: Attachment | None = None
+    streets: gpd.GeoDataFrame | None = None
+    attachment: dict[str, object] | None = None
+
+
+def _read_buurten(reader: SnapshotReader, config: Config) -> _Buurten:
+    """Steps 1-2: the CBS key figures, the buurt polygons, and the two joined."""
+    manifest = reader.manifest
+    table = reader.cbs_table_id
     _step(1, f"CBS-kerncijfers {manifest.year} lezen ({table})")
     table_label = f"CBS table {table}"
     cbs = model.cbs_frame(reader.cbs_rows(), table_label)
@@ -173,24 +196,37 @@ def _analyse(reader: SnapshotReader, config: Config) -> RunResult:  # noqa: PLR0
 
     _step(2, "Buurtgrenzen lezen en koppelen aan de CBS-cijfers")
     buurten = model.buurten_frame(
-        reader.buurten(), cbs, gemeente, config.indicators, table=table_label, wijk_names=reader.wijk_names(),
-        titles=titles,
+        reader.buurten(), cbs, manifest.gemeente_code, config.indicators, table=table_label,
+        wijk_names=reader.wijk_names(), titles=titles,
     )
     log.info("    %d buurten in %s", len(buurten), manifest.gemeente_name)
     missing = model.indicator_missing_shares(buurten, config.indicators)
-    mostly_missing = _warn_missing(missing, config, table)
-    reference = model.reference_values(cbs, gemeente, config.indicators, table_label, titles)
+    return _Buurten(
+        buurten=buurten,
+        reference=model.reference_values(cbs, manifest.gemeente_code, config.indicators, table_label, titles),
+        missing=missing,
+        mostly_missing=_warn_missing(missing, config, table),
+        table=table,
+    )
 
+
+def _read_residents(reader: SnapshotReader, buurten: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Step 3: one point per inhabited 100 m cell, in its buurt."""
     _step(3, "Inwoners lezen (CBS 100 m-vierkanten)")
-    grid = reader.grid()
-    residents = model.residents_frame(grid, buurten)
-    suppressed = int(residents["inwoners"].isna().sum())
-    log.info("    %d bewoonde vierkanten, %d met geheim aantal inwoners", len(residents), suppressed)
+    residents = model.residents_frame(reader.grid(), buurten)
+    log.info("    %d bewoonde vierkanten, %d met geheim aantal inwoners",
+             len(residents), int(residents["inwoners"].isna().sum()))
+    return residents
 
+
+def _read_venues(
+    reader: SnapshotReader, config: Config, own: own_points.OwnPoints | None
+) -> tuple[OsmExtract, gpd.GeoDataFrame, np.ndarray]:
+    """Step 4: the venues of OpenStreetMap merged with the gemeente's own points; which are meeting points."""
+    manifest = reader.manifest
     _step(4, "Voorzieningen en looproutes lezen (OpenStreetMap)")
     osm = reader.osm(config.osm_tags())
     venues = model.venues_frame(osm.venues, config.venues)
-    own = own_points.read_configured(config)  # the gemeente's own points, merged with OSM
     venues = model.merge_venues(venues, own.points if own else None, within_m=config.own_points.merge_within_m)
     meeting_mask = venues["ontmoetingspunt"].astype(bool).to_numpy() if len(venues) else np.zeros(0, dtype=bool)
     if not meeting_mask.any():
@@ -202,39 +238,47 @@ def _analyse(reader: SnapshotReader, config: Config) -> RunResult:  # noqa: PLR0
         )
         raise DataError(msg)
     log.info("    %d voorzieningen, waarvan %d ontmoetingspunt", len(venues), int(meeting_mask.sum()))
+    return osm, venues, meeting_mask
 
+
+def _distances(
+    osm: OsmExtract, residents: gpd.GeoDataFrame, venues: gpd.GeoDataFrame, meeting_mask: np.ndarray, config: Config
+) -> _Distances:
+    """Step 5: over the walking network (one multi-source Dijkstra), or as the crow flies.
+
+    Adds ``aanhechting_m`` to ``residents`` and ``venues`` with the network method.
+    """
     method = config.thresholds.distance_method
-    streets = None
-    network: WalkNetwork | None = None
-    resident_att: Attachment | None = None
-    if method == "network":
-        _step(5, "Loopafstand over het netwerk berekenen (Dijkstra vanaf alle ontmoetingspunten)")
-        network = WalkNetwork.from_ways(osm.ways, config.network)
-        log.info("    %d looproutes (%.0f km)", network.n_ways, network.length.sum() / 1000)
-        resident_att = network.attach(residents.geometry)
-        venue_att = network.attach(venues.geometry)
-        meeting_att = venue_att.take(meeting_mask)
-        distance = network.nearest(resident_att, meeting_att)
-        residents["aanhechting_m"] = resident_att.offset
-        venues["aanhechting_m"] = venue_att.offset
-        attachment = _attachment_report(residents, resident_att, venues, venue_att, meeting_mask, distance, config)
-        streets = gpd.GeoDataFrame({"highway": network.highway}, geometry=network.geometry, crs=model.CRS)
-    else:
+    if method != "network":
         _step(5, "Hemelsbrede afstand berekenen")
-        distance = straight_line_distance(residents.geometry, venues.geometry[meeting_mask])
-        attachment = None
-    residents["afstand_m"] = distance
-    residents["binnen_drempel"] = distance <= threshold
-    meeting = venues[meeting_mask]
+        return _Distances(straight_line_distance(residents.geometry, venues.geometry[meeting_mask]), method)
+    _step(5, "Loopafstand over het netwerk berekenen (Dijkstra vanaf alle ontmoetingspunten)")
+    network = WalkNetwork.from_ways(osm.ways, config.network)
+    log.info("    %d looproutes (%.0f km)", network.n_ways, network.length.sum() / 1000)
+    resident_att = network.attach(residents.geometry)
+    venue_att = network.attach(venues.geometry)
+    distance = network.nearest(resident_att, venue_att.take(meeting_mask))
+    residents["aanhechting_m"] = resident_att.offset
+    venues["aanhechting_m"] = venue_att.offset
+    return _Distances(
+        distance=distance, method=method, network=network, resident_att=resident_att,
+        streets=gpd.GeoDataFrame({"highway": network.highway}, geometry=network.geometry, crs=model.CRS),
+        attachment=_attachment_report(residents, resident_att, venues, venue_att, meeting_mask, distance, config),
+    )
 
+
+def _buurt_figures(
+    buurten: gpd.GeoDataFrame, residents: gpd.GeoDataFrame, config: Config
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Step 6: reach per buurt, the composite signal, hot spots and gaps; the buurt table in its column order."""
     _step(6, "Bereik per buurt, signaal en hotspots (Local Moran)")
-    coverage = buurt_coverage(residents, buurten.index, threshold)
-    buurten = buurten.join(coverage)
+    threshold = config.thresholds.walk_m
+    buurten = buurten.join(buurt_coverage(residents, buurten.index, threshold))
     buurten["signaal"] = composite_signal(buurten, config.indicators)
     th = config.thresholds
     buurten = buurten.join(
         local_moran_hotspots(buurten, "signaal", alpha=th.hotspot_alpha, permutations=th.permutations, seed=th.seed)
-        .drop(columns="hotspot_q")
+        .drop(columns="hotspot_q")  # the code in ``hotspot`` says the same
     )
     gaps = find_gaps(residents, threshold)
     buurten["kern"] = model.assign_kernen(buurten, config.kernen)
@@ -246,29 +290,35 @@ def _analyse(reader: SnapshotReader, config: Config) -> RunResult:  # noqa: PLR0
     buurten = buurten[column_order]
     for col in ("inwoners", "inwoners_cbs", "inwoners_binnen_drempel"):  # counts are whole numbers
         buurten[col] = buurten[col].round().astype("Int64")
+    return buurten, gaps
 
-    _step(7, "Beslissen: kernen, nieuwe ontmoetingspunten en wijkmakelaars")
-    decision = decide(buurten, residents, venues, gaps, config, network=network, resident_att=resident_att)
-    buurten = decision.buurten
 
+def _summary(  # noqa: PLR0917
+    reader: SnapshotReader, config: Config, read: _Buurten, buurten: gpd.GeoDataFrame, residents: gpd.GeoDataFrame,
+    venues: gpd.GeoDataFrame, meeting_mask: np.ndarray, gaps: gpd.GeoDataFrame, dist: _Distances,
+    own: own_points.OwnPoints | None, decision: Decision,
+) -> dict[str, object]:
+    """The key figures of ``samenvatting.json`` (the warnings are added by :func:`analyse`)."""
+    manifest = reader.manifest
+    th = config.thresholds
     total = float(residents["inwoners"].fillna(0).sum())
     within = float(residents.loc[residents["binnen_drempel"], "inwoners"].fillna(0).sum())
-    summary = {
-        "gemeente_code": gemeente,
+    return {
+        "gemeente_code": manifest.gemeente_code,
         "gemeente_name": manifest.gemeente_name,
         "year": manifest.year,
         "synthetic": manifest.synthetic,
-        "threshold_m": threshold,
-        "distance_method": method,
+        "threshold_m": th.walk_m,
+        "distance_method": dist.method,
         "residents_total": total,
         "residents_within_threshold": within,
         "residents_beyond_threshold": total - within,
         "share_within_threshold": within / total if total > 0 else None,
         "n_buurten": len(buurten),
-        "n_meeting_points": len(meeting),
+        "n_meeting_points": int(meeting_mask.sum()),
         "n_venues": len(venues),
         "n_gaps": len(gaps),
-        "cells_suppressed": suppressed,
+        "cells_suppressed": int(residents["inwoners"].isna().sum()),
         "own_points_file": own.file if own else None,
         "n_own_points": len(own.points) if own else 0,
         "own_points_merged_with_osm": int(venues["bron"].str.contains(" + ", regex=False).sum()),
@@ -278,37 +328,55 @@ def _analyse(reader: SnapshotReader, config: Config) -> RunResult:  # noqa: PLR0
         "hotspot_buurten": sorted(buurten.loc[buurten["hotspot"] == Hotspot.HOT, "buurtcode"]),
         "hotspot_alpha": th.hotspot_alpha,
         **decision.summary,
-        **(attachment or {}),
-        "cbs_table": table,
-        "indicators_missing_share": {k: round(v, 4) for k, v in missing.items()},
-        "indicators_mostly_missing": mostly_missing,
+        **(dist.attachment or {}),
+        "cbs_table": read.table,
+        "indicators_missing_share": {k: round(v, 4) for k, v in read.missing.items()},
+        "indicators_mostly_missing": read.mostly_missing,
         "reference": {
-            "gemeente": {k: _finite(v) for k, v in reference["gemeente"].items()},
-            "nederland": {k: _finite(v) for k, v in reference["nederland"].items()},
+            "gemeente": {k: _finite(v) for k, v in read.reference["gemeente"].items()},
+            "nederland": {k: _finite(v) for k, v in read.reference["nederland"].items()},
         },
         "snapshot_created": manifest.created,
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),
         "wijkanalyse_version": __version__,
     }
+
+
+def _analyse(reader: SnapshotReader, config: Config) -> RunResult:
+    """The steps of one analysis, in order (see :func:`analyse`)."""
+    manifest = reader.manifest
+    threshold = config.thresholds.walk_m
+    read = _read_buurten(reader, config)
+    residents = _read_residents(reader, read.buurten)
+    own = own_points.read_configured(config)  # the gemeente's own points, merged with OSM
+    osm, venues, meeting_mask = _read_venues(reader, config, own)
+    dist = _distances(osm, residents, venues, meeting_mask, config)
+    residents["afstand_m"] = dist.distance
+    residents["binnen_drempel"] = dist.distance <= threshold
+    buurten, gaps = _buurt_figures(read.buurten, residents, config)
+
+    _step(7, "Beslissen: kernen, nieuwe ontmoetingspunten en wijkmakelaars")
+    decision = decide(buurten, residents, venues, gaps, config, network=dist.network, resident_att=dist.resident_att)
     return RunResult(
-        gemeente_code=gemeente,
+        gemeente_code=manifest.gemeente_code,
         gemeente_name=manifest.gemeente_name,
         year=manifest.year,
         synthetic=manifest.synthetic,
         threshold_m=threshold,
-        distance_method=method,
-        buurten=buurten,
+        distance_method=dist.method,
+        buurten=decision.buurten,
         residents=residents,
         venues=venues,
         gaps=gaps,
-        streets=streets,
+        streets=dist.streets,
         kernen=decision.kernen,
         proposals=decision.proposals,
         broker_areas=decision.areas,
         explanations=decision.explanations,
         indicators={k: ind.label for k, ind in config.indicators.items()},
-        summary=summary,
-        reference=reference,
+        summary=_summary(reader, config, read, decision.buurten, residents, venues, meeting_mask, gaps, dist, own,
+                         decision),
+        reference=read.reference,
         sources=manifest.sources,
     )
 
