@@ -1,8 +1,10 @@
 """Year over year on the two demo years: 2024 and 2025 (a changed buurt division and changed figures).
 
 What changed in 2025 is set in wijkanalyse.demo (SPLIT_2025, MERGED_2025, RENUMBERED_2025,
-NEW_VENUE_2025, GROWTH_2025, WORSENED_2025, IMPROVED_2025); the expected numbers below follow
-from those and from the two snapshots' own files.
+NEW_VENUE_2025, GROWTH_2025, WORSENED_2025, IMPROVED_2025); most expected numbers below follow
+from those and from the two snapshots' own files. The figures of the 2024 run itself (18,145
+residents, buurt totals of 1,535 and 1,885, 500 of Westerveld's 820 residents within 400 m, the
+three hot spots) are regression values, copied from a run, and marked so where they are used.
 """
 
 from __future__ import annotations
@@ -91,6 +93,7 @@ def test_old_figures_on_the_new_division(outputs: pipeline.CompareOutputs) -> No
     old, b = outputs.old.buurten, outputs.comparison.buurten
     (split_from, split_into), = SPLIT_2025.items()
     (merged_from, merged_into), = MERGED_2025.items()
+    # 1,535 and 1,885: regression values, copied from a run of the demo; the sums are the test
     assert b.loc[list(split_into), "inwoners_oud"].sum() == old.loc[split_from, "inwoners"] == 1535
     assert b.loc[list(split_into), "inwoners_binnen_drempel_oud"].sum() == old.loc[split_from, "inwoners_binnen_drempel"]
     assert b.loc[merged_into, "inwoners_oud"] == old.loc[list(merged_from), "inwoners"].sum() == 1885
@@ -101,7 +104,7 @@ def test_old_figures_on_the_new_division(outputs: pipeline.CompareOutputs) -> No
 
 def test_total_change_is_new_total_minus_old_total(outputs: pipeline.CompareOutputs, snapshots: tuple[Path, Path]) -> None:
     s, b = outputs.summary, outputs.comparison.buurten
-    assert s["inwoners_oud"] == outputs.old.summary["residents_total"] == 18145
+    assert s["inwoners_oud"] == outputs.old.summary["residents_total"] == 18145  # regression value, copied from a run
     assert s["inwoners_nieuw"] == outputs.new.summary["residents_total"]
     assert int(b["inwoners_verschil"].sum()) == s["inwoners_verschil"] == s["inwoners_nieuw"] - s["inwoners_oud"]
     # the growth is GROWTH_2025: 10 more residents in each unsuppressed cell of Molenwijk-Noord
@@ -119,6 +122,7 @@ def test_westerveld_gets_its_first_meeting_point(outputs: pipeline.CompareOutput
     assert row["match"] == "code"
     assert row["inwoners_binnen_drempel_oud"] == 0 and row["aandeel_binnen_drempel_oud"] == 0.0
     new = outputs.new.buurten.loc[WESTERVELD]
+    # 500 of 820: regression values, copied from a run of the 2025 demo (bounded below by the crow-flies check)
     assert row["aandeel_binnen_drempel_nieuw"] == new["aandeel_binnen_drempel"] == 500 / 820
     assert row["aandeel_binnen_drempel_verschil_pp"] == pytest.approx(100 * 500 / 820)
     # walking is never shorter than the crow flies: at most the residents within 400 m straight line
@@ -138,6 +142,7 @@ def test_westerveld_gets_its_first_meeting_point(outputs: pipeline.CompareOutput
 def test_hot_spots_added_and_removed(outputs: pipeline.CompareOutputs) -> None:
     s, b = outputs.summary, outputs.comparison.buurten
     old_hot, new_hot = outputs.old.summary["hotspot_buurten"], outputs.new.summary["hotspot_buurten"]
+    # the three hot spots of 2024: regression values, copied from a run of the demo
     assert s["hotspots_oud"] == old_hot == ["BU99990401", "BU99990402", "BU99990403"]
     assert s["hotspots_nieuw"] == new_hot
     (worsened, _like), = WORSENED_2025.items()
@@ -188,7 +193,7 @@ def test_cli_compare(snapshots: tuple[Path, Path], tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert out.startswith("Voorbeeldgemeente (GM9999), 2024 → 2025  [SYNTHETISCHE DEMO-GEMEENTE")
-    assert "inwoners:                18.145 → 18.395 (+250)" in out
+    assert "inwoners:                18.145 → 18.395 (+250)" in out  # 18,145: regression value; + GROWTH_2025
     assert "buurtindeling:           17 ongewijzigd, 1 nieuwe code, 2 uit een splitsing, 1 uit een samenvoeging" in out
     assert "nieuwe hotspots:         Molenwijk-Zuid (BU99990205)" in out
     assert "meest verbeterd:         Westerveld (BU99990701), +61,0 procentpunt" in out

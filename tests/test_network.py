@@ -270,3 +270,21 @@ def test_a_venue_outside_the_gemeente_but_within_reach_counts(demo_snapshot: Pat
     assert result.residents["afstand_m"].iloc[0] == pytest.approx(390.0, abs=TOL)
     assert result.summary["residents_within_threshold"] == 40
     assert result.summary["n_meeting_points"] == 1
+
+
+def test_a_point_on_a_loop_way_walks_the_short_way_round(tmp_path: Path) -> None:
+    """A closed way (a square of 4 x 100 m) meets the rest of the streets at one junction only.
+
+    Its start and end are the same node, so a point on it cuts it into two halves between the
+    same two nodes: the walk takes the shorter half (the engine used to add the two halves up).
+    """
+    osm = OsmBuilder()
+    osm.way([(0, 0), (100, 0), (100, 100), (0, 100), (0, 0)], highway="residential")
+    osm.way([(0, 0), (-10, 0)], highway="residential")
+    # resident 1 m below the loop, 10 m along it from the junction: 1 + 10 + 10 along the stub + 1
+    # (the long way round would be 1 + 390 + 10 + 1 = 402); a resident at (-1, 9) beside the way back down: 1 + 9 + 10 + 1
+    # (one at a time: with two points on it the loop is cut into three distinct pieces)
+    assert distances(tmp_path, osm, [(10, -1)], [(-10, -1)])[0] == pytest.approx(22.0, abs=TOL)
+    assert distances(tmp_path, osm, [(-1, 9)], [(-10, -1)])[0] == pytest.approx(21.0, abs=TOL)
+    # and a meeting point on the loop: 1 + 10 + 10 + 1 again
+    assert distances(tmp_path, osm, [(-10, -1)], [(10, -1)])[0] == pytest.approx(22.0, abs=TOL)

