@@ -58,6 +58,8 @@ from wijkanalyse.network import Attachment, WalkNetwork
 from wijkanalyse.result import Hotspot, Reach, RunResult
 from wijkanalyse.runcontext import RunContext, peak_rss_gib
 from wijkanalyse.sources import own_points
+from wijkanalyse.sources.inputs import RunInputs, read_inputs
+from wijkanalyse.sources.own_points import OwnPoints
 from wijkanalyse.sources.files import SnapshotReader
 from wijkanalyse.sources.osm import OsmExtract
 
@@ -149,15 +151,19 @@ def _attachment_report(  # noqa: PLR0917
     return {"network": report}
 
 
-def analyse(reader: SnapshotReader, config: Config, ctx: RunContext | None = None) -> RunResult:
+def analyse(
+    reader: SnapshotReader, config: Config, ctx: RunContext | None = None, inputs: RunInputs | None = None
+) -> RunResult:
     """Read a snapshot and compute every figure; no files are written.
 
+    ``inputs``: the snapshot and the gemeente's own files, read beforehand
+    (:func:`wijkanalyse.sources.inputs.read_inputs`; read here from ``config`` when not given).
     ``ctx`` holds the run's steps, timings and warnings (a new one when not given); every
     warning logged meanwhile, in this thread, ends up in ``summary["warnings"]``.
     """
     ctx = ctx or RunContext(total_steps=STEPS)
     with ctx.active():
-        result = _analyse(reader, config)
+        result = _analyse(inputs or read_inputs(reader, config), config)
     result.summary["warnings"] = list(ctx.warnings)
     return result
 
@@ -342,13 +348,14 @@ def _summary(  # noqa: PLR0917
     }
 
 
-def _analyse(reader: SnapshotReader, config: Config) -> RunResult:
+def _analyse(inputs: RunInputs, config: Config) -> RunResult:
     """The steps of one analysis, in order (see :func:`analyse`)."""
+    reader = inputs.reader
     manifest = reader.manifest
     threshold = config.thresholds.walk_m
     read = _read_buurten(reader, config)
     residents = _read_residents(reader, read.buurten)
-    own = own_points.read_configured(config)  # the gemeente's own points, merged with OSM
+    own = inputs.own_points  # the gemeente's own points, merged with OSM
     osm, venues, meeting_mask = _read_venues(reader, config, own)
     dist = _distances(osm, residents, venues, meeting_mask, config)
     residents["afstand_m"] = dist.distance
@@ -356,7 +363,8 @@ def _analyse(reader: SnapshotReader, config: Config) -> RunResult:
     buurten, gaps = _buurt_figures(read.buurten, residents, config)
 
     _step(7, "Beslissen: kernen, nieuwe ontmoetingspunten en wijkmakelaars")
-    decision = decide(buurten, residents, venues, gaps, config, network=dist.network, resident_att=dist.resident_att)
+    decision = decide(buurten, residents, venues, gaps, config, network=dist.network, resident_att=dist.resident_att,
+                      candidates=inputs.candidates)
     return RunResult(
         gemeente_code=manifest.gemeente_code,
         gemeente_name=manifest.gemeente_name,
@@ -374,8 +382,8 @@ def _analyse(reader: SnapshotReader, config: Config) -> RunResult:
         broker_areas=decision.areas,
         explanations=decision.explanations,
         indicators={k: ind.label for k, ind in config.indicators.items()},
-        summary=_summary(reader, config, read, decision.buurten, residents, venues, meeting_mask, gaps, dist, own,
-                         decision),
+        summary={**_summary(reader, config, read, decision.buurten, residents, venues, meeting_mask, gaps, dist, own,
+                            decision), "inputs": inputs.record()},
         reference=read.reference,
         sources=manifest.sources,
     )
@@ -383,17 +391,11 @@ def _analyse(reader: SnapshotReader, config: Config) -> RunResult:
 
 def _propose(  # noqa: PLR0917
     buurten: gpd.GeoDataFrame, residents: gpd.GeoDataFrame, venues: gpd.GeoDataFrame, gaps: gpd.GeoDataFrame,
-    config: Config, network: WalkNetwork | None, resident_att: Attachment | None,
+    config: Config, network: WalkNetwork | None, resident_att: Attachment | None, own_candidates: OwnPoints | None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, Selection | None]:
     """The ranked new meeting points: (proposals, all candidates, the selection or None)."""
     threshold = config.thresholds.walk_m
-
-    own = None
-    if config.siting.candidates_file is not None:
-        read = own_points.read_own_points(config.siting.candidates_file, config.venues, names_required=False)
-        own = read.points
-        for problem in read.problems:
-            log.warning("Eigen kandidaat overgeslagen: %s", problem)
+    own = own_candidates.points if own_candidates is not None else None
     centres = gap_centres(gaps, residents)
     if network is not None and len(centres):  # a gap centre moves onto the walking network
         att = network.attach(centres.geometry)
@@ -448,6 +450,7 @@ class Decision:
 def decide(
     buurten: gpd.GeoDataFrame, residents: gpd.GeoDataFrame, venues: gpd.GeoDataFrame, gaps: gpd.GeoDataFrame,
     config: Config, *, network: WalkNetwork | None = None, resident_att: Attachment | None = None,
+    candidates: OwnPoints | None = None,
 ) -> Decision:
     """Kernen, where new meeting points reach the most residents, and where brokers are needed.
 
@@ -461,7 +464,9 @@ def decide(
     kernen = kern_table(buurten)
     kp = kern_priority(kernen, config.brokers)
     kernen = kernen.join(kp[["prioriteit", "prioriteit_rang"]])
-    proposals, candidates, selection = _propose(buurten, residents, venues, gaps, config, network, resident_att)
+    proposals, all_candidates, selection = _propose(
+        buurten, residents, venues, gaps, config, network, resident_att, candidates
+    )
 
     # brokers
     priority = buurt_priority(buurten, config.brokers)
@@ -483,7 +488,7 @@ def decide(
     }
     summary: dict[str, object] = {
         "n_kernen": len(kernen),
-        "n_candidates": len(candidates),
+        "n_candidates": len(all_candidates),
         "siting_method": selection.method if selection else None,
         "siting_status": selection.status if selection else None,
         "siting_gap": _finite(selection.gap) if selection and selection.gap is not None else None,
