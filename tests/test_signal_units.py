@@ -22,7 +22,7 @@ from wijkanalyse.analysis.gaps import find_gaps
 from wijkanalyse.analysis.hotspots import local_moran_hotspots
 from wijkanalyse.analysis.signal import composite_signal, zscores
 from wijkanalyse.config import Indicator, VenueClass
-from wijkanalyse.result import HOTSPOT_LABELS
+from wijkanalyse.result import QUADRANT_CODES, Hotspot
 
 CRS = "EPSG:28992"
 C = math.sqrt(1.5)  # 1 / sqrt(2/3): the z-score of a value 1 from the mean when the population sd is sqrt(2/3)
@@ -95,7 +95,7 @@ def test_hot_spots_are_esda_moran_local_on_the_queen_lattice() -> None:
     np.testing.assert_allclose(got["hotspot_p"].to_numpy(), lisa.p_sim)
     significant = lisa.p_sim < 0.2
     assert got["hotspot_q"].tolist() == np.where(significant, lisa.q, 0).tolist()
-    assert got["hotspot"].tolist() == [HOTSPOT_LABELS[int(q)] for q in np.where(significant, lisa.q, 0)]
+    assert got["hotspot"].tolist() == [QUADRANT_CODES[int(q)] for q in np.where(significant, lisa.q, 0)]
     # by hand, the quadrant of the south-west corner: its value 9 is above the mean (38.5 / 9 = 4.28) and so is
     # the mean of its neighbours 8, 8, 7 (7.67): high among high, quadrant 1
     assert lisa.q[0] == 1
@@ -111,7 +111,7 @@ def test_a_buurt_without_a_value_or_without_neighbours_is_not_significant() -> N
     island = gpd.GeoDataFrame({"signaal": [100.0]}, geometry=[box(5000, 5000, 5100, 5100)], crs=CRS, index=["BUeiland"])
     got = local_moran_hotspots(pd.concat([grid, island]), alpha=0.2, permutations=99, seed=1)
     for code in ("BU8", "BUeiland"):
-        assert got.loc[code, "hotspot"] == HOTSPOT_LABELS[0]
+        assert got.loc[code, "hotspot"] == Hotspot.NONE
         assert np.isnan(got.loc[code, "hotspot_p"]) and got.loc[code, "hotspot_q"] == 0
     # the other eight are Moran_Local on the lattice without its north-east corner: squares 0..7
     from esda.moran import Moran_Local
@@ -130,7 +130,7 @@ def test_a_buurt_without_a_value_or_without_neighbours_is_not_significant() -> N
 
 def test_fewer_than_three_values_give_no_hot_spots() -> None:
     got = local_moran_hotspots(_grid([1.0, 5.0] + [np.nan] * 7))
-    assert (got["hotspot"] == HOTSPOT_LABELS[0]).all() and got["hotspot_p"].isna().all()
+    assert (got["hotspot"] == Hotspot.NONE).all() and got["hotspot_p"].isna().all()
 
 
 # -------------------------------------------------------------------------------------- gaps
