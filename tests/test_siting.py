@@ -280,6 +280,7 @@ def test_proposals_table_by_hand() -> None:
         "rank": 1, "name": "Gat 1", "kind": "gat", "x": 300.0, "y": 50.0, "buurtcode": "BU99990104",
         "newly_within": 70.0, "cumulative_within": 70.0, "share_after": pytest.approx(0.8),
         "cost_per_year": 30_000.0, "cost_per_resident": pytest.approx(30_000 / 70),
+        "newly_within_alone": 70.0, "best_for_counts": [],  # no choices given: no per-count sets
     }
 
 
