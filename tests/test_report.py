@@ -169,7 +169,7 @@ def test_buurten_beside_gemeente_and_nederland(demo_run: pipeline.RunOutputs, ht
 
 
 def test_proposals_in_rank_order_with_costs(html: str, summary: dict) -> None:
-    [table] = section_tables(html, "voorstellen")
+    table, _ = section_tables(html, "voorstellen")
     rows = table[1:]
     assert [int(r[0]) for r in rows] == [p["rank"] for p in summary["new_meeting_points"]] == list(range(1, 11))
     for row, p in zip(rows, summary["new_meeting_points"], strict=True):
@@ -181,7 +181,9 @@ def test_proposals_in_rank_order_with_costs(html: str, summary: dict) -> None:
     # regression values, copied from a run of the demo: the first proposal brings 1,025 residents within reach
     # (76.2 % after it); the cost per resident follows from them: 25,000 / 1,025 = 24.4
     assert rows[0][3:] == ["1.025", "1.025", "76,2 %", f"€{NBSP}25.000", f"€{NBSP}24"]
-    assert "niet bewezen de beste" in section_html(html, "voorstellen")  # greedy + swaps, not the exact model
+    # greedy + swaps: "bewezen" only because, on the demo, each count reaches its LP bound (the summary says so)
+    all_proven = all(b["proven_optimal"] for b in summary["best_by_count"])
+    assert ("voor elk aantal plekken bewezen de beste keuze" in section_html(html, "voorstellen")) == all_proven
 
 
 def test_broker_areas_table(html: str, summary: dict) -> None:
@@ -304,8 +306,9 @@ def test_hostile_names_are_escaped(analysed: RunResult) -> None:
     assert "script" not in parsed.tags
     assert parsed.tags.count("img") == 0  # no map images given, and no injected one
     # the escaped names are where they belong
-    [proposals] = section_tables(html, "voorstellen")
+    proposals, by_count = section_tables(html, "voorstellen")
     assert proposals[1][1].startswith(IMG) and proposals[2][1].startswith(SCRIPT)
+    assert by_count[2][1].startswith(f"1, 2: {IMG}, {SCRIPT}")  # the per-count table names them escaped too
     assert "<title>Wijkanalyse &#34;&gt;&lt;script&gt;" in html
 
 
@@ -396,3 +399,24 @@ def test_pdf_is_written_with_weasyprint(demo_run: pipeline.RunOutputs, html: str
     sizes = {(round(p.width * 25.4 / 96), round(p.height * 25.4 / 96)) for p in pages}
     assert sizes == {(210, 297), (297, 210)}  # A4 portrait text, A4 landscape map pages
     assert sum((round(p.width * 25.4 / 96), round(p.height * 25.4 / 96)) == (297, 210) for p in pages) == 3
+
+
+def test_the_answer_for_every_number_of_sites(html: str, summary: dict) -> None:
+    """The fast method: the set for r is proposals 1..r, so its reach is the running total at rank r;
+    'bewezen' only where the summary says the LP bound is reached."""
+    _, table = section_tables(html, "voorstellen")
+    assert table[0] == ["Aantal", "Plekken", "Nieuw binnen bereik", "Aandeel daarna", "Kosten per jaar", "Beste keuze?"]
+    rows = table[1:]
+    by_count = summary["best_by_count"]
+    points = summary["new_meeting_points"]
+    assert [int(r[0]) for r in rows] == [b["count"] for b in by_count] == list(range(1, 11))
+    for row, b in zip(rows, by_count, strict=True):
+        r = b["count"]
+        assert b["sites"] == list(range(1, r + 1)) and b["first_ranks"]
+        assert b["newly_within"] == pytest.approx(points[r - 1]["cumulative_within"])
+        assert row[1].startswith(", ".join(str(s) for s in b["sites"]) + ": " + points[0]["name"])
+        assert row[2] == format_int(b["newly_within"])
+        assert row[4] == f"€{NBSP}{format_int(sum(points[k]['cost_per_year'] for k in range(r)))}"
+        assert (row[5] == "bewezen de beste") == b["proven_optimal"]
+        if not b["proven_optimal"]:
+            assert row[5] == f"niet bewezen de beste; hoogstens {format_percent(b['gap'], 1)} onder het best mogelijke"

@@ -20,8 +20,12 @@ from scipy.spatial import cKDTree
 from shapely.geometry import Point
 
 from wijkanalyse.analysis.siting import (
+    NO_SOLVER_MESSAGE,
     PROPOSAL_COLUMNS,
+    available_solver,
+    best_by_count,
     candidate_costs,
+    count_summary,
     covered_weight,
     exact_mclp,
     greedy,
@@ -151,7 +155,7 @@ def test_swap_repairs_a_greedy_trap() -> None:
 
 
 def test_time_limited_exact_says_it_is_not_proven() -> None:
-    # 300 random candidates x 3000 residents: CBC does not close the gap in 1 second
+    # 300 random candidates x 3000 residents: HiGHS does not close the gap in 1 second
     cover, w, _ = random_instance(7, n_cand=300, n_res=3000, density=0.03)
     result = exact_mclp(cover, w, None, 20, time_limit_s=1)
     assert result.status == "time_limit" and not result.optimal
@@ -280,6 +284,7 @@ def test_proposals_table_by_hand() -> None:
         "rank": 1, "name": "Gat 1", "kind": "gat", "x": 300.0, "y": 50.0, "buurtcode": "BU99990104",
         "newly_within": 70.0, "cumulative_within": 70.0, "share_after": pytest.approx(0.8),
         "cost_per_year": 30_000.0, "cost_per_resident": pytest.approx(30_000 / 70),
+        "newly_within_alone": 70.0, "best_for_counts": [],  # no choices given: no per-count sets
     }
 
 
@@ -366,3 +371,180 @@ def test_demo_village_without_any_venue_gets_a_spot_in_the_top_3(demo_snapshot) 
     assert table["aandeel_na"].iloc[-1] == pytest.approx((inwoners[covered0].sum() + table["cumulatief_binnen_bereik"].iloc[-1]) / total)
     exact = exact_mclp(cover, inwoners, covered0, config.siting.count, time_limit_s=60)
     assert exact.status == "optimal" and exact.objective >= selection.objective >= 0.98 * exact.objective
+
+
+# --------------------------------------------------------------------------------------
+# The answer for every number of sites (best_by_count)
+# --------------------------------------------------------------------------------------
+
+
+def best_single_not_in_best_pair():
+    """Four cells in a row (2, 3, 3, 2 residents). Candidate 0 reaches the middle two (6),
+    candidate 1 the left two (5), candidate 2 the right two (5). The best single site is 0
+    (6); the best pair is 1 + 2 (10), while 0 + either other reaches only 6 + 2 = 8."""
+    cover = sp.csr_matrix(np.array([[0, 1, 1, 0], [1, 1, 0, 0], [0, 0, 1, 1]], dtype=bool))
+    return cover, np.array([2.0, 3.0, 3.0, 2.0])
+
+
+def test_best_single_site_outside_the_best_pair_gets_its_own_row() -> None:
+    cover, w = best_single_not_in_best_pair()
+    selection = exact_mclp(cover, w, None, 2)
+    choices = best_by_count(cover, w, None, selection)
+    assert [c.count for c in choices] == [1, 2]
+    assert choices[0].sites.tolist() == [0] and choices[0].objective == 6.0 and choices[0].proven_optimal
+    assert sorted(choices[1].sites.tolist()) == [1, 2] and choices[1].objective == 10.0 and choices[1].proven_optimal
+    assert not choices[0].first_ranks and choices[1].first_ranks
+    table = proposals_table(selection, cover, w, None, choices=choices)
+    # ranks 1-2 are the best pair; the best single site follows as rank 3, outside the ranking of 2
+    assert table["kandidaat"].tolist() == [1, 2, 0]
+    assert table["in_beste_keuze_bij"].tolist() == ["2", "2", "1"]
+    assert table["alleen_binnen_bereik"].tolist() == [5.0, 5.0, 6.0]
+    assert math.isnan(table["cumulatief_binnen_bereik"].iloc[2])
+    summary = count_summary(choices, cover, w, None, table)
+    assert [(s["count"], s["sites"], s["newly_within"], s["proven_optimal"]) for s in summary] == [
+        (1, [3], 6.0, True), (2, [1, 2], 10.0, True),
+    ]
+    assert summary[0]["share_after"] == pytest.approx(0.6)  # 6 of 10 residents
+
+
+def test_greedy_ranking_states_its_gap_to_the_lp_bound() -> None:
+    cover, w = best_single_not_in_best_pair()
+    selection = greedy_swap(cover, w, None, 2)  # swap finds the best pair 1 + 2, ranked 1 then 2
+    choices = best_by_count(cover, w, None, selection)
+    # r = 1: the first rank (candidate 1, 5) is not the best single site (6). The LP bound for
+    # one site is 6 as well (x_0 = 1 is the LP optimum too): gap (6 - 5) / 6
+    assert choices[0].sites.tolist() == [1] and choices[0].objective == 5.0
+    assert not choices[0].proven_optimal and choices[0].status == "heuristic"
+    assert choices[0].bound == pytest.approx(6.0) and choices[0].gap == pytest.approx(1 / 6)
+    # r = 2: 10 reaches the LP bound (all residents), so it is proven
+    assert choices[1].objective == 10.0 and choices[1].proven_optimal and choices[1].gap == 0.0
+
+
+def brute_force_sets(cover, weights, covered0, r: int) -> float:
+    """Best weight of any r candidates, by enumeration on a dense 0/1 table (small instances only)."""
+    dense = cover.toarray().astype(bool)
+    w_open = np.where(covered0, 0.0, weights) if covered0 is not None else weights
+    best = 0.0
+    for sites in itertools.combinations(range(dense.shape[0]), r):
+        best = max(best, float(w_open[dense[list(sites)].any(axis=0)].sum()))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_best_by_count_equals_brute_force_for_up_to_three_sites(seed: int) -> None:
+    rng = np.random.default_rng(1000 + seed)
+    n_cand = int(rng.integers(6, 13))
+    cover, w, c0 = random_instance(seed + 500, n_cand=n_cand, n_res=int(rng.integers(15, 50)), density=0.18,
+                                   fixed_share=0.2)
+    best = [brute_force_sets(cover, w, c0, r) for r in (1, 2, 3)]
+    exact = best_by_count(cover, w, c0, exact_mclp(cover, w, c0, 3))
+    heuristic = best_by_count(cover, w, c0, greedy_swap(cover, w, c0, 3))
+    for choice in exact:
+        optimum = best[choice.count - 1]
+        assert choice.proven_optimal and choice.status == "optimal"
+        assert choice.objective == pytest.approx(optimum)
+        assert covered_weight(cover, w, choice.sites, c0) == pytest.approx(optimum)
+        assert len(set(choice.sites.tolist())) == len(choice.sites) <= choice.count
+    for choice in heuristic:
+        optimum = best[choice.count - 1]
+        assert choice.objective <= optimum + 1e-9 <= choice.bound + 2e-9  # the LP bound is an upper bound
+        # "proven" only where the ranks reach the optimum
+        assert not choice.proven_optimal or choice.objective == pytest.approx(optimum)
+        assert choice.first_ranks
+
+
+def ermelo_size_instance(seed: int = 11):
+    """≈ Ermelo with straight-line reach: 68 candidates (gap centres), 3,000 resident cells
+    on a 100 m grid, 400 m reach, a third already within reach of an existing point."""
+    rng = np.random.default_rng(seed)
+    cells = rng.uniform(0, 9_000, (3_000, 2)).round(-2)
+    cand = cells[rng.choice(3_000, 68, replace=False)] + rng.normal(0, 150, (68, 2))
+    tree = cKDTree(cells)
+    reach = tree.query_ball_point(cand, 400)
+    rows = np.repeat(np.arange(68), [len(r) for r in reach])
+    cover = sp.csr_matrix((np.ones(rows.size, dtype=bool), (rows, np.concatenate(reach).astype(int))), shape=(68, 3_000))
+    weights = rng.integers(0, 60, 3_000).astype(float)
+    existing = cells[rng.choice(3_000, 25, replace=False)]
+    covered0 = np.zeros(3_000, dtype=bool)
+    for e in existing:
+        covered0[tree.query_ball_point(e, 400)] = True
+    return cover, weights, covered0
+
+
+def brute_force_three(cover, weights, covered0) -> list[float]:
+    """Best weight of 1, 2 and 3 sites by enumerating all pairs and extending each by every third site."""
+    dense = cover.toarray().astype(bool)
+    w_open = np.where(covered0, 0.0, weights)
+    single = dense @ w_open
+    best2 = best3 = 0.0
+    for i, j in itertools.combinations(range(dense.shape[0]), 2):
+        union = dense[i] | dense[j]
+        best2 = max(best2, float(w_open[union].sum()))
+        best3 = max(best3, float(((dense | union) @ w_open).max()))
+    return [float(single.max()), best2, best3]
+
+
+def test_ermelo_size_best_by_count_against_brute_force_and_a_second_solver() -> None:
+    cover, w, c0 = ermelo_size_instance()
+    exact = exact_mclp(cover, w, c0, 6, time_limit_s=120)
+    choices = best_by_count(cover, w, c0, exact, time_limit_s=120)
+    assert [c.count for c in choices] == [1, 2, 3, 4, 5, 6]
+    assert all(c.proven_optimal for c in choices)
+    values = [c.objective for c in choices]
+    assert values == sorted(values)
+    for choice, optimum in zip(choices[:3], brute_force_three(cover, w, c0), strict=True):
+        assert choice.objective == pytest.approx(optimum)
+    for choice in choices:  # what the listed sites reach, counted again from the cover
+        assert covered_weight(cover, w, choice.sites, c0) == pytest.approx(choice.objective)
+    # r = 4..6 beyond brute force: CBC (PuLP's bundled binary), an independent solver, finds the same optima
+    if available_cbc():
+        for choice in choices[3:]:
+            other = exact_mclp(cover, w, c0, choice.count, time_limit_s=120, solver="cbc")
+            assert other.status == "optimal" and other.objective == pytest.approx(choice.objective)
+    # the greedy ranking for each count: never above the optimum, never above its LP bound
+    heuristic = best_by_count(cover, w, c0, greedy_swap(cover, w, c0, 6))
+    for h, e in zip(heuristic, choices, strict=True):
+        assert h.objective <= e.objective + 1e-9 <= h.bound + 1e-6
+        assert h.proven_optimal == (h.objective >= h.bound - 1e-6)
+
+
+def available_cbc() -> bool:
+    from wijkanalyse.analysis.siting import _cbc_solver_path
+
+    return _cbc_solver_path() is not None
+
+
+def test_cbc_is_the_alternative_when_present() -> None:
+    if not available_cbc():
+        pytest.skip("no CBC (pulp with a cbc binary) installed")
+    cover, w, c0 = random_instance(3, n_cand=9, n_res=30, density=0.15, fixed_share=0.3)
+    result = exact_mclp(cover, w, c0, 3, solver="cbc")
+    assert result.status == "optimal" and result.objective == pytest.approx(brute_force(cover, w, c0, 3))
+
+
+def test_highs_is_the_default_solver() -> None:
+    assert available_solver() == "highs"  # highspy is a dependency of the project
+
+
+def test_no_solver_is_one_dutch_line(monkeypatch) -> None:
+    import sys
+
+    from wijkanalyse.errors import WijkanalyseError
+
+    # as on a machine without highspy and without pulp: both imports fail
+    monkeypatch.setitem(sys.modules, "highspy", None)
+    monkeypatch.setitem(sys.modules, "pulp", None)
+    assert available_solver() is None
+    cover, w = best_single_not_in_best_pair()
+    with pytest.raises(WijkanalyseError) as info:
+        exact_mclp(cover, w, None, 1)
+    assert str(info.value) == NO_SOLVER_MESSAGE and "\n" not in NO_SOLVER_MESSAGE and "pip install highspy" in str(info.value)
+    # the greedy ranking still runs, only without a bound
+    choices = best_by_count(cover, w, None, greedy_swap(cover, w, None, 2))
+    assert [c.bound for c in choices] == [None, None] and choices[0].gap is None
+
+
+def test_the_highs_banner_stays_off_stdout(capfd) -> None:
+    cover, w = best_single_not_in_best_pair()
+    exact_mclp(cover, w, None, 2)
+    assert "HiGHS" not in capfd.readouterr().out

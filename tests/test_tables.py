@@ -142,7 +142,13 @@ def extended(demo_snapshot: Path) -> RunResult:
 def test_xlsx_sheets_of_later_steps(extended: RunResult, tmp_path: Path) -> None:
     path = write_xlsx(extended, tmp_path / "buurten.xlsx")
     sheets = _cells(path)
-    assert list(sheets) == ["Kerncijfers", "Buurten", "Kernen", "Voorstellen", "Werkgebieden"]
+    assert list(sheets) == ["Kerncijfers", "Buurten", "Kernen", "Voorstellen", "Per aantal plekken", "Werkgebieden"]
+    by_count = pd.read_excel(path, sheet_name="Per aantal plekken")
+    expected = extended.summary["best_by_count"]
+    assert by_count["Aantal nieuwe plekken"].tolist() == [b["count"] for b in expected]
+    assert by_count["Voorstellen (nummers)"].astype(str).tolist() == [", ".join(map(str, b["sites"])) for b in expected]
+    assert by_count["Nieuw binnen 400 m (inwoners)"].tolist() == pytest.approx([b["newly_within"] for b in expected])
+    assert [v.startswith("bewezen") for v in by_count["Beste keuze?"]] == [b["proven_optimal"] for b in expected]
     proposals = pd.read_excel(path, sheet_name="Voorstellen")
     assert proposals["Volgorde"].tolist() == [1, 2, 3]
     assert proposals["Kosten per jaar"].tolist() == [25_000] * 3

@@ -88,17 +88,23 @@ def _summary_text(outputs) -> str:  # noqa: ANN001
         f"  hotspots (signaal):      {', '.join(s['hotspot_buurten']) or 'geen'}",
     ]
     from wijkanalyse.analysis.siting import proposal_line  # noqa: PLC0415 (keeps --help fast)
+    from wijkanalyse.outputs._siting import by_count_rows, count_line  # noqa: PLC0415
 
     result = outputs.result
     proposals = result.proposals if result.proposals is not None else []
-    for _, row in proposals.head(3).iterrows() if len(proposals) else ():
+    ranked = proposals[proposals["cumulatief_binnen_bereik"].notna()] if len(proposals) else []
+    for _, row in ranked.head(3).iterrows() if len(ranked) else ():
         lines.append("  " + proposal_line(row))
-    if len(proposals) > 3:
-        last = proposals.iloc[-1]
+    if len(ranked) > 3:
+        last = ranked.iloc[-1]
         lines.append(
-            f"  ... {len(proposals)} voorstellen samen: {format_int(last['cumulatief_binnen_bereik'])} inwoners meer "
+            f"  ... {len(ranked)} voorstellen samen: {format_int(last['cumulatief_binnen_bereik'])} inwoners meer "
             f"binnen bereik ({format_percent(last['aandeel_na'])} daarna)"
         )
+    counts = by_count_rows(result)
+    if counts:
+        lines.append("  per aantal nieuwe plekken (nummers uit de lijst):")
+        lines.extend("    " + count_line(row) for row in counts)
     if result.explanations.get("makelaars"):
         lines.append(f"  {result.explanations['makelaars']}, in {len(s['broker_areas'])} gebieden")
     lines.append(f"  bestanden in {outputs.folder}: " + ", ".join(p.name for p in outputs.files.values()))
@@ -198,7 +204,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
               help="Where downloads are cached (default: ~/.cache/wijkanalyse).")
 @OSM_PBF
 @click.option("--refresh", is_flag=True, help="With --gemeente (or many): download everything again instead of using the cache.")
-@click.option("--exact", is_flag=True, help="Choose new meeting points with the exact model (CBC) instead of greedy + swaps.")
+@click.option("--exact", is_flag=True, help="Choose new meeting points with the exact model (HiGHS), proven per number of sites, instead of greedy + swaps.")
 @click.option("--makelaars", "n_brokers", type=click.IntRange(min=1), default=None,
               help="Split the gemeente into this many broker areas (default: [brokers] n_areas, or the number needed).")
 @click.option("--kandidaten", "candidates_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),

@@ -47,7 +47,9 @@ from wijkanalyse.analysis.kernen import kern_table
 from wijkanalyse.analysis.siting import (
     PROPOSAL_COLUMNS,
     Selection,
+    best_by_count,
     candidate_costs,
+    count_summary,
     exact_mclp,
     greedy_swap,
     proposals_summary,
@@ -392,8 +394,8 @@ def _analyse(inputs: RunInputs, config: Config) -> RunResult:
 def _propose(  # noqa: PLR0917
     buurten: gpd.GeoDataFrame, residents: gpd.GeoDataFrame, venues: gpd.GeoDataFrame, gaps: gpd.GeoDataFrame,
     config: Config, network: WalkNetwork | None, resident_att: Attachment | None, own_candidates: OwnPoints | None,
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, Selection | None]:
-    """The ranked new meeting points: (proposals, all candidates, the selection or None)."""
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, Selection | None, list[dict[str, object]]]:
+    """The ranked new meeting points: (proposals, all candidates, the selection or None, the best set per count)."""
     threshold = config.thresholds.walk_m
     own = own_candidates.points if own_candidates is not None else None
     centres = gap_centres(gaps, residents)
@@ -421,18 +423,25 @@ def _propose(  # noqa: PLR0917
     cost = np.where(np.isfinite(own_cost), own_cost, cost)
     p = min(config.siting.count, len(candidates))
     log.info("    %d kandidaat-plekken, %d paren binnen %g m", len(candidates), cover.nnz, threshold)
+    by_count: list[dict[str, object]] = []
     if p == 0:
         selection = None
         proposals = gpd.GeoDataFrame({c: [] for c in PROPOSAL_COLUMNS}, geometry=gpd.GeoSeries([], crs=model.CRS))
     else:
+        limit = config.siting.time_limit_s
         if config.siting.exact:
-            selection = exact_mclp(cover, weights, covered0, p, time_limit_s=config.siting.time_limit_s, cost=cost)
+            selection = exact_mclp(cover, weights, covered0, p, time_limit_s=limit, cost=cost)
         else:
             selection = greedy_swap(cover, weights, covered0, p, cost=cost, seed=config.thresholds.seed)
-        proposals = proposals_table(selection, cover, inwoners, covered0, weights=weights, cost=cost, candidates=candidates)
-        proposals = proposals[proposals["nieuw_binnen_bereik"] > 0].drop(columns="kandidaat").reset_index(drop=True)
+        # the answer for every number of sites 1..p: proven per count with --exact, else the ranks and the LP bound
+        choices = best_by_count(cover, weights, covered0, selection, time_limit_s=limit, cost=cost)
+        proposals = proposals_table(
+            selection, cover, inwoners, covered0, weights=weights, cost=cost, candidates=candidates, choices=choices,
+        )
+        by_count = count_summary(choices, cover, inwoners, covered0, proposals, cost=cost)
+        proposals = proposals.drop(columns="kandidaat").reset_index(drop=True)
 
-    return proposals, candidates, selection
+    return proposals, candidates, selection, by_count
 
 
 @dataclass(frozen=True)
@@ -464,7 +473,7 @@ def decide(
     kernen = kern_table(buurten)
     kp = kern_priority(kernen, config.brokers)
     kernen = kernen.join(kp[["prioriteit", "prioriteit_rang"]])
-    proposals, all_candidates, selection = _propose(
+    proposals, all_candidates, selection, by_count = _propose(
         buurten, residents, venues, gaps, config, network, resident_att, candidates
     )
 
@@ -493,6 +502,7 @@ def decide(
         "siting_status": selection.status if selection else None,
         "siting_gap": _finite(selection.gap) if selection and selection.gap is not None else None,
         "new_meeting_points": proposals_summary(proposals) if len(proposals) else [],
+        "best_by_count": by_count,
         "brokers_needed": need.brokers,
         "broker_fte": round(need.fte, 2),
         "broker_cost_per_year": need.cost_per_year,

@@ -52,9 +52,14 @@ from wijkanalyse.errors import WijkanalyseError
 __all__ = [
     "GAP_KIND",
     "GEMEENTE_KIND",
+    "NO_SOLVER_MESSAGE",
     "PROPOSAL_COLUMNS",
+    "CountChoice",
     "Selection",
+    "available_solver",
+    "best_by_count",
     "candidate_costs",
+    "count_summary",
     "covered_weight",
     "exact_mclp",
     "greedy",
@@ -82,6 +87,8 @@ PROPOSAL_COLUMNS = [
     "nieuw_gewogen",
     "kosten_per_jaar",
     "kosten_per_inwoner",
+    "alleen_binnen_bereik",
+    "in_beste_keuze_bij",
 ]
 _META_COLUMNS = ["naam", "soort", "buurtcode", "buurtnaam", "kern", "x", "y"]
 
@@ -497,12 +504,17 @@ def greedy_swap(
 
 
 # --------------------------------------------------------------------------------------
-# Exact: a sparse MCLP in PuLP / CBC
+# Exact: a sparse MCLP in HiGHS (highspy), CBC through PuLP only when HiGHS is absent
 # --------------------------------------------------------------------------------------
+
+#: One-line error when --exact finds no solver (a person reads it).
+NO_SOLVER_MESSAGE = (
+    "Voor --exact is een rekenmodel-solver nodig: installeer HiGHS met 'pip install highspy' "
+    "(of draai zonder --exact)."
+)
 
 _RESULT_RE = re.compile(r"^Result - (?P<text>.+)$", re.MULTILINE)
 _BOUND_RE = re.compile(r"^(?:Upper|Lower) bound:\s*(?P<value>[-+0-9.eE]+)", re.MULTILINE)
-_OBJECTIVE_RE = re.compile(r"^Objective value:\s*(?P<value>[-+0-9.eE]+)", re.MULTILINE)
 
 
 def _cbc_log_facts(text: str) -> tuple[str | None, float | None]:
@@ -518,21 +530,26 @@ def _cbc_log_facts(text: str) -> tuple[str | None, float | None]:
     return (result["text"].strip() if result else None), value
 
 
-def _cbc(**options: Any) -> Any:
-    """A CBC command-line solver: ``cbc`` on the PATH (``pip install 'pulp[cbc]'``), else PuLP's bundled one.
+def available_solver() -> str | None:
+    """``"highs"`` when highspy imports, else ``"cbc"`` when PuLP finds a CBC binary, else None."""
+    try:
+        import highspy  # noqa: F401, PLC0415
+    except ImportError:
+        pass
+    else:
+        return "highs"
+    return "cbc" if _cbc_solver_path() else None
 
-    ``COIN_CMD`` with an explicit path replaces ``PULP_CBC_CMD``, which PuLP 3.3 deprecates.
-    """
-    import pulp  # noqa: PLC0415
 
-    solver = pulp.COIN_CMD(**options)
-    if solver.available():
-        return solver
+def _cbc_solver_path() -> str | None:
+    try:
+        import pulp  # noqa: PLC0415
+    except ImportError:
+        return None
+    if pulp.COIN_CMD().available():
+        return "cbc"
     bundled = getattr(pulp.apis.coin_api, "pulp_cbc_path", None)
-    if bundled and os.access(bundled, os.X_OK):
-        return pulp.COIN_CMD(path=bundled, **options)
-    msg = "The exact method (--exact) needs the CBC solver: install it with pip install 'pulp[cbc]', or run without --exact."
-    raise WijkanalyseError(msg)
+    return bundled if bundled and os.access(bundled, os.X_OK) else None
 
 
 def _column_groups(c_open: sp.csc_matrix, w_open: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
@@ -541,129 +558,380 @@ def _column_groups(c_open: sp.csc_matrix, w_open: np.ndarray) -> tuple[list[np.n
     members: list[np.ndarray] = []
     weight: list[float] = []
     for i in range(c_open.shape[1]):
-        rows = c_open.indices[c_open.indptr[i] : c_open.indptr[i + 1]]
-        key = np.sort(rows).tobytes()
+        rows = np.sort(c_open.indices[c_open.indptr[i] : c_open.indptr[i + 1]])
+        key = rows.tobytes()
         g = groups.get(key)
         if g is None:
             groups[key] = len(members)
-            members.append(np.sort(rows))
+            members.append(rows)
             weight.append(float(w_open[i]))
         else:
             weight[g] += float(w_open[i])
     return members, np.asarray(weight, dtype=float)
 
 
-def exact_mclp(
-    cover: sp.spmatrix | sp.sparray, weights: np.ndarray, covered0: np.ndarray | None, p: int,
-    *, time_limit_s: float = 60.0, cost: np.ndarray | Sequence[float] | None = None, threads: int = 1,
-) -> Selection:
-    """Solve the maximal covering model exactly with CBC, within a time limit.
+@dataclass(frozen=True)
+class _Solved:
+    sites: list[int]
+    status: str  # "optimal", "time_limit", "not_solved"
+    bound: float | None  # upper bound on the objective (weight)
 
-    The model (existing meeting points fixed)::
+
+class _Model:
+    """The maximal covering model of one instance, built once and solved for several ``p``.
+
+    Variables: ``x_j`` (one per candidate reaching an open group) and ``y_g`` (one per
+    group of residents covered by exactly the same candidates)::
 
         maximise   sum_g W_g y_g
         subject to sum_j x_j <= p
                    y_g <= sum_{j covers g} x_j      for every group g
-                   x_j in {0, 1},  0 <= y_g <= 1
+                   x_j in {0, 1} (or 0 <= x_j <= 1 for the LP bound),  0 <= y_g <= 1
+    """
 
-    Only residents not yet within reach, with weight > 0 and covered by at least one
-    candidate, enter the model; residents covered by exactly the same candidates form one
-    group ``g`` with their weights summed (same optimum, a smaller model). Candidates that
-    reach none of them get no variable. ``<= p`` instead of ``= p`` gives the same optimum
-    (coverage never falls when a site is added) and stays feasible when there are fewer
-    candidates than ``p``. ``y`` may be continuous: with ``x`` integral the optimum sets each
-    ``y_g`` to 1 exactly when ``g`` is covered.
+    def __init__(self, c: sp.csr_matrix, open_weight: np.ndarray) -> None:
+        open_cols = np.flatnonzero((open_weight > 0) & (np.diff(c.tocsc().indptr) > 0))
+        self.empty = open_cols.size == 0
+        if self.empty:
+            return
+        c_open = c[:, open_cols].tocsc()
+        self.members, self.group_weight = _column_groups(c_open, open_weight[open_cols])
+        self.used = np.flatnonzero(np.diff(c_open.tocsr().indptr) > 0)
+        self.column = {int(j): k for k, j in enumerate(self.used.tolist())}
 
-    CBC gets the greedy + swap answer as its starting solution, so a time-limited run never
-    returns less than the heuristic. PuLP reports status "Optimal" also when CBC stopped at
-    the time limit with a feasible solution; this function reads PuLP's ``sol_status`` and
-    CBC's log (``Result - ...``, best bound) and says which it was.
+    def solve(
+        self, p: int, *, integer: bool, time_limit_s: float, start: Sequence[int] = (), solver: str = "highs",
+        threads: int = 1,
+    ) -> _Solved:
+        if self.empty or p == 0:
+            return _Solved([], "optimal", 0.0)
+        if solver == "cbc":
+            return self._solve_cbc(p, integer=integer, time_limit_s=time_limit_s, start=start, threads=threads)
+        return self._solve_highs(p, integer=integer, time_limit_s=time_limit_s, start=start, threads=threads)
+
+    def _solve_highs(
+        self, p: int, *, integer: bool, time_limit_s: float, start: Sequence[int], threads: int
+    ) -> _Solved:
+        import highspy  # noqa: PLC0415 (only for --exact and the bound)
+
+        n_x, n_y = self.used.size, len(self.members)
+        h = _quiet_highs(highspy)
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("time_limit", float(time_limit_s))
+        h.setOptionValue("threads", int(threads))
+        h.setOptionValue("mip_rel_gap", 0.0)
+        h.setOptionValue("mip_abs_gap", 1e-6)
+        inf = highspy.kHighsInf
+        cost = np.concatenate([np.zeros(n_x), self.group_weight])
+        h.addVars(n_x + n_y, np.zeros(n_x + n_y), np.ones(n_x + n_y))
+        h.changeColsCost(n_x + n_y, np.arange(n_x + n_y, dtype=np.int32), cost)
+        h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        # row 0: sum x <= p; row 1 + g: sum_{j in g} x_j - y_g >= 0
+        starts = [0, n_x]
+        index = [np.arange(n_x, dtype=np.int32)]
+        value = [np.ones(n_x)]
+        nnz = n_x
+        for g, rows in enumerate(self.members):
+            cols = np.fromiter((self.column[int(j)] for j in rows), dtype=np.int32, count=rows.size)
+            index.append(np.append(cols, np.int32(n_x + g)))
+            value.append(np.append(np.ones(rows.size), -1.0))
+            nnz += rows.size + 1
+            starts.append(nnz)
+        lower = np.concatenate([[-inf], np.zeros(n_y)])
+        upper = np.concatenate([[float(p)], np.full(n_y, inf)])
+        h.addRows(n_y + 1, lower, upper, nnz, np.asarray(starts[:-1], dtype=np.int32),
+                  np.concatenate(index).astype(np.int32), np.concatenate(value))
+        if integer:
+            h.changeColsIntegrality(
+                n_x, np.arange(n_x, dtype=np.int32), np.full(n_x, int(highspy.HighsVarType.kInteger), dtype=np.uint8)
+            )
+            if start:
+                sol = highspy.HighsSolution()
+                x0 = np.zeros(n_x + n_y)
+                chosen = {self.column[int(j)] for j in start if int(j) in self.column}
+                x0[list(chosen)] = 1.0
+                for g, rows in enumerate(self.members):
+                    x0[n_x + g] = 1.0 if any(self.column[int(j)] in chosen for j in rows) else 0.0
+                sol.col_value = x0.tolist()
+                sol.value_valid = True
+                h.setSolution(sol)
+        h.run()
+        status = h.getModelStatus()
+        info = h.getInfo()
+        has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
+        if integer:
+            bound = float(info.mip_dual_bound) if math.isfinite(info.mip_dual_bound) else None
+        else:
+            bound = float(info.objective_function_value) if status == highspy.HighsModelStatus.kOptimal else None
+        if not has_solution:
+            return _Solved([], "not_solved", bound)
+        values = np.asarray(h.getSolution().col_value[:n_x])
+        sites = [int(j) for j, v in zip(self.used.tolist(), values.tolist(), strict=True) if v > 0.5]
+        proven = status == highspy.HighsModelStatus.kOptimal
+        return _Solved(sites, "optimal" if proven else "time_limit", bound)
+
+    def _solve_cbc(
+        self, p: int, *, integer: bool, time_limit_s: float, start: Sequence[int], threads: int
+    ) -> _Solved:
+        import pulp  # noqa: PLC0415
+
+        path = _cbc_solver_path()
+        if path is None:
+            raise WijkanalyseError(NO_SOLVER_MESSAGE)
+        prob = pulp.LpProblem("mclp", pulp.LpMaximize)
+        cat = pulp.LpBinary if integer else pulp.LpContinuous
+        x = {int(j): prob.add_variable(f"x{j}", 0, 1, cat=cat) for j in self.used}
+        y = [prob.add_variable(f"y{g}", 0, 1) for g in range(len(self.members))]
+        prob += pulp.LpAffineExpression(list(zip(y, self.group_weight.tolist(), strict=True)))
+        prob += pulp.LpAffineExpression([(v, 1.0) for v in x.values()]) <= p, "aantal"
+        for g, rows in enumerate(self.members):
+            expr = pulp.LpAffineExpression([(x[int(j)], 1.0) for j in rows])
+            expr.addterm(y[g], -1.0)
+            prob += expr >= 0, f"c{g}"
+        start_sites = {int(j) for j in start}
+        for j, var in x.items():
+            var.setInitialValue(1.0 if j in start_sites else 0.0)
+        for g, rows in enumerate(self.members):
+            y[g].setInitialValue(1.0 if start_sites.intersection(rows.tolist()) else 0.0)
+        with tempfile.TemporaryDirectory(prefix="wijkanalyse-cbc-") as tmp:
+            log_path = Path(tmp) / "cbc.log"
+            options: dict[str, Any] = {
+                "msg": False, "timeLimit": float(time_limit_s), "warmStart": bool(start_sites) and integer,
+                "logPath": str(log_path), "threads": int(threads), "timeMode": "elapsed", "keepFiles": False,
+            }
+            solver = pulp.COIN_CMD(**options) if path == "cbc" else pulp.COIN_CMD(path=path, **options)
+            prob.solve(solver)
+            log_text = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
+        result_line, bound = _cbc_log_facts(log_text)
+        if prob.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+            return _Solved([], "not_solved", None)
+        if not integer:
+            return _Solved([], "optimal", float(pulp.value(prob.objective) or 0.0))
+        sites = [j for j, var in x.items() if (var.value() or 0.0) > 0.5]
+        proven = prob.sol_status == pulp.LpSolutionOptimal and (result_line is None or result_line.startswith("Optimal"))
+        return _Solved(sites, "optimal" if proven else "time_limit", bound)
+
+
+def _quiet_highs(highspy: Any) -> Any:
+    """``highspy.Highs()`` without the banner it prints to stdout on construction (the CLI's stdout is a summary)."""
+    import sys  # noqa: PLC0415
+
+    sys.stdout.flush()
+    try:
+        fd = sys.__stdout__.fileno() if sys.__stdout__ is not None else 1
+        saved = os.dup(fd)
+    except (OSError, ValueError):
+        return highspy.Highs()
+    try:
+        with open(os.devnull, "w", encoding="utf-8") as null:
+            os.dup2(null.fileno(), fd)
+            try:
+                return highspy.Highs()
+            finally:
+                os.dup2(saved, fd)
+    finally:
+        os.close(saved)
+
+
+def _resolve_solver(solver: str) -> str:
+    if solver not in ("auto", "highs", "cbc"):
+        msg = f"solver must be 'auto', 'highs' or 'cbc', got {solver!r}."
+        raise ValueError(msg)
+    if solver == "auto":
+        found = available_solver()
+        if found is None:
+            raise WijkanalyseError(NO_SOLVER_MESSAGE)
+        return found
+    if solver == "cbc" and _cbc_solver_path() is None:
+        raise WijkanalyseError(NO_SOLVER_MESSAGE)
+    return solver
+
+
+def exact_mclp(
+    cover: sp.spmatrix | sp.sparray, weights: np.ndarray, covered0: np.ndarray | None, p: int,
+    *, time_limit_s: float = 60.0, cost: np.ndarray | Sequence[float] | None = None, threads: int = 1,
+    solver: str = "auto",
+) -> Selection:
+    """Solve the maximal covering model exactly with HiGHS (or CBC), within a time limit.
+
+    The model (existing meeting points fixed) is that of :class:`_Model`. Only residents
+    not yet within reach, with weight > 0 and covered by at least one candidate, enter the
+    model; residents covered by exactly the same candidates form one group with their
+    weights summed (same optimum, a smaller model). ``<= p`` instead of ``= p`` gives the
+    same optimum (coverage never falls when a site is added) and stays feasible when there
+    are fewer candidates than ``p``. ``y`` may be continuous: with ``x`` integral the
+    optimum sets each ``y_g`` to 1 exactly when ``g`` is covered.
+
+    The solver gets the greedy + swap answer as its starting solution, so a time-limited run
+    never returns less than the heuristic (the better of the two is kept).
 
     Parameters
     ----------
     cover, weights, covered0, p
         As for :func:`greedy_swap`.
     time_limit_s
-        Wall-clock limit for CBC (``siting.time_limit_s``).
+        Wall-clock limit for the solver (``siting.time_limit_s``).
     cost
         Optional yearly cost per candidate: breaks ties when ranking.
     threads
-        CBC threads.
+        Solver threads.
+    solver
+        ``"auto"`` (HiGHS through highspy; CBC through PuLP only when highspy is missing),
+        ``"highs"`` or ``"cbc"``. No solver: :class:`WijkanalyseError` with a one-line message.
 
     Returns
     -------
     Selection
         ``method="exact"``; ``status`` ``"optimal"``, ``"time_limit"`` or ``"not_solved"``;
-        ``bound`` and ``gap`` from CBC (gap 0 when optimal, None when CBC gave no bound).
+        ``bound`` and ``gap`` from the solver (gap 0 when optimal, None when it gave no bound).
     """
-    import pulp  # noqa: PLC0415 (heavy import, only for --exact)
-
     start = time.perf_counter()
+    which = _resolve_solver(solver)
     c, open_weight = _prepare(cover, weights, covered0)
     p = _check_p(p)
     cost_arr = _cost_array(cost, c.shape[0])
     heuristic = greedy_swap(cover, weights, covered0, p, cost=cost_arr)
-    open_cols = np.flatnonzero((open_weight > 0) & (np.diff(c.tocsc().indptr) > 0))
-    if p == 0 or open_cols.size == 0:
-        return _selection(
-            c, open_weight, [], cost_arr, method="exact", status="optimal", bound=0.0, gap=0.0,
-            seconds=time.perf_counter() - start,
-        )
-    c_open = c[:, open_cols].tocsc()
-    members, group_weight = _column_groups(c_open, open_weight[open_cols])
-    used = np.flatnonzero(np.diff(c_open.tocsr().indptr) > 0)
+    solved = _Model(c, open_weight).solve(
+        p, integer=True, time_limit_s=time_limit_s, start=heuristic.chosen.tolist(), solver=which, threads=threads,
+    )
+    return _finish(c, open_weight, solved, heuristic.chosen.tolist(), cost=cost_arr, time_limit_s=time_limit_s, start=start)
 
-    prob = pulp.LpProblem("mclp", pulp.LpMaximize)
-    x = {int(j): prob.add_variable(f"x{j}", 0, 1, cat=pulp.LpBinary) for j in used}
-    y = [prob.add_variable(f"y{g}", 0, 1) for g in range(len(members))]
-    prob += pulp.LpAffineExpression(list(zip(y, group_weight.tolist(), strict=True)))
-    prob += pulp.LpAffineExpression([(v, 1.0) for v in x.values()]) <= p, "aantal"
-    for g, rows in enumerate(members):
-        expr = pulp.LpAffineExpression([(x[int(j)], 1.0) for j in rows])
-        expr.addterm(y[g], -1.0)
-        prob += expr >= 0, f"c{g}"
-    start_sites = set(heuristic.chosen.tolist())
-    for j, var in x.items():
-        var.setInitialValue(1.0 if j in start_sites else 0.0)
-    for g, rows in enumerate(members):  # a complete start: y_g = 1 where the start covers g
-        y[g].setInitialValue(1.0 if start_sites.intersection(rows.tolist()) else 0.0)
 
-    with tempfile.TemporaryDirectory(prefix="wijkanalyse-cbc-") as tmp:
-        log_path = Path(tmp) / "cbc.log"
-        solver = _cbc(
-            msg=False, timeLimit=float(time_limit_s), warmStart=True, logPath=str(log_path),
-            threads=int(threads), timeMode="elapsed", keepFiles=False,
-        )
-        prob.solve(solver)
-        log_text = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
-    result_line, bound = _cbc_log_facts(log_text)
-    sol_status = prob.sol_status
-
-    if sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
-        sites = [j for j, var in x.items() if (var.value() or 0.0) > 0.5]
-        # at a time limit PuLP's status says "Optimal" but its sol_status says "Solution Found";
-        # CBC's own result line, when the log was read, must agree as well
-        proven = sol_status == pulp.LpSolutionOptimal and (result_line is None or result_line.startswith("Optimal"))
-        status = "optimal" if proven else "time_limit"
-    else:
-        sites = heuristic.chosen.tolist()
-        status = "not_solved"
+def _finish(
+    c: sp.csr_matrix, open_weight: np.ndarray, solved: _Solved, fallback: list[int], *, cost: np.ndarray | None,
+    time_limit_s: float, start: float,
+) -> Selection:
+    """A Selection from a solve: the better of the solver's and the fallback sites, with status, bound and gap."""
+    tol = _tolerance(open_weight)
+    status = solved.status
+    sites = solved.sites
+    if status == "not_solved":
+        sites = fallback
         log.warning(
-            "De exacte berekening vond binnen %s s geen oplossing (CBC: %s); de snelle methode is gebruikt.",
-            format_number(time_limit_s), result_line or pulp.LpStatus.get(prob.status, "?"),
+            "De exacte berekening vond binnen %s s geen oplossing; de snelle methode is gebruikt.",
+            format_number(time_limit_s),
         )
-    selection = _selection(c, open_weight, sites, cost_arr, method="exact", status=status)
+    elif _reached_weight(c, open_weight, fallback) > _reached_weight(c, open_weight, sites) + tol:
+        sites = fallback  # a time-limited solve that stayed below its starting answer
+    selection = _selection(c, open_weight, sites, cost, method="exact", status=status)
     objective = selection.objective
     if status == "optimal":
         bound_value: float | None = objective
         gap: float | None = 0.0
     else:
+        bound = solved.bound
         bound_value = max(bound, objective) if bound is not None and math.isfinite(bound) else None
         gap = (bound_value - objective) / bound_value if bound_value else None
     return Selection(
         chosen=selection.chosen, gains=selection.gains, cumulative=selection.cumulative, objective=objective,
         method="exact", status=status, bound=bound_value, gap=gap, seconds=time.perf_counter() - start,
     )
+
+
+# --------------------------------------------------------------------------------------
+# The best set for every number of new sites
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CountChoice:
+    """The answer for ``count`` new sites.
+
+    Attributes
+    ----------
+    count
+        Number of new sites (1..).
+    sites
+        Candidate rows of ``cover``, in greedy marginal order within the set.
+    objective
+        Weight newly within reach of the set.
+    bound
+        Upper bound on the best weight any ``count`` sites reach: the exact model's bound,
+        or the LP relaxation's for the greedy ranking (None when no solver gave one).
+    gap
+        ``(bound - objective) / bound``: at most this share below the best possible (0
+        when proven); None without a bound.
+    proven_optimal
+        True when no set of ``count`` sites reaches more weight (objective >= bound).
+    status
+        ``"optimal"``, ``"time_limit"`` or ``"not_solved"`` for the exact model,
+        ``"heuristic"`` for the greedy ranking.
+    first_ranks
+        True when ``sites`` are ranks 1..count of the main selection.
+    """
+
+    count: int
+    sites: np.ndarray
+    objective: float
+    bound: float | None
+    gap: float | None
+    proven_optimal: bool
+    status: str
+    first_ranks: bool
+
+
+def best_by_count(
+    cover: sp.spmatrix | sp.sparray, weights: np.ndarray, covered0: np.ndarray | None, selection: Selection,
+    *, time_limit_s: float = 60.0, cost: np.ndarray | Sequence[float] | None = None, solver: str = "auto",
+    threads: int = 1,
+) -> list[CountChoice]:
+    """The answer for every number of new sites r = 1..k (k = the sites of ``selection``).
+
+    With an exact ``selection`` every ``r < k`` is solved exactly as well (its own model,
+    its own time limit, warm-started with the better of the first ``r`` ranks and greedy +
+    swap for ``r``); when the first ``r`` ranks reach as much as the optimum they are kept,
+    so a different set is shown only where it reaches more. ``r = k`` is ``selection``
+    itself. With a greedy ``selection`` the answer for ``r`` is its first ``r`` ranks, and
+    the LP relaxation of the model for ``r`` bounds the best possible (HiGHS or CBC when
+    present, otherwise no bound); when the ranks reach the bound they are proven optimal.
+
+    More than ``k`` sites add nothing (the selection stops when no candidate adds weight),
+    so the list has ``k`` entries.
+    """
+    c, open_weight = _prepare(cover, weights, covered0)
+    cost_arr = _cost_array(cost, c.shape[0])
+    tol = _tolerance(open_weight)
+    ranks = selection.chosen.tolist()
+    k = len(ranks)
+    exact = selection.method == "exact"
+    which = _resolve_solver(solver) if exact else (available_solver() if k else None)
+    model = _Model(c, open_weight) if which is not None else None
+    out: list[CountChoice] = []
+    for r in range(1, k + 1):
+        prefix = ranks[:r]
+        prefix_value = float(selection.cumulative[r - 1])
+        if exact and r == k:
+            sites, value, bound, status = prefix, prefix_value, selection.bound, selection.status
+        elif exact and model is not None:
+            heuristic = greedy_swap(c, open_weight, None, r, cost=cost_arr)
+            start = prefix if prefix_value >= heuristic.objective - tol else heuristic.chosen.tolist()
+            solved = model.solve(r, integer=True, time_limit_s=time_limit_s, start=start, solver=which, threads=threads)
+            chosen = _finish(
+                c, open_weight, solved, start, cost=cost_arr, time_limit_s=time_limit_s, start=time.perf_counter()
+            )
+            if prefix_value >= chosen.objective - tol:
+                sites, value = prefix, prefix_value
+            else:
+                sites, value = chosen.chosen.tolist(), chosen.objective
+            bound, status = chosen.bound, chosen.status
+        else:
+            sites, value, status = prefix, prefix_value, "heuristic"
+            bound = None
+            if model is not None:
+                relaxed = model.solve(r, integer=False, time_limit_s=time_limit_s, solver=which, threads=threads)
+                bound = relaxed.bound
+        proven = status == "optimal" or (bound is not None and value >= bound - tol)
+        if bound is not None:
+            bound = max(bound, value)
+        gap = 0.0 if proven else ((bound - value) / bound if bound else None)
+        ordered = _selection(c, open_weight, sites, cost_arr, method=selection.method).chosen
+        if len(ordered) < len(sites):  # a site that adds nothing is still part of the set
+            ordered = np.asarray(list(ordered) + [j for j in sites if j not in set(ordered.tolist())], dtype=int)
+        out.append(CountChoice(
+            count=r, sites=ordered, objective=value, bound=bound, gap=gap, proven_optimal=bool(proven),
+            status=status, first_ranks=sorted(sites) == sorted(prefix),
+        ))
+    return out
 
 
 # --------------------------------------------------------------------------------------
@@ -680,8 +948,14 @@ def proposals_table(
     weights: np.ndarray | None = None,
     cost: np.ndarray | Sequence[float] | None = None,
     candidates: pd.DataFrame | None = None,
+    choices: Sequence[CountChoice] = (),
 ) -> pd.DataFrame:
     """The ranked list of proposed meeting points: rank 1..k, what each adds and costs.
+
+    With ``choices`` (:func:`best_by_count`) a site that is in the best set for a smaller
+    number of sites but not among ranks 1..k follows as rank k+1, k+2, ...: its columns
+    nieuw_binnen_bereik, cumulatief_binnen_bereik, aandeel_na, nieuw_gewogen and
+    kosten_per_inwoner are empty (NaN), because it is not part of the ranking of k.
 
     Counts are residents (``inwoners``), also when the selection was made with signal
     weights; ``nieuw_gewogen`` holds the weight the selection maximised.
@@ -713,7 +987,10 @@ def proposals_table(
         ranked above it), cumulatief_binnen_bereik (of the top ``rang`` together),
         aandeel_na (share of all residents within reach once the top ``rang`` are open,
         0..1), nieuw_gewogen, kosten_per_jaar (euro), kosten_per_inwoner (euro per year per
-        newly reached resident; NaN when it reaches nobody), then the candidate columns.
+        newly reached resident; NaN when it reaches nobody), alleen_binnen_bereik
+        (residents newly within reach when this site alone is opened), in_beste_keuze_bij
+        (the numbers of sites r whose best set holds this site, e.g. "1, 3, 4"; empty
+        without ``choices``), then the candidate columns.
     """
     people = np.nan_to_num(np.asarray(inwoners, dtype=float), nan=0.0)
     c, open_people = _prepare(cover, people, covered0)
@@ -724,7 +1001,13 @@ def proposals_table(
     reached = np.zeros(c.shape[1], dtype=bool)
     rows: list[dict[str, Any]] = []
     cumulative = 0.0
-    for rank, j in enumerate(selection.chosen.tolist(), start=1):
+    counts: dict[int, list[int]] = {}
+    for choice in choices:
+        for j in choice.sites.tolist():
+            counts.setdefault(int(j), []).append(int(choice.count))
+    main = selection.chosen.tolist()
+    extra = [j for j in counts if j not in set(main)]
+    for rank, j in enumerate(main, start=1):
         cells = _row(c, j)
         new = cells[~reached[cells]]
         newly = float(open_people[new].sum())
@@ -740,6 +1023,16 @@ def proposals_table(
             "nieuw_gewogen": float(w_open[new].sum()),
             "kosten_per_jaar": yearly,
             "kosten_per_inwoner": yearly / newly if newly > 0 else np.nan,
+            "alleen_binnen_bereik": float(open_people[cells].sum()),
+            "in_beste_keuze_bij": ", ".join(str(r) for r in counts.get(j, [])),
+        })
+    for rank, j in enumerate(extra, start=len(main) + 1):
+        rows.append({
+            "rang": rank, "kandidaat": j, "nieuw_binnen_bereik": np.nan, "cumulatief_binnen_bereik": np.nan,
+            "aandeel_na": np.nan, "nieuw_gewogen": np.nan,
+            "kosten_per_jaar": float(cost_arr[j]) if cost_arr is not None else np.nan,
+            "kosten_per_inwoner": np.nan, "alleen_binnen_bereik": float(open_people[_row(c, j)].sum()),
+            "in_beste_keuze_bij": ", ".join(str(r) for r in counts[j]),
         })
     table = pd.DataFrame(rows, columns=PROPOSAL_COLUMNS)
     table = table.astype({"rang": int, "kandidaat": int})
@@ -775,16 +1068,60 @@ def proposals_summary(table: pd.DataFrame) -> list[dict[str, Any]]:
     """The ``new_meeting_points`` list for ``samenvatting.json``, in rank order.
 
     Keys: rank, name, kind, x, y, buurtcode, newly_within, cumulative_within, share_after,
-    cost_per_year, cost_per_resident (missing metadata: None).
+    cost_per_year, cost_per_resident, newly_within_alone (missing metadata or a site outside
+    the ranking: None) and best_for_counts (the numbers of sites whose best set holds it).
     """
     keys = {
         "rank": "rang", "name": "naam", "kind": "soort", "x": "x", "y": "y", "buurtcode": "buurtcode",
         "newly_within": "nieuw_binnen_bereik", "cumulative_within": "cumulatief_binnen_bereik",
         "share_after": "aandeel_na", "cost_per_year": "kosten_per_jaar", "cost_per_resident": "kosten_per_inwoner",
+        "newly_within_alone": "alleen_binnen_bereik",
     }
     out = []
     for _, row in table.iterrows():
-        out.append({key: _clean(row[col]) if col in row.index else None for key, col in keys.items()})
+        item = {key: _clean(row[col]) if col in row.index else None for key, col in keys.items()}
+        counts = str(row.get("in_beste_keuze_bij") or "")
+        item["best_for_counts"] = [int(r) for r in counts.split(",") if r.strip()]
+        out.append(item)
+    return out
+
+
+def count_summary(
+    choices: Sequence[CountChoice], cover: sp.spmatrix | sp.sparray, inwoners: np.ndarray | pd.Series,
+    covered0: np.ndarray | None, table: pd.DataFrame, *, cost: np.ndarray | Sequence[float] | None = None,
+) -> list[dict[str, Any]]:
+    """The ``best_by_count`` list for ``samenvatting.json``: one entry per number of new sites.
+
+    Keys: count, newly_within (residents the set brings newly within reach), share_after
+    (share of all residents within reach once it is open, 0..1), cost_per_year, sites (the
+    ``rang`` of each site in ``table``, :func:`proposals_table` built with the same
+    ``choices``), proven_optimal, first_ranks (the set is ranks 1..count), status,
+    newly_weighted, bound_weighted and gap (see :class:`CountChoice`; in the weights the
+    selection maximised, equal to residents without signal weighting).
+    """
+    people = np.nan_to_num(np.asarray(inwoners, dtype=float), nan=0.0)
+    c, open_people = _prepare(cover, people, covered0)
+    total = float(people.sum())
+    already = total - float(open_people.sum())
+    cost_arr = _cost_array(cost, c.shape[0])
+    rank_of = dict(zip(table["kandidaat"].astype(int).tolist(), table["rang"].astype(int).tolist(), strict=True))
+    out = []
+    for choice in choices:
+        sites = choice.sites.tolist()
+        newly = _reached_weight(c, open_people, sites)
+        out.append({
+            "count": int(choice.count),
+            "newly_within": newly,
+            "share_after": (already + newly) / total if total > 0 else None,
+            "cost_per_year": float(cost_arr[sites].sum()) if cost_arr is not None else None,
+            "sites": [rank_of[int(j)] for j in sites],
+            "proven_optimal": bool(choice.proven_optimal),
+            "first_ranks": bool(choice.first_ranks),
+            "status": choice.status,
+            "newly_weighted": _clean(float(choice.objective)),
+            "bound_weighted": _clean(choice.bound) if choice.bound is not None else None,
+            "gap": _clean(choice.gap) if choice.gap is not None else None,
+        })
     return out
 
 

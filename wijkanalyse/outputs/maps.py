@@ -395,13 +395,16 @@ def _proposals_part(result: RunResult, threshold: str) -> dict | None:
     for i, row in enumerate(_records(proposals), start=1):
         rank = int(row["rank"]) if not _is_missing(row.get("rank")) else i
         name = plain(row.get("naam"), f"Voorstel {rank}")
+        outside = _is_missing(row.get("cumulatief_binnen_bereik")) and not _is_missing(row.get("alleen_binnen_bereik"))
+        not_ranked = "hoort niet bij de volgorde: alleen in de keuze voor minder plekken"
         popups.add(f"Voorstel {rank}: {name}", {
             "Soort plek": plain(row.get("soort")),
             "Buurt": plain(row.get("buurtnaam"), plain(row.get("buurtcode"))),
             "Kern": plain(row.get("kern")),
-            new: residents_text(row.get("nieuw_binnen_bereik")),
-            total: residents_text(row.get("cumulatief_binnen_bereik")),
-            after: format_percent(row.get("aandeel_na")),
+            new: (f"{residents_text(row.get('alleen_binnen_bereik'))} als enige nieuwe plek" if outside
+                  else residents_text(row.get("nieuw_binnen_bereik"))),
+            total: not_ranked if outside else residents_text(row.get("cumulatief_binnen_bereik")),
+            after: "–" if outside else format_percent(row.get("aandeel_na")),
             "Kosten per jaar": euro(row.get("kosten_per_jaar")),
             "Kosten per nieuw bereikte inwoner": euro(row.get("kosten_per_inwoner")),
         })

@@ -472,6 +472,8 @@ def reach_figure(result: RunResult, bg: Background | None = None) -> Figure:
     if proposals is not None and len(proposals):
         notes += ["", "Voorstellen (nieuw binnen bereik; kosten per jaar):"]
         for _, row in proposals.head(10).iterrows():
+            if np.isnan(float(row.get("nieuw_binnen_bereik", np.nan))):  # only in the set for fewer sites
+                continue
             notes.append(_wrap(
                 f"{int(row['rang'])}. {row['naam']}: +{format_int(row['nieuw_binnen_bereik'])} inwoners; "
                 f"€\u00a0{format_int(row['kosten_per_jaar'])}", 56,

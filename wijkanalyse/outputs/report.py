@@ -28,11 +28,12 @@ from typing import Any
 
 
 from wijkanalyse import __version__, _atomic
-from wijkanalyse._format import _is_missing, format_percent
+from wijkanalyse._format import _is_missing
 from wijkanalyse.outputs._common import environment
 from wijkanalyse.outputs._sources import SOURCE_LINE, SYNTHETIC_BANNER, data_date, source_rows
 from wijkanalyse.outputs.texts import HOTSPOT_SHORT, hotspot_label, reach_label
 from wijkanalyse.result import Hotspot, Reach, RunResult
+from wijkanalyse.outputs._siting import by_count_rows, siting_text
 
 __all__ = ["PDF_MISSING", "render_report", "report_context", "write_pdf", "write_report"]
 
@@ -173,6 +174,7 @@ def _proposal_rows(result: RunResult) -> list[dict[str, Any]]:
             "aandeel_na": row.get("aandeel_na"),
             "kosten": row.get("kosten_per_jaar"),
             "per_inwoner": row.get("kosten_per_inwoner"),
+            "alleen": row.get("alleen_binnen_bereik"),
         })
     return rows
 
@@ -207,27 +209,6 @@ def _hotspot_groups(rows: list[dict[str, Any]], result: RunResult) -> dict[str, 
     for items in groups.values():
         items.sort(key=lambda r: -r["signaal"] if not _is_missing(r["signaal"]) else math.inf)
     return groups
-
-
-def _siting_text(summary: Mapping[str, Any]) -> str:
-    """How the proposals were chosen and whether they are proven best, in plain Dutch."""
-    method, status = summary.get("siting_method"), summary.get("siting_status")
-    if method is None:
-        return "Er zijn geen voorstellen berekend."
-    if method == "exact" and status == "optimal":
-        return ("Gekozen met het exacte rekenmodel (het 'maximal covering'-probleem, opgelost met de CBC-solver): "
-                "bewezen de beste keuze; geen andere combinatie van evenveel plekken bereikt meer inwoners.")
-    if method == "exact" and status == "time_limit":
-        gap = summary.get("siting_gap")
-        return ("Gekozen met het exacte rekenmodel, dat bij de tijdslimiet stopte: de keuze is niet bewezen de "
-                f"beste, maar ligt hoogstens {format_percent(gap, 1)} onder het best mogelijke.")
-    if method == "exact":
-        return ("Het exacte rekenmodel vond binnen de tijdslimiet geen antwoord; de voorstellen komen van de snelle "
-                "methode (niet bewezen de beste).")
-    return ("Gekozen met de snelle methode: telkens de plek die de meeste inwoners extra binnen bereik brengt, "
-            "daarna verbeterd door plekken te ruilen zolang dat meer inwoners bereikt. Dit is niet bewezen de "
-            "beste keuze; op proefberekeningen van 8.000 inwoners en 2.000 plekken lag de uitkomst binnen 1 % "
-            "van het best mogelijke. Met 'wijkanalyse run --exact' rekent het exacte model het na.")
 
 
 def _images(images: Mapping[str, Path | bytes] | None) -> list[dict[str, str]]:
@@ -346,9 +327,12 @@ def report_context(result: RunResult, images: Mapping[str, Path | bytes] | None 
         "more_gaps": more_gaps,
         "more_gaps_max": more_gaps_max,
         "proposals": proposals,
-        "top_proposals": proposals[:3],
-        "last_proposal": proposals[-1] if proposals else None,
-        "siting_text": _siting_text(s),
+        "top_proposals": [p for p in proposals if not _is_missing(p["samen"])][:3],
+        "last_proposal": next((p for p in reversed(proposals) if not _is_missing(p["samen"])), None),
+        "siting_text": siting_text(s),
+        "by_count": by_count_rows(result),
+        "ranked": [p for p in proposals if not _is_missing(p["samen"])],
+        "extras": [p for p in proposals if _is_missing(p["samen"])],
         "areas": _area_rows(result),
         "priority": priority,
         "hotspots": _hotspot_groups(buurten, result),

@@ -29,6 +29,7 @@ from wijkanalyse import _atomic
 from wijkanalyse._format import _is_missing
 from wijkanalyse.outputs._common import FORMULA_PREFIXES, neutralise, neutralise_frame
 from wijkanalyse.outputs.texts import with_labels
+from wijkanalyse.outputs._siting import by_count_frame
 from wijkanalyse.result import RunResult
 
 __all__ = ["FORMULA_PREFIXES", "SHEETS", "neutralise", "neutralise_frame", "write_xlsx"]
@@ -41,6 +42,7 @@ SHEETS = {
     "buurten": "Buurten",
     "kernen": "Kernen",
     "proposals": "Voorstellen",
+    "by_count": "Per aantal plekken",
     "broker_areas": "Werkgebieden",
 }
 
@@ -67,6 +69,7 @@ _COLUMNS: dict[str, tuple[str, str | None]] = {
     "buurtcodes": ("Buurtcodes", None),
     "buurtnamen": ("Buurten", None),
     "rank": ("Volgorde", _INT),
+    "rang": ("Voorstel (nummer in de volgorde)", _INT),
     "naam": ("Naam", None),
     "soort": ("Soort plek", None),
     "nieuw_binnen_bereik": ("Nieuw binnen {t} m (inwoners)", _INT),
@@ -74,6 +77,13 @@ _COLUMNS: dict[str, tuple[str, str | None]] = {
     "aandeel_na": ("Aandeel binnen {t} m daarna", _PERCENT),
     "kosten_per_jaar": ("Kosten per jaar", _EURO),
     "kosten_per_inwoner": ("Kosten per nieuw bereikte inwoner per jaar", _EURO),
+    "alleen_binnen_bereik": ("Alleen deze plek: nieuw binnen {t} m (inwoners)", _INT),
+    "in_beste_keuze_bij": ("In de keuze voor (aantal plekken)", None),
+    "aantal_plekken": ("Aantal nieuwe plekken", _INT),
+    "voorstellen": ("Voorstellen (nummers)", None),
+    "namen": ("Namen", None),
+    "eerste_voorstellen": ("Zijn dit de eerste voorstellen van de lijst?", None),
+    "oordeel": ("Beste keuze?", None),
     "breedtegraad": ("Breedtegraad (WGS84)", "0.000000"),
     "lengtegraad": ("Lengtegraad (WGS84)", "0.000000"),
     "gebied_id": ("Werkgebied", _INT),
@@ -256,6 +266,7 @@ _SHEET_FRAMES: dict[str, Callable[[RunResult], pd.DataFrame | None]] = {
     "buurten": _buurten,
     "kernen": _kernen,
     "proposals": _proposals,
+    "by_count": by_count_frame,
     "broker_areas": _broker_areas,
 }
 
