@@ -16,7 +16,7 @@ capabilities document listing the gemeenten, wijken and buurten layers under eac
 real names (:data:`PDOK_LAYERS`), and a GetFeature for any other buurt type name with an
 OGC ExceptionReport (HTTP 400), as PDOK does. Overpass sits at ``/overpass/api/interpreter``
 with its ``/overpass/api/status`` page (service ``"overpass-status"``, text
-``overpass_status``). The User-Agent of every request is kept in ``user_agents``.
+``overpass_status``). The User-Agent of every request is kept in ``user_agents``, the body of every POST in ``posted``.
 
 Faults:
 
@@ -196,6 +196,7 @@ class FakeServices:
             "Rate limit: 2\n2 slots available now.\nCurrently running queries (pid, space limit, time limit, start time):\n"
         )
         self.user_agents: list[str] = []
+        self.posted: list[str] = []  # the bodies of POST requests (Overpass queries), in order
         self.number_matched = number_matched
         self.max_requests = max_requests
         self.lifetime_s = lifetime_s
@@ -278,9 +279,10 @@ class FakeServices:
     def _handle(self, handler: BaseHTTPRequestHandler, method: str) -> None:
         parts = urlsplit(handler.path)
         query = parse_qs(parts.query)
+        posted = b""
         if method == "POST":
             length = int(handler.headers.get("Content-Length") or 0)
-            handler.rfile.read(length)
+            posted = handler.rfile.read(length)
         capabilities = any(k.lower() == "request" and v[0].lower() == "getcapabilities" for k, v in query.items())
         service = ("cbs" if parts.path.startswith("/cbs/")
                    else ("capabilities" if capabilities else "buurten") if "wijkenbuurten" in parts.path
@@ -290,6 +292,8 @@ class FakeServices:
         with self._lock:
             self.log.append((service, parts.path, query))
             self.user_agents.append(handler.headers.get("User-Agent", ""))
+            if posted:
+                self.posted.append(posted.decode("utf-8", "replace"))
             over = len(self.log) > self.max_requests
             fault = self.faults.get(service, []).pop(0) if self.faults.get(service) else None
         if over:
@@ -362,6 +366,9 @@ class FakeServices:
                 doc = {"type": "FeatureCollection", "numberMatched": len(features), "numberReturned": len(page),
                        "features": page}
             return 200, json.dumps(doc).encode(), "application/json; subtype=geojson"
+        return self._overpass(service)
+
+    def _overpass(self, service: str) -> tuple[int, bytes, str]:
         if service == "overpass":
             return 200, self.osm, "application/osm3s+xml"
         if service == "overpass-status":
