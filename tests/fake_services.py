@@ -26,6 +26,8 @@ Faults:
 ``"html"``                     a 200 HTML maintenance page
 ``"remark"``                   (Overpass) a 200 OSM document with a runtime-error remark
 ``"selflink"``                 (CBS ODataFeed) a page whose ``odata.nextLink`` points at itself
+``"trickle"``                  the real answer, one byte every ``trickle_s`` seconds (until it stops)
+``"redirect"``                 HTTP 302 to the same address (a redirect loop, as long as it lasts)
 
 More gemeenten (``gemeenten=``, e.g. from :func:`gemeenten_from_snapshots`) add their
 CBS rows and region names to the table and answer the PDOK buurten filter on their code
@@ -189,6 +191,7 @@ class FakeServices:
         self.osm = (DATA / "omweg.osm").read_bytes()
         self.page_cap = page_cap
         self.api_cell_cap = api_cell_cap
+        self.trickle_s = 0.05
         self.feed_page_rows = feed_page_rows
         self.capabilities: dict[int, bytes] = {}  # a year's document other than capabilities_xml(year)
         self.overpass_status = (
@@ -300,31 +303,53 @@ class FakeServices:
             threading.Thread(target=self.stop, daemon=True).start()
             handler.close_connection = True
             return
+        if not self._fault_answered(handler, service, fault):
+            status, body, ctype = self._answer(service, parts.path, query, selflink=fault == "selflink")
+            if fault in ("trickle", "truncate"):
+                self._send_partly(handler, status, body, ctype, trickle=fault == "trickle")
+            else:
+                self._send(handler, status, body, ctype)
+
+    def _fault_answered(self, handler: BaseHTTPRequestHandler, service: str, fault: Any) -> bool:
+        """Answer a fault that replaces the real answer; False when the real answer is to be sent."""
         if fault == "stall":
             self._stop.wait(self.stall_s)
             handler.close_connection = True
-            return
-        if isinstance(fault, tuple) and fault[0] == "status":
+        elif isinstance(fault, tuple) and fault[0] == "status":
             _, code, headers = fault
             self._send(handler, code, b"busy", "text/plain", headers)
-            return
-        if fault == "html":
+        elif fault == "redirect":
+            with self._lock:
+                self.faults[service].insert(0, "redirect")  # every follow-up lands here again
+            self._send(handler, 302, b"", "text/plain", {"Location": handler.path})
+        elif fault == "html":
             self._send(handler, 200, b"<!DOCTYPE html><html><body><h1>Onderhoud</h1></body></html>", "text/html")
-            return
-        if fault == "remark":
+        elif fault == "remark":
             self._send(handler, 200, OVERPASS_REMARK, "application/osm3s+xml")
-            return
-        status, body, ctype = self._answer(service, parts.path, query, selflink=fault == "selflink")
-        if fault == "truncate":
-            handler.send_response(status)
-            handler.send_header("Content-Type", ctype)
-            handler.send_header("Content-Length", str(len(body)))
-            handler.end_headers()
-            handler.wfile.write(body[: len(body) // 2])
-            handler.wfile.flush()
-            handler.close_connection = True
-            return
-        self._send(handler, status, body, ctype)
+        else:
+            return False
+        return True
+
+    def _send_partly(
+        self, handler: BaseHTTPRequestHandler, status: int, body: bytes, ctype: str, *, trickle: bool,
+    ) -> None:
+        """The headers of the whole body, then half of it (truncate) or a byte every ``trickle_s`` (trickle)."""
+        handler.send_response(status)
+        handler.send_header("Content-Type", ctype)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        try:
+            if not trickle:
+                handler.wfile.write(body[: len(body) // 2])
+                handler.wfile.flush()
+            for i in range(len(body) if trickle else 0):
+                if self._stop.wait(self.trickle_s):
+                    break
+                handler.wfile.write(body[i:i + 1])
+                handler.wfile.flush()
+        except OSError:  # the client gave up
+            pass
+        handler.close_connection = True
 
     @staticmethod
     def _send(

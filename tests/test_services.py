@@ -191,3 +191,46 @@ def test_a_fetch_sends_the_lower_timeout_and_names_itself(fake: FakeServices, tm
     assert query.startswith("[out:xml][timeout:25];")  # 40 s read timeout - 15 s
     agent = f"wijkanalyse/{__version__} (+https://pypi.org/project/wijkanalyse; wijkteam@gemeente.example)"
     assert set(fake.user_agents) == {agent} and len(fake.user_agents) == len(fake.log)
+
+
+# ---------------------------------------------------------------------------- every answer bounded
+
+
+def test_a_trickling_answer_ends_at_the_deadline(fake: FakeServices, tmp_path: Path) -> None:
+    # one byte every 0.05 s: each byte comes well within the 2 s read timeout, so only the
+    # deadline can stop it; the 1,000+ byte answer would take over 50 s, the deadline is 1 s
+    fake.faults["overpass"] = ["trickle"]
+    waits: list[float] = []
+    settings = _http.HttpSettings(read_timeout_s=2, deadline_s=1, retries=3, backoff_s=0.01)
+    with _http.Client(tmp_path, settings=settings, sleep=waits.append) as client, pytest.raises(
+        SourceError, match=r"after 1 try .*did not finish within the deadline of 1 s",
+    ):
+        client.post(f"{fake.url}/overpass/api/interpreter", data="q", what="osm", validate=_http.expect_osm_xml)
+    assert len(fake.osm) > 1000 and fake.requests_to("overpass") == 1
+
+
+def test_an_answer_over_the_size_bound_is_refused(fake: FakeServices, tmp_path: Path) -> None:
+    settings = _http.HttpSettings(max_body_bytes=1000, retries=3, backoff_s=0.01)
+    with _http.Client(tmp_path, settings=settings, sleep=[].append) as client, pytest.raises(
+        SourceError, match=r"groter dan 1,000 bytes",
+    ):
+        client.post(f"{fake.url}/overpass/api/interpreter", data="q", what="osm", validate=_http.expect_osm_xml)
+    assert len(fake.osm) > 1000 and fake.requests_to("overpass") == 1  # not retried: it would be as large again
+    assert not list(tmp_path.rglob("*.bin"))  # nothing cached
+
+
+def test_a_redirect_loop_is_named_as_a_network_problem(fake: FakeServices, tmp_path: Path) -> None:
+    fake.faults["cbs"] = ["redirect"]
+    path = tmp_path / "services.toml"
+    path.write_text(fake.config_toml(), encoding="utf-8")
+    from click.testing import CliRunner
+
+    from wijkanalyse.cli import cli
+
+    result = CliRunner().invoke(cli, ["fetch", "--gemeente", "GM0999", "--year", "2024", "--config", str(path),
+                                      "--cache-dir", str(tmp_path / "c"), "--snapshot", str(tmp_path / "s")])
+    assert result.exit_code == 1
+    line = result.output.splitlines()[-1]  # after the progress lines: one error line
+    assert line.startswith("Error: ") and "in een kring door (meer dan 30 doorverwijzingen): een netwerk- of adresprobleem" in line
+    assert "disk" not in line and "Traceback" not in result.output
+    assert fake.requests_to("cbs") == 31  # the first request and requests' 30 redirects, then stop

@@ -86,6 +86,7 @@ class HttpSettings:
     backoff_max_s: float = 120.0
     rate_limit_wait_s: float = 30.0
     user_agent: str = USER_AGENT
+    max_body_bytes: int = 2 << 30  # one answer at most (held in memory): 2 GiB
 
 
 def user_agent(contact: str = "") -> str:
@@ -472,24 +473,52 @@ class Client:
                 raise Unreachable(msg) from e
             msg = f"the connection broke off ({type(reason or e).__name__})"
             raise _Retryable(msg) from e
+        except requests.TooManyRedirects as e:
+            msg = (f"{host} stuurt het verzoek om {what} in een kring door (meer dan "
+                   f"{self._session.max_redirects} doorverwijzingen): een netwerk- of adresprobleem. "
+                   "Controleer het adres in [services] van de config (of de proxy).")
+            raise SourceError(msg) from e
+        except requests.RequestException as e:  # requests' errors are OSErrors: never let one pass as a disk problem
+            msg = f"{host} could not be asked for {what}: {type(e).__name__}: {e}. Check the service address in [services]."
+            raise SourceError(msg) from e
         with response:
             status = response.status_code
             if status != 200:
                 _refuse(response, host, what)
-            chunks = []
-            try:
-                for chunk in response.iter_content(_CHUNK):
-                    chunks.append(chunk)
-                    if time.monotonic() > deadline:
-                        msg = f"the answer did not finish within the deadline of {settings.deadline_s:g} s"
-                        raise _Retryable(msg)
-            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
-                    requests.exceptions.ContentDecodingError) as e:
-                received = sum(len(c) for c in chunks)
-                expected = response.headers.get("Content-Length")
-                of = f" of {expected}" if expected else ""
-                msg = f"the answer broke off after {received}{of} bytes"
-                raise _Retryable(msg) from e
+            return self._read_body(response, deadline, host, what)
+
+    def _read_body(self, response: Any, deadline: float, host: str, what: str) -> bytes:
+        """The whole body, read as it comes (``read1``), within the deadline and ``max_body_bytes``.
+
+        ``read1`` returns what has arrived (after at most one read timeout) instead of waiting
+        for a full chunk, so the deadline is checked between every few bytes: a server that
+        trickles a byte now and then ends the attempt at the deadline plus at most one read
+        timeout, not when it pleases.
+        """
+        from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError  # noqa: PLC0415
+
+        settings = self.settings
+        chunks: list[bytes] = []
+        received = 0
+        try:
+            while chunk := response.raw.read1(_CHUNK, decode_content=True):
+                chunks.append(chunk)
+                received += len(chunk)
+                if received > settings.max_body_bytes:
+                    msg = (f"Het antwoord van {host} op {what} is groter dan {settings.max_body_bytes:,} bytes "
+                           "(max_body_bytes) en is afgebroken: vraag een kleiner gebied of controleer het adres.")
+                    raise SourceError(msg)
+                if time.monotonic() > deadline:
+                    msg = f"the answer did not finish within the deadline of {settings.deadline_s:g} s"
+                    raise _Retryable(msg)
+        except ReadTimeoutError as e:
+            msg = f"the answer stalled after {received} bytes (nothing for {settings.read_timeout_s:g} s)"
+            raise _Retryable(msg) from e
+        except (ProtocolError, DecodeError, OSError) as e:
+            expected = response.headers.get("Content-Length")
+            of = f" of {expected}" if expected else ""
+            msg = f"the answer broke off after {received}{of} bytes"
+            raise _Retryable(msg) from e
         return b"".join(chunks)
 
 
