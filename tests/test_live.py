@@ -226,12 +226,12 @@ def test_environment_variables_override_the_addresses(
     fake: FakeServices, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # the config keeps the real addresses, which the offline tests refuse; the variables win
-    monkeypatch.setenv("WIJKANALYSE_CBS_ODATA_URL", f"{fake.url}/cbs")
+    monkeypatch.setenv("WIJKANALYSE_CBS_ODATA_URL", f"{fake.url}/cbs/ODataFeed/odata")
     monkeypatch.setenv("WIJKANALYSE_PDOK_BUURTEN_WFS_URL", f"{fake.url}/pdok/wijkenbuurten/{{year}}/wfs/v1_0")
     monkeypatch.setenv("WIJKANALYSE_PDOK_GRID_WFS_URL", f"{fake.url}/pdok/vierkant/{{year}}/wfs/v1_0")
-    monkeypatch.setenv("WIJKANALYSE_OVERPASS_URL", f"{fake.url}/overpass")
+    monkeypatch.setenv("WIJKANALYSE_OVERPASS_URL", f"{fake.url}/overpass/api/interpreter")
     dest = live.download_snapshot("GM0999", 2024, config=load_config(), cache_dir=tmp_path, dest=tmp_path / "s")
-    assert SnapshotReader(dest).manifest.sources["network"]["url"] == f"{fake.url}/overpass"
+    assert SnapshotReader(dest).manifest.sources["network"]["url"] == f"{fake.url}/overpass/api/interpreter"
 
 
 def test_unknown_gemeente_says_so(fake: FakeServices, tmp_path: Path) -> None:

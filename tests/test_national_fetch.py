@@ -118,3 +118,17 @@ def test_cli_run_gemeenten_from_one_pbf(country, server: FakeServices, tmp_path:
     assert (tmp_path / "uit" / "landelijk" / "overzicht.html").is_file()
     snapshots = sorted(p.name for p in (tmp_path / "cache" / "snapshots").iterdir())
     assert snapshots == sorted(f"{c}-2024" for c in country.codes)
+
+
+def test_many_gemeenten_without_a_pbf_are_refused_before_any_download(country, server: FakeServices,
+                                                                      tmp_path: Path) -> None:
+    path = tmp_path / "services.toml"
+    path.write_text(server.config_toml(overpass_max_gemeenten=2), encoding="utf-8")
+    args = ["run", "--gemeenten", ",".join(country.codes), "--year", "2024", "--config", str(path),
+            "--cache-dir", str(tmp_path / "cache"), "--out", str(tmp_path / "uit"), "--workers", "1", "-q"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1
+    (line,) = [text for text in result.output.splitlines() if text.strip()]  # one line, no traceback
+    assert line.startswith("Error: 3 gemeenten zonder --osm-pbf zijn 3 grote Overpass-downloads")
+    assert "hoogstens 2" in line and "geef die mee met --osm-pbf" in line and ".osm.pbf" in line
+    assert server.log == []  # refused before CBS, PDOK or Overpass was asked anything

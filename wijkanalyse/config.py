@@ -100,7 +100,7 @@ class Services:
     local test server can stand in without editing the config.
     """
 
-    cbs_odata_url: str = "https://opendata.cbs.nl/ODataApi/odata"
+    cbs_odata_url: str = "https://opendata.cbs.nl/ODataFeed/odata"
     pdok_buurten_wfs_url: str = "https://service.pdok.nl/cbs/wijkenbuurten/{year}/wfs/v1_0"
     pdok_grid_wfs_url: str = "https://service.pdok.nl/cbs/vierkantstatistieken100m/{year}/wfs/v1_0"
     overpass_url: str = "https://overpass-api.de/api/interpreter"
@@ -110,6 +110,9 @@ class Services:
     deadline_s: float = 900.0
     retries: int = 4
     backoff_s: float = 2.0
+    rate_limit_wait_s: float = 30.0  # after an HTTP 429 without Retry-After (Overpass asks >= 30 s)
+    overpass_max_gemeenten: int = 5  # more gemeenten at once need --osm-pbf (Overpass's 1 GB/day guideline)
+    contact: str = ""  # an e-mail address or URL put in the User-Agent, as Overpass asks
 
     def with_environment(self, environ: Mapping[str, str] | None = None) -> Services:
         """These settings with every address set in the environment (:data:`SERVICE_ENV`) put in.
@@ -614,11 +617,18 @@ def _services(section: Any, problems: list[str]) -> Services:
     for key, minimum, exclusive, integer in (
         ("wfs_page_size", 1, False, True), ("connect_timeout_s", 0, True, False), ("read_timeout_s", 0, True, False),
         ("deadline_s", 0, True, False), ("retries", 0, False, True), ("backoff_s", 0, False, False),
+        ("rate_limit_wait_s", 0, False, False), ("overpass_max_gemeenten", 0, False, True),
     ):
         if key in section:
             value = _number(section, key, "services", problems, minimum=minimum, exclusive=exclusive, integer=integer)
             if value is not None:
                 values[key] = int(value) if integer else float(value)
+    if "contact" in section:
+        contact = section["contact"]
+        if not isinstance(contact, str) or "\n" in contact:
+            problems.append(f"services.contact must be one line of text (an e-mail address or URL), got {contact!r}")
+        else:
+            values["contact"] = contact.strip()
     return replace(defaults, **values)
 
 

@@ -9,9 +9,14 @@ Every request of a live download (CBS OData, PDOK WFS, Overpass) goes through on
 - **retries** with exponential backoff (``backoff_s``, doubling) on HTTP 429, 408 and 5xx,
   on a connection dropped or stalled mid-answer, on a body shorter than its
   Content-Length and on a body that does not parse as what was asked; a ``Retry-After``
-  header is honoured (and a wait beyond the deadline ends the request at once). A host
-  that cannot be reached at all (no route, no DNS) fails at once: that is rarely
-  transient. One clear line is raised after the last try (:class:`SourceError`);
+  header is honoured (and a wait beyond the deadline ends the request at once). A 429
+  without ``Retry-After`` (Overpass sends none) waits at least ``rate_limit_wait_s``
+  (30 s; Overpass asks for that), or longer when the request's ``rate_limit_wait`` hook
+  (Overpass: its ``/api/status``) says so. A host that cannot be reached at all (no route,
+  no DNS) fails at once (:class:`Unreachable`): that is rarely transient. An HTTP 500 whose
+  body says the answer is too large (CBS ODataApi's cap of 10,000 cells) is not retried
+  (:class:`AnswerTooLarge`): the same request gets the same refusal. One clear line is
+  raised after the last try (:class:`SourceError`);
 - **a cache that never poisons**: a body is saved (atomically, as
   ``<cache>/http/<sha1>.<ext>``) only after it passed the request's validator (JSON,
   GeoJSON, OSM XML without an Overpass error remark). A cached file is validated again
@@ -42,13 +47,16 @@ from urllib.parse import urlsplit
 
 import tenacity
 
-from wijkanalyse import _atomic
+from wijkanalyse import __version__, _atomic
 from wijkanalyse.errors import SourceError
 
 __all__ = [
+    "USER_AGENT",
+    "AnswerTooLarge",
     "Client",
     "HttpSettings",
     "InvalidBody",
+    "Unreachable",
     "cache_key",
     "default_cache_dir",
     "expect_geojson",
@@ -57,7 +65,9 @@ __all__ = [
 ]
 
 log = logging.getLogger("wijkanalyse")
-USER_AGENT = "wijkanalyse (https://pypi.org/project/wijkanalyse)"
+#: Names the project and where to reach it, as Overpass and the OSMF ask of every client
+#: (``services.contact`` adds the user's own address, see :func:`user_agent`).
+USER_AGENT = f"wijkanalyse/{__version__} (+https://pypi.org/project/wijkanalyse)"
 _CHUNK = 1 << 16
 #: Status codes worth another try.
 RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
@@ -74,6 +84,23 @@ class HttpSettings:
     retries: int = 4
     backoff_s: float = 2.0
     backoff_max_s: float = 120.0
+    rate_limit_wait_s: float = 30.0
+    user_agent: str = USER_AGENT
+    max_body_bytes: int = 2 << 30  # one answer at most (held in memory): 2 GiB
+
+
+def user_agent(contact: str = "") -> str:
+    """The User-Agent header: the project, its page and (when given) the user's own contact address."""
+    contact = " ".join(contact.split())
+    return f"{USER_AGENT[:-1]}; {contact})" if contact else USER_AGENT
+
+
+class Unreachable(SourceError):
+    """The host cannot be reached at all (no network, no DNS, no route)."""
+
+
+class AnswerTooLarge(SourceError):
+    """The service refused the request because its answer would be too large (not retried)."""
 
 
 class InvalidBody(Exception):
@@ -88,10 +115,11 @@ class InvalidBody(Exception):
 class _Retryable(Exception):
     """One failed attempt that another attempt may fix."""
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    def __init__(self, reason: str, retry_after: float | None = None, *, rate_limited: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+        self.rate_limited = rate_limited
 
 
 @dataclass(frozen=True)
@@ -139,6 +167,26 @@ def _exception_report(body: bytes) -> str | None:
         return None
     m = re.search(r"<(?:\w+:)?(?:ExceptionText|ServiceException)[^>]*>(.*?)</", head, flags=re.DOTALL)
     return " ".join((m[1] if m else head).split())[:200]
+
+
+#: Words of a refusal because the answer is too large. CBS's exact text is not confirmed (no
+#: access from here), so the known phrasings are matched: a limit of 10,000 (records, cells)
+#: or "too large" / "te groot".
+_TOO_LARGE = re.compile(
+    r"10[.,]?000|\b(?:too (?:large|big|many)|te (?:groot|veel)|exceeds?|overschrijdt|limit|limiet)\b", re.IGNORECASE,
+)
+
+
+def _error_text(body: bytes) -> str:
+    """The message of an OData JSON error (or the start of the body) as one line."""
+    try:
+        doc = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return _exception_report(body) or _snippet(body, 200)
+    error = doc.get("odata.error") or doc.get("error") if isinstance(doc, dict) else None
+    message = error.get("message") if isinstance(error, dict) else None
+    text = message.get("value") if isinstance(message, dict) else message
+    return " ".join(str(text or _snippet(body, 200)).split())[:300]
 
 
 def _parse_json(body: bytes) -> Any:
@@ -244,7 +292,7 @@ class Client:
         self.refresh = refresh
         self._sleep = sleep
         self._session = requests.Session()
-        self._session.headers["User-Agent"] = USER_AGENT
+        self._session.headers["User-Agent"] = self.settings.user_agent
         self._swept = False
         self._cache_broken = False
 
@@ -260,19 +308,43 @@ class Client:
 
     def get(
         self, url: str, params: dict[str, Any] | None = None, *, what: str, validate: Validator, suffix: str = "bin",
+        rate_limit_wait: Callable[[], float | None] | None = None,
     ) -> bytes:
-        """GET ``url`` with ``params``; return a body that passed ``validate`` (cached)."""
-        return self._fetch(_Request("GET", url, params, None, what), validate, suffix)
+        """GET ``url`` with ``params``; return a body that passed ``validate`` (cached).
 
-    def post(self, url: str, data: str, *, what: str, validate: Validator, suffix: str = "bin") -> bytes:
-        """POST ``data`` (form body) to ``url``; return a body that passed ``validate`` (cached)."""
-        return self._fetch(_Request("POST", url, None, data, what), validate, suffix)
+        ``rate_limit_wait`` is asked, after an HTTP 429 without ``Retry-After``, how many
+        seconds the service wants (None: unknown); the wait is at least ``rate_limit_wait_s``.
+        """
+        return self._fetch(_Request("GET", url, params, None, what), validate, suffix, rate_limit_wait)
+
+    def post(
+        self, url: str, data: str, *, what: str, validate: Validator, suffix: str = "bin",
+        rate_limit_wait: Callable[[], float | None] | None = None,
+    ) -> bytes:
+        """POST ``data`` (form body) to ``url``; return a body that passed ``validate`` (cached). See :meth:`get`."""
+        return self._fetch(_Request("POST", url, None, data, what), validate, suffix, rate_limit_wait)
+
+    def peek_text(self, url: str, *, timeout_s: float = 10.0) -> str | None:
+        """GET a small text (a status page) once, uncached and without retries; None when that fails."""
+        import requests  # noqa: PLC0415
+
+        try:
+            response = self._session.get(url, timeout=(self.settings.connect_timeout_s, timeout_s), stream=True)
+            with response:
+                if response.status_code != 200:
+                    return None
+                return (response.raw.read(20_000, decode_content=True) or b"").decode("utf-8", "replace")
+        except (requests.RequestException, OSError):
+            return None
 
     def cache_path(self, method: str, url: str, params: dict[str, Any] | None, data: str | None, suffix: str) -> Path:
         """Where the answer to this request is cached."""
         return self.cache_dir / "http" / f"{cache_key(method, url, params, data)}.{suffix}"
 
-    def _fetch(self, request: _Request, validate: Validator, suffix: str) -> bytes:
+    def _fetch(
+        self, request: _Request, validate: Validator, suffix: str,
+        rate_limit_wait: Callable[[], float | None] | None = None,
+    ) -> bytes:
         cache = self.cache_path(request.method, request.url, request.params, request.data, suffix)
         if cache.is_file() and not self.refresh:
             try:
@@ -287,7 +359,7 @@ class Client:
             else:
                 log.debug("cache: %s uit %s", request.what, cache)
                 return body
-        body = self._download(request, validate)
+        body = self._download(request, validate, rate_limit_wait)
         self._store(cache, body)
         return body
 
@@ -307,7 +379,9 @@ class Client:
                 "Kies een andere map met --cache-dir (of $WIJKANALYSE_CACHE).", self.cache_dir, e.strerror or e,
             )
 
-    def _download(self, request: _Request, validate: Validator) -> bytes:
+    def _download(
+        self, request: _Request, validate: Validator, rate_limit_wait: Callable[[], float | None] | None = None,
+    ) -> bytes:
         settings = self.settings
         host, what = request.host, request.what
         start = time.monotonic()
@@ -331,7 +405,11 @@ class Client:
             exc = state.outcome.exception() if state.outcome else None
             if isinstance(exc, _Retryable) and exc.retry_after is not None:
                 return exc.retry_after
-            return min(settings.backoff_s * 2 ** (state.attempt_number - 1), settings.backoff_max_s)
+            backoff = min(settings.backoff_s * 2 ** (state.attempt_number - 1), settings.backoff_max_s)
+            if isinstance(exc, _Retryable) and exc.rate_limited:
+                asked = rate_limit_wait() if rate_limit_wait is not None else None
+                return max(backoff, settings.rate_limit_wait_s, asked or 0.0)
+            return backoff
 
         def before_sleep(state: tenacity.RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
@@ -392,30 +470,72 @@ class Client:
                     f"Cannot reach {host} to download {what}: no network connection? "
                     "Run offline with --snapshot DIR (a folder downloaded earlier) or --demo."
                 )
-                raise SourceError(msg) from e
+                raise Unreachable(msg) from e
             msg = f"the connection broke off ({type(reason or e).__name__})"
             raise _Retryable(msg) from e
+        except requests.TooManyRedirects as e:
+            msg = (f"{host} stuurt het verzoek om {what} in een kring door (meer dan "
+                   f"{self._session.max_redirects} doorverwijzingen): een netwerk- of adresprobleem. "
+                   "Controleer het adres in [services] van de config (of de proxy).")
+            raise SourceError(msg) from e
+        except requests.RequestException as e:  # requests' errors are OSErrors: never let one pass as a disk problem
+            msg = f"{host} could not be asked for {what}: {type(e).__name__}: {e}. Check the service address in [services]."
+            raise SourceError(msg) from e
         with response:
             status = response.status_code
             if status != 200:
-                if status in RETRY_STATUS:
-                    raise _Retryable(f"HTTP {status}", _retry_after(response.headers.get("Retry-After")))
-                body = response.raw.read(4000, decode_content=True) or b""
-                detail = _exception_report(body) or _snippet(body)
-                msg = f"{host} answered HTTP {status} for {what} ({detail}). Check the gemeente, the year and the service address."
-                raise SourceError(msg)
-            chunks = []
-            try:
-                for chunk in response.iter_content(_CHUNK):
-                    chunks.append(chunk)
-                    if time.monotonic() > deadline:
-                        msg = f"the answer did not finish within the deadline of {settings.deadline_s:g} s"
-                        raise _Retryable(msg)
-            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
-                    requests.exceptions.ContentDecodingError) as e:
-                received = sum(len(c) for c in chunks)
-                expected = response.headers.get("Content-Length")
-                of = f" of {expected}" if expected else ""
-                msg = f"the answer broke off after {received}{of} bytes"
-                raise _Retryable(msg) from e
+                _refuse(response, host, what)
+            return self._read_body(response, deadline, host, what)
+
+    def _read_body(self, response: Any, deadline: float, host: str, what: str) -> bytes:
+        """The whole body, read as it comes (``read1``), within the deadline and ``max_body_bytes``.
+
+        ``read1`` returns what has arrived (after at most one read timeout) instead of waiting
+        for a full chunk, so the deadline is checked between every few bytes: a server that
+        trickles a byte now and then ends the attempt at the deadline plus at most one read
+        timeout, not when it pleases.
+        """
+        from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError  # noqa: PLC0415
+
+        settings = self.settings
+        chunks: list[bytes] = []
+        received = 0
+        try:
+            while chunk := response.raw.read1(_CHUNK, decode_content=True):
+                chunks.append(chunk)
+                received += len(chunk)
+                if received > settings.max_body_bytes:
+                    msg = (f"Het antwoord van {host} op {what} is groter dan {settings.max_body_bytes:,} bytes "
+                           "(max_body_bytes) en is afgebroken: vraag een kleiner gebied of controleer het adres.")
+                    raise SourceError(msg)
+                if time.monotonic() > deadline:
+                    msg = f"the answer did not finish within the deadline of {settings.deadline_s:g} s"
+                    raise _Retryable(msg)
+        except ReadTimeoutError as e:
+            msg = f"the answer stalled after {received} bytes (nothing for {settings.read_timeout_s:g} s)"
+            raise _Retryable(msg) from e
+        except (ProtocolError, DecodeError, OSError) as e:
+            expected = response.headers.get("Content-Length")
+            of = f" of {expected}" if expected else ""
+            msg = f"the answer broke off after {received}{of} bytes"
+            raise _Retryable(msg) from e
         return b"".join(chunks)
+
+
+def _refuse(response: Any, host: str, what: str) -> None:
+    """Raise what a non-200 answer means: a retry (429, 408, 5xx), too large (never retried) or an error."""
+    status = response.status_code
+    retry_after = _retry_after(response.headers.get("Retry-After"))
+    if status == 500:
+        body = response.raw.read(4000, decode_content=True) or b""
+        if _TOO_LARGE.search(text := _error_text(body)):
+            msg = (f"{host} weigert het verzoek om {what}: het antwoord is te groot ({text!r}). "
+                   "Vraag minder tegelijk, of gebruik voor CBS de ODataFeed "
+                   "(services.cbs_odata_url = https://opendata.cbs.nl/ODataFeed/odata).")
+            raise AnswerTooLarge(msg)
+    if status in RETRY_STATUS:
+        raise _Retryable(f"HTTP {status}", retry_after, rate_limited=status == 429 and retry_after is None)
+    body = response.raw.read(4000, decode_content=True) or b""
+    detail = _exception_report(body) or _snippet(body)
+    msg = f"{host} answered HTTP {status} for {what} ({detail}). Check the gemeente, the year and the service address."
+    raise SourceError(msg)

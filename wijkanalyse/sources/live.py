@@ -12,12 +12,20 @@ Sources:
   Netherlands (NL00), the gemeente, its wijken and buurten, the region names and the
   column descriptions (DataProperties); the table id per year is in
   :mod:`wijkanalyse.cbs_tables`.
-- Buurt polygons: PDOK WFS of the CBS wijk- en buurtkaart of the same year.
+- Buurt polygons: PDOK WFS of the CBS wijk- en buurtkaart of the same year. The feature
+  type differs per year (``wijkenbuurten:buurten`` from 2022, ``cbs_buurten_2021``,
+  ``wijkenbuurten2020:cbs_buurten_2020``, ``wijkenbuurten2019:cbs_buurten_2019``): it is
+  read from the service's WFS 2.0 GetCapabilities (:func:`buurt_type_name`), with the
+  table :data:`BUURT_TYPE_NAMES` as the fallback when the capabilities cannot be read.
 - Population: PDOK WFS of the CBS 100 m grid (vierkantstatistieken) of ``grid_year``.
 - Streets, paths and venues: one Overpass query with ``[out:xml]``, or a local ``.osm.pbf``
   extract (``osm_pbf``, e.g. a Geofabrik province or all of the Netherlands) clipped to the
   gemeente plus :data:`OSM_MARGIN_M`; either is read by :func:`wijkanalyse.sources.osm.read_osm`
-  and stored as the snapshot's GeoParquet network and venue layers.
+  and stored as the snapshot's GeoParquet network and venue layers. Overpass is asked as its
+  maintainers ask: the query's ``[timeout:]`` stays below the client's read timeout
+  (:func:`overpass_timeout`, so the server gives up before the client does and no heavy
+  query is sent twice for that), a 429 waits at least ``rate_limit_wait_s`` (30 s) or what
+  ``/api/status`` says, and the User-Agent names the project (and ``services.contact``).
 
 WFS answers are fetched page by page (WFS 2.0 ``count``/``startIndex``) until
 ``numberMatched`` features have come or a page comes back empty, whatever page size the
@@ -29,6 +37,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -43,12 +52,19 @@ from wijkanalyse.sources import _http, cbs_odata
 from wijkanalyse.sources.osm import NEVER_A_WAY, OsmExtract, read_osm
 
 __all__ = [
+    "BUURT_TYPE_NAMES",
     "GRID_YEARS",
     "OSM_MARGIN_M",
+    "buurt_type_name",
     "download_snapshot",
+    "expect_wfs_capabilities",
+    "feature_type_names",
     "http_client",
     "normalise_gemeente",
+    "overpass_download",
     "overpass_query",
+    "overpass_status_wait",
+    "overpass_timeout",
     "snapshot_sources",
     "wfs_features",
     "write_parts",
@@ -65,6 +81,23 @@ OSM_MARGIN_M = 1500.0
 _WAY_FILTER = '["highway"]["highway"!~"^(' + "|".join(sorted(NEVER_A_WAY)) + ')$"]'
 #: Pages of one WFS request at most (a server that ignores startIndex would page for ever).
 MAX_WFS_PAGES = 1000
+#: The buurt feature type of PDOK's wijken-en-buurten WFS per year, as public code that
+#: queries the live services names them (2019-2021 not confirmed live from here). Only the
+#: fallback: :func:`buurt_type_name` reads the year's GetCapabilities first.
+BUURT_TYPE_NAMES: dict[int, str] = {
+    2019: "wijkenbuurten2019:cbs_buurten_2019",
+    2020: "wijkenbuurten2020:cbs_buurten_2020",
+    2021: "cbs_buurten_2021",
+    2022: "wijkenbuurten:buurten",
+    2023: "wijkenbuurten:buurten",
+    2024: "wijkenbuurten:buurten",
+    2025: "wijkenbuurten:buurten",
+}
+#: Seconds the Overpass ``[timeout:]`` stays below the client's read timeout.
+OVERPASS_TIMEOUT_MARGIN_S = 15
+#: The ``[timeout:]`` Overpass's own default allows at most without asking for more.
+OVERPASS_TIMEOUT_MAX_S = 300
+_WFS_NS = re.compile(r"^\{[^}]*\}")
 
 
 def normalise_gemeente(text: str, year: int = 2024) -> str:
@@ -84,6 +117,7 @@ def http_client(services: Services, cache_dir: Path | None = None, *, refresh: b
     settings = _http.HttpSettings(
         connect_timeout_s=services.connect_timeout_s, read_timeout_s=services.read_timeout_s,
         deadline_s=services.deadline_s, retries=services.retries, backoff_s=services.backoff_s,
+        rate_limit_wait_s=services.rate_limit_wait_s, user_agent=_http.user_agent(services.contact),
     )
     return _http.Client(cache_dir, settings=settings, refresh=refresh)
 
@@ -144,17 +178,93 @@ def _frame(features: list[dict[str, Any]]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame.from_features(features, crs="EPSG:28992")
 
 
-def _buurten(client: _http.Client, services: Services, gemeente: str, year: int) -> gpd.GeoDataFrame:
+def expect_wfs_capabilities(body: bytes) -> None:
+    """Accept a WFS GetCapabilities document (root ``WFS_Capabilities``); an ExceptionReport is final."""
+    if report := _http._exception_report(body):  # noqa: SLF001 (the one reader of OGC errors)
+        msg = f"the service answered with an error: {report!r}"
+        raise _http.InvalidBody(msg, retry=False)
+    try:
+        root = ET.fromstring(body)  # noqa: S314 (a capabilities document; no entities are expanded by expat)
+    except ET.ParseError as e:
+        msg = f"no WFS capabilities XML ({len(body)} bytes; {e})"
+        raise _http.InvalidBody(msg) from e
+    if _WFS_NS.sub("", root.tag) != "WFS_Capabilities":
+        msg = f"XML with root <{_WFS_NS.sub('', root.tag)}> instead of <WFS_Capabilities>"
+        raise _http.InvalidBody(msg)
+
+
+def feature_type_names(body: bytes) -> list[str]:
+    """The ``FeatureTypeList/FeatureType/Name`` values of a WFS 2.0 (or 1.1) capabilities document."""
+    root = ET.fromstring(body)  # noqa: S314
+    names = []
+    for element in root.iter():
+        if _WFS_NS.sub("", element.tag) != "FeatureType":
+            continue
+        for child in element:
+            if _WFS_NS.sub("", child.tag) == "Name" and (child.text or "").strip():
+                names.append(child.text.strip())
+    return names
+
+
+def _pick_buurt_type(names: list[str], year: int) -> str | None:
+    """The buurt layer among ``names``: ``buurten`` or ``cbs_buurten_<year>`` (a prefix is allowed)."""
+    local = {name: name.rsplit(":", 1)[-1].lower() for name in names}
+    for wanted in ("buurten", f"cbs_buurten_{year}"):
+        for name, part in local.items():
+            if part == wanted:
+                return name
+    return next((name for name, part in local.items() if re.fullmatch(r"(cbs_)?buurten(_\d{4})?", part)), None)
+
+
+def buurt_type_name(client: _http.Client, url: str, year: int) -> str:
+    """The buurt feature type of PDOK's WFS of ``year``, from its GetCapabilities.
+
+    When the capabilities cannot be read (an HTTP error, a broken document) the table
+    :data:`BUURT_TYPE_NAMES` gives the name, with a warning; a host that cannot be reached
+    at all is an error at once.
+
+    Raises
+    ------
+    DataError
+        When the capabilities list no buurt layer (they name the layers there are).
+    """
+    params = {"service": "WFS", "version": "2.0.0", "request": "GetCapabilities"}
+    what = f"WFS-capabilities buurtgrenzen {year}"
+    try:
+        body = client.get(url, params, what=what, validate=expect_wfs_capabilities, suffix="xml")
+    except _http.Unreachable:
+        raise
+    except SourceError as e:
+        if year not in BUURT_TYPE_NAMES:
+            raise
+        log.warning("    De buurtlagen van PDOK %d zijn niet op te vragen (%s); de bekende naam %s wordt gebruikt.",
+                    year, e, BUURT_TYPE_NAMES[year])
+        return BUURT_TYPE_NAMES[year]
+    names = feature_type_names(body)
+    chosen = _pick_buurt_type(names, year)
+    if chosen is None:
+        offered = ", ".join(names[:8]) + (" ..." if len(names) > 8 else "") if names else "geen"
+        msg = (f"De PDOK-WFS {url} van {year} biedt geen buurtlaag aan (wel: {offered}). "
+               "Controleer services.pdok_buurten_wfs_url of kies een ander --year.")
+        raise DataError(msg)
+    log.debug("    buurtlaag %d: %s", year, chosen)
+    return chosen
+
+
+def _buurten(
+    client: _http.Client, services: Services, gemeente: str, year: int, type_name: str | None = None,
+) -> gpd.GeoDataFrame:
     fes_filter = (
         '<fes:Filter xmlns:fes="http://www.opengis.net/fes/2.0"><fes:PropertyIsEqualTo>'
         f"<fes:ValueReference>gemeentecode</fes:ValueReference><fes:Literal>{gemeente}</fes:Literal>"
         "</fes:PropertyIsEqualTo></fes:Filter>"
     )
+    url = services.pdok_buurten_wfs_url.format(year=year)
     params = {
-        "service": "WFS", "version": "2.0.0", "request": "GetFeature", "typeNames": "wijkenbuurten:buurten",
+        "service": "WFS", "version": "2.0.0", "request": "GetFeature",
+        "typeNames": type_name or buurt_type_name(client, url, year),
         "outputFormat": "application/json", "srsName": "EPSG:28992", "filter": fes_filter,
     }
-    url = services.pdok_buurten_wfs_url.format(year=year)
     features = wfs_features(client, url, params, what=f"buurtgrenzen {year}", page_size=services.wfs_page_size)
     return _frame(features)
 
@@ -173,8 +283,43 @@ def _grid(
     return _frame(features)
 
 
-def overpass_query(bounds_wgs84: tuple[float, float, float, float], tags: dict[str, Any]) -> str:
-    """Overpass QL for walkable ways and venues in a (west, south, east, north) box, as OSM XML."""
+def overpass_timeout(read_timeout_s: float) -> int:
+    """The Overpass ``[timeout:]`` for a client that waits ``read_timeout_s`` for data.
+
+    :data:`OVERPASS_TIMEOUT_MARGIN_S` below the read timeout (half of it when that is
+    shorter than twice the margin), at most :data:`OVERPASS_TIMEOUT_MAX_S`, at least 1 s: the
+    server ends a query that takes too long with an error remark before the client stops
+    waiting, so the client never cuts off (and resends) a query the server still works on.
+    """
+    below = read_timeout_s - OVERPASS_TIMEOUT_MARGIN_S if read_timeout_s >= 2 * OVERPASS_TIMEOUT_MARGIN_S \
+        else read_timeout_s / 2
+    return max(1, min(OVERPASS_TIMEOUT_MAX_S, int(below)))
+
+
+def overpass_status_wait(client: _http.Client, interpreter_url: str) -> float | None:
+    """Seconds until Overpass has a slot for us, from its ``/api/status`` (None when unknown).
+
+    ``/api/status`` (next to ``/api/interpreter``) says ``N slots available now.`` (0 s) or
+    ``Slot available after: <time>, in N seconds.`` per slot in use; the soonest slot counts.
+    """
+    if not interpreter_url.rstrip("/").endswith("/interpreter"):
+        return None
+    text = client.peek_text(interpreter_url.rstrip("/")[: -len("interpreter")] + "status")
+    if text is None:
+        return None
+    if re.search(r"\b\d+ slots? available now", text):
+        return 0.0
+    seconds = [float(m) for m in re.findall(r"Slot available after: \S+, in (-?\d+) seconds", text)]
+    return max(0.0, min(seconds)) if seconds else None
+
+
+def overpass_query(
+    bounds_wgs84: tuple[float, float, float, float], tags: dict[str, Any], *, timeout_s: int = 165,
+) -> str:
+    """Overpass QL for walkable ways and venues in a (west, south, east, north) box, as OSM XML.
+
+    ``timeout_s`` is the query's ``[timeout:]``: :func:`overpass_timeout` of the read timeout.
+    """
     west, south, east, north = bounds_wgs84
     bbox = f"{south:.6f},{west:.6f},{north:.6f},{east:.6f}"
     parts = [f"way{_WAY_FILTER}({bbox});"]
@@ -184,7 +329,7 @@ def overpass_query(bounds_wgs84: tuple[float, float, float, float], tags: dict[s
         else:
             alternatives = "|".join(re.escape(v) for v in values)
             parts.append(f'nwr["{key}"~"^({alternatives})$"]({bbox});')
-    return "[out:xml][timeout:300];\n(\n  " + "\n  ".join(parts) + "\n);\n(._;>;);\nout body;\n"
+    return f"[out:xml][timeout:{timeout_s}];\n(\n  " + "\n  ".join(parts) + "\n);\n(._;>;);\nout body;\n"
 
 
 def _osm(
@@ -205,11 +350,8 @@ def _osm(
         source: dict[str, Any] = {"url": f"file://{osm_pbf.resolve()}", "osm_file_date": stamp}
     else:
         log.info("[4/4] Straten, paden en voorzieningen (OpenStreetMap, Overpass)")
-        query = overpass_query(clip.bounds, config.osm_tags())
-        osm_xml = client.post(
-            services.overpass_url, data=query, what="OpenStreetMap-gegevens", validate=_http.expect_osm_xml,
-            suffix="osm.xml",
-        )
+        query = overpass_query(clip.bounds, config.osm_tags(), timeout_s=overpass_timeout(services.read_timeout_s))
+        osm_xml = overpass_download(client, services.overpass_url, query)
         with _atomic.private_tempdir("wijkanalyse-osm-") as tmp:  # removed after a kill by the next fetch
             path = tmp / "overpass.osm"
             path.write_bytes(osm_xml)
@@ -222,6 +364,14 @@ def _osm(
         raise DataError(msg)
     log.info("    %d wegdelen en %d voorzieningen", len(extract.ways), len(extract.venues))
     return extract, source
+
+
+def overpass_download(client: _http.Client, url: str, query: str) -> bytes:
+    """POST ``query`` to Overpass; after a 429 wait what ``/api/status`` says (at least ``rate_limit_wait_s``)."""
+    return client.post(
+        url, data=query, what="OpenStreetMap-gegevens", validate=_http.expect_osm_xml, suffix="osm.xml",
+        rate_limit_wait=lambda: overpass_status_wait(client, url),
+    )
 
 
 def _gemeente_name(cbs: cbs_odata.CbsTable, gemeente: str) -> str | None:

@@ -12,7 +12,10 @@ makes it, but:
 - OpenStreetMap: the ``.osm.pbf`` is read once for all gemeenten, each clipped to its buurten
   plus :data:`~wijkanalyse.sources.live.OSM_MARGIN_M` (:func:`~wijkanalyse.sources.osm.read_osm_clips`;
   the ``osmium`` command where installed, pyosmium otherwise). Without a file each gemeente
-  asks Overpass, as a single run does.
+  asks Overpass, as a single run does, but only up to ``services.overpass_max_gemeenten``
+  (5) gemeenten: each is one large download, and a national run (342 of them) would be far
+  over Overpass's guideline of 1 GB a day, so a larger run without ``--osm-pbf`` is refused
+  at once, before any download, with one line that asks for an ``.osm.pbf``.
 
 Each folder is built under a temporary name and swapped in whole when its gemeente is
 complete. With ``resume`` a snapshot that is already there for the same year (and, with a
@@ -35,7 +38,7 @@ from shapely.geometry.base import BaseGeometry
 
 from wijkanalyse import __version__, cbs_tables, snapshot
 from wijkanalyse.config import Config
-from wijkanalyse.errors import DataError, WijkanalyseError
+from wijkanalyse.errors import ConfigError, DataError, WijkanalyseError
 from wijkanalyse.sources import _http, cbs_odata, live
 from wijkanalyse.sources.osm import OsmExtract, read_osm_clips
 
@@ -201,7 +204,9 @@ def download_snapshots(  # noqa: PLR0912, PLR0915 (the steps, in order)
     SourceError
         When CBS cannot be reached (after the retries): nothing can be done without it.
     DataError
-        When the year has no CBS table.
+        When the year has no CBS table, or PDOK's WFS of the year has no buurt layer.
+    ConfigError
+        When more than ``services.overpass_max_gemeenten`` gemeenten would go to Overpass (no ``osm_pbf``).
     """
     services = config.services.with_environment()
     cache_dir = Path(cache_dir) if cache_dir else _http.default_cache_dir()
@@ -222,6 +227,12 @@ def download_snapshots(  # noqa: PLR0912, PLR0915 (the steps, in order)
         log.info("%d snapshots waren er al (hervat); %d op te halen", len(result.reused), len(todo))
     if not todo:
         return result
+    if osm_pbf is None and len(todo) > services.overpass_max_gemeenten:
+        msg = (f"{len(todo)} gemeenten zonder --osm-pbf zijn {len(todo)} grote Overpass-downloads, meer dan Overpass "
+               f"toestaat (hoogstens {services.overpass_max_gemeenten}, services.overpass_max_gemeenten): download "
+               "een .osm.pbf van Nederland (https://download.geofabrik.de/europe/netherlands-latest.osm.pbf) "
+               "en geef die mee met --osm-pbf.")
+        raise ConfigError(msg)
     now = datetime.now(UTC).isoformat(timespec="seconds")
     staged: dict[str, tuple[Path, BaseGeometry, str]] = {}
     try:
@@ -229,6 +240,7 @@ def download_snapshots(  # noqa: PLR0912, PLR0915 (the steps, in order)
             log.info("[1/3] CBS-kerncijfers %d (%s) voor %d gemeenten", year, table, len(todo))
             cbs = fetch_kerncijfers(client, services.cbs_odata_url, table, todo)
             log.info("[2/3] Buurtgrenzen %d en 100 m-vierkanten %d (PDOK), per gemeente", year, grid_year)
+            buurt_type = live.buurt_type_name(client, services.pdok_buurten_wfs_url.format(year=year), year)
             for i, code in enumerate(todo, start=1):
                 try:
                     name = live._gemeente_name(cbs[code], code)  # noqa: SLF001 (the same rule as a single fetch)
@@ -236,7 +248,7 @@ def download_snapshots(  # noqa: PLR0912, PLR0915 (the steps, in order)
                         msg = f"CBS table {table} has no gemeente {code}"
                         raise DataError(msg)
                     log.info("    [%d/%d] %s (%s)", i, len(todo), name, code)
-                    buurten = live._buurten(client, services, code, year)  # noqa: SLF001
+                    buurten = live._buurten(client, services, code, year, buurt_type)  # noqa: SLF001
                     if buurten.empty:
                         msg = f"PDOK has no buurt polygons of {code} for {year}"
                         raise DataError(msg)
