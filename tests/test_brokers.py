@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
+from wijkanalyse.outputs.texts import broker_need_line, priority_explanation, workload_explanation
 from wijkanalyse.analysis.brokers import (
     AREA_COLUMNS,
     PRIORITY_COLUMNS,
@@ -20,9 +21,7 @@ from wijkanalyse.analysis.brokers import (
     broker_need,
     buurt_priority,
     kern_priority,
-    priority_explanation,
     workload,
-    workload_explanation,
 )
 from wijkanalyse.config import Brokers
 from wijkanalyse.demo import CLUSTER_BUURTCODES
@@ -129,7 +128,7 @@ def test_workload_by_hand() -> None:
 def test_broker_need_rounds_up() -> None:
     need = broker_need(25_000, 10_000, 80_000)
     assert (need.fte, need.brokers, need.cost_per_year) == (2.5, 3, 240_000)
-    assert "3 wijkmakelaar" in need.line() and "€ 240.000 per jaar" in need.line()
+    assert "3 wijkmakelaar" in broker_need_line(need) and "€ 240.000 per jaar" in broker_need_line(need)
     assert broker_need(20_000, 10_000, 80_000).brokers == 2
     assert broker_need(0, 10_000, 80_000).brokers == 0
     with pytest.raises(DataError, match="workload_per_fte"):

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from scipy.spatial import cKDTree
 from shapely.geometry import Point
 
+from wijkanalyse.outputs.texts import proposal_line
 from wijkanalyse.analysis.siting import (
     NO_SOLVER_MESSAGE,
     PROPOSAL_COLUMNS,
@@ -30,7 +31,6 @@ from wijkanalyse.analysis.siting import (
     exact_mclp,
     greedy,
     greedy_swap,
-    proposal_line,
     proposals_summary,
     proposals_table,
     resident_weights,

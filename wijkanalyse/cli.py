@@ -87,7 +87,7 @@ def _summary_text(outputs) -> str:  # noqa: ANN001
         ),
         f"  hotspots (signaal):      {', '.join(s['hotspot_buurten']) or 'geen'}",
     ]
-    from wijkanalyse.analysis.siting import proposal_line  # noqa: PLC0415 (keeps --help fast)
+    from wijkanalyse.outputs.texts import proposal_line  # noqa: PLC0415 (keeps --help fast)
     from wijkanalyse.outputs._siting import by_count_rows, count_line  # noqa: PLC0415
 
     result = outputs.result

@@ -19,7 +19,6 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from wijkanalyse import __version__, _atomic, model, runcontext, snapshot
 from wijkanalyse.analysis import (
@@ -30,38 +29,15 @@ from wijkanalyse.analysis import (
     straight_line_distance,
 )
 from wijkanalyse.analysis.compare import Comparison, compare_buurten
+from wijkanalyse.analysis.decide import Decision, decide, finite_or_none
 from wijkanalyse.config import Config
 from wijkanalyse.errors import DataError, WijkanalyseError
-from wijkanalyse.analysis.brokers import (
-    areas_summary,
-    broker_areas,
-    broker_need,
-    buurt_priority,
-    kern_priority,
-    priority_explanation,
-    workload,
-    workload_explanation,
-)
-from wijkanalyse.analysis.candidates import candidate_sites, gap_centres, straight_line_cover
-from wijkanalyse.analysis.kernen import kern_table
-from wijkanalyse.analysis.siting import (
-    PROPOSAL_COLUMNS,
-    Selection,
-    best_by_count,
-    candidate_costs,
-    count_summary,
-    exact_mclp,
-    greedy_swap,
-    proposals_summary,
-    proposals_table,
-    resident_weights,
-)
 from wijkanalyse.network import Attachment, WalkNetwork
+from wijkanalyse.outputs.texts import broker_explanations
 from wijkanalyse.result import Hotspot, Reach, RunResult
 from wijkanalyse.runcontext import RunContext, peak_rss_gib
 from wijkanalyse.sources import own_points
 from wijkanalyse.sources.inputs import RunInputs, read_inputs
-from wijkanalyse.sources.own_points import OwnPoints
 from wijkanalyse.sources.files import SnapshotReader
 from wijkanalyse.sources.osm import OsmExtract
 
@@ -341,8 +317,8 @@ def _summary(  # noqa: PLR0917
         "indicators_missing_share": {k: round(v, 4) for k, v in read.missing.items()},
         "indicators_mostly_missing": read.mostly_missing,
         "reference": {
-            "gemeente": {k: _finite(v) for k, v in read.reference["gemeente"].items()},
-            "nederland": {k: _finite(v) for k, v in read.reference["nederland"].items()},
+            "gemeente": {k: finite_or_none(v) for k, v in read.reference["gemeente"].items()},
+            "nederland": {k: finite_or_none(v) for k, v in read.reference["nederland"].items()},
         },
         "snapshot_created": manifest.created,
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -367,6 +343,8 @@ def _analyse(inputs: RunInputs, config: Config) -> RunResult:
     _step(7, "Beslissen: kernen, nieuwe ontmoetingspunten en wijkmakelaars")
     decision = decide(buurten, residents, venues, gaps, config, network=dist.network, resident_att=dist.resident_att,
                       candidates=inputs.candidates)
+    explanations = broker_explanations(config.brokers, threshold, decision.need, dist.method)
+    log.info("    %s", explanations["makelaars"])
     return RunResult(
         gemeente_code=manifest.gemeente_code,
         gemeente_name=manifest.gemeente_name,
@@ -382,148 +360,17 @@ def _analyse(inputs: RunInputs, config: Config) -> RunResult:
         kernen=decision.kernen,
         proposals=decision.proposals,
         broker_areas=decision.areas,
-        explanations=decision.explanations,
+        explanations=explanations,
         indicators={k: ind.label for k, ind in config.indicators.items()},
         summary={**_summary(reader, config, read, decision.buurten, residents, venues, meeting_mask, gaps, dist, own,
-                            decision), "inputs": inputs.record()},
+                            decision), "explanations": explanations, "inputs": inputs.record()},
         reference=read.reference,
         sources=manifest.sources,
     )
 
 
-def _propose(  # noqa: PLR0917
-    buurten: gpd.GeoDataFrame, residents: gpd.GeoDataFrame, venues: gpd.GeoDataFrame, gaps: gpd.GeoDataFrame,
-    config: Config, network: WalkNetwork | None, resident_att: Attachment | None, own_candidates: OwnPoints | None,
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, Selection | None, list[dict[str, object]]]:
-    """The ranked new meeting points: (proposals, all candidates, the selection or None, the best set per count)."""
-    threshold = config.thresholds.walk_m
-    own = own_candidates.points if own_candidates is not None else None
-    centres = gap_centres(gaps, residents)
-    if network is not None and len(centres):  # a gap centre moves onto the walking network
-        att = network.attach(centres.geometry)
-        on = att.on_network
-        feet = shapely.line_interpolate_point(network.geometry[att.edge[on]], att.along[on])
-        geoms = centres.geometry.to_numpy().copy()
-        geoms[on] = feet
-        centres = centres.set_geometry(gpd.GeoSeries(geoms, crs=model.CRS))
-    candidates = candidate_sites(
-        venues, config.venues, candidate_classes=config.siting.candidate_classes, own=own, centres=centres, buurten=buurten
-    )
-    if network is not None and resident_att is not None:
-        cover_dist = network.within(network.attach(candidates.geometry), resident_att, threshold)
-    else:
-        cover_dist = straight_line_cover(candidates.geometry, residents.geometry, threshold)
-    cover = cover_dist.astype(bool)
-    inwoners = residents["inwoners"].fillna(0.0).to_numpy(dtype=float)
-    covered0 = residents["binnen_drempel"].to_numpy(dtype=bool)
-    signal = residents["buurtcode"].map(buurten["signaal"]) if config.siting.signal_weighting else None
-    weights = resident_weights(inwoners, signal, strength=config.siting.signal_strength)
-    cost = candidate_costs(candidates["soort"].tolist(), config.costs.meeting_point_per_year, config.siting.cost_per_class)
-    own_cost = candidates["kosten_per_jaar"].to_numpy(dtype=float)
-    cost = np.where(np.isfinite(own_cost), own_cost, cost)
-    p = min(config.siting.count, len(candidates))
-    log.info("    %d kandidaat-plekken, %d paren binnen %g m", len(candidates), cover.nnz, threshold)
-    by_count: list[dict[str, object]] = []
-    if p == 0:
-        selection = None
-        proposals = gpd.GeoDataFrame({c: [] for c in PROPOSAL_COLUMNS}, geometry=gpd.GeoSeries([], crs=model.CRS))
-    else:
-        limit = config.siting.time_limit_s
-        if config.siting.exact:
-            selection = exact_mclp(cover, weights, covered0, p, time_limit_s=limit, cost=cost)
-        else:
-            selection = greedy_swap(cover, weights, covered0, p, cost=cost, seed=config.thresholds.seed)
-        # the answer for every number of sites 1..p: proven per count with --exact, else the ranks and the LP bound
-        choices = best_by_count(cover, weights, covered0, selection, time_limit_s=limit, cost=cost)
-        proposals = proposals_table(
-            selection, cover, inwoners, covered0, weights=weights, cost=cost, candidates=candidates, choices=choices,
-        )
-        by_count = count_summary(choices, cover, inwoners, covered0, proposals, cost=cost)
-        proposals = proposals.drop(columns="kandidaat").reset_index(drop=True)
-
-    return proposals, candidates, selection, by_count
-
-
-@dataclass(frozen=True)
-class Decision:
-    """What :func:`decide` adds to a run: kernen, proposals, broker need and areas."""
-
-    buurten: gpd.GeoDataFrame  # with kern, prioriteit, prioriteit_rang, werklast, makelaarsgebied
-    kernen: gpd.GeoDataFrame
-    proposals: gpd.GeoDataFrame
-    areas: gpd.GeoDataFrame
-    summary: dict[str, object]
-    explanations: dict[str, str]
-
-
-def decide(
-    buurten: gpd.GeoDataFrame, residents: gpd.GeoDataFrame, venues: gpd.GeoDataFrame, gaps: gpd.GeoDataFrame,
-    config: Config, *, network: WalkNetwork | None = None, resident_att: Attachment | None = None,
-    candidates: OwnPoints | None = None,
-) -> Decision:
-    """Kernen, where new meeting points reach the most residents, and where brokers are needed.
-
-    The candidates (venues that are not meeting points yet, the gemeente's own list, the
-    centre of each gap) attach to the network like meeting points; bounded searches give the
-    residents each brings within ``walk_m`` (as the crow flies with ``distance_method =
-    "straight_line"``). The existing meeting points stay; the selection is greedy + swaps, or
-    the exact model with ``[siting] exact``. Then the broker priority, need and areas.
-    """
-    threshold = config.thresholds.walk_m
-    kernen = kern_table(buurten)
-    kp = kern_priority(kernen, config.brokers)
-    kernen = kernen.join(kp[["prioriteit", "prioriteit_rang"]])
-    proposals, all_candidates, selection, by_count = _propose(
-        buurten, residents, venues, gaps, config, network, resident_att, candidates
-    )
-
-    # brokers
-    priority = buurt_priority(buurten, config.brokers)
-    buurten = buurten.join(priority[["prioriteit", "prioriteit_rang"]])
-    buurten["werklast"] = workload(buurten, config.brokers.workload_signal_weight)
-    need = broker_need(float(buurten["werklast"].sum()), config.brokers.workload_per_fte, config.costs.broker_fte_per_year)
-    n_areas = config.brokers.n_areas or max(1, need.brokers)
-    areas = broker_areas(
-        buurten, n_areas, workload=buurten["werklast"], per_kern=config.brokers.per_kern,
-        tolerance=config.brokers.balance_tolerance, seed=config.thresholds.seed,
-    )  # broker_areas logs its own warnings (once: _with_warnings puts each logged warning in the summary)
-    buurten["makelaarsgebied"] = areas.assignment.reindex(buurten.index)
-    log.info("    %s; %d gebieden (verhouding zwaarste/lichtste %.2f)", need.line(), len(areas.areas), areas.balance)
-
-    explanations = {
-        "prioriteit": priority_explanation(config.brokers, threshold),
-        "werklast": workload_explanation(config.brokers),
-        "makelaars": need.line(),
-    }
-    summary: dict[str, object] = {
-        "n_kernen": len(kernen),
-        "n_candidates": len(all_candidates),
-        "siting_method": selection.method if selection else None,
-        "siting_status": selection.status if selection else None,
-        "siting_gap": _finite(selection.gap) if selection and selection.gap is not None else None,
-        "new_meeting_points": proposals_summary(proposals) if len(proposals) else [],
-        "best_by_count": by_count,
-        "brokers_needed": need.brokers,
-        "broker_fte": round(need.fte, 2),
-        "broker_cost_per_year": need.cost_per_year,
-        "broker_areas": areas_summary(areas),
-        "broker_balance": _finite(areas.balance),
-        "broker_balance_tolerance_met": bool(areas.tolerance_met),
-        "broker_max_deviation": _finite(areas.max_deviation),
-        "broker_balance_tolerance": areas.tolerance,
-        "broker_warnings": list(areas.warnings),
-        "explanations": explanations,
-    }
-    return Decision(buurten=buurten, kernen=kernen, proposals=proposals, areas=areas.areas, summary=summary,
-                    explanations=explanations)
-
-
 #: An indicator empty for more than this share of the buurten is named in the log and summary.
 MOSTLY_MISSING = 0.5
-
-
-def _finite(value: float) -> float | None:
-    return float(value) if np.isfinite(value) else None
 
 
 def _warn_missing(missing: dict[str, float], config: Config, table: str) -> list[dict[str, object]]:

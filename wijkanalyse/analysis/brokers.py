@@ -11,7 +11,7 @@ from 0 to 1::
 highest; unknown = 0), ``aandeel_buiten_drempel`` the share of residents beyond the walking
 threshold, ``hotspot`` 1 for a hot-spot buurt (for a kern: the share of its residents living
 in hot-spot buurten). The weights are ``brokers.priority_*`` in the config;
-:func:`priority_explanation` says it in Dutch for the outputs.
+:func:`wijkanalyse.outputs.texts.priority_explanation` says it in Dutch.
 
 *How many?* :func:`workload` gives each buurt a workload: its residents, counted more where
 the signal is above average (``inwoners x (1 + a x max(0, signaal))``, ``a`` =
@@ -57,9 +57,7 @@ __all__ = [
     "broker_need",
     "buurt_priority",
     "kern_priority",
-    "priority_explanation",
     "workload",
-    "workload_explanation",
 ]
 
 log = logging.getLogger("wijkanalyse")
@@ -147,26 +145,6 @@ def kern_priority(kernen: pd.DataFrame, settings: Brokers | None = None) -> pd.D
     return _priority(pd.to_numeric(kernen["signaal"], errors="coerce"), beyond, hot, settings)
 
 
-def _share(weight: float, total: float) -> str:
-    return format_number(weight / total, 2)
-
-
-def priority_explanation(settings: Brokers | None = None, threshold_m: float = 400.0) -> str:
-    """The priority formula in plain Dutch, with the configured weights, for the outputs."""
-    s = settings or Brokers()
-    total = s.priority_signal + s.priority_beyond + s.priority_hotspot
-    return (
-        "De prioriteit van een buurt of kern loopt van 0 (laag) tot 1 (hoog). Ze telt drie dingen op: "
-        f"{_share(s.priority_signal, total)} × de plaats in de rangorde van het signaal "
-        "(0 = laagste signaal van de gemeente, 1 = hoogste; onbekend telt als 0), "
-        f"{_share(s.priority_beyond, total)} × het aandeel inwoners dat verder dan "
-        f"{format_int(threshold_m)} m lopen van een ontmoetingspunt woont, en "
-        f"{_share(s.priority_hotspot, total)} × hotspot (1 als de buurt een hotspot is; bij een kern: het "
-        "aandeel inwoners dat in een hotspotbuurt woont). Hoe hoger, hoe eerder een wijkmakelaar of "
-        "dorpscoördinator daar nodig is. De gewichten staan in [brokers] in het configuratiebestand."
-    )
-
-
 # --------------------------------------------------------------------------------------
 # Workload and how many
 # --------------------------------------------------------------------------------------
@@ -187,18 +165,6 @@ def workload(buurten: pd.DataFrame, signal_weight: float = 0.5) -> pd.Series:
     return (inwoners * (1.0 + signal_weight * signal.clip(lower=0.0))).rename("werklast")
 
 
-def workload_explanation(settings: Brokers | None = None) -> str:
-    """The workload formula and the fte norm in plain Dutch, for the outputs."""
-    s = settings or Brokers()
-    return (
-        "Werklast van een buurt = inwoners × (1 + "
-        f"{format_number(s.workload_signal_weight, 2)} × het signaal als dat boven het gemiddelde ligt). "
-        "Een buurt met een hoger signaal vraagt dus meer tijd per inwoner. Eén fte wijkmakelaar of "
-        f"dorpscoördinator kan een werklast van {format_int(s.workload_per_fte)} dragen; het aantal nodig is de "
-        "totale werklast gedeeld door dat getal, naar boven afgerond."
-    )
-
-
 @dataclass(frozen=True)
 class BrokerNeed:
     """How many brokers the workload asks for, and what they cost per year."""
@@ -208,13 +174,6 @@ class BrokerNeed:
     fte: float
     brokers: int
     cost_per_year: float
-
-    def line(self) -> str:
-        """One Dutch sentence for stdout and the report."""
-        return (
-            f"Nodig: {self.brokers} wijkmakelaar(s) of dorpscoördinator(en) "
-            f"({format_number(self.fte, 1)} fte werklast), € {format_int(self.cost_per_year)} per jaar"
-        )
 
 
 def broker_need(total_workload: float, workload_per_fte: float, cost_per_fte: float) -> BrokerNeed:

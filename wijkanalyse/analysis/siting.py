@@ -23,8 +23,8 @@ Two ways to choose ``p`` new sites that maximise the weight newly brought within
 Both return a :class:`Selection` whose sites are ranked in greedy marginal order, so the
 top ``r`` sites of the ranking are a nested answer for ``r`` new sites (cumulative at rank
 ``r`` = what the top ``r`` reach together). :func:`proposals_table` turns a selection into
-the table the outputs show (Dutch column names), :func:`proposal_line` and
-:func:`proposals_summary` format it for stdout and ``samenvatting.json``.
+the table the outputs show (Dutch column names), and :func:`proposals_summary` gives it
+to ``samenvatting.json``; the stdout line is :func:`wijkanalyse.outputs.texts.proposal_line`.
 
 ``cover`` is never made dense: every step is a sparse product or a slice of one row.
 """
@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from wijkanalyse._format import format_int, format_number
+from wijkanalyse._format import format_number
 from wijkanalyse.errors import WijkanalyseError
 
 __all__ = [
@@ -64,7 +64,6 @@ __all__ = [
     "exact_mclp",
     "greedy",
     "greedy_swap",
-    "proposal_line",
     "proposals_summary",
     "proposals_table",
     "resident_weights",
@@ -1123,21 +1122,3 @@ def count_summary(
             "gap": _clean(choice.gap) if choice.gap is not None else None,
         })
     return out
-
-
-def proposal_line(row: Mapping[str, Any] | pd.Series) -> str:
-    """One stdout line for a proposal, e.g.
-
-    ``Nieuw ontmoetingspunt 1: Basisschool De Noordster, bereikt 1.240 inwoners meer (€ 20 per inwoner per jaar)``.
-    The name is plain text (escape it before putting it in HTML).
-    """
-    name = row.get("naam")
-    if name is None or (isinstance(name, float) and math.isnan(name)) or not str(name).strip():
-        name = f"kandidaat {int(row['kandidaat'])}"
-    name = " ".join(str(name).split())  # one line, whatever the OSM name holds
-    newly = format_int(row["nieuw_binnen_bereik"])
-    text = f"Nieuw ontmoetingspunt {int(row['rang'])}: {name}, bereikt {newly} inwoners meer"
-    per = row.get("kosten_per_inwoner")
-    if per is not None and not (isinstance(per, float) and math.isnan(per)):
-        text += f" (€ {format_number(per)} per inwoner per jaar)"
-    return text

@@ -7,10 +7,15 @@ changed in one place and a code is never compared as a sentence.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
+from wijkanalyse._format import format_int, format_number
+from wijkanalyse.analysis.brokers import BrokerNeed
+from wijkanalyse.config import Brokers
 from wijkanalyse.result import Hotspot, Reach
 
 __all__ = [
@@ -21,10 +26,15 @@ __all__ = [
     "MATCH_LABELS",
     "MATCH_SHORT",
     "REACH_LABELS",
+    "broker_explanations",
+    "broker_need_line",
     "comparison_with_labels",
     "hotspot_label",
+    "priority_explanation",
+    "proposal_line",
     "reach_label",
     "with_labels",
+    "workload_explanation",
 ]
 
 #: Local Moran pattern -> the label in tables (CSV, XLSX, GeoPackage).
@@ -136,3 +146,82 @@ def comparison_with_labels(frame: pd.DataFrame) -> pd.DataFrame:
     if "hotspot_wijziging" in out.columns:
         out["hotspot_wijziging"] = out["hotspot_wijziging"].map(HOTSPOT_CHANGE_LABELS).astype(object)
     return out
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+def proposal_line(row: Mapping[str, Any] | pd.Series) -> str:
+    """One stdout line for a proposal, e.g.
+
+    ``Nieuw ontmoetingspunt 1: Basisschool De Noordster, bereikt 1.240 inwoners meer (€ 20 per inwoner per jaar)``.
+    The name is plain text (escape it before putting it in HTML).
+    """
+    name = row.get("naam")
+    if name is None or (isinstance(name, float) and math.isnan(name)) or not str(name).strip():
+        name = f"kandidaat {int(row['kandidaat'])}"
+    name = " ".join(str(name).split())  # one line, whatever the OSM name holds
+    newly = format_int(row["nieuw_binnen_bereik"])
+    text = f"Nieuw ontmoetingspunt {int(row['rang'])}: {name}, bereikt {newly} inwoners meer"
+    per = row.get("kosten_per_inwoner")
+    if per is not None and not (isinstance(per, float) and math.isnan(per)):
+        text += f" (€ {format_number(per)} per inwoner per jaar)"
+    return text
+
+
+def _share(weight: float, total: float) -> str:
+    return format_number(weight / total, 2)
+
+
+def priority_explanation(
+    settings: Brokers | None = None, threshold_m: float = 400.0, distance_method: str = "network",
+) -> str:
+    """The priority formula of :func:`wijkanalyse.analysis.brokers.buurt_priority` in plain Dutch, with the weights.
+
+    ``distance_method`` names the distance as the run measured it: walked (``network``) or
+    ``straight_line`` (hemelsbreed).
+    """
+    s = settings or Brokers()
+    total = s.priority_signal + s.priority_beyond + s.priority_hotspot
+    distance = "lopen" if distance_method == "network" else "hemelsbreed"
+    return (
+        "De prioriteit van een buurt of kern loopt van 0 (laag) tot 1 (hoog). Ze telt drie dingen op: "
+        f"{_share(s.priority_signal, total)} × de plaats in de rangorde van het signaal "
+        "(0 = laagste signaal van de gemeente, 1 = hoogste; onbekend telt als 0), "
+        f"{_share(s.priority_beyond, total)} × het aandeel inwoners dat verder dan "
+        f"{format_int(threshold_m)} m {distance} van een ontmoetingspunt woont, en "
+        f"{_share(s.priority_hotspot, total)} × hotspot (1 als de buurt een hotspot is; bij een kern: het "
+        "aandeel inwoners dat in een hotspotbuurt woont). Hoe hoger, hoe eerder een wijkmakelaar of "
+        "dorpscoördinator daar nodig is. De gewichten staan in [brokers] in het configuratiebestand."
+    )
+
+
+def workload_explanation(settings: Brokers | None = None) -> str:
+    """The workload formula of :func:`wijkanalyse.analysis.brokers.workload` and the fte norm in plain Dutch."""
+    s = settings or Brokers()
+    return (
+        "Werklast van een buurt = inwoners × (1 + "
+        f"{format_number(s.workload_signal_weight, 2)} × het signaal als dat boven het gemiddelde ligt). "
+        "Een buurt met een hoger signaal vraagt dus meer tijd per inwoner. Eén fte wijkmakelaar of "
+        f"dorpscoördinator kan een werklast van {format_int(s.workload_per_fte)} dragen; het aantal nodig is de "
+        "totale werklast gedeeld door dat getal, naar boven afgerond."
+    )
+
+
+def broker_need_line(need: BrokerNeed) -> str:
+    """One Dutch sentence for stdout and the report: how many brokers, their workload and cost."""
+    return (
+        f"Nodig: {need.brokers} wijkmakelaar(s) of dorpscoördinator(en) "
+        f"({format_number(need.fte, 1)} fte werklast), € {format_int(need.cost_per_year)} per jaar"
+    )
+
+
+def broker_explanations(
+    settings: Brokers, threshold_m: float, need: BrokerNeed, distance_method: str = "network",
+) -> dict[str, str]:
+    """The plain-Dutch texts the outputs show beside the broker figures (``RunResult.explanations``)."""
+    return {
+        "prioriteit": priority_explanation(settings, threshold_m, distance_method),
+        "werklast": workload_explanation(settings),
+        "makelaars": broker_need_line(need),
+    }
