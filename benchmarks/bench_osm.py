@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+from queue import Empty
 import resource
 import sys
 import tempfile
@@ -98,7 +99,13 @@ def _measure(fn, path: Path, folder: Path) -> tuple[float, float, str]:
     queue = ctx.Queue()
     child = ctx.Process(target=_child, args=(fn, str(path), str(folder), queue))
     child.start()
-    value = queue.get()
+    while True:  # a child that dies without an answer ends the benchmark instead of hanging it
+        try:
+            value = queue.get(timeout=1.0)
+            break
+        except Empty:
+            if not child.is_alive():
+                sys.exit(f"{fn.__name__} died (exit code {child.exitcode}) without a result")
     child.join()
     if child.exitcode != 0:
         sys.exit(f"{fn.__name__} failed (exit code {child.exitcode})")

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+from queue import Empty
 import sys
 import tempfile
 import time
@@ -49,7 +50,17 @@ from wijkanalyse.network import WalkNetwork
 def _whole_run(snap: Path, out: Path, queue: mp.Queue) -> None:
     start = time.perf_counter()
     outputs = pipeline.run(snap, load_config(), out)
-    queue.put((time.perf_counter() - start, outputs.timings, pipeline._peak_rss_gib()))
+    queue.put((time.perf_counter() - start, outputs.timings, outputs.peak_gib))
+
+
+def _result(queue: mp.Queue, child: mp.process.BaseProcess) -> tuple:
+    """The child's answer; a child that died without one ends the benchmark instead of hanging it."""
+    while True:
+        try:
+            return queue.get(timeout=1.0)
+        except Empty:
+            if not child.is_alive():
+                sys.exit(f"bench_pipeline: the whole run died (exit code {child.exitcode}) without a result")
 
 
 def _shortest_edges(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -93,7 +104,7 @@ def main() -> None:  # noqa: PLR0915 (one measurement after another)
         queue = ctx.Queue()
         child = ctx.Process(target=_whole_run, args=(snap, Path(tmp) / "out", queue))
         child.start()
-        seconds, timings, peak = queue.get()
+        seconds, timings, peak = _result(queue, child)
         child.join()
         for text, secs, step_peak in timings:
             print(f"  step {secs:6.2f} s  peak {step_peak:5.2f} GiB  {text}")
