@@ -45,7 +45,7 @@ import itertools
 import json
 import math
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -660,8 +660,23 @@ def _grid(
     """Draw the inhabited 100 m cells; return them and each buurt's resident count.
 
     Only cells whose centre lies within 80 m of a walkable street get residents. A buurt
-    count sums its cells, a suppressed cell (1-4 residents) counting as 2.
+    count sums its cells, a suppressed cell (1-4 residents) counting as 2. The steps draw
+    from ``rng`` in a fixed order (towns and villages, kern edges, farms, cell figures), so
+    the grid is repeatable.
     """
+    near_street = _near_street(walk_lines)
+    cells = _built_up_cells(rng, buurten, near_street)
+    _suppress_kern_edges(rng, cells)
+    _add_farms(rng, buurten, near_street, cells)
+    return _grid_frame(rng, cells, buurten, profiles)
+
+
+#: Cell -> (buurtcode, residents); residents 1..4 become suppressed cells.
+_Cells = dict[tuple[int, int], tuple[str, int]]
+
+
+def _near_street(walk_lines: Sequence[LineString]) -> Callable[[int, int, float], bool]:
+    """A test: does the centre of the cell with lower-left corner (x, y) lie within ``limit`` m of a street?"""
     tree = STRtree(list(walk_lines))
     lines = list(walk_lines)
 
@@ -670,8 +685,14 @@ def _grid(
         index = tree.nearest(centre)
         return bool(lines[int(index)].distance(centre) <= limit)
 
-    # cell -> (buurtcode, residents); residents 1..4 become suppressed cells
-    cells: dict[tuple[int, int], tuple[str, int]] = {}
+    return near_street
+
+
+def _built_up_cells(
+    rng: np.random.Generator, buurten: Sequence[_Buurt], near_street: Callable[[int, int, float], bool]
+) -> _Cells:
+    """The cells of the town and village buurten near a street and outside the parks, with a drawn density."""
+    cells: _Cells = {}
     for buurt in buurten:
         if buurt.kind == "rural":
             continue
@@ -680,7 +701,11 @@ def _grid(
                 continue
             value = max(5, _round5(rng.normal(buurt.density, 0.3 * buurt.density)))
             cells[(x, y)] = (buurt.code, value)
-    # A few small kern cells at village edges hold 1-4 residents.
+    return cells
+
+
+def _suppress_kern_edges(rng: np.random.Generator, cells: _Cells) -> None:
+    """Give one cell at the edge of each village 1-4 residents (a suppressed cell), in place."""
     for name in ("Oosterdorp", "Noorderhoek", "Westerveld"):
         x0, y0, x1, y1 = _KERN_EXTENTS[name]
         edge = sorted(
@@ -688,7 +713,15 @@ def _grid(
         )
         pick = edge[int(rng.integers(len(edge)))]
         cells[pick] = (cells[pick][0], int(rng.integers(1, 5)))
-    # Farms: scattered cells along the country roads, away from the kernen.
+
+
+def _add_farms(
+    rng: np.random.Generator,
+    buurten: Sequence[_Buurt],
+    near_street: Callable[[int, int, float], bool],
+    cells: _Cells,
+) -> None:
+    """Add the farms (in place): scattered cells along the country roads of the rural buurten, away from the kernen."""
     kern_zone = [box(*e).buffer(150.0) for e in _KERN_EXTENTS.values()]
     farms_per_buurt = {
         f"BU{DEMO_CODE[2:]}{_RURAL_WIJK:02d}{nr:02d}": n for nr, *_, n in _RURAL_BUURTEN
@@ -709,6 +742,11 @@ def _grid(
             value = int(rng.choice([1, 2, 3, 4, 5, 5, 10, 10, 10, 15, 15, 20]))
             cells[candidates[k]] = (buurt.code, value)
 
+
+def _grid_frame(
+    rng: np.random.Generator, cells: _Cells, buurten: Sequence[_Buurt], profiles: dict[str, _Profile]
+) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
+    """The CBS grid table of the cells (65+ and one-person households drawn from the profile) and the buurt totals."""
     rows: list[dict[str, Any]] = []
     totals = {b.code: 0 for b in buurten}
     for (x, y), (code, value) in sorted(cells.items()):

@@ -232,16 +232,45 @@ def match_buurten(
     Matching
         The overlaps, the kind of every new buurt, the gone old buurten and reused codes.
     """
+    _check_match_input(old, new, min_share)
+    old_codes, new_codes = _codes(old), _codes(new)
+    links = _overlap_links(old, new, old_codes, new_codes, min_share)
+    sources, targets = _sources_and_targets(links, new_codes)
+    kinds = _match_kinds(new_codes, sources, targets)
+    old_set = set(old_codes)
+    return Matching(
+        links=links,
+        kinds=pd.Series(kinds, name="match").reindex(new_codes),
+        sources=sources,
+        gone=sorted(old_set - set(targets)),
+        reused_codes=sorted(c for c in new_codes if c in old_set and c not in sources[c]),
+    )
+
+
+def _check_match_input(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, min_share: float) -> None:
+    """Refuse a ``min_share`` outside 0..1 and two frames in different CRS."""
     if not 0.0 < min_share < 1.0:
         msg = f"min_share must lie between 0 and 1, got {min_share}"
         raise ValueError(msg)
     if old.crs is not None and new.crs is not None and old.crs != new.crs:
         msg = f"The two buurt frames have different CRS ({old.crs} and {new.crs}); project both to EPSG:28992."
         raise ValueError(msg)
-    old_codes, new_codes = _codes(old), _codes(new)
+
+
+def _overlap_links(
+    old: gpd.GeoDataFrame,
+    new: gpd.GeoDataFrame,
+    old_codes: np.ndarray,
+    new_codes: np.ndarray,
+    min_share: float,
+) -> gpd.GeoDataFrame:
+    """Every (old, new) overlap with a positive area: the rows of :attr:`Matching.links`.
+
+    Sorted by new code, then old code; ``telt_mee`` says whether the overlap covers at least
+    ``min_share`` of the old or of the new buurt.
+    """
     old_geoms, new_geoms = _polygons(old, "old"), _polygons(new, "new")
     old_area, new_area = shapely.area(old_geoms), shapely.area(new_geoms)
-
     tree = STRtree(new_geoms)
     i_idx, j_idx = tree.query(old_geoms, predicate="intersects")
     overlap = shapely.intersection(old_geoms[i_idx], new_geoms[j_idx])
@@ -264,15 +293,28 @@ def match_buurten(
         geometry=list(overlap),
         crs=new.crs if new.crs is not None else old.crs,
     )
-    links = links.sort_values(["buurtcode_nieuw", "buurtcode_oud"], kind="stable").reset_index(drop=True)
+    return links.sort_values(["buurtcode_nieuw", "buurtcode_oud"], kind="stable").reset_index(drop=True)
 
+
+def _sources_and_targets(
+    links: gpd.GeoDataFrame, new_codes: np.ndarray
+) -> tuple[dict[str, list[str]], dict[str, int]]:
+    """From the overlaps that count: the old codes of every new buurt and the number of new buurten of every old one.
+
+    The sources of a new buurt come largest overlap first (ties by old code); an old buurt
+    without any overlap that counts is not among the targets.
+    """
     real = links[links["telt_mee"]]
     by_area = real.sort_values(["buurtcode_nieuw", "oppervlakte_m2", "buurtcode_oud"], ascending=[True, False, True])
-    sources = {code: [] for code in new_codes}
+    sources: dict[str, list[str]] = {code: [] for code in new_codes}
     for code_new, code_old in zip(by_area["buurtcode_nieuw"], by_area["buurtcode_oud"], strict=True):
         sources[code_new].append(code_old)
     targets: dict[str, int] = real.groupby("buurtcode_oud").size().to_dict()
+    return sources, targets
 
+
+def _match_kinds(new_codes: np.ndarray, sources: dict[str, list[str]], targets: dict[str, int]) -> dict[str, str]:
+    """The match kind of every new buurt (see the module docstring), from its sources and their targets."""
     kinds = {}
     for code in new_codes:
         src = sources[code]
@@ -285,16 +327,7 @@ def match_buurten(
                 kinds[code] = "code" if src[0] == code else "overlap"
         else:
             kinds[code] = "merged" if all(targets[s] == 1 for s in src) else "redrawn"
-    gone = sorted(set(old_codes) - set(targets))
-    old_set = set(old_codes)
-    reused = sorted(c for c in new_codes if c in old_set and c not in sources[c])
-    return Matching(
-        links=links,
-        kinds=pd.Series(kinds, name="match").reindex(new_codes),
-        sources=sources,
-        gone=gone,
-        reused_codes=reused,
-    )
+    return kinds
 
 
 @dataclass(frozen=True)
@@ -529,7 +562,7 @@ def compare_meeting_points(
     return out[[*MEETING_POINT_COLUMNS, "geometry"]]
 
 
-def compare_buurten(  # noqa: PLR0912, PLR0915 (one table, column by column)
+def compare_buurten(
     old: gpd.GeoDataFrame,
     new: gpd.GeoDataFrame,
     *,
@@ -578,22 +611,67 @@ def compare_buurten(  # noqa: PLR0912, PLR0915 (one table, column by column)
         categorie, buurtcode, buurtnaam).
     """
     matching = match_buurten(old, new, min_share=min_share)
+    overlay = _overlay(old, new, matching, old_residents, max_outside_m)
+    links = _link_table(old, new, matching, overlay)
+    table, flags = _buurt_table(old, new, matching, overlay)
+    left_out = _left_out(matching, overlay)
+    kernen = _kern_table(table, flags)
+    summary = _summary(table, flags, old, new, matching, overlay.weighting, min_share, left_out)
+    points = _add_meeting_points(summary, old_venues, new_venues, new)
+    _warn_changes(old, new, matching, overlay, left_out)
+    return Comparison(
+        buurten=table, kernen=kernen, links=links, matching=matching, summary=summary, meeting_points=points
+    )
+
+
+@dataclass(frozen=True)
+class _Overlay:
+    """The old run laid over the new division: its figures per old buurt and per (old i, new j) pair.
+
+    ``people[i, j]`` and ``within[i, j]`` are the old residents (and those within the
+    threshold) of old buurt i that live in new buurt j: sums of old cells when ``weighting``
+    is "inwoners", shares by area when it is "oppervlakte". ``link_i`` and ``link_j`` are the
+    positions of :attr:`Matching.links`' rows in the old and the new frame.
+    """
+
+    old_codes: np.ndarray
+    new_codes: np.ndarray
+    old_pos: dict[str, int]
+    new_pos: dict[str, int]
+    link_i: np.ndarray
+    link_j: np.ndarray
+    old_people: np.ndarray
+    old_within: np.ndarray
+    old_signal: np.ndarray
+    old_hot: np.ndarray
+    area: np.ndarray
+    share_of_old: np.ndarray
+    people: np.ndarray
+    within: np.ndarray
+    weighting: str
+
+
+def _overlay(
+    old: gpd.GeoDataFrame,
+    new: gpd.GeoDataFrame,
+    matching: Matching,
+    old_residents: gpd.GeoDataFrame | None,
+    max_outside_m: float,
+) -> _Overlay:
+    """Lay the old run over the new division, by resident cells when given, else by area."""
     old_codes, new_codes = _codes(old), _codes(new)
     n_old, n_new = len(old_codes), len(new_codes)
     old_people = np.nan_to_num(_numbers(old, "inwoners"))
     old_within = np.nan_to_num(_numbers(old, "inwoners_binnen_drempel"))
-    old_signal = _numbers(old, "signaal")
-    old_hot = _hot(old)
     old_pos = {c: k for k, c in enumerate(old_codes)}
     new_pos = {c: k for k, c in enumerate(new_codes)}
-    links = matching.links.copy()
+    links = matching.links
     li = links["buurtcode_oud"].map(old_pos).to_numpy(dtype=int)
     lj = links["buurtcode_nieuw"].map(new_pos).to_numpy(dtype=int)
     area = np.zeros((n_old, n_new))
     area[li, lj] = links["oppervlakte_m2"].to_numpy()
     share_of_old = np.zeros((n_old, n_new))
     share_of_old[li, lj] = links["aandeel_van_oud"].to_numpy()
-
     if old_residents is not None:
         weighting = "inwoners"
         people, within = _cell_weights(old_residents, new, old_codes, new_codes, max_outside_m)
@@ -601,19 +679,70 @@ def compare_buurten(  # noqa: PLR0912, PLR0915 (one table, column by column)
         weighting = "oppervlakte"
         people = share_of_old * old_people[:, None]
         within = share_of_old * old_within[:, None]
-    old_names = old["buurtnaam"].astype(str).to_numpy() if "buurtnaam" in old.columns else old_codes
-    new_names = new["buurtnaam"].astype(str).to_numpy() if "buurtnaam" in new.columns else new_codes
+    return _Overlay(
+        old_codes=old_codes,
+        new_codes=new_codes,
+        old_pos=old_pos,
+        new_pos=new_pos,
+        link_i=li,
+        link_j=lj,
+        old_people=old_people,
+        old_within=old_within,
+        old_signal=_numbers(old, "signaal"),
+        old_hot=_hot(old),
+        area=area,
+        share_of_old=share_of_old,
+        people=people,
+        within=within,
+        weighting=weighting,
+    )
+
+
+def _link_table(old: pd.DataFrame, new: pd.DataFrame, matching: Matching, ov: _Overlay) -> gpd.GeoDataFrame:
+    """:attr:`Matching.links` plus the buurt names and the old residents within each overlap."""
+    links = matching.links.copy()
+    li, lj = ov.link_i, ov.link_j
+    old_names = old["buurtnaam"].astype(str).to_numpy() if "buurtnaam" in old.columns else ov.old_codes
+    new_names = new["buurtnaam"].astype(str).to_numpy() if "buurtnaam" in new.columns else ov.new_codes
     links.insert(1, "buurtnaam_oud", old_names[li])
     links.insert(3, "buurtnaam_nieuw", new_names[lj])
-    links["inwoners_oud"] = people[li, lj]
+    links["inwoners_oud"] = ov.people[li, lj]
     with np.errstate(divide="ignore", invalid="ignore"):
-        links["aandeel_inwoners_van_oud"] = np.where(old_people[li] > 0, people[li, lj] / old_people[li], np.nan)
+        links["aandeel_inwoners_van_oud"] = np.where(
+            ov.old_people[li] > 0, ov.people[li, lj] / ov.old_people[li], np.nan
+        )
+    return links
 
-    # old figures per new buurt
-    inw_old = people.sum(axis=0)
-    binnen_old = within.sum(axis=0)
+
+def _buurt_table(
+    old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, matching: Matching, ov: _Overlay
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """The rows of :attr:`Comparison.buurten` (new buurten, then gone ones) and their hot-spot flags.
+
+    The flags (``_was_hot``, ``_now_hot``) are kept apart for the kern table and the summary.
+    """
+    rows = _new_buurt_rows(old, new, matching, ov)
+    geometry = list(new.geometry.to_numpy())
+    gone_rows, gone_geometry = _gone_buurt_rows(old, matching, ov)
+    if gone_rows:
+        rows = pd.concat([rows, pd.DataFrame(gone_rows)], ignore_index=True)
+    geometry += gone_geometry
+    _add_changes(rows, ov.weighting)
+    crs = new.crs if new.crs is not None else old.crs
+    table = gpd.GeoDataFrame(rows, geometry=geometry, crs=crs)
+    flags = table[["_was_hot", "_now_hot"]]
+    table = table[[*BUURT_COLUMNS, "geometry"]]
+    table.index = pd.Index(table["buurtcode"].to_numpy(), name=None)
+    return table, flags
+
+
+def _old_on_new(old: pd.DataFrame, ov: _Overlay) -> dict[str, Any]:
+    """The old figures of every new buurt: residents, signal and hot-spot status (see the module docstring)."""
+    people, area = ov.people, ov.area
+    n_new = len(ov.new_codes)
     sig_old = np.array([
-        _weighted_mean(old_signal, people[:, j]) if people[:, j].sum() > 0 else _weighted_mean(old_signal, area[:, j])
+        _weighted_mean(ov.old_signal, people[:, j]) if people[:, j].sum() > 0
+        else _weighted_mean(ov.old_signal, area[:, j])
         for j in range(n_new)
     ])
     main_source = [
@@ -621,51 +750,68 @@ def compare_buurten(  # noqa: PLR0912, PLR0915 (one table, column by column)
         else -1
         for j in range(n_new)
     ]
-    was_hot = np.array([old_hot[k] if k >= 0 else False for k in main_source])
-    hot_old_label = [str(old["hotspot"].iloc[k]) if k >= 0 and "hotspot" in old.columns else None for k in main_source]
+    return {
+        "inwoners_oud": people.sum(axis=0),
+        "inwoners_binnen_drempel_oud": ov.within.sum(axis=0),
+        "signaal_oud": sig_old,
+        "hotspot_oud": [
+            str(old["hotspot"].iloc[k]) if k >= 0 and "hotspot" in old.columns else None for k in main_source
+        ],
+        "_was_hot": np.array([ov.old_hot[k] if k >= 0 else False for k in main_source]),
+    }
 
-    new_inw = np.nan_to_num(_numbers(new, "inwoners"))
-    new_binnen = np.nan_to_num(_numbers(new, "inwoners_binnen_drempel"))
-    new_hot = _hot(new)
-    unit = "inwoners" if weighting == "inwoners" else "oppervlakte"
 
-    def origin(code: str) -> str:
-        parts = []
-        for src in matching.sources[code]:
-            k = old_pos[src]
-            j = new_pos[code]
-            share = people[k, j] / old_people[k] if weighting == "inwoners" and old_people[k] > 0 else share_of_old[k, j]
-            name = str(old["buurtnaam"].iloc[k]) if "buurtnaam" in old.columns else ""
-            parts.append(f"{src} {name}: {_pct(share)} van de {unit}".replace("  ", " "))
-        return "; ".join(parts)
+def _origin(old: pd.DataFrame, matching: Matching, ov: _Overlay, code: str) -> str:
+    """The ``herkomst`` text of a new buurt: each old buurt and the share of it that lies here."""
+    unit = "inwoners" if ov.weighting == "inwoners" else "oppervlakte"
+    parts = []
+    for src in matching.sources[code]:
+        k = ov.old_pos[src]
+        j = ov.new_pos[code]
+        share = (
+            ov.people[k, j] / ov.old_people[k] if ov.weighting == "inwoners" and ov.old_people[k] > 0
+            else ov.share_of_old[k, j]
+        )
+        name = str(old["buurtnaam"].iloc[k]) if "buurtnaam" in old.columns else ""
+        parts.append(f"{src} {name}: {_pct(share)} van de {unit}".replace("  ", " "))
+    return "; ".join(parts)
 
+
+def _new_buurt_rows(old: pd.DataFrame, new: pd.DataFrame, matching: Matching, ov: _Overlay) -> pd.DataFrame:
+    """One row per new buurt: its match, origin, and old and new residents, signal and hot-spot status."""
+    new_codes = ov.new_codes
+    before = _old_on_new(old, ov)
     reused = set(matching.reused_codes)
-    rows = pd.DataFrame({
+    return pd.DataFrame({
         "buurtcode": new_codes,
         "buurtnaam": new["buurtnaam"].astype(str).to_numpy() if "buurtnaam" in new.columns else new_codes,
         "kern": new["kern"].astype(str).to_numpy() if "kern" in new.columns else None,
         "match": matching.kinds.to_numpy(),
         "oude_buurtcodes": [",".join(matching.sources[c]) for c in new_codes],
-        "herkomst": [origin(c) for c in new_codes],
+        "herkomst": [_origin(old, matching, ov, c) for c in new_codes],
         "code_hergebruikt": [c in reused for c in new_codes],
-        "inwoners_oud": inw_old,
-        "inwoners_nieuw": new_inw,
-        "inwoners_binnen_drempel_oud": binnen_old,
-        "inwoners_binnen_drempel_nieuw": new_binnen,
-        "signaal_oud": sig_old,
+        "inwoners_oud": before["inwoners_oud"],
+        "inwoners_nieuw": np.nan_to_num(_numbers(new, "inwoners")),
+        "inwoners_binnen_drempel_oud": before["inwoners_binnen_drempel_oud"],
+        "inwoners_binnen_drempel_nieuw": np.nan_to_num(_numbers(new, "inwoners_binnen_drempel")),
+        "signaal_oud": before["signaal_oud"],
         "signaal_nieuw": _numbers(new, "signaal"),
-        "hotspot_oud": hot_old_label,
+        "hotspot_oud": before["hotspot_oud"],
         "hotspot_nieuw": new["hotspot"].astype(object).to_numpy() if "hotspot" in new.columns else None,
-        "_was_hot": was_hot,
-        "_now_hot": new_hot,
+        "_was_hot": before["_was_hot"],
+        "_now_hot": _hot(new),
     })
-    geometry = list(new.geometry.to_numpy())
 
-    # gone old buurten: the residents not placed in any new buurt
-    gone_rows = []
+
+def _gone_buurt_rows(
+    old: gpd.GeoDataFrame, matching: Matching, ov: _Overlay
+) -> tuple[list[dict[str, Any]], list[Any]]:
+    """One row per gone old buurt (the old residents not placed in any new buurt) and its old polygon."""
+    rows = []
+    geometry = []
     for code in matching.gone:
-        k = old_pos[code]
-        gone_rows.append({
+        k = ov.old_pos[code]
+        rows.append({
             "buurtcode": code,
             "buurtnaam": str(old["buurtnaam"].iloc[k]) if "buurtnaam" in old.columns else code,
             "kern": str(old["kern"].iloc[k]) if "kern" in old.columns else None,
@@ -673,23 +819,26 @@ def compare_buurten(  # noqa: PLR0912, PLR0915 (one table, column by column)
             "oude_buurtcodes": code,
             "herkomst": "",
             "code_hergebruikt": False,
-            "inwoners_oud": old_people[k] - people[k].sum(),
+            "inwoners_oud": ov.old_people[k] - ov.people[k].sum(),
             "inwoners_nieuw": 0.0,
-            "inwoners_binnen_drempel_oud": old_within[k] - within[k].sum(),
+            "inwoners_binnen_drempel_oud": ov.old_within[k] - ov.within[k].sum(),
             "inwoners_binnen_drempel_nieuw": 0.0,
-            "signaal_oud": old_signal[k],
+            "signaal_oud": ov.old_signal[k],
             "signaal_nieuw": np.nan,
             "hotspot_oud": str(old["hotspot"].iloc[k]) if "hotspot" in old.columns else None,
             "hotspot_nieuw": None,
-            "_was_hot": bool(old_hot[k]),
+            "_was_hot": bool(ov.old_hot[k]),
             "_now_hot": False,
         })
         geometry.append(old.geometry.iloc[k])
-    if gone_rows:
-        rows = pd.concat([rows, pd.DataFrame(gone_rows)], ignore_index=True)
-    gone_set = set(matching.gone)
-    left_out = float(sum(old_people[old_pos[c]] - people[old_pos[c]].sum() for c in old_codes if c not in gone_set))
+    return rows, geometry
 
+
+def _add_changes(rows: pd.DataFrame, weighting: str) -> None:
+    """Add the shares within the threshold, the differences and the hot-spot change to ``rows`` (in place).
+
+    Weighted by residents, the counts are sums of whole cells and become whole numbers (Int64).
+    """
     with np.errstate(divide="ignore", invalid="ignore"):
         for when in ("oud", "nieuw"):
             inw, binnen = rows[f"inwoners_{when}"].to_numpy(float), rows[f"inwoners_binnen_drempel_{when}"].to_numpy(float)
@@ -706,37 +855,48 @@ def compare_buurten(  # noqa: PLR0912, PLR0915 (one table, column by column)
         for stem in ("inwoners", "inwoners_binnen_drempel"):
             for when in ("oud", "nieuw", "verschil"):
                 rows[f"{stem}_{when}"] = rows[f"{stem}_{when}"].round().astype("Int64")
-    crs = new.crs if new.crs is not None else old.crs
-    table = gpd.GeoDataFrame(rows, geometry=geometry, crs=crs)
-    flags = table[["_was_hot", "_now_hot"]]
-    table = table[[*BUURT_COLUMNS, "geometry"]]
-    table.index = pd.Index(table["buurtcode"].to_numpy(), name=None)
 
-    kernen = _kern_table(table, flags)
-    summary = _summary(table, flags, old, new, matching, weighting, min_share, left_out)
-    points = None
-    if old_venues is not None and new_venues is not None:
-        points = compare_meeting_points(old_venues, new_venues, new)
-        for key, venues in (("ontmoetingspunten_oud", old_venues), ("ontmoetingspunten_nieuw", new_venues)):
-            summary[key] = int(venues["ontmoetingspunt"].fillna(False).astype(bool).sum())
-        for key, label in (("ontmoetingspunten_erbij", "nieuw"), ("ontmoetingspunten_eraf", "verdwenen")):
-            summary[key] = [
-                {"naam": r["naam"], "categorie": r["categorie_label"], "buurtcode": r["buurtcode"],
-                 "buurtnaam": r["buurtnaam"]}
-                for _, r in points[points["wijziging"] == label].iterrows()
-            ]
+
+def _left_out(matching: Matching, ov: _Overlay) -> float:
+    """The old residents of buurten that are not gone who were not placed in any new buurt."""
+    gone_set = set(matching.gone)
+    return float(sum(
+        ov.old_people[ov.old_pos[c]] - ov.people[ov.old_pos[c]].sum() for c in ov.old_codes if c not in gone_set
+    ))
+
+
+def _add_meeting_points(
+    summary: dict[str, Any],
+    old_venues: gpd.GeoDataFrame | None,
+    new_venues: gpd.GeoDataFrame | None,
+    new: gpd.GeoDataFrame,
+) -> gpd.GeoDataFrame | None:
+    """The meeting points that opened and closed (None without both venue frames); their counts go into ``summary``."""
+    if old_venues is None or new_venues is None:
+        return None
+    points = compare_meeting_points(old_venues, new_venues, new)
+    for key, venues in (("ontmoetingspunten_oud", old_venues), ("ontmoetingspunten_nieuw", new_venues)):
+        summary[key] = int(venues["ontmoetingspunt"].fillna(False).astype(bool).sum())
+    for key, label in (("ontmoetingspunten_erbij", "nieuw"), ("ontmoetingspunten_eraf", "verdwenen")):
+        summary[key] = [
+            {"naam": r["naam"], "categorie": r["categorie_label"], "buurtcode": r["buurtcode"],
+             "buurtnaam": r["buurtnaam"]}
+            for _, r in points[points["wijziging"] == label].iterrows()
+        ]
+    return points
+
+
+def _warn_changes(old: pd.DataFrame, new: pd.DataFrame, matching: Matching, ov: _Overlay, left_out: float) -> None:
+    """Log the reused buurtcodes and the old residents outside the new division."""
     for code in matching.reused_codes:
-        k = old_pos[code]
+        k = ov.old_pos[code]
         log.warning(
             "Buurtcode %s bestaat in beide jaren maar voor een ander gebied (was %s, nu %s); gekoppeld op ligging.",
             code, old["buurtnaam"].iloc[k] if "buurtnaam" in old.columns else "?",
-            new["buurtnaam"].iloc[new_pos[code]] if "buurtnaam" in new.columns else "?",
+            new["buurtnaam"].iloc[ov.new_pos[code]] if "buurtnaam" in new.columns else "?",
         )
     if left_out > 0:
         log.warning("%.0f inwoners van het oude jaar wonen buiten de nieuwe buurtindeling.", left_out)
-    return Comparison(
-        buurten=table, kernen=kernen, links=links, matching=matching, summary=summary, meeting_points=points
-    )
 
 
 def _kern_table(table: gpd.GeoDataFrame, flags: pd.DataFrame) -> gpd.GeoDataFrame:

@@ -159,11 +159,41 @@ def report_context(comparison: Comparison, summary: dict[str, Any]) -> dict[str,
     """
     s = summary
     old_year, new_year = s["jaar_oud"], s["jaar_nieuw"]
+    key = _key_message(s)
+    buurten = _buurt_lines(comparison)
+    kernen = _kern_lines(comparison)
+    explanation = _explanation(s["weging"])
+    return {
+        "titel": f"{s['gemeente_name']}: {old_year} en {new_year} vergeleken",
+        "gemeente": s["gemeente_name"],
+        "jaar_oud": old_year,
+        "jaar_nieuw": new_year,
+        "drempel": format_int(s["threshold_m"]),
+        "synthetisch": bool(s.get("synthetic")),
+        "kernboodschap": key,
+        "hotspots_erbij": _hot_names(comparison, s["hotspots_erbij"]),
+        "hotspots_eraf": _hot_names(comparison, s["hotspots_eraf"]),
+        "punten_erbij": [_point(p) for p in s.get("ontmoetingspunten_erbij", [])],
+        "punten_eraf": [_point(p) for p in s.get("ontmoetingspunten_eraf", [])],
+        "gestegen": [f"{t['buurtnaam']} ({format_pp(t['verschil_pp'])})" for t in s["aandeel_sterkst_gestegen"]],
+        "gedaald": [f"{t['buurtnaam']} ({format_pp(t['verschil_pp'])})" for t in s["aandeel_sterkst_gedaald"]],
+        "indeling": _division_sentences(comparison),
+        "kernen": kernen,
+        "buurten": buurten,
+        "buurten_weggelaten": len(comparison.buurten) - len(buurten),
+        "waarschuwingen": list(s.get("waarschuwingen") or []),
+        "uitleg": explanation,
+    }
+
+
+def _key_message(s: dict[str, Any]) -> list[str]:
+    """The two sentences at the top: residents now and then, and the share within the threshold."""
+    old_year, new_year = s["jaar_oud"], s["jaar_nieuw"]
     threshold = format_int(s["threshold_m"])
     walk = "lopend over straat en paden" if s.get("distance_method") == "network" else "hemelsbreed"
     diff = s["inwoners_verschil"]
     more = "meer" if diff > 0 else "minder"
-    key = [
+    return [
         f"In {new_year} woonden in {s['gemeente_name']} {format_int(s['inwoners_nieuw'])} mensen"
         + (f", {format_int(abs(diff))} {more} dan in {old_year}." if diff else f", evenveel als in {old_year}."),
         f"Van hen woonden er {format_int(s['inwoners_binnen_drempel_nieuw'])} "
@@ -171,13 +201,17 @@ def report_context(comparison: Comparison, summary: dict[str, Any]) -> dict[str,
         f"ontmoetingspunt. In {old_year} was dat {format_percent(s['aandeel_binnen_drempel_oud'])}: "
         f"{_pp_sentence(s['aandeel_binnen_drempel_verschil_pp'])}",
     ]
+
+
+def _buurt_lines(comparison: Comparison) -> list[dict[str, str]]:
+    """The buurten worth a line: a change of at least :data:`REPORT_MIN_PP`, of hot-spot status or of division."""
     rows = comparison.buurten
     notable = rows[
         (rows["aandeel_binnen_drempel_verschil_pp"].abs() >= REPORT_MIN_PP)
         | rows["hotspot_wijziging"].isin(["new", "gone"])
         | (rows["match"] != "code")
     ]
-    buurten = [
+    return [
         {
             "naam": str(r["buurtnaam"]),
             "code": str(r["buurtcode"]),
@@ -193,7 +227,11 @@ def report_context(comparison: Comparison, summary: dict[str, Any]) -> dict[str,
         }
         for _, r in notable.iterrows()
     ]
-    kernen = [
+
+
+def _kern_lines(comparison: Comparison) -> list[dict[str, str]]:
+    """One line per kern: residents, share within the threshold and hot-spot buurten, then and now."""
+    return [
         {
             "naam": str(r["kern"]),
             "inwoners_oud": format_int(r["inwoners_oud"]),
@@ -206,43 +244,27 @@ def report_context(comparison: Comparison, summary: dict[str, Any]) -> dict[str,
         }
         for _, r in comparison.kernen.iterrows()
     ]
-    weging = (
+
+
+def _explanation(weging: str) -> list[str]:
+    """The paragraphs that explain the comparison; the first says how the old figures were re-weighted."""
+    how = (
         "De cijfers van het oude jaar zijn omgerekend naar de buurtindeling van het nieuwe jaar: elk bewoond "
         "vierkant van 100 bij 100 meter telt mee in de nieuwe buurt waarin het ligt. Zo vergelijkt elke regel "
         "hetzelfde gebied in twee jaren."
-        if s["weging"] == "inwoners"
+        if weging == "inwoners"
         else "De cijfers van het oude jaar zijn naar oppervlakte over de nieuwe buurten verdeeld (een schatting)."
     )
-    return {
-        "titel": f"{s['gemeente_name']}: {old_year} en {new_year} vergeleken",
-        "gemeente": s["gemeente_name"],
-        "jaar_oud": old_year,
-        "jaar_nieuw": new_year,
-        "drempel": threshold,
-        "synthetisch": bool(s.get("synthetic")),
-        "kernboodschap": key,
-        "hotspots_erbij": _hot_names(comparison, s["hotspots_erbij"]),
-        "hotspots_eraf": _hot_names(comparison, s["hotspots_eraf"]),
-        "punten_erbij": [_point(p) for p in s.get("ontmoetingspunten_erbij", [])],
-        "punten_eraf": [_point(p) for p in s.get("ontmoetingspunten_eraf", [])],
-        "gestegen": [f"{t['buurtnaam']} ({format_pp(t['verschil_pp'])})" for t in s["aandeel_sterkst_gestegen"]],
-        "gedaald": [f"{t['buurtnaam']} ({format_pp(t['verschil_pp'])})" for t in s["aandeel_sterkst_gedaald"]],
-        "indeling": _division_sentences(comparison),
-        "kernen": kernen,
-        "buurten": buurten,
-        "buurten_weggelaten": len(rows) - len(buurten),
-        "waarschuwingen": list(s.get("waarschuwingen") or []),
-        "uitleg": [
-            weging,
-            "Een buurt waarvan CBS de code, de grenzen of beide heeft veranderd, is op ligging gekoppeld aan de "
-            "buurten van het oude jaar (gesplitst, samengevoegd of alleen een nieuwe code).",
-            "Het signaal zegt hoe een buurt scoort ten opzichte van het gemiddelde van de gemeente in hetzelfde "
-            "jaar. Daalt het signaal, dan is de buurt vergeleken met de rest van de gemeente vooruitgegaan; de "
-            "problemen hoeven daardoor niet in absolute zin kleiner te zijn geworden.",
-            "Een hotspot is een groep aangrenzende buurten met een hoog signaal (Local Moran, 5 % "
-            "significantie). Een buurt kan uit de groep vallen doordat een buurman verandert.",
-        ],
-    }
+    return [
+        how,
+        "Een buurt waarvan CBS de code, de grenzen of beide heeft veranderd, is op ligging gekoppeld aan de "
+        "buurten van het oude jaar (gesplitst, samengevoegd of alleen een nieuwe code).",
+        "Het signaal zegt hoe een buurt scoort ten opzichte van het gemiddelde van de gemeente in hetzelfde "
+        "jaar. Daalt het signaal, dan is de buurt vergeleken met de rest van de gemeente vooruitgegaan; de "
+        "problemen hoeven daardoor niet in absolute zin kleiner te zijn geworden.",
+        "Een hotspot is een groep aangrenzende buurten met een hoog signaal (Local Moran, 5 % "
+        "significantie). Een buurt kan uit de groep vallen doordat een buurman verandert.",
+    ]
 
 
 def _point(point: dict[str, Any]) -> str:

@@ -558,10 +558,46 @@ def map_data(result: RunResult) -> dict[str, Any]:
     summary = result.summary or {}
     threshold_m = float(summary.get("threshold_m", result.threshold_m))
     threshold = format_int(threshold_m)
+    buurten = _map_buurten(result)
+    look = _lookup(result, buurten)
+    buurt_part, signal, reach = _buurten_part(buurten, result, threshold, look)
+    hot_present = {str(h) for h in buurten.get("hotspot", pd.Series(dtype=object)).dropna().unique()}
+    parts = _layer_parts(result, buurten, threshold_m, threshold, look)
+    has = {
+        "proposals": parts["proposals"] is not None,
+        "broker_areas": parts["areas"] is not None,
+        "kernen": parts["kernen"] is not None,
+    }
+    layer_names = {key: esc(name.format(threshold=threshold)) for key, name in LAYER_NAMES.items()}
+    method = "lopen" if result.distance_method == "network" else "hemelsbreed"
+    return {
+        "title": esc(_title(result)),
+        "summary": esc(summary_line(result)),
+        "banner": esc(SYNTHETIC_BANNER) if result.synthetic else "",
+        "bounds": _bounds(buurten) if len(buurten) else [list(p) for p in _FALLBACK_BOUNDS],
+        "tiles": _tiles(),
+        "attribution": attribution_html(result),
+        "help": help_sections(result, threshold, has),
+        "legends": _legends(signal, reach, hot_present, threshold, has),
+        "names": layer_names,
+        "colors": _colors(signal, reach),
+        "text": {"threshold": threshold, "walk": method},
+        "cell": _cell_vectors(buurten) if len(buurten) else {"e": [0, 0.0007], "n": [0.00045, 0]},
+        "buurten": buurt_part,
+        **parts,
+    }
+
+
+def _map_buurten(result: RunResult) -> gpd.GeoDataFrame:
+    """The buurten to draw (an empty frame when there are none), numbered from 0."""
     buurten = _prepared(result.buurten)
     if buurten is None:
         buurten = gpd.GeoDataFrame({"buurtcode": [], "buurtnaam": []}, geometry=[], crs=SOURCE_CRS)
-    buurten = buurten.reset_index(drop=True)
+    return buurten.reset_index(drop=True)
+
+
+def _lookup(result: RunResult, buurten: gpd.GeoDataFrame) -> _Lookup:
+    """Buurt names and positions by code, and each buurt's kern and werkgebied (when known), for the popups."""
     codes = buurten["buurtcode"].astype(str).tolist() if "buurtcode" in buurten else [""] * len(buurten)
     names = buurten["buurtnaam"].tolist() if "buurtnaam" in buurten else [None] * len(buurten)
     look = _Lookup(
@@ -576,13 +612,17 @@ def map_data(result: RunResult) -> dict[str, Any]:
                                  areas_frame["buurtcodes"], strict=True):
             for code in split_list(value):
                 look.area_of[code] = f"Werkgebied {plain(gebied, '')}".strip()
+    return look
 
-    buurt_part, signal, reach = _buurten_part(buurten, result, threshold, look)
-    hot_present = {str(h) for h in buurten.get("hotspot", pd.Series(dtype=object)).dropna().unique()}
+
+def _layer_parts(
+    result: RunResult, buurten: gpd.GeoDataFrame, threshold_m: float, threshold: str, look: _Lookup
+) -> dict[str, Any]:
+    """The layers after the buurten, each None when absent: cells, gaps, venues, proposals, areas, kernen, streets."""
     gaps = _prepared(result.gaps)
     if gaps is not None:
         gaps = gaps.reset_index(drop=True)
-    parts = {
+    return {
         "cells": _cells_part(result, threshold_m, look, gaps),
         "gaps": _gaps_part(gaps, threshold, look) if gaps is not None else None,
         "venues": _venues_part(result),
@@ -591,38 +631,25 @@ def map_data(result: RunResult) -> dict[str, Any]:
         "kernen": _kernen_part(result, buurten, threshold, look),
         "streets": _streets_part(result),
     }
-    has = {
-        "proposals": parts["proposals"] is not None,
-        "broker_areas": parts["areas"] is not None,
-        "kernen": parts["kernen"] is not None,
-    }
-    layer_names = {key: esc(name.format(threshold=threshold)) for key, name in LAYER_NAMES.items()}
-    method = "lopen" if result.distance_method == "network" else "hemelsbreed"
+
+
+def _tiles() -> list[dict[str, Any]]:
+    """The background maps to choose from: PDOK grey, then OpenStreetMap."""
+    return [
+        {"id": "pdok", "name": "Kaart van PDOK (grijs, internet nodig)", "url": LIGHT_TILES_URL,
+         "attr": LIGHT_TILES_ATTRIBUTION, "maxZoom": 19},
+        {"id": "osm", "name": "OpenStreetMap (internet nodig)", "url": OSM_TILES_URL,
+         "attr": OSM_TILES_ATTRIBUTION, "maxZoom": 19},
+    ]
+
+
+def _colors(signal: Classes, reach: Classes) -> dict[str, Any]:
+    """The colours ``kaart.js`` draws with: the class scales and one colour per layer."""
     return {
-        "title": esc(_title(result)),
-        "summary": esc(summary_line(result)),
-        "banner": esc(SYNTHETIC_BANNER) if result.synthetic else "",
-        "bounds": _bounds(buurten) if len(buurten) else [list(p) for p in _FALLBACK_BOUNDS],
-        "tiles": [
-            {"id": "pdok", "name": "Kaart van PDOK (grijs, internet nodig)", "url": LIGHT_TILES_URL,
-             "attr": LIGHT_TILES_ATTRIBUTION, "maxZoom": 19},
-            {"id": "osm", "name": "OpenStreetMap (internet nodig)", "url": OSM_TILES_URL,
-             "attr": OSM_TILES_ATTRIBUTION, "maxZoom": 19},
-        ],
-        "attribution": attribution_html(result),
-        "help": help_sections(result, threshold, has),
-        "legends": _legends(signal, reach, hot_present, threshold, has),
-        "names": layer_names,
-        "colors": {
-            "signal": list(signal.colors), "reach": list(reach.colors), "missing": MISSING_COLOR,
-            "hotspots": [[c, d] for c, d in HOTSPOT_STYLES.values()], "outside": BEYOND_COLOR,
-            "gaps": GAP_COLOR, "meeting": MEETING_POINT_COLOR, "other": OTHER_VENUE_COLOR,
-            "proposal": PROPOSAL_COLOR, "kern": KERN_COLOR, "street": STREET_COLOR,
-        },
-        "text": {"threshold": threshold, "walk": method},
-        "cell": _cell_vectors(buurten) if len(buurten) else {"e": [0, 0.0007], "n": [0.00045, 0]},
-        "buurten": buurt_part,
-        **parts,
+        "signal": list(signal.colors), "reach": list(reach.colors), "missing": MISSING_COLOR,
+        "hotspots": [[c, d] for c, d in HOTSPOT_STYLES.values()], "outside": BEYOND_COLOR,
+        "gaps": GAP_COLOR, "meeting": MEETING_POINT_COLOR, "other": OTHER_VENUE_COLOR,
+        "proposal": PROPOSAL_COLOR, "kern": KERN_COLOR, "street": STREET_COLOR,
     }
 
 

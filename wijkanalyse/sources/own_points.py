@@ -385,7 +385,7 @@ def _read_geo(path: Path, layer: str) -> tuple[list[str], list[_Row], str]:
     return columns, rows, crs_note
 
 
-def read_own_points(  # noqa: PLR0912, PLR0915
+def read_own_points(
     path: Path | str,
     classes: dict[str, VenueClass],
     *,
@@ -434,31 +434,54 @@ def read_own_points(  # noqa: PLR0912, PLR0915
         When the file cannot be read at all.
     """
     path = Path(path)
+    headers, rows, crs_note, kind = _read_rows(path, layer)
+    columns = _find_columns(headers, path.name, {"name": name_column, "class": class_column})
+    _require_columns(columns, headers, path.name, kind=kind, names_required=names_required)
+    reader = _RowReader(
+        path=path,
+        kind=kind,
+        columns=columns,
+        n_headers=len(headers),
+        crs_note=crs_note,
+        names_required=names_required,
+        classes=classes,
+        resolver=_ClassResolver(classes, class_values),
+    )
+    records, geoms, problems, skipped = _read_records(rows, reader)
+    _refuse_bad_rows(path.name, records, problems, skipped, strict=strict)
+    _log_passed_over(path.name, problems, skipped)
+    return OwnPoints(points=_points_frame(records, geoms), problems=tuple(problems), skipped=dict(skipped), file=path.name)
+
+
+def _read_rows(path: Path, layer: str) -> tuple[list[str], list[_Row], str, str]:
+    """The headers and rows of a CSV or geo file, the geo file's CRS note, and the row kind ("line" or "feature")."""
     if not path.is_file():
         msg = f"The own points file {path} does not exist. Check the path (own_points.file or --ontmoetingspunten)."
         raise SourceError(msg)
     suffix = path.suffix.lower()
-    crs_note = ""
     if suffix in _CSV_SUFFIXES:
         headers, rows, _ = _read_csv(path)
-        kind = "line"
-    elif suffix in _GEO_SUFFIXES:
+        return headers, rows, "", "line"
+    if suffix in _GEO_SUFFIXES:
         headers, rows, crs_note = _read_geo(path, layer)
-        kind = "feature"
-    else:
-        msg = f"{path.name}: unknown file type {suffix!r}. Use a .csv, .gpkg or .geojson file."
-        raise DataError(msg)
+        return headers, rows, crs_note, "feature"
+    msg = f"{path.name}: unknown file type {suffix!r}. Use a .csv, .gpkg or .geojson file."
+    raise DataError(msg)
 
-    columns = _find_columns(headers, path.name, {"name": name_column, "class": class_column})
+
+def _require_columns(
+    columns: dict[str, str], headers: list[str], file: str, *, kind: str, names_required: bool
+) -> None:
+    """Refuse a file without a class column, a name column (when names are required) or (CSV) coordinates."""
     if "class" not in columns:
         msg = (
-            f"{path.name} has no class column (klasse, class, categorie or category; its columns are: "
+            f"{file} has no class column (klasse, class, categorie or category; its columns are: "
             f"{', '.join(map(str, headers))}). Add one or set own_points.class_column."
         )
         raise DataError(msg)
     if "name" not in columns and names_required:
         msg = (
-            f"{path.name} has no name column (naam or name; its columns are: {', '.join(map(str, headers))}). "
+            f"{file} has no name column (naam or name; its columns are: {', '.join(map(str, headers))}). "
             "Add one, set own_points.name_column, or set own_points.names_required = false for unnamed objects."
         )
         raise DataError(msg)
@@ -466,100 +489,155 @@ def read_own_points(  # noqa: PLR0912, PLR0915
     has_xy = "x" in columns and "y" in columns
     if kind == "line" and not (has_latlon or has_xy):
         msg = (
-            f"{path.name} has no coordinate columns: it needs lat and lon (WGS84 degrees) or x and y (RD, "
+            f"{file} has no coordinate columns: it needs lat and lon (WGS84 degrees) or x and y (RD, "
             f"EPSG:28992); its columns are: {', '.join(headers)}."
         )
         raise DataError(msg)
 
-    resolver = _ClassResolver(classes, class_values)
+
+@dataclass(frozen=True)
+class _RowReader:
+    """What checking one row needs to know about its file: kind, columns, classes."""
+
+    path: Path
+    kind: str  # "line" or "feature"
+    columns: dict[str, str]  # role -> header
+    n_headers: int
+    crs_note: str  # geo files: '' or the file's CRS
+    names_required: bool
+    classes: dict[str, VenueClass]
+    resolver: _ClassResolver
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """One row checked: its problems, or (none) its record and point; ``degrees`` when the point is lon/lat."""
+
+    problems: list[str]
+    record: dict[str, Any] | None = None
+    point: Any = None
+    degrees: bool = False
+
+
+def _read_records(
+    rows: list[_Row], reader: _RowReader
+) -> tuple[list[dict[str, Any]], list[Any], list[RowProblem], Counter[str]]:
+    """Check every row: the records and points (in RD) of the valid ones, the bad rows, and the skips per class value."""
     problems: list[RowProblem] = []
     skipped: Counter[str] = Counter()
     records: list[dict[str, Any]] = []
     geoms: list[Any] = []
     latlon_rows: list[int] = []  # positions in records whose point is still in degrees
     for row in rows:
-        wrong: list[str] = []
-        values = row.values
-        if "__extra__" in values:
-            wrong.append(
-                f"{values['__extra__']} fields where the header has {len(headers)} "
-                "(a separator inside a name? put the name in double quotes)"
-            )
-        class_problems: list[str] = []
-        key = resolver.resolve(_text(values.get(columns["class"])), class_problems, skipped)
-        if key is None and not class_problems:
+        parsed = _parse_row(row, reader, skipped)
+        if parsed is None:
             continue  # skipped on purpose: its class value is not in class_values
-        wrong += class_problems
-        name = _text(values.get(columns["name"])) if "name" in columns else ""
-        if not name and names_required:
-            wrong.append("no name")
-        address = _text(values.get(columns["address"])) if "address" in columns else ""
-        cost = _cost(values.get(columns["cost"]), wrong) if "cost" in columns else math.nan
-
-        point: Any = None
-        degrees = False
-        if kind == "feature":
-            if row.geometry is None:
-                wrong.append("empty geometry")
-            elif _check_rd(row.geometry.x, row.geometry.y, wrong, crs_note):
-                point = row.geometry
-        else:
-            cells = {r: _text(values.get(columns[r])) if r in columns else "" for r in ("lat", "lon", "x", "y")}
-            point, degrees = _point_from_cells(cells, wrong)
-
-        if wrong:
-            problems.append(RowProblem(path.name, row.number, kind, "; ".join(wrong)))
+        if parsed.problems:
+            problems.append(RowProblem(reader.path.name, row.number, reader.kind, "; ".join(parsed.problems)))
             continue
-        assert key is not None
-        venue = classes[key]
-        if degrees:
+        assert parsed.record is not None
+        if parsed.degrees:
             latlon_rows.append(len(records))
-        records.append({
-            "osm_id": f"eigen/{path.stem}/{row.number}",
-            "naam": name or venue.label,
-            "categorie": key,
-            "categorie_label": venue.label,
-            "ontmoetingspunt": venue.meeting_point,
-            "bron": f"gemeente ({path.name})",
-            "adres": address or None,
-            "kosten_per_jaar": cost,
-        })
-        geoms.append(point)
-
+        records.append(parsed.record)
+        geoms.append(parsed.point)
     if latlon_rows:
         lon = np.array([geoms[i].x for i in latlon_rows])
         lat = np.array([geoms[i].y for i in latlon_rows])
         xs, ys = _TO_RD.transform(lon, lat)
         for i, x, y in zip(latlon_rows, xs, ys, strict=True):
             geoms[i] = shapely.Point(x, y)
+    return records, geoms, problems, skipped
 
+
+def _parse_row(row: _Row, reader: _RowReader, skipped: Counter[str]) -> _Parsed | None:
+    """Check one row; None when it is skipped on purpose (counted in ``skipped``)."""
+    wrong: list[str] = []
+    values = row.values
+    columns = reader.columns
+    if "__extra__" in values:
+        wrong.append(
+            f"{values['__extra__']} fields where the header has {reader.n_headers} "
+            "(a separator inside a name? put the name in double quotes)"
+        )
+    class_problems: list[str] = []
+    key = reader.resolver.resolve(_text(values.get(columns["class"])), class_problems, skipped)
+    if key is None and not class_problems:
+        return None
+    wrong += class_problems
+    name = _text(values.get(columns["name"])) if "name" in columns else ""
+    if not name and reader.names_required:
+        wrong.append("no name")
+    address = _text(values.get(columns["address"])) if "address" in columns else ""
+    cost = _cost(values.get(columns["cost"]), wrong) if "cost" in columns else math.nan
+    point, degrees = _row_point(row, reader, wrong)
+    if wrong:
+        return _Parsed(wrong)
+    assert key is not None
+    venue = reader.classes[key]
+    record = {
+        "osm_id": f"eigen/{reader.path.stem}/{row.number}",
+        "naam": name or venue.label,
+        "categorie": key,
+        "categorie_label": venue.label,
+        "ontmoetingspunt": venue.meeting_point,
+        "bron": f"gemeente ({reader.path.name})",
+        "adres": address or None,
+        "kosten_per_jaar": cost,
+    }
+    return _Parsed(wrong, record, point, degrees)
+
+
+def _row_point(row: _Row, reader: _RowReader, wrong: list[str]) -> tuple[Any, bool]:
+    """The point of a row (a feature's geometry, a CSV line's coordinate cells); True when it is in degrees."""
+    if reader.kind == "feature":
+        if row.geometry is None:
+            wrong.append("empty geometry")
+        elif _check_rd(row.geometry.x, row.geometry.y, wrong, reader.crs_note):
+            return row.geometry, False
+        return None, False
+    columns = reader.columns
+    cells = {r: _text(row.values.get(columns[r])) if r in columns else "" for r in ("lat", "lon", "x", "y")}
+    return _point_from_cells(cells, wrong)
+
+
+def _refuse_bad_rows(
+    file: str, records: list[dict[str, Any]], problems: list[RowProblem], skipped: Counter[str], *, strict: bool
+) -> None:
+    """Raise one DataError listing every bad row (``strict``, or no valid row left), or saying why no row remains."""
     listing = "\n  - ".join(str(p) for p in problems)
     if problems and (strict or not records):
         why = "strict = true" if strict and records else "no valid row remains"
         msg = (  # one bad row is one line; several are listed below it
-            f"{path.name}: 1 bad row ({why}); fix it and run again: {problems[0]}" if len(problems) == 1 else
-            f"{path.name}: {len(problems)} bad rows ({why}); fix them and run again:\n  - {listing}"
+            f"{file}: 1 bad row ({why}); fix it and run again: {problems[0]}" if len(problems) == 1 else
+            f"{file}: {len(problems)} bad rows ({why}); fix them and run again:\n  - {listing}"
         )
         raise DataError(msg)
     if not records:
         if skipped:
             values = ", ".join(f"{v} ({n})" for v, n in skipped.most_common(5))
-            msg = f"{path.name}: no row has a class value in own_points.class_values (values found: {values})."
+            msg = f"{file}: no row has a class value in own_points.class_values (values found: {values})."
         else:
-            msg = f"{path.name} holds no rows. Remove it from the run (own_points.file / --ontmoetingspunten) or fill it."
+            msg = f"{file} holds no rows. Remove it from the run (own_points.file / --ontmoetingspunten) or fill it."
         raise DataError(msg)
+
+
+def _log_passed_over(file: str, problems: list[RowProblem], skipped: Counter[str]) -> None:
+    """Log every bad row skipped as a warning, and the rows skipped per class value."""
     for problem in problems:
         log.warning("Eigen punt overgeslagen: %s", problem)
     if skipped:
         log.info(
             "    %d rijen van %s overgeslagen: klasse niet in own_points.class_values (%s)",
-            sum(skipped.values()), path.name, ", ".join(f"{v} {n}" for v, n in skipped.most_common()),
+            sum(skipped.values()), file, ", ".join(f"{v} {n}" for v, n in skipped.most_common()),
         )
+
+
+def _points_frame(records: list[dict[str, Any]], geoms: list[Any]) -> gpd.GeoDataFrame:
+    """The valid rows as a venues frame: :data:`OWN_COLUMNS` plus the points, EPSG:28992."""
     frame = pd.DataFrame.from_records(records, columns=list(OWN_COLUMNS))
     frame["ontmoetingspunt"] = frame["ontmoetingspunt"].astype(bool)
     frame["kosten_per_jaar"] = frame["kosten_per_jaar"].astype(float)
-    points = gpd.GeoDataFrame(frame, geometry=geoms, crs=CRS)
-    return OwnPoints(points=points, problems=tuple(problems), skipped=dict(skipped), file=path.name)
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs=CRS)
 
 
 def read_configured(config: Config) -> OwnPoints | None:
