@@ -216,7 +216,8 @@ def analyse(reader: SnapshotReader, config: Config) -> RunResult:  # noqa: PLR09
     suppressed = int(residents["inwoners"].isna().sum())
     log.info("    %d bewoonde vierkanten, %d met geheim aantal inwoners", len(residents), suppressed)
 
-    _step(4, "Voorzieningen en looproutes lezen (OpenStreetMap)")
+    walking = config.thresholds.distance_method == "network"
+    _step(4, "Voorzieningen en looproutes lezen (OpenStreetMap)" if walking else "Voorzieningen en straten lezen (OpenStreetMap)")
     osm = reader.osm(config.osm_tags())
     venues = model.venues_frame(osm.venues, config.venues)
     own = own_points.read_configured(config)  # the gemeente's own points, merged with OSM
@@ -440,7 +441,7 @@ def decide(
     log.info("    %s; %d gebieden (verhouding zwaarste/lichtste %.2f)", need.line(), len(areas.areas), areas.balance)
 
     explanations = {
-        "prioriteit": priority_explanation(config.brokers, threshold),
+        "prioriteit": priority_explanation(config.brokers, threshold, config.thresholds.distance_method),
         "werklast": workload_explanation(config.brokers),
         "makelaars": need.line(),
     }

@@ -150,16 +150,23 @@ def _share(weight: float, total: float) -> str:
     return format_number(weight / total, 2)
 
 
-def priority_explanation(settings: Brokers | None = None, threshold_m: float = 400.0) -> str:
-    """The priority formula in plain Dutch, with the configured weights, for the outputs."""
+def priority_explanation(
+    settings: Brokers | None = None, threshold_m: float = 400.0, distance_method: str = "network",
+) -> str:
+    """The priority formula in plain Dutch, with the configured weights, for the outputs.
+
+    ``distance_method`` names the distance as the run measured it: walked (``network``) or
+    ``straight_line`` (hemelsbreed).
+    """
     s = settings or Brokers()
+    how = "lopen" if distance_method == "network" else "hemelsbreed"
     total = s.priority_signal + s.priority_beyond + s.priority_hotspot
     return (
         "De prioriteit van een buurt of kern loopt van 0 (laag) tot 1 (hoog). Ze telt drie dingen op: "
         f"{_share(s.priority_signal, total)} × de plaats in de rangorde van het signaal "
         "(0 = laagste signaal van de gemeente, 1 = hoogste; onbekend telt als 0), "
         f"{_share(s.priority_beyond, total)} × het aandeel inwoners dat verder dan "
-        f"{format_int(threshold_m)} m lopen van een ontmoetingspunt woont, en "
+        f"{format_int(threshold_m)} m {how} van een ontmoetingspunt woont, en "
         f"{_share(s.priority_hotspot, total)} × hotspot (1 als de buurt een hotspot is; bij een kern: het "
         "aandeel inwoners dat in een hotspotbuurt woont). Hoe hoger, hoe eerder een wijkmakelaar of "
         "dorpscoördinator daar nodig is. De gewichten staan in [brokers] in het configuratiebestand."

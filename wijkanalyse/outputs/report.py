@@ -30,6 +30,7 @@ import jinja2
 
 from wijkanalyse import __version__, _atomic
 from wijkanalyse._format import _is_missing, format_int, format_number, format_percent
+from wijkanalyse.outputs._maptext import distance_label
 from wijkanalyse.outputs._sources import SOURCE_LINE, SYNTHETIC_BANNER, data_date, format_date, source_rows
 from wijkanalyse.result import HOTSPOT_LABELS, RunResult
 
@@ -55,10 +56,10 @@ HOTSPOT_SHORT = {
 KIND_LABELS = {"gat": "nog geen gebouw: hier een ruimte zoeken", "gemeente": "eigen kandidaat van de gemeente"}
 #: Indicator columns per table, so a table fits an A4 page in portrait.
 INDICATORS_PER_TABLE = 5
-#: The print maps the report embeds, with their captions.
+#: The print maps the report embeds, with their captions (``{binnen}``: how the distance was measured).
 MAP_CAPTIONS = {
     "kaart_signaal": "Signaal per buurt en hotspots (ook als kaart_signaal.pdf voor afdrukken op A4).",
-    "kaart_bereik": "Inwoners binnen en buiten loopafstand, ontmoetingspunten en de voorstellen "
+    "kaart_bereik": "Inwoners binnen en buiten {binnen}, ontmoetingspunten en de voorstellen "
     "(ook als kaart_bereik.pdf).",
     "kaart_makelaars": "Gebieden voor wijkmakelaars en dorpscoördinatoren (ook als kaart_makelaars.pdf).",
 }
@@ -267,9 +268,11 @@ def _siting_text(summary: Mapping[str, Any]) -> str:
             "van het best mogelijke. Met 'wijkanalyse run --exact' rekent het exacte model het na.")
 
 
-def _images(images: Mapping[str, Path | bytes] | None) -> list[dict[str, str]]:
+def _images(images: Mapping[str, Path | bytes] | None, result: RunResult) -> list[dict[str, str]]:
+    within = "loopafstand" if result.distance_method == "network" else f"{format_int(result.threshold_m)} m hemelsbreed"
     out = []
-    for name, caption in MAP_CAPTIONS.items():
+    for name, template in MAP_CAPTIONS.items():
+        caption = template.replace("{binnen}", within)
         image = (images or {}).get(name)
         if image is None:
             continue
@@ -305,13 +308,14 @@ def report_context(result: RunResult, images: Mapping[str, Path | bytes] | None 
         (r for r in buurten if not _is_missing(r["aandeel"]) and r["aandeel"] < 1),
         key=lambda r: (r["aandeel"], r["naam"]),
     )
-    images_list = _images(images)
+    images_list = _images(images, result)
     reference = _reference(result)
     return {
         "r": {
             "gemeente_name": _text(result.gemeente_name), "gemeente_code": _text(result.gemeente_code),
             "year": result.year, "synthetic": bool(result.synthetic), "threshold": result.threshold_m,
             "network": result.distance_method == "network",
+            "afstand": distance_label(result.distance_method),
         },
         "s": {
             "residents_total": s.get("residents_total"),
