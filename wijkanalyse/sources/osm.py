@@ -423,7 +423,8 @@ def file_order(path: Path | str, command: str | None) -> str:
     ("Way IDs out of order") or twice, and a way read before its nodes gets no locations, so
     such a file is sorted first (:func:`sort_osm`). A PBF header that says it is sorted is
     trusted; otherwise ``osmium fileinfo -e`` (C++) checks when ``command`` is the osmium
-    command, else one pyosmium pass over the ids does (it stops at the first id out of order).
+    command, else (or when fileinfo fails) one pyosmium pass over the ids does (it stops at the
+    first id out of order).
 
     Raises
     ------
@@ -436,10 +437,14 @@ def file_order(path: Path | str, command: str | None) -> str:
     if _header_says_sorted(path):
         return SORTED
     if command is not None:
-        data = _fileinfo(command, path)
-        if data.get("multiple_versions"):
-            return DUPLICATES
-        return SORTED if data.get("objects_ordered") else UNSORTED
+        try:
+            data = _fileinfo(command, path)
+        except RuntimeError:  # fileinfo -e fails on some readable files (no nodes at all): let pyosmium decide
+            data = None
+        if data is not None:
+            if data.get("multiple_versions"):
+                return DUPLICATES
+            return SORTED if data.get("objects_ordered") else UNSORTED
     last = (-1, (0, 0))
     for obj in osmium.FileProcessor(osmium.io.File(str(path), _format(path))):
         key = (_TYPE_RANK[obj.type_str()], _id_key(obj.id))
