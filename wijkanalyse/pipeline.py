@@ -208,7 +208,8 @@ def _read_venues(
 ) -> tuple[OsmExtract, gpd.GeoDataFrame, np.ndarray]:
     """Step 4: the venues of OpenStreetMap merged with the gemeente's own points; which are meeting points."""
     manifest = reader.manifest
-    _step(4, "Voorzieningen en looproutes lezen (OpenStreetMap)")
+    walking = config.thresholds.distance_method == "network"
+    _step(4, "Voorzieningen en looproutes lezen (OpenStreetMap)" if walking else "Voorzieningen en straten lezen (OpenStreetMap)")
     osm = reader.osm(config.osm_tags())
     venues = model.venues_frame(osm.venues, config.venues)
     venues = model.merge_venues(venues, own.points if own else None, within_m=config.own_points.merge_within_m)

@@ -208,7 +208,8 @@ def national_totals(table: pd.DataFrame) -> dict[str, Any]:
         ``aandeel_binnen_drempel`` (residents within / residents, None without residents),
         ``buurten``, ``ontmoetingspunten``, ``hotspot_buurten``, ``nieuwe_ontmoetingspunten`` and
         ``makelaars_nodig`` (sums; None when no gemeente has the figure), ``drempel_m`` (the
-        threshold when all gemeenten share one, else None), ``jaren``.
+        threshold when all gemeenten share one, else None), ``afstandsmethode`` (``network`` or
+        ``straight_line`` when all gemeenten were measured alike, else None), ``jaren``.
     """
     done = table[table["status"] == "klaar"]
 
@@ -218,6 +219,7 @@ def national_totals(table: pd.DataFrame) -> dict[str, Any]:
 
     people, within = total("inwoners"), total("inwoners_binnen_drempel")
     thresholds = sorted(set(done["drempel_m"].dropna()))
+    methods = sorted(set(done["afstandsmethode"].dropna())) if "afstandsmethode" in done else []
     return {
         "gemeenten": len(table),
         "gemeenten_klaar": len(done),
@@ -232,6 +234,7 @@ def national_totals(table: pd.DataFrame) -> dict[str, Any]:
         "nieuwe_ontmoetingspunten": total("nieuwe_ontmoetingspunten"),
         "makelaars_nodig": total("makelaars_nodig"),
         "drempel_m": thresholds[0] if len(thresholds) == 1 else None,
+        "afstandsmethode": methods[0] if len(methods) == 1 else None,
         "jaren": sorted({int(y) for y in done["jaar"].dropna()}),
     }
 

@@ -22,10 +22,12 @@ from wijkanalyse._format import _is_missing, format_int, format_number, format_p
 from wijkanalyse.result import RunResult
 
 __all__ = [
+    "DISTANCE_LABEL",
     "METHOD_TEXT",
     "SYNTHETIC_BANNER",
     "Popups",
     "attribution_html",
+    "distance_label",
     "dutch_date",
     "esc",
     "euro",
@@ -45,6 +47,8 @@ __all__ = [
 
 #: How the distance was measured, as the header says it.
 METHOD_TEXT = {"network": "over het looppadennetwerk", "straight_line": "hemelsbreed"}
+#: The distance's name in a header, popup field or table column: walked, or as the crow flies.
+DISTANCE_LABEL = {"network": "Loopafstand", "straight_line": "Afstand hemelsbreed"}
 _MAX_NAMES = 8  # names listed in a popup before "en N andere"
 _MONTHS = (
     "januari", "februari", "maart", "april", "mei", "juni",
@@ -236,6 +240,12 @@ def sources_html(result: RunResult) -> str:
     if result.synthetic:
         items.insert(0, "Let op: dit is een verzonnen demo-gemeente; alle gegevens zijn synthetisch.")
     return "<ul>" + "".join(f"<li>{esc(item)}</li>" for item in items) + "</ul>"
+
+
+def distance_label(method: str, *, lower: bool = False) -> str:
+    """'Loopafstand' (``network``) or 'Afstand hemelsbreed' (``straight_line``); ``lower`` for inside a sentence."""
+    label = DISTANCE_LABEL.get(method, "Afstand")
+    return label[0].lower() + label[1:] if lower else label
 
 
 def help_sections(result: RunResult, threshold: str, has: Mapping[str, bool]) -> list[list[str]]:

@@ -47,6 +47,7 @@ from wijkanalyse._atomic import write_text
 from wijkanalyse._format import _is_missing, format_int, format_number, format_percent
 from wijkanalyse.outputs._encode import encode_polyline, join_lines, polygon_rings
 from wijkanalyse.outputs._maptext import (
+    distance_label,
     SYNTHETIC_BANNER,
     Popups,
     attribution_html,
@@ -331,9 +332,10 @@ def _cells_part(result: RunResult, threshold_m: float, look: _Lookup, gaps: gpd.
     }
 
 
-def _gaps_part(gaps: gpd.GeoDataFrame, threshold: str, look: _Lookup) -> dict:
+def _gaps_part(gaps: gpd.GeoDataFrame, threshold: str, look: _Lookup, method: str) -> dict:
+    farthest = f"Grootste {distance_label(method, lower=True)}"
     popups = Popups(
-        ["Inwoners", "Vakken van 100 m", "Buurten", "Grootste loopafstand"],
+        ["Inwoners", "Vakken van 100 m", "Buurten", farthest],
         f"Een aaneengesloten gebied waar mensen verder dan {threshold} m van een ontmoetingspunt wonen: "
         "één nieuwe plek hier kan velen helpen.",
     )
@@ -345,7 +347,7 @@ def _gaps_part(gaps: gpd.GeoDataFrame, threshold: str, look: _Lookup) -> dict:
             "Inwoners": residents_text(row.get("inwoners")),
             "Vakken van 100 m": format_int(row.get("cellen")),
             "Buurten": look.buurten(split_list(row.get("buurtcodes"))),
-            "Grootste loopafstand": "geen ontmoetingspunt bereikbaar" if _is_missing(far) else format_distance(far),
+            farthest: "geen ontmoetingspunt bereikbaar" if _is_missing(far) else format_distance(far),
         })
         names.append(esc(f"{title}: {residents_text(row.get('inwoners'))}"))
     return {"g": [polygon_rings(g) for g in _to_map(gaps.geometry, _SIMPLIFY_M["gaps"])], **popups.part(), "name": names}
@@ -624,7 +626,7 @@ def _layer_parts(
         gaps = gaps.reset_index(drop=True)
     return {
         "cells": _cells_part(result, threshold_m, look, gaps),
-        "gaps": _gaps_part(gaps, threshold, look) if gaps is not None else None,
+        "gaps": _gaps_part(gaps, threshold, look, result.distance_method) if gaps is not None else None,
         "venues": _venues_part(result),
         "proposals": _proposals_part(result, threshold),
         "areas": _areas_part(result, look),

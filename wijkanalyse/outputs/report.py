@@ -34,6 +34,8 @@ from wijkanalyse.outputs._sources import SOURCE_LINE, SYNTHETIC_BANNER, data_dat
 from wijkanalyse.outputs.texts import HOTSPOT_SHORT, hotspot_label, reach_label
 from wijkanalyse.result import Hotspot, Reach, RunResult
 from wijkanalyse.outputs._siting import by_count_rows, siting_text
+from wijkanalyse._format import format_int
+from wijkanalyse.outputs._maptext import distance_label
 
 __all__ = ["PDF_MISSING", "render_report", "report_context", "write_pdf", "write_report"]
 
@@ -49,10 +51,10 @@ PDF_MISSING = (
 KIND_LABELS = {"gat": "nog geen gebouw: hier een ruimte zoeken", "gemeente": "eigen kandidaat van de gemeente"}
 #: Indicator columns per table, so a table fits an A4 page in portrait.
 INDICATORS_PER_TABLE = 5
-#: The print maps the report embeds, with their captions.
+#: The print maps the report embeds, with their captions (``{binnen}``: how the distance was measured).
 MAP_CAPTIONS = {
     "kaart_signaal": "Signaal per buurt en hotspots (ook als kaart_signaal.pdf voor afdrukken op A4).",
-    "kaart_bereik": "Inwoners binnen en buiten loopafstand, ontmoetingspunten en de voorstellen "
+    "kaart_bereik": "Inwoners binnen en buiten {binnen}, ontmoetingspunten en de voorstellen "
     "(ook als kaart_bereik.pdf).",
     "kaart_makelaars": "Gebieden voor wijkmakelaars en dorpscoördinatoren (ook als kaart_makelaars.pdf).",
 }
@@ -211,9 +213,11 @@ def _hotspot_groups(rows: list[dict[str, Any]], result: RunResult) -> dict[str, 
     return groups
 
 
-def _images(images: Mapping[str, Path | bytes] | None) -> list[dict[str, str]]:
+def _images(images: Mapping[str, Path | bytes] | None, result: RunResult) -> list[dict[str, str]]:
+    within = "loopafstand" if result.distance_method == "network" else f"{format_int(result.threshold_m)} m hemelsbreed"
     out = []
-    for name, caption in MAP_CAPTIONS.items():
+    for name, template in MAP_CAPTIONS.items():
+        caption = template.replace("{binnen}", within)
         image = (images or {}).get(name)
         if image is None:
             continue
@@ -249,13 +253,14 @@ def report_context(result: RunResult, images: Mapping[str, Path | bytes] | None 
         (r for r in buurten if not _is_missing(r["aandeel"]) and r["aandeel"] < 1),
         key=lambda r: (r["aandeel"], r["naam"]),
     )
-    images_list = _images(images)
+    images_list = _images(images, result)
     reference = _reference(result)
     return {
         "r": {
             "gemeente_name": _text(result.gemeente_name), "gemeente_code": _text(result.gemeente_code),
             "year": result.year, "synthetic": bool(result.synthetic), "threshold": result.threshold_m,
             "network": result.distance_method == "network",
+            "afstand": distance_label(result.distance_method),
         },
         "s": {
             "residents_total": s.get("residents_total"),

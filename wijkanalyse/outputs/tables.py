@@ -30,6 +30,7 @@ from wijkanalyse._format import _is_missing
 from wijkanalyse.outputs._common import FORMULA_PREFIXES, neutralise, neutralise_frame
 from wijkanalyse.outputs.texts import with_labels
 from wijkanalyse.outputs._siting import by_count_frame
+from wijkanalyse.outputs._maptext import distance_label
 from wijkanalyse.result import RunResult
 
 __all__ = ["FORMULA_PREFIXES", "SHEETS", "neutralise", "neutralise_frame", "write_xlsx"]
@@ -51,7 +52,8 @@ _INT = "#,##0"
 _EURO = '"€" #,##0'
 _DECIMALS = {1: "#,##0.0", 2: "0.00", 3: "0.000"}
 
-#: column -> (Dutch header, number format or None for text). ``{t}`` is the threshold in metres.
+#: column -> (Dutch header, number format or None for text). ``{t}`` is the threshold in metres,
+#: ``{afstand}`` the distance's name (:func:`~wijkanalyse.outputs._maptext.distance_label`).
 _COLUMNS: dict[str, tuple[str, str | None]] = {
     "buurtcode": ("Buurtcode", None),
     "buurtnaam": ("Buurtnaam", None),
@@ -62,7 +64,7 @@ _COLUMNS: dict[str, tuple[str, str | None]] = {
     "inwoners_cbs": ("Inwoners volgens CBS", _INT),
     "inwoners_binnen_drempel": ("Inwoners binnen {t} m", _INT),
     "aandeel_binnen_drempel": ("Aandeel binnen {t} m", _PERCENT),
-    "afstand_mediaan_m": ("Loopafstand van de middelste inwoner (m)", _INT),
+    "afstand_mediaan_m": ("{afstand} van de middelste inwoner (m)", _INT),
     "signaal": ("Signaal (gewogen z-score; hoger = meer zorgen)", _DECIMALS[2]),
     "hotspot": ("Hotspot-analyse (Local Moran)", None),
     "hotspot_p": ("Kans op toeval (p-waarde)", _DECIMALS[3]),
@@ -150,7 +152,8 @@ def _write_sheet(
 
 def _headers(result: RunResult) -> dict[str, tuple[str, str | None]]:
     threshold = f"{float((result.summary or {}).get('threshold_m', result.threshold_m)):g}"
-    headers = {key: (label.replace("{t}", threshold), fmt) for key, (label, fmt) in _COLUMNS.items()}
+    afstand = distance_label(str((result.summary or {}).get("distance_method", result.distance_method)))
+    headers = {key: (label.replace("{t}", threshold).replace("{afstand}", afstand), fmt) for key, (label, fmt) in _COLUMNS.items()}
     for key, label in result.indicators.items():
         headers[key] = (str(label), _DECIMALS[1])
     return headers
@@ -172,8 +175,9 @@ def _key_figures(result: RunResult) -> pd.DataFrame:
     """The summary as label/value rows (shares as numbers with a percent format)."""
     s = result.summary or {}
     threshold = f"{float(s.get('threshold_m', result.threshold_m)):g}"
+    method_key = str(s.get("distance_method", result.distance_method))
     method = {"network": "lopend over straten en paden", "straight_line": "hemelsbreed"}.get(
-        str(s.get("distance_method", result.distance_method)), str(s.get("distance_method", ""))
+        method_key, str(s.get("distance_method", ""))
     )
     names = {}
     if "buurtcode" in result.buurten and "buurtnaam" in result.buurten:
@@ -183,7 +187,7 @@ def _key_figures(result: RunResult) -> pd.DataFrame:
         ("Gemeente", f"{result.gemeente_name} ({result.gemeente_code})", None),
         ("Jaar van de CBS-cijfers", result.year, None),
         ("Synthetische demo-gemeente (verzonnen gegevens)", "ja" if result.synthetic else "nee", None),
-        ("Drempel: loopafstand tot een ontmoetingspunt (m)", s.get("threshold_m", result.threshold_m), _INT),
+        (f"Drempel: {distance_label(method_key, lower=True)} tot een ontmoetingspunt (m)", s.get("threshold_m", result.threshold_m), _INT),
         ("Afstand gemeten", method, None),
         ("Inwoners", s.get("residents_total"), _INT),
         (f"Inwoners binnen {threshold} m", s.get("residents_within_threshold"), _INT),

@@ -48,6 +48,7 @@ import subprocess
 import tempfile
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -326,21 +327,32 @@ def read_osm(path: Path | str, venue_tags: dict[str, Any], clip: BaseGeometry | 
 
 
 def _parse(path: Path | str, venue_tags: dict[str, Any], ways: _WayBuffer) -> list[tuple[str, str | None, str, bytes]]:
-    """Read ``path`` once: highway ways into ``ways``, venue rows (osm_id, name, tags JSON, WKB) returned."""
-    import osmium  # noqa: PLC0415 (only runs that read OSM need it)
+    """Read ``path``: highway ways into ``ways``, venue rows (osm_id, name, tags JSON, WKB) returned.
 
+    A file not in OSM order (a hand-edited or merged one) is read from a sorted copy.
+    """
     path = Path(path)
     if not path.is_file():
         msg = f"OpenStreetMap file {path} does not exist."
         raise SourceError(msg)
-    fmt = "pbf" if path.name.endswith(".pbf") else "osm"
+    with _in_file_order(path) as readable:
+        return _parse_ordered(path, readable, venue_tags, ways)
+
+
+def _parse_ordered(
+    path: Path, readable: Path, venue_tags: dict[str, Any], ways: _WayBuffer,
+) -> list[tuple[str, str | None, str, bytes]]:
+    """:func:`_parse` of ``readable``, a copy of ``path`` (or ``path`` itself) in OSM order."""
+    import osmium  # noqa: PLC0415 (only runs that read OSM need it)
+
+    fmt = _format(readable)
     is_venue = _matcher(venue_tags)
     keys = sorted({"highway", *venue_tags})
     venue_rows: list[tuple[str, str | None, str, bytes]] = []
     factory = osmium.geom.WKBFactory()
     log.debug("reading %s (%s)", path, fmt)
     try:
-        processor = osmium.FileProcessor(osmium.io.File(str(path), fmt)).with_locations()
+        processor = osmium.FileProcessor(osmium.io.File(str(readable), fmt)).with_locations()
         if venue_tags:  # multipolygon venues (a church mapped as a relation) need area assembly
             processor = processor.with_areas(osmium.filter.KeyFilter(*venue_tags))
         processor = processor.with_filter(osmium.filter.KeyFilter(*keys))
@@ -357,9 +369,163 @@ def _parse(path: Path | str, venue_tags: dict[str, Any], ways: _WayBuffer) -> li
             if is_venue(tags) and (row := _venue_row(obj, tags, factory)) is not None:
                 venue_rows.append(row)
     except RuntimeError as e:  # libosmium reports parse errors as RuntimeError
-        msg = f"Cannot read OpenStreetMap file {path}: {e}. Download it again (a partial download is not readable)."
-        raise SourceError(msg) from e
+        raise _unreadable(path, e) from e
     return venue_rows
+
+
+def _format(path: Path) -> str:
+    return "pbf" if path.name.endswith(".pbf") else "osm"
+
+
+def _unreadable(path: Path, error: object) -> SourceError:
+    msg = f"Cannot read OpenStreetMap file {path}: {error}. Download it again (a partial download is not readable)."
+    return SourceError(msg)
+
+
+def _id_key(osm_id: int) -> tuple[int, int]:
+    """libosmium's id order (``osmium sort``, the area assembler's check): 0, then negative ids by size, then positive."""
+    return (0, 0) if osm_id == 0 else (1, -osm_id) if osm_id < 0 else (2, osm_id)
+
+
+_TYPE_RANK = {"n": 0, "w": 1, "r": 2}
+
+
+def _header_says_sorted(path: Path) -> bool:
+    """A PBF whose header has ``Sort.Type_then_ID`` (Geofabrik, ``osmium sort``/``extract``): sorted, no pass needed."""
+    import osmium  # noqa: PLC0415
+
+    reader = osmium.io.Reader(osmium.io.File(str(path), _format(path)), osmium.osm.osm_entity_bits.NOTHING)
+    try:
+        return reader.header().get("sorting") == "Type_then_ID"
+    finally:
+        reader.close()
+
+
+def _fileinfo(command: str, path: Path) -> dict[str, Any]:
+    """``osmium fileinfo -e``'s data section (``objects_ordered``, ``multiple_versions``, counts)."""
+    result = subprocess.run(  # noqa: S603 (our own arguments)
+        [command, "fileinfo", "-e", "-j", "-F", _format(path), str(path)], capture_output=True, text=True, check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "osmium fileinfo failed")
+    return json.loads(result.stdout)["data"]
+
+
+#: :func:`file_order`'s answers.
+SORTED, UNSORTED, DUPLICATES = "sorted", "unsorted", "duplicates"
+
+
+def file_order(path: Path | str, command: str | None) -> str:
+    """:data:`SORTED` when the file's nodes come before its ways before its relations, each by id and once.
+
+    Else :data:`UNSORTED`, or :data:`DUPLICATES` when an object (type and id) occurs twice (two
+    overlapping extracts joined; a file out of order may hold duplicates too, found when sorting). libosmium's multipolygon assembly refuses ways out of order
+    ("Way IDs out of order") or twice, and a way read before its nodes gets no locations, so
+    such a file is sorted first (:func:`sort_osm`). A PBF header that says it is sorted is
+    trusted; otherwise ``osmium fileinfo -e`` (C++) checks when ``command`` is the osmium
+    command, else (or when fileinfo fails) one pyosmium pass over the ids does (it stops at the
+    first id out of order).
+
+    Raises
+    ------
+    RuntimeError
+        When the file is not readable OSM data.
+    """
+    import osmium  # noqa: PLC0415
+
+    path = Path(path)
+    if _header_says_sorted(path):
+        return SORTED
+    if command is not None:
+        try:
+            data = _fileinfo(command, path)
+        except RuntimeError:  # fileinfo -e fails on some readable files (no nodes at all): let pyosmium decide
+            data = None
+        if data is not None:
+            if data.get("multiple_versions"):
+                return DUPLICATES
+            return SORTED if data.get("objects_ordered") else UNSORTED
+    last = (-1, (0, 0))
+    for obj in osmium.FileProcessor(osmium.io.File(str(path), _format(path))):
+        key = (_TYPE_RANK[obj.type_str()], _id_key(obj.id))
+        if key == last:
+            return DUPLICATES
+        if key < last:
+            return UNSORTED
+        last = key
+    return SORTED
+
+
+def sort_osm(path: Path | str, dest: Path | str, command: str | None) -> None:
+    """Write ``path`` sorted (nodes, ways, relations, each by id) and each object once to ``dest`` (``.osm.pbf``).
+
+    With ``command`` (the osmium command) ``osmium sort`` sorts in C++; it keeps every copy of
+    an object, so when ``osmium fileinfo`` then finds one twice the sorted file is read once
+    more as below. Without, pyosmium reads every object into memory, keeps one copy of each
+    (the highest version; the last read of equal versions) and writes them in order: fine for
+    the hand-edited and merged files that need it (an extract from Geofabrik or Overpass is
+    sorted already).
+    """
+    import osmium  # noqa: PLC0415
+    from osmium.osm import mutable  # noqa: PLC0415
+
+    path, dest = Path(path), Path(dest)
+    if command is not None:
+        with tempfile.TemporaryDirectory(prefix="wijkanalyse-sort-", dir=dest.parent) as tmp:
+            first = Path(tmp) / "gesorteerd.osm.pbf"
+            _osmium(command, ["sort", "-F", _format(path), str(path), "-o", str(first), "--overwrite"], "sort")
+            if not _fileinfo(command, first).get("multiple_versions"):
+                first.replace(dest)
+                return
+            sort_osm(first, dest, None)
+            return
+    objects: dict[tuple[int, tuple[int, int]], tuple[int, Any]] = {}
+    for obj in osmium.FileProcessor(osmium.io.File(str(path), _format(path))):
+        key = (_TYPE_RANK[obj.type_str()], _id_key(obj.id))
+        if key in objects and objects[key][0] > obj.version:
+            continue
+        common = {"id": obj.id, "version": obj.version, "tags": {t.k: t.v for t in obj.tags}}
+        if obj.is_node():
+            loc = obj.location
+            copy: Any = mutable.Node(location=(loc.lon, loc.lat) if loc.valid() else None, **common)
+        elif obj.is_way():
+            copy = mutable.Way(nodes=[n.ref for n in obj.nodes], **common)
+        else:
+            copy = mutable.Relation(members=[(m.type, m.ref, m.role) for m in obj.members], **common)
+        objects[key] = (obj.version, copy)
+    header = osmium.io.Header()
+    header.set("sorting", "Type_then_ID")
+    writer = osmium.SimpleWriter(str(dest), header=header, overwrite=True)
+    try:
+        for key in sorted(objects):
+            add = (writer.add_node, writer.add_way, writer.add_relation)[key[0]]
+            add(objects[key][1])
+    finally:
+        writer.close()
+
+
+@contextmanager
+def _in_file_order(path: Path) -> Iterator[Path]:
+    """``path`` itself when it is in OSM order, else a sorted copy in a temporary folder (logged)."""
+    command = osmium_command()
+    try:
+        order = file_order(path, command)
+    except RuntimeError as e:
+        raise _unreadable(path, e) from e
+    if order == SORTED:
+        yield path
+        return
+    log.info(
+        "    %s is niet op type en id gesorteerd%s (met de hand bewerkt of samengevoegd?): eerst gesorteerd",
+        path.name, ", en objecten staan er dubbel in" if order == DUPLICATES else "",
+    )
+    with tempfile.TemporaryDirectory(prefix="wijkanalyse-sort-") as tmp:
+        dest = Path(tmp) / "gesorteerd.osm.pbf"
+        try:
+            sort_osm(path, dest, None if order == DUPLICATES else command)
+        except RuntimeError as e:
+            raise _unreadable(path, e) from e
+        yield dest
 
 
 def osmium_command() -> str | None:
