@@ -29,6 +29,7 @@ from typing import Any
 
 from wijkanalyse import __version__, _atomic
 from wijkanalyse._format import _is_missing
+from wijkanalyse.outputs import style
 from wijkanalyse.outputs._common import environment
 from wijkanalyse.outputs._sources import SOURCE_LINE, SYNTHETIC_BANNER, data_date, source_rows
 from wijkanalyse.outputs.texts import HOTSPOT_SHORT, hotspot_label, reach_label
@@ -229,6 +230,85 @@ def _images(images: Mapping[str, Path | bytes] | None, result: RunResult) -> lis
     return out
 
 
+def _summary_facts(result: RunResult, n_kernen: int) -> dict[str, Any]:
+    """The key figures of ``samenvatting.json`` the report shows (the ``s`` of the template)."""
+    s = result.summary
+    return {
+        "residents_total": s.get("residents_total"),
+        "residents_within": s.get("residents_within_threshold"),
+        "residents_beyond": s.get("residents_beyond_threshold"),
+        "share_within": s.get("share_within_threshold"),
+        "n_gaps": s.get("n_gaps", len(result.gaps)),
+        "n_buurten": s.get("n_buurten", len(result.buurten)),
+        "n_kernen": s.get("n_kernen", n_kernen),
+        "n_meeting_points": s.get("n_meeting_points"),
+        "n_venues": s.get("n_venues"),
+        "n_candidates": s.get("n_candidates"),
+        "cells_suppressed": s.get("cells_suppressed"),
+        "brokers_needed": s.get("brokers_needed"),
+        "broker_fte": s.get("broker_fte"),
+        "broker_cost": s.get("broker_cost_per_year"),
+        "broker_balance": s.get("broker_balance"),
+        "broker_tolerance_met": s.get("broker_balance_tolerance_met"),
+        "broker_deviation": s.get("broker_max_deviation"),
+        "broker_tolerance": s.get("broker_balance_tolerance"),
+        "broker_warnings": [_text(w) for w in s.get("broker_warnings") or []],
+        "hotspot_alpha": s.get("hotspot_alpha"),
+        "own_points_file": _text(Path(str(s["own_points_file"])).name) if s.get("own_points_file") else "",
+        "n_own_points": s.get("n_own_points", 0),
+        "own_merged": s.get("own_points_merged_with_osm", 0),
+        "own_rejected": s.get("own_points_rejected_rows", 0),
+        "own_skipped": s.get("own_points_skipped_rows", 0),
+        "own_problems": [_text(p) for p in s.get("own_points_problems") or []],
+        "cbs_table": _text(s.get("cbs_table")),
+        "mostly_missing": [
+            {"label": _text(m.get("label")), "share": m.get("share_missing")}
+            for m in s.get("indicators_mostly_missing") or []
+        ],
+        "missing_share": [
+            {"label": _text(result.indicators.get(k, k)), "share": v}
+            for k, v in (s.get("indicators_missing_share") or {}).items() if v
+        ],
+        "snapshot_created": s.get("snapshot_created"),
+        "generated": s.get("generated"),
+        "version": s.get("wijkanalyse_version", __version__),
+    }
+
+
+def _network_facts(result: RunResult) -> dict[str, Any]:
+    """What the attachment rule did (the ``network`` of the template); empty for a straight-line run."""
+    network = result.summary.get("network") or {}
+    return {
+        "present": bool(network),
+        "max_attach_m": network.get("max_attach_m"),
+        "cells_not_on_network": network.get("cells_not_on_network", 0),
+        "residents_not_on_network": network.get("residents_not_on_network", 0),
+        "cells_unreachable": network.get("cells_no_meeting_point_reachable", 0),
+        "residents_unreachable": network.get("residents_no_meeting_point_reachable", 0),
+        "meeting_points_attached": network.get("meeting_points_attached"),
+        "meeting_points_off": [
+            {"naam": _text(m.get("name"), _text(m.get("osm_id"))),
+             "reden": reach_label(Reach.OFF_NETWORK, network.get("max_attach_m"))}
+            for m in network.get("meeting_points_not_on_network") or []
+        ],
+    }
+
+
+def _proposal_facts(result: RunResult) -> dict[str, Any]:
+    """The proposals in rank order, the sites only in a best set for a smaller count, and the per-count answers."""
+    proposals = _proposal_rows(result)
+    ranked = [p for p in proposals if not _is_missing(p["samen"])]
+    return {
+        "proposals": proposals,
+        "top_proposals": ranked[:3],
+        "last_proposal": ranked[-1] if ranked else None,
+        "siting_text": siting_text(result.summary),
+        "by_count": by_count_rows(result),
+        "ranked": ranked,
+        "extras": [p for p in proposals if _is_missing(p["samen"])],
+    }
+
+
 def report_context(result: RunResult, images: Mapping[str, Path | bytes] | None = None) -> dict[str, Any]:
     """Everything the template shows, picked from ``result`` (plain values; the template formats and escapes).
 
@@ -240,20 +320,16 @@ def report_context(result: RunResult, images: Mapping[str, Path | bytes] | None 
         PNG print maps by name (``kaart_signaal``, ``kaart_bereik``, ``kaart_makelaars``): a path or
         the bytes. Missing maps are left out of the report.
     """
-    s = result.summary
     buurten = _buurt_rows(result)
     gaps, more_gaps, more_gaps_max = _gap_rows(result)
     kernen = _kern_rows(result)
-    proposals = _proposal_rows(result)
     priority = sorted(
         (r for r in buurten if not _is_missing(r["prioriteit_rang"])), key=lambda r: r["prioriteit_rang"],
     )[:MAX_PRIORITY]
-    network = s.get("network") or {}
     reach = sorted(
         (r for r in buurten if not _is_missing(r["aandeel"]) and r["aandeel"] < 1),
         key=lambda r: (r["aandeel"], r["naam"]),
     )
-    images_list = _images(images, result)
     reference = _reference(result)
     return {
         "r": {
@@ -262,60 +338,8 @@ def report_context(result: RunResult, images: Mapping[str, Path | bytes] | None 
             "network": result.distance_method == "network",
             "afstand": distance_label(result.distance_method),
         },
-        "s": {
-            "residents_total": s.get("residents_total"),
-            "residents_within": s.get("residents_within_threshold"),
-            "residents_beyond": s.get("residents_beyond_threshold"),
-            "share_within": s.get("share_within_threshold"),
-            "n_gaps": s.get("n_gaps", len(result.gaps)),
-            "n_buurten": s.get("n_buurten", len(result.buurten)),
-            "n_kernen": s.get("n_kernen", len(kernen)),
-            "n_meeting_points": s.get("n_meeting_points"),
-            "n_venues": s.get("n_venues"),
-            "n_candidates": s.get("n_candidates"),
-            "cells_suppressed": s.get("cells_suppressed"),
-            "brokers_needed": s.get("brokers_needed"),
-            "broker_fte": s.get("broker_fte"),
-            "broker_cost": s.get("broker_cost_per_year"),
-            "broker_balance": s.get("broker_balance"),
-            "broker_tolerance_met": s.get("broker_balance_tolerance_met"),
-            "broker_deviation": s.get("broker_max_deviation"),
-            "broker_tolerance": s.get("broker_balance_tolerance"),
-            "broker_warnings": [_text(w) for w in s.get("broker_warnings") or []],
-            "hotspot_alpha": s.get("hotspot_alpha"),
-            "own_points_file": _text(Path(str(s["own_points_file"])).name) if s.get("own_points_file") else "",
-            "n_own_points": s.get("n_own_points", 0),
-            "own_merged": s.get("own_points_merged_with_osm", 0),
-            "own_rejected": s.get("own_points_rejected_rows", 0),
-            "own_skipped": s.get("own_points_skipped_rows", 0),
-            "own_problems": [_text(p) for p in s.get("own_points_problems") or []],
-            "cbs_table": _text(s.get("cbs_table")),
-            "mostly_missing": [
-                {"label": _text(m.get("label")), "share": m.get("share_missing")}
-                for m in s.get("indicators_mostly_missing") or []
-            ],
-            "missing_share": [
-                {"label": _text(result.indicators.get(k, k)), "share": v}
-                for k, v in (s.get("indicators_missing_share") or {}).items() if v
-            ],
-            "snapshot_created": s.get("snapshot_created"),
-            "generated": s.get("generated"),
-            "version": s.get("wijkanalyse_version", __version__),
-        },
-        "network": {
-            "present": bool(network),
-            "max_attach_m": network.get("max_attach_m"),
-            "cells_not_on_network": network.get("cells_not_on_network", 0),
-            "residents_not_on_network": network.get("residents_not_on_network", 0),
-            "cells_unreachable": network.get("cells_no_meeting_point_reachable", 0),
-            "residents_unreachable": network.get("residents_no_meeting_point_reachable", 0),
-            "meeting_points_attached": network.get("meeting_points_attached"),
-            "meeting_points_off": [
-                {"naam": _text(m.get("name"), _text(m.get("osm_id"))),
-                 "reden": reach_label(Reach.OFF_NETWORK, network.get("max_attach_m"))}
-                for m in network.get("meeting_points_not_on_network") or []
-            ],
-        },
+        "s": _summary_facts(result, len(kernen)),
+        "network": _network_facts(result),
         "explanations": {k: _text(result.explanations.get(k)) for k in ("prioriteit", "werklast", "makelaars")},
         "indicators": [_text(label) for label in result.indicators.values()],
         "indicator_chunks": [
@@ -331,13 +355,7 @@ def report_context(result: RunResult, images: Mapping[str, Path | bytes] | None 
         "gaps": gaps,
         "more_gaps": more_gaps,
         "more_gaps_max": more_gaps_max,
-        "proposals": proposals,
-        "top_proposals": [p for p in proposals if not _is_missing(p["samen"])][:3],
-        "last_proposal": next((p for p in reversed(proposals) if not _is_missing(p["samen"])), None),
-        "siting_text": siting_text(s),
-        "by_count": by_count_rows(result),
-        "ranked": [p for p in proposals if not _is_missing(p["samen"])],
-        "extras": [p for p in proposals if _is_missing(p["samen"])],
+        **_proposal_facts(result),
         "areas": _area_rows(result),
         "priority": priority,
         "hotspots": _hotspot_groups(buurten, result),
@@ -345,7 +363,16 @@ def report_context(result: RunResult, images: Mapping[str, Path | bytes] | None 
         "data_date": data_date(result),
         "source_line": SOURCE_LINE,
         "banner": SYNTHETIC_BANNER,
-        "images": {img["name"]: img for img in images_list},
+        "images": {img["name"]: img for img in _images(images, result)},
+        "style": _style(),
+    }
+
+
+def _style() -> dict[str, str]:
+    """The colours the report's CSS takes from the one style module (the same as the maps')."""
+    return {
+        "hot": style.SIGNAL_COLORS[-1], "cold": style.HOTSPOT_STYLES[Hotspot.COLD][0],
+        "hot_edge": style.HOTSPOT_STYLES[Hotspot.HOT][0], "beyond": style.BEYOND_COLOR,
     }
 
 
