@@ -480,7 +480,7 @@ def _merge_parts(graph: nx.Graph, weights: np.ndarray, n: int) -> dict[int, int]
     return {node: labels[r] for node, r in region.items()}
 
 
-def broker_areas(  # noqa: PLR0912, PLR0915
+def broker_areas(
     buurten: gpd.GeoDataFrame,
     n_areas: int,
     *,
@@ -526,19 +526,7 @@ def broker_areas(  # noqa: PLR0912, PLR0915
         per unit. The spanning trees are bounded too (:data:`TREES_PER_UNIT` per unit), so the
         result depends on the time only when this budget runs out (the warning says so).
     """
-    require_columns(buurten, ["buurtcode", "inwoners", "geometry"], "buurt table")
-    if per_kern:
-        require_columns(buurten, ["kern"], "buurt table (per_kern needs the kern of each buurt)")
-    if isinstance(n_areas, bool) or not isinstance(n_areas, (int, np.integer)) or n_areas < 1:
-        msg = f"The number of broker areas must be a whole number >= 1, got {n_areas!r}."
-        raise DataError(msg)
-    if len(buurten) == 0:
-        msg = "There are no buurten to divide into broker areas."
-        raise DataError(msg)
-    weights_in = pd.to_numeric(workload.reindex(buurten.index), errors="coerce").astype(float)
-    if weights_in.isna().any() or (weights_in < 0).any():
-        msg = "The workload must be known and >= 0 for every buurt (see brokers.workload)."
-        raise DataError(msg)
+    weights_in = _checked_workload(buurten, n_areas, workload, per_kern)
     notes: list[str] = []
     unit_word = "kernen" if per_kern else "buurten"
     units, geoms, buurt_unit = _units(buurten, weights_in, per_kern)
@@ -582,13 +570,59 @@ def broker_areas(  # noqa: PLR0912, PLR0915
             f" (gestopt: {budget.stop})" if budget.stop else "",
         )
 
-    # number areas 1..n by their first buurtcode
-    unit_part = np.array([parts[i] for i in range(m)])
+    assignment = _numbered(buurten, buurt_unit, names, parts)
+    areas = _area_table(buurten, assignment, weights_in, by_workload=weights.sum() > 0)
+    loads = areas["werklast"].to_numpy() if weights.sum() > 0 else areas["n_buurten"].to_numpy(dtype=float)
+    mean = float(loads.mean())
+    balance = float(loads.max() / loads.min()) if loads.min() > 0 else math.inf
+    deviation = float(np.abs(loads - mean).max() / mean) if mean > 0 else 0.0
+    met = deviation <= tolerance + 1e-9
+    if not met and n > 1:
+        notes.append(
+            f"De werklast van de {n} gebieden ligt niet binnen {format_percent(tolerance, 0)} van het gemiddelde "
+            f"(grootste afwijking {format_percent(deviation, 0)}, grootste/kleinste "
+            f"{format_number(balance, 2)}): "
+            + _cause(method, balance_on, names, n, tolerance=tolerance, per_kern=per_kern, found=found, budget=budget)
+        )
+    for note in notes:
+        log.warning("%s", note)
+    return BrokerAreas(
+        areas=areas, assignment=assignment, balance=balance, max_deviation=deviation, tolerance=tolerance,
+        tolerance_met=bool(met), method=method, links=links, warnings=notes,
+    )
+
+
+def _checked_workload(buurten: gpd.GeoDataFrame, n_areas: int, workload: pd.Series, per_kern: bool) -> pd.Series:
+    """The workload per buurt as floats, after checking the inputs of :func:`broker_areas`."""
+    require_columns(buurten, ["buurtcode", "inwoners", "geometry"], "buurt table")
+    if per_kern:
+        require_columns(buurten, ["kern"], "buurt table (per_kern needs the kern of each buurt)")
+    if isinstance(n_areas, bool) or not isinstance(n_areas, (int, np.integer)) or n_areas < 1:
+        msg = f"The number of broker areas must be a whole number >= 1, got {n_areas!r}."
+        raise DataError(msg)
+    if len(buurten) == 0:
+        msg = "There are no buurten to divide into broker areas."
+        raise DataError(msg)
+    weights_in = pd.to_numeric(workload.reindex(buurten.index), errors="coerce").astype(float)
+    if weights_in.isna().any() or (weights_in < 0).any():
+        msg = "The workload must be known and >= 0 for every buurt (see brokers.workload)."
+        raise DataError(msg)
+    return weights_in
+
+
+def _numbered(buurten: gpd.GeoDataFrame, buurt_unit: pd.Series, names: list[str], parts: dict[int, int]) -> pd.Series:
+    """The area of each buurt, numbered 1..n by the area's first buurtcode (so the numbers are stable)."""
+    unit_part = np.array([parts[i] for i in range(len(names))])
     part_of_buurt = buurt_unit.map(dict(zip(names, unit_part.tolist(), strict=True)))
     first_code = buurten["buurtcode"].astype(str).groupby(part_of_buurt.to_numpy()).min().sort_values()
     renumber = {int(p): k for k, p in enumerate(first_code.index, start=1)}
-    assignment = part_of_buurt.map(renumber).astype(int).rename("gebied_id")
+    return part_of_buurt.map(renumber).astype(int).rename("gebied_id")
 
+
+def _area_table(
+    buurten: gpd.GeoDataFrame, assignment: pd.Series, weights_in: pd.Series, *, by_workload: bool
+) -> gpd.GeoDataFrame:
+    """One row per area (:data:`AREA_COLUMNS` + the union of its buurten)."""
     frame = gpd.GeoDataFrame({
         "gebied_id": assignment.to_numpy(),
         "buurtcode": buurten["buurtcode"].astype(str).to_numpy(),
@@ -609,26 +643,8 @@ def broker_areas(  # noqa: PLR0912, PLR0915
             "geometry": shapely.union_all(group.geometry.to_numpy()),
         })
     areas = gpd.GeoDataFrame(rows, geometry="geometry", crs=buurten.crs)
-    loads = areas["werklast"].to_numpy() if weights.sum() > 0 else areas["n_buurten"].to_numpy(dtype=float)
-    mean = float(loads.mean())
-    areas["werklast_tov_gemiddeld"] = areas["werklast"] / float(areas["werklast"].mean()) if weights.sum() > 0 else 1.0
-    areas = areas[[*AREA_COLUMNS, "geometry"]]
-    balance = float(loads.max() / loads.min()) if loads.min() > 0 else math.inf
-    deviation = float(np.abs(loads - mean).max() / mean) if mean > 0 else 0.0
-    met = deviation <= tolerance + 1e-9
-    if not met and n > 1:
-        notes.append(
-            f"De werklast van de {n} gebieden ligt niet binnen {format_percent(tolerance, 0)} van het gemiddelde "
-            f"(grootste afwijking {format_percent(deviation, 0)}, grootste/kleinste "
-            f"{format_number(balance, 2)}): "
-            + _cause(method, balance_on, names, n, tolerance=tolerance, per_kern=per_kern, found=found, budget=budget)
-        )
-    for note in notes:
-        log.warning("%s", note)
-    return BrokerAreas(
-        areas=areas, assignment=assignment, balance=balance, max_deviation=deviation, tolerance=tolerance,
-        tolerance_met=bool(met), method=method, links=links, warnings=notes,
-    )
+    areas["werklast_tov_gemiddeld"] = areas["werklast"] / float(areas["werklast"].mean()) if by_workload else 1.0
+    return areas[[*AREA_COLUMNS, "geometry"]]
 
 
 def _cause(
