@@ -551,24 +551,9 @@ def broker_areas(
         notes.append("De totale werklast is 0; de gebieden zijn verdeeld op aantal " + unit_word + ".")
         balance_on = np.ones(m)
 
-    found: _Found | None = None
-    budget: _Budget | None = None
-    if n == 1:
-        parts, method = dict.fromkeys(range(m), 0), "een gebied"
-    elif n == m:
-        parts, method = {i: i for i in range(m)}, "elk een gebied"
-    else:
-        budget = _Budget(
-            max_trees=TREES_PER_UNIT * m,
-            seconds=SECONDS_FIXED + SECONDS_PER_UNIT * m if time_budget is None else time_budget,
-        )
-        found = _search(graph, balance_on, n, tolerance, seed=seed, max_attempts=max_attempts, budget=budget)
-        parts, method = found.parts, found.method
-        log.debug(
-            "makelaarsgebieden: %s, afwijking %.3f, %d GerryChain-pogingen, %d bomen, %.1f s%s",
-            method, found.deviation, budget.calls, budget.trees, time.perf_counter() - budget.started,
-            f" (gestopt: {budget.stop})" if budget.stop else "",
-        )
+    parts, method, found, budget = _split(
+        graph, balance_on, n, tolerance, seed=seed, max_attempts=max_attempts, time_budget=time_budget
+    )
 
     assignment = _numbered(buurten, buurt_unit, names, parts)
     areas = _area_table(buurten, assignment, weights_in, by_workload=weights.sum() > 0)
@@ -590,6 +575,29 @@ def broker_areas(
         areas=areas, assignment=assignment, balance=balance, max_deviation=deviation, tolerance=tolerance,
         tolerance_met=bool(met), method=method, links=links, warnings=notes,
     )
+
+
+def _split(
+    graph: Any, balance_on: np.ndarray, n: int, tolerance: float, *, seed: int, max_attempts: int,
+    time_budget: float | None,
+) -> tuple[dict[int, int], str, _Found | None, _Budget | None]:
+    """The part of each unit: trivially for 1 or m areas, else the merge and the GerryChain search."""
+    m = len(balance_on)
+    if n == 1:
+        return dict.fromkeys(range(m), 0), "een gebied", None, None
+    if n == m:
+        return {i: i for i in range(m)}, "elk een gebied", None, None
+    budget = _Budget(
+        max_trees=TREES_PER_UNIT * m,
+        seconds=SECONDS_FIXED + SECONDS_PER_UNIT * m if time_budget is None else time_budget,
+    )
+    found = _search(graph, balance_on, n, tolerance, seed=seed, max_attempts=max_attempts, budget=budget)
+    log.debug(
+        "makelaarsgebieden: %s, afwijking %.3f, %d GerryChain-pogingen, %d bomen, %.1f s%s",
+        found.method, found.deviation, budget.calls, budget.trees, time.perf_counter() - budget.started,
+        f" (gestopt: {budget.stop})" if budget.stop else "",
+    )
+    return found.parts, found.method, found, budget
 
 
 def _checked_workload(buurten: gpd.GeoDataFrame, n_areas: int, workload: pd.Series, per_kern: bool) -> pd.Series:

@@ -993,10 +993,20 @@ def proposals_table(
     """
     people = np.nan_to_num(np.asarray(inwoners, dtype=float), nan=0.0)
     c, open_people = _prepare(cover, people, covered0)
+    w_open = open_people if weights is None else _prepare(cover, weights, covered0)[1]
+    rows = _proposal_rows(selection, c, people, open_people, w_open, _cost_array(cost, c.shape[0]), choices)
+    table = pd.DataFrame(rows, columns=PROPOSAL_COLUMNS)
+    table = table.astype({"rang": int, "kandidaat": int})
+    return table if candidates is None else _with_candidates(table, candidates, c.shape[0])
+
+
+def _proposal_rows(  # noqa: PLR0917
+    selection: Selection, c: sp.csr_matrix, people: np.ndarray, open_people: np.ndarray, w_open: np.ndarray,
+    cost_arr: np.ndarray | None, choices: Sequence[CountChoice],
+) -> list[dict[str, Any]]:
+    """The rows of :func:`proposals_table`: the ranking, then the sites only in a best set for a smaller count."""
     total = float(people.sum())
     already = total - float(open_people.sum())
-    w_open = open_people if weights is None else _prepare(cover, weights, covered0)[1]
-    cost_arr = _cost_array(cost, c.shape[0])
     reached = np.zeros(c.shape[1], dtype=bool)
     rows: list[dict[str, Any]] = []
     cumulative = 0.0
@@ -1033,12 +1043,13 @@ def proposals_table(
             "kosten_per_inwoner": np.nan, "alleen_binnen_bereik": float(open_people[_row(c, j)].sum()),
             "in_beste_keuze_bij": ", ".join(str(r) for r in counts[j]),
         })
-    table = pd.DataFrame(rows, columns=PROPOSAL_COLUMNS)
-    table = table.astype({"rang": int, "kandidaat": int})
-    if candidates is None:
-        return table
-    if len(candidates) != c.shape[0]:
-        msg = f"candidates has {len(candidates)} rows, cover has {c.shape[0]} candidates."
+    return rows
+
+
+def _with_candidates(table: pd.DataFrame, candidates: pd.DataFrame, n_candidates: int) -> pd.DataFrame:
+    """``table`` with the candidate columns joined (a GeoDataFrame when ``candidates`` is one)."""
+    if len(candidates) != n_candidates:
+        msg = f"candidates has {len(candidates)} rows, cover has {n_candidates} candidates."
         raise ValueError(msg)
     import geopandas as gpd  # noqa: PLC0415
 
