@@ -190,7 +190,69 @@ def _reusable(folder: Path, year: int, osm: dict[str, Any]) -> bool:
     return all(network.get(k) == v for k, v in osm.items())
 
 
-def download_snapshots(  # noqa: PLR0912, PLR0915 (the steps, in order)
+def _not_yet_there(
+    codes: Sequence[str], root: Path, year: int, osm: dict[str, Any], result: NationalFetch, *, reuse: bool
+) -> list[str]:
+    """The gemeenten still to fetch; a complete snapshot of the same year and OSM source is reused (resume)."""
+    todo = []
+    for code in codes:
+        dest = root / f"{code}-{year}"
+        if reuse and _reusable(dest, year, osm):
+            result.snapshots[code] = dest
+            result.reused.append(code)
+        else:
+            todo.append(code)
+    if result.reused:
+        log.info("%d snapshots waren er al (hervat); %d op te halen", len(result.reused), len(todo))
+    return todo
+
+
+def _refuse_many_overpass(todo: Sequence[str], osm_pbf: Path | None, most: int) -> None:
+    """Overpass asks for light use: many gemeenten without a .osm.pbf are refused before any request."""
+    if osm_pbf is None and len(todo) > most:
+        msg = (f"{len(todo)} gemeenten zonder --osm-pbf zijn {len(todo)} grote Overpass-downloads, meer dan Overpass "
+               f"toestaat (hoogstens {most}, services.overpass_max_gemeenten): download "
+               "een .osm.pbf van Nederland (https://download.geofabrik.de/europe/netherlands-latest.osm.pbf) "
+               "en geef die mee met --osm-pbf.")
+        raise ConfigError(msg)
+
+
+def _stage_one(
+    client: Any, services: Any, config: Config, cbs_rows: Any, code: str, *, year: int, grid_year: int,
+    buurt_type: str, root: Path, table: str, overpass: bool, where: str,
+) -> tuple[Path, BaseGeometry, str, dict[str, Any] | None]:
+    """One gemeente's CBS rows, buurten and grid (and its Overpass layers) in a new staging folder.
+
+    Returns the folder, the clip area for the .osm.pbf pass, the gemeente name and, with
+    Overpass, the OSM source entry. A failure removes the folder and raises.
+    """
+    name = live._gemeente_name(cbs_rows, code)  # noqa: SLF001 (the same rule as a single fetch)
+    if name is None:
+        msg = f"CBS table {table} has no gemeente {code}"
+        raise DataError(msg)
+    log.info("    %s %s (%s)", where, name, code)
+    buurten = live._buurten(client, services, code, year, buurt_type)  # noqa: SLF001
+    if buurten.empty:
+        msg = f"PDOK has no buurt polygons of {code} for {year}"
+        raise DataError(msg)
+    grid = live._grid(client, services, tuple(buurten.total_bounds), grid_year)  # noqa: SLF001
+    if grid.empty:
+        msg = f"PDOK has no inhabited 100 m cells of {grid_year} around {code}"
+        raise DataError(msg)
+    folder = snapshot.new_stage(root / f"{code}-{year}")
+    try:
+        live.write_parts(folder, cbs=cbs_rows, buurten=buurten, grid=grid)
+        source = None
+        if overpass:  # Overpass, per gemeente, as a single fetch
+            extract, source = live._osm(client, services, buurten, config, None)  # noqa: SLF001
+            snapshot.write_osm_layers(folder, extract.ways, extract.venues)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return folder, clip_area(buurten), name, source
+
+
+def download_snapshots(
     codes: Sequence[str], year: int, *, config: Config, cache_dir: Path | None = None, root: Path | None = None,
     osm_pbf: Path | None = None, refresh: bool = False, resume: bool = True, engine: str = "auto",
 ) -> NationalFetch:
@@ -215,24 +277,10 @@ def download_snapshots(  # noqa: PLR0912, PLR0915 (the steps, in order)
     grid_year = max((y for y in live.GRID_YEARS if y <= year), default=live.GRID_YEARS[0])
     osm = _osm_identity(osm_pbf)
     result = NationalFetch()
-    todo = []
-    for code in codes:
-        dest = root / f"{code}-{year}"
-        if resume and not refresh and _reusable(dest, year, osm):
-            result.snapshots[code] = dest
-            result.reused.append(code)
-        else:
-            todo.append(code)
-    if result.reused:
-        log.info("%d snapshots waren er al (hervat); %d op te halen", len(result.reused), len(todo))
+    todo = _not_yet_there(codes, root, year, osm, result, reuse=resume and not refresh)
     if not todo:
         return result
-    if osm_pbf is None and len(todo) > services.overpass_max_gemeenten:
-        msg = (f"{len(todo)} gemeenten zonder --osm-pbf zijn {len(todo)} grote Overpass-downloads, meer dan Overpass "
-               f"toestaat (hoogstens {services.overpass_max_gemeenten}, services.overpass_max_gemeenten): download "
-               "een .osm.pbf van Nederland (https://download.geofabrik.de/europe/netherlands-latest.osm.pbf) "
-               "en geef die mee met --osm-pbf.")
-        raise ConfigError(msg)
+    _refuse_many_overpass(todo, osm_pbf, services.overpass_max_gemeenten)
     now = datetime.now(UTC).isoformat(timespec="seconds")
     staged: dict[str, tuple[Path, BaseGeometry, str]] = {}
     try:
@@ -243,31 +291,16 @@ def download_snapshots(  # noqa: PLR0912, PLR0915 (the steps, in order)
             buurt_type = live.buurt_type_name(client, services.pdok_buurten_wfs_url.format(year=year), year)
             for i, code in enumerate(todo, start=1):
                 try:
-                    name = live._gemeente_name(cbs[code], code)  # noqa: SLF001 (the same rule as a single fetch)
-                    if name is None:
-                        msg = f"CBS table {table} has no gemeente {code}"
-                        raise DataError(msg)
-                    log.info("    [%d/%d] %s (%s)", i, len(todo), name, code)
-                    buurten = live._buurten(client, services, code, year, buurt_type)  # noqa: SLF001
-                    if buurten.empty:
-                        msg = f"PDOK has no buurt polygons of {code} for {year}"
-                        raise DataError(msg)
-                    grid = live._grid(client, services, tuple(buurten.total_bounds), grid_year)  # noqa: SLF001
-                    if grid.empty:
-                        msg = f"PDOK has no inhabited 100 m cells of {grid_year} around {code}"
-                        raise DataError(msg)
-                    folder = snapshot.new_stage(root / f"{code}-{year}")
-                    staged[code] = (folder, clip_area(buurten), name)
-                    live.write_parts(folder, cbs=cbs[code], buurten=buurten, grid=grid)
-                    if osm_pbf is None:  # Overpass, per gemeente, as a single fetch
-                        extract, source = live._osm(client, services, buurten, config, None)  # noqa: SLF001
-                        snapshot.write_osm_layers(folder, extract.ways, extract.venues)
-                        osm = source
+                    folder, clip, name, source = _stage_one(
+                        client, services, config, cbs[code], code, year=year, grid_year=grid_year,
+                        buurt_type=buurt_type, root=root, table=table, overpass=osm_pbf is None,
+                        where=f"[{i}/{len(todo)}]",
+                    )
+                    staged[code] = (folder, clip, name)
+                    osm = source or osm
                 except WijkanalyseError as e:
                     result.failed[code] = str(e).rstrip(".")
                     log.warning("    %s overgeslagen: %s", code, result.failed[code])
-                    if code in staged:
-                        shutil.rmtree(staged.pop(code)[0], ignore_errors=True)
         if osm_pbf is not None and staged:
             log.info("[3/3] OpenStreetMap uit %s", Path(osm_pbf).name)
             problems = add_osm_layers({c: (f, clip) for c, (f, clip, _) in staged.items()}, osm_pbf,
