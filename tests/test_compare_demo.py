@@ -238,9 +238,9 @@ def test_cli_missing_snapshot_and_bad_demo_year(snapshots: tuple[Path, Path], tm
     result = invoke("compare", str(snapshots[0]), str(tmp_path / "nergens"))
     assert result.exit_code == 1 and result.stderr.count("\n") == 1
     assert result.stderr.startswith("Error: Snapshot folder") and "Traceback" not in result.output
-    result = invoke("demo", str(tmp_path / "d"), "--year", "2026")
+    result = invoke("demo", str(tmp_path / "d"), "--year", "2027")
     assert result.exit_code == 2
-    assert "The demo gemeente exists for 2024 and 2025; --year 2026 is not one of them." in result.stderr
+    assert "The demo gemeente exists for 2024, 2025, 2026; --year 2027 is not one of them." in result.stderr
     result = invoke("demo", str(tmp_path / "d"), "--year", "2025")
     assert result.exit_code == 0 and result.stdout == f"Demo snapshot 2025 (synthetisch) geschreven naar {tmp_path / 'd'}\n"
 

@@ -396,7 +396,8 @@ def _national_text(run: Any, out_dir: Path) -> str:
 @click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--year", type=int, default=2024, show_default=True,
               help="2025: the demo gemeente a year later (a changed buurt division and changed figures), "
-              "to try 'wijkanalyse compare'.")
+              "to try 'wijkanalyse compare'; 2026: a third year (a meeting point closed, one opened), "
+              "to try 'wijkanalyse trend'.")
 def demo(dest: Path, year: int) -> None:
     """Write the synthetic demo gemeente as a snapshot folder DEST, to look at or to re-run.
 
@@ -409,7 +410,7 @@ def demo(dest: Path, year: int) -> None:
     from wijkanalyse.demo import DEMO_YEARS, write_demo_snapshot  # noqa: PLC0415
 
     if year not in DEMO_YEARS:
-        msg = f"The demo gemeente exists for {' and '.join(map(str, DEMO_YEARS))}; --year {year} is not one of them."
+        msg = f"The demo gemeente exists for {', '.join(map(str, DEMO_YEARS))}; --year {year} is not one of them."
         raise click.UsageError(msg)
     path = write_demo_snapshot(dest, year)  # built beside DEST and swapped in whole; errors: see _Cli
     click.echo(f"Demo snapshot {year} (synthetisch) geschreven naar {path}")
@@ -540,6 +541,83 @@ def compare(old: Path, new: Path, config_path: Path | None, out_dir: Path, verbo
     except WijkanalyseError as e:
         raise click.ClickException(str(e)) from e
     click.echo(_compare_text(outputs))
+
+
+def _trend_text(outputs) -> str:  # noqa: ANN001
+    from wijkanalyse.outputs.texts import TREND_STATUS_LABELS  # noqa: PLC0415
+
+    s, t = outputs.summary, outputs.trend
+    years = t.years
+    g, v = t.gemeente, t.verdicts
+
+    def shares(frame) -> str:  # noqa: ANN001
+        return " → ".join(format_percent(a) for a in frame["aandeel_binnen_drempel"])
+
+    def status(row) -> str:  # noqa: ANN001
+        return "" if row["status"] is None else f"  [{TREND_STATUS_LABELS[row['status']]}]"
+
+    gv = v[v["niveau"] == "gemeente"].iloc[0]
+    goal = (
+        f"doel {format_percent(gv['doel'])} in {gv['doeljaar']}" if gv["doel"] is not None
+        else "geen doel (--doel of [doelen] in de config)"
+    )
+    lines = [
+        f"{s['gemeente_name']} ({s['gemeente_code']}), {' → '.join(map(str, years))}, buurtindeling van {years[-1]}"
+        + ("  [SYNTHETISCHE DEMO-GEMEENTE: verzonnen gegevens]" if s["synthetic"] else ""),
+        f"  binnen {s['threshold_m']:g} m van een ontmoetingspunt: {shares(g)}; "
+        f"verder weg in {years[-1]}: {format_int(g['inwoners_buiten_drempel'].iloc[-1])} inwoners{status(gv)}",
+        f"  {goal}",
+        "  per kern:",
+    ]
+    kern_v = v[v["niveau"] == "kern"].set_index("code")
+    for kern, part in t.kernen.groupby("kern", sort=True):
+        lines.append(f"    {kern}: {shares(part)}{status(kern_v.loc[kern])}")
+    lines.append(f"  bestanden in {outputs.folder}: " + ", ".join(p.name for p in outputs.files.values()))
+    return "\n".join(lines)
+
+
+@cli.command()
+@click.argument("snapshots", nargs=-1, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--doel", "target", type=float, default=None,
+              help="Doel: het aandeel inwoners (0-1, bijv. 0.9) binnen de loopafstand, voor de gemeente en elke kern "
+              "zonder eigen doel in [doelen] van de config.")
+@click.option("--doeljaar", "target_year", type=int, default=None,
+              help="Het jaar waarin het doel gehaald moet zijn (standaard: het nieuwste jaar + 2).")
+@click.option(
+    "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="TOML-config voor alle jaren ('wijkanalyse config' toont de standaard); [doelen] geeft doelen per kern.",
+)
+@click.option(
+    "--out", "out_dir", type=click.Path(path_type=Path), default=DEFAULT_OUT,
+    show_default=True, help="Uitvoermap; de bestanden komen in OUT/<gemeente>/trend-<eerste>-<laatste>/.",
+)
+@click.option("-v", "--verbose", count=True, help="Meer meldingen op stderr (-vv voor debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Geen voortgang op stderr (waarschuwingen wel).")
+def trend(
+    snapshots: tuple[Path, ...], target: float | None, target_year: int | None, config_path: Path | None,
+    out_dir: Path, verbose: int, quiet: bool,
+) -> None:
+    """De verbetercyclus: drie of meer jaren van één gemeente, en of elke kern op koers ligt.
+
+    SNAPSHOTS zijn snapshotmappen van dezelfde gemeente, één per jaar (in elke volgorde).
+    Alle jaren komen op de buurtindeling van het nieuwste jaar. Schrijft trend.html,
+    trend.xlsx en trend.json naar OUT/<gemeente>/trend-<eerste jaar>-<laatste jaar>/.
+
+    Voorbeeld:
+
+        wijkanalyse demo demo-2024 && wijkanalyse demo demo-2025 --year 2025 && wijkanalyse demo demo-2026 --year 2026
+
+        wijkanalyse trend demo-2024 demo-2025 demo-2026 --doel 0.8
+    """
+    from wijkanalyse import pipeline  # noqa: PLC0415 (keeps --help fast)
+
+    _setup_logging(-1 if quiet else 1 + verbose)
+    try:
+        outputs = pipeline.trend(list(snapshots), load_config(config_path), out_dir, target=target,
+                                 target_year=target_year)
+    except WijkanalyseError as e:
+        raise click.ClickException(str(e)) from e
+    click.echo(_trend_text(outputs))
 
 
 @cli.command(name="config")

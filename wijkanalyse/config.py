@@ -232,6 +232,7 @@ class Config:
     siting: Siting = field(default_factory=Siting)
     brokers: Brokers = field(default_factory=Brokers)
     kernen: Kernen = field(default_factory=Kernen)
+    kern_targets: dict[str, float] = field(default_factory=dict)  # [doelen]: kern -> target share (wijkanalyse trend)
     source: str = "<default>"
     own_points: OwnPointsSettings = field(default_factory=OwnPointsSettings)
 
@@ -360,7 +361,7 @@ def parse_config(  # noqa: PLR0912, PLR0915
     _unknown(
         raw,
         {"area", "thresholds", "network", "costs", "services", "venues", "indicators", "own_points", "siting",
-         "brokers", "kernen"},
+         "brokers", "kernen", "doelen"},
         "<top>",
         problems,
     )
@@ -476,6 +477,7 @@ def parse_config(  # noqa: PLR0912, PLR0915
     siting = _parse_siting(raw.get("siting", {}), venues, problems, base_dir)
     brokers = _parse_brokers(raw.get("brokers", {}), problems)
     kernen = _parse_kernen(raw.get("kernen", {}), problems)
+    kern_targets = _parse_targets(raw.get("doelen", {}), problems)
 
     if problems:
         if len(problems) == 1:  # one problem, one line
@@ -498,6 +500,7 @@ def parse_config(  # noqa: PLR0912, PLR0915
         siting=siting,
         brokers=brokers,
         kernen=kernen,
+        kern_targets=kern_targets,
         source=source,
         own_points=own_points,
     )
@@ -753,3 +756,14 @@ def _parse_kernen(raw: Any, problems: list[str]) -> Kernen:
                 continue
             maps[key][code] = kern.strip()
     return Kernen(buurten=maps["buurten"], wijken=maps["wijken"])
+
+
+def _parse_targets(raw: Any, problems: list[str]) -> dict[str, float]:
+    """``[doelen]``: kern name -> the share (0-1) within walk_m the gemeente wants (``wijkanalyse trend``)."""
+    targets: dict[str, float] = {}
+    for kern, value in _table(raw, "doelen", problems).items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+            problems.append(f"doelen.{kern} must be a share between 0 and 1, e.g. 0.9 for 90 %, got {value!r}")
+            continue
+        targets[kern.strip()] = float(value)
+    return targets

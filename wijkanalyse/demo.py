@@ -78,17 +78,20 @@ from wijkanalyse.config import load_config
 from wijkanalyse.sources.osm import read_osm
 
 __all__ = [
+    "CLOSED_2026",
     "CLUSTER_BUURTCODES",
     "DEMO_CODE",
     "DEMO_CREATED",
     "DEMO_NAME",
     "DEMO_NEXT_YEAR",
     "DEMO_SEED",
+    "DEMO_THIRD_YEAR",
     "DEMO_YEAR",
     "DEMO_YEARS",
     "IMPROVED_2025",
     "MERGED_2025",
     "NEW_VENUE_2025",
+    "NEW_VENUE_2026",
     "RENUMBERED_2025",
     "SPLIT_2025",
     "WORSENED_2025",
@@ -501,10 +504,15 @@ _VENUES: tuple[tuple[dict[str, str], tuple[float, float], bool], ...] = (
 )  # fmt: skip
 
 
-def _add_venues(osm: _Osm) -> None:
-    """Add the venues: point nodes, or closed building ways with nodes of their own."""
+def _add_venues(osm: _Osm, closed: frozenset[str] = frozenset()) -> None:
+    """Add the venues: point nodes, or closed building ways with nodes of their own.
+
+    A venue named in ``closed`` keeps its node (or its building, tagged ``building=yes`` only)
+    but loses its tags, so every other node and way keeps its OSM id.
+    """
     half = 10.0
-    for tags, (x, y), building in _VENUES:
+    for venue_tags, (x, y), building in _VENUES:
+        tags = {} if venue_tags.get("name") in closed else venue_tags
         if not building:
             osm.add_venue_node(x, y, tags)
             continue
@@ -518,12 +526,12 @@ def _add_venues(osm: _Osm) -> None:
         osm.add_way([*ids, ids[0]], {"building": "yes", **tags})
 
 
-def _build_osm() -> _Osm:
-    """Return the complete demo OSM data set."""
+def _build_osm(closed: frozenset[str] = frozenset()) -> _Osm:
+    """Return the complete demo OSM data set (without the venues named in ``closed``)."""
     osm = _Osm()
     _add_town(osm)
     _add_roads(osm)
-    _add_venues(osm)
+    _add_venues(osm, closed)
     return osm
 
 
@@ -977,8 +985,10 @@ def _buurten_frame(
 
 #: The second demo year, for ``wijkanalyse compare``.
 DEMO_NEXT_YEAR = 2025
+#: The third demo year, for ``wijkanalyse trend`` (2025's buurt division; see CLOSED_2026 and NEW_VENUE_2026).
+DEMO_THIRD_YEAR = 2026
 #: Every year the demo can write.
-DEMO_YEARS = (DEMO_YEAR, DEMO_NEXT_YEAR)
+DEMO_YEARS = (DEMO_YEAR, DEMO_NEXT_YEAR, DEMO_THIRD_YEAR)
 _NEXT_TABLE = "86165NED"  # CBS Kerncijfers 2025 (see wijkanalyse.cbs_tables)
 _NEXT_CREATED = "2025-01-01T00:00:00+00:00"
 
@@ -996,6 +1006,15 @@ WORSENED_2025 = {"BU99990205": "BU99990402"}
 NEW_VENUE_2025 = (_meeting("community_centre", "Dorpshuis Westerveld"), _village_block(60_900, 480_900, dy=75.0))
 #: 2025: every inhabited cell of Molenwijk-Noord gains this many residents (new flats).
 GROWTH_2025 = ("BU99990204", 10)
+
+# The third demo year (2026): the buurt division, residents and profiles of 2025; one meeting point
+# closes (a budget cut) and the village that had none opens a dorpshuis.
+_THIRD_TABLE = "99992026NED"  # made up: no CBS table of 2026 exists yet (and no real table has this id)
+_THIRD_CREATED = "2026-01-01T00:00:00+00:00"
+#: 2026: Wijkcentrum De Molen (in Molenwijk-Zuid) closes: a budget cut.
+CLOSED_2026 = "Wijkcentrum De Molen"
+#: 2026: Noorderhoek, which had a school and a sports hall but no meeting point, gets a dorpshuis.
+NEW_VENUE_2026 = (_meeting("community_centre", "Dorpshuis De Noordster"), _village_block(61_100, 484_100))
 
 
 def _buurten_2025(buurten: Sequence[_Buurt]) -> list[_Buurt]:
@@ -1094,7 +1113,7 @@ def write_demo_snapshot(dest: Path, year: int = DEMO_YEAR) -> Path:
     Both years draw the same numbers; 2025 changes them afterwards.
     """
     if year not in DEMO_YEARS:
-        msg = f"The demo gemeente exists for {' and '.join(map(str, DEMO_YEARS))}, not for {year}."
+        msg = f"The demo gemeente exists for {', '.join(map(str, DEMO_YEARS))}, not for {year}."
         raise ValueError(msg)
     dest = Path(dest)
     with staged(dest) as folder:
@@ -1107,17 +1126,21 @@ def _write_demo(dest: Path, year: int) -> None:
     rng = np.random.default_rng(DEMO_SEED)
 
     buurten = _buurten()
-    osm = _build_osm()
+    osm = _build_osm(frozenset({CLOSED_2026}) if year == DEMO_THIRD_YEAR else frozenset())
     profiles = _profiles(rng, buurten)
     grid, residents = _grid(rng, buurten, profiles, osm.walk_lines)
     table, created = CBS_TABLE, DEMO_CREATED
-    if year == DEMO_NEXT_YEAR:
+    if year in {DEMO_NEXT_YEAR, DEMO_THIRD_YEAR}:
         table, created = _NEXT_TABLE, _NEXT_CREATED
         buurten = _buurten_2025(buurten)
         profiles = _profiles_2025(profiles)
         grid = _grow(grid, buurten)
         residents = _totals(grid, buurten)
         tags, (x, y) = NEW_VENUE_2025
+        osm.add_venue_node(x, y, tags)
+    if year == DEMO_THIRD_YEAR:
+        table, created = _THIRD_TABLE, _THIRD_CREATED
+        tags, (x, y) = NEW_VENUE_2026
         osm.add_venue_node(x, y, tags)
 
     rural = sorted(

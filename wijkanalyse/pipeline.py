@@ -29,6 +29,7 @@ from wijkanalyse.analysis import (
     straight_line_distance,
 )
 from wijkanalyse.analysis.compare import Comparison, compare_buurten
+from wijkanalyse.analysis.trend import Trend, YearRun, trend_buurten
 from wijkanalyse.analysis.decide import Decision, decide, finite_or_none
 from wijkanalyse.config import Config
 from wijkanalyse.errors import DataError, WijkanalyseError
@@ -46,12 +47,14 @@ __all__ = [
     "CompareOutputs",
     "Decision",
     "RunOutputs",
+    "TrendOutputs",
     "analyse",
     "compare",
     "decide",
     "prepare_output_dir",
     "run",
     "slug",
+    "trend",
     "write_outputs",
 ]
 
@@ -638,3 +641,133 @@ def compare(old_snapshot: Path, new_snapshot: Path, config: Config, out_dir: Pat
         msg = f"Cannot write the outputs to {folder}: {e.strerror or e}. Check the disk and permissions."
         raise WijkanalyseError(msg) from e
     return CompareOutputs(old=old, new=new, comparison=comparison, summary=summary, folder=folder, files=files)
+
+
+# --------------------------------------------------------------------------------------
+# The yearly improvement cycle: three or more snapshots of one gemeente (wijkanalyse trend)
+# --------------------------------------------------------------------------------------
+
+#: The fewest snapshots ``wijkanalyse trend`` takes (two years are ``wijkanalyse compare``).
+TREND_MIN_YEARS = 3
+
+
+@dataclass(frozen=True)
+class TrendOutputs:
+    """The runs, their trend and the files written (see :func:`trend`)."""
+
+    runs: list[RunResult]
+    trend: Trend
+    summary: dict[str, object]
+    folder: Path
+    files: dict[str, Path]
+
+
+def _trend_readers(snapshots: list[Path]) -> list[SnapshotReader]:
+    """The snapshot readers in year order; a Dutch one-line error for too few, mixed or doubled years."""
+    if len(snapshots) < TREND_MIN_YEARS:
+        msg = (
+            f"Voor een trend zijn minstens {TREND_MIN_YEARS} snapshots nodig (drie of meer jaren), gekregen: "
+            f"{len(snapshots)}. Geef ze allemaal, bijv. wijkanalyse trend demo-2024 demo-2025 demo-2026; "
+            "voor twee jaren: wijkanalyse compare."
+        )
+        raise DataError(msg)
+    readers = [SnapshotReader(Path(s)) for s in snapshots]
+    gemeenten = {r.manifest.gemeente_code: r.manifest.gemeente_name for r in readers}
+    if len(gemeenten) > 1:
+        names = ", ".join(f"{name} ({code})" for code, name in sorted(gemeenten.items()))
+        msg = f"De snapshots zijn van verschillende gemeenten: {names}. Geef snapshots van één gemeente."
+        raise DataError(msg)
+    by_year: dict[int, list[str]] = {}
+    for reader in readers:
+        by_year.setdefault(reader.manifest.year, []).append(str(reader.root))
+    doubled = {year: roots for year, roots in by_year.items() if len(roots) > 1}
+    if doubled:
+        year, roots = min(doubled.items())
+        msg = f"Twee snapshots zijn van {year} ({' en '.join(roots)}); geef per jaar één snapshot."
+        raise DataError(msg)
+    return sorted(readers, key=lambda r: r.manifest.year)
+
+
+def trend(
+    snapshots: list[Path],
+    config: Config,
+    out_dir: Path,
+    *,
+    target: float | None = None,
+    target_year: int | None = None,
+) -> TrendOutputs:
+    """Analyse three or more snapshots of one gemeente with the same config and write the yearly cycle.
+
+    Every year is put on the newest year's buurt division (:mod:`wijkanalyse.analysis.trend`)
+    and each buurt, kern and the gemeente is judged against the target: ``target`` (0-1, also
+    the gemeente's) or the kern's own from ``[doelen]`` in the config, in ``target_year``
+    (default: the newest year + 2). Writes ``out_dir/<gemeente>/trend-<first>-<last>/``:
+    ``trend.html``, ``trend.xlsx`` and ``trend.json``.
+
+    Raises
+    ------
+    DataError
+        Fewer than three snapshots, snapshots of different gemeenten, two of one year, a
+        target outside 0-1 or a target year not after the newest year.
+    """
+    from wijkanalyse.outputs import trend as trend_out  # noqa: PLC0415
+
+    readers = _trend_readers([Path(s) for s in snapshots])
+    years = [r.manifest.year for r in readers]
+    if target is not None and not 0 < target <= 1:
+        msg = f"--doel is een aandeel tussen 0 en 1, bijv. 0.9 voor 90 % (gekregen: {target:g})."
+        raise DataError(msg)
+    if target_year is not None and target_year <= years[-1]:
+        msg = f"--doeljaar moet na het nieuwste jaar ({years[-1]}) liggen, gekregen: {target_year}."
+        raise DataError(msg)
+    name = readers[-1].manifest.gemeente_name
+    folder = prepare_output_dir(out_dir, name) / f"trend-{years[0]}-{years[-1]}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        msg = f"Kan niet schrijven in de uitvoermap {folder}: {e.strerror or e}. Kies een andere map met --out."
+        raise WijkanalyseError(msg) from e
+    results = []
+    for reader in readers:
+        log.info("== %s, %d ==", reader.manifest.gemeente_name, reader.manifest.year)
+        results.append(analyse(reader, config))
+    log.info("Alle jaren op de buurtindeling van %d zetten", years[-1])
+    result = trend_buurten(
+        [YearRun(r.year, _with_kern(r.buurten, config), r.residents) for r in results],
+        target=target, kern_targets=config.kern_targets, target_year=target_year,
+    )
+    warnings = [
+        f"Buurtcode {code} bestaat in {year} en {years[-1]} maar voor een ander gebied; gekoppeld op ligging."
+        for year, info in result.summary["koppelingen_per_jaar"].items() for code in info["codes_hergebruikt"]
+    ]
+    unknown = sorted(set(config.kern_targets) - set(result.kernen["kern"]))
+    if unknown:
+        warnings.append(
+            f"[doelen] noemt kernen die niet in {years[-1]} bestaan: {', '.join(unknown)}; controleer de namen."
+        )
+    for text in warnings:
+        log.warning(text)
+    newest = results[-1]
+    summary = {
+        "gemeente_code": newest.gemeente_code,
+        "gemeente_name": newest.gemeente_name,
+        "years": years,
+        "synthetic": any(r.synthetic for r in results),
+        "threshold_m": newest.threshold_m,
+        "distance_method": newest.distance_method,
+        "target": target,
+        "kern_targets": dict(config.kern_targets),
+        "target_year": result.summary["doeljaar"],
+        "warnings": warnings,
+        "snapshots": [str(r.root) for r in readers],
+        "cbs_tables": [(r.sources.get("cbs") or {}).get("table") for r in results],
+        "generated": datetime.now(UTC).isoformat(timespec="seconds"),
+        "wijkanalyse_version": __version__,
+    }
+    log.info("Trend schrijven naar %s", folder)
+    try:
+        files = trend_out.write_trend(result, summary, folder)
+    except OSError as e:
+        msg = f"Kan de uitvoer niet schrijven naar {folder}: {e.strerror or e}. Controleer de schijf en de rechten."
+        raise WijkanalyseError(msg) from e
+    return TrendOutputs(runs=results, trend=result, summary=summary, folder=folder, files=files)

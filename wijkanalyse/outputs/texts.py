@@ -26,6 +26,7 @@ __all__ = [
     "MATCH_LABELS",
     "MATCH_SHORT",
     "REACH_LABELS",
+    "TREND_STATUS_LABELS",
     "broker_explanations",
     "broker_need_line",
     "comparison_with_labels",
@@ -133,6 +134,16 @@ MATCH_SHORT = {
 }
 #: Hot-spot change code (``analysis.compare.HOTSPOT_CHANGE``) -> Dutch.
 HOTSPOT_CHANGE_LABELS = {"new": "nieuwe hotspot", "gone": "geen hotspot meer", "kept": "blijft hotspot", "none": "geen hotspot"}
+
+
+#: On-track code of ``wijkanalyse trend`` (:mod:`wijkanalyse.analysis.trend`) -> the Dutch verdict.
+TREND_STATUS_LABELS = {
+    "reached": "gehaald",
+    "on_track": "op koers",
+    "off_track": "niet op koers",
+    "unknown": "onbekend",
+    None: "geen doel",
+}
 
 
 def comparison_with_labels(frame: pd.DataFrame) -> pd.DataFrame:
