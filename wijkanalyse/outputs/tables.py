@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,7 @@ SHEETS = {
 }
 
 _PERCENT = "0.0%"
+_DATETIME = "d-m-yyyy hh:mm"
 _INT = "#,##0"
 _EURO = '"€" #,##0'
 _DECIMALS = {1: "#,##0.0", 2: "0.00", 3: "0.000"}
@@ -92,7 +94,22 @@ _COLUMNS: dict[str, tuple[str, str | None]] = {
     "kernen": ("Kernen", None),
     "werklast": ("Werklast", _DECIMALS[2]),
     "werklast_tov_gemiddeld": ("Werklast t.o.v. het gemiddelde gebied", _PERCENT),
+    "prioriteit": ("Prioriteit voor een wijkmakelaar (0 = laag, 1 = hoog)", _DECIMALS[2]),
+    "prioriteit_rang": ("Rang in de prioriteit (1 = eerst)", _INT),
+    "makelaarsgebied": ("Werkgebied", _INT),
+    "n_buurten": ("Aantal buurten", _INT),
+    "hotspot_buurten": ("Hotspot-buurten (aantal)", _INT),
+    "inwoners_in_hotspot": ("Inwoners in een hotspot-buurt", _INT),
+    "nieuw_gewogen": ("Nieuw binnen {t} m, gewogen met het signaal", _DECIMALS[1]),
+    "x": ("X (RD, m)", _INT),
+    "y": ("Y (RD, m)", _INT),
+    "inwoners_buiten_drempel": ("Inwoners verder dan {t} m", _INT),
+    "cellen": ("Bewoonde vakken van 100 m", _INT),
+    "afstand_max_m": ("Verste {afstand} (m)", _INT),
+    "gat_id": ("Gat", _INT),
 }
+#: A header for a column without one above: words, not an identifier ("n_buurten" -> "Aantal buurten").
+_WORDS = {"n": "aantal", "pct": "procent", "m": "(m)", "id": "nummer"}
 _UNREACHABLE = "onbereikbaar"
 _HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
 
@@ -108,6 +125,8 @@ def _cell_value(value: Any) -> Any:
         return None
     if isinstance(value, bool):
         return "ja" if value else "nee"
+    if isinstance(value, datetime | date):
+        return value
     if isinstance(value, float) and math.isinf(value):
         return _UNREACHABLE
     if isinstance(value, int | float):
@@ -124,8 +143,9 @@ def _write_sheet(
 ) -> None:
     """Write ``frame`` under one bold header row, with number formats, filter and frozen header."""
     columns = list(frame.columns)
+    headers = {**headers, **{c: (_readable(c), _default_format(frame[c])) for c in columns if c not in headers}}
     for j, column in enumerate(columns, start=1):
-        header, _fmt = headers.get(column, (str(column), None))
+        header, _fmt = headers[column]
         cell = sheet.cell(row=1, column=j, value=neutralise(header))
         cell.font = Font(bold=True)
         cell.fill = _HEADER_FILL
@@ -146,8 +166,37 @@ def _write_sheet(
         sheet.column_dimensions[get_column_letter(j)].width = width
     sheet.row_dimensions[1].height = 45
     sheet.freeze_panes = "A2"
+    _print_setup(sheet)
     if len(frame):
         sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(frame) + 1}"
+
+
+def _default_format(column: pd.Series) -> str | None:
+    """Whole numbers without decimals, other numbers with two; text as it is."""
+    if pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column):
+        return None
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+    finite = values[np.isfinite(values)]
+    return _INT if finite.size == 0 or np.all(finite == np.round(finite)) else _DECIMALS[2]
+
+
+def _readable(column: str) -> str:
+    """A Dutch header made of the column's words, for a column the table above does not name."""
+    words = [_WORDS.get(w, w) for w in str(column).split("_") if w]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:] if text else str(column)
+
+
+def _print_setup(sheet: Worksheet) -> None:
+    """A4 landscape, one page wide, the header row repeated on every page (as a council prints it)."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "1:1"
+    sheet.print_options.gridLines = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
 
 
 def _headers(result: RunResult) -> dict[str, tuple[str, str | None]]:
@@ -200,8 +249,8 @@ def _key_figures(result: RunResult) -> pd.DataFrame:
         ("Vakken van 100 m met geheim aantal inwoners (CBS)", s.get("cells_suppressed"), _INT),
         ("Hotspot-buurten", hotspots or "geen", None),
         ("CBS-tabel", s.get("cbs_table"), None),
-        ("Gegevens opgehaald (snapshot)", s.get("snapshot_created"), None),
-        ("Berekend op", s.get("generated"), None),
+        ("Gegevens opgehaald (snapshot)", _when(s.get("snapshot_created")), _DATETIME),
+        ("Berekend op", _when(s.get("generated")), _DATETIME),
         ("Versie van wijkanalyse", s.get("wijkanalyse_version"), None),
     ]
     if s.get("broker_max_deviation") is not None:
@@ -216,10 +265,21 @@ def _key_figures(result: RunResult) -> pd.DataFrame:
     for key, label in labels.items():
         entry = sources.get(key) or {}
         if entry.get("retrieved"):
-            rows.append((f"Bron {label}: opgehaald", entry["retrieved"], None))
+            rows.append((f"Bron {label}: opgehaald", _when(entry["retrieved"]), _DATETIME))
     frame = pd.DataFrame({"kerncijfer": [r[0] for r in rows], "waarde": [r[1] for r in rows]})
     frame.attrs["formats"] = [r[2] for r in rows]
     return frame
+
+
+def _when(value: Any) -> Any:
+    """An ISO date or timestamp as a date a spreadsheet can sort (time zone dropped: Excel has none); else as is."""
+    if not isinstance(value, str) or not value:
+        return value
+    try:
+        stamp = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return stamp.replace(tzinfo=None)
 
 
 def _write_key_figures(sheet: Worksheet, result: RunResult) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from wijkanalyse import _atomic
@@ -63,6 +64,19 @@ def write_csv(result: RunResult, path: Path) -> Path:
     return write_table_csv(table, path)
 
 
+def _whole_numbers(table: pd.DataFrame) -> pd.DataFrame:
+    """Float columns that hold only whole numbers (counts: inwoners, kosten, rangen) as integers: "1025", not "1025,000"."""
+    out = table.copy()
+    for col in out.columns:
+        if not pd.api.types.is_float_dtype(out[col]):
+            continue
+        values = out[col].to_numpy(dtype=float)
+        known = values[~np.isnan(values)]
+        if known.size and np.all(np.isfinite(known)) and np.all(known == np.round(known)):
+            out[col] = pd.array(np.round(values), dtype="Float64").astype("Int64")
+    return out
+
+
 def write_table_csv(table: pd.DataFrame, path: Path) -> Path:
     """Write any table as CSV for Dutch Excel (';', decimal comma, UTF-8 with BOM); geometry is left out.
 
@@ -70,7 +84,7 @@ def write_table_csv(table: pd.DataFrame, path: Path) -> Path:
     """
     if isinstance(table, gpd.GeoDataFrame):
         table = pd.DataFrame(table.drop(columns=table.geometry.name))
-    table = neutralise_frame(table.reset_index(drop=True))
+    table = neutralise_frame(_whole_numbers(table.reset_index(drop=True)))
     text = table.to_csv(sep=";", decimal=",", index=False, float_format="%.3f", lineterminator="\r\n")
     return _atomic.write_text(path, "\ufeff" + text)
 
