@@ -952,7 +952,7 @@ def output_folder_is_the_snapshot(env: Env) -> list[str]:  # issue: "in use by a
     return ["run", "--snapshot", str(snap), "--out", str(env.tmp), "-q"]
 
 
-@case("De uitvoermap ligt in de snapshotmap")
+@case("ligt in de snapshotmap")
 def output_folder_inside_the_snapshot(env: Env) -> list[str]:
     return ["run", "--snapshot", str(env.snap), "--out", str(env.snap / "kaarten"), "-q"]
 

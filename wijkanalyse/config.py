@@ -62,6 +62,7 @@ class Thresholds:
     hotspot_alpha: float = 0.05
     permutations: int = 999
     seed: int = 20240
+    min_distinct_values: int = 3  # an indicator with fewer distinct values over the buurten is left out
 
 
 @dataclass(frozen=True)
@@ -380,7 +381,8 @@ def parse_config(  # noqa: PLR0912, PLR0915
     if not isinstance(th, dict):
         problems.append("thresholds must be a table")
         th = {}
-    _unknown(th, {"walk_m", "distance_method", "hotspot_alpha", "permutations", "seed"}, "thresholds", problems)
+    _unknown(th, {"walk_m", "distance_method", "hotspot_alpha", "permutations", "seed", "min_distinct_values"},
+             "thresholds", problems)
     walk_m = _number(th, "walk_m", "thresholds", problems, minimum=0)
     method = th.get("distance_method")
     if method not in DISTANCE_METHODS:
@@ -389,6 +391,9 @@ def parse_config(  # noqa: PLR0912, PLR0915
     perms = _number(th, "permutations", "thresholds", problems, minimum=99, exclusive=False, maximum=MAX_PERMUTATIONS,
                     integer=True)
     seed = _number(th, "seed", "thresholds", problems, minimum=0, exclusive=False, maximum=2**32, integer=True)
+    distinct = _number({"min_distinct_values": th.get("min_distinct_values", Thresholds.min_distinct_values)},
+                       "min_distinct_values", "thresholds", problems, minimum=2, exclusive=False, maximum=1000,
+                       integer=True)
 
     network = _parse_network(raw.get("network", {}), problems)
 
@@ -493,7 +498,7 @@ def parse_config(  # noqa: PLR0912, PLR0915
         year=int(year),
         thresholds=Thresholds(
             walk_m=float(walk_m), distance_method=str(method), hotspot_alpha=float(alpha),
-            permutations=int(perms), seed=int(seed),
+            permutations=int(perms), seed=int(seed), min_distinct_values=int(distinct),
         ),
         network=network,
         costs=Costs(meeting_point_per_year=float(mp_cost), broker_fte_per_year=float(broker_cost)),

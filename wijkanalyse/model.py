@@ -496,7 +496,16 @@ def residents_frame(grid: gpd.GeoDataFrame, buurten: gpd.GeoDataFrame, max_outsi
     require_columns(grid, ["aantal_inwoners", "geometry"], "population grid", _AGAIN)
     cells = to_rd(grid, "Het 100 m-raster")
     inwoners = clean_markers(cells["aantal_inwoners"])
-    keep = (inwoners > 0) | privacy_mask(cells["aantal_inwoners"])
+    secret = privacy_mask(cells["aantal_inwoners"])
+    negative = inwoners < 0  # no count can be; not a marker either: treated as secret
+    if negative.any():
+        _log.warning(
+            "Let op: het 100 m-raster heeft %d cellen met een negatief aantal inwoners (samen %.0f); ze tellen als "
+            "geheim (onbekend). Haal de snapshot opnieuw op.", int(negative.sum()), float(inwoners[negative].sum()),
+        )
+        inwoners = inwoners.mask(negative)
+        secret = secret | negative
+    keep = (inwoners > 0) | secret
     cells = cells[keep.to_numpy()]
     code = cells["c28992r100"].astype(str) if "c28992r100" in cells.columns else pd.Series(
         [f"cel{i}" for i in range(len(cells))], index=cells.index

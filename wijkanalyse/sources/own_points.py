@@ -434,9 +434,15 @@ def read_own_points(  # noqa: PLR0912, PLR0915
         When the file cannot be read at all.
     """
     path = Path(path)
+    if path.is_dir():
+        msg = f"{path} is een map, geen bestand. Geef het bestand met de punten zelf (CSV, GeoPackage of GeoJSON)."
+        raise SourceError(msg)
     if not path.is_file():
         msg = f"The own points file {path} does not exist. Check the path (own_points.file or --ontmoetingspunten)."
         raise SourceError(msg)
+    if path.stat().st_size == 0:
+        msg = f"{path} is leeg. Vul het bestand (een kopregel en een regel per punt), of laat het weg."
+        raise DataError(msg)
     suffix = path.suffix.lower()
     crs_note = ""
     if suffix in _CSV_SUFFIXES:
