@@ -1053,3 +1053,19 @@ def test_an_unexpected_error_is_one_line_and_debug_shows_it(env: Env) -> None:
         "to see where, and report it with that output."]
     debug = CliRunner().invoke(cli, ["--debug", *env.run(snap=env.demo)])
     assert isinstance(debug.exception, KeyError)  # re-raised: python prints the traceback
+
+
+def test_a_closed_stdout_ends_quietly(demo_snapshot: Path, tmp_path: Path) -> None:
+    # wijkanalyse run ... | head -1: the reader is gone before the summary is printed (issue: "Unexpected error")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wijkanalyse", "run", "--snapshot", str(demo_snapshot), "--out", str(tmp_path), "-q"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # nobody reads the summary
+    with proc.stderr:
+        stderr = proc.stderr.read().decode()
+    code = proc.wait(timeout=300)
+    assert code == 1, stderr
+    assert stderr == ""  # quiet, like other command line tools: no "Unexpected error", no "Exception ignored"

@@ -384,3 +384,25 @@ def test_a_killed_fetch_leaves_one_complete_snapshot(moment: str, fake: FakeServ
     run = CliRunner().invoke(cli, ["run", "--snapshot", str(tmp_path / "snap"), "--out", str(tmp_path / "out"), "-q",
                                    "--config", str(tmp_path / "services.toml")])
     assert run.exit_code == 0, run.output
+
+
+# ------------------------------------------------------------------------ while modules load
+
+
+@pytest.mark.parametrize(("sig", "delay"), [(signal.SIGINT, 0.15), (signal.SIGINT, 0.6), (signal.SIGTERM, 0.15),
+                                            (signal.SIGTERM, 0.6)])
+def test_an_interrupt_while_the_modules_load_is_one_line(
+    sig: int, delay: float, earlier_run: Path, demo_snapshot: Path, tmp_path: Path,
+) -> None:
+    # issue: SIGINT in the first second printed a KeyboardInterrupt traceback, SIGTERM exited -15
+    out = tmp_path / "out"
+    shutil.copytree(earlier_run, out)
+    child = Child(["run", "--snapshot", str(demo_snapshot), "--out", str(out),
+                   "--config", str(_config(tmp_path / "b.toml", 800))])
+    time.sleep(delay)
+    assert child.kill(sig) == 130, "".join(child.seen)
+    seen = "".join(child.seen)
+    assert "Traceback" not in seen and "Exception ignored" not in seen, seen
+    assert seen.strip().splitlines()[-1] == "Afgebroken (Ctrl-C of SIGTERM); de vorige uitvoer is ongewijzigd."
+    assert _output_run(out / SLUG) == 400  # the earlier result is kept
+    assert sorted(p.name for p in out.iterdir()) == [SLUG]
