@@ -747,6 +747,228 @@ def service_cbs_unknown_gemeente(env: Env) -> list[str]:
     return args
 
 
+# ------------------------------------------------------------------------- P4g: 104 new inputs
+
+
+def _deep_json(depth: int = 100_000) -> str:
+    return "[" * depth + "]" * depth
+
+
+def _weighted(weight: str) -> str:
+    return (f'[indicators.ouderen]\ncbs = "k_65JaarOfOuder"\nper = "AantalInwoners"\nweight = {weight}\n'
+            '[indicators.wmo]\ncbs = "WmoClienten"\nper = "AantalInwoners"\n')
+
+
+@case("indicators.ouderen.weight moet tussen 0.001 en 1000 liggen")
+def config_weight_huge(env: Env) -> list[str]:  # issue: ZeroDivisionError, "Unexpected error"
+    return env.run_with_config(_weighted("1e308"))
+
+
+@case("indicators.ouderen.weight moet tussen 0.001 en 1000 liggen")
+def config_weight_subnormal(env: Env) -> list[str]:  # issue: 5e-324 acted as a real weight
+    return env.run_with_config(_weighted("5e-324"))
+
+
+@case("", kind="ok", check=_same_as_demo)
+def config_with_a_bom(env: Env) -> list[str]:  # issue: "not valid TOML (line 1, column 1)"
+    path = env.tmp / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf[thresholds]\nwalk_m = 500\n")
+    return env.run("--config", str(path), snap=env.demo)
+
+
+@case("is een map, geen bestand. Geef in [siting] candidates_file een bestand")
+def config_candidates_file_is_a_folder(env: Env) -> list[str]:  # issue: "does not exist"
+    (env.tmp / "kandidaten").mkdir()
+    return env.run_with_config(f"[siting]\ncandidates_file = {str(env.tmp / 'kandidaten')!r}\n")
+
+
+@case("is te diep genest (meer dan")
+def snapshot_manifest_nested_deep(env: Env) -> list[str]:  # issue: RecursionError
+    (env.snap / snapshot.MANIFEST_FILE).write_text(_deep_json(), encoding="utf-8")
+    return env.run()
+
+
+@case("is te diep genest (meer dan")
+def snapshot_cbs_nested_deep(env: Env) -> list[str]:  # issue: RecursionError
+    (env.snap / snapshot.CBS_FILE).write_text('{"value": ' + _deep_json() + "}", encoding="utf-8")
+    return env.run()
+
+
+@case("is groter dan")
+def snapshot_manifest_huge(env: Env) -> list[str]:
+    (env.snap / snapshot.MANIFEST_FILE).write_text(" " * (2 << 20) + "{}", encoding="utf-8")
+    return env.run()
+
+
+def _buurt(env: Env, code: str, geometry: Any) -> None:
+    def change(b: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        b.loc[b["buurtcode"] == code, "geometry"] = geometry
+        return b
+    env.layer(snapshot.BUURTEN_FILE, snapshot.BUURTEN_LAYER, change)
+
+
+@case("Buurt BU99990101 heeft een ongeldig vlak (Self-intersection", kind="warning")
+def snapshot_buurt_bow_tie(env: Env) -> list[str]:  # issue: GEOS TopologyException
+    import shapely
+    b = gpd.read_file(env.snap / snapshot.BUURTEN_FILE, layer=snapshot.BUURTEN_LAYER)
+    x0, y0, x1, y1 = b.loc[b["buurtcode"] == "BU99990101"].total_bounds
+    _buurt(env, "BU99990101", shapely.Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1), (x0, y0)]))
+    return env.run()
+
+
+@case("Buurt BU99990102 heeft geen vlak (leeg of ontbrekend) in de buurtlaag")
+def snapshot_buurt_empty_geometry(env: Env) -> list[str]:  # issue: IndexError
+    import shapely
+    _buurt(env, "BU99990102", shapely.Polygon())
+    return env.run()
+
+
+@case("Buurt BU99990102 heeft geen vlak (leeg of ontbrekend) in de buurtlaag")
+def snapshot_buurt_null_geometry(env: Env) -> list[str]:  # issue: AttributeError
+    _buurt(env, "BU99990102", None)
+    return env.run()
+
+
+@case("De buurtlaag heeft buurtcode BU99990102 voor verschillende buurten")
+def snapshot_buurt_code_twice(env: Env) -> list[str]:  # issue: 20 of 21 buurten, silently
+    def twice(b: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        b.loc[b["buurtcode"] == "BU99990103", "buurtcode"] = "BU99990102"
+        return b
+    env.layer(snapshot.BUURTEN_FILE, snapshot.BUURTEN_LAYER, twice)
+    return env.run()
+
+
+@case("alle 21 buurten van GM9999 in de buurtlaag zijn water")
+def snapshot_buurten_all_water(env: Env) -> list[str]:  # issue: "no buurt of GM9999 (it holds GM9999)"
+    def water(b: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        b["water"] = "JA"
+        return b
+    env.layer(snapshot.BUURTEN_FILE, snapshot.BUURTEN_LAYER, water)
+    return env.run()
+
+
+def _crs_label(env: Env, file: str, layer: str) -> None:
+    def relabel(g: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        return g.set_crs("EPSG:4326", allow_override=True)
+    env.layer(file, layer, relabel)
+
+
+@case("zegt EPSG:4326 maar bevat RD-coördinaten (meters)")
+def snapshot_grid_labelled_wgs84_holds_rd(env: Env) -> list[str]:  # issue: "the nearest is nan km away"
+    _crs_label(env, snapshot.GRID_FILE, snapshot.GRID_LAYER)
+    return env.run()
+
+
+@case("zegt EPSG:4326 maar bevat RD-coördinaten (meters)")
+def snapshot_buurten_labelled_wgs84_holds_rd(env: Env) -> list[str]:
+    _crs_label(env, snapshot.BUURTEN_FILE, snapshot.BUURTEN_LAYER)
+    return env.run()
+
+
+@case("", kind="ok", check=_same_as_demo)
+def snapshot_network_in_wgs84(env: Env) -> list[str]:  # issue: said what was expected, not what to do
+    path = env.snap / snapshot.NETWORK_FILE
+    gpd.read_parquet(path).to_crs("EPSG:4326").to_parquet(path)
+    return env.run()
+
+
+@case("zegt EPSG:4326 maar bevat RD-coördinaten (meters)")
+def snapshot_network_labelled_wgs84_holds_rd(env: Env) -> list[str]:
+    path = env.snap / snapshot.NETWORK_FILE
+    gpd.read_parquet(path).set_crs("EPSG:4326", allow_override=True).to_parquet(path)
+    return env.run()
+
+
+@case("van de OSM-voorzieningen heeft bij node/2000001 tags die geen JSON-object zijn")
+def snapshot_venue_tags_not_json(env: Env) -> list[str]:  # issue: JSONDecodeError
+    path = env.snap / snapshot.VENUES_FILE
+    venues = gpd.read_parquet(path)
+    venues.loc[0, "tags"] = '{"amenity": "community_centre", '
+    venues.to_parquet(path)
+    return env.run()
+
+
+@case("Cannot read")
+def snapshot_venues_truncated(env: Env) -> list[str]:  # corrupt where format 2 reads it (not osm.xml)
+    env.truncate(snapshot.VENUES_FILE)
+    return env.run()
+
+
+def _cbs_column(env: Env, column: str, value: Any, where: Callable[[dict[str, Any]], bool] | None = None) -> None:
+    def change(rows: list[dict[str, Any]]) -> None:
+        for r in rows:
+            if r["SoortRegio_2"].strip() == "Buurt" and (where is None or where(r)):
+                r[column] = value
+    env.cbs(change)
+
+
+@case("Let op: indicator wmo heeft in de buurten minder dan 3 verschillende waarden", kind="warning")
+def snapshot_indicator_without_variation(env: Env) -> list[str]:
+    _cbs_column(env, "WmoClienten_93", 0)
+    return env.run()
+
+
+def _no_hotspots(summary: dict[str, Any]) -> None:
+    assert summary["hotspot_buurten"] == []
+
+
+@case("er is geen signaal met variatie, dus geen hotspots", kind="warning", check=_no_hotspots)
+def snapshot_only_indicator_without_variation(env: Env) -> list[str]:  # issue: 21 of 21 hot or cold spots
+    _cbs_column(env, "WmoClienten_93", 0)
+    return env.run("--config", env.config('[indicators.wmo]\ncbs = "WmoClienten"\nper = "AantalInwoners"\n'))
+
+
+@case("geeft bij WmoClienten waarden die niet kunnen (BU99990101", kind="warning")
+def snapshot_cbs_infinity(env: Env) -> list[str]:  # issue: taken as a number
+    _cbs_column(env, "WmoClienten_93", float("inf"), lambda r: r["Codering_3"].strip() == "BU99990101")
+    return env.run()
+
+
+@case("geeft bij WmoClienten waarden die niet kunnen (BU99990101", kind="warning")
+def snapshot_cbs_absurd(env: Env) -> list[str]:  # issue: taken as a number
+    _cbs_column(env, "WmoClienten_93", 1e308, lambda r: r["Codering_3"].strip() == "BU99990101")
+    return env.run()
+
+
+@case("Let op: het 100 m-raster heeft 12 cellen met een negatief aantal inwoners", kind="warning")
+def snapshot_grid_negative_residents(env: Env) -> list[str]:  # issue: -920 residents counted
+    def negative(g: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        g.loc[g.index[:12], "aantal_inwoners"] = -80
+        return g
+    env.layer(snapshot.GRID_FILE, snapshot.GRID_LAYER, negative)
+    return env.run()
+
+
+@case("is leeg. Vul het bestand")
+def own_points_empty_file(env: Env) -> list[str]:  # issue: "has no class column (its columns are: )"
+    path = env.tmp / "punten.csv"
+    path.write_text("", encoding="utf-8")
+    return env.run("--ontmoetingspunten", str(path), snap=env.demo)
+
+
+@case("De uitvoermap is de snapshotmap zelf")
+def output_folder_is_the_snapshot(env: Env) -> list[str]:  # issue: "in use by another wijkanalyse run"
+    snap = Path(shutil.copytree(env.demo, env.tmp / "voorbeeldgemeente"))
+    return ["run", "--snapshot", str(snap), "--out", str(env.tmp), "-q"]
+
+
+@case("ligt in de snapshotmap")
+def output_folder_inside_the_snapshot(env: Env) -> list[str]:
+    return ["run", "--snapshot", str(env.snap), "--out", str(env.snap / "kaarten"), "-q"]
+
+
+@case("kringverwijzing van symbolische koppelingen")
+def output_folder_symlink_loop(env: Env) -> list[str]:  # issue: "Unexpected error"
+    loop = env.tmp / "lus"
+    loop.symlink_to(loop)
+    return env.run("--out", str(loop), snap=env.demo)
+
+
+@case("is te lang voor het bestandssysteem")
+def output_path_too_long(env: Env) -> list[str]:  # issue: "Unexpected error"
+    return env.run("--out", str(env.tmp / ("x" * 300)), snap=env.demo)
+
+
 # ------------------------------------------------------------------------------------- the test
 
 
@@ -831,3 +1053,19 @@ def test_an_unexpected_error_is_one_line_and_debug_shows_it(env: Env) -> None:
         "to see where, and report it with that output."]
     debug = CliRunner().invoke(cli, ["--debug", *env.run(snap=env.demo)])
     assert isinstance(debug.exception, KeyError)  # re-raised: python prints the traceback
+
+
+def test_a_closed_stdout_ends_quietly(demo_snapshot: Path, tmp_path: Path) -> None:
+    # wijkanalyse run ... | head -1: the reader is gone before the summary is printed (issue: "Unexpected error")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wijkanalyse", "run", "--snapshot", str(demo_snapshot), "--out", str(tmp_path), "-q"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # nobody reads the summary
+    with proc.stderr:
+        stderr = proc.stderr.read().decode()
+    code = proc.wait(timeout=300)
+    assert code == 1, stderr
+    assert stderr == ""  # quiet, like other command line tools: no "Unexpected error", no "Exception ignored"

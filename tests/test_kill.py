@@ -15,6 +15,7 @@ Every wait is bounded (a hang guard, not a speed requirement).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -384,3 +385,92 @@ def test_a_killed_fetch_leaves_one_complete_snapshot(moment: str, fake: FakeServ
     run = CliRunner().invoke(cli, ["run", "--snapshot", str(tmp_path / "snap"), "--out", str(tmp_path / "out"), "-q",
                                    "--config", str(tmp_path / "services.toml")])
     assert run.exit_code == 0, run.output
+
+
+# ------------------------------------------------------------------------ while modules load
+
+
+@pytest.mark.parametrize(("sig", "delay"), [(signal.SIGINT, 0.15), (signal.SIGINT, 0.6), (signal.SIGTERM, 0.15),
+                                            (signal.SIGTERM, 0.6)])
+def test_an_interrupt_while_the_modules_load_is_one_line(
+    sig: int, delay: float, earlier_run: Path, demo_snapshot: Path, tmp_path: Path,
+) -> None:
+    # issue: SIGINT in the first second printed a KeyboardInterrupt traceback, SIGTERM exited -15
+    out = tmp_path / "out"
+    shutil.copytree(earlier_run, out)
+    child = Child(["run", "--snapshot", str(demo_snapshot), "--out", str(out),
+                   "--config", str(_config(tmp_path / "b.toml", 800))])
+    time.sleep(delay)
+    assert child.kill(sig) == 130, "".join(child.seen)
+    seen = "".join(child.seen)
+    assert "Traceback" not in seen and "Exception ignored" not in seen, seen
+    assert seen.strip().splitlines()[-1] == "Afgebroken (Ctrl-C of SIGTERM); de vorige uitvoer is ongewijzigd."
+    assert _output_run(out / SLUG) == 400  # the earlier result is kept
+    assert sorted(p.name for p in out.iterdir()) == [SLUG]
+
+
+# ------------------------------------------------------------------------------ national run
+
+
+def _children(pid: int) -> set[int]:
+    """The child processes of ``pid`` (Linux /proc), and theirs."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            try:
+                kids = {int(k) for k in (task / "children").read_text(encoding="ascii").split()}
+            except OSError:
+                continue
+            todo += sorted(kids - found)
+            found |= kids
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")  # a zombie has ended; only its exit status waits to be collected
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads child processes from /proc (Linux)")
+def test_the_workers_of_a_killed_national_run_end_with_it(tmp_path: Path) -> None:
+    # issue: a national run SIGKILLed after its first done-markers left its 3 workers running 10 s later
+    from .test_national import _make_country
+
+    country = _make_country(tmp_path / "land")
+    out = tmp_path / "uit"
+    args = ["run", "--snapshots", str(tmp_path / "land" / "snapshots"), "--out", str(out), "--workers", "2", "-q"]
+    environ = {**os.environ, "PYTHONPATH": str(ROOT)}
+    environ.pop("WIJKANALYSE_TEST_PAUSE_AT", None)
+    progress = out / "landelijk" / "voortgang"
+    proc = subprocess.Popen([sys.executable, "-m", "wijkanalyse", *args], env=environ, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    workers: set[int] = set()
+    try:
+        deadline = time.monotonic() + GUARD_S
+        while time.monotonic() < deadline and proc.poll() is None and not list(progress.glob("GM*.json")):
+            workers |= _children(proc.pid)
+            time.sleep(0.02)
+        workers |= _children(proc.pid)
+        assert proc.poll() is None, "the run ended before its first gemeente was done"
+        assert len(workers) >= 2, workers  # the pool's workers (and multiprocessing's resource tracker)
+        proc.send_signal(signal.SIGKILL)  # the parent alone, not its process group
+        proc.wait(timeout=GUARD_S)
+        deadline = time.monotonic() + 30  # a hang guard: they look every 0.25 s
+        while time.monotonic() < deadline and any(_alive(p) for p in workers):
+            time.sleep(0.05)
+        assert [p for p in workers if _alive(p)] == []
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    # the next run sweeps what the killed one was writing, and finishes
+    done = subprocess.run([sys.executable, "-m", "wijkanalyse", *args], env=environ, capture_output=True, text=True,
+                          check=False, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.stem for p in progress.glob("GM*.json")) == sorted(country.codes)
+    hidden = [p.relative_to(out) for p in out.rglob(".*") if p.name != pipeline.INDEX_FILE]
+    assert hidden == [], hidden  # no staging folder, temporary file or lock file left

@@ -168,3 +168,37 @@ def test_a_linked_output_folder_stays_linked(tmp_path: Path) -> None:
     with _atomic.staged_dir(link, what="x", advice="y") as tmp:
         (tmp / "kaart.html").write_text("new", encoding="utf-8")
     assert link.is_symlink() and (share / "kaart.html").read_text(encoding="utf-8") == "new"
+
+
+_READER = """
+import sys
+from wijkanalyse import _lock
+refused = 0
+for _ in range(int(sys.argv[2])):
+    try:
+        with _lock.locked(sys.argv[1], shared=True, what="Snapshot", advice=""):
+            pass
+    except _lock.LockTaken:
+        refused += 1
+print(refused)
+"""
+
+
+def test_readers_never_refuse_each_other(tmp_path: Path) -> None:
+    # issue: 2,087 of 20,000 acquisitions refused "in use": the last reader took the lock
+    # exclusively to see whether it was the last, and a reader arriving then was refused
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    folder = tmp_path / "snap"
+    readers = [subprocess.Popen([sys.executable, "-c", _READER, str(folder), "6000"], stdout=subprocess.PIPE,
+                                text=True, env=env) for _ in range(2)]
+    refused = []
+    for proc in readers:
+        out, _ = proc.communicate(timeout=300)
+        assert proc.returncode == 0
+        refused.append(int(out))
+    assert refused == [0, 0]  # 12,000 acquisitions, two at a time
+    with _lock.locked(folder, what="x", advice="y"):  # and a writer still gets it afterwards
+        pass

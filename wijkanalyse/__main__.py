@@ -1,5 +1,5 @@
 """``python -m wijkanalyse``: the same as the ``wijkanalyse`` command."""
 
-from wijkanalyse.cli import main
+from wijkanalyse._entry import main
 
 main()

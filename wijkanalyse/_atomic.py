@@ -10,6 +10,7 @@ is cleaned by the next one (:func:`clean_leftovers`, :func:`remove_stale_tempora
 from __future__ import annotations
 
 import contextlib
+import errno
 import glob
 import os
 import re
@@ -219,11 +220,22 @@ def staged_dir(
 def mkdir_error_text(path: Path | str, error: OSError) -> str:
     """Why a folder cannot be made, in words: "kaarten is a file, not a folder" rather than "File exists"."""
     path = Path(path)
+    if error.errno == errno.ENAMETOOLONG:
+        longest = max((len(p.encode()) for p in path.parts), default=0)
+        return (f"de naam is te lang voor het bestandssysteem (een mapnaam van {longest} bytes, een pad van "
+                f"{len(str(path).encode())} bytes); kies een kortere")
     for parent in (path, *path.parents):
-        if parent.exists():
-            if not parent.is_dir():
-                return f"{parent} is a file, not a folder"
-            break
+        try:
+            os.stat(parent)
+        except OSError as e:
+            if e.errno == errno.ELOOP:
+                return f"{parent} is een kringverwijzing van symbolische koppelingen (een koppeling naar zichzelf)"
+            if parent.is_symlink():
+                return f"{parent} is een symbolische koppeling naar iets dat niet bestaat ({os.readlink(parent)})"
+            continue
+        if not parent.is_dir():
+            return f"{parent} is a file, not a folder"
+        break
     return error.strerror or str(error)
 
 

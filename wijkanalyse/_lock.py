@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -168,17 +169,30 @@ def locked(
         _drop(path, fd, shared=shared)
 
 
+#: How long a reader looks again when the lock is held exclusively without a writer's stamp.
+_READER_PATIENCE_S = 2.0
+
+
 def _acquire(path: Path, *, shared: bool) -> int | None:
     """Open and lock ``path``: the file descriptor, or None when another process holds the lock.
 
     A lock file is removed by the last holder (:func:`_drop`); a lock taken on a file that
     was removed meanwhile is on a dead file, so the check that ``path`` is still the locked
-    file repeats the attempt on the new one.
+    file repeats the attempt on the new one. The last reader checks that it is the last by
+    taking the lock exclusively for a moment; a reader that finds the lock held without a
+    writer's stamp in the file tries again (up to :data:`_READER_PATIENCE_S`), so readers
+    never refuse each other.
     """
-    for _ in range(100):
+    deadline = time.monotonic() + _READER_PATIENCE_S
+    for _ in range(100_000):
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
         if not _try(fd, shared=shared):
             os.close(fd)
+            if shared and not _holder(path) and time.monotonic() < deadline:
+                # no writer's stamp: the last reader is checking that it is the last (see _drop), or a
+                # writer is about to stamp; either ends within microseconds, so look again
+                time.sleep(0.001)
+                continue
             return None
         try:
             same = os.path.samestat(os.fstat(fd), os.stat(path))

@@ -37,6 +37,7 @@ import logging
 import multiprocessing as mp
 import os
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -344,15 +345,43 @@ def _plain(value: Any) -> Any:
 # --------------------------------------------------------------------------- running the jobs
 
 
+#: How often a worker looks whether its parent (the run) still lives, in seconds.
+PARENT_CHECK_S = 0.25
+
+
+def _die_with_parent(parent: int) -> None:
+    """Pool initializer: end this worker as soon as the run that started it is gone (SIGKILL, a crash).
+
+    A worker of a killed run would otherwise go on analysing and writing for minutes. A
+    daemon thread compares the parent's process id every :data:`PARENT_CHECK_S` seconds (an
+    orphan is adopted by another process, so the id changes). Not ``PR_SET_PDEATHSIG``: that
+    fires when the parent's *thread* that started the worker ends, not the parent.
+    """
+    if os.getppid() != parent:  # the run died while this worker started
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(PARENT_CHECK_S)
+            if os.getppid() != parent:
+                os._exit(1)  # no clean-up: the next run sweeps what this one was writing
+
+    threading.Thread(target=watch, name="wijkanalyse-parent-watch", daemon=True).start()
+
+
 def _run_local(jobs: list[Job], workers: int, on_result: Callable[[dict[str, Any]], None]) -> None:
-    """Run ``jobs`` on a spawn process pool; jobs of a worker that died go again on a new pool."""
+    """Run ``jobs`` on a spawn process pool; jobs of a worker that died go again on a new pool.
+
+    The workers end when the run ends, also when it is killed (:func:`_die_with_parent`).
+    """
     attempts: dict[str, int] = {}
     pending = list(jobs)
     ctx = mp.get_context("spawn")
     while pending:
         retry: list[Job] = []
         # no max_tasks_per_child: in Python 3.11 a pool that replaces its workers can hang
-        with ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=ctx) as pool:
+        with ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=ctx,
+                                 initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
             futures = {pool.submit(run_job, job): job for job in pending}
             for future in as_completed(futures):
                 job = futures[future]
@@ -424,6 +453,37 @@ def run_national(
     failed: dict[str, str] | None = None,
 ) -> NationalRun:
     """Analyse every snapshot (one gemeente each) and write the national outputs.
+
+    One national run at a time per output folder: it holds the lock of
+    ``OUT/landelijk/voortgang`` (:mod:`wijkanalyse._lock`), and under it first removes the
+    temporary files a killed run left there and in ``OUT/landelijk`` (a killed gemeente's
+    half-built folder is removed when that gemeente runs again). Parameters: see
+    :func:`_run_national`.
+    """
+    from wijkanalyse import _lock  # noqa: PLC0415
+
+    out_dir = Path(out_dir)
+    progress = progress_dir(out_dir)
+    try:
+        progress.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        msg = f"Cannot write to output folder {out_dir}: {e.strerror or e}. Choose another folder with --out."
+        raise WijkanalyseError(msg) from e
+    with _lock.locked(progress, what=f"De landelijke uitvoer in {out_dir}",
+                      advice="Wacht tot die run klaar is, of kies een andere map met --out."):
+        swept = sum(_atomic.remove_stale_temporaries(folder, older_than_s=0) for folder in (progress, progress.parent))
+        if swept:
+            log.info("%d tijdelijke bestanden van een afgebroken run opgeruimd", swept)
+        return _run_national(snapshots, config, out_dir, workers=workers, scheduler=scheduler, resume=resume,
+                             maps=maps, log_level=log_level, failed=failed)
+
+
+def _run_national(
+    snapshots: Sequence[Path], config: Config, out_dir: Path, *, workers: int | None = None,
+    scheduler: str | None = None, resume: bool = True, maps: bool = True, log_level: int = logging.WARNING,
+    failed: dict[str, str] | None = None,
+) -> NationalRun:
+    """Analyse every snapshot (one gemeente each) and write the national outputs (under the lock of :func:`run_national`).
 
     Parameters
     ----------

@@ -128,6 +128,8 @@ class _Cli(click.Group):
             if debug and e.__cause__ is not None:
                 traceback.print_exception(e.__cause__, file=sys.stderr)
             raise
+        except BrokenPipeError:  # stdout closed early (wijkanalyse run ... | head -1): click exits quietly
+            raise
         except KeyboardInterrupt:
             if debug:
                 traceback.print_exc(file=sys.stderr)
@@ -632,5 +634,7 @@ def show_config() -> None:
 
 
 def main() -> None:
-    """Entry point for ``python -m wijkanalyse``."""
-    cli()
+    """Entry point (also ``python -m wijkanalyse``): :func:`wijkanalyse._entry.main`."""
+    from wijkanalyse._entry import main as entry  # noqa: PLC0415
+
+    entry()

@@ -44,6 +44,9 @@ _KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _URL_RE = re.compile(r"^https?://[^\s/]+", flags=re.IGNORECASE)
 _BUURTCODE_RE = re.compile(r"^BU\d{8}$")
 _WIJKCODE_RE = re.compile(r"^WK\d{6}$")
+#: The smallest and largest indicator weight: weights count relative to each other, so a weight far outside
+#: this range (1e308, a subnormal 5e-324) is a typing error, and would overflow or vanish in the signal.
+WEIGHT_RANGE = (1e-3, 1e3)
 #: More permutations than this take minutes per run and gain nothing (p-values to 1e-5).
 MAX_PERMUTATIONS = 100_000
 #: Candidate kinds besides venue classes: the gemeente's own list and generated gap centres.
@@ -59,6 +62,7 @@ class Thresholds:
     hotspot_alpha: float = 0.05
     permutations: int = 999
     seed: int = 20240
+    min_distinct_values: int = 3  # an indicator with fewer distinct values over the buurten is left out
 
 
 @dataclass(frozen=True)
@@ -273,7 +277,7 @@ def load_config(path: Path | str | None = None) -> Config:
         return parse_config(defaults, source="<default>")
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a BOM (Windows Notepad) is no TOML error
     except (OSError, UnicodeDecodeError) as e:
         msg = f"Cannot read config file {path}: {e}."
         raise ConfigError(msg) from e
@@ -381,7 +385,8 @@ def parse_config(  # noqa: PLR0912, PLR0915
     if not isinstance(th, dict):
         problems.append("thresholds must be a table")
         th = {}
-    _unknown(th, {"walk_m", "distance_method", "hotspot_alpha", "permutations", "seed"}, "thresholds", problems)
+    _unknown(th, {"walk_m", "distance_method", "hotspot_alpha", "permutations", "seed", "min_distinct_values"},
+             "thresholds", problems)
     walk_m = _number(th, "walk_m", "thresholds", problems, minimum=0)
     method = th.get("distance_method")
     if method not in DISTANCE_METHODS:
@@ -390,6 +395,9 @@ def parse_config(  # noqa: PLR0912, PLR0915
     perms = _number(th, "permutations", "thresholds", problems, minimum=99, exclusive=False, maximum=MAX_PERMUTATIONS,
                     integer=True)
     seed = _number(th, "seed", "thresholds", problems, minimum=0, exclusive=False, maximum=2**32, integer=True)
+    distinct = _number({"min_distinct_values": th.get("min_distinct_values", Thresholds.min_distinct_values)},
+                       "min_distinct_values", "thresholds", problems, minimum=2, exclusive=False, maximum=1000,
+                       integer=True)
 
     network = _parse_network(raw.get("network", {}), problems)
 
@@ -462,6 +470,11 @@ def parse_config(  # noqa: PLR0912, PLR0915
         if per is not None and (not isinstance(per, str) or not per.strip()):
             problems.append(f"{where}.per must name a CBS column or be left out")
         weight = _number({"weight": ind.get("weight", 1.0)}, "weight", where, problems, minimum=0)
+        if weight is not None and weight > 0 and not WEIGHT_RANGE[0] <= weight <= WEIGHT_RANGE[1]:
+            problems.append(
+                f"{where}.weight moet tussen {WEIGHT_RANGE[0]:g} en {WEIGHT_RANGE[1]:g} liggen (een gewicht telt naar "
+                f"verhouding: geef bijvoorbeeld 1 of 2), kreeg {weight!r}"
+            )
         worse = ind.get("higher_is_worse", True)
         if not isinstance(worse, bool):
             problems.append(f"{where}.higher_is_worse must be true or false, got {worse!r}")
@@ -490,7 +503,7 @@ def parse_config(  # noqa: PLR0912, PLR0915
         year=int(year),
         thresholds=Thresholds(
             walk_m=float(walk_m), distance_method=str(method), hotspot_alpha=float(alpha),
-            permutations=int(perms), seed=int(seed),
+            permutations=int(perms), seed=int(seed), min_distinct_values=int(distinct),
         ),
         network=network,
         costs=Costs(meeting_point_per_year=float(mp_cost), broker_fte_per_year=float(broker_cost)),
@@ -697,6 +710,9 @@ def _parse_siting(raw: Any, venues: dict[str, VenueClass], problems: list[str], 
     file = Path(candidates_file.strip()).expanduser() if candidates_file.strip() else None
     if file is not None and base_dir is not None and not file.is_absolute():
         file = base_dir / file
+    if file is not None and file.is_dir():
+        problems.append(f"{where}.candidates_file {file} is een map, geen bestand. Geef in [siting] candidates_file een "
+                        "bestand (CSV, GeoPackage of GeoJSON)")
     return Siting(
         candidates_file=file,
         count=int(count or d.count),

@@ -14,6 +14,7 @@ import json
 import logging
 import re
 import unicodedata
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -199,11 +200,38 @@ def _unique_regions(cbs: pd.DataFrame, table: str) -> pd.DataFrame:
     return cbs[~copies.to_numpy()]
 
 
+#: The plausible range of a CBS figure as read (a count, an average, a percentage): beyond it
+#: (and for Infinity/NaN) the value is treated as missing with a warning. No kerncijfer of a
+#: region, the Netherlands included (17.9 million residents), comes near 1e9.
+CBS_VALUE_RANGE = (-1e9, 1e9)
+#: The plausible range of an indicator with ``per`` (a percentage of another column): CBS
+#: rounds small counts (to 5), so a small buurt can pass 100 a little; far beyond is an error.
+PERCENT_RANGE = (0.0, 200.0)
+
+
 def cbs_values(
     cbs: pd.DataFrame, column: str, table: str = "CBS table", titles: dict[str, str] | None = None,
 ) -> pd.Series:
-    """Return the numeric values of a CBS column (by stem, full name or title) with markers as NaN."""
-    return clean_markers(cbs[resolve_column(cbs.columns, column, table, titles)])
+    """Return the numeric values of a CBS column (by stem, full name or title) with markers as NaN.
+
+    Non-finite values (``Infinity``) and values beyond :data:`CBS_VALUE_RANGE` are missing
+    too, with a warning naming the regions.
+    """
+    values = clean_markers(cbs[resolve_column(cbs.columns, column, table, titles)])
+    return _implausible_as_missing(values, CBS_VALUE_RANGE, f"{table} geeft bij {column}")
+
+
+def _implausible_as_missing(values: pd.Series, bounds: tuple[float, float], what: str) -> pd.Series:
+    """``values`` with non-finite ones and those outside ``bounds`` as NaN; a warning names the regions."""
+    with np.errstate(invalid="ignore"):
+        bad = values.notna() & ~(np.isfinite(values) & (values >= bounds[0]) & (values <= bounds[1]))
+    if not bad.any():
+        return values
+    codes = [str(c).strip() for c in values.index[bad.to_numpy()]]
+    shown = ", ".join(f"{c}: {v:g}" for c, v in zip(codes[:5], values[bad].to_numpy()[:5], strict=False))
+    _log.warning("Let op: %s waarden die niet kunnen (%s%s; verwacht %g tot %g); ze tellen als ontbrekend. "
+                 "Haal de snapshot opnieuw op.", what, shown, ", ..." if len(codes) > 5 else "", *bounds)
+    return values.mask(bad)
 
 
 def indicator_values(
@@ -214,6 +242,8 @@ def indicator_values(
     if indicator.per:
         denominator = cbs_values(cbs, indicator.per, table, titles)
         values = 100.0 * values / denominator.where(denominator > 0)
+        values = _implausible_as_missing(values, PERCENT_RANGE, f"indicator {indicator.key} ({indicator.cbs} per "
+                                         f"{indicator.per}) geeft")
     return values.rename(indicator.key)
 
 
@@ -233,21 +263,27 @@ def buurten_frame(
     indicator, geometry (EPSG:28992). Indexed by buurtcode.
     """
     require_columns(polygons, ["buurtcode", "geometry"], "buurt polygon layer", _AGAIN)
-    gdf = to_rd(polygons)
+    gdf = to_rd(polygons, "De buurtlaag")
     gdf["buurtcode"] = gdf["buurtcode"].astype(str).str.strip().str.upper()
     if "gemeentecode" in gdf.columns:
         gdf = gdf[gdf["gemeentecode"].astype(str).str.strip().str.upper() == gemeente]
     else:
         gdf = gdf[gdf["buurtcode"].str[2:6] == gemeente[2:]]
+    n_own = len(gdf)
     if "water" in gdf.columns:  # PDOK keeps pure-water buurten; nobody lives there
         gdf = gdf[gdf["water"].astype(str).str.upper() != "JA"]
+    if gdf.empty and n_own:
+        msg = (f"De buurtlaag heeft geen buurt op land: alle {n_own} buurten van {gemeente} in de buurtlaag zijn water "
+               f"(kolom water = 'JA'). {_AGAIN}")
+        raise DataError(msg)
     if gdf.empty:
         held = sorted(set(to_rd(polygons)["gemeentecode"].astype(str).str.strip().str.upper())) if (
             "gemeentecode" in polygons.columns) else []
         found = f" (it holds {', '.join(held[:3])})" if held else ""
         msg = f"The buurt polygon layer has no buurt of {gemeente}{found}. {_AGAIN}"
         raise DataError(msg)
-    gdf = gdf.dissolve(by="buurtcode", as_index=False, aggfunc="first") if gdf["buurtcode"].duplicated().any() else gdf
+    gdf = _valid_polygons(gdf)
+    gdf = _one_row_per_buurt(gdf)
     if "buurtnaam" not in gdf.columns:
         gdf["buurtnaam"] = gdf["buurtcode"]
     if "wijkcode" not in gdf.columns:
@@ -284,6 +320,71 @@ def buurten_frame(
     out = out.set_index("buurtcode", drop=False)
     out.index.name = None
     return out.sort_values("buurtcode")
+
+
+def _valid_polygons(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Refuse buurten without a polygon; repair invalid ones (``make_valid``) with a warning naming them.
+
+    A self-intersecting ("bow-tie") or otherwise invalid polygon breaks the overlay and
+    contiguity steps (GEOS TopologyException). ``make_valid`` keeps the same area as far as
+    it is defined; of what it returns only the polygonal part is kept. A buurt whose
+    geometry is null or empty, or whose repair leaves no area, cannot be analysed.
+    """
+    geoms = gdf.geometry.to_numpy()
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if missing.any():
+        codes = sorted(gdf.loc[missing, "buurtcode"])
+        msg = (f"Buurt {', '.join(codes[:5])}{', ...' if len(codes) > 5 else ''} heeft geen vlak (leeg of ontbrekend) "
+               f"in de buurtlaag. {_AGAIN}")
+        raise DataError(msg)
+    invalid = ~shapely.is_valid(geoms)
+    if not invalid.any():
+        return gdf
+    reasons = shapely.is_valid_reason(geoms[invalid])
+    fixed = shapely.make_valid(geoms[invalid])
+    polygonal = [_polygonal_part(g) for g in fixed]
+    codes = list(gdf.loc[invalid, "buurtcode"])
+    lost = [c for c, g in zip(codes, polygonal, strict=True) if g is None]
+    if lost:
+        msg = f"Buurt {', '.join(lost[:5])} heeft een ongeldig vlak dat niet te herstellen is. {_AGAIN}"
+        raise DataError(msg)
+    for code, reason in zip(codes, reasons, strict=True):
+        _log.warning("Let op: Buurt %s heeft een ongeldig vlak (%s); het is hersteld (make_valid). Controleer de "
+                     "buurtgrens, of haal de snapshot opnieuw op.", code, reason)
+    gdf = gdf.copy()
+    geoms = geoms.copy()
+    geoms[invalid] = polygonal
+    gdf[gdf.geometry.name] = gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs)
+    return gdf
+
+
+def _polygonal_part(geom: Any) -> Any:
+    """The polygons of ``geom`` (a make_valid result) as one (Multi)Polygon; None when it has no area."""
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon") and p.area > 0]
+    if not parts:
+        return None
+    return shapely.union_all(parts)
+
+
+def _one_row_per_buurt(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Merge rows of one buurt (parts of its area, the same name); refuse one code for different buurten."""
+    dup = gdf["buurtcode"].duplicated(keep=False)
+    if not dup.any():
+        return gdf
+    names = gdf.loc[dup, "buurtnaam"].astype(str).str.strip() if "buurtnaam" in gdf.columns else None
+    if names is not None:
+        per_code = names.groupby(gdf.loc[dup, "buurtcode"]).agg(lambda n: sorted(set(n)))
+        mixed = per_code[per_code.map(len) > 1]
+        if len(mixed):
+            code = mixed.index[0]
+            msg = (f"De buurtlaag heeft buurtcode {code} voor verschillende buurten ({', '.join(mixed.iloc[0][:3])})"
+                   f"{f' (en {len(mixed) - 1} codes meer: ' + ', '.join(mixed.index[1:4]) + ')' if len(mixed) > 1 else ''}"
+                   f": een buurt zou wegvallen. {_AGAIN}")
+            raise DataError(msg)
+    codes = sorted(set(gdf.loc[dup, "buurtcode"]))
+    _log.info("De buurtlaag heeft %d buurt(en) in meer delen (%s); die zijn samengevoegd.", len(codes),
+              ", ".join(codes[:5]))
+    return gdf.dissolve(by="buurtcode", as_index=False, aggfunc="first")
 
 
 def _check_join(out: pd.DataFrame, buurt_rows: pd.DataFrame, gemeente: str, table: str) -> None:
@@ -341,12 +442,47 @@ def reference_values(
     return frame.set_index("indicator")
 
 
-def to_rd(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Return a copy of ``gdf`` in EPSG:28992 (a frame without CRS is an error)."""
+def to_rd(gdf: gpd.GeoDataFrame, what: str = "Een laag", advice: str = _AGAIN) -> gpd.GeoDataFrame:
+    """Return a copy of ``gdf`` in EPSG:28992 (a frame without CRS, or whose CRS contradicts its coordinates, is an error)."""
     if gdf.crs is None:
         msg = "A layer has no coordinate reference system. Save it with its CRS (EPSG:28992 expected)."
         raise DataError(msg)
+    check_crs(gdf, what, advice)
     return gdf.to_crs(CRS) if gdf.crs != CRS else gdf.copy()
+
+
+#: Where RD coordinates (EPSG:28992, metres) of the Netherlands lie, with a margin: x, y ranges.
+RD_EXTENT = ((-50_000.0, 350_000.0), (250_000.0, 700_000.0))
+#: Where the Netherlands lie in degrees (longitude, latitude), with a margin.
+NL_DEGREES = ((2.0, 8.5), (50.0, 54.5))
+
+
+def check_crs(gdf: gpd.GeoDataFrame, what: str = "Een laag", advice: str = _AGAIN) -> None:
+    """Raise DataError when the CRS label of ``gdf`` contradicts its coordinates.
+
+    A layer labelled geographic (EPSG:4326, degrees) whose coordinates are beyond +-180/+-90
+    holds metres (RD, if they lie where RD puts the Netherlands); a layer labelled projected
+    whose coordinates all lie within a few degrees holds degrees. Either way every distance
+    would be wrong ("the nearest is nan km away").
+    """
+    if gdf.crs is None or gdf.empty:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-empty geometries: NaN bounds
+        x0, y0, x1, y1 = (float(v) for v in gdf.total_bounds)
+    if not all(np.isfinite([x0, y0, x1, y1])):
+        return
+    label = gdf.crs.to_string()
+    if gdf.crs.is_geographic and (min(x0, y0) < -180 or max(x1, y1) > 180 or min(y0, -y1) < -90):
+        (rx0, rx1), (ry0, ry1) = RD_EXTENT
+        holds = "RD-coördinaten (meters)" if rx0 <= x0 and x1 <= rx1 and ry0 <= y0 and y1 <= ry1 else (
+            f"coördinaten in meters ({x0:.0f}..{x1:.0f}, {y0:.0f}..{y1:.0f})")
+        msg = f"{what} zegt {label} maar bevat {holds}: het CRS-label is fout. {advice}"
+        raise DataError(msg)
+    (lon0, lon1), (lat0, lat1) = NL_DEGREES
+    if gdf.crs == CRS and lon0 <= x0 and x1 <= lon1 and lat0 <= y0 and y1 <= lat1:
+        msg = f"{what} zegt {label} maar bevat lengte- en breedtegraden (EPSG:4326): het CRS-label is fout. {advice}"
+        raise DataError(msg)
 
 
 def residents_frame(grid: gpd.GeoDataFrame, buurten: gpd.GeoDataFrame, max_outside_m: float = 100.0) -> gpd.GeoDataFrame:
@@ -358,9 +494,18 @@ def residents_frame(grid: gpd.GeoDataFrame, buurten: gpd.GeoDataFrame, max_outsi
     """
     grid = grid.rename(columns={k: v for k, v in _GRID_ALIASES.items() if k in grid.columns and v not in grid.columns})
     require_columns(grid, ["aantal_inwoners", "geometry"], "population grid", _AGAIN)
-    cells = to_rd(grid)
+    cells = to_rd(grid, "Het 100 m-raster")
     inwoners = clean_markers(cells["aantal_inwoners"])
-    keep = (inwoners > 0) | privacy_mask(cells["aantal_inwoners"])
+    secret = privacy_mask(cells["aantal_inwoners"])
+    negative = inwoners < 0  # no count can be; not a marker either: treated as secret
+    if negative.any():
+        _log.warning(
+            "Let op: het 100 m-raster heeft %d cellen met een negatief aantal inwoners (samen %.0f); ze tellen als "
+            "geheim (onbekend). Haal de snapshot opnieuw op.", int(negative.sum()), float(inwoners[negative].sum()),
+        )
+        inwoners = inwoners.mask(negative)
+        secret = secret | negative
+    keep = (inwoners > 0) | secret
     cells = cells[keep.to_numpy()]
     code = cells["c28992r100"].astype(str) if "c28992r100" in cells.columns else pd.Series(
         [f"cel{i}" for i in range(len(cells))], index=cells.index
@@ -429,10 +574,10 @@ def venues_frame(features: gpd.GeoDataFrame, classes: dict[str, VenueClass]) -> 
     columns = ["osm_id", "naam", "categorie", "categorie_label", "ontmoetingspunt"]
     if features is None or features.empty:
         return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=CRS)
-    feats = to_rd(features)
+    feats = to_rd(features, "De laag met OSM-voorzieningen")
     keep, records = [], []
     for i, (osm_id, raw_tags) in enumerate(zip(feats["osm_id"], feats["tags"], strict=True)):
-        tags = json.loads(raw_tags) if isinstance(raw_tags, str) else dict(raw_tags or {})
+        tags = _venue_tags(osm_id, raw_tags)
         venue = next((v for v in classes.values() if v.matches(tags)), None)
         if venue is None:
             continue
@@ -448,6 +593,19 @@ def venues_frame(features: gpd.GeoDataFrame, classes: dict[str, VenueClass]) -> 
     if not records:
         return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=CRS)
     return gpd.GeoDataFrame(records, geometry=feats.geometry.to_numpy()[keep], crs=CRS)
+
+
+def _venue_tags(osm_id: Any, raw: Any) -> dict[str, Any]:
+    """The tags of one venue: a JSON object (text) or a mapping; anything else is refused, naming the venue."""
+    try:
+        tags = json.loads(raw) if isinstance(raw, str) else dict(raw or {})
+    except (ValueError, TypeError, RecursionError):
+        tags = None
+    if not isinstance(tags, dict):
+        msg = (f"De laag van de OSM-voorzieningen heeft bij {osm_id} tags die geen JSON-object zijn "
+               f"({str(raw)[:60]!r}). {_AGAIN}")
+        raise DataError(msg)
+    return tags
 
 
 #: The columns of a venues frame (plus geometry), in order; see :mod:`wijkanalyse.result`.

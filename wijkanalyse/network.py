@@ -211,7 +211,9 @@ class WalkNetwork:
             msg = 'The OpenStreetMap data hold no streets or paths. Use distance_method = "straight_line" or a snapshot with a network.'
             raise DataError(msg)
         if ways.crs is None or not ways.crs.is_projected:
-            msg = f"Expected the ways in a metric CRS (EPSG:28992), got {ways.crs!r}."
+            got = ways.crs.to_string() if ways.crs is not None else "geen CRS"
+            msg = (f"De straten moeten in een metrisch CRS staan (EPSG:28992), ze staan in {got}. Maak de snapshot "
+                   "opnieuw ('wijkanalyse fetch'), of projecteer de straten eerst naar EPSG:28992.")
             raise DataError(msg)
         walk = ways[walkable_mask(ways, rules)]
         if walk.empty:

@@ -262,7 +262,7 @@ def _buurt_figures(
     _step(6, "Bereik per buurt, signaal en hotspots (Local Moran)")
     threshold = config.thresholds.walk_m
     buurten = buurten.join(buurt_coverage(residents, buurten.index, threshold))
-    buurten["signaal"] = composite_signal(buurten, config.indicators)
+    buurten["signaal"] = composite_signal(buurten, config.indicators, config.thresholds.min_distinct_values)
     th = config.thresholds
     buurten = buurten.join(
         local_moran_hotspots(buurten, "signaal", alpha=th.hotspot_alpha, permutations=th.permutations, seed=th.seed)
@@ -402,13 +402,16 @@ _SYSTEM_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 _TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp")  # _atomic's temporary files, left by a killed older version
 
 
-def prepare_output_dir(out_dir: Path, gemeente_name: str) -> Path:
+def prepare_output_dir(out_dir: Path, gemeente_name: str, snapshot_dir: Path | None = None) -> Path:
     """Return ``out_dir/<slug>/`` after checking, before any work is done, that it can be written beside.
 
     The folder itself is made when the run completes (:func:`run` builds it under a temporary
-    name and swaps it in whole).
+    name and swaps it in whole), so it may be neither the snapshot folder, nor lie in it, nor
+    hold it.
     """
     folder = Path(out_dir) / slug(gemeente_name)
+    if snapshot_dir is not None:
+        _refuse_snapshot_overlap(folder, Path(snapshot_dir))
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
         probe = tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent)  # unique: no race
@@ -417,6 +420,24 @@ def prepare_output_dir(out_dir: Path, gemeente_name: str) -> Path:
         msg = f"Cannot write to output folder {folder}: {_atomic.mkdir_error_text(folder.parent, e)}. Choose another folder with --out."
         raise WijkanalyseError(msg) from e
     return folder
+
+
+def _refuse_snapshot_overlap(folder: Path, snapshot_dir: Path) -> None:
+    """WijkanalyseError when the output folder is the snapshot folder, lies in it, or holds it."""
+    try:
+        out, snap = folder.resolve(), snapshot_dir.resolve()
+    except (OSError, RuntimeError):  # a symlink loop: the write check names it
+        return
+    advice = "Kies een andere map met --out (de uitvoer wordt bij elke run in zijn geheel vervangen)."
+    if out == snap:
+        msg = f"De uitvoermap is de snapshotmap zelf ({folder}). {advice}"
+    elif out.is_relative_to(snap):
+        msg = f"De uitvoermap {folder} ligt in de snapshotmap {snapshot_dir}. {advice}"
+    elif snap.is_relative_to(out):
+        msg = f"De snapshotmap {snapshot_dir} ligt in de uitvoermap {folder}. {advice}"
+    else:
+        return
+    raise WijkanalyseError(msg)
 
 
 def _foreign_files(folder: Path) -> str | None:
@@ -509,7 +530,7 @@ def run(snapshot_dir: Path, config: Config, out_dir: Path, *, maps: bool = True,
     snapshot_dir = Path(snapshot_dir)
     with snapshot.reading(snapshot_dir):
         reader = SnapshotReader(snapshot_dir)
-        folder = prepare_output_dir(out_dir, reader.manifest.gemeente_name)
+        folder = prepare_output_dir(out_dir, reader.manifest.gemeente_name, snapshot_dir)
         with _atomic.staged_dir(
             folder, what=f"Output folder {folder}", refuse=_foreign_files, advice="Choose another folder with --out.",
         ) as staging:

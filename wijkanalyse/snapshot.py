@@ -83,6 +83,7 @@ from pathlib import Path
 from typing import Any
 
 from wijkanalyse import _atomic, _lock
+from wijkanalyse._json import JsonTooLarge, read_json
 from wijkanalyse.cbs_tables import year_for_table
 from wijkanalyse.errors import SourceError
 
@@ -118,6 +119,10 @@ FORMAT = "wijkanalyse-snapshot"
 FORMAT_VERSION = 2
 SUPPORTED_VERSIONS = (1, 2)
 MANIFEST_FILE = "manifest.json"
+#: A manifest is a few kB; beyond this it is no manifest (:func:`wijkanalyse._json.read_json`).
+MAX_MANIFEST_BYTES = 1 << 20
+#: A CBS answer of one gemeente is a few MB, all of the Netherlands some 100 MB.
+MAX_CBS_BYTES = 1 << 30
 CBS_FILE = "cbs_kerncijfers.json"
 REGIONS_FILE = "cbs_wijkenenbuurten.json"
 PROPERTIES_FILE = "cbs_dataproperties.json"
@@ -279,6 +284,18 @@ def write_osm_layers(folder: Path, ways: Any, venues: Any) -> dict[str, dict[str
     return {"network": {"file": NETWORK_FILE}, "venues": {"file": VENUES_FILE}}
 
 
+def _read_raw_manifest(path: Path) -> Any:
+    """The parsed JSON of ``manifest.json`` (bounded in size and depth); SourceError when unreadable."""
+    try:
+        return read_json(path, max_bytes=MAX_MANIFEST_BYTES)
+    except JsonTooLarge as e:
+        msg = f"{path} {e}: dit is geen manifest van wijkanalyse. {AGAIN}"
+        raise SourceError(msg) from e
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        msg = f"Cannot read {path}: {e}. {AGAIN}"
+        raise SourceError(msg) from e
+
+
 def read_manifest(folder: Path) -> Manifest:
     """Read and check ``manifest.json`` of a snapshot folder.
 
@@ -297,11 +314,7 @@ def read_manifest(folder: Path) -> Manifest:
     if not path.is_file():
         msg = f"{folder} is not a snapshot folder: {MANIFEST_FILE} is missing. {AGAIN}"
         raise SourceError(msg)
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        msg = f"Cannot read {path}: {e}. {AGAIN}"
-        raise SourceError(msg) from e
+    raw = _read_raw_manifest(path)
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         msg = f"{path} is not a wijkanalyse snapshot manifest (expected \"format\": \"{FORMAT}\"). {AGAIN}"
         raise SourceError(msg)

@@ -51,6 +51,8 @@ def local_moran_hotspots(
         known = sub
     w.transform = "r"
     y = known[column].to_numpy(dtype=float)
+    if np.ptp(y) <= 1e-9 * max(1.0, float(np.abs(y).max())):  # no variation: Moran's I is undefined
+        return out
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         # esda announces a future switch to two-sided p-values; we keep its documented

@@ -13,6 +13,7 @@ import geopandas as gpd
 import pandas as pd
 
 from wijkanalyse import snapshot
+from wijkanalyse._json import JsonTooLarge, read_json
 from wijkanalyse.errors import SourceError
 from wijkanalyse.sources import _http
 from wijkanalyse.sources.osm import OsmExtract, read_osm
@@ -25,7 +26,10 @@ log = logging.getLogger(__name__)
 def read_odata_json(path: Path) -> pd.DataFrame:
     """Read an OData v3 JSON response (``{"odata.metadata": ..., "value": [...]}``) or a plain list of rows."""
     try:
-        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        raw = read_json(path, max_bytes=snapshot.MAX_CBS_BYTES)
+    except JsonTooLarge as e:
+        msg = f"CBS table {path} {e}: dit is geen CBS-antwoord. {snapshot.AGAIN}"
+        raise SourceError(msg) from e
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         msg = f"Cannot read CBS table {path}: {e}. {snapshot.AGAIN}"
         raise SourceError(msg) from e
@@ -101,8 +105,8 @@ class SnapshotReader:
         """
         sources = self.manifest.sources
         if "network" in sources and "venues" in sources:
-            ways = self._parquet("network")
-            venues = self._parquet("venues")
+            ways = self._parquet("network", "De straatlaag (netwerk)")
+            venues = self._parquet("venues", "De laag met OSM-voorzieningen")
             fetched = sources["venues"].get("tags")
             if isinstance(fetched, dict):
                 missing = _tags_not_fetched(venue_tags, fetched)
@@ -123,13 +127,20 @@ class SnapshotReader:
             raise SourceError(msg) from e
         return read_osm(path, venue_tags)
 
-    def _parquet(self, key: str) -> gpd.GeoDataFrame:
+    def _parquet(self, key: str, what: str) -> gpd.GeoDataFrame:
+        """A GeoParquet layer, in EPSG:28992 (another CRS is projected; a CRS its coordinates contradict refused)."""
+        from wijkanalyse import model  # noqa: PLC0415 (model imports the config; keep this module light)
+
         path = self._path(key)
         try:
-            return gpd.read_parquet(path)
+            frame = gpd.read_parquet(path)
         except Exception as e:  # pyarrow raises several types for broken files
             msg = f"Cannot read {path}: {_short(e, path)}. {snapshot.AGAIN}"
             raise SourceError(msg) from e
+        if frame.crs is None:
+            return frame  # the network says what it expected
+        model.check_crs(frame, f"{what} {path.name}", snapshot.AGAIN)
+        return frame if frame.crs == model.CRS else frame.to_crs(model.CRS)
 
 
 def _short(error: Exception, path: Path, limit: int = 160) -> str:

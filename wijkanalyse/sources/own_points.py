@@ -455,9 +455,15 @@ def read_own_points(
 
 def _read_rows(path: Path, layer: str) -> tuple[list[str], list[_Row], str, str]:
     """The headers and rows of a CSV or geo file, the geo file's CRS note, and the row kind ("line" or "feature")."""
+    if path.is_dir():
+        msg = f"{path} is een map, geen bestand. Geef het bestand met de punten zelf (CSV, GeoPackage of GeoJSON)."
+        raise SourceError(msg)
     if not path.is_file():
         msg = f"The own points file {path} does not exist. Check the path (own_points.file or --ontmoetingspunten)."
         raise SourceError(msg)
+    if path.stat().st_size == 0:
+        msg = f"{path} is leeg. Vul het bestand (een kopregel en een regel per punt), of laat het weg."
+        raise DataError(msg)
     suffix = path.suffix.lower()
     if suffix in _CSV_SUFFIXES:
         headers, rows, _ = _read_csv(path)
