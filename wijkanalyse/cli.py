@@ -118,6 +118,15 @@ INTERRUPTED = 130
 class _Cli(click.Group):
     """The command group: every failure is one line (``--debug``: the traceback too)."""
 
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        """An interrupt while click parses the arguments is the same one line and 130 (click would say "Aborted!")."""
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except KeyboardInterrupt:
+            click.echo("Afgebroken (Ctrl-C of SIGTERM); de vorige uitvoer is ongewijzigd.", err=True)
+            sys.exit(INTERRUPTED)
+
     def invoke(self, ctx: click.Context) -> Any:
         debug = bool(ctx.params.get("debug"))
         try:
