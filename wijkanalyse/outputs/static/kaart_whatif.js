@@ -269,7 +269,7 @@
     var pane = map.createPane("wa-whatif");
     pane.style.zIndex = 455;
     var shown = L.featureGroup().addTo(map), spots = L.featureGroup().addTo(map);
-    var markers = api.venueMarkers || [];
+    var markers = S.markers = api.venueMarkers || [];
 
     function buurtName(b) { return b >= 0 && D.buurten.pop[b] ? D.buurten.pop[b][0] : "buiten de buurten"; }
     function people(t) {
@@ -387,7 +387,7 @@
       var s = { n: (S.added.length ? S.added[S.added.length - 1].n : 0) + 1, lat: lat, lng: lng, x: rd[0], y: rd[1], rows: rows };
       s.alone = tally(G, compute(G, X, [s], {}).gained);
       s.marker = L.circleMarker([lat, lng], {
-        pane: "wa-proposals", radius: 9, color: "#ffffff", weight: 2, fillColor: X.colors.gain, fillOpacity: 1
+        pane: "wa-proposals", radius: 9, color: "#ffffff", weight: 3, fillColor: "#222222", fillOpacity: 1
       }).addTo(spots);
       s.marker.on("click", function () { api.openPopup(s.marker.getLatLng(), spotPopup(s)); });
       S.added.push(s);
