@@ -19,7 +19,8 @@ import shapely
 from pyproj import Transformer
 
 from tests.mapcases import demo_result
-from tests.test_browser import SIZES, _click_at, _no_errors, _open, _rect, _settle, _shot, browser  # noqa: F401
+from tests import test_browser
+from tests.test_browser import SIZES, _click_at, _no_errors, _open, _rect, _settle, _shot
 from wijkanalyse._format import format_int
 from wijkanalyse.network import Attachment
 from wijkanalyse.outputs import maps
@@ -28,6 +29,7 @@ from wijkanalyse.result import RunResult
 
 TO_LATLON = Transformer.from_crs("EPSG:28992", "EPSG:4326", always_xy=True)
 TO_RD = Transformer.from_crs("EPSG:4326", "EPSG:28992", always_xy=True)
+browser = test_browser.browser  # the same headless Chromium (skips without it)
 
 
 @pytest.fixture(scope="module")
@@ -153,22 +155,18 @@ def _tap_place(driver: Any, x: float, y: float) -> tuple[float, float]:
     return spot[0], spot[1]
 
 
-def test_five_spots_and_three_closings_equal_the_engine(browser: Any, whatif_page: tuple[str, RunResult]) -> None:
-    url, result = whatif_page
-    engine = Engine(result)
-    _open(browser, url, SIZES["laptop"])
-    placed: list[tuple[float, float]] = []
-
-    # each spot alone: the first tapped by hand, then through the page's own place()
-    for k, (x, y) in enumerate(_spots(result)):
-        browser.execute_script("WA.whatif.clear()")
+def _single_spots(driver: Any, engine: Engine) -> list[tuple[float, float]]:
+    """Each spot alone: the first tapped by hand, the others through the page's own place()."""
+    placed = []
+    for k, (x, y) in enumerate(_spots(engine.result)):
+        driver.execute_script("WA.whatif.clear()")
         if k == 0:
-            px, py = _tap_place(browser, x, y)
+            px, py = _tap_place(driver, x, y)
         else:
             lng, lat = TO_LATLON.transform(x, y)
-            px, py = browser.execute_script("var s = WA.whatif.place(arguments[0], arguments[1]); return [s.x, s.y];", lat, lng)
+            px, py = driver.execute_script("var s = WA.whatif.place(arguments[0], arguments[1]); return [s.x, s.y];", lat, lng)
         placed.append((px, py))
-        got = _browser_result(browser)
+        got = _browser_result(driver)
         expected = engine.gained_by_one(px, py)
         assert expected, "a spot beside the farthest cells should bring someone within"
         assert set(got["gained"]) == expected
@@ -177,24 +175,27 @@ def test_five_spots_and_three_closings_equal_the_engine(browser: Any, whatif_pag
         assert got["gain"] == sum(engine.people[c] for c in expected)
         assert format_int(got["gain"]) in got["text"]
         if k == 0:
-            _shot(browser, "laptop-watals-plek")
+            _shot(driver, "laptop-watals-plek")
+    return placed
 
-    # each closing alone, the first through the meeting point's popup
+
+def _single_closings(driver: Any, engine: Engine) -> list[int]:
+    """Each closing alone, the first through the meeting point's popup."""
     closed = _lost_by_closing(engine)
     for k, i in enumerate(closed):
-        browser.execute_script("WA.whatif.clear()")
+        driver.execute_script("WA.whatif.clear()")
         if k == 0:
-            browser.execute_script(
+            driver.execute_script(
                 "var m = WA.whatif.state.markers[arguments[0]]; WA.state.map.setView(m.getLatLng(), 16, {animate: false});"
                 "m.fire('click');", i,
             )
-            _settle(browser)
-            button = browser.find_element("css selector", ".leaflet-popup-content [data-wa-sluit]")
+            _settle(driver)
+            button = driver.find_element("css selector", ".leaflet-popup-content [data-wa-sluit]")
             assert button.text == "Sluit dit punt"
             button.click()
         else:
-            assert browser.execute_script("return WA.whatif.close(arguments[0])", i)
-        got = _browser_result(browser)
+            assert driver.execute_script("return WA.whatif.close(arguments[0])", i)
+        got = _browser_result(driver)
         gained, lost = engine.scenario([], [i])
         assert gained == set()
         assert set(got["gained"]) == set()
@@ -202,7 +203,16 @@ def test_five_spots_and_three_closings_equal_the_engine(browser: Any, whatif_pag
         assert _as_per_buurt(got["perBuurt"], 1) == {b: v for b, v in engine.per_buurt(lost).items() if v}
         assert got["loss"] == sum(engine.people[c] for c in lost)
         if k == 0:
-            _shot(browser, "laptop-watals-sluit")
+            _shot(driver, "laptop-watals-sluit")
+    return closed
+
+
+def test_five_spots_and_three_closings_equal_the_engine(browser: Any, whatif_page: tuple[str, RunResult]) -> None:
+    url, result = whatif_page
+    engine = Engine(result)
+    _open(browser, url, SIZES["laptop"])
+    placed = _single_spots(browser, engine)
+    closed = _single_closings(browser, engine)
 
     # all together: five spots added and three points closed at once
     browser.execute_script("WA.whatif.clear()")
