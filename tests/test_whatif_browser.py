@@ -279,3 +279,26 @@ def test_projection_is_within_a_millimetre() -> None:
         x, y = project(proj, lon, lat)
         ex, ey = TO_RD.transform(lon, lat)
         assert np.hypot(x - ex, y - ey) < 0.001
+
+
+def test_readme_worked_example(whatif_page: tuple[str, RunResult]) -> None:
+    """The figures of the README's worked example, replayed with the engine (the browser test ties the page to it)."""
+    _url, result = whatif_page
+    engine = Engine(result)
+    names = maps._map_buurten(result)["buurtnaam"].tolist()
+    oosterhof = int(np.flatnonzero(result.venues["naam"].eq("Dorpshuis De Oosterhof").to_numpy())[0])
+    _, lost = engine.scenario([], [oosterhof])
+    assert (len(lost), sum(engine.people[c] for c in lost)) == (17, 350)
+    assert {names[b] for b in engine.per_buurt(lost)} == {"Oosterdorp-Kern"}
+    gap = result.gaps.sort_values("inwoners", ascending=False).iloc[0]
+    assert (int(gap["gat_id"]), gap["inwoners"]) == (1, 1960)
+    spot = gap.geometry.representative_point()
+    assert round(float(engine.spot(spot.x, spot.y).offset[0])) == 25
+    gained = engine.gained_by_one(spot.x, spot.y)
+    assert (len(gained), sum(engine.people[c] for c in gained)) == (17, 930)
+    assert {names[b]: v for b, v in engine.per_buurt(gained).items()} == {
+        "Zuidoost-Flats": 805, "Zuidoost-Plein": 65, "Zuidoost-Hoven": 60}
+    both_gained, both_lost = engine.scenario([(spot.x, spot.y)], [oosterhof])
+    within = result.summary["residents_within_threshold"] + sum(engine.people[c] for c in both_gained) - sum(
+        engine.people[c] for c in both_lost)
+    assert (result.summary["residents_within_threshold"], result.summary["residents_total"], within) == (12810, 18145, 13390)
