@@ -2,7 +2,8 @@
 
 Builds a synthetic RunResult (about 520 buurten with curved boundaries, 12,000 inhabited
 100 m cells of which 30 % lie beyond 400 m, 900 venues, a street network of some 6,000 km,
-proposals, broker areas and kernen), renders the map and prints its size, per layer and in
+proposals, broker areas, kernen, and the engine's walking network of the streets with the
+cells and venues attached to it, for the what-if), renders the map and prints its size, per layer and in
 total. The city is 16 x 12 km; for more than 12,000 cells it grows (same shape, so the streets
 grow with it) until the cells asked for fill at most 62.5 % of its 100 m squares. The last
 line is always::
@@ -25,6 +26,7 @@ import pandas as pd
 import shapely
 
 from wijkanalyse.analysis import find_gaps
+from wijkanalyse.network import WalkNetwork
 from wijkanalyse.outputs import maps
 from wijkanalyse.result import QUADRANT_CODES, RunResult
 
@@ -158,6 +160,20 @@ def _later_layers(rng: np.random.Generator, buurten: gpd.GeoDataFrame, gaps: gpd
     return {"proposals": proposals, "broker_areas": broker_areas, "kernen": kernen}
 
 
+def _add_network(result: RunResult) -> None:
+    """The engine's network of the streets (ends joined at 1 cm) and the attachments, for the what-if layer."""
+    lines = result.streets.geometry.to_numpy()
+    ends = np.round(np.vstack([shapely.get_coordinates(shapely.get_point(lines, i)) for i in (0, -1)]) * 100)
+    _, node = np.unique(ends, axis=0, return_inverse=True)
+    ways = gpd.GeoDataFrame(
+        {"u": node[: len(lines)], "v": node[len(lines):], "highway": "residential"}, geometry=lines, crs=RD,
+    )
+    ways["length"] = ways.length
+    result.network = WalkNetwork.from_ways(ways)
+    result.resident_att = result.network.attach(result.residents.geometry)
+    result.venue_att = result.network.attach(result.venues.geometry)
+
+
 def synthetic_result(n_buurten: int, n_cells: int, outside: float, street_spacing: float, seed: int = 1) -> RunResult:
     """An Amsterdam-size RunResult with every optional layer filled."""
     rng = np.random.default_rng(seed)
@@ -177,6 +193,7 @@ def synthetic_result(n_buurten: int, n_cells: int, outside: float, street_spacin
                  "n_meeting_points": int(venues["ontmoetingspunt"].sum())},
     )
     result.streets = _streets(rng, street_spacing, size)
+    _add_network(result)
     for name, frame in _later_layers(rng, buurten, gaps).items():
         setattr(result, name, frame)
     return result

@@ -168,6 +168,7 @@ class _Distances:
     method: str
     network: WalkNetwork | None = None
     resident_att: Attachment | None = None
+    venue_att: Attachment | None = None
     streets: gpd.GeoDataFrame | None = None
     attachment: dict[str, object] | None = None
 
@@ -249,7 +250,7 @@ def _distances(
     residents["aanhechting_m"] = resident_att.offset
     venues["aanhechting_m"] = venue_att.offset
     return _Distances(
-        distance=distance, method=method, network=network, resident_att=resident_att,
+        distance=distance, method=method, network=network, resident_att=resident_att, venue_att=venue_att,
         streets=gpd.GeoDataFrame({"highway": network.highway}, geometry=network.geometry, crs=model.CRS),
         attachment=_attachment_report(residents, resident_att, venues, venue_att, meeting_mask, distance, config),
     )
@@ -370,6 +371,9 @@ def _analyse(inputs: RunInputs, config: Config) -> RunResult:
                             decision), "explanations": explanations, "inputs": inputs.record()},
         reference=read.reference,
         sources=manifest.sources,
+        network=dist.network,
+        resident_att=dist.resident_att,
+        venue_att=dist.venue_att,
     )
 
 

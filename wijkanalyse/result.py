@@ -40,10 +40,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
+
+if TYPE_CHECKING:
+    from wijkanalyse.network import Attachment, WalkNetwork
 
 __all__ = ["QUADRANT_CODES", "Hotspot", "NationalResult", "Reach", "RunResult"]
 
@@ -95,6 +98,11 @@ class RunResult:
         default_factory=lambda: pd.DataFrame(columns=["label", "gemeente", "nederland"], dtype=float)
     )
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)  # manifest sources: url, retrieved date
+    # the engine's walking network and where the cells and venues attach to it (network runs
+    # only): the map ships them for its what-if (outputs._whatif)
+    network: WalkNetwork | None = None
+    resident_att: Attachment | None = None
+    venue_att: Attachment | None = None
 
 
 @dataclass

@@ -46,6 +46,7 @@ from branca.element import Element, MacroElement
 from wijkanalyse._atomic import write_text
 from wijkanalyse._format import _is_missing, format_int, format_number, format_percent
 from wijkanalyse.outputs._encode import encode_polyline, join_lines, polygon_rings
+from wijkanalyse.outputs._whatif import whatif_part
 from wijkanalyse.outputs._maptext import (
     distance_label,
     SYNTHETIC_BANNER,
@@ -555,7 +556,8 @@ def map_data(result: RunResult) -> dict[str, Any]:
         ``summary``, ``banner``, ``bounds``, ``tiles``, ``attribution``, ``help``,
         ``legends``, ``names``, ``colors``, ``cell``, ``buurten``, ``hotspots``, ``cells``,
         ``gaps``, ``venues``, ``proposals``, ``areas``, ``kernen``, ``streets`` (absent
-        layers are null), ``text``.
+        layers are null), ``text``, ``whatif`` (the engine's walking network for the
+        what-if, see :mod:`._whatif`; null without it).
     """
     summary = result.summary or {}
     threshold_m = float(summary.get("threshold_m", result.threshold_m))
@@ -572,11 +574,12 @@ def map_data(result: RunResult) -> dict[str, Any]:
     }
     layer_names = {key: esc(name.format(threshold=threshold)) for key, name in LAYER_NAMES.items()}
     method = "lopen" if result.distance_method == "network" else "hemelsbreed"
+    bounds = _bounds(buurten) if len(buurten) else [list(p) for p in _FALLBACK_BOUNDS]
     return {
         "title": esc(_title(result)),
         "summary": esc(summary_line(result)),
         "banner": esc(SYNTHETIC_BANNER) if result.synthetic else "",
-        "bounds": _bounds(buurten) if len(buurten) else [list(p) for p in _FALLBACK_BOUNDS],
+        "bounds": bounds,
         "tiles": _tiles(),
         "attribution": attribution_html(result),
         "help": help_sections(result, threshold, has),
@@ -587,6 +590,7 @@ def map_data(result: RunResult) -> dict[str, Any]:
         "cell": _cell_vectors(buurten) if len(buurten) else {"e": [0, 0.0007], "n": [0.00045, 0]},
         "buurten": buurt_part,
         **parts,
+        "whatif": whatif_part(result, look.buurt_index, bounds),  # the walking network for the what-if
     }
 
 
@@ -769,6 +773,7 @@ def build_map(result: RunResult) -> folium.Map:
     inline_leaflet(m)
     root.header.add_child(RawHtml(f"<style>{_static('static/kaart.css')}</style>"), name="wa_css")
     root.header.add_child(RawHtml(f"<script>{_static('static/kaart.js')}</script>"), name="wa_js")
+    root.header.add_child(RawHtml(f"<script>{_static('static/kaart_whatif.js')}</script>"), name="wa_whatif_js")
     root.html.add_child(RawHtml(_header_html(document)), name="wa_kop")
     root.html.add_child(
         RawHtml(f'<script type="application/json" id="wa-data">{_json_for_html(document)}</script>'),

@@ -23,9 +23,11 @@ __all__ = [
     "AREA_COLORS",
     "BEYOND_COLOR",
     "BORDER_COLOR",
+    "GAIN_COLOR",
     "GAP_COLOR",
     "HOTSPOT_STYLES",
     "KERN_COLOR",
+    "LOSS_COLOR",
     "MEETING_POINT_COLOR",
     "MISSING_COLOR",
     "OTHER_VENUE_COLOR",
@@ -55,6 +57,10 @@ PROPOSAL_COLOR = "#d95f02"
 KERN_COLOR = "#333333"
 STREET_COLOR = "#8c8c8c"
 BORDER_COLOR = "#606060"
+#: The what-if on the map: cells that come within the threshold, and cells that fall beyond it
+#: (ColorBrewer PiYG, a colour-blind safe pair).
+GAIN_COLOR = "#4dac26"
+LOSS_COLOR = "#d01c8b"
 
 #: Outline per Local Moran pattern: (colour, dashed).
 HOTSPOT_STYLES: dict[Hotspot, tuple[str, bool]] = {

@@ -262,7 +262,9 @@
           pane: "wa-venues", radius: meeting ? 8 : 6, color: "#ffffff", weight: 1.5,
           fillColor: meeting ? D.colors.meeting : D.colors.other, fillOpacity: 0.95
         });
-        clickable(marker, function () { return popupHtml(V, i); }, nameOf(V, i) + " (" + V.cats[V.cat[i]] + ")");
+        // (what-if: kaart_whatif.js adds "Sluit dit punt" to a meeting point's popup)
+        clickable(marker, function () { return popupHtml(V, i) + (WA.whatif ? WA.whatif.venueExtra(i) : ""); },
+          nameOf(V, i) + " (" + V.cats[V.cat[i]] + ")");
         marker.addTo(meeting ? layers.meeting_points : layers.other_venues);
         venueMarkers.push(marker);
       });
@@ -569,6 +571,9 @@
     map.on("movestart zoomstart", function () { state.moving = true; });
     map.on("moveend zoomend", function () { state.moving = false; });
     syncPanel();
+
+    // ------------------------------------------------------------ what-if (kaart_whatif.js)
+    if (WA.whatif && WA.whatif.init) { WA.whatif.init(map, D, state, { openPopup: openPopup, venueMarkers: venueMarkers }); }
     state.ready = true;
   };
 })();
