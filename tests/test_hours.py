@@ -146,3 +146,41 @@ def test_min_dagdelen_leaves_out_the_tuesday_evening_venue(demo_snapshot: Path, 
     assert hours["searches"] == 1
     assert hours["by_day_part"]["di-avond"]["residents_within_threshold"] == 20
     assert not result.venues.set_index("naam").loc["Buurthuis Dinsdagavond", "ontmoetingspunt"]
+
+
+def test_map_xlsx_and_report_show_the_day_parts(demo_snapshot: Path, tmp_path: Path) -> None:
+    import openpyxl
+
+    from wijkanalyse import pipeline
+    from wijkanalyse.outputs import maps, report, tables
+
+    result = pipeline.analyse(SnapshotReader(_street_snapshot(demo_snapshot, tmp_path)), load_config())
+    data = maps.map_data(result)["day_parts"]
+    assert len(data["labels"]) == 21 and data["labels"][5] == "dinsdagavond (18-23 uur)"
+    codes = list(maps._map_buurten(result)["buurtcode"])  # noqa: SLF001
+    inhabited = codes.index(result.residents["buurtcode"].iloc[0])
+    assert data["c"][5][inhabited] == 0  # di-avond: 100 % within, the lightest class (as the reach view)
+    assert data["c"][0][inhabited] > 0  # ma-ochtend: 1/3 within
+    path = tables.write_xlsx(result, tmp_path / "b.xlsx")
+    book = openpyxl.load_workbook(path)
+    points = {row[0]: row for row in book["Openingstijden per punt"].iter_rows(min_row=2, values_only=True)}
+    assert points["Buurthuis Dinsdagavond"][2:] == ("Tu 18:00-22:00", "ja", 1, "ja")
+    assert points["Soos <Onleesbaar>"][2:5] == ("elke dinsdag", "niet te lezen", None)
+    html = report.render_report(result)
+    assert "Soos &lt;Onleesbaar&gt;: <code>elke dinsdag</code>" in html
+    assert "dinsdag</td>" in html
+
+
+def test_own_points_carry_openingstijden(tmp_path: Path) -> None:
+    from wijkanalyse.sources.own_points import read_own_points
+
+    csv = tmp_path / "punten.csv"
+    csv.write_text(
+        "naam;klasse;lat;lon;openingstijden\n"
+        "Huiskamer Oost;buurthuis;52.1;5.1;Tu 18:00-22:00\n"
+        "Bankje;buurthuis;52.1;5.2;\n",
+        encoding="utf-8",
+    )
+    points = read_own_points(csv, load_config().venues).points
+    assert points["openingstijden"].iloc[0] == "Tu 18:00-22:00"
+    assert opening.open_day_parts(points["openingstijden"].iloc[1])[0] == opening.UNKNOWN  # empty cell
