@@ -157,7 +157,7 @@ def test_map_xlsx_and_report_show_the_day_parts(demo_snapshot: Path, tmp_path: P
     result = pipeline.analyse(SnapshotReader(_street_snapshot(demo_snapshot, tmp_path)), load_config())
     data = maps.map_data(result)["day_parts"]
     assert len(data["labels"]) == 21 and data["labels"][5] == "dinsdagavond (18-23 uur)"
-    codes = list(maps._map_buurten(result)["buurtcode"])  # noqa: SLF001
+    codes = list(maps._map_buurten(result)["buurtcode"])
     inhabited = codes.index(result.residents["buurtcode"].iloc[0])
     assert data["c"][5][inhabited] == 0  # di-avond: 100 % within, the lightest class (as the reach view)
     assert data["c"][0][inhabited] > 0  # ma-ochtend: 1/3 within
