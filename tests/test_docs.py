@@ -36,6 +36,8 @@ def test_every_config_key_is_documented() -> None:
     keys += ["area.gemeente", "area.year", "venues.<key>", "indicators.<key>"]
     keys += [f"own_points.{k}" for k in vars(config.own_points)] + ["own_points.classes.<key>"]
     keys += [f"{section}.{k}" for section in ("siting", "brokers", "kernen") for k in vars(getattr(config, section))]
+    keys += ["walking.speed_m_s", "walking.threshold_minutes", "walking.groups.<key>", "walking.profiles.<key>"]
+    keys += [f"opening_hours.{k}" for k in vars(config.opening_hours)]
     for key in keys:
         assert f"`{key}`" in README, key
 

@@ -28,11 +28,15 @@ __all__ = [
     "Indicator",
     "Kernen",
     "NetworkRules",
+    "OpeningHoursSettings",
     "OwnPointsSettings",
     "Services",
     "Siting",
     "Thresholds",
     "VenueClass",
+    "WalkGroup",
+    "WalkProfile",
+    "Walking",
     "default_config_text",
     "load_config",
     "parse_config",
@@ -76,6 +80,69 @@ class NetworkRules:
         "abandoned", "bus_guideway", "busway", "construction", "motor", "motorway", "motorway_link", "no",
         "planned", "platform", "proposed", "raceway", "razed", "rest_area", "services", "trunk", "trunk_link",
     )
+    #: a walking profile's extra exclusions (:class:`WalkProfile`); empty for the general walk rule
+    exclude_highways: tuple[str, ...] = ()
+    exclude_tags: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (tag, values): a way with tag = value is not walked
+
+
+#: Way tags a walking profile's ``exclude_tags`` may name (kept by the OSM reader: ``WAY_TAGS``).
+PROFILE_TAGS = ("access", "foot", "incline", "smoothness", "surface", "wheelchair")
+
+
+@dataclass(frozen=True)
+class WalkProfile:
+    """A way filter for a group that cannot walk every way (``[walking.profiles.<key>]``), e.g. a rollator."""
+
+    key: str
+    label: str
+    exclude_highways: tuple[str, ...] = ()
+    exclude_tags: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def rules(self, base: NetworkRules) -> NetworkRules:
+        """``base`` with this profile's exclusions added: the same engine, a different way filter."""
+        return replace(
+            base,
+            exclude_highways=tuple(dict.fromkeys((*base.exclude_highways, *self.exclude_highways))),
+            exclude_tags=(*base.exclude_tags, *self.exclude_tags),
+        )
+
+
+@dataclass(frozen=True)
+class WalkGroup:
+    """A group of residents with its own walking pace and, optionally, a profile (``[walking.groups.<key>]``)."""
+
+    key: str
+    label: str
+    speed_m_s: float
+    profile: str = ""  # a key of Walking.profiles; "" = the general walk rule
+
+
+@dataclass(frozen=True)
+class Walking:
+    """Walking time (``[walking]``): the general pace, a threshold in minutes, and groups with their own pace.
+
+    ``threshold_minutes`` 0: the threshold is ``thresholds.walk_m`` metres for every group
+    (reported also in minutes at each group's pace); > 0: it is minutes of walking, so
+    ``walk_m`` becomes ``threshold_minutes x 60 x speed_m_s`` and each group's metres follow
+    from its own pace.
+    """
+
+    speed_m_s: float = 1.2
+    threshold_minutes: float = 0.0
+    groups: dict[str, WalkGroup] = field(default_factory=dict)
+    profiles: dict[str, WalkProfile] = field(default_factory=dict)
+
+    def threshold_m(self, walk_m: float, speed_m_s: float) -> float:
+        """The threshold in metres for a group walking at ``speed_m_s``."""
+        return self.threshold_minutes * 60.0 * speed_m_s if self.threshold_minutes > 0 else walk_m
+
+
+@dataclass(frozen=True)
+class OpeningHoursSettings:
+    """Which meeting points count by their opening hours (``[opening_hours]``; :mod:`wijkanalyse.analysis.opening`)."""
+
+    min_dagdelen: int = 0  # a meeting point with known hours counts when open at least this many day parts a week
+    unknown_counts: bool = True  # a meeting point without (readable) hours counts, in every day part
 
 
 @dataclass(frozen=True)
@@ -239,6 +306,8 @@ class Config:
     kern_targets: dict[str, float] = field(default_factory=dict)  # [doelen]: kern -> target share (wijkanalyse trend)
     source: str = "<default>"
     own_points: OwnPointsSettings = field(default_factory=OwnPointsSettings)
+    walking: Walking = field(default_factory=Walking)
+    opening_hours: OpeningHoursSettings = field(default_factory=OpeningHoursSettings)
 
     @property
     def meeting_point_classes(self) -> list[str]:
@@ -290,6 +359,7 @@ def load_config(path: Path | str | None = None) -> Config:
     for section, value in user.items():
         if isinstance(value, dict) and section in (
             "area", "thresholds", "network", "costs", "own_points", "services", "siting", "brokers", "kernen",
+            "walking", "opening_hours",
         ):
             merged[section] = {**defaults.get(section, {}), **value}
         else:
@@ -365,7 +435,7 @@ def parse_config(  # noqa: PLR0912, PLR0915
     _unknown(
         raw,
         {"area", "thresholds", "network", "costs", "services", "venues", "indicators", "own_points", "siting",
-         "brokers", "kernen", "doelen"},
+         "brokers", "kernen", "doelen", "walking", "opening_hours"},
         "<top>",
         problems,
     )
@@ -491,6 +561,10 @@ def parse_config(  # noqa: PLR0912, PLR0915
     brokers = _parse_brokers(raw.get("brokers", {}), problems)
     kernen = _parse_kernen(raw.get("kernen", {}), problems)
     kern_targets = _parse_targets(raw.get("doelen", {}), problems)
+    walking = _parse_walking(raw.get("walking", {}), problems)
+    opening = _parse_opening_hours(raw.get("opening_hours", {}), problems)
+    if walking.threshold_minutes > 0:  # a threshold in minutes: walk_m follows from the general pace
+        walk_m = walking.threshold_m(float(walk_m or 0.0), walking.speed_m_s)
 
     if problems:
         if len(problems) == 1:  # one problem, one line
@@ -516,6 +590,8 @@ def parse_config(  # noqa: PLR0912, PLR0915
         kern_targets=kern_targets,
         source=source,
         own_points=own_points,
+        walking=walking,
+        opening_hours=opening,
     )
 
 
@@ -783,3 +859,97 @@ def _parse_targets(raw: Any, problems: list[str]) -> dict[str, float]:
             continue
         targets[kern.strip()] = float(value)
     return targets
+
+
+def _strings(value: Any) -> tuple[str, ...] | None:
+    """A string or a list of non-empty strings as a tuple; None when it is neither."""
+    if isinstance(value, str) and value.strip():
+        return (value.strip(),)
+    if isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value):
+        return tuple(v.strip() for v in value)
+    return None
+
+
+def _parse_profiles(raw: Any, problems: list[str]) -> dict[str, WalkProfile]:
+    """``[walking.profiles.<key>]``: label, exclude_highways, exclude_tags."""
+    profiles: dict[str, WalkProfile] = {}
+    for key, sec in _table(raw, "walking.profiles", problems).items():
+        where = f"walking.profiles.{key}"
+        if not _KEY_RE.match(key):
+            problems.append(f"{where}: key must be lower-case letters, digits and _")
+        if not isinstance(sec, dict):
+            problems.append(f"{where} must be a table")
+            continue
+        _unknown(sec, {"label", "exclude_highways", "exclude_tags"}, where, problems)
+        label = sec.get("label", key)
+        if not isinstance(label, str) or not label.strip():
+            problems.append(f"{where}.label must be a non-empty string")
+            label = key
+        highways = _strings(sec.get("exclude_highways", []) or [])
+        if highways is None:
+            problems.append(f"{where}.exclude_highways must be a list of highway values like [\"steps\"], "
+                            f"got {sec.get('exclude_highways')!r}")
+            highways = ()
+        tags: list[tuple[str, tuple[str, ...]]] = []
+        for tag, values in _table(sec.get("exclude_tags", {}), f"{where}.exclude_tags", problems).items():
+            wanted = _strings(values)
+            if tag not in PROFILE_TAGS:
+                problems.append(f"{where}.exclude_tags.{tag}: the OSM reader keeps only {', '.join(PROFILE_TAGS)}")
+            elif wanted is None:
+                problems.append(f"{where}.exclude_tags.{tag} must be a value or a list like [\"no\"], got {values!r}")
+            else:
+                tags.append((tag, wanted))
+        profiles[key] = WalkProfile(key=key, label=label.strip(), exclude_highways=highways, exclude_tags=tuple(tags))
+    return profiles
+
+
+def _parse_walking(raw: Any, problems: list[str]) -> Walking:
+    """``[walking]``: the general pace, a threshold in minutes, groups with their pace, profiles."""
+    where = "walking"
+    sec = _table(raw, where, problems)
+    d = Walking()
+    _unknown(sec, {"speed_m_s", "threshold_minutes", "groups", "profiles"}, where, problems)
+    speed = _number({"speed_m_s": sec.get("speed_m_s", d.speed_m_s)}, "speed_m_s", where, problems, minimum=0,
+                    maximum=5)
+    minutes = _number({"threshold_minutes": sec.get("threshold_minutes", d.threshold_minutes)}, "threshold_minutes",
+                      where, problems, minimum=0, exclusive=False)
+    profiles = _parse_profiles(sec.get("profiles", {}), problems)
+    groups: dict[str, WalkGroup] = {}
+    for key, g in _table(sec.get("groups", {}), f"{where}.groups", problems).items():
+        at = f"{where}.groups.{key}"
+        if not _KEY_RE.match(key):
+            problems.append(f"{at}: key must be lower-case letters, digits and _")
+        if not isinstance(g, dict):
+            problems.append(f"{at} must be a table")
+            continue
+        _unknown(g, {"label", "speed_m_s", "profile"}, at, problems)
+        label = g.get("label", key)
+        if not isinstance(label, str) or not label.strip():
+            problems.append(f"{at}.label must be a non-empty string")
+            label = key
+        pace = _number({"speed_m_s": g.get("speed_m_s")}, "speed_m_s", at, problems, minimum=0, maximum=5)
+        profile = g.get("profile", "")
+        if not isinstance(profile, str) or (profile.strip() and profile.strip() not in profiles):
+            known = ", ".join(profiles) or "none"
+            problems.append(f"{at}.profile must name a [walking.profiles] table (known: {known}) or be \"\", got {profile!r}")
+            profile = ""
+        groups[key] = WalkGroup(key=key, label=label.strip(), speed_m_s=float(pace or d.speed_m_s),
+                                profile=profile.strip())
+    return Walking(
+        speed_m_s=float(speed or d.speed_m_s), threshold_minutes=float(minutes or 0.0), groups=groups,
+        profiles=profiles,
+    )
+
+
+def _parse_opening_hours(raw: Any, problems: list[str]) -> OpeningHoursSettings:
+    """``[opening_hours]``: min_dagdelen (0-21) and unknown_counts."""
+    where = "opening_hours"
+    sec = _table(raw, where, problems)
+    d = OpeningHoursSettings()
+    _unknown(sec, {"min_dagdelen", "unknown_counts"}, where, problems)
+    n = _number({"min_dagdelen": sec.get("min_dagdelen", d.min_dagdelen)}, "min_dagdelen", where, problems, minimum=0,
+                exclusive=False, maximum=22, integer=True)
+    return OpeningHoursSettings(
+        min_dagdelen=int(n if n is not None else d.min_dagdelen),
+        unknown_counts=_flag(sec, "unknown_counts", where, d.unknown_counts, problems),
+    )

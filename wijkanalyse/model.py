@@ -569,9 +569,10 @@ def venues_frame(features: gpd.GeoDataFrame, classes: dict[str, VenueClass]) -> 
     ``features`` has osm_id, naam, tags (a JSON object or a dict) and point geometry. Each
     venue belongs to the first class (in config order) whose tags it matches; venues matching
     no class are dropped. Columns: osm_id, naam, categorie, categorie_label, ontmoetingspunt,
-    geometry (EPSG:28992).
+    openingstijden (the OSM ``opening_hours`` value as written, None when absent), geometry
+    (EPSG:28992).
     """
-    columns = ["osm_id", "naam", "categorie", "categorie_label", "ontmoetingspunt"]
+    columns = ["osm_id", "naam", "categorie", "categorie_label", "ontmoetingspunt", "openingstijden"]
     if features is None or features.empty:
         return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=CRS)
     feats = to_rd(features, "De laag met OSM-voorzieningen")
@@ -589,6 +590,7 @@ def venues_frame(features: gpd.GeoDataFrame, classes: dict[str, VenueClass]) -> 
             "categorie": venue.key,
             "categorie_label": venue.label,
             "ontmoetingspunt": venue.meeting_point,
+            "openingstijden": hours if isinstance(hours := tags.get("opening_hours"), str) and hours.strip() else None,
         })
     if not records:
         return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=CRS)
@@ -611,6 +613,7 @@ def _venue_tags(osm_id: Any, raw: Any) -> dict[str, Any]:
 #: The columns of a venues frame (plus geometry), in order; see :mod:`wijkanalyse.result`.
 VENUE_COLUMNS = (
     "osm_id", "naam", "categorie", "categorie_label", "ontmoetingspunt", "bron", "adres", "kosten_per_jaar",
+    "openingstijden",
 )
 #: ``bron`` of a venue from OpenStreetMap.
 OSM_SOURCE = "OpenStreetMap"
@@ -657,7 +660,7 @@ def _venue_columns(frame: gpd.GeoDataFrame | None, source: str) -> gpd.GeoDataFr
         return gpd.GeoDataFrame(empty, geometry=gpd.GeoSeries([], crs=CRS), crs=CRS)
     require_metric_crs(frame, "venues")
     out = frame.copy()
-    defaults: dict[str, Any] = {"bron": source, "adres": None, "kosten_per_jaar": np.nan}
+    defaults: dict[str, Any] = {"bron": source, "adres": None, "kosten_per_jaar": np.nan, "openingstijden": None}
     for column, default in defaults.items():
         if column not in out.columns:
             out[column] = default
@@ -676,7 +679,8 @@ def merge_venues(
     An own point is the same place as an OSM venue when it lies within ``within_m`` metres
     of it and their names are similar (:func:`similar_names`); each venue pairs with at
     most one own point, the closest pairs first. A pair becomes one row: the own point's
-    attributes and location win (the gemeente vouches for its name, class and address), it
+    attributes and location win (the gemeente vouches for its name, class and address; its
+    ``openingstijden`` when it has them, else OpenStreetMap's ``opening_hours``), it
     keeps the OSM ``osm_id`` (so the map links to OpenStreetMap) and its ``bron`` names both,
     e.g. "OpenStreetMap + gemeente (ontmoetingspunten.csv)". A venue without a name never
     pairs. OSM rows without ``bron`` get "OpenStreetMap".
@@ -713,10 +717,12 @@ def merge_venues(
             continue
         taken_own.add(i)
         taken_osm.add(j)
-        osm_id, osm_source = base.at[j, "osm_id"], base.at[j, "bron"]
+        osm_id, osm_source, osm_hours = base.at[j, "osm_id"], base.at[j, "bron"], base.at[j, "openingstijden"]
         for column in (*VENUE_COLUMNS, base.geometry.name):
             base.at[j, column] = extra.at[i, column]
         base.at[j, "osm_id"] = osm_id
+        if not isinstance(extra.at[i, "openingstijden"], str):  # the own file's hours win when it has them
+            base.at[j, "openingstijden"] = osm_hours
         base.at[j, "bron"] = f"{osm_source} + {extra.at[i, 'bron']}"
     rest = extra.drop(index=sorted(taken_own))
     merged = pd.concat([base, rest], ignore_index=True)

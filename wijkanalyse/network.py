@@ -12,7 +12,9 @@ The walk rule (:func:`walkable_mask`, settings in ``[network]`` of the config)
     unless a foot tag allows it (``foot=yes``/``designated``/``permissive``). A
     ``highway=cycleway`` is walked when a foot tag allows it (the Dutch fiets/voetpad) or,
     with ``walk_all_cycleways = true``, always (pedestrians may use a fietspad where there
-    is no footway).
+    is no footway). A walking profile (``[walking.profiles]``, e.g. a rollator) adds its
+    ``exclude_highways`` (``steps``) and ``exclude_tags`` (``wheelchair=no``): a profile run is
+    this engine with that narrower filter.
 
 The attachment rule (:meth:`WalkNetwork.attach`)
     A resident (the centre of a 100 m cell) or a venue attaches to the nearest *eligible*
@@ -86,6 +88,10 @@ def walkable_mask(ways: pd.DataFrame, rules: NetworkRules | None = None) -> np.n
     ok &= ~np.isin(access, ["no", "private"]) | foot_ok
     if not rules.walk_all_cycleways:
         ok &= (highway != "cycleway") | foot_ok
+    # a walking profile's own exclusions (a rollator walks no steps): the same engine, a narrower filter
+    ok &= ~np.isin(highway, list(rules.exclude_highways))
+    for key, values in rules.exclude_tags:
+        ok &= ~np.isin(_tag(ways, key), list(values))
     return ok
 
 

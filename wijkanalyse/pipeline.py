@@ -31,6 +31,14 @@ from wijkanalyse.analysis import (
 from wijkanalyse.analysis.compare import Comparison, compare_buurten
 from wijkanalyse.analysis.trend import Trend, YearRun, trend_buurten
 from wijkanalyse.analysis.decide import Decision, decide, finite_or_none
+from wijkanalyse.analysis.opening import OpeningWeek
+from wijkanalyse.analysis.timing import (
+    HoursFigures,
+    WalkingFigures,
+    apply_opening_hours,
+    open_hours_figures,
+    walking_figures,
+)
 from wijkanalyse.config import Config
 from wijkanalyse.errors import DataError, WijkanalyseError
 from wijkanalyse.network import Attachment, WalkNetwork
@@ -171,6 +179,7 @@ class _Distances:
     venue_att: Attachment | None = None
     streets: gpd.GeoDataFrame | None = None
     attachment: dict[str, object] | None = None
+    venue_att: Attachment | None = None  # every venue (the day-part searches take the open ones)
 
 
 def _read_buurten(reader: SnapshotReader, config: Config) -> _Buurten:
@@ -254,6 +263,43 @@ def _distances(
         streets=gpd.GeoDataFrame({"highway": network.highway}, geometry=network.geometry, crs=model.CRS),
         attachment=_attachment_report(residents, resident_att, venues, venue_att, meeting_mask, distance, config),
     )
+
+
+@dataclass(frozen=True)
+class _Week:
+    """The opening hours of the venues and which meeting points count (:func:`_opening_hours`)."""
+
+    week: OpeningWeek
+    counts: np.ndarray
+    excluded: list[dict[str, object]]
+
+
+def _opening_hours(venues: gpd.GeoDataFrame, meeting_mask: np.ndarray, config: Config) -> tuple[_Week, np.ndarray]:
+    """After step 4: each venue's open day parts; the meeting points ``[opening_hours]`` lets count."""
+    week, counts, excluded = apply_opening_hours(venues, meeting_mask, config)
+    if not counts.any():
+        msg = (
+            f"None of the {int(meeting_mask.sum())} meeting points counts under [opening_hours] "
+            f"(min_dagdelen = {config.opening_hours.min_dagdelen}, unknown_counts = "
+            f"{str(config.opening_hours.unknown_counts).lower()}). Lower min_dagdelen or set unknown_counts = true."
+        )
+        raise DataError(msg)
+    return _Week(week, counts, excluded), meeting_mask
+
+
+def _pace_and_hours(  # noqa: PLR0917
+    osm: OsmExtract, residents: gpd.GeoDataFrame, buurten: gpd.GeoDataFrame, venues: gpd.GeoDataFrame,
+    all_meeting: np.ndarray, week: _Week, dist: _Distances, config: Config,
+) -> tuple[WalkingFigures, HoursFigures]:
+    """After step 6: the threshold per walking group, and reach per day part (the same engine, other inputs)."""
+    log.info("    Looptijd per groep en bereik per dagdeel (openingstijden)")
+    pace = walking_figures(residents, buurten, venues, week.counts, dist.distance,
+                           config, osm.ways if dist.method == "network" else None, dist.method)
+    hours = open_hours_figures(
+        residents, buurten, venues, week.week, all_meeting, week.counts,
+        week.excluded, config, network=dist.network, resident_att=dist.resident_att, venue_att=dist.venue_att,
+    )
+    return pace, hours
 
 
 def _buurt_figures(
@@ -340,10 +386,13 @@ def _analyse(inputs: RunInputs, config: Config) -> RunResult:
     residents = _read_residents(reader, read.buurten)
     own = inputs.own_points  # the gemeente's own points, merged with OSM
     osm, venues, meeting_mask = _read_venues(reader, config, own)
+    week, all_meeting = _opening_hours(venues, meeting_mask, config)
+    meeting_mask = week.counts
     dist = _distances(osm, residents, venues, meeting_mask, config)
     residents["afstand_m"] = dist.distance
     residents["binnen_drempel"] = dist.distance <= threshold
     buurten, gaps = _buurt_figures(read.buurten, residents, config)
+    pace, hours = _pace_and_hours(osm, residents, buurten, venues, all_meeting, week, dist, config)
 
     _step(7, "Beslissen: kernen, nieuwe ontmoetingspunten en wijkmakelaars")
     decision = decide(buurten, residents, venues, gaps, config, network=dist.network, resident_att=dist.resident_att,
@@ -368,12 +417,16 @@ def _analyse(inputs: RunInputs, config: Config) -> RunResult:
         explanations=explanations,
         indicators={k: ind.label for k, ind in config.indicators.items()},
         summary={**_summary(reader, config, read, decision.buurten, residents, venues, meeting_mask, gaps, dist, own,
-                            decision), "explanations": explanations, "inputs": inputs.record()},
+                            decision), "explanations": explanations, "inputs": inputs.record(),
+                 "walking": pace.summary, "open_hours": hours.summary},
         reference=read.reference,
         sources=manifest.sources,
         network=dist.network,
         resident_att=dist.resident_att,
         venue_att=dist.venue_att,
+        walking=pace.table,
+        open_hours=hours.table,
+        open_hours_distance=hours.distance,
     )
 
 

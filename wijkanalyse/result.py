@@ -103,6 +103,12 @@ class RunResult:
     network: WalkNetwork | None = None
     resident_att: Attachment | None = None
     venue_att: Attachment | None = None
+    #: per buurt x walking group: threshold in metres and minutes, residents within (analysis.timing)
+    walking: pd.DataFrame | None = None
+    #: per buurt the share within the threshold of a meeting point open per day part (aandeel_<dagdeel>)
+    open_hours: pd.DataFrame | None = None
+    #: per day part the residents' distance to the nearest meeting point open then (the map)
+    open_hours_distance: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

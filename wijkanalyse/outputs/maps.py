@@ -45,6 +45,7 @@ from branca.element import Element, MacroElement
 
 from wijkanalyse._atomic import write_text
 from wijkanalyse._format import _is_missing, format_int, format_number, format_percent
+from wijkanalyse.analysis.opening import DAY_PART_LABELS, DAY_PARTS
 from wijkanalyse.outputs._encode import encode_polyline, join_lines, polygon_rings
 from wijkanalyse.outputs._whatif import whatif_part
 from wijkanalyse.outputs._maptext import (
@@ -135,6 +136,7 @@ LAYER_NAMES = {
     "broker_areas": "Werkgebieden wijkmakelaars",
     "kernen": "Kernen",
     "streets": "Stratennet (werkt zonder internet)",
+    "day_parts": "Bereik per dagdeel (openingstijden)",
 }
 
 _CELL_HALF_SIZE_M = 50.0
@@ -589,8 +591,21 @@ def map_data(result: RunResult) -> dict[str, Any]:
         "text": {"threshold": threshold, "walk": method},
         "cell": _cell_vectors(buurten) if len(buurten) else {"e": [0, 0.0007], "n": [0.00045, 0]},
         "buurten": buurt_part,
+        "day_parts": _day_parts_part(result, buurten),
         **parts,
         "whatif": whatif_part(result, look.buurt_index, bounds),  # the walking network for the what-if
+    }
+
+
+def _day_parts_part(result: RunResult, buurten: gpd.GeoDataFrame) -> dict[str, Any] | None:
+    """Per day part the reach class of each buurt (share within the threshold of a point open then); None without."""
+    table = getattr(result, "open_hours", None)
+    if table is None or len(table) == 0 or "buurtcode" not in buurten:
+        return None
+    shares = table.set_index("buurtcode").reindex(buurten["buurtcode"].astype(str).to_numpy())
+    return {
+        "labels": [esc(label) for label in DAY_PART_LABELS.values()],
+        "c": [reach_classes(shares[f"aandeel_{part}"]).index.tolist() for part in DAY_PARTS],
     }
 
 

@@ -28,6 +28,7 @@ from typing import Any
 
 
 from wijkanalyse import __version__, _atomic
+from wijkanalyse.analysis.opening import DAYS, PARTS
 from wijkanalyse._format import _is_missing
 from wijkanalyse.outputs import style
 from wijkanalyse.outputs._common import environment
@@ -309,6 +310,29 @@ def _proposal_facts(result: RunResult) -> dict[str, Any]:
     }
 
 
+def _timing_facts(result: RunResult) -> dict[str, Any]:
+    """Walking time per group and reach per day part (summary ``walking`` / ``open_hours``); empty when absent."""
+    s = result.summary or {}
+    walking = s.get("walking") or {}
+    hours = s.get("open_hours") or {}
+    by_part = hours.get("by_day_part") or {}
+    days = [
+        {"dag": name, "delen": [by_part.get(f"{d}-{p}", {}) for p, _, _ in PARTS]}
+        for d, name in zip(DAYS, ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"),
+                           strict=True)
+    ]
+    return {
+        "groups": walking.get("groups") or [],
+        "minutes_basis": walking.get("threshold_basis") == "minutes",
+        "threshold_minutes": walking.get("threshold_minutes"),
+        "hours": hours,
+        "parts": [{"naam": p, "uren": f"{a}-{b} uur"} for p, a, b in PARTS],
+        "days": days if by_part else [],
+        "unparseable": [{k: _text(v) for k, v in u.items()} for u in hours.get("unparseable") or []],
+        "excluded": [_text(e.get("name") or e.get("id")) for e in hours.get("excluded") or []],
+    }
+
+
 def report_context(result: RunResult, images: Mapping[str, Path | bytes] | None = None) -> dict[str, Any]:
     """Everything the template shows, picked from ``result`` (plain values; the template formats and escapes).
 
@@ -340,6 +364,7 @@ def report_context(result: RunResult, images: Mapping[str, Path | bytes] | None 
         },
         "s": _summary_facts(result, len(kernen)),
         "network": _network_facts(result),
+        "timing": _timing_facts(result),
         "explanations": {k: _text(result.explanations.get(k)) for k in ("prioriteit", "werklast", "makelaars")},
         "indicators": [_text(label) for label in result.indicators.values()],
         "indicator_chunks": [

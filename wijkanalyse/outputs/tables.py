@@ -32,6 +32,7 @@ from wijkanalyse.outputs._common import FORMULA_PREFIXES, neutralise, neutralise
 from wijkanalyse.outputs.texts import with_labels
 from wijkanalyse.outputs._siting import by_count_frame
 from wijkanalyse.outputs._maptext import distance_label
+from wijkanalyse.analysis.opening import DAY_PART_LABELS
 from wijkanalyse.result import RunResult
 
 __all__ = ["FORMULA_PREFIXES", "SHEETS", "neutralise", "neutralise_frame", "write_xlsx"]
@@ -46,6 +47,9 @@ SHEETS = {
     "proposals": "Voorstellen",
     "by_count": "Per aantal plekken",
     "broker_areas": "Werkgebieden",
+    "walking": "Looptijd",
+    "open_hours": "Openingstijden",
+    "venue_hours": "Openingstijden per punt",
 }
 
 _PERCENT = "0.0%"
@@ -107,9 +111,24 @@ _COLUMNS: dict[str, tuple[str, str | None]] = {
     "cellen": ("Bewoonde vakken van 100 m", _INT),
     "afstand_max_m": ("Verste {afstand} (m)", _INT),
     "gat_id": ("Gat", _INT),
+    "groep": ("Groep (sleutel)", None),
+    "groep_label": ("Groep", None),
+    "snelheid_m_s": ("Looptempo (m/s)", _DECIMALS[2]),
+    "drempel_m": ("Drempel (m)", _INT),
+    "drempel_min": ("Drempel (minuten lopen)", _DECIMALS[1]),
+    "profiel": ("Profiel (welke wegen niet)", None),
+    "categorie_label": ("Soort", None),
+    "openingstijden": ("Openingstijden (zoals opgegeven)", None),
+    "openingstijden_status": ("Openingstijden gelezen?", None),
+    "open_dagdelen": ("Open dagdelen per week (van 21)", _INT),
+    "telt_mee": ("Telt mee als ontmoetingspunt", None),
+    **{f"aandeel_{part}": (f"Aandeel binnen {{t}} m van een punt open op {label}", _PERCENT)
+       for part, label in DAY_PART_LABELS.items()},
 }
 #: A header for a column without one above: words, not an identifier ("n_buurten" -> "Aantal buurten").
 _WORDS = {"n": "aantal", "pct": "procent", "m": "(m)", "id": "nummer"}
+#: ``openingstijden_status`` in Dutch.
+HOURS_STATUS = {"known": "ja", "unknown": "onbekend (niet opgegeven)", "unparseable": "niet te lezen"}
 _UNREACHABLE = "onbereikbaar"
 _HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
 
@@ -259,6 +278,7 @@ def _key_figures(result: RunResult) -> pd.DataFrame:
             ("Werkgebieden: toegestane afwijking (brokers.balance_tolerance)", s.get("broker_balance_tolerance"),
              _PERCENT),
         ]
+    rows += _walking_rows(s)
     sources = getattr(result, "sources", None) or {}
     labels = {"cbs": "CBS-kerncijfers", "buurten": "Buurtgrenzen (PDOK)", "grid": "100 m-vierkanten (CBS, PDOK)",
               "osm": "OpenStreetMap"}
@@ -280,6 +300,50 @@ def _when(value: Any) -> Any:
     except ValueError:
         return value
     return stamp.replace(tzinfo=None)
+
+
+def _walking_rows(s: dict[str, Any]) -> list[tuple[str, Any, str | None]]:
+    """Key figures per walking group (metres and minutes) and of the opening hours."""
+    rows: list[tuple[str, Any, str | None]] = []
+    for g in (s.get("walking") or {}).get("groups", []):
+        what = f"{g['label']} ({str(g['speed_m_s']).replace('.', ',')} m/s{', ' + g['profile'] if g.get('profile_applied') else ''})"
+        rows += [
+            (f"Looptijd {what}: drempel (m)", g["threshold_m"], _INT),
+            (f"Looptijd {what}: drempel (minuten)", g["threshold_min"], _DECIMALS[1]),
+            (f"Looptijd {what}: aandeel binnen de drempel", g["share_within_threshold"], _PERCENT),
+        ]
+    hours = s.get("open_hours") or {}
+    if hours:
+        rows += [
+            ("Ontmoetingspunten zonder openingstijden", hours.get("unknown"), _INT),
+            ("Ontmoetingspunten met onleesbare openingstijden", len(hours.get("unparseable") or []), _INT),
+            ("Ontmoetingspunten die door hun openingstijden niet meetellen", len(hours.get("excluded") or []), _INT),
+        ]
+    return rows
+
+
+def _walking(result: RunResult) -> pd.DataFrame | None:
+    return _table(getattr(result, "walking", None))
+
+
+def _open_hours(result: RunResult) -> pd.DataFrame | None:
+    return _table(getattr(result, "open_hours", None))
+
+
+def _venue_hours(result: RunResult) -> pd.DataFrame | None:
+    """Every meeting point (also those its hours leave out) with its hours as given and as read."""
+    venues = result.venues
+    if venues is None or "openingstijden_status" not in venues.columns:
+        return None
+    meeting = venues["ontmoetingspunt"].astype(bool) | venues["osm_id"].astype(str).isin(
+        [e["id"] for e in (result.summary.get("open_hours") or {}).get("excluded", [])]
+    )
+    frame = _table(venues[meeting])
+    if frame is None:
+        return None
+    frame["openingstijden_status"] = frame["openingstijden_status"].map(HOURS_STATUS)
+    frame["telt_mee"] = frame["ontmoetingspunt"].astype(bool)
+    return frame[["naam", "categorie_label", "openingstijden", "openingstijden_status", "open_dagdelen", "telt_mee"]]
 
 
 def _write_key_figures(sheet: Worksheet, result: RunResult) -> None:
@@ -332,6 +396,9 @@ _SHEET_FRAMES: dict[str, Callable[[RunResult], pd.DataFrame | None]] = {
     "proposals": _proposals,
     "by_count": by_count_frame,
     "broker_areas": _broker_areas,
+    "walking": _walking,
+    "open_hours": _open_hours,
+    "venue_hours": _venue_hours,
 }
 
 

@@ -77,7 +77,10 @@ log = logging.getLogger("wijkanalyse")
 
 CRS = "EPSG:28992"
 #: Way tags kept for the walk and attachment rules (:mod:`wijkanalyse.network`).
-WAY_TAGS = ("highway", "name", "foot", "access", "area", "service", "tunnel", "layer", "indoor", "level")
+WAY_TAGS = (
+    "highway", "name", "foot", "access", "area", "service", "tunnel", "layer", "indoor", "level",
+    "wheelchair", "surface", "smoothness", "incline",  # for the walking profiles' exclude_tags
+)
 #: ``highway`` values that are no way at all (lifecycle prefixes and 'no'): never read.
 NEVER_A_WAY = frozenset({"abandoned", "construction", "disused", "no", "planned", "proposed", "razed"})
 _PROGRESS_WAYS = 500_000  # log a line every so many ways read

@@ -20,6 +20,10 @@ column                    meaning
                           (lat/lon first when a row has both)
 ``adres`` / ``address``   optional, free text
 ``kosten_per_jaar``       optional yearly cost in euro (``12500``, ``12500,50``)
+``openingstijden`` /      optional, the OSM ``opening_hours`` syntax (``Tu 18:00-22:00``,
+``opening_hours``         ``Mo-Fr 09:00-17:00``); a value the parser cannot read is kept and
+                          reported by the run (:mod:`wijkanalyse.analysis.opening`), the row
+                          is not bad
 ========================  ==============================================================
 
 GeoPackage / GeoJSON: the same attribute columns; the geometry gives the place (any CRS;
@@ -80,6 +84,7 @@ CRS = "EPSG:28992"
 #: The columns of the frame :func:`read_own_points` returns (plus geometry), in order.
 OWN_COLUMNS = (
     "osm_id", "naam", "categorie", "categorie_label", "ontmoetingspunt", "bron", "adres", "kosten_per_jaar",
+    "openingstijden",
 )
 #: Latitude and longitude (WGS84 degrees) that lie in or just off the Netherlands.
 LAT_RANGE = (50.7, 53.7)
@@ -94,6 +99,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "class": ("klasse", "class", "categorie", "category"),
     "address": ("adres", "address"),
     "cost": ("kosten_per_jaar", "kosten", "cost_per_year", "yearly_cost"),
+    "hours": ("openingstijden", "opening_hours", "openingsuren"),
     "lat": ("lat", "latitude", "breedtegraad"),
     "lon": ("lon", "lng", "long", "longitude", "lengtegraad"),
     "x": ("x", "rd_x", "x_rd"),
@@ -574,6 +580,7 @@ def _parse_row(row: _Row, reader: _RowReader, skipped: Counter[str]) -> _Parsed 
     if not name and reader.names_required:
         wrong.append("no name")
     address = _text(values.get(columns["address"])) if "address" in columns else ""
+    hours = _text(values.get(columns["hours"])) if "hours" in columns else ""
     cost = _cost(values.get(columns["cost"]), wrong) if "cost" in columns else math.nan
     point, degrees = _row_point(row, reader, wrong)
     if wrong:
@@ -589,6 +596,7 @@ def _parse_row(row: _Row, reader: _RowReader, skipped: Counter[str]) -> _Parsed 
         "bron": f"gemeente ({reader.path.name})",
         "adres": address or None,
         "kosten_per_jaar": cost,
+        "openingstijden": hours or None,
     }
     return _Parsed(wrong, record, point, degrees)
 

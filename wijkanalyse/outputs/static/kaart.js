@@ -87,7 +87,7 @@
   WA.init = function (map, D) {
     var canHover = !!(window.matchMedia && window.matchMedia("(hover: hover)").matches);
     var layers = {};
-    var state = { map: map, layers: layers, mode: "signal", background: "pdok" };
+    var state = { map: map, layers: layers, mode: "signal", background: "pdok", part: 0 };
     WA.state = state;
     var panel = null;
 
@@ -160,8 +160,8 @@
         c = B.sig[i];
         return { fillColor: c < 0 ? D.colors.missing : D.colors.signal[c], fillOpacity: 0.6, color: "#555", weight: 0.8, fill: true };
       }
-      if (state.mode === "reach") {
-        c = B.bereik[i];
+      if (state.mode === "reach" || state.mode === "dagdeel") {
+        c = state.mode === "reach" ? B.bereik[i] : D.day_parts.c[state.part][i];
         return { fillColor: c < 0 ? D.colors.missing : D.colors.reach[c], fillOpacity: 0.6, color: "#555", weight: 0.8, fill: true };
       }
       return { fillColor: "#ffffff", fillOpacity: 0, color: "#444", weight: 1.2, fill: true };
@@ -369,6 +369,21 @@
         [["signal", D.names.signal, D.legends.signal], ["reach", D.names.reach, D.legends.reach],
          ["borders", D.names.borders, ""], ["none", "Geen buurten", ""]].forEach(function (m) {
           modes.appendChild(item("radio", "modus", m[0], m[1], m[0] === state.mode, m[2]));
+          if (m[0] === "reach" && D.day_parts) {  // reach per day part: the same colours, a select of 21 parts
+            var wrap = item("radio", "modus", "dagdeel", D.names.day_parts, state.mode === "dagdeel", "");
+            var pick = document.createElement("select");
+            pick.id = "wa-dagdeel";
+            pick.name = "dagdeel";
+            pick.setAttribute("aria-label", "Dagdeel");
+            D.day_parts.labels.forEach(function (label, k) {
+              var option = document.createElement("option");
+              option.value = String(k);
+              option.textContent = label.replace(/&amp;/g, "&").replace(/&lt;/g, "<").replace(/&gt;/g, ">");
+              pick.appendChild(option);
+            });
+            wrap.appendChild(pick);
+            modes.appendChild(wrap);
+          }
         });
         var over = section("Lagen");
         overlays.forEach(function (o) {
@@ -391,6 +406,10 @@
         L.DomEvent.on(body, "change", function (ev) {
           var t = ev.target;
           if (t.name === "modus") { setMode(t.value); }
+          if (t.name === "dagdeel") {
+            state.part = parseInt(t.value, 10) || 0;
+            if (state.mode === "dagdeel") { setMode("dagdeel"); } else { check("modus", "dagdeel", true); }
+          }
           if (t.name === "achtergrond") { setBackground(t.value); }
           if (t.name === "laag" && layers[t.value]) {
             if (t.checked) { layers[t.value].addTo(map); } else { map.removeLayer(layers[t.value]); }
