@@ -558,6 +558,10 @@ def merge_venues(
         return base
     if base.empty:
         return extra
+    others = [c for c in extra.columns if c not in VENUE_COLUMNS and c != extra.geometry.name]
+    for column in others:  # e.g. the own points' capaciteit: a merged row keeps it
+        if column not in base.columns:
+            base[column] = pd.Series(np.nan, index=base.index, dtype=extra[column].dtype)
     tree = shapely.STRtree(base.geometry.to_numpy())
     own_idx, osm_idx = tree.query(extra.geometry.to_numpy(), predicate="dwithin", distance=within_m)
     distance = shapely.distance(extra.geometry.to_numpy()[own_idx], base.geometry.to_numpy()[osm_idx])
@@ -570,7 +574,7 @@ def merge_venues(
         taken_own.add(i)
         taken_osm.add(j)
         osm_id, osm_source = base.at[j, "osm_id"], base.at[j, "bron"]
-        for column in (*VENUE_COLUMNS, base.geometry.name):
+        for column in (*VENUE_COLUMNS, *others, base.geometry.name):
             base.at[j, column] = extra.at[i, column]
         base.at[j, "osm_id"] = osm_id
         base.at[j, "bron"] = f"{osm_source} + {extra.at[i, 'bron']}"

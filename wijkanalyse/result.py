@@ -95,6 +95,9 @@ class RunResult:
         default_factory=lambda: pd.DataFrame(columns=["label", "gemeente", "nederland"], dtype=float)
     )
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)  # manifest sources: url, retrieved date
+    #: ``[doelgroepen]`` ranges, one row per area (gemeente, kern, buurt) and group: the columns of
+    #: :data:`wijkanalyse.analysis.groups.TARGET_COLUMNS` (None: no group available)
+    target_groups: pd.DataFrame | None = None
 
 
 @dataclass
