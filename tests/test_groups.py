@@ -228,6 +228,7 @@ def test_demo_target_groups_in_every_output(demo_run, demo_snapshot) -> None:
     low, high = tg["65+"]["residents"]
     assert old <= low <= high <= old + 4 * n_secret and n_secret > 0  # the demo has secret cells: a real range
     assert low < high
+    assert [low, high] == [2944, 3892] and old == 2900  # regression values (the README's worked example)
     w, b = tg["65+"]["within_threshold"], tg["65+"]["beyond_threshold"]
     assert w[0] + b[0] == pytest.approx(low) and w[1] + b[1] == pytest.approx(high)
     assert tg["alle inwoners"]["residents"][0] == summary["residents_total"]
@@ -248,4 +249,6 @@ def test_demo_capacity_flags_match_the_loads(demo_run) -> None:
     over = known[known["belasting"] > known["capaciteit"]]
     assert sorted(o["osm_id"] for o in summary["capacity"]["over_capacity"]) == sorted(over["osm_id"])
     assert len(over) >= 1  # with room for 100, the busiest buurthuizen are over
+    # regression values (the README's worked example)
+    assert sorted(over["naam"]) == ["Ontmoetingscentrum Zuidoost", "Wijkcentrum De Molen"]
     assert (known["belasting"] <= known["inwoners_binnen_bereik"] + 1e-9).all()  # sharing never adds residents
