@@ -26,6 +26,7 @@ from wijkanalyse.config import default_config_text, load_config, parse_config
 from wijkanalyse.errors import ConfigError
 
 from .conftest import shared_data
+from .fake_services import FakeServices, grid_features
 
 S = np.nan  # secret (-99997 once cleaned)
 BANDS = ["inwoners_0_14", "inwoners_15_24", "inwoners_25_44", "inwoners_45_64", "inwoners_65plus"]
@@ -86,6 +87,12 @@ def test_ranges_per_buurt_kern_and_gemeente_by_hand() -> None:
     summary = groups.summary_ranges(table)
     assert summary["65+"]["residents"] == [16, 31]
     assert summary["65+"]["share_within_threshold"] == [round(10 / 23, 4), 0.75]
+
+
+def test_without_every_band_the_total_does_not_narrow() -> None:
+    cells = _cells().drop(columns="inwoners_25_44")
+    lo, hi = groups.cell_bounds(cells)["65+"]  # B would be [1, 4] with all five bands
+    assert lo.tolist() == [0, 0, 10, 0, 5, 0] and hi.tolist() == [4, 4, 10, 4, 5, 4]
 
 
 def test_share_range_without_residents_is_none() -> None:
@@ -252,3 +259,32 @@ def test_demo_capacity_flags_match_the_loads(demo_run) -> None:
     # regression values (the README's worked example)
     assert sorted(over["naam"]) == ["Ontmoetingscentrum Zuidoost", "Wijkcentrum De Molen"]
     assert (known["belasting"] <= known["inwoners_binnen_bereik"] + 1e-9).all()  # sharing never adds residents
+
+
+def test_live_fetch_keeps_the_camelcase_age_columns(tmp_path) -> None:
+    """A PDOK 2023-2024 grid (camelCase) through ``wijkanalyse fetch`` and a run: the snapshot keeps the bands."""
+    from click.testing import CliRunner
+
+    from wijkanalyse import pipeline
+    from wijkanalyse.cli import cli
+    from wijkanalyse.sources.files import SnapshotReader
+
+    features = grid_features(1, residents=300)
+    features[0]["properties"] |= {"aantalInwoners65JaarEnOuder": 80, "aantalInwoners0Tot15Jaar": -99997,
+                                  "aantalInwoners45Tot65Jaar": 120}
+    with FakeServices(grid=features) as server:
+        config = tmp_path / "services.toml"
+        config.write_text(server.config_toml(), encoding="utf-8")
+        result = CliRunner().invoke(cli, [
+            "fetch", "--gemeente", "GM0999", "--year", "2024", "--snapshot", str(tmp_path / "snap"),
+            "--config", str(config), "--cache-dir", str(tmp_path / "cache")])
+        assert result.exit_code == 0, result.output
+    grid = SnapshotReader(tmp_path / "snap").grid()
+    assert grid["aantalInwoners65JaarEnOuder"].tolist() == [80]
+    outputs = pipeline.run(tmp_path / "snap", load_config(config), tmp_path / "out", maps=False)
+    tg = outputs.result.summary["target_groups"]
+    # the one cell lies 710 m from the buurthuis (test_live): everyone beyond 400 m
+    assert tg["65+"] == {"residents": [80, 80], "within_threshold": [0, 0], "beyond_threshold": [80, 80],
+                         "share_within_threshold": [0.0, 0.0]}
+    # 0-14 secret; two bands absent, so the total cannot narrow it: [0, 4]; no one within, so no upper share
+    assert tg["0-14"]["residents"] == [0, 4] and tg["0-14"]["share_within_threshold"] == [0.0, None]

@@ -26,6 +26,9 @@ The rule per cell (the bounds of one age band)
     *Secret, in a cell with a secret total* (fewer than 5 residents): ``[0, 4]`` for every
     band and for the total.
 
+    A grid that lacks one of the five bands gives a secret band ``[0, 4]``: without every band
+    the total cannot narrow it.
+
     The whole population of a cell ("alle"): ``[T, T]``, or ``[0, 4]`` when ``T`` is secret.
     A group of several bands sums their bounds.
 
@@ -115,6 +118,8 @@ def cell_bounds(residents: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarr
     slack = ROUNDING * (m + 1)
     low = np.clip(rest - slack - SECRET_MAX * np.maximum(k - 1, 0), 0.0, SECRET_MAX)
     high = np.clip(rest + slack, 0.0, SECRET_MAX)
+    if len(present) < len(BANDS):  # without every band the total says nothing about one of them
+        low, high = np.zeros(len(total)), np.full(len(total), SECRET_MAX)
     low = np.where(secret_total, 0.0, np.minimum(low, high))
     high = np.where(secret_total, SECRET_MAX, high)
     for j, band in enumerate(present):
