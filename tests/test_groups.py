@@ -288,3 +288,19 @@ def test_live_fetch_keeps_the_camelcase_age_columns(tmp_path) -> None:
                          "share_within_threshold": [0.0, 0.0]}
     # 0-14 secret; two bands absent, so the total cannot narrow it: [0, 4]; no one within, so no upper share
     assert tg["0-14"]["residents"] == [0, 4] and tg["0-14"]["share_within_threshold"] == [0.0, None]
+
+
+def test_own_points_capacity_column_survives_the_merge(tmp_path) -> None:
+    from wijkanalyse.sources.own_points import read_own_points
+
+    csv = tmp_path / "punten.csv"
+    csv.write_text("naam;klasse;x;y;capaciteit\nBuurthuis De Brink;buurthuis;155000;463000;120\n"
+                   "Kerkzaal;buurthuis;156000;463000;\nFout;buurthuis;157000;463000;-3\n", encoding="utf-8")
+    own = read_own_points(csv, load_config().venues)
+    assert own.points["capaciteit"].tolist()[:1] == [120.0] and np.isnan(own.points["capaciteit"].iloc[1])
+    assert len(own.points) == 2 and "capaciteit -3 must be a number > 0" in str(own.problems[0])
+    osm = gpd.GeoDataFrame({"osm_id": ["node/1"], "naam": ["De Brink"], "categorie": ["buurthuis"],
+                            "categorie_label": ["Buurthuis"], "ontmoetingspunt": [True]},
+                           geometry=gpd.points_from_xy([155010], [463000]), crs="EPSG:28992")
+    merged = model.merge_venues(osm, own.points)
+    assert merged.loc[merged["osm_id"] == "node/1", "capaciteit"].tolist() == [120.0]  # the same place: kept
