@@ -58,3 +58,19 @@ def format_percent(share: Any, decimals: int = 1, missing: str = "onbekend") -> 
     if _is_missing(share):
         return missing
     return f"{format_number(float(share) * 100.0, decimals)} %"
+
+
+def format_range(low: Any, high: Any, *, percent: bool = False, decimals: int = 0, missing: str = "onbekend") -> str:
+    """A range Dutch-style: ``(1965, 2547)`` -> ``"1.965 tot 2.547"``; one number when both ends agree.
+
+    ``percent``: the ends are shares in 0..1 (``"59 % tot 72 %"``). Used for the target groups,
+    whose figures are ranges because CBS keeps small counts secret (never a silent 0).
+    """
+    if _is_missing(low) or _is_missing(high):
+        return missing
+
+    def one(v: Any) -> str:
+        return format_percent(v, decimals) if percent else format_number(v, decimals)
+
+    a, b = one(low), one(high)
+    return a if a == b else f"{a} tot {b}"

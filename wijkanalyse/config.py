@@ -23,8 +23,10 @@ from wijkanalyse.errors import ConfigError
 __all__ = [
     "SITING_KINDS",
     "Brokers",
+    "Capacity",
     "Config",
     "Costs",
+    "Doelgroepen",
     "Indicator",
     "Kernen",
     "NetworkRules",
@@ -214,6 +216,7 @@ class Siting:
     candidate_classes: tuple[str, ...] = ("school", "sport")
     cost_per_class: dict[str, float] = field(default_factory=dict)
     candidates_file: Path | None = None  # the gemeente's own candidate sites; resolved against the config's folder
+    weight_group: str = ""  # a [doelgroepen] name: new sites reach the most of that group ("" = all residents)
 
 
 @dataclass(frozen=True)
@@ -228,6 +231,28 @@ class Brokers:
     priority_signal: float = 0.5
     priority_beyond: float = 0.3
     priority_hotspot: float = 0.2
+
+
+#: The age bands of the CBS 100 m grid a target group can hold, and "alle" (every resident).
+AGE_BANDS = ("0-14", "15-24", "25-44", "45-64", "65+")
+ALL_RESIDENTS = "alle"
+
+
+@dataclass(frozen=True)
+class Doelgroepen:
+    """Target groups (``[doelgroepen]``): name (shown in the outputs) -> the CBS age bands it holds."""
+
+    groups: dict[str, tuple[str, ...]] = field(
+        default_factory=lambda: {"alle inwoners": ("alle",), "65+": ("65+",), "0-14": ("0-14",)}
+    )
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """Capacity of meeting points (``[capacity]``): residents a place can serve, and whose residents count."""
+
+    per_class: dict[str, float] = field(default_factory=dict)  # venue class key -> capacity (own points' column wins)
+    group: str = ""  # a [doelgroepen] name ("" = all residents)
 
 
 @dataclass(frozen=True)
@@ -308,6 +333,8 @@ class Config:
     own_points: OwnPointsSettings = field(default_factory=OwnPointsSettings)
     walking: Walking = field(default_factory=Walking)
     opening_hours: OpeningHoursSettings = field(default_factory=OpeningHoursSettings)
+    doelgroepen: Doelgroepen = field(default_factory=Doelgroepen)
+    capacity: Capacity = field(default_factory=Capacity)
 
     @property
     def meeting_point_classes(self) -> list[str]:
@@ -360,6 +387,7 @@ def load_config(path: Path | str | None = None) -> Config:
         if isinstance(value, dict) and section in (
             "area", "thresholds", "network", "costs", "own_points", "services", "siting", "brokers", "kernen",
             "walking", "opening_hours",
+            "capacity",
         ):
             merged[section] = {**defaults.get(section, {}), **value}
         else:
@@ -435,7 +463,7 @@ def parse_config(  # noqa: PLR0912, PLR0915
     _unknown(
         raw,
         {"area", "thresholds", "network", "costs", "services", "venues", "indicators", "own_points", "siting",
-         "brokers", "kernen", "doelen", "walking", "opening_hours"},
+         "brokers", "kernen", "doelen", "walking", "opening_hours", "doelgroepen", "capacity"},
         "<top>",
         problems,
     )
@@ -557,7 +585,9 @@ def parse_config(  # noqa: PLR0912, PLR0915
             higher_is_worse=bool(worse),
         )
 
-    siting = _parse_siting(raw.get("siting", {}), venues, problems, base_dir)
+    doelgroepen = _parse_doelgroepen(raw.get("doelgroepen", {}), problems)
+    siting = _parse_siting(raw.get("siting", {}), venues, problems, base_dir, groups=doelgroepen.groups)
+    capacity = _parse_capacity(raw.get("capacity", {}), venues, doelgroepen.groups, problems)
     brokers = _parse_brokers(raw.get("brokers", {}), problems)
     kernen = _parse_kernen(raw.get("kernen", {}), problems)
     kern_targets = _parse_targets(raw.get("doelen", {}), problems)
@@ -592,6 +622,8 @@ def parse_config(  # noqa: PLR0912, PLR0915
         own_points=own_points,
         walking=walking,
         opening_hours=opening,
+        doelgroepen=doelgroepen,
+        capacity=capacity,
     )
 
 
@@ -739,13 +771,16 @@ def _flag(section: dict[str, Any], key: str, where: str, default: bool, problems
     return value
 
 
-def _parse_siting(raw: Any, venues: dict[str, VenueClass], problems: list[str], base_dir: Path | None = None) -> Siting:
+def _parse_siting(
+    raw: Any, venues: dict[str, VenueClass], problems: list[str], base_dir: Path | None = None,
+    groups: Mapping[str, tuple[str, ...]] | None = None,
+) -> Siting:
     """``[siting]``: how many new meeting points to rank, exact or fast, weights, candidate kinds and costs."""
     where = "siting"
     sec = _table(raw, where, problems)
     d = Siting()
     allowed = {"count", "exact", "time_limit_s", "signal_weighting", "signal_strength", "candidate_classes",
-               "cost_per_class", "candidates_file"}
+               "cost_per_class", "candidates_file", "weight_group"}
     _unknown(sec, allowed, where, problems)
     count = _number({"count": sec.get("count", d.count)}, "count", where, problems, minimum=1, exclusive=False,
                     integer=True)
@@ -789,7 +824,9 @@ def _parse_siting(raw: Any, venues: dict[str, VenueClass], problems: list[str], 
     if file is not None and file.is_dir():
         problems.append(f"{where}.candidates_file {file} is een map, geen bestand. Geef in [siting] candidates_file een "
                         "bestand (CSV, GeoPackage of GeoJSON)")
+    weight_group = _group_name(sec.get("weight_group", ""), f"{where}.weight_group", groups or {}, problems)
     return Siting(
+        weight_group=weight_group,
         candidates_file=file,
         count=int(count or d.count),
         exact=_flag(sec, "exact", where, d.exact, problems),
@@ -953,3 +990,70 @@ def _parse_opening_hours(raw: Any, problems: list[str]) -> OpeningHoursSettings:
         min_dagdelen=int(n if n is not None else d.min_dagdelen),
         unknown_counts=_flag(sec, "unknown_counts", where, d.unknown_counts, problems),
     )
+def _group_name(value: Any, where: str, groups: Mapping[str, tuple[str, ...]], problems: list[str]) -> str:
+    """A key that names a [doelgroepen] group ("" = all residents)."""
+    if not isinstance(value, str):
+        problems.append(f"{where} must be the name of a [doelgroepen] group (\"\" = all residents), got {value!r}")
+        return ""
+    name = value.strip()
+    if name and name not in groups:
+        known = ", ".join(f"\"{g}\"" for g in groups) or "none"
+        problems.append(f"{where}: {name!r} is not a [doelgroepen] group (known: {known})")
+        return ""
+    return name
+
+
+#: The longest name of a target group (it heads a table column and a map choice).
+MAX_GROUP_NAME = 40
+
+
+def _parse_doelgroepen(raw: Any, problems: list[str]) -> Doelgroepen:
+    """``[doelgroepen]``: group name = the CBS age bands it holds (a list, or one band as a string)."""
+    where = "doelgroepen"
+    sec = _table(raw, where, problems)
+    bands_text = ", ".join(f"\"{b}\"" for b in (ALL_RESIDENTS, *AGE_BANDS))
+    groups: dict[str, tuple[str, ...]] = {}
+    for name, value in sec.items():
+        key = f"{where}.{name!r}" if not _KEY_RE.match(name) else f"{where}.{name}"
+        label = name.strip()
+        if not label or len(label) > MAX_GROUP_NAME or any(ord(c) < 32 for c in label):
+            problems.append(f"{key}: a group name must be 1 to {MAX_GROUP_NAME} printable characters")
+            continue
+        bands = [value] if isinstance(value, str) else value
+        if not isinstance(bands, list) or not bands or not all(isinstance(b, str) for b in bands):
+            problems.append(f"{key} must be a list of age bands like [\"65+\"] (bands: {bands_text}), got {value!r}")
+            continue
+        bands = [b.strip() for b in bands]
+        unknown = [b for b in bands if b not in (ALL_RESIDENTS, *AGE_BANDS)]
+        if unknown:
+            problems.append(f"{key}: unknown age band(s) {', '.join(map(repr, unknown))} (bands: {bands_text})")
+            continue
+        if len(set(bands)) != len(bands):
+            problems.append(f"{key} names an age band twice: {bands!r}")
+            continue
+        if ALL_RESIDENTS in bands and len(bands) > 1:
+            problems.append(f"{key}: \"{ALL_RESIDENTS}\" already holds every band; list it alone")
+            continue
+        groups[label] = tuple(bands)
+    return Doelgroepen(groups=groups)
+
+
+def _parse_capacity(
+    raw: Any, venues: dict[str, VenueClass], groups: Mapping[str, tuple[str, ...]], problems: list[str]
+) -> Capacity:
+    """``[capacity]``: a capacity per meeting point class and the target group whose residents count."""
+    where = "capacity"
+    sec = _table(raw, where, problems)
+    _unknown(sec, {"per_class", "group"}, where, problems)
+    per_class: dict[str, float] = {}
+    for key, value in _table(sec.get("per_class", {}), f"{where}.per_class", problems).items():
+        if venues and key not in venues:
+            problems.append(f"{where}.per_class.{key} is not a [venues] class (known: {', '.join(venues)})")
+            continue
+        if key in venues and not venues[key].meeting_point:
+            problems.append(f"{where}.per_class.{key}: {key!r} is no meeting point class (meeting_point = false)")
+            continue
+        amount = _number({key: value}, key, f"{where}.per_class", problems, minimum=0)
+        if amount is not None:
+            per_class[key] = float(amount)
+    return Capacity(per_class=per_class, group=_group_name(sec.get("group", ""), f"{where}.group", groups, problems))

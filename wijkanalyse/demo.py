@@ -756,27 +756,47 @@ def _add_farms(
             cells[candidates[k]] = (buurt.code, value)
 
 
+#: The grid's age bands below 65 (2019-2021 column names); 65+ is ``aantal_inwoners_65_jaar_en_ouder``.
+_AGE_BAND_COLUMNS = (
+    "aantal_inwoners_0_tot_15_jaar", "aantal_inwoners_15_tot_25_jaar", "aantal_inwoners_25_tot_45_jaar",
+    "aantal_inwoners_45_tot_65_jaar",
+)
+
+
 def _grid_frame(
     rng: np.random.Generator, cells: _Cells, buurten: Sequence[_Buurt], profiles: dict[str, _Profile]
 ) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
-    """The CBS grid table of the cells (65+ and one-person households drawn from the profile) and the buurt totals."""
+    """The CBS grid table of the cells and the buurt totals.
+
+    The five age bands (65+ and one-person households drawn from ``rng`` as before, the other
+    four bands from a generator of their own, so the rest of the demo is unchanged) follow
+    CBS: a count below 5 is secret (-99997), the others are rounded to 5.
+    """
     rows: list[dict[str, Any]] = []
     totals = {b.code: 0 for b in buurten}
+    band_rng = np.random.default_rng([DEMO_SEED, 1519])
     for (x, y), (code, value) in sorted(cells.items()):
         profile = profiles[code]
         if value < 5:
             residents = old = single = CBS_SUPPRESSED
+            bands = [CBS_SUPPRESSED] * 4
             totals[code] += GRID_SUPPRESSED_AS
         else:
             residents = value
             totals[code] += value
-            old = _round5(value * profile.ages[4] * rng.uniform(0.7, 1.3))
+            old_true = value * profile.ages[4] * rng.uniform(0.7, 1.3)
+            old = _round5(old_true) if old_true >= 5 else CBS_SUPPRESSED
             households = value / profile.household_size
             single = _round5(households * profile.one_person * rng.uniform(0.8, 1.2))
+            rest = max(0.0, value - old_true)
+            shares = np.asarray(profile.ages[:4]) / sum(profile.ages[:4])
+            true_bands = rest * shares * band_rng.uniform(0.8, 1.2, size=4)
+            bands = [_round5(t) if t >= 5 else CBS_SUPPRESSED for t in true_bands]
         rows.append(
             {
                 "c28992r100": f"E{x // 100:04d}N{y // 100:04d}",
                 "aantal_inwoners": residents,
+                **dict(zip(_AGE_BAND_COLUMNS, bands, strict=True)),
                 "aantal_inwoners_65_jaar_en_ouder": old,
                 "aantal_eenpersoonshuishoudens": single,
                 "geometry": box(x, y, x + 100, y + 100),
@@ -786,6 +806,7 @@ def _grid_frame(
     grid = grid.sort_values("c28992r100", kind="stable").reset_index(drop=True)
     for column in (
         "aantal_inwoners",
+        *_AGE_BAND_COLUMNS,
         "aantal_inwoners_65_jaar_en_ouder",
         "aantal_eenpersoonshuishoudens",
     ):

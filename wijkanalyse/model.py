@@ -28,6 +28,7 @@ from wijkanalyse.errors import DataError
 
 __all__ = [
     "CRS",
+    "GRID_AGE_COLUMNS",
     "MARKER_MAX",
     "OSM_SOURCE",
     "PRIVACY_MARKERS",
@@ -59,6 +60,16 @@ PRIVACY_MARKERS = (-99995, -99997, -99998, -99999999, -99999998)
 MARKER_MAX = -99990
 #: Column names of the PDOK grid service (camelCase) -> the CBS download names used here.
 _GRID_ALIASES = {"aantalInwoners": "aantal_inwoners", "crs28992res100m": "c28992r100"}
+#: The age band columns of the CBS grid, in both name forms (2019-2021 download / WFS, and the
+#: camelCase of the 2023-2024 PDOK service) -> the canonical column of the residents frame
+#: (see :data:`wijkanalyse.analysis.groups.BANDS`).
+GRID_AGE_COLUMNS = {
+    "inwoners_0_14": ("aantal_inwoners_0_tot_15_jaar", "aantalInwoners0Tot15Jaar"),
+    "inwoners_15_24": ("aantal_inwoners_15_tot_25_jaar", "aantalInwoners15Tot25Jaar"),
+    "inwoners_25_44": ("aantal_inwoners_25_tot_45_jaar", "aantalInwoners25Tot45Jaar"),
+    "inwoners_45_64": ("aantal_inwoners_45_tot_65_jaar", "aantalInwoners45Tot65Jaar"),
+    "inwoners_65plus": ("aantal_inwoners_65_jaar_en_ouder", "aantalInwoners65JaarEnOuder"),
+}
 _SUFFIX_RE = re.compile(r"^(?P<stem>.+)_(?P<n>\d+)$")
 
 def require_metric_crs(gdf: gpd.GeoDataFrame, what: str = "frame") -> None:
@@ -488,7 +499,9 @@ def check_crs(gdf: gpd.GeoDataFrame, what: str = "Een laag", advice: str = _AGAI
 def residents_frame(grid: gpd.GeoDataFrame, buurten: gpd.GeoDataFrame, max_outside_m: float = 100.0) -> gpd.GeoDataFrame:
     """Turn the CBS 100 m grid into resident points: one per inhabited cell, at its centre.
 
-    Columns: cel, inwoners (NaN when CBS suppressed it), buurtcode, geometry. Cells whose
+    Columns: cel, inwoners (NaN when CBS suppressed it), buurtcode, geometry, and each age
+    band the grid has (:data:`GRID_AGE_COLUMNS`, in either name form) as ``inwoners_0_14`` ...
+    ``inwoners_65plus`` (NaN when secret; a grid without the band has no such column). Cells whose
     centre lies in no buurt are given the nearest buurt within ``max_outside_m``; farther
     cells belong to another gemeente and are dropped.
     """
@@ -510,11 +523,12 @@ def residents_frame(grid: gpd.GeoDataFrame, buurten: gpd.GeoDataFrame, max_outsi
     code = cells["c28992r100"].astype(str) if "c28992r100" in cells.columns else pd.Series(
         [f"cel{i}" for i in range(len(cells))], index=cells.index
     )
-    points = gpd.GeoDataFrame(
-        {"cel": code.to_numpy(), "inwoners": inwoners[keep.to_numpy()].to_numpy()},
-        geometry=shapely.centroid(cells.geometry.to_numpy()),
-        crs=CRS,
-    )
+    data = {"cel": code.to_numpy(), "inwoners": inwoners[keep.to_numpy()].to_numpy()}
+    for canonical, names in GRID_AGE_COLUMNS.items():
+        found = next((n for n in names if n in cells.columns), None)
+        if found is not None:
+            data[canonical] = clean_markers(cells[found]).to_numpy(dtype=float)
+    points = gpd.GeoDataFrame(data, geometry=shapely.centroid(cells.geometry.to_numpy()), crs=CRS)
     areas = buurten[["buurtcode", "geometry"]].reset_index(drop=True)
     joined = gpd.sjoin(points, areas, how="left", predicate="within")
     joined = joined[~joined.index.duplicated(keep="first")]
@@ -706,6 +720,10 @@ def merge_venues(
         return base
     if base.empty:
         return extra
+    others = [c for c in extra.columns if c not in VENUE_COLUMNS and c != extra.geometry.name]
+    for column in others:  # e.g. the own points' capaciteit: a merged row keeps it
+        if column not in base.columns:
+            base[column] = pd.Series(np.nan, index=base.index, dtype=extra[column].dtype)
     tree = shapely.STRtree(base.geometry.to_numpy())
     own_idx, osm_idx = tree.query(extra.geometry.to_numpy(), predicate="dwithin", distance=within_m)
     distance = shapely.distance(extra.geometry.to_numpy()[own_idx], base.geometry.to_numpy()[osm_idx])
@@ -718,7 +736,7 @@ def merge_venues(
         taken_own.add(i)
         taken_osm.add(j)
         osm_id, osm_source, osm_hours = base.at[j, "osm_id"], base.at[j, "bron"], base.at[j, "openingstijden"]
-        for column in (*VENUE_COLUMNS, base.geometry.name):
+        for column in (*VENUE_COLUMNS, *others, base.geometry.name):
             base.at[j, column] = extra.at[i, column]
         base.at[j, "osm_id"] = osm_id
         if not isinstance(extra.at[i, "openingstijden"], str):  # the own file's hours win when it has them

@@ -28,6 +28,9 @@ from wijkanalyse.analysis import (
     local_moran_hotspots,
     straight_line_distance,
 )
+from wijkanalyse.analysis import groups as target_groups
+from wijkanalyse.analysis.candidates import straight_line_cover
+from wijkanalyse.analysis.capacity import CAPACITY_COLUMNS, capacity_load
 from wijkanalyse.analysis.compare import Comparison, compare_buurten
 from wijkanalyse.analysis.trend import Trend, YearRun, trend_buurten
 from wijkanalyse.analysis.decide import Decision, decide, finite_or_none
@@ -328,6 +331,87 @@ def _buurt_figures(
     return buurten, gaps
 
 
+@dataclass(frozen=True)
+class _Groups:
+    """Step 6b: the target groups' ranges (one row per area and group) and the meeting points' capacity."""
+
+    table: pd.DataFrame | None
+    summary: dict[str, object]
+
+
+def _target_groups(  # noqa: PLR0917
+    residents: gpd.GeoDataFrame, buurten: gpd.GeoDataFrame, venues: gpd.GeoDataFrame, meeting_mask: np.ndarray,
+    dist: _Distances, config: Config, manifest: snapshot.Manifest,
+) -> _Groups:
+    """The ranges of every ``[doelgroepen]`` group per buurt, kern and gemeente; the capacity columns of ``venues``.
+
+    A group whose age bands the grid lacks is left out with a warning (never a silent 0).
+    Adds :data:`CAPACITY_COLUMNS` to ``venues`` (meeting points only) when any capacity is known.
+    """
+    wanted = config.doelgroepen.groups
+    groups, missing = target_groups.available_groups(residents, wanted)
+    if missing:
+        log.warning(
+            "Let op: het 100 m-raster van deze snapshot heeft geen leeftijdsgroepen voor %s; die doelgroep(en) "
+            "ontbreken in de uitvoer. Haal de snapshot opnieuw op ('wijkanalyse fetch').", ", ".join(missing),
+        )
+    table = None
+    summary: dict[str, object] = {"target_groups_missing": missing}
+    if groups:
+        table = target_groups.group_table(residents, buurten, groups, (manifest.gemeente_code, manifest.gemeente_name))
+        summary["target_groups"] = target_groups.summary_ranges(table)
+        summary["target_groups_rule"] = (
+            f"secret cell: 0..{target_groups.SECRET_MAX:g} per age band, narrowed by the cell's total "
+            f"(rounding to 5: +/-{target_groups.ROUNDING:g} per figure)"
+        )
+    summary["capacity"] = _capacity(residents, venues, meeting_mask, dist, config, groups)
+    return _Groups(table=table, summary=summary)
+
+
+def _capacity(  # noqa: PLR0917
+    residents: gpd.GeoDataFrame, venues: gpd.GeoDataFrame, meeting_mask: np.ndarray, dist: _Distances,
+    config: Config, groups: dict[str, tuple[str, ...]],
+) -> dict[str, object] | None:
+    """Residents within reach of each meeting point against its capacity (:mod:`wijkanalyse.analysis.capacity`)."""
+    per_class = config.capacity.per_class
+    capacity = venues["categorie"].map(per_class).astype(float).to_numpy() if per_class else np.full(len(venues), np.nan)
+    if "capaciteit" in venues.columns:  # the own points' column wins
+        own = venues["capaciteit"].to_numpy(dtype=float)
+        capacity = np.where(np.isfinite(own), own, capacity)
+    capacity = np.where(meeting_mask, capacity, np.nan)
+    if not np.isfinite(capacity).any():
+        return None
+    group = config.capacity.group
+    bands = groups.get(group, (target_groups.ALL,)) if group else (target_groups.ALL,)
+    people = target_groups.group_weights(residents, bands)
+    threshold = config.thresholds.walk_m
+    idx = np.flatnonzero(meeting_mask)
+    if dist.network is not None and dist.resident_att is not None:
+        cover = dist.network.within(dist.network.attach(venues.geometry[meeting_mask]), dist.resident_att, threshold)
+    else:
+        cover = straight_line_cover(venues.geometry[meeting_mask], residents.geometry, threshold)
+    load = capacity_load(cover, people, capacity[idx])
+    for column in CAPACITY_COLUMNS:
+        values = pd.Series(pd.NA if column == "boven_capaciteit" else np.nan, index=venues.index,
+                           dtype="boolean" if column == "boven_capaciteit" else float)
+        values.iloc[idx] = load[column].to_numpy()
+        venues[column] = values
+    over = venues[venues["boven_capaciteit"].fillna(False).astype(bool)]
+    if len(over):
+        log.warning("Let op: %d ontmoetingspunt(en) hebben meer inwoners binnen bereik dan ze kunnen ontvangen: %s.",
+                    len(over), ", ".join(str(n or o) for n, o in zip(over["naam"], over["osm_id"], strict=True)))
+    return {
+        "group": group or None,
+        "meeting_points_with_capacity": int(np.isfinite(capacity).sum()),
+        "over_capacity": [
+            {"osm_id": o, "name": n, "capacity": float(c), "load": round(float(ld), 1),
+             "residents_within_reach": round(float(d), 1)}
+            for o, n, c, ld, d in zip(over["osm_id"], over["naam"], over["capaciteit"], over["belasting"],
+                                      over["inwoners_binnen_bereik"], strict=True)
+        ],
+    }
+
+
 def _summary(  # noqa: PLR0917
     reader: SnapshotReader, config: Config, read: _Buurten, buurten: gpd.GeoDataFrame, residents: gpd.GeoDataFrame,
     venues: gpd.GeoDataFrame, meeting_mask: np.ndarray, gaps: gpd.GeoDataFrame, dist: _Distances,
@@ -393,6 +477,7 @@ def _analyse(inputs: RunInputs, config: Config) -> RunResult:
     residents["binnen_drempel"] = dist.distance <= threshold
     buurten, gaps = _buurt_figures(read.buurten, residents, config)
     pace, hours = _pace_and_hours(osm, residents, buurten, venues, all_meeting, week, dist, config)
+    groups = _target_groups(residents, buurten, venues, meeting_mask, dist, config, manifest)
 
     _step(7, "Beslissen: kernen, nieuwe ontmoetingspunten en wijkmakelaars")
     decision = decide(buurten, residents, venues, gaps, config, network=dist.network, resident_att=dist.resident_att,
@@ -418,7 +503,7 @@ def _analyse(inputs: RunInputs, config: Config) -> RunResult:
         indicators={k: ind.label for k, ind in config.indicators.items()},
         summary={**_summary(reader, config, read, decision.buurten, residents, venues, meeting_mask, gaps, dist, own,
                             decision), "explanations": explanations, "inputs": inputs.record(),
-                 "walking": pace.summary, "open_hours": hours.summary},
+                 "walking": pace.summary, "open_hours": hours.summary, **groups.summary},
         reference=read.reference,
         sources=manifest.sources,
         network=dist.network,
@@ -427,6 +512,7 @@ def _analyse(inputs: RunInputs, config: Config) -> RunResult:
         walking=pace.table,
         open_hours=hours.table,
         open_hours_distance=hours.distance,
+        target_groups=groups.table,
     )
 
 

@@ -109,6 +109,9 @@ class RunResult:
     open_hours: pd.DataFrame | None = None
     #: per day part the residents' distance to the nearest meeting point open then (the map)
     open_hours_distance: dict[str, Any] = field(default_factory=dict)
+    #: ``[doelgroepen]`` ranges, one row per area (gemeente, kern, buurt) and group: the columns of
+    #: :data:`wijkanalyse.analysis.groups.TARGET_COLUMNS` (None: no group available)
+    target_groups: pd.DataFrame | None = None
 
 
 @dataclass

@@ -27,7 +27,11 @@ Layout (``format_version`` 2; version 1 folders, with only ``osm.xml``, are stil
                             gemeentenaam, water, ...; EPSG:28992
       vierkant100m.gpkg     layer ``vierkant100m``: the CBS 100 m population grid cells
                             (polygons, EPSG:28992) with ``c28992r100`` and
-                            ``aantal_inwoners`` (-99997 = suppressed by CBS)
+                            ``aantal_inwoners`` (-99997 = suppressed by CBS), and every
+                            other column the source has: the age bands
+                            ``aantal_inwoners_0_tot_15_jaar`` ... ``_65_jaar_en_ouder``
+                            (camelCase ``aantalInwoners65JaarEnOuder`` from the 2023-2024
+                            service) give the target groups (``[doelgroepen]``)
       netwerk.parquet       the ways of OpenStreetMap with a ``highway`` tag, cut at
                             junctions, as GeoParquet (EPSG:28992): u, v (OSM node ids),
                             length (m), way_id, the tags the walk rules read (highway,

@@ -19,6 +19,7 @@ import numpy as np
 import shapely
 
 from wijkanalyse import model
+from wijkanalyse.analysis.groups import available_groups, group_weights
 from wijkanalyse.analysis.brokers import (
     BrokerNeed,
     areas_summary,
@@ -82,7 +83,15 @@ def _propose(  # noqa: PLR0917
     inwoners = residents["inwoners"].fillna(0.0).to_numpy(dtype=float)
     covered0 = residents["binnen_drempel"].to_numpy(dtype=bool)
     signal = residents["buurtcode"].map(buurten["signaal"]) if config.siting.signal_weighting else None
-    weights = resident_weights(inwoners, signal, strength=config.siting.signal_strength)
+    weighed = inwoners
+    if (group := config.siting.weight_group) and (bands := config.doelgroepen.groups.get(group)):
+        if available_groups(residents, {group: bands})[1]:
+            log.warning("Let op: het raster heeft geen leeftijdsgroepen voor doelgroep %s; nieuwe plekken worden "
+                        "gekozen op alle inwoners.", group)
+        else:
+            weighed = group_weights(residents, bands)  # reach the most of this group: the middle of each cell's range
+            log.info("    nieuwe plekken gekozen op inwoners van doelgroep %s", group)
+    weights = resident_weights(weighed, signal, strength=config.siting.signal_strength)
     cost = candidate_costs(candidates["soort"].tolist(), config.costs.meeting_point_per_year, config.siting.cost_per_class)
     own_cost = candidates["kosten_per_jaar"].to_numpy(dtype=float)
     cost = np.where(np.isfinite(own_cost), own_cost, cost)
@@ -157,6 +166,7 @@ def decide(
         "n_kernen": len(kernen),
         "n_candidates": len(all_candidates),
         "siting_method": selection.method if selection else None,
+        "siting_weight_group": config.siting.weight_group or None,
         "siting_status": selection.status if selection else None,
         "siting_gap": finite_or_none(selection.gap) if selection and selection.gap is not None else None,
         "new_meeting_points": proposals_summary(proposals) if len(proposals) else [],

@@ -44,7 +44,7 @@ import shapely
 from branca.element import Element, MacroElement
 
 from wijkanalyse._atomic import write_text
-from wijkanalyse._format import _is_missing, format_int, format_number, format_percent
+from wijkanalyse._format import _is_missing, format_int, format_number, format_percent, format_range
 from wijkanalyse.analysis.opening import DAY_PART_LABELS, DAY_PARTS
 from wijkanalyse.outputs._encode import encode_polyline, join_lines, polygon_rings
 from wijkanalyse.outputs._whatif import whatif_part
@@ -216,16 +216,49 @@ class _Lookup:
     buurt_index: dict[str, int]
     kern_of: dict[str, str] = field(default_factory=dict)
     area_of: dict[str, str] = field(default_factory=dict)
+    #: target group -> buurtcode -> its row of ``result.target_groups`` (ranges)
+    groups: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
     def buurten(self, codes: Iterable[str]) -> str:
         return names_text([self.buurt_names.get(code, code) for code in codes])
 
 
-def _buurt_popups(result: RunResult, threshold: str) -> Popups:
+def _group_label(group: str) -> str:
+    return f"Doelgroep {group} binnen bereik"
+
+
+def _buurt_popups(result: RunResult, threshold: str, groups: Iterable[str] = ()) -> Popups:
     within = f"Binnen {threshold} m van een ontmoetingspunt"
     labels = ["Wijk", "Buurtcode", "Kern", "Werkgebied", "Inwoners", within, "De helft woont binnen",
-              "Signaal", "Patroon", "Kans dat dit toeval is", *(str(label) for label in result.indicators.values())]
+              "Signaal", "Patroon", "Kans dat dit toeval is", *(str(label) for label in result.indicators.values()),
+              *(_group_label(g) for g in groups)]
     return Popups(labels)
+
+
+def _group_popup_text(r: Mapping[str, Any]) -> str:
+    """"12 tot 15 van 20 tot 24 (50 % tot 75 %)": a target group's ranges in one buurt."""
+    within = format_range(r["binnen_drempel_min"], r["binnen_drempel_max"])
+    total = format_range(r["inwoners_min"], r["inwoners_max"])
+    share = format_range(r["aandeel_binnen_min"], r["aandeel_binnen_max"], percent=True, decimals=0)
+    return f"{within} van {total} ({share})"
+
+
+def _group_parts(buurten: gpd.GeoDataFrame, look: _Lookup, threshold: str) -> list[dict[str, Any]]:
+    """One buurt colouring per target group: the share within the threshold (the middle of its range), reach colours."""
+    codes = buurten["buurtcode"].astype(str).tolist() if "buurtcode" in buurten else []
+    parts = []
+    for group, rows in look.groups.items():
+        middle = [
+            (rows[c]["aandeel_binnen_min"] + rows[c]["aandeel_binnen_max"]) / 2 if c in rows else np.nan for c in codes
+        ]
+        classes = reach_classes(pd.Series(middle, dtype=float))
+        parts.append({
+            "name": esc(f"Doelgroep {group}: aandeel binnen {threshold} m"),
+            "cls": classes.index.tolist(),
+            "legend": _class_legend(classes, "iedereen binnen bereik", "veel mensen te ver")
+            + '<div class="wa-rij">kleur: het midden van de bandbreedte (geheime aantallen)</div>',
+        })
+    return parts
 
 
 def _add_buurt_popup(popups: Popups, row: Mapping[str, Any], result: RunResult, look: _Lookup) -> None:
@@ -251,6 +284,9 @@ def _add_buurt_popup(popups: Popups, row: Mapping[str, Any], result: RunResult, 
         values["Kern"] = look.kern_of[code]
     if code in look.area_of:
         values["Werkgebied"] = look.area_of[code]
+    for group, rows in look.groups.items():
+        if code in rows:
+            values[_group_label(group)] = _group_popup_text(rows[code])
     if hotspot in HOTSPOT_STYLES:
         values["Kans dat dit toeval is"] = format_percent(row.get("hotspot_p"))
     values |= {
@@ -287,7 +323,7 @@ def _buurten_part(
     )
     styles = list(HOTSPOT_STYLES)
     hot = [styles.index(Hotspot(r["hotspot"])) if r.get("hotspot") in HOTSPOT_STYLES else -1 for r in records]
-    popups = _buurt_popups(result, threshold)
+    popups = _buurt_popups(result, threshold, look.groups)
     for r in records:
         _add_buurt_popup(popups, r, result, look)
     part = {
@@ -360,8 +396,8 @@ def _venues_part(result: RunResult) -> dict | None:
     venues = _prepared(result.venues)
     if venues is None:
         return None
-    popups = Popups(["Soort", "Status", "Bron", "Adres"])
-    keys, categories, cat, meeting, osm = [], [], [], [], []
+    popups = Popups(["Soort", "Status", "Bron", "Adres", "Capaciteit", "Inwoners binnen bereik (gedeeld)"])
+    keys, categories, cat, meeting, osm, over = [], [], [], [], [], []
     for row in _records(venues):
         name = plain(row.get("naam"), "(naamloos)")
         category = plain(row.get("categorie_label"), "onbekende categorie")
@@ -370,6 +406,12 @@ def _venues_part(result: RunResult) -> dict | None:
         details = {"Soort": category, "Status": status, "Bron": plain(row.get("bron"), "OpenStreetMap")}
         if not _is_missing(row.get("adres")) and plain(row.get("adres"), ""):
             details["Adres"] = plain(row.get("adres"))
+        capacity, load = row.get("capaciteit"), row.get("belasting")
+        flagged = row.get("boven_capaciteit") is True or row.get("boven_capaciteit") is np.True_
+        if not _is_missing(capacity) and not _is_missing(load):
+            details["Capaciteit"] = f"{format_int(capacity)} inwoners" + (" – BOVEN CAPACITEIT" if flagged else "")
+            details["Inwoners binnen bereik (gedeeld)"] = format_number(load, 0)
+        over.append(1 if flagged else 0)
         popups.add(name, details)
         if category not in categories:
             categories.append(category)
@@ -380,7 +422,7 @@ def _venues_part(result: RunResult) -> dict | None:
         osm.append(osm_id if isinstance(osm_id, str) and _OSM_ID.match(osm_id) else None)  # [a-z/0-9] only
     return {
         "p": _points(venues.geometry), "key": keys, **popups.part(), "m": meeting, "osm": osm,
-        "cats": [esc(c) for c in categories], "cat": cat,
+        "cats": [esc(c) for c in categories], "cat": cat, **({"over": over} if any(over) else {}),
     }
 
 
@@ -535,6 +577,10 @@ def _legends(
             f"border:3px solid {AREA_COLORS[0]};border-right-color:{AREA_COLORS[1]};background:transparent",
             "één kleur per werkgebied",
         )
+    if has.get("over_capacity"):
+        legends["meeting_points"] += _swatch(
+            f"background:{MEETING_POINT_COLOR};{circle}border:3px solid #000", "meer inwoners binnen bereik dan capaciteit",
+        )
     if has.get("kernen"):
         legends["kernen"] = _swatch(f"border:2px dashed {KERN_COLOR};background:transparent", "grens van een kern")
     return legends
@@ -573,6 +619,7 @@ def map_data(result: RunResult) -> dict[str, Any]:
         "proposals": parts["proposals"] is not None,
         "broker_areas": parts["areas"] is not None,
         "kernen": parts["kernen"] is not None,
+        "over_capacity": bool(parts["venues"] and "over" in parts["venues"]),
     }
     layer_names = {key: esc(name.format(threshold=threshold)) for key, name in LAYER_NAMES.items()}
     method = "lopen" if result.distance_method == "network" else "hemelsbreed"
@@ -592,6 +639,7 @@ def map_data(result: RunResult) -> dict[str, Any]:
         "cell": _cell_vectors(buurten) if len(buurten) else {"e": [0, 0.0007], "n": [0.00045, 0]},
         "buurten": buurt_part,
         "day_parts": _day_parts_part(result, buurten),
+        "groups": _group_parts(buurten, look, threshold),
         **parts,
         "whatif": whatif_part(result, look.buurt_index, bounds),  # the walking network for the what-if
     }
@@ -633,6 +681,10 @@ def _lookup(result: RunResult, buurten: gpd.GeoDataFrame) -> _Lookup:
                                  areas_frame["buurtcodes"], strict=True):
             for code in split_list(value):
                 look.area_of[code] = f"Werkgebied {plain(gebied, '')}".strip()
+    table = getattr(result, "target_groups", None)
+    if isinstance(table, pd.DataFrame) and len(table):
+        for r in table[table["niveau"] == "buurt"].to_dict("records"):
+            look.groups.setdefault(str(r["doelgroep"]), {})[str(r["code"])] = r
     return look
 
 

@@ -36,7 +36,7 @@ from wijkanalyse.outputs._sources import SOURCE_LINE, SYNTHETIC_BANNER, data_dat
 from wijkanalyse.outputs.texts import HOTSPOT_SHORT, hotspot_label, reach_label
 from wijkanalyse.result import Hotspot, Reach, RunResult
 from wijkanalyse.outputs._siting import by_count_rows, siting_text
-from wijkanalyse._format import format_int
+from wijkanalyse._format import format_int, format_range
 from wijkanalyse.outputs._maptext import distance_label
 
 __all__ = ["PDF_MISSING", "render_report", "report_context", "write_pdf", "write_report"]
@@ -333,6 +333,46 @@ def _timing_facts(result: RunResult) -> dict[str, Any]:
     }
 
 
+#: At most this many kernen per target group in the report (the XLSX sheet "Doelgroepen" has them all).
+MAX_GROUP_KERNEN = 12
+
+
+def _group_row(r: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "groep": _text(r["doelgroep"]), "naam": _text(r["naam"]),
+        "inwoners": format_range(r["inwoners_min"], r["inwoners_max"], missing="–"),
+        "binnen": format_range(r["binnen_drempel_min"], r["binnen_drempel_max"], missing="–"),
+        "buiten": format_range(r["buiten_drempel_min"], r["buiten_drempel_max"], missing="–"),
+        "aandeel": format_range(r["aandeel_binnen_min"], r["aandeel_binnen_max"], percent=True, missing="–"),
+        "is_range": r["inwoners_min"] != r["inwoners_max"],
+    }
+
+
+def _group_facts(result: RunResult) -> dict[str, Any]:
+    """The target groups (gemeente and kernen, as ranges) and the meeting points over capacity."""
+    table = getattr(result, "target_groups", None)
+    groups: list[dict[str, Any]] = []
+    kernen: list[dict[str, Any]] = []
+    if table is not None and len(table):
+        groups = [_group_row(r) for r in table[table["niveau"] == "gemeente"].to_dict("records")]
+        rows = table[table["niveau"] == "kern"].to_dict("records")
+        names = list(dict.fromkeys(r["naam"] for r in rows))[:MAX_GROUP_KERNEN]
+        kernen = [_group_row(r) for r in rows if r["naam"] in names]
+    summary = result.summary or {}
+    capacity = summary.get("capacity") or {}
+    over = [
+        {"naam": _text(o.get("name") or o.get("osm_id")), "capaciteit": o.get("capacity"), "belasting": o.get("load"),
+         "binnen": o.get("residents_within_reach")}
+        for o in capacity.get("over_capacity", [])
+    ]
+    return {
+        "groups": groups, "group_kernen": kernen, "groups_missing": [_text(g) for g in summary.get("target_groups_missing", [])],
+        "capacity": {"present": bool(capacity), "n": capacity.get("meeting_points_with_capacity", 0), "over": over,
+                     "group": _text(capacity.get("group")) or "alle inwoners"},
+        "weight_group": _text(summary.get("siting_weight_group")),
+    }
+
+
 def report_context(result: RunResult, images: Mapping[str, Path | bytes] | None = None) -> dict[str, Any]:
     """Everything the template shows, picked from ``result`` (plain values; the template formats and escapes).
 
@@ -381,6 +421,7 @@ def report_context(result: RunResult, images: Mapping[str, Path | bytes] | None 
         "more_gaps": more_gaps,
         "more_gaps_max": more_gaps_max,
         **_proposal_facts(result),
+        **_group_facts(result),
         "areas": _area_rows(result),
         "priority": priority,
         "hotspots": _hotspot_groups(buurten, result),

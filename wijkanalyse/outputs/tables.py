@@ -50,6 +50,8 @@ SHEETS = {
     "walking": "Looptijd",
     "open_hours": "Openingstijden",
     "venue_hours": "Openingstijden per punt",
+    "target_groups": "Doelgroepen",
+    "capacity": "Capaciteit",
 }
 
 _PERCENT = "0.0%"
@@ -124,6 +126,25 @@ _COLUMNS: dict[str, tuple[str, str | None]] = {
     "telt_mee": ("Telt mee als ontmoetingspunt", None),
     **{f"aandeel_{part}": (f"Aandeel binnen {{t}} m van een punt open op {label}", _PERCENT)
        for part, label in DAY_PART_LABELS.items()},
+    # [doelgroepen]: every figure a range (laag-hoog), because CBS keeps small counts secret
+    "niveau": ("Niveau", None),
+    "code": ("Code", None),
+    "doelgroep": ("Doelgroep", None),
+    "inwoners_min": ("Inwoners (laag)", _INT),
+    "inwoners_max": ("Inwoners (hoog)", _INT),
+    "binnen_drempel_min": ("Binnen {t} m (laag)", _INT),
+    "binnen_drempel_max": ("Binnen {t} m (hoog)", _INT),
+    "buiten_drempel_min": ("Verder dan {t} m (laag)", _INT),
+    "buiten_drempel_max": ("Verder dan {t} m (hoog)", _INT),
+    "aandeel_binnen_min": ("Aandeel binnen {t} m (laag)", _PERCENT),
+    "aandeel_binnen_max": ("Aandeel binnen {t} m (hoog)", _PERCENT),
+    # capacity of the meeting points
+    "bron": ("Bron", None),
+    "capaciteit": ("Capaciteit (inwoners)", _INT),
+    "inwoners_binnen_bereik": ("Inwoners binnen {t} m", _INT),
+    "belasting": ("Belasting (inwoners gedeeld over de plekken binnen bereik)", _DECIMALS[1]),
+    "plaatsen_per_inwoner": ("Capaciteit per inwoner binnen bereik", _DECIMALS[2]),
+    "boven_capaciteit": ("Boven capaciteit?", None),
 }
 #: A header for a column without one above: words, not an identifier ("n_buurten" -> "Aantal buurten").
 _WORDS = {"n": "aantal", "pct": "procent", "m": "(m)", "id": "nummer"}
@@ -390,6 +411,25 @@ def _broker_areas(result: RunResult) -> pd.DataFrame | None:
     return _table(getattr(result, "broker_areas", None))
 
 
+def _target_groups(result: RunResult) -> pd.DataFrame | None:
+    return _table(getattr(result, "target_groups", None))
+
+
+#: The columns of the capacity sheet (venues with a known capacity).
+CAPACITY_SHEET_COLUMNS = (
+    "naam", "categorie_label", "bron", "capaciteit", "inwoners_binnen_bereik", "belasting", "plaatsen_per_inwoner",
+    "boven_capaciteit",
+)
+
+
+def _capacity(result: RunResult) -> pd.DataFrame | None:
+    venues = result.venues
+    if venues is None or "capaciteit" not in venues.columns or "belasting" not in venues.columns:
+        return None
+    rows = venues[np.isfinite(venues["capaciteit"].to_numpy(dtype=float))]
+    return _table(rows[list(CAPACITY_SHEET_COLUMNS)])
+
+
 _SHEET_FRAMES: dict[str, Callable[[RunResult], pd.DataFrame | None]] = {
     "buurten": _buurten,
     "kernen": _kernen,
@@ -399,6 +439,8 @@ _SHEET_FRAMES: dict[str, Callable[[RunResult], pd.DataFrame | None]] = {
     "walking": _walking,
     "open_hours": _open_hours,
     "venue_hours": _venue_hours,
+    "target_groups": _target_groups,
+    "capacity": _capacity,
 }
 
 

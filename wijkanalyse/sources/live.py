@@ -272,6 +272,8 @@ def _buurten(
 def _grid(
     client: _http.Client, services: Services, bounds: tuple[float, float, float, float], year: int,
 ) -> gpd.GeoDataFrame:
+    """Every inhabited cell in ``bounds`` with all its properties (no ``propertyName``): the snapshot keeps
+    the age bands (``aantalInwoners65JaarEnOuder`` ...) the target groups are read from."""
     xmin, ymin, xmax, ymax = bounds
     params = {
         "service": "WFS", "version": "2.0.0", "request": "GetFeature",

@@ -24,6 +24,7 @@ column                    meaning
 ``opening_hours``         ``Mo-Fr 09:00-17:00``); a value the parser cannot read is kept and
                           reported by the run (:mod:`wijkanalyse.analysis.opening`), the row
                           is not bad
+``capaciteit``            optional: how many residents the place can serve (README "Capaciteit")
 ========================  ==============================================================
 
 GeoPackage / GeoJSON: the same attribute columns; the geometry gives the place (any CRS;
@@ -100,6 +101,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "address": ("adres", "address"),
     "cost": ("kosten_per_jaar", "kosten", "cost_per_year", "yearly_cost"),
     "hours": ("openingstijden", "opening_hours", "openingsuren"),
+    "capacity": ("capaciteit", "capacity"),
     "lat": ("lat", "latitude", "breedtegraad"),
     "lon": ("lon", "lng", "long", "longitude", "lengtegraad"),
     "x": ("x", "rd_x", "x_rd"),
@@ -223,6 +225,23 @@ def _cost(value: Any, problems: list[str]) -> float:
         return math.nan
     if not math.isfinite(number) or number < 0:
         problems.append(f"kosten_per_jaar {number:g} must be a number >= 0")
+        return math.nan
+    return number
+
+
+def _capacity(value: Any, problems: list[str]) -> float:
+    """The capacity (residents a meeting point can serve), NaN when empty; a problem when not a number > 0."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        number: float | None = float(value)
+    else:
+        text = _text(value)
+        if not text:
+            return math.nan
+        number = _number(text, "capaciteit", problems)
+    if number is None or math.isnan(number):
+        return math.nan
+    if not math.isfinite(number) or number <= 0:
+        problems.append(f"capaciteit {number:g} must be a number > 0 (residents the place can serve)")
         return math.nan
     return number
 
@@ -582,6 +601,7 @@ def _parse_row(row: _Row, reader: _RowReader, skipped: Counter[str]) -> _Parsed 
     address = _text(values.get(columns["address"])) if "address" in columns else ""
     hours = _text(values.get(columns["hours"])) if "hours" in columns else ""
     cost = _cost(values.get(columns["cost"]), wrong) if "cost" in columns else math.nan
+    capacity = _capacity(values.get(columns["capacity"]), wrong) if "capacity" in columns else None
     point, degrees = _row_point(row, reader, wrong)
     if wrong:
         return _Parsed(wrong)
@@ -598,6 +618,8 @@ def _parse_row(row: _Row, reader: _RowReader, skipped: Counter[str]) -> _Parsed 
         "kosten_per_jaar": cost,
         "openingstijden": hours or None,
     }
+    if capacity is not None:
+        record["capaciteit"] = capacity
     return _Parsed(wrong, record, point, degrees)
 
 
@@ -648,9 +670,12 @@ def _log_passed_over(file: str, problems: list[RowProblem], skipped: Counter[str
 
 def _points_frame(records: list[dict[str, Any]], geoms: list[Any]) -> gpd.GeoDataFrame:
     """The valid rows as a venues frame: :data:`OWN_COLUMNS` plus the points, EPSG:28992."""
-    frame = pd.DataFrame.from_records(records, columns=list(OWN_COLUMNS))
+    extra = ["capaciteit"] if any("capaciteit" in r for r in records) else []  # only when the file has the column
+    frame = pd.DataFrame.from_records(records, columns=[*OWN_COLUMNS, *extra])
     frame["ontmoetingspunt"] = frame["ontmoetingspunt"].astype(bool)
     frame["kosten_per_jaar"] = frame["kosten_per_jaar"].astype(float)
+    if extra:
+        frame["capaciteit"] = frame["capaciteit"].astype(float)
     return gpd.GeoDataFrame(frame, geometry=geoms, crs=CRS)
 
 

@@ -164,6 +164,10 @@
         c = state.mode === "reach" ? B.bereik[i] : D.day_parts.c[state.part][i];
         return { fillColor: c < 0 ? D.colors.missing : D.colors.reach[c], fillOpacity: 0.6, color: "#555", weight: 0.8, fill: true };
       }
+      if (state.mode.indexOf("group") === 0) {  // a target group ([doelgroepen]): its share within reach
+        c = D.groups[+state.mode.slice(5)].cls[i];
+        return { fillColor: c < 0 ? D.colors.missing : D.colors.reach[c], fillOpacity: 0.6, color: "#555", weight: 0.8, fill: true };
+      }
       return { fillColor: "#ffffff", fillOpacity: 0, color: "#444", weight: 1.2, fill: true };
     }
     layers.buurten = L.featureGroup();
@@ -258,8 +262,9 @@
     if (V) {
       decode(V.p).forEach(function (ll, i) {
         var meeting = V.m[i] === 1;
+        var over = V.over && V.over[i] === 1;  // more residents within reach than its capacity: a thick dark ring
         var marker = L.circleMarker(ll, {
-          pane: "wa-venues", radius: meeting ? 8 : 6, color: "#ffffff", weight: 1.5,
+          pane: "wa-venues", radius: meeting ? 8 : 6, color: over ? "#000000" : "#ffffff", weight: over ? 3.5 : 1.5,
           fillColor: meeting ? D.colors.meeting : D.colors.other, fillOpacity: 0.95
         });
         // (what-if: kaart_whatif.js adds "Sluit dit punt" to a meeting point's popup)
@@ -366,8 +371,9 @@
         }
 
         var modes = section("Buurten kleuren naar");
-        [["signal", D.names.signal, D.legends.signal], ["reach", D.names.reach, D.legends.reach],
-         ["borders", D.names.borders, ""], ["none", "Geen buurten", ""]].forEach(function (m) {
+        [["signal", D.names.signal, D.legends.signal], ["reach", D.names.reach, D.legends.reach]]
+          .concat((D.groups || []).map(function (g, k) { return ["group" + k, g.name, g.legend]; }))
+          .concat([["borders", D.names.borders, ""], ["none", "Geen buurten", ""]]).forEach(function (m) {
           modes.appendChild(item("radio", "modus", m[0], m[1], m[0] === state.mode, m[2]));
           if (m[0] === "reach" && D.day_parts) {  // reach per day part: the same colours, a select of 21 parts
             var wrap = item("radio", "modus", "dagdeel", D.names.day_parts, state.mode === "dagdeel", "");
