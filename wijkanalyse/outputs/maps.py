@@ -90,6 +90,7 @@ __all__ = [
     "SYNTHETIC_BANNER",
     "RawHtml",
     "build_map",
+    "build_page",
     "format_int",
     "format_number",
     "format_percent",
@@ -807,7 +808,19 @@ def build_map(result: RunResult) -> folium.Map:
         :data:`LAYER_NAMES`, backgrounds (PDOK, OpenStreetMap, the offline street network),
         search, legends, explanations and sources. Render it with :func:`save_map`.
     """
-    document = map_data(result)
+    return build_page(map_data(result))
+
+
+def build_page(document: Mapping[str, Any]) -> folium.Map:
+    """The page every map of the project is built on: ``kaart.js`` drawing one data document.
+
+    Used by :func:`build_map` and the year-over-year map
+    (:func:`wijkanalyse.outputs.compare_map.build_comparison_map`), so both have ``lang="nl"``,
+    the title, the header, Dutch zoom buttons, a metric scale, the search, the layer panel that
+    folds up on a phone, popups that fit the screen, the offline background and the credits.
+    ``document`` has the keys of :func:`map_data` (layers that do not apply are null, and
+    a layer or colouring without a name in ``names`` is left out of the panel).
+    """
     (south, west), (north, east) = document["bounds"]
     m = folium.Map(
         location=((south + north) / 2, (west + east) / 2), zoom_start=12, tiles=None,

@@ -372,6 +372,8 @@
     if (P) { overlays.push({ id: "proposals", show: true }); }
     if (A) { overlays.push({ id: "broker_areas", show: false }); }
     if (K) { overlays.push({ id: "kernen", show: false }); }
+    overlays = overlays.filter(function (o) { return D.names[o.id]; });  // a map without the layer names none
+    overlays.forEach(function (o) { if (D.show && D.show[o.id] !== undefined) { o.show = D.show[o.id]; } });
     overlays.forEach(function (o) { if (o.show && !o.empty && layers[o.id]) { layers[o.id].addTo(map); } });
     if (tiles.pdok) { tiles.pdok.addTo(map); }
 
@@ -420,7 +422,7 @@
 
         var modes = section("Buurten kleuren naar");
         [["signal", D.names.signal, D.legends.signal], ["reach", D.names.reach, D.legends.reach],
-         ["borders", D.names.borders, ""], ["none", "Geen buurten", ""]].forEach(function (m) {
+         ["borders", D.names.borders, ""], ["none", "Geen buurten", ""]].filter(function (m) { return m[1]; }).forEach(function (m) {
           modes.appendChild(item("radio", "modus", m[0], m[1], m[0] === state.mode, m[2]));
         });
         var over = section("Lagen");
