@@ -49,17 +49,19 @@ def demo_result(snapshot: Path) -> RunResult:
 
 
 def osm_streets(osm_xml: Path) -> gpd.GeoDataFrame:
-    """The highway ways of an OSM XML file as lines in EPSG:28992 (a stand-in for ``result.streets``)."""
+    """The highway ways of an OSM XML file as lines in EPSG:28992 with their ``name`` (a stand-in for ``result.streets``)."""
     root = ET.parse(osm_xml).getroot()
     nodes = {n.get("id"): (float(n.get("lon")), float(n.get("lat"))) for n in root.iter("node")}
-    lines = []
+    lines, names = [], []
     for way in root.iter("way"):
-        if not any(t.get("k") == "highway" for t in way.iter("tag")):
+        tags = {t.get("k"): t.get("v") for t in way.iter("tag")}
+        if "highway" not in tags:
             continue
         coords = [nodes[nd.get("ref")] for nd in way.iter("nd") if nd.get("ref") in nodes]
         if len(coords) >= 2:
             lines.append(shapely.LineString(coords))
-    return gpd.GeoDataFrame(geometry=lines, crs="EPSG:4326").to_crs(CRS)
+            names.append(tags.get("name", ""))
+    return gpd.GeoDataFrame({"name": names}, geometry=lines, crs="EPSG:4326").to_crs(CRS)
 
 
 def extend(result: RunResult, snapshot: Path | None = None) -> RunResult:

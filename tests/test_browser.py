@@ -174,7 +174,9 @@ def _settle(driver: Any) -> None:
 def _popup_text(driver: Any) -> str:
     _settle(driver)
     return driver.execute_script(
-        "var p = document.querySelector('.leaflet-popup-content'); return p ? p.textContent : '';"
+        # the last one: a closed popup fades out for 200 ms before it leaves the page
+        "var all = document.querySelectorAll('.leaflet-popup-content'), p = all[all.length - 1];"
+        "return p ? p.textContent : '';"
     )
 
 
@@ -243,8 +245,9 @@ def test_layers_present_and_toggleable(browser: Any, page: tuple[str, Any]) -> N
         "meeting_points": meeting,
         "other_venues": len(result.venues) - meeting,
         "proposals": 3,
-        "broker_areas": 2,
-        "kernen": 2 * 4,  # outline + label per kern
+        "broker_areas": 2 * 2,  # outline + label per area
+        "kernen": 4,
+        "kernlabels": 4,  # the names, always on
     }
     on_map = "return WA.state.map.hasLayer(WA.state.layers[arguments[0]])"
     for layer in ("hotspots", "outside", "gaps", "meeting_points", "other_venues", "proposals", "broker_areas",
@@ -326,32 +329,38 @@ def _toggle_panel(driver: Any) -> None:
     driver.find_element("css selector", ".wa-paneel-knop").click()
 
 
+# A point where the browser hits feature n of a layer (arguments: layer id, n, room kept free on the right).
+FIND_JS = """
+var map = WA.state.map, box = map.getContainer().getBoundingClientRect(), right = arguments[2] === undefined ? 320 : arguments[2];
+var layer = WA.state.layers[arguments[0]].getLayers().filter(function (l) { return (l._path || l._icon) && l.options.interactive !== false; })[arguments[1] || 0];
+if (!layer) { return null; }
+var el = layer._path || layer._icon;
+var r = el.getBoundingClientRect();
+for (var fy = 0.5; fy < 1; fy += 0.05) { for (var fx = 0.5; fx < 1; fx += 0.05) {
+  var pts = [[r.left + r.width * fx, r.top + r.height * fy], [r.left + r.width * (1 - fx), r.top + r.height * (1 - fy)]];
+  for (var k = 0; k < 2; k++) {
+    var x = Math.round(pts[k][0]), y = Math.round(pts[k][1]);
+    if (x < box.left + 50 || x > box.right - right || y < box.top + 60 || y > box.bottom - 30) { continue; }
+    var ok = [[0, 0], [2, 0], [-2, 0], [0, 2], [0, -2]].every(function (d) {
+      var hit = document.elementFromPoint(x + d[0], y + d[1]);
+      return hit === el || (layer._icon && layer._icon.contains(hit));
+    });
+    if (ok) { return [x, y]; }
+  }
+} }
+return null;
+"""
+
+
 def test_every_kind_of_feature_has_a_popup(browser: Any, page: tuple[str, Any]) -> None:
     url, _result = page
     _open(browser, url, SIZES["laptop"])
-    for layer in ("gaps", "kernen", "broker_areas"):
+    for layer in ("gaps", "kernen"):
         _toggle(browser, f"wa-laag-{layer}")
     # Tap every layer's first feature where the browser says it is on top.
-    find = """
-    var map = WA.state.map, box = map.getContainer().getBoundingClientRect();
-    var layer = WA.state.layers[arguments[0]].getLayers().filter(function (l) { return (l._path || l._icon) && l.options.interactive !== false; })[arguments[1] || 0];
-    var el = layer._path || layer._icon;
-    var r = el.getBoundingClientRect();
-    for (var fy = 0.5; fy < 1; fy += 0.05) { for (var fx = 0.5; fx < 1; fx += 0.05) {
-      var pts = [[r.left + r.width * fx, r.top + r.height * fy], [r.left + r.width * (1 - fx), r.top + r.height * (1 - fy)]];
-      for (var k = 0; k < 2; k++) {
-        var x = Math.round(pts[k][0]), y = Math.round(pts[k][1]);
-        if (x < box.left || x > box.right - 320 || y < box.top || y > box.bottom - 30) { continue; }
-        var ok = [[0, 0], [2, 0], [-2, 0], [0, 2], [0, -2]].every(function (d) {
-          var hit = document.elementFromPoint(x + d[0], y + d[1]);
-          return hit === el || (layer._icon && layer._icon.contains(hit));
-        });
-        if (ok) { return [x, y]; }
-      }
-    } }
-    return null;
-    """
+    find = FIND_JS
     expected = {
+
         "buurten": "Wijk", "outside": "Vak van 100 bij 100 m", "gaps": "gebied buiten 400 m",
         "meeting_points": "telt mee als ontmoetingspunt", "other_venues": "telt niet mee als ontmoetingspunt",
         "proposals": "Kosten per nieuw bereikte inwoner", "hotspots": "Patroon",
@@ -398,7 +407,7 @@ def test_hostile_names_are_text(browser: Any, page: tuple[str, Any]) -> None:
             if name in result.get_attribute("textContent"):
                 result.click()
                 assert name in _popup_text(browser)
-                title = browser.execute_script("return document.querySelector('.leaflet-popup-content h3').textContent")
+                title = browser.execute_script("return Array.prototype.slice.call(document.querySelectorAll('.leaflet-popup-content h3')).pop().textContent")
                 assert name in title
                 break
         browser.execute_script("WA.state.map.closePopup()")
@@ -448,4 +457,256 @@ def test_offline_background_is_drawn(browser: Any, page: tuple[str, Any]) -> Non
     )
     assert painted > 1000
     _shot(browser, "klein-stratennet")
+    _no_errors(browser)
+
+
+# The open popup: its box, whether the close button is what a finger hits, and whether its text is cut off.
+POPUP_FIT_JS = """
+var popups = document.querySelectorAll('.leaflet-popup'), popup = popups[popups.length - 1];
+if (!popup) { return null; }
+var wrap = popup.querySelector('.leaflet-popup-content-wrapper');
+var r = wrap.getBoundingClientRect(), close = popup.querySelector('.leaflet-popup-close-button');
+var c = close.getBoundingClientRect(), hit = document.elementFromPoint(c.left + c.width / 2, c.top + c.height / 2);
+var content = popup.querySelector('.leaflet-popup-content');
+var cut = Array.prototype.some.call(content.querySelectorAll('td, th, h3, p'), function (cell) {
+  var b = cell.getBoundingClientRect(); return b.right > r.right + 0.5 || b.left < r.left - 0.5;
+});
+return {left: r.left, right: r.right, top: r.top, bottom: r.bottom, closeHit: hit === close || close.contains(hit),
+        cut: cut, wide: content.scrollWidth > content.clientWidth + 1,
+        panelShut: document.querySelector('.wa-paneel').classList.contains('wa-dicht')};
+"""
+
+
+def _assert_popup_fits(driver: Any, what: str) -> None:
+    _settle(driver)
+    fit = driver.execute_script(POPUP_FIT_JS)
+    assert fit, f"no popup for {what}"
+    frame = _rect(driver, ".folium-map")
+    width = driver.execute_script("return window.innerWidth")
+    assert fit["left"] >= 0 and fit["right"] <= width, (what, fit)
+    assert fit["top"] >= frame["top"] and fit["bottom"] <= frame["bottom"], (what, fit)
+    assert fit["closeHit"], (what, "the close button is covered")
+    assert not fit["cut"] and not fit["wide"], (what, "text runs out of the popup")
+    if width < 700:  # on a laptop the popup lies beside the open panel
+        assert fit["panelShut"], (what, "the layer panel stays open over the popup")
+    else:
+        assert _overlap(fit, _rect(driver, ".wa-paneel")) == 0, (what, "the popup lies under the panel")
+
+
+def _search_and_choose(driver: Any, text: str, kind: str) -> None:
+    """Type in the search box (opening the panel first on a phone) and choose the first result of ``kind``."""
+    if "wa-dicht" in driver.find_element("css selector", ".wa-paneel").get_attribute("class"):
+        _toggle_panel(driver)
+    field = driver.find_element("id", "wa-zoekveld")
+    field.clear()
+    field.send_keys(text)
+    results = driver.find_elements("css selector", ".wa-resultaat")
+    chosen = next((r for r in results if r.find_element("css selector", ".wa-soort").text == kind), None)
+    assert chosen is not None, (text, kind, [r.text for r in results])
+    chosen.click()
+    _settle(driver)
+
+
+def test_phone_every_popup_fits(browser: Any, page: tuple[str, Any]) -> None:
+    url, result = page
+    _open(browser, url, SIZES["telefoon"])
+    # The longest buurt popup, by a real tap, with the panel open: the panel folds up.
+    _toggle_panel(browser)
+    spot = next(filter(None, (browser.execute_script(FIND_JS, "buurten", n, 10) for n in range(30))), None)
+    assert spot, "no buurt to tap"
+    _click_at(browser, *spot)
+    assert "Wijk" in _popup_text(browser)
+    _assert_popup_fits(browser, "buurt (tik)")
+    _shot(browser, "telefoon-buurt")
+    browser.execute_script("WA.state.map.closePopup()")
+    browser.execute_script("WA.state.map.fitBounds(WA.state.layers.outside.getBounds(), {animate: false})")
+    _settle(browser)
+    cell = next(filter(None, (browser.execute_script(FIND_JS, "outside", n, 10) for n in range(60))), None)
+    assert cell, "no cell to tap"
+    _click_at(browser, *cell)
+    assert "Vak van 100 bij 100 m" in _popup_text(browser)
+    _assert_popup_fits(browser, "vak")
+    venue = result.venues["naam"].dropna().astype(str)
+    searches = [
+        (str(result.buurten["buurtnaam"].iloc[5]), "buurt", "Wijk"),
+        ("Oosterdorp", "kern", "Kern Oosterdorp"),
+        ("werkgebied 2", "werkgebied", "Werkgebied 2"),
+        ("voorstel 1", "voorstel", "Kosten per nieuw bereikte inwoner"),
+        (venue.iloc[3], "plek", "ontmoetingspunt"),
+        ("kerkstraat", "straat", "Kerkstraat"),
+        ("gat", "gat", "gebied buiten 400 m"),
+    ]
+    for text, kind, expected in searches:
+        browser.execute_script("WA.state.map.closePopup()")
+        if kind == "gat":  # gaps are not searched: tap one
+            _toggle_panel(browser)
+            _toggle(browser, "wa-laag-gaps")
+            _toggle(browser, "wa-laag-outside")
+            _toggle_panel(browser)
+            browser.execute_script("WA.state.map.fitBounds(WA.state.layers.gaps.getBounds(), {animate: false})")
+            _settle(browser)
+            spot = next(filter(None, (browser.execute_script(FIND_JS, "gaps", n, 10) for n in range(30))), None)
+            assert spot, "no gap to tap"
+            _click_at(browser, *spot)
+        else:
+            _search_and_choose(browser, text, kind)
+        assert expected in _popup_text(browser), (kind, _popup_text(browser))
+        _assert_popup_fits(browser, kind)
+        _shot(browser, f"telefoon-popup-{kind}")
+    _no_errors(browser)
+
+
+# Each proposal's icon centre and the rank of the proposal the browser hits there.
+PROPOSAL_HITS_JS = """
+var out = [];
+WA.state.layers.proposals.eachLayer(function (m) {
+  var r = m._icon.getBoundingClientRect(), x = r.left + r.width / 2, y = r.top + r.height / 2;
+  var hit = document.elementFromPoint(x, y), icon = hit && hit.closest && hit.closest('.wa-voorstel');
+  out.push({rank: Number(m._icon.textContent), hit: icon ? Number(icon.textContent) : null});
+});
+return out;
+"""
+
+
+@pytest.mark.parametrize("size", ["telefoon", "laptop"])
+def test_proposals_in_rank_order(browser: Any, page: tuple[str, Any], size: str) -> None:
+    url, _result = page
+    _open(browser, url, SIZES[size])
+    zoom = browser.execute_script("return WA.state.map.getZoom()")
+    for out in (0, 1, 2, 3):  # zoomed out further, they pile up: #1 stays on top
+        browser.execute_script("WA.state.map.setZoom(arguments[0], {animate: false})", zoom - out)
+        _settle(browser)
+        hits = browser.execute_script(PROPOSAL_HITS_JS)
+        assert sorted(h["rank"] for h in hits) == [1, 2, 3]
+        for h in hits:
+            assert h["hit"] is not None and h["hit"] <= h["rank"], (out, hits)
+        assert next(h for h in hits if h["rank"] == 1)["hit"] == 1, (out, hits)
+    _shot(browser, f"{size}-voorstellen-uitgezoomd")
+    _no_errors(browser)
+
+
+VISIBLE_LABELS_JS = """
+return Array.prototype.filter.call(document.querySelectorAll(arguments[0]), function (el) {
+  var r = el.getBoundingClientRect(), box = WA.state.map.getContainer().getBoundingClientRect();
+  return getComputedStyle(el).visibility !== 'hidden' && r.width > 0 && r.right > box.left && r.left < box.right
+    && r.bottom > box.top && r.top < box.bottom;
+}).map(function (el) { var r = el.getBoundingClientRect();
+  return {text: el.textContent, left: r.left, right: r.right, top: r.top, bottom: r.bottom, width: r.width, height: r.height}; });
+"""
+
+
+def test_phone_names_and_broker_areas(browser: Any, page: tuple[str, Any]) -> None:
+    from wijkanalyse.outputs.style import area_colors
+
+    url, result = page
+    _open(browser, url, SIZES["telefoon"])
+    assert not browser.execute_script("return WA.state.map.hasLayer(WA.state.layers.kernen)")
+    kernen = sorted(result.kernen["kern"].astype(str))
+    for zoom_in in (0, 1, 2, 3):
+        if zoom_in:
+            browser.execute_script("WA.state.map.zoomIn(1, {animate: false})")
+            _settle(browser)
+        labels = browser.execute_script(VISIBLE_LABELS_JS, ".wa-kernlabel")
+        assert labels, f"no kern name at zoom +{zoom_in}"
+        assert all(_overlap(a, b) == 0 for i, a in enumerate(labels) for b in labels[i + 1:]), labels
+    # Every kern's name shows when the map shows that kern.
+    for kern in kernen:
+        browser.execute_script("WA.state.search(arguments[0])", kern)
+        _search_and_choose(browser, kern, "kern")
+        browser.execute_script("WA.state.map.closePopup()")
+        assert kern in [label["text"] for label in browser.execute_script(VISIBLE_LABELS_JS, ".wa-kernlabel")], kern
+    browser.execute_script("WA.state.map.fitBounds(WA.state.layers.buurten.getBounds(), {animate: false})")
+    _settle(browser)
+    _shot(browser, "telefoon-kernnamen")
+    # Broker areas: a label with number and workload, a colour key, the print map's colours, a tap inside.
+    _toggle_panel(browser)
+    _toggle(browser, "wa-laag-broker_areas")
+    data = json.loads(browser.execute_script("return document.getElementById('wa-data').textContent"))
+    assert data["areas"]["c"] == area_colors(result.broker_areas.to_crs("EPSG:28992").geometry.to_numpy())
+    key = browser.find_elements("css selector", "#wa-laag-broker_areas ~ .wa-legenda .wa-rij")
+    assert [row.text for row in key] == ["Werkgebied 1 · werklast 1,4", "Werkgebied 2 · werklast 0,8"]
+    _shot(browser, "telefoon-werkgebieden-legenda")
+    _toggle_panel(browser)
+    tags = browser.execute_script(VISIBLE_LABELS_JS, ".wa-gebiedlabel")
+    assert tags and all("werklast" in t["text"] for t in tags), tags
+    spot = next(filter(None, (browser.execute_script(FIND_JS, "broker_areas", n, 10) for n in range(2))), None)
+    assert spot, "no point inside a werkgebied to tap"
+    _click_at(browser, *spot)
+    assert "Voorgesteld werkgebied" in _popup_text(browser)
+    _assert_popup_fits(browser, "werkgebied (tik)")
+    _shot(browser, "telefoon-werkgebied")
+    _no_errors(browser)
+
+
+def test_search_finds_streets(browser: Any, page: tuple[str, Any]) -> None:
+    url, _result = page
+    _open(browser, url, SIZES["laptop"])
+    assert browser.execute_script("return WA.state.search('kerkstraat')") >= 1
+    results = browser.find_elements("css selector", ".wa-resultaat")
+    assert results[0].text.startswith("Kerkstraat") and results[0].text.endswith("straat")
+    results[0].click()
+    assert "Kerkstraat" in _popup_text(browser)
+    assert browser.execute_script("return WA.state.map.getZoom()") >= 17
+    _shot(browser, "laptop-straat")
+    _no_errors(browser)
+
+
+@pytest.fixture(scope="module")
+def compare_page(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Any]:
+    """``wijkanalyse compare`` of the demo 2024 and 2025: its kaart.html and the comparison."""
+    from wijkanalyse import pipeline
+    from wijkanalyse.config import load_config
+    from wijkanalyse.demo import DEMO_NEXT_YEAR, write_demo_snapshot
+
+    root = tmp_path_factory.mktemp("jaren")
+    old, new = write_demo_snapshot(root / "demo-2024"), write_demo_snapshot(root / "demo-2025", DEMO_NEXT_YEAR)
+    outputs = pipeline.compare(old, new, load_config(), root / "uit")
+    return outputs.files["kaart"].as_uri(), outputs
+
+
+def _main_map_base(driver: Any, title: str, credits: tuple[str, ...]) -> None:
+    """What every map page shares with kaart.html: lang, title, Dutch controls, metric scale, credits, header, panel."""
+    _no_errors(driver)
+    assert driver.execute_script("return document.documentElement.lang") == "nl"
+    assert driver.title == title
+    assert driver.find_element("css selector", ".leaflet-control-zoom-in").get_attribute("title") == "Inzoomen"
+    assert driver.find_element("css selector", ".leaflet-control-zoom-out").get_attribute("title") == "Uitzoomen"
+    scale = driver.find_elements("css selector", ".leaflet-control-scale-line")
+    assert len(scale) == 1 and scale[0].text.endswith(("m", "km")) and "ft" not in scale[0].text
+    attribution = driver.find_element("css selector", ".leaflet-control-attribution").text
+    for credit in credits:
+        assert credit in attribution, (credit, attribution)
+    assert _rect(driver, "#wa-kop")["bottom"] <= _rect(driver, ".folium-map")["top"] + 0.5
+    assert driver.find_elements("id", "wa-zoekveld")
+    assert driver.execute_script("return WA.state.map.hasLayer(WA.state.layers.buurten)")  # offline: never blank
+    width = driver.execute_script("return window.innerWidth")
+    assert driver.execute_script("return document.documentElement.scrollWidth") <= width
+    if width < 700:  # the panel starts folded and covers neither the title nor the zoom buttons
+        assert "wa-dicht" in driver.find_element("css selector", ".wa-paneel").get_attribute("class")
+        assert _overlap(_rect(driver, ".wa-paneel"), _rect(driver, ".leaflet-control-zoom")) == 0
+
+
+@pytest.mark.parametrize("size", ["laptop", "telefoon"])
+def test_comparison_map_has_the_main_maps_base(browser: Any, compare_page: tuple[str, Any], size: str) -> None:
+    url, _outputs = compare_page
+    _open(browser, url, SIZES[size])
+    _shot(browser, f"{size}-vergelijking-start")
+    _main_map_base(browser, "Wijkanalyse Voorbeeldgemeente (GM9999): 2024 → 2025",
+                   ("OpenStreetMap", "CBS 2024 en 2025 (CC BY 4.0)", "PDOK"))
+    names = browser.execute_script(
+        "return Array.prototype.map.call(document.querySelectorAll('.wa-laag label'), function (l) { return l.textContent; })")
+    assert "Verandering aandeel binnen 400 m" in names and "Gewijzigde buurtindeling (omlijnd)" in names
+    assert not any("Inwoners buiten" in n for n in names)  # the main map's layers that do not apply are left out
+    # Search, then the popup: it fits the screen with its close button free.
+    _search_and_choose(browser, "Molenwijk-Zuid", "buurt")
+    text = _popup_text(browser)
+    assert "Molenwijk-Zuid" in text and "2024 → 2025" in text
+    _assert_popup_fits(browser, "buurt (vergelijking)")
+    _shot(browser, f"{size}-vergelijking-buurt")
+    browser.execute_script("WA.state.map.closePopup()")
+    _search_and_choose(browser, "Dorpshuis Westerveld", "plek")
+    assert "nieuw ontmoetingspunt" in _popup_text(browser)
+    _assert_popup_fits(browser, "ontmoetingspunt (vergelijking)")
+    labels = browser.execute_script(VISIBLE_LABELS_JS, ".wa-kernlabel")
+    assert labels or size == "laptop"  # zoomed in on Westerveld at least its name shows
     _no_errors(browser)

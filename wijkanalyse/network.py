@@ -191,6 +191,7 @@ class WalkNetwork:
     n_nodes: int
     rules: NetworkRules
     highway: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
+    name: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))  # OSM name per way ("" when none)
     _base: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = field(init=False, repr=False)
     _tree: shapely.STRtree | None = field(default=None, init=False, repr=False)
     _rank: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), init=False, repr=False)
@@ -238,7 +239,7 @@ class WalkNetwork:
         attachable = street_level_mask(walk) & major[component]
         return cls(
             geometry=geometry, u=u, v=v, length=length, attachable=attachable, component=component,
-            n_nodes=len(ids), rules=rules, highway=_tag(walk, "highway"),
+            n_nodes=len(ids), rules=rules, highway=_tag(walk, "highway"), name=_tag(walk, "name"),
         )
 
     @property

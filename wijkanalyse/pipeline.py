@@ -263,7 +263,8 @@ def _distances(
     venues["aanhechting_m"] = venue_att.offset
     return _Distances(
         distance=distance, method=method, network=network, resident_att=resident_att, venue_att=venue_att,
-        streets=gpd.GeoDataFrame({"highway": network.highway}, geometry=network.geometry, crs=model.CRS),
+        streets=gpd.GeoDataFrame({"highway": network.highway, "name": network.name}, geometry=network.geometry,
+                                 crs=model.CRS),
         attachment=_attachment_report(residents, resident_att, venues, venue_att, meeting_mask, distance, config),
     )
 

@@ -260,7 +260,7 @@ def help_sections(result: RunResult, threshold: str, has: Mapping[str, bool]) ->
         ["Wat laat deze kaart zien?", para(
             "Twee vragen per buurt: waar stapelen zorgen zich op, en woont iedereen binnen "
             f"{threshold} m ({method}) van een ontmoetingspunt? Rechtsboven, onder 'Lagen en legenda', "
-            "kiest u wat u ziet en zoekt u een buurt, kern of plek. Tik of klik op een buurt, vak of "
+            "kiest u wat u ziet en zoekt u een buurt, kern, straat of plek. Tik of klik op een buurt, vak of "
             "punt voor de cijfers.",
         )],
         ["Signaal per buurt", para(

@@ -7,40 +7,33 @@ signal (PuOr, hidden at first), the kernen (hidden at first) and the meeting poi
 opened (green) or closed (black). Popups in Dutch with the old and new figures
 and how the buurt was matched.
 
-As in :mod:`wijkanalyse.outputs.maps`, Leaflet itself is inlined (no CDN), the base map is
-PDOK's grey map, and nothing from the input frames reaches the page unescaped: every layer
-is a fresh GeoJSON whose only properties are HTML fragments built here (every value through
-:func:`html.escape`) and a precomputed colour.
+The page is the main map's (:func:`wijkanalyse.outputs.maps.build_page`): the same
+``kaart.js`` draws a data document of the same shape, so the year-over-year map has the
+same header, Dutch controls, metric scale, search, layer panel (folding up on a phone),
+popups that fit the screen, offline background and credits. In that document the share
+change and the signal change are the two buurt colourings, the changed buurtindeling is
+the outlined-area layer, new and gone hot spots are the outlines, new and closed meeting
+points are the two point layers. Every text is HTML-escaped here (:class:`._maptext.Popups`).
 """
 
 from __future__ import annotations
 
-import html
-import math
-from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.colormap import LinearColormap
-from shapely.geometry import mapping
 
 from wijkanalyse._format import _is_missing, format_int, format_number, format_percent
 from wijkanalyse.analysis.compare import Comparison
-from wijkanalyse.outputs.texts import HOTSPOT_CHANGE_LABELS, MATCH_LABELS, hotspot_label
+from wijkanalyse.outputs import maps
+from wijkanalyse.outputs._encode import encode_polyline, polygon_rings
+from wijkanalyse.outputs._maptext import SYNTHETIC_BANNER, Popups, esc, plain, search_key
 from wijkanalyse.outputs.compare import format_pp, format_signed
-from wijkanalyse.outputs.maps import (
-    LIGHT_TILES_ATTRIBUTION,
-    LIGHT_TILES_URL,
-    SYNTHETIC_BANNER,
-    RawHtml,
-    inline_leaflet,
-    save_map,
-)
+from wijkanalyse.outputs.style import KERN_COLOR, MISSING_COLOR, STREET_COLOR
+from wijkanalyse.outputs.texts import HOTSPOT_CHANGE_LABELS, MATCH_LABELS, hotspot_label
 
 __all__ = [
     "CHANGED_OUTLINE",
@@ -48,6 +41,7 @@ __all__ = [
     "SHARE_COLORS",
     "SIGNAL_COLORS",
     "build_comparison_map",
+    "comparison_document",
     "save_comparison_map",
 ]
 
@@ -58,7 +52,8 @@ LAYER_NAMES = {
     "hotspots": "Hotspots: nieuw en verdwenen",
     "signal": "Verandering signaal",
     "kernen": "Kernen",
-    "meeting_points": "Ontmoetingspunten: nieuw en verdwenen",
+    "new_points": "Nieuwe ontmoetingspunten",
+    "gone_points": "Verdwenen ontmoetingspunten",
 }
 #: ColorBrewer RdBu (7 classes, colour-blind safe): fewer residents within reach (red) .. more (blue).
 SHARE_COLORS = ["#b2182b", "#ef8a62", "#fddbc7", "#f7f7f7", "#d1e5f0", "#67a9cf", "#2166ac"]
@@ -68,66 +63,29 @@ SIGNAL_COLORS = ["#542788", "#998ec3", "#d8daeb", "#f7f7f7", "#fee0b6", "#f1a340
 CHANGED_OUTLINE = "#000000"
 _NEW_HOTSPOT = "#d7191c"
 _GONE_HOTSPOT = "#2c7bb6"
-_MISSING = "#bdbdbd"
-_KERN = "#4d4d4d"
 _POINT_COLORS = {"nieuw": "#1a9641", "verdwenen": "#000000"}
 _SOURCE_CRS = "EPSG:28992"
-_COORD_DECIMALS = 6
 _SIMPLIFY_M = 2.0
 _MIN_RANGE_PP = 5.0  # the share scale spans at least -5..+5 procentpunt
 _MIN_RANGE_SIGNAL = 0.5
 
 
-def _esc(value: Any) -> str:
-    return html.escape("" if _is_missing(value) else str(value), quote=True)
-
-
-def _lines(title: str, rows: Iterable[tuple[str, str]]) -> str:
-    parts = [f"<b>{_esc(title)}</b>"] + [f"{_esc(label)}: {_esc(value)}" for label, value in rows]
-    return '<div style="min-width:220px">' + "<br>".join(parts) + "</div>"
-
-
-def _to_map(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _prepared(frame: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    if frame is None or len(frame) == 0:
+        return gpd.GeoDataFrame(geometry=[], crs=_SOURCE_CRS)
     if frame.crs is None:
         frame = frame.set_crs(_SOURCE_CRS)
-    frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty].copy()
-    frame.geometry = frame.geometry.simplify(_SIMPLIFY_M, preserve_topology=True)
-    return frame.to_crs("EPSG:4326")
+    frame = frame.to_crs(_SOURCE_CRS)
+    return frame[frame.geometry.notna() & ~frame.geometry.is_empty].reset_index(drop=True)
 
 
-def _add(
-    group: folium.FeatureGroup,
-    frame: gpd.GeoDataFrame,
-    props: list[dict[str, str]],
-    style: Callable[[dict[str, Any]], dict[str, Any]],
-    marker: folium.CircleMarker | None = None,
-) -> None:
-    geoms = shapely.transform(
-        np.asarray(frame.geometry.to_numpy(), dtype=object), lambda c: np.round(c, _COORD_DECIMALS)
-    )
-    features = [
-        {"type": "Feature", "geometry": mapping(g), "properties": p}
-        for g, p in zip(geoms, props, strict=True)
-        if g is not None and not g.is_empty
-    ]
-    if not features:
-        return
-    extra: dict[str, Any] = {"marker": marker} if marker is not None else {
-        "highlight_function": lambda _f: {"weight": 3, "color": "#000000"}
-    }
-    folium.GeoJson(
-        {"type": "FeatureCollection", "features": features},
-        style_function=style,
-        tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False, sticky=True),
-        popup=folium.GeoJsonPopup(fields=["popup"], labels=False, max_width=380),
-        **extra,
-    ).add_to(group)
+def _rings(frame: gpd.GeoDataFrame) -> list:
+    geoms = frame.geometry.simplify(_SIMPLIFY_M, preserve_topology=True).to_crs("EPSG:4326").to_numpy()
+    return [polygon_rings(g) for g in geoms]
 
 
-def _color(colormap: LinearColormap, value: Any) -> str:
-    if _is_missing(value) or not math.isfinite(float(value)):
-        return _MISSING
-    return str(colormap.rgb_hex_str(min(max(float(value), colormap.vmin), colormap.vmax)))
+def _records(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    return pd.DataFrame(frame.drop(columns=frame.geometry.name)).to_dict("records")
 
 
 def _symmetric(values: pd.Series, minimum: float) -> float:
@@ -136,223 +94,222 @@ def _symmetric(values: pd.Series, minimum: float) -> float:
     return max(minimum, float(np.abs(numbers).max())) if numbers.size else minimum
 
 
-def _diverging(colors: list[str], bound: float, caption: str) -> LinearColormap:
-    index = list(np.linspace(-bound, bound, len(colors)))
-    return LinearColormap(colors, index=index, vmin=-bound, vmax=bound, caption=caption)
+def _diverging(values: Any, bound: float, colors: list[str], decimals: int, unit: str) -> tuple[list[int], str]:
+    """Seven equal classes from -bound to +bound: the class of each value (-1 = missing) and the legend."""
+    numbers = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
+    edges = np.linspace(-bound, bound, len(colors) + 1)
+    index = np.clip(np.searchsorted(edges, numbers, side="right") - 1, 0, len(colors) - 1)
+    index = np.where(np.isfinite(numbers), index, -1).astype(int).tolist()
+    rows = "".join(
+        f'<div class="wa-rij"><span class="wa-vak" style="background:{color}"></span>'
+        f"{esc(format_signed(lo, decimals))} tot {esc(format_signed(hi, decimals))}{esc(unit)}</div>"
+        for color, lo, hi in zip(colors, edges[:-1].tolist(), edges[1:].tolist(), strict=True)
+    )
+    rows += f'<div class="wa-rij"><span class="wa-vak" style="background:{MISSING_COLOR}"></span>onbekend</div>'
+    return index, rows
 
 
-def _popup(row: dict[str, Any], years: tuple[int, int], threshold: str) -> str:
+def _swatch(style: str, label: str) -> str:
+    return f'<div class="wa-rij"><span class="wa-vak" style="{style}"></span>{esc(label)}</div>'
+
+
+def _buurt_popups(records: list[dict[str, Any]], years: tuple[int, int], threshold: str) -> Popups:
     old, new = years
-    rows = [
-        ("Buurtcode", str(row["buurtcode"])),
-        ("Kern", "" if _is_missing(row.get("kern")) else str(row.get("kern"))),
-        ("Buurtindeling", MATCH_LABELS.get(str(row["match"]), str(row["match"]))),
-    ]
-    if row.get("herkomst"):
-        rows.append((f"Gebied in {old}", str(row["herkomst"])))
-    if row.get("code_hergebruikt"):
-        rows.append(("Let op", f"deze code hoorde in {old} bij een ander gebied"))
-    rows += [
-        (f"Inwoners {old} → {new}", f"{format_int(row['inwoners_oud'])} → {format_int(row['inwoners_nieuw'])} "
-         f"({format_signed(row['inwoners_verschil'])})"),
-        (f"Binnen {threshold} m {old} → {new}",
-         f"{format_int(row['inwoners_binnen_drempel_oud'])} ({format_percent(row['aandeel_binnen_drempel_oud'])}) → "
-         f"{format_int(row['inwoners_binnen_drempel_nieuw'])} ({format_percent(row['aandeel_binnen_drempel_nieuw'])})"),
-        ("Verandering aandeel", format_pp(row["aandeel_binnen_drempel_verschil_pp"])),
-        (f"Signaal {old} → {new}",
-         f"{format_number(row['signaal_oud'], 2)} → {format_number(row['signaal_nieuw'], 2)} "
-         f"({format_signed(row['signaal_verschil'], 2)})"),
-        (f"Hotspot-analyse {old}", hotspot_label(row.get("hotspot_oud"))),
-        (f"Hotspot-analyse {new}", hotspot_label(row.get("hotspot_nieuw"))),
-        ("Hotspot", HOTSPOT_CHANGE_LABELS.get(str(row["hotspot_wijziging"]), "")),
-    ]
-    return _lines(f"{row['buurtnaam']}", rows)
-
-
-def _title_html(summary: dict[str, Any]) -> str:
-    s = summary
-    title = f"Wijkanalyse {s['gemeente_name']} ({s['gemeente_code']}): {s['jaar_oud']} → {s['jaar_nieuw']}"
-    line = (
-        f"Binnen {format_int(s['threshold_m'])} m van een ontmoetingspunt: "
-        f"{format_percent(s['aandeel_binnen_drempel_oud'])} → {format_percent(s['aandeel_binnen_drempel_nieuw'])} "
-        f"({format_pp(s['aandeel_binnen_drempel_verschil_pp'])}) · inwoners {format_int(s['inwoners_oud'])} → "
-        f"{format_int(s['inwoners_nieuw'])}"
-    )
-    banner = (
-        '<div style="margin-top:6px;padding:4px 8px;background:#b30000;color:#ffffff;font-weight:bold;'
-        f'border-radius:3px;">{_esc(SYNTHETIC_BANNER)}</div>'
-        if s.get("synthetic") else ""
-    )
-    return (
-        '<div id="wijkanalyse-titel" style="position:fixed;top:10px;left:60px;z-index:1000;'
-        "background:rgba(255,255,255,0.93);padding:8px 14px;border:1px solid #888;border-radius:5px;"
-        "box-shadow:0 1px 5px rgba(0,0,0,0.4);font-family:Arial,Helvetica,sans-serif;"
-        'max-width:calc(100% - 480px);min-width:260px;">'
-        f'<div style="font-size:16px;font-weight:bold;">{_esc(title)}</div>'
-        f'<div style="font-size:12px;margin-top:3px;">{_esc(line)}</div>{banner}</div>'
-    )
-
-
-def _gradient(colormap: LinearColormap, caption: str, low: str, high: str) -> str:
-    stops = ", ".join(
-        colormap.rgb_hex_str(colormap.vmin + (colormap.vmax - colormap.vmin) * i / 10) for i in range(11)
-    )
-    return (
-        f'<div style="margin-top:4px;font-style:italic;">{_esc(caption)}</div>'
-        f'<div style="height:10px;width:220px;background:linear-gradient(to right, {stops});border:1px solid #888;">'
-        '</div><div style="width:224px;display:flex;justify-content:space-between;">'
-        f"<span>{_esc(low)}</span><span>{_esc(high)}</span></div>"
-    )
-
-
-def _legend_html(share: LinearColormap, signal: LinearColormap, threshold: str) -> str:
-    def swatch(fill: str, border: str, label: str, dash: bool = False) -> str:
-        style = "dashed" if dash else "solid"
-        return (
-            f'<div><span style="display:inline-block;width:12px;height:12px;background:{fill};'
-            f'border:2px {style} {border};margin-right:6px;vertical-align:middle;"></span>{_esc(label)}</div>'
-        )
-
-    bound = format_number(share.vmax, 0)
-    return (
-        '<div id="wijkanalyse-legenda" style="position:fixed;bottom:44px;left:10px;z-index:1000;'
-        "background:rgba(255,255,255,0.93);padding:6px 10px;border:1px solid #888;border-radius:5px;"
-        'font-family:Arial,Helvetica,sans-serif;font-size:12px;line-height:18px;">'
-        '<div style="font-weight:bold;margin-bottom:2px;">Legenda</div>'
-        + _gradient(share, f"Verandering aandeel binnen {threshold} m (procentpunt)", f"-{bound} (minder)",
-                    f"+{bound} (meer)")
-        + _gradient(signal, "Verandering signaal (hoger = meer zorgen)", format_signed(signal.vmin, 1),
-                    format_signed(signal.vmax, 1))
-        + swatch("transparent", CHANGED_OUTLINE, "buurtcode of grenzen veranderd", dash=True)
-        + swatch("transparent", _NEW_HOTSPOT, "nieuwe hotspot")
-        + swatch("transparent", _GONE_HOTSPOT, "geen hotspot meer", dash=True)
-        + swatch(_MISSING, "#555555", "onbekend (geen inwoners of gegevens)")
-        + swatch(_POINT_COLORS["nieuw"], "#ffffff", "nieuw ontmoetingspunt")
-        + swatch(_POINT_COLORS["verdwenen"], "#ffffff", "verdwenen ontmoetingspunt")
-        + "</div>"
-    )
-
-
-def _share_layer(
-    buurten: gpd.GeoDataFrame, records: list[dict[str, Any]], popups: list[str], threshold: str
-) -> tuple[folium.FeatureGroup, LinearColormap]:
-    colormap = _diverging(
-        SHARE_COLORS, _symmetric(buurten["aandeel_binnen_drempel_verschil_pp"], _MIN_RANGE_PP),
-        f"Verandering aandeel binnen {threshold} m (procentpunt)",
-    )
-    group = folium.FeatureGroup(name=LAYER_NAMES["share"].format(threshold=threshold), show=True)
-    props = [
-        {
-            "fill": _color(colormap, r["aandeel_binnen_drempel_verschil_pp"]),
-            "tooltip": _lines(f"{r['buurtnaam']} ({r['buurtcode']})", [
-                (f"Binnen {threshold} m", f"{format_percent(r['aandeel_binnen_drempel_oud'])} → "
-                 f"{format_percent(r['aandeel_binnen_drempel_nieuw'])}"),
-                ("Verandering", format_pp(r["aandeel_binnen_drempel_verschil_pp"])),
-            ]),
-            "popup": p,
+    labels = ["Buurtcode", "Kern", "Buurtindeling", f"Gebied in {old}", "Let op", f"Inwoners {old} → {new}",
+              f"Binnen {threshold} m {old} → {new}", "Verandering aandeel", f"Signaal {old} → {new}",
+              f"Hotspot-analyse {old}", f"Hotspot-analyse {new}", "Hotspot"]
+    popups = Popups(labels)
+    for row in records:
+        values = {
+            "Buurtcode": plain(row.get("buurtcode")),
+            "Buurtindeling": MATCH_LABELS.get(str(row.get("match")), plain(row.get("match"))),
+            labels[5]: f"{format_int(row['inwoners_oud'])} → {format_int(row['inwoners_nieuw'])} "
+                       f"({format_signed(row['inwoners_verschil'])})",
+            labels[6]: f"{format_int(row['inwoners_binnen_drempel_oud'])} ({format_percent(row['aandeel_binnen_drempel_oud'])})"
+                       f" → {format_int(row['inwoners_binnen_drempel_nieuw'])} "
+                       f"({format_percent(row['aandeel_binnen_drempel_nieuw'])})",
+            "Verandering aandeel": format_pp(row["aandeel_binnen_drempel_verschil_pp"]),
+            labels[8]: f"{format_number(row['signaal_oud'], 2)} → {format_number(row['signaal_nieuw'], 2)} "
+                       f"({format_signed(row['signaal_verschil'], 2)})",
+            labels[9]: hotspot_label(row.get("hotspot_oud")),
+            labels[10]: hotspot_label(row.get("hotspot_nieuw")),
         }
-        for r, p in zip(records, popups, strict=True)
-    ]
-    _add(group, buurten, props, lambda f: {
-        "fillColor": f["properties"]["fill"], "color": "#555555", "weight": 0.8, "fillOpacity": 0.75,
-    })
-    return group, colormap
+        if not _is_missing(row.get("kern")):
+            values["Kern"] = str(row["kern"])
+        if row.get("herkomst") and not _is_missing(row.get("herkomst")):
+            values[labels[3]] = str(row["herkomst"])
+        if row.get("code_hergebruikt") and not _is_missing(row.get("code_hergebruikt")):
+            values["Let op"] = f"deze code hoorde in {old} bij een ander gebied"
+        change = HOTSPOT_CHANGE_LABELS.get(str(row.get("hotspot_wijziging")), "")
+        if change:
+            values["Hotspot"] = change
+        popups.add(plain(row.get("buurtnaam"), "Buurt zonder naam"), values)
+    return popups
 
 
-def _division_layer(buurten: gpd.GeoDataFrame, records: list[dict[str, Any]], popups: list[str]) -> folium.FeatureGroup:
-    changed = np.array([r["match"] != "code" for r in records], dtype=bool)
-    group = folium.FeatureGroup(name=LAYER_NAMES["division"], show=True)
-    props = [
-        {"fill": CHANGED_OUTLINE, "tooltip": _esc(f"{r['buurtnaam']}: {MATCH_LABELS.get(str(r['match']), '')}"),
-         "popup": p}
-        for r, p, c in zip(records, popups, changed, strict=True) if c
-    ]
-    _add(group, buurten[changed], props, lambda _f: {
-        "color": CHANGED_OUTLINE, "weight": 3, "dashArray": "8 5", "fillOpacity": 0.0,
-    })
-    return group
-
-
-def _hotspot_layer(buurten: gpd.GeoDataFrame, records: list[dict[str, Any]], popups: list[str]) -> folium.FeatureGroup:
-    moved = np.array([r["hotspot_wijziging"] in ("new", "gone") for r in records], dtype=bool)
-    group = folium.FeatureGroup(name=LAYER_NAMES["hotspots"], show=True)
-    props = [
-        {"fill": _NEW_HOTSPOT if r["hotspot_wijziging"] == "new" else _GONE_HOTSPOT,
-         "tooltip": _esc(f"{r['buurtnaam']}: {HOTSPOT_CHANGE_LABELS[str(r['hotspot_wijziging'])]}"), "popup": p}
-        for r, p, c in zip(records, popups, moved, strict=True) if c
-    ]
-    _add(group, buurten[moved], props, lambda f: {
-        "color": f["properties"]["fill"], "weight": 4, "fillOpacity": 0.0,
-        "dashArray": None if f["properties"]["fill"] == _NEW_HOTSPOT else "4 4",
-    })
-    return group
-
-
-def _signal_layer(
-    buurten: gpd.GeoDataFrame, records: list[dict[str, Any]], popups: list[str]
-) -> tuple[folium.FeatureGroup, LinearColormap]:
-    colormap = _diverging(SIGNAL_COLORS, _symmetric(buurten["signaal_verschil"], _MIN_RANGE_SIGNAL), "Verandering signaal")
-    group = folium.FeatureGroup(name=LAYER_NAMES["signal"], show=False)
-    props = [
-        {"fill": _color(colormap, r["signaal_verschil"]),
-         "tooltip": _esc(f"{r['buurtnaam']}: signaal {format_signed(r['signaal_verschil'], 2)}"), "popup": p}
-        for r, p in zip(records, popups, strict=True)
-    ]
-    _add(group, buurten, props, lambda f: {
-        "fillColor": f["properties"]["fill"], "color": "#555555", "weight": 0.8, "fillOpacity": 0.75,
-    })
-    return group, colormap
-
-
-def _kern_layer(comparison: Comparison, years: tuple[int, int], threshold: str) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name=LAYER_NAMES["kernen"], show=False)
-    if comparison.kernen.empty:
-        return group
-    kernen = _to_map(comparison.kernen)
-    props = []
-    for r in pd.DataFrame(kernen.drop(columns=kernen.geometry.name)).to_dict("records"):
-        text = _lines(str(r["kern"]), [
-            (f"Inwoners {years[0]} → {years[1]}", f"{format_int(r['inwoners_oud'])} → {format_int(r['inwoners_nieuw'])}"),
-            (f"Binnen {threshold} m", f"{format_percent(r['aandeel_binnen_drempel_oud'])} → "
-             f"{format_percent(r['aandeel_binnen_drempel_nieuw'])} ({format_pp(r['aandeel_binnen_drempel_verschil_pp'])})"),
-            ("Hotspot-buurten", f"{r['hotspot_buurten_oud']} → {r['hotspot_buurten_nieuw']}"),
-            ("Buurten", str(r["buurtcodes"])),
-        ])
-        props.append({"fill": _KERN, "tooltip": _esc(str(r["kern"])), "popup": text})
-    _add(group, kernen, props, lambda _f: {"color": _KERN, "weight": 2.5, "fillOpacity": 0.0})
-    return group
-
-
-def _meeting_point_layer(comparison: Comparison, years: tuple[int, int]) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name=LAYER_NAMES["meeting_points"], show=True)
-    points = comparison.meeting_points
-    if points is None or points.empty:
-        return group
-    points = _to_map(points)
-    props = []
-    for r in pd.DataFrame(points.drop(columns=points.geometry.name)).to_dict("records"):
-        when = years[1] if r["wijziging"] == "nieuw" else years[0]
-        where = "" if _is_missing(r["buurtnaam"]) else f"{r['buurtnaam']} ({r['buurtcode']})"
-        name = "(naamloos)" if _is_missing(r["naam"]) else str(r["naam"])
-        text = _lines(name, [
-            ("Wijziging", f"{r['wijziging']} (alleen in {when})"),
-            ("Soort", "" if _is_missing(r["categorie_label"]) else str(r["categorie_label"])),
-            ("Buurt", where),
-        ])
-        props.append({
-            "fill": _POINT_COLORS[str(r["wijziging"])],
-            "tooltip": _esc(f"{name}: {r['wijziging']} ontmoetingspunt"),
-            "popup": text,
+def _kernen_part(comparison: Comparison, years: tuple[int, int], threshold: str) -> dict | None:
+    kernen = _prepared(comparison.kernen)
+    if kernen.empty:
+        return None
+    bounds = kernen.to_crs("EPSG:4326").bounds
+    labels = shapely.points(((bounds["minx"] + bounds["maxx"]) / 2).to_numpy(), bounds["maxy"].to_numpy())
+    old, new = years
+    popups = Popups([f"Inwoners {old} → {new}", f"Binnen {threshold} m", "Hotspot-buurten", "Buurten"])
+    records = _records(kernen)
+    for r in records:
+        popups.add(f"Kern {plain(r.get('kern'), '')}".strip(), {
+            popups.labels[0]: f"{format_int(r['inwoners_oud'])} → {format_int(r['inwoners_nieuw'])}",
+            popups.labels[1]: f"{format_percent(r['aandeel_binnen_drempel_oud'])} → "
+                              f"{format_percent(r['aandeel_binnen_drempel_nieuw'])} "
+                              f"({format_pp(r['aandeel_binnen_drempel_verschil_pp'])})",
+            "Hotspot-buurten": f"{plain(r.get('hotspot_buurten_oud'))} → {plain(r.get('hotspot_buurten_nieuw'))}",
+            "Buurten": plain(r.get("buurtcodes")),
         })
-    marker = folium.CircleMarker(radius=7, color="#ffffff", weight=2, fill=True, fill_opacity=0.95)
-    _add(group, points, props, lambda f: {
-        "fillColor": f["properties"]["fill"], "color": "#ffffff", "weight": 2, "fillOpacity": 0.95,
-    }, marker=marker)
-    return group
+    return {
+        "g": _rings(kernen), "label": encode_polyline(shapely.get_coordinates(labels)),
+        "n": [int(v) if not _is_missing(v) else 0 for v in kernen.get("inwoners_nieuw", [0] * len(kernen))],
+        "name": [esc(plain(r.get("kern"), "")) for r in records],
+        "key": [search_key(r.get("kern")) for r in records], **popups.part(),
+    }
 
 
-def build_comparison_map(comparison: Comparison, summary: dict[str, Any]) -> folium.Map:
-    """Build the year-over-year map.
+def _points_part(comparison: Comparison, years: tuple[int, int]) -> dict | None:
+    points = _prepared(comparison.meeting_points)
+    if points.empty:
+        return None
+    popups = Popups(["Wijziging", "Soort", "Buurt"])
+    keys, kinds = [], []
+    for r in _records(points):
+        change = str(r["wijziging"])
+        when = years[1] if change == "nieuw" else years[0]
+        where = "" if _is_missing(r.get("buurtnaam")) else f"{r['buurtnaam']} ({r['buurtcode']})"
+        name = "(naamloos)" if _is_missing(r.get("naam")) else str(r["naam"])
+        values = {"Wijziging": f"{change} ontmoetingspunt (alleen in {when})",
+                  "Soort": plain(r.get("categorie_label"), "")}
+        if where:
+            values["Buurt"] = where
+        popups.add(name, {k: v for k, v in values.items() if v})
+        keys.append(search_key(r.get("naam"), r.get("buurtnaam")))
+        kinds.append(1 if change == "nieuw" else 0)
+    points_4326 = points.geometry.to_crs("EPSG:4326").to_numpy()
+    return {
+        "p": encode_polyline(shapely.get_coordinates(shapely.point_on_surface(points_4326))),
+        "key": keys, **popups.part(), "m": kinds, "osm": [None] * len(kinds),
+        "cats": ["verdwenen", "nieuw"], "cat": kinds,
+    }
+
+
+def _attribution(years: tuple[int, int]) -> str:
+    return (
+        '&copy; <a href="https://www.openstreetmap.org/copyright" target="_blank" rel="noopener noreferrer">'
+        f"OpenStreetMap-bijdragers</a> (ODbL) · CBS {years[0]} en {years[1]} (CC BY 4.0) · PDOK · "
+        '<a href="#bronnen" class="wa-bronnen-link">bronnen</a>'
+    )
+
+
+def _help(threshold: str, years: tuple[int, int]) -> list[list[str]]:
+    old, new = years
+
+    def para(*texts: str) -> str:
+        return "".join(f"<p>{esc(t)}</p>" for t in texts)
+
+    return [
+        ["Wat laat deze kaart zien?", para(
+            f"Wat er tussen {old} en {new} per buurt veranderde. Rechtsboven, onder 'Lagen en legenda', kiest u "
+            f"de kleuring: de verandering in het aandeel inwoners binnen {threshold} m van een ontmoetingspunt "
+            "(rood = minder, blauw = meer) of de verandering van het signaal (oranje = meer zorgen). Tik of klik "
+            "op een buurt voor de cijfers van beide jaren.",
+            "Zwart omlijnd: buurten waarvan de code of de grenzen veranderden; de buurtinformatie zegt hoe de "
+            "buurt aan het oude jaar is gekoppeld. Rood omlijnd: nieuwe hotspot; blauw gestreept: geen hotspot "
+            "meer. Groene punten: nieuwe ontmoetingspunten; zwarte: verdwenen.",
+        )],
+        ["Zonder internet", para(
+            "De kaart werkt zonder internet; de achtergrondkaart (PDOK of OpenStreetMap) komt van internet. "
+            "Zonder verbinding ziet u de buurtgrenzen.",
+        )],
+        ["Bronnen", "<ul>" + "".join(f"<li>{esc(t)}</li>" for t in (
+            f"Buurtcijfers en buurtgrenzen: CBS {old} en {new}, via PDOK. Licentie CC BY 4.0.",
+            "Ontmoetingspunten en straten: © OpenStreetMap-bijdragers. Licentie ODbL 1.0.",
+            "Achtergrondkaart (alleen met internet): BRT-Achtergrondkaart grijs, © Kadaster via PDOK, of OpenStreetMap.",
+            "De cijfers per jaar staan in de uitvoer van elke run; deze kaart vergelijkt ze.",
+        )) + "</ul>"],
+    ]
+
+
+def comparison_document(comparison: Comparison, summary: dict[str, Any]) -> dict[str, Any]:
+    """The data document of the year-over-year map, in the shape of :func:`wijkanalyse.outputs.maps.map_data`."""
+    s = summary
+    years = (int(s["jaar_oud"]), int(s["jaar_nieuw"]))
+    threshold = format_int(s["threshold_m"])
+    buurten = _prepared(comparison.buurten)
+    records = _records(buurten)
+    share = buurten.get("aandeel_binnen_drempel_verschil_pp", [])
+    signal = buurten.get("signaal_verschil", [])
+    share_class, share_legend = _diverging(share, _symmetric(pd.Series(share, dtype=float), _MIN_RANGE_PP),
+                                           SHARE_COLORS, 1, " procentpunt")
+    signal_class, signal_legend = _diverging(signal, _symmetric(pd.Series(signal, dtype=float), _MIN_RANGE_SIGNAL),
+                                             SIGNAL_COLORS, 2, "")
+    popups = _buurt_popups(records, years, threshold)
+    rings = _rings(buurten) if len(buurten) else []
+    changed = [i for i, r in enumerate(records) if r.get("match") != "code"]
+    pop = popups.part()
+    title = f"Wijkanalyse {s['gemeente_name']} ({s['gemeente_code']}): {years[0]} → {years[1]}"
+    line = (
+        f"Binnen {threshold} m van een ontmoetingspunt: {format_percent(s['aandeel_binnen_drempel_oud'])} → "
+        f"{format_percent(s['aandeel_binnen_drempel_nieuw'])} ({format_pp(s['aandeel_binnen_drempel_verschil_pp'])})"
+        f" · inwoners {format_int(s['inwoners_oud'])} → {format_int(s['inwoners_nieuw'])}"
+    )
+    circle = "border-radius:50%;border:1px solid #fff;"
+    kernen = _kernen_part(comparison, years, threshold)
+    return {
+        "title": esc(title), "summary": esc(line), "banner": esc(SYNTHETIC_BANNER) if s.get("synthetic") else "",
+        "bounds": maps._bounds(buurten) if len(buurten) else [[50.75, 3.3], [53.55, 7.25]],  # noqa: SLF001
+        "tiles": maps._tiles(),  # noqa: SLF001
+        "attribution": _attribution(years),
+        "help": _help(threshold, years),
+        "legends": {
+            "signal": share_legend, "reach": signal_legend, "borders": "",
+            "hotspots": _swatch(f"border:3px solid {_NEW_HOTSPOT};background:transparent", "nieuwe hotspot")
+            + _swatch(f"border:3px dashed {_GONE_HOTSPOT};background:transparent", "geen hotspot meer"),
+            "gaps": _swatch(f"border:2px dashed {CHANGED_OUTLINE};background:transparent", "buurtcode of grenzen veranderd"),
+            "meeting_points": _swatch(f"background:{_POINT_COLORS['nieuw']};{circle}", f"alleen in {years[1]}"),
+            "other_venues": _swatch(f"background:{_POINT_COLORS['verdwenen']};{circle}", f"alleen in {years[0]}"),
+            "kernen": _swatch(f"border:2px dashed {KERN_COLOR};background:transparent", "grens van een kern"),
+        },
+        "names": {
+            "signal": esc(LAYER_NAMES["share"].format(threshold=threshold)), "reach": esc(LAYER_NAMES["signal"]),
+            "borders": "Alleen buurtgrenzen", "hotspots": esc(LAYER_NAMES["hotspots"]),
+            "gaps": esc(LAYER_NAMES["division"]), "meeting_points": esc(LAYER_NAMES["new_points"]),
+            "other_venues": esc(LAYER_NAMES["gone_points"]), "kernen": esc(LAYER_NAMES["kernen"]),
+        },
+        "colors": {
+            "signal": SHARE_COLORS, "reach": SIGNAL_COLORS, "missing": MISSING_COLOR,
+            "hotspots": [[_NEW_HOTSPOT, False], [_GONE_HOTSPOT, True]], "outside": MISSING_COLOR,
+            "gaps": CHANGED_OUTLINE, "meeting": _POINT_COLORS["nieuw"], "other": _POINT_COLORS["verdwenen"],
+            "proposal": MISSING_COLOR, "kern": KERN_COLOR, "street": STREET_COLOR,
+        },
+        "text": {"threshold": threshold, "walk": ""},
+        "cell": {"e": [0, 0.0007], "n": [0.00045, 0]},
+        "buurten": {
+            "g": rings,
+            "key": [search_key(r.get("buurtnaam"), r.get("buurtcode"), r.get("kern")) for r in records],
+            **pop, "sig": share_class, "bereik": signal_class,
+            "hot": [{"new": 0, "gone": 1}.get(str(r.get("hotspot_wijziging")), -1) for r in records],
+        },
+        "gaps": {
+            "g": [rings[i] for i in changed], "cols": pop["cols"], "note": "", "pop": [pop["pop"][i] for i in changed],
+            "name": [esc(f"{plain(records[i].get('buurtnaam'), '')}: "
+                         f"{MATCH_LABELS.get(str(records[i].get('match')), '')}") for i in changed],
+        } if changed else None,
+        "venues": _points_part(comparison, years),
+        "kernen": kernen,
+        "show": {"gaps": True},  # the changed buurtindeling is on at first
+        "cells": None, "proposals": None, "areas": None, "streets": None, "straten": None,
+    }
+
+
+def build_comparison_map(comparison: Comparison, summary: dict[str, Any]) -> Any:
+    """Build the year-over-year map on the main map's page (:func:`wijkanalyse.outputs.maps.build_page`).
 
     Parameters
     ----------
@@ -365,40 +322,11 @@ def build_comparison_map(comparison: Comparison, summary: dict[str, Any]) -> fol
     Returns
     -------
     folium.Map
-        Layers :data:`LAYER_NAMES`, title box, legend and layer control; save it with
-        :func:`save_comparison_map`.
+        Save it with :func:`save_comparison_map`.
     """
-    years = (int(summary["jaar_oud"]), int(summary["jaar_nieuw"]))
-    threshold = format_int(summary["threshold_m"])
-    m = folium.Map(location=(52.2, 5.3), zoom_start=8, tiles=None, control_scale=True)
-    inline_leaflet(m)
-    folium.TileLayer(tiles=LIGHT_TILES_URL, attr=LIGHT_TILES_ATTRIBUTION, name="Lichte achtergrond", max_zoom=19).add_to(m)
-    folium.TileLayer("OpenStreetMap", name="OpenStreetMap", show=False).add_to(m)
-
-    buurten = _to_map(comparison.buurten)
-    records = pd.DataFrame(buurten.drop(columns=buurten.geometry.name)).to_dict("records")
-    popups = [_popup(r, years, threshold) for r in records]
-    share, share_map = _share_layer(buurten, records, popups, threshold)
-    signal, signal_map = _signal_layer(buurten, records, popups)
-    for group in (
-        share,
-        _division_layer(buurten, records, popups),
-        _hotspot_layer(buurten, records, popups),
-        signal,
-        _kern_layer(comparison, years, threshold),
-        _meeting_point_layer(comparison, years),
-    ):
-        group.add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
-    root = m.get_root()
-    root.html.add_child(RawHtml(_title_html(summary)), name="wijkanalyse_titel")
-    root.html.add_child(RawHtml(_legend_html(share_map, signal_map, threshold)), name="wijkanalyse_legenda")
-    if not buurten.empty:
-        west, south, east, north = (float(b) for b in buurten.total_bounds)
-        m.fit_bounds([[south, west], [north, east]])
-    return m
+    return maps.build_page(comparison_document(comparison, summary))
 
 
 def save_comparison_map(comparison: Comparison, summary: dict[str, Any], path: Path) -> Path:
     """Build the map and write it as one self-contained UTF-8 HTML file, atomically."""
-    return save_map(build_comparison_map(comparison, summary), Path(path))
+    return maps.save_map(build_comparison_map(comparison, summary), Path(path))

@@ -66,7 +66,6 @@ from wijkanalyse.outputs._maptext import (
     summary_line,
 )
 from wijkanalyse.outputs.style import (
-    AREA_COLORS,
     BEYOND_COLOR,
     GAP_COLOR,
     HOTSPOT_STYLES,
@@ -93,6 +92,7 @@ __all__ = [
     "SYNTHETIC_BANNER",
     "RawHtml",
     "build_map",
+    "build_page",
     "format_int",
     "format_number",
     "format_percent",
@@ -468,7 +468,7 @@ def _areas_part(result: RunResult, look: _Lookup) -> dict | None:
         ["Kernen", "Buurten", "Inwoners", "Werklast"],
         "Voorgesteld werkgebied voor één wijkmakelaar of dorpscoördinator.",
     )
-    keys = []
+    keys, tags = [], []
     for row in _records(areas):
         kernen = split_list(row.get("kernen"))
         popups.add(f"Werkgebied {plain(row.get('gebied_id'), '')}".strip(), {
@@ -478,11 +478,20 @@ def _areas_part(result: RunResult, look: _Lookup) -> dict | None:
             "Werklast": format_number(row.get("werklast"), 1),
         })
         keys.append(search_key("werkgebied", row.get("gebied_id"), *kernen))
+        tags.append(esc(_area_tag(row)))
     return {
         "g": [polygon_rings(g) for g in _to_map(areas.geometry, _SIMPLIFY_M["areas"])],
-        "c": area_colors(areas.geometry.to_numpy()),
+        "c": area_colors(areas.geometry.to_numpy()),  # the print maps colour with the same function
+        "label": _points(areas.geometry), "tag": tags,
         "key": keys, **popups.part(),
     }
+
+
+def _area_tag(row: Mapping[str, Any]) -> str:
+    """The label on a broker area and its row in the colour key: "Werkgebied 1 · werklast 1,4"."""
+    name = f"Werkgebied {plain(row.get('gebied_id'), '')}".strip()
+    load = row.get("werklast")
+    return name if _is_missing(load) else f"{name} · werklast {format_number(load, 1)}"
 
 
 def _kernen_part(result: RunResult, buurten: gpd.GeoDataFrame, threshold: str, look: _Lookup) -> dict | None:
@@ -501,10 +510,13 @@ def _kernen_part(result: RunResult, buurten: gpd.GeoDataFrame, threshold: str, l
     labels = shapely.points(((bounds["minx"] + bounds["maxx"]) / 2).to_numpy(), bounds["maxy"].to_numpy())
     within = f"Binnen {threshold} m van een ontmoetingspunt"
     popups = Popups(["Buurten", "Inwoners", within, "Signaal"])
-    names, keys = [], []
+    names, keys, people = [], [], []
     for kern in shapes.index:
         codes = named.loc[named["kern"].astype(str) == kern, "buurtcode"].astype(str).tolist()
         values = {"Buurten": look.buurten(codes)}
+        members = pd.to_numeric(named.loc[named["kern"].astype(str) == kern].get("inwoners", pd.Series(dtype=float)),
+                                errors="coerce")
+        people.append(int(members.fillna(0).sum()))
         if isinstance(figures, pd.DataFrame) and kern in figures.index:
             row = figures.loc[kern].to_dict()
             values |= {
@@ -519,6 +531,7 @@ def _kernen_part(result: RunResult, buurten: gpd.GeoDataFrame, threshold: str, l
     return {
         "g": [polygon_rings(g) for g in _to_map(shapes, _SIMPLIFY_M["kernen"])],
         "label": encode_polyline(shapely.get_coordinates(labels)),
+        "n": people,  # residents: the larger kern keeps its label where two would overlap
         "name": names, "key": keys, **popups.part(),
     }
 
@@ -534,6 +547,41 @@ def _streets_part(result: RunResult) -> list[str] | None:
     lines = lines.simplify(_SIMPLIFY_M["streets"], preserve_topology=False).to_crs(MAP_CRS)
     encoded = [encode_polyline(np.asarray(line.coords)) for line in lines.to_numpy() if not line.is_empty]
     return [text for text in encoded if len(text) > 4]
+
+
+def _street_names_part(result: RunResult, buurten: gpd.GeoDataFrame) -> dict | None:
+    """One search entry per named street and kern (or wijk): a Kerkstraat in two villages is two entries.
+
+    Only the names the street network already carries (OSM ``name`` of each way); each entry
+    is a point on the street's longest piece, its name, its place and a search key.
+    """
+    streets = _prepared(getattr(result, "streets", None))
+    if streets is None or "name" not in streets:
+        return None
+    names = streets["name"].fillna("").astype(str).str.strip()
+    streets = streets[names.ne("").to_numpy()].assign(name=names[names.ne("")])
+    if streets.empty:
+        return None
+    mids = gpd.GeoDataFrame(
+        {"name": streets["name"].to_numpy(), "length": streets.geometry.length.to_numpy()},
+        geometry=streets.geometry.interpolate(0.5, normalized=True).to_numpy(), crs=SOURCE_CRS,
+    )
+    place_column = "kern" if "kern" in buurten else "wijknaam" if "wijknaam" in buurten else None
+    columns = ["buurtnaam", *([place_column] if place_column else []), buurten.geometry.name]
+    joined = gpd.sjoin(mids, buurten[[c for c in columns if c in buurten]], how="left", predicate="within")
+    joined = joined[~joined.index.duplicated(keep="first")]
+    joined["place"] = joined[place_column].map(lambda v: plain(v, "")) if place_column else ""
+    joined["buurt"] = joined["buurtnaam"].map(lambda v: plain(v, "")) if "buurtnaam" in joined else ""
+    joined = joined.sort_values("length", ascending=False, kind="stable").drop_duplicates(["name", "place"])
+    joined = joined.sort_values(["name", "place"], kind="stable")
+    popups = Popups(["Buurt", "Kern" if place_column == "kern" else "Wijk"])
+    labels, keys = [], []
+    for row in joined.itertuples(index=False):
+        values = {label: value for label, value in zip(popups.labels, (row.buurt, row.place), strict=True) if value}
+        popups.add(row.name, values)
+        labels.append(esc(f"{row.name} ({row.place})" if row.place else row.name))
+        keys.append(search_key(row.name, row.place))
+    return {"p": _points(joined.geometry), "name": labels, "key": keys, **popups.part()}
 
 
 def _cell_vectors(buurten: gpd.GeoDataFrame) -> dict[str, list[float]]:
@@ -553,7 +601,8 @@ def _title(result: RunResult) -> str:
 
 
 def _legends(
-    signal: Classes, reach: Classes, hot_present: set[str], threshold: str, has: Mapping[str, bool]
+    signal: Classes, reach: Classes, hot_present: set[str], threshold: str, has: Mapping[str, bool],
+    *, areas: Mapping[str, Any] | None = None,
 ) -> dict[str, str]:
     circle = "border-radius:50%;border:1px solid #fff;"
     legends = {
@@ -572,10 +621,11 @@ def _legends(
             f'<div class="wa-rij"><span class="wa-vak wa-voorstel-vak" style="background:{PROPOSAL_COLOR}">1</span>'
             "voorstel, genummerd in volgorde</div>"
         )
-    if has.get("broker_areas"):
-        legends["broker_areas"] = _swatch(
-            f"border:3px solid {AREA_COLORS[0]};border-right-color:{AREA_COLORS[1]};background:transparent",
-            "één kleur per werkgebied",
+    if areas:
+        legends["broker_areas"] = "".join(
+            f'<div class="wa-rij"><span class="wa-vak" style="border:3px solid {color};'
+            f'background:{color}33"></span>{tag}</div>'  # tag: escaped in _areas_part
+            for color, tag in zip(areas["c"], areas["tag"], strict=True)
         )
     if has.get("over_capacity"):
         legends["meeting_points"] += _swatch(
@@ -603,9 +653,9 @@ def map_data(result: RunResult) -> dict[str, Any]:
         layer parallel lists (``name``, ``pop`` = popup HTML, ...). Keys: ``title``,
         ``summary``, ``banner``, ``bounds``, ``tiles``, ``attribution``, ``help``,
         ``legends``, ``names``, ``colors``, ``cell``, ``buurten``, ``hotspots``, ``cells``,
-        ``gaps``, ``venues``, ``proposals``, ``areas``, ``kernen``, ``streets`` (absent
-        layers are null), ``text``, ``whatif`` (the engine's walking network for the
-        what-if, see :mod:`._whatif`; null without it).
+        ``gaps``, ``venues``, ``proposals``, ``areas``, ``kernen``, ``streets``, ``straten``
+        (street names for the search; absent layers are null), ``text``, ``whatif`` (the engine's
+        walking network for the what-if, see :mod:`._whatif`; null without it).
     """
     summary = result.summary or {}
     threshold_m = float(summary.get("threshold_m", result.threshold_m))
@@ -632,7 +682,7 @@ def map_data(result: RunResult) -> dict[str, Any]:
         "tiles": _tiles(),
         "attribution": attribution_html(result),
         "help": help_sections(result, threshold, has),
-        "legends": _legends(signal, reach, hot_present, threshold, has),
+        "legends": _legends(signal, reach, hot_present, threshold, has, areas=parts["areas"]),
         "names": layer_names,
         "colors": _colors(signal, reach),
         "text": {"threshold": threshold, "walk": method},
@@ -703,6 +753,7 @@ def _layer_parts(
         "areas": _areas_part(result, look),
         "kernen": _kernen_part(result, buurten, threshold, look),
         "streets": _streets_part(result),
+        "straten": _street_names_part(result, buurten),
     }
 
 
@@ -828,7 +879,19 @@ def build_map(result: RunResult) -> folium.Map:
         :data:`LAYER_NAMES`, backgrounds (PDOK, OpenStreetMap, the offline street network),
         search, legends, explanations and sources. Render it with :func:`save_map`.
     """
-    document = map_data(result)
+    return build_page(map_data(result))
+
+
+def build_page(document: Mapping[str, Any]) -> folium.Map:
+    """The page every map of the project is built on: ``kaart.js`` drawing one data document.
+
+    Used by :func:`build_map` and the year-over-year map
+    (:func:`wijkanalyse.outputs.compare_map.build_comparison_map`), so both have ``lang="nl"``,
+    the title, the header, Dutch zoom buttons, a metric scale, the search, the layer panel that
+    folds up on a phone, popups that fit the screen, the offline background and the credits.
+    ``document`` has the keys of :func:`map_data` (layers that do not apply are null, and
+    a layer or colouring without a name in ``names`` is left out of the panel).
+    """
     (south, west), (north, east) = document["bounds"]
     m = folium.Map(
         location=((south + north) / 2, (west + east) / 2), zoom_start=12, tiles=None,

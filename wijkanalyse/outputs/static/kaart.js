@@ -116,14 +116,34 @@
       return panel.offsetWidth + 20;
     }
 
+    // Where a popup may lie: clear of the zoom buttons, the panel (button) and the scale bar.
+    // On a phone the panel folds up first and the popup lies below the controls at the top,
+    // so its close button is never under "Lagen en legenda".
+    function popupRoom() {
+      var size = map.getSize(), phone = size.x < 700;
+      var room = { size: size, top: 10, left: phone ? 6 : 54, right: phone ? 6 : panelPadding(), bottom: 34 };
+      if (phone) {
+        var box = map.getContainer().getBoundingClientRect();
+        [".leaflet-control-zoom", ".wa-paneel"].forEach(function (selector) {
+          var node = map.getContainer().querySelector(selector);
+          if (node) { room.top = Math.max(room.top, node.getBoundingClientRect().bottom - box.top + 6); }
+        });
+      }
+      return room;
+    }
     function openPopup(latlng, html) {
-      var size = map.getSize();
+      if (panel && map.getSize().x < 700 && !panel.classList.contains("wa-dicht")) {
+        panel.classList.add("wa-dicht");
+        syncPanel();
+      }
+      var room = popupRoom(), width = room.size.x - room.left - room.right - 54;  // 54: the popup's own margins
       L.popup({
-        maxWidth: Math.min(340, size.x - 60),
-        minWidth: Math.min(220, size.x - 80),
-        maxHeight: Math.max(150, size.y - 110),
-        autoPanPaddingTopLeft: L.point(54, 10),
-        autoPanPaddingBottomRight: L.point(panelPadding(), 34)
+        maxWidth: Math.max(150, Math.min(340, width)),
+        minWidth: Math.max(150, Math.min(220, width)),
+        maxHeight: Math.max(120, room.size.y - room.top - room.bottom - 64),  // the rest scrolls inside
+        autoPanPaddingTopLeft: L.point(room.left, room.top),
+        autoPanPaddingBottomRight: L.point(room.right, room.bottom),
+        className: "wa-popupvak"
       }).setLatLng(latlng).setContent(html).openOn(map);
     }
     WA.openPopup = openPopup;
@@ -280,8 +300,11 @@
     var proposalMarkers = [];
     if (P) {
       layers.proposals = L.featureGroup();
+      var lastRank = Math.max.apply(null, P.rank.concat([0]));
       decode(P.p).forEach(function (ll, i) {
         var marker = L.marker(ll, {
+          // Rank order: #1 on top of every later one wherever they overlap (Leaflet adds the pixel y).
+          zIndexOffset: 10000 * (lastRank - Number(P.rank[i]) + 1),
           pane: "wa-proposals", keyboard: true,
           icon: L.divIcon({ className: "wa-voorstel", html: "<span>" + Number(P.rank[i]) + "</span>", iconSize: [26, 26] })
         });
@@ -291,27 +314,59 @@
     }
     var A = D.areas;
     var areaPolys = [];
+    var labelItems = [];
     if (A) {
       layers.broker_areas = L.featureGroup();
+      var areaLabels = decode(A.label);
       A.g.forEach(function (g, i) {
-        var poly = L.polygon(rings(g), { pane: "wa-areas", color: A.c[i], weight: 4, opacity: 0.9, fill: false });
+        // A light fill of the area's own colour (style.area_colors, as on the print map): a tap inside opens it.
+        var poly = L.polygon(rings(g), {
+          pane: "wa-areas", color: A.c[i], weight: 4, opacity: 0.9, fill: true, fillColor: A.c[i], fillOpacity: 0.12
+        });
         clickable(poly, function () { return popupHtml(A, i); }, nameOf(A, i)).addTo(layers.broker_areas);
         areaPolys.push(poly);
+        var tag = L.tooltip({ permanent: true, direction: "center", className: "wa-gebiedlabel", interactive: false, pane: "wa-kernlabels" })
+          .setLatLng(areaLabels[i]).setContent('<span style="border-color:' + A.c[i] + '">' + A.tag[i] + "</span>");
+        tag.addTo(layers.broker_areas);
+        labelItems.push({ tip: tag, rank: 1, n: 0 });
       });
     }
     var K = D.kernen;
     var kernPolys = [];
     if (K) {
       layers.kernen = L.featureGroup();
+      layers.kernlabels = L.featureGroup();  // the village and town names: always on, whatever the Kernen layer
       var labels = decode(K.label);
       K.g.forEach(function (g, i) {
         var poly = L.polygon(rings(g), { pane: "wa-kernen", color: D.colors.kern, weight: 2.5, dashArray: "10 5", fill: false });
         clickable(poly, function () { return popupHtml(K, i); }, K.name[i]).addTo(layers.kernen);
         kernPolys.push(poly);
-        L.tooltip({ permanent: true, direction: "top", offset: [0, -2], className: "wa-kernlabel", interactive: false, pane: "wa-kernlabels" })
-          .setLatLng(labels[i]).setContent(K.name[i]).addTo(layers.kernen);
+        var tip = L.tooltip({ permanent: true, direction: "top", offset: [0, -2], className: "wa-kernlabel", interactive: false, pane: "wa-kernlabels" })
+          .setLatLng(labels[i]).setContent(K.name[i]);
+        tip.addTo(layers.kernlabels);
+        labelItems.push({ tip: tip, rank: 0, n: K.n ? K.n[i] : 0 });
+      });
+      layers.kernlabels.addTo(map);
+    }
+
+    // Labels that would overlap: the kern with more residents (then the werkgebied) keeps its label.
+    function placeLabels() {
+      var taken = [], size = map.getSize();
+      labelItems.slice().sort(function (a, b) { return a.rank - b.rank || b.n - a.n; }).forEach(function (item) {
+        var node = item.tip.getElement();
+        if (!node || !map.hasLayer(item.tip)) { return; }
+        node.style.visibility = "visible";
+        var w = node.offsetWidth, h = node.offsetHeight, p = map.latLngToContainerPoint(item.tip.getLatLng());
+        var box = item.tip.options.direction === "top"
+          ? { l: p.x - w / 2, r: p.x + w / 2, t: p.y - h - 8, b: p.y }
+          : { l: p.x - w / 2, r: p.x + w / 2, t: p.y - h / 2, b: p.y + h / 2 };
+        var clash = box.r < 0 || box.l > size.x || box.b < 0 || box.t > size.y || taken.some(function (o) {
+          return box.l < o.r + 4 && box.r > o.l - 4 && box.t < o.b + 2 && box.b > o.t - 2;
+        });
+        if (clash) { node.style.visibility = "hidden"; } else { taken.push(box); }
       });
     }
+    state.placeLabels = placeLabels;
 
     // ------------------------------------------------------------ the layer panel
     var overlays = [
@@ -324,6 +379,8 @@
     if (P) { overlays.push({ id: "proposals", show: true }); }
     if (A) { overlays.push({ id: "broker_areas", show: false }); }
     if (K) { overlays.push({ id: "kernen", show: false }); }
+    overlays = overlays.filter(function (o) { return D.names[o.id]; });  // a map without the layer names none
+    overlays.forEach(function (o) { if (D.show && D.show[o.id] !== undefined) { o.show = D.show[o.id]; } });
     overlays.forEach(function (o) { if (o.show && !o.empty && layers[o.id]) { layers[o.id].addTo(map); } });
     if (tiles.pdok) { tiles.pdok.addTo(map); }
 
@@ -342,7 +399,7 @@
         var search = el("div", "wa-zoek");
         search.innerHTML = '<label for="wa-zoekveld">Zoeken</label>' +
           '<input id="wa-zoekveld" type="search" autocomplete="off" spellcheck="false" ' +
-          'placeholder="Buurt, kern of plek">' +
+          'placeholder="Buurt, kern, straat of plek">' +
           '<ul id="wa-zoekresultaten" class="wa-zoekresultaten"></ul>';
         body.appendChild(search);
 
@@ -373,7 +430,8 @@
         var modes = section("Buurten kleuren naar");
         [["signal", D.names.signal, D.legends.signal], ["reach", D.names.reach, D.legends.reach]]
           .concat((D.groups || []).map(function (g, k) { return ["group" + k, g.name, g.legend]; }))
-          .concat([["borders", D.names.borders, ""], ["none", "Geen buurten", ""]]).forEach(function (m) {
+          .concat([["borders", D.names.borders, ""], ["none", "Geen buurten", ""]])
+          .filter(function (m) { return m[1]; }).forEach(function (m) {
           modes.appendChild(item("radio", "modus", m[0], m[1], m[0] === state.mode, m[2]));
           if (m[0] === "reach" && D.day_parts) {  // reach per day part: the same colours, a select of 21 parts
             var wrap = item("radio", "modus", "dagdeel", D.names.day_parts, state.mode === "dagdeel", "");
@@ -420,6 +478,7 @@
           if (t.name === "laag" && layers[t.value]) {
             if (t.checked) { layers[t.value].addTo(map); } else { map.removeLayer(layers[t.value]); }
             syncPanel();
+            placeLabels();
           }
         });
         return box;
@@ -468,7 +527,8 @@
       part.key.forEach(function (key, i) { index.push({ key: " " + key, label: nameOf(part, i), kind: kind, go: go(i) }); });
     }
     function showBounds(layer) {
-      map.fitBounds(layer.getBounds(), { maxZoom: 16, paddingTopLeft: [50, 20], paddingBottomRight: [panelPadding(), 20] });
+      // Without animation: the popup opened next pans itself into view from where the map really is.
+      map.fitBounds(layer.getBounds(), { maxZoom: 16, paddingTopLeft: [50, 20], paddingBottomRight: [panelPadding(), 20], animate: false });
     }
     add(B, "buurt", function (i) {
       return function () {
@@ -489,7 +549,7 @@
         return function () {
           check("laag", V.m[i] === 1 ? "meeting_points" : "other_venues", true);
           var ll = venueMarkers[i].getLatLng();
-          map.setView(ll, Math.max(map.getZoom(), 16));
+          map.setView(ll, Math.max(map.getZoom(), 16), { animate: false });
           openPopup(ll, popupHtml(V, i));
         };
       });
@@ -499,7 +559,7 @@
         return function () {
           check("laag", "proposals", true);
           var ll = proposalMarkers[i].getLatLng();
-          map.setView(ll, Math.max(map.getZoom(), 16));
+          map.setView(ll, Math.max(map.getZoom(), 16), { animate: false });
           openPopup(ll, popupHtml(P, i));
         };
       });
@@ -507,6 +567,17 @@
     if (A) {
       add(A, "werkgebied", function (i) {
         return function () { check("laag", "broker_areas", true); showBounds(areaPolys[i]); openPopup(areaPolys[i].getBounds().getCenter(), popupHtml(A, i)); };
+      });
+    }
+    var S = D.straten;
+    var streetPoints = S ? decode(S.p) : [];
+    if (S) {
+      add(S, "straat", function (i) {
+        return function () {
+          var ll = streetPoints[i];
+          map.setView(ll, Math.max(map.getZoom(), 17), { animate: false });
+          openPopup(ll, popupHtml(S, i));
+        };
       });
     }
     var field = document.getElementById("wa-zoekveld");
@@ -595,6 +666,8 @@
     state.moving = false;
     map.on("movestart zoomstart", function () { state.moving = true; });
     map.on("moveend zoomend", function () { state.moving = false; });
+    map.on("zoomend moveend resize", placeLabels);
+    placeLabels();
     syncPanel();
 
     // ------------------------------------------------------------ what-if (kaart_whatif.js)
