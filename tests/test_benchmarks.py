@@ -25,7 +25,8 @@ BENCHMARKS: dict[str, tuple[list[str], str, list[str]]] = {
     "bench_selection.py": (["--residents", "400", "--candidates", "60", "--p", "5", "--limit", "30"], "selection",
                            ["greedy_swap_ms", "exact_s", "greedy/exact"]),
     "bench_map.py": (["--buurten", "30", "--cells", "600", "--street-spacing", "400"], "map", ["bytes", "buurten", "cells"]),
-    "bench_national.py": (["--gemeenten", "2", "--workers", "1"], "national", ["seconds", "peak_gib", "gemeenten"]),
+    "bench_national.py": (["--gemeenten", "2", "--workers", "1"], "national",
+                          ["gemeenten", "nodes", "seconds", "cpu_s", "peak_gib", "per_gemeente_cpu_s", "osm_pass_s"]),
     "bench_osm.py": (["--gemeenten", "1"], "osm", ["pyosmium_s", "pyosmium_gib", "pyrosm_s", "pyrosm_gib", "osmnx_s",
                                                    "osmnx_gib", "snapshot_s", "pyrosm/pyosmium", "osmnx/snapshot"]),
 }

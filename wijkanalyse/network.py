@@ -65,6 +65,7 @@ __all__ = [
 FOOT_ALLOWS = frozenset({"yes", "designated", "permissive"})
 _EPS = 1e-6  # csgraph drops zero weights; a micrometre keeps a zero-length stretch as an edge
 _TIE_M = 0.5  # ways within half a metre of a point's nearest way are equally near (OSM positions: ~1 cm)
+_PIECE = 16  # segments per piece of a way in the attach index (see _build_segment_tree)
 _CHUNK_CELLS = 20_000_000  # dense cells a bounded-search chunk may allocate (160 MB)
 
 
@@ -187,6 +188,7 @@ class WalkNetwork:
     highway: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
     _base: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = field(init=False, repr=False)
     _tree: shapely.STRtree | None = field(default=None, init=False, repr=False)
+    _seg_way: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), init=False, repr=False)
     _rank: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), init=False, repr=False)
     _by_rank: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), init=False, repr=False)
     _eligible: np.ndarray = field(init=False, repr=False)
@@ -249,17 +251,17 @@ class WalkNetwork:
         if len(valid) == 0 or len(self._eligible) == 0:
             return Attachment(edge, along, offset)
         if self._tree is None:
-            self._tree = shapely.STRtree(self.geometry[self._eligible])
-            self._rank = _canonical_rank(self.u[self._eligible], self.v[self._eligible], self.length[self._eligible])
-            self._by_rank = np.argsort(self._rank)
-        (p_idx, l_idx), dist = self._tree.query_nearest(
+            self._build_segment_tree()
+        (p_idx, _), dist = self._tree.query_nearest(
             pts[valid], max_distance=self.rules.max_attach_m, return_distance=True, all_matches=False
         )
         first = np.unique(p_idx, return_index=True)[1]  # the nearest distance of each point
         p_idx, dist = p_idx[first], dist[first]
         # every way within half a metre of the nearest is equally near: the canonical rank
         # picks the first (for maps and reports), the others are kept as ties
-        q_idx, c_idx = self._tree.query(pts[valid][p_idx], predicate="dwithin", distance=dist + _TIE_M)
+        q_idx, s_near = self._tree.query(pts[valid][p_idx], predicate="dwithin", distance=dist + _TIE_M)
+        pair = np.unique(q_idx.astype(np.int64) * len(self._eligible) + self._seg_way[s_near])  # (point, way) once
+        q_idx, c_idx = pair // len(self._eligible), pair % len(self._eligible)
         best = np.full(len(p_idx), np.iinfo(np.int64).max)
         np.minimum.at(best, q_idx, self._rank[c_idx])
         points = valid[p_idx]
@@ -274,6 +276,30 @@ class WalkNetwork:
             np.clip(shapely.line_locate_point(self.geometry[t_edge], pts[t_point]), 0.0, self.length[t_edge]),
             shapely.distance(pts[t_point], self.geometry[t_edge]),
         )
+
+    def _build_segment_tree(self) -> None:
+        """The spatial index of attach: the eligible ways cut into pieces of ``_PIECE`` segments, each with its way.
+
+        A point's distance to a way is its distance to the way's nearest piece (GEOS takes the
+        nearest segment), so the nearest piece gives the nearest way and the same distance. An
+        index of whole ways holds a long or curved way's whole bounding box, and on an organic
+        network such boxes overlap by the dozen around a point; a piece's box is tight. Short
+        ways (most, once cut at junctions) stay whole.
+        """
+        geoms = self.geometry[self._eligible]
+        coords, which = shapely.get_coordinates(geoms, return_index=True)
+        starts = np.r_[0, np.flatnonzero(np.diff(which)) + 1]
+        position = np.arange(len(which)) - np.repeat(starts, np.diff(np.r_[starts, len(which)]))
+        seg = np.flatnonzero(which[1:] == which[:-1])  # segment k joins vertex seg[k] to seg[k] + 1
+        piece = np.cumsum(position[seg] % _PIECE == 0) - 1  # a new piece every _PIECE segments of a way
+        last = np.r_[piece[1:] != piece[:-1], True]  # the last segment of each piece adds its end vertex
+        vertex = np.r_[seg, seg[last] + 1]
+        owner = np.r_[piece, piece[last]]
+        order = np.lexsort((vertex, owner))
+        self._tree = shapely.STRtree(shapely.linestrings(coords[vertex[order]], indices=owner[order]))
+        self._seg_way = which[seg[np.r_[True, piece[1:] != piece[:-1]]]].astype(np.int64)
+        self._rank = _canonical_rank(self.u[self._eligible], self.v[self._eligible], self.length[self._eligible])
+        self._by_rank = np.argsort(self._rank)
 
     def _graph(
         self, attachments: Sequence[Attachment], source: int | None = None
