@@ -20,7 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: script -> (tiny-size arguments, name of the last line, its keys in order)
 BENCHMARKS: dict[str, tuple[list[str], str, list[str]]] = {
-    "bench_pipeline.py": (["--size", "2000"], "pipeline", ["seconds", "peak_gib", "ours/csgraph", "networkx_multi/ours"]),
+    "bench_pipeline.py": (["--size", "2000"], "pipeline",
+                          ["nodes", "seconds", "cpu_s", "peak_gib", "ours/csgraph", "networkx_multi/ours", "growth_2m/0.5m",
+                           "growth_5m/2m", "brokers_share", "printmaps_share"]),
     "bench_siting.py": (["--size", "2000"], "siting", ["seconds", "greedy/exact", "peak_gib"]),
     "bench_selection.py": (["--residents", "400", "--candidates", "60", "--p", "5", "--limit", "30"], "selection",
                            ["greedy_swap_ms", "exact_s", "greedy/exact"]),

@@ -349,6 +349,17 @@ class WalkNetwork:
         graph = csr_matrix((w_all[keep], (rows_all[keep], cols_all[keep])), shape=(n_total, n_total))
         return graph, [(p[0], f, p[3]) for p, f in zip(parts, feet, strict=True)]
 
+    def _node_xy(self, first: Attachment, second: Attachment, n_total: int) -> np.ndarray:
+        """Coordinates of the nodes of :meth:`_graph` ([first, second]): junctions, then the feet in row order."""
+        xy = np.zeros((n_total, 2))
+        xy[self.u] = shapely.get_coordinates(shapely.get_point(self.geometry, 0))
+        xy[self.v] = shapely.get_coordinates(shapely.get_point(self.geometry, -1))
+        edge = np.r_[first.rows()[1], second.rows()[1]]
+        along = np.r_[first.rows()[2], second.rows()[2]]
+        xy[self.n_nodes:self.n_nodes + len(edge)] = shapely.get_coordinates(
+            shapely.line_interpolate_point(self.geometry[edge], along))
+        return xy
+
     def nearest(self, origins: Attachment, targets: Attachment) -> np.ndarray:
         """Walking distance from each origin to its nearest target (metres).
 
@@ -366,24 +377,49 @@ class WalkNetwork:
     def within(self, sources: Attachment, origins: Attachment, limit: float) -> csr_matrix:
         """Sparse (source x origin) walking distances of the pairs no farther apart than ``limit``.
 
-        Each source gets a bounded Dijkstra search (``limit=``), run in chunks so that memory
-        stays bounded whatever the network size; an explicit entry holds the distance (a
-        distance of 0 is stored as 1e-6 m so it stays an entry).
+        Each source gets a bounded Dijkstra search (``limit=``) on the part of the network
+        around it (its spatial tile of 4 x ``limit`` and the eight around it: every walk of at
+        most ``limit`` stays inside), in chunks, so that time per source and memory stay flat
+        whatever the network size; an explicit entry holds the distance (a distance of 0 is
+        stored as 1e-6 m so it stays an entry).
         """
         n_s, n_o = len(sources), len(origins)
         if n_s == 0 or n_o == 0 or not sources.on_network.any() or not origins.on_network.any():
             return csr_matrix((n_s, n_o))
         graph, ((s_point, s_feet, s_off), (o_point, o_feet, o_off)) = self._graph([sources, origins])
-        chunk = max(1, _CHUNK_CELLS // graph.shape[0])
+        n_total = graph.shape[0]
+        xy = self._node_xy(sources, origins, n_total)
+        # spatial tiles of sources, each searched on the nodes of its 3 x 3 tiles only: a walk of
+        # at most `limit` never leaves the straight-line reach of its start, so the distances are
+        # the whole graph's, and a search costs what its tile holds, not the whole network
+        tile = max(float(limit), 1.0) * 4
+        cell = np.floor(xy / tile).astype(np.int64)
+        cell -= cell.min(axis=0) - 1
+        width = int(cell[:, 0].max()) + 2
+        key = cell[:, 1] * width + cell[:, 0]
+        by_key = np.argsort(key, kind="stable")
+        sorted_key = key[by_key]
+        local = np.full(n_total, -1, dtype=np.int64)
         rows, cols, vals = [], [], []
-        for i in range(0, len(s_point), chunk):
-            part = slice(i, i + chunk)
-            reach = dijkstra(graph, directed=True, indices=s_feet[part], limit=limit)
-            dist = reach[:, o_feet] + o_off[None, :] + s_off[part][:, None]
-            r, c = np.nonzero(dist <= limit)
-            rows.append(s_point[part][r])
-            cols.append(o_point[c])
-            vals.append(np.maximum(dist[r, c], _EPS))
+        s_key = key[s_feet]
+        for k in np.unique(s_key):
+            mine = np.flatnonzero(s_key == k)
+            near = np.concatenate([by_key[np.searchsorted(sorted_key, k + d):np.searchsorted(sorted_key, k + d + 3)]
+                                   for d in (-width - 1, -1, width - 1)])
+            local[near] = np.arange(len(near))
+            sub = graph[near][:, near]
+            o_in = np.flatnonzero(local[o_feet] >= 0)
+            o_local = local[o_feet[o_in]]
+            chunk = max(1, _CHUNK_CELLS // len(near))
+            for i in range(0, len(mine), chunk):
+                part = mine[i:i + chunk]
+                reach = dijkstra(sub, directed=True, indices=local[s_feet[part]], limit=limit)
+                dist = reach[:, o_local] + o_off[o_in][None, :] + s_off[part][:, None]
+                r, c = np.nonzero(dist <= limit)
+                rows.append(s_point[part][r])
+                cols.append(o_point[o_in][c])
+                vals.append(np.maximum(dist[r, c], _EPS))
+            local[near] = -1
         r, c, v = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
         key = r * n_o + c  # a tie gives a pair more than once: keep its shortest walk
         order = np.lexsort((v, key))
