@@ -8,7 +8,8 @@ in this one run, on this machine:
 - the whole run (``pipeline.run`` on the snapshot, outputs included), in a fresh child process
   so its peak memory and CPU are its own: seconds and peak GiB per step and in all, and the
   CPU shares of the broker areas and of the print maps; then the same at twice the side
-  (4x the nodes: 2 M) and at about sqrt(10) times the side (10x: 5 M), for the growth ratios
+  (4x the nodes: 2 M) and at about sqrt(10) times the side (10x: 5 M; sides rounded to 2 km,
+  so that the buurten form whole wijken: 24 and 38 km for the 12 km city), for the growth ratios
   ``growth_2m/0.5m`` and ``growth_5m/2m`` (CPU seconds; linear growth is 4 and 2.5);
 - our distance step: building the walk network from the snapshot's ways (walk rule,
   components), attaching every resident cell and meeting point at the foot of the
@@ -73,7 +74,11 @@ def _whole_run(snap: Path, out: Path, queue: mp.Queue) -> None:
     pipeline.broker_areas = timed("brokers", pipeline.broker_areas)
     printmaps.write_print_maps = timed("printmaps", printmaps.write_print_maps)
     start, cpu = time.perf_counter(), time.process_time()
-    outputs = pipeline.run(snap, load_config(), out)
+    try:
+        outputs = pipeline.run(snap, load_config(), out)
+    except BaseException as exc:
+        queue.put(exc)  # the parent would wait for a result for ever
+        raise
     queue.put((time.perf_counter() - start, time.process_time() - cpu, outputs.timings, outputs.peak_gib, spent))
 
 
@@ -84,7 +89,11 @@ def _run_child(snap: Path, out: Path) -> tuple[float, float, list, float, dict[s
     child = ctx.Process(target=_whole_run, args=(snap, out, queue))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     child.start()
-    seconds, _, timings, peak, spent = queue.get()
+    got = queue.get()
+    if isinstance(got, BaseException):
+        child.join()
+        raise SystemExit(f"the whole run on {snap} failed: {got!r}")
+    seconds, _, timings, peak, spent = got
     child.join()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)  # imports included
@@ -140,7 +149,7 @@ def main() -> None:  # noqa: PLR0915 (one measurement after another)
         if not args.no_growth:
             cpus = [cpu]
             for factor in (2.0, math.sqrt(10)):
-                side = round(args.size * factor / 500) * 500
+                side = max(round(args.size * factor / 2000), 1) * 2000  # whole wijken of 4 x 4 buurten
                 big = write_city(Path(tmp) / f"snap{side:.0f}", size=side, layout=args.layout)
                 big_nodes = osm_node_count(gpd.read_parquet(big / "netwerk.parquet"))
                 s_big, c_big, _, p_big, sp_big = _run_child(big, Path(tmp) / f"out{side:.0f}")

@@ -626,8 +626,9 @@ def write_print_maps(result: RunResult, folder: Path) -> dict[str, Path]:
         streets = [im for ax in fig.axes for im in ax.get_images() if im.get_gid() == _STREETS_GID]
         for fmt in ("png", "pdf"):
             if fmt == "pdf":
-                for image in streets:  # the same streets at print resolution
+                for image in streets:  # the same streets at print resolution, embedded as they are (not resampled)
                     image.set_data(bg.street_layer(PDF_STREET_DPI))
+                    image.set_interpolation("none")
             target = Path(folder) / f"{name}.{fmt}"
             metadata = {"Title": f"{result.gemeente_name} {result.year}: {name}", "Creator": "wijkanalyse"}
             if fmt == "png":
