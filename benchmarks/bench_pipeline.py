@@ -1,11 +1,16 @@
-"""A whole run on a synthetic Amsterdam-size city, and the distance step against two baselines.
+"""Whole runs on a synthetic city at three sizes, and the distance step against two baselines.
 
-Run: ``python benchmarks/bench_pipeline.py [--size 12000]`` (``--size``: the side of the square
-city in metres, a multiple of 500; 12,000 is the Amsterdam-size city). Everything is measured
+Run: ``python benchmarks/bench_pipeline.py [--size 12000] [--layout organic]`` (``--size``: the
+side of the square city in metres, a multiple of 500; 12,000 is the Amsterdam-size city, 0.5 M
+OSM nodes on the organic layout; ``--layout grid``: the street grid city). Everything is measured
 in this one run, on this machine:
 
 - the whole run (``pipeline.run`` on the snapshot, outputs included), in a fresh child process
-  so its peak memory is its own: seconds and peak GiB per step and in all;
+  so its peak memory and CPU are its own: seconds and peak GiB per step and in all, and the
+  CPU shares of the broker areas and of the print maps; then the same at twice the side
+  (4x the nodes: 2 M) and at about sqrt(10) times the side (10x: 5 M; sides rounded to 2 km,
+  so that the buurten form whole wijken: 24 and 38 km for the 12 km city), for the growth ratios
+  ``growth_2m/0.5m`` and ``growth_5m/2m`` (CPU seconds; linear growth is 4 and 2.5);
 - our distance step: building the walk network from the snapshot's ways (walk rule,
   components), attaching every resident cell and meeting point at the foot of the
   perpendicular, and the one multi-source Dijkstra;
@@ -17,17 +22,23 @@ in this one run, on this machine:
   snapped sources on the same junction graph as that second bare call, building the
   ``nx.Graph`` included; its distances are checked against the bare call's.
 
-Last line: ``pipeline: seconds=<s> peak_gib=<g> ours/csgraph=<x> networkx_multi/ours=<y>``.
-Targets on 2 cores: seconds <= 20, peak_gib <= 2, ours/csgraph <= 1.5 (networkx_multi/ours has
-no target: it is there to show what a pure-Python Dijkstra costs on the same graph).
+Last line: ``pipeline: nodes=<n> seconds=<s> cpu_s=<s> peak_gib=<g> ours/csgraph=<x>
+networkx_multi/ours=<y> growth_2m/0.5m=<r> growth_5m/2m=<r> brokers_share=<f> printmaps_share=<f>``
+(the base city's run; ``--no-growth`` leaves the two larger runs out and prints 0 for them).
+Targets on 2 cores: seconds <= 20, peak_gib <= 2, ours/csgraph <= 1.5, growth ratios <= 4.4 and
+<= 2.8 (networkx_multi/ours has no target: it is there to show what a pure-Python Dijkstra costs
+on the same graph).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import multiprocessing as mp
 from queue import Empty
+import resource
 import sys
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -48,19 +59,53 @@ from wijkanalyse.network import WalkNetwork
 
 
 def _whole_run(snap: Path, out: Path, queue: mp.Queue) -> None:
-    start = time.perf_counter()
-    outputs = pipeline.run(snap, load_config(), out)
-    queue.put((time.perf_counter() - start, outputs.timings, outputs.peak_gib))
+    from wijkanalyse.analysis import decide  # noqa: PLC0415
+    from wijkanalyse.outputs import printmaps  # noqa: PLC0415
+
+    spent = {"brokers": 0.0, "printmaps": 0.0}
+
+    def timed(name: str, fn):
+        def wrapper(*args, **kwargs):
+            start = time.process_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[name] += time.process_time() - start
+        return wrapper
+
+    decide.broker_areas = timed("brokers", decide.broker_areas)  # called from analysis.decide
+    printmaps.write_print_maps = timed("printmaps", printmaps.write_print_maps)
+    start, cpu = time.perf_counter(), time.process_time()
+    try:
+        outputs = pipeline.run(snap, load_config(), out)
+    except BaseException as exc:
+        queue.put(exc)  # the parent would wait for a result for ever
+        raise
+    queue.put((time.perf_counter() - start, time.process_time() - cpu, outputs.timings, outputs.peak_gib, spent))
 
 
-def _result(queue: mp.Queue, child: mp.process.BaseProcess) -> tuple:
-    """The child's answer; a child that died without one ends the benchmark instead of hanging it."""
-    while True:
+def _run_child(snap: Path, out: Path) -> tuple[float, float, list, float, dict[str, float]]:
+    """The whole run in a fresh process: (seconds, cpu_s, timings, peak GiB, CPU per timed part)."""
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_whole_run, args=(snap, out, queue))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    child.start()
+    while True:  # a child that dies without an answer ends the benchmark instead of hanging it
         try:
-            return queue.get(timeout=1.0)
+            got = queue.get(timeout=1.0)
+            break
         except Empty:
             if not child.is_alive():
-                sys.exit(f"bench_pipeline: the whole run died (exit code {child.exitcode}) without a result")
+                raise SystemExit(f"the whole run on {snap} died (exit code {child.exitcode}) without a result") from None
+    if isinstance(got, BaseException):
+        child.join()
+        raise SystemExit(f"the whole run on {snap} failed: {got!r}")
+    seconds, _, timings, peak, spent = got
+    child.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)  # imports included
+    return seconds, cpu, timings, peak, spent
 
 
 def _shortest_edges(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -88,9 +133,11 @@ def _best(fn, repeat: int = 3) -> tuple[float, object]:
 def main() -> None:  # noqa: PLR0915 (one measurement after another)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=float, default=12_000.0, help="side of the square city (m, a multiple of 500)")
+    parser.add_argument("--layout", choices=["organic", "grid"], default="organic")
+    parser.add_argument("--no-growth", action="store_true", help="leave out the runs at 4x and 10x the nodes")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as tmp:
-        snap = write_city(Path(tmp) / "snap", size=args.size)
+        snap = write_city(Path(tmp) / "snap", size=args.size, layout=args.layout)
         ways = gpd.read_parquet(snap / "netwerk.parquet")
         grid = gpd.read_file(snap / "vierkant100m.gpkg")
         config = load_config()
@@ -100,15 +147,26 @@ def main() -> None:  # noqa: PLR0915 (one measurement after another)
         print(f"city: {grid.shape[0]} inhabited cells, {len(ways)} ways, {osm_node_count(ways)} OSM nodes, "
               f"{len(meeting)} meeting points")
 
-        ctx = mp.get_context("spawn")
-        queue = ctx.Queue()
-        child = ctx.Process(target=_whole_run, args=(snap, Path(tmp) / "out", queue))
-        child.start()
-        seconds, timings, peak = _result(queue, child)
-        child.join()
+        nodes = osm_node_count(ways)
+        seconds, cpu, timings, peak, spent = _run_child(snap, Path(tmp) / "out")
         for text, secs, step_peak in timings:
             print(f"  step {secs:6.2f} s  peak {step_peak:5.2f} GiB  {text}")
-        print(f"whole run: {seconds:.2f} s, peak {peak:.2f} GiB")
+        print(f"whole run: {seconds:.2f} s, CPU {cpu:.2f} s, peak {peak:.2f} GiB; broker areas {spent['brokers']:.2f} s CPU, "
+              f"print maps {spent['printmaps']:.2f} s CPU", flush=True)
+        growth = {}
+        if not args.no_growth:
+            cpus = [cpu]
+            for factor in (2.0, math.sqrt(10)):
+                side = max(round(args.size * factor / 2000), 1) * 2000  # whole wijken of 4 x 4 buurten
+                big = write_city(Path(tmp) / f"snap{side:.0f}", size=side, layout=args.layout)
+                big_nodes = osm_node_count(gpd.read_parquet(big / "netwerk.parquet"))
+                s_big, c_big, _, p_big, sp_big = _run_child(big, Path(tmp) / f"out{side:.0f}")
+                print(f"whole run at {side / 1000:g} km ({big_nodes} OSM nodes, {big_nodes / nodes:.1f}x): {s_big:.2f} s, "
+                      f"CPU {c_big:.2f} s, peak {p_big:.2f} GiB; broker areas {sp_big['brokers']:.2f} s CPU "
+                      f"({sp_big['brokers'] / c_big:.0%}), print maps {sp_big['printmaps']:.2f} s CPU", flush=True)
+                cpus.append(c_big)
+                shutil.rmtree(big)
+            growth = {"2m": cpus[1] / cpus[0], "5m": cpus[2] / cpus[1]}
 
         def ours() -> np.ndarray:
             net = WalkNetwork.from_ways(ways, config.network)
@@ -177,8 +235,10 @@ def main() -> None:  # noqa: PLR0915 (one measurement after another)
         print(f"networkx multi_source_dijkstra_path_length on our junction graph, same sources, graph built "
               f"included: {t_nx:.3f} s (networkx/bare csgraph on the same graph {t_nx / t_junction:.0f}x; "
               f"same distances)")
-        print(f"pipeline: seconds={seconds:.2f} peak_gib={peak:.2f} ours/csgraph={t_ours / t_bare:.2f} "
-              f"networkx_multi/ours={t_nx / t_ours:.1f}")
+        print(f"pipeline: nodes={nodes} seconds={seconds:.2f} cpu_s={cpu:.2f} peak_gib={peak:.2f} "
+              f"ours/csgraph={t_ours / t_bare:.2f} networkx_multi/ours={t_nx / t_ours:.1f} "
+              f"growth_2m/0.5m={growth.get('2m', 0):.2f} growth_5m/2m={growth.get('5m', 0):.2f} "
+              f"brokers_share={spent['brokers'] / cpu:.3f} printmaps_share={spent['printmaps'] / cpu:.3f}")
 
 
 if __name__ == "__main__":

@@ -20,12 +20,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: script -> (tiny-size arguments, name of the last line, its keys in order)
 BENCHMARKS: dict[str, tuple[list[str], str, list[str]]] = {
-    "bench_pipeline.py": (["--size", "2000"], "pipeline", ["seconds", "peak_gib", "ours/csgraph", "networkx_multi/ours"]),
+    "bench_pipeline.py": (["--size", "2000"], "pipeline",
+                          ["nodes", "seconds", "cpu_s", "peak_gib", "ours/csgraph", "networkx_multi/ours", "growth_2m/0.5m",
+                           "growth_5m/2m", "brokers_share", "printmaps_share"]),
     "bench_siting.py": (["--size", "2000"], "siting", ["seconds", "greedy/exact", "peak_gib"]),
     "bench_selection.py": (["--residents", "400", "--candidates", "60", "--p", "5", "--limit", "30"], "selection",
                            ["greedy_swap_ms", "exact_s", "greedy/exact"]),
     "bench_map.py": (["--buurten", "30", "--cells", "600", "--street-spacing", "400"], "map", ["bytes", "buurten", "cells"]),
-    "bench_national.py": (["--gemeenten", "2", "--workers", "1"], "national", ["seconds", "peak_gib", "gemeenten"]),
+    "bench_national.py": (["--gemeenten", "2", "--workers", "1"], "national",
+                          ["gemeenten", "nodes", "seconds", "cpu_s", "peak_gib", "per_gemeente_cpu_s", "osm_pass_s"]),
     "bench_osm.py": (["--gemeenten", "1"], "osm", ["pyosmium_s", "pyosmium_gib", "pyrosm_s", "pyrosm_gib", "osmnx_s",
                                                    "osmnx_gib", "snapshot_s", "pyrosm/pyosmium", "osmnx/snapshot"]),
 }

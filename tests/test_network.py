@@ -288,3 +288,37 @@ def test_a_point_on_a_loop_way_walks_the_short_way_round(tmp_path: Path) -> None
     assert distances(tmp_path, osm, [(-1, 9)], [(-10, -1)])[0] == pytest.approx(21.0, abs=TOL)
     # and a meeting point on the loop: 1 + 10 + 10 + 1 again
     assert distances(tmp_path, osm, [(-10, -1)], [(10, -1)])[0] == pytest.approx(22.0, abs=TOL)
+
+
+def _organic_ways(seed: int, size: float = 3000.0) -> gpd.GeoDataFrame:
+    """A thinned Delaunay network with curved ways (the benchmarks' organic city, small)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from synthetic_city import _organic_streets
+
+    return _organic_streets(np.random.default_rng(seed), size)
+
+
+@pytest.mark.parametrize("limit", [150.0, 400.0])
+def test_within_on_spatial_tiles_gives_the_whole_graphs_cover(limit: float) -> None:
+    """The tiled bounded searches give the pairs and distances of one search per source on the whole graph."""
+    import shapely
+    from scipy.sparse.csgraph import dijkstra
+
+    net = WalkNetwork.from_ways(_organic_ways(3))
+    rng = np.random.default_rng(5)
+    x0, y0 = 20_000.0, 500_000.0
+    sources = net.attach(shapely.points(x0 + rng.uniform(0, 3000, 60), y0 + rng.uniform(0, 3000, 60)))
+    origins = net.attach(shapely.points(x0 + rng.uniform(0, 3000, 900), y0 + rng.uniform(0, 3000, 900)))
+    got = net.within(sources, origins, limit)
+    graph, ((s_point, s_feet, s_off), (o_point, o_feet, o_off)) = net._graph([sources, origins])
+    dist = dijkstra(graph, indices=s_feet, limit=limit)[:, o_feet] + o_off[None, :] + s_off[:, None]
+    expected = np.full((len(sources), len(origins)), np.inf)
+    for r, c in zip(*np.nonzero(dist <= limit), strict=True):
+        expected[s_point[r], o_point[c]] = min(expected[s_point[r], o_point[c]], max(dist[r, c], 1e-6))
+    dense = got.toarray()
+    dense[dense == 0] = np.inf
+    assert np.isfinite(expected).sum() > 100  # the test has pairs to compare, across several tiles
+    assert np.array_equal(np.isfinite(dense), np.isfinite(expected))
+    np.testing.assert_allclose(dense[np.isfinite(dense)], expected[np.isfinite(expected)], rtol=0, atol=1e-9)

@@ -67,6 +67,7 @@ __all__ = [
 FOOT_ALLOWS = frozenset({"yes", "designated", "permissive"})
 _EPS = 1e-6  # csgraph drops zero weights; a micrometre keeps a zero-length stretch as an edge
 _TIE_M = 0.5  # ways within half a metre of a point's nearest way are equally near (OSM positions: ~1 cm)
+_PIECE = 16  # segments per piece of a way in the attach index (see _build_segment_tree)
 _CHUNK_CELLS = 20_000_000  # dense cells a bounded-search chunk may allocate (160 MB)
 
 
@@ -194,6 +195,7 @@ class WalkNetwork:
     name: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))  # OSM name per way ("" when none)
     _base: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = field(init=False, repr=False)
     _tree: shapely.STRtree | None = field(default=None, init=False, repr=False)
+    _seg_way: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), init=False, repr=False)
     _rank: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), init=False, repr=False)
     _by_rank: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), init=False, repr=False)
     _eligible: np.ndarray = field(init=False, repr=False)
@@ -258,17 +260,17 @@ class WalkNetwork:
         if len(valid) == 0 or len(self._eligible) == 0:
             return Attachment(edge, along, offset)
         if self._tree is None:
-            self._tree = shapely.STRtree(self.geometry[self._eligible])
-            self._rank = _canonical_rank(self.u[self._eligible], self.v[self._eligible], self.length[self._eligible])
-            self._by_rank = np.argsort(self._rank)
-        (p_idx, l_idx), dist = self._tree.query_nearest(
+            self._build_segment_tree()
+        (p_idx, _), dist = self._tree.query_nearest(
             pts[valid], max_distance=self.rules.max_attach_m, return_distance=True, all_matches=False
         )
         first = np.unique(p_idx, return_index=True)[1]  # the nearest distance of each point
         p_idx, dist = p_idx[first], dist[first]
         # every way within half a metre of the nearest is equally near: the canonical rank
         # picks the first (for maps and reports), the others are kept as ties
-        q_idx, c_idx = self._tree.query(pts[valid][p_idx], predicate="dwithin", distance=dist + _TIE_M)
+        q_idx, s_near = self._tree.query(pts[valid][p_idx], predicate="dwithin", distance=dist + _TIE_M)
+        pair = np.unique(q_idx.astype(np.int64) * len(self._eligible) + self._seg_way[s_near])  # (point, way) once
+        q_idx, c_idx = pair // len(self._eligible), pair % len(self._eligible)
         best = np.full(len(p_idx), np.iinfo(np.int64).max)
         np.minimum.at(best, q_idx, self._rank[c_idx])
         points = valid[p_idx]
@@ -283,6 +285,30 @@ class WalkNetwork:
             np.clip(shapely.line_locate_point(self.geometry[t_edge], pts[t_point]), 0.0, self.length[t_edge]),
             shapely.distance(pts[t_point], self.geometry[t_edge]),
         )
+
+    def _build_segment_tree(self) -> None:
+        """The spatial index of attach: the eligible ways cut into pieces of ``_PIECE`` segments, each with its way.
+
+        A point's distance to a way is its distance to the way's nearest piece (GEOS takes the
+        nearest segment), so the nearest piece gives the nearest way and the same distance. An
+        index of whole ways holds a long or curved way's whole bounding box, and on an organic
+        network such boxes overlap by the dozen around a point; a piece's box is tight. Short
+        ways (most, once cut at junctions) stay whole.
+        """
+        geoms = self.geometry[self._eligible]
+        coords, which = shapely.get_coordinates(geoms, return_index=True)
+        starts = np.r_[0, np.flatnonzero(np.diff(which)) + 1]
+        position = np.arange(len(which)) - np.repeat(starts, np.diff(np.r_[starts, len(which)]))
+        seg = np.flatnonzero(which[1:] == which[:-1])  # segment k joins vertex seg[k] to seg[k] + 1
+        piece = np.cumsum(position[seg] % _PIECE == 0) - 1  # a new piece every _PIECE segments of a way
+        last = np.r_[piece[1:] != piece[:-1], True]  # the last segment of each piece adds its end vertex
+        vertex = np.r_[seg, seg[last] + 1]
+        owner = np.r_[piece, piece[last]]
+        order = np.lexsort((vertex, owner))
+        self._tree = shapely.STRtree(shapely.linestrings(coords[vertex[order]], indices=owner[order]))
+        self._seg_way = which[seg[np.r_[True, piece[1:] != piece[:-1]]]].astype(np.int64)
+        self._rank = _canonical_rank(self.u[self._eligible], self.v[self._eligible], self.length[self._eligible])
+        self._by_rank = np.argsort(self._rank)
 
     def _graph(
         self, attachments: Sequence[Attachment], source: int | None = None
@@ -332,6 +358,17 @@ class WalkNetwork:
         graph = csr_matrix((w_all[keep], (rows_all[keep], cols_all[keep])), shape=(n_total, n_total))
         return graph, [(p[0], f, p[3]) for p, f in zip(parts, feet, strict=True)]
 
+    def _node_xy(self, first: Attachment, second: Attachment, n_total: int) -> np.ndarray:
+        """Coordinates of the nodes of :meth:`_graph` ([first, second]): junctions, then the feet in row order."""
+        xy = np.zeros((n_total, 2))
+        xy[self.u] = shapely.get_coordinates(shapely.get_point(self.geometry, 0))
+        xy[self.v] = shapely.get_coordinates(shapely.get_point(self.geometry, -1))
+        edge = np.r_[first.rows()[1], second.rows()[1]]
+        along = np.r_[first.rows()[2], second.rows()[2]]
+        xy[self.n_nodes:self.n_nodes + len(edge)] = shapely.get_coordinates(
+            shapely.line_interpolate_point(self.geometry[edge], along))
+        return xy
+
     def nearest(self, origins: Attachment, targets: Attachment) -> np.ndarray:
         """Walking distance from each origin to its nearest target (metres).
 
@@ -349,24 +386,49 @@ class WalkNetwork:
     def within(self, sources: Attachment, origins: Attachment, limit: float) -> csr_matrix:
         """Sparse (source x origin) walking distances of the pairs no farther apart than ``limit``.
 
-        Each source gets a bounded Dijkstra search (``limit=``), run in chunks so that memory
-        stays bounded whatever the network size; an explicit entry holds the distance (a
-        distance of 0 is stored as 1e-6 m so it stays an entry).
+        Each source gets a bounded Dijkstra search (``limit=``) on the part of the network
+        around it (its spatial tile of 4 x ``limit`` and the eight around it: every walk of at
+        most ``limit`` stays inside), in chunks, so that time per source and memory stay flat
+        whatever the network size; an explicit entry holds the distance (a distance of 0 is
+        stored as 1e-6 m so it stays an entry).
         """
         n_s, n_o = len(sources), len(origins)
         if n_s == 0 or n_o == 0 or not sources.on_network.any() or not origins.on_network.any():
             return csr_matrix((n_s, n_o))
         graph, ((s_point, s_feet, s_off), (o_point, o_feet, o_off)) = self._graph([sources, origins])
-        chunk = max(1, _CHUNK_CELLS // graph.shape[0])
+        n_total = graph.shape[0]
+        xy = self._node_xy(sources, origins, n_total)
+        # spatial tiles of sources, each searched on the nodes of its 3 x 3 tiles only: a walk of
+        # at most `limit` never leaves the straight-line reach of its start, so the distances are
+        # the whole graph's, and a search costs what its tile holds, not the whole network
+        tile = max(float(limit), 1.0) * 4
+        cell = np.floor(xy / tile).astype(np.int64)
+        cell -= cell.min(axis=0) - 1
+        width = int(cell[:, 0].max()) + 2
+        key = cell[:, 1] * width + cell[:, 0]
+        by_key = np.argsort(key, kind="stable")
+        sorted_key = key[by_key]
+        local = np.full(n_total, -1, dtype=np.int64)
         rows, cols, vals = [], [], []
-        for i in range(0, len(s_point), chunk):
-            part = slice(i, i + chunk)
-            reach = dijkstra(graph, directed=True, indices=s_feet[part], limit=limit)
-            dist = reach[:, o_feet] + o_off[None, :] + s_off[part][:, None]
-            r, c = np.nonzero(dist <= limit)
-            rows.append(s_point[part][r])
-            cols.append(o_point[c])
-            vals.append(np.maximum(dist[r, c], _EPS))
+        s_key = key[s_feet]
+        for k in np.unique(s_key):
+            mine = np.flatnonzero(s_key == k)
+            near = np.concatenate([by_key[np.searchsorted(sorted_key, k + d):np.searchsorted(sorted_key, k + d + 3)]
+                                   for d in (-width - 1, -1, width - 1)])
+            local[near] = np.arange(len(near))
+            sub = graph[near][:, near]
+            o_in = np.flatnonzero(local[o_feet] >= 0)
+            o_local = local[o_feet[o_in]]
+            chunk = max(1, _CHUNK_CELLS // len(near))
+            for i in range(0, len(mine), chunk):
+                part = mine[i:i + chunk]
+                reach = dijkstra(sub, directed=True, indices=local[s_feet[part]], limit=limit)
+                dist = reach[:, o_local] + o_off[o_in][None, :] + s_off[part][:, None]
+                r, c = np.nonzero(dist <= limit)
+                rows.append(s_point[part][r])
+                cols.append(o_point[o_in][c])
+                vals.append(np.maximum(dist[r, c], _EPS))
+            local[near] = -1
         r, c, v = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
         key = r * n_o + c  # a tie gives a pair more than once: keep its shortest walk
         order = np.lexsort((v, key))

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -73,8 +73,12 @@ __all__ = [
 #: A4 landscape in inches (297 x 210 mm).
 A4_LANDSCAPE_IN = (297 / 25.4, 210 / 25.4)
 #: Resolution of the PNG files: 1753 x 1240 pixels, sharp on screen and in a Word document;
-#: the PDF files are vector graphics for print.
+#: the PDF files are vector graphics for print, but for the streets (see :data:`PDF_STREET_DPI`).
 DPI = 150
+#: Resolution of the streets in the PDF files: one image at print resolution, drawn once per
+#: run and shared by the three maps (a 5 M-node province has a million street segments,
+#: which as vectors made each PDF 20 MB and were drawn six times).
+PDF_STREET_DPI = 300
 
 HOTSPOT_EDGE = HOTSPOT_STYLES[Hotspot.HOT][0]
 COLDSPOT_EDGE = HOTSPOT_STYLES[Hotspot.COLD][0]
@@ -88,15 +92,42 @@ _MAP_BOX = (0.015, 0.065, 0.665, 0.815)  # left, bottom, width, height of the ma
 _PANEL_BOX = (0.695, 0.2, 0.29, 0.68)  # legend and notes; below them the scale bar and north arrow
 _HALO = [patheffects.withStroke(linewidth=2.5, foreground="white")]
 _TEXT = {"parse_math": False}  # names from OSM/CBS/files are text, never mathtext
+_STREETS_GID = "straten"  # the street image of a map, found again to swap the PDF's resolution in
 
 
 @dataclass(frozen=True)
 class Background:
-    """What every print map draws underneath: the extent and the simplified streets."""
+    """What every print map draws underneath: the extent and the simplified streets.
+
+    The streets are drawn once per resolution (:meth:`street_layer`) into a transparent
+    image of the map box and reused by the three maps, in the PNG and the PDF.
+    """
 
     extent: tuple[float, float, float, float]  # xmin, ymin, xmax, ymax, fitted to the map box
     major: np.ndarray  # (n, 2) coordinates of the main roads, lines separated by a NaN row
     minor: np.ndarray  # the same for all other walkable ways
+    _layers: dict[int, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+
+    def street_layer(self, dpi: int) -> np.ndarray | None:
+        """The streets as an RGBA image of the map box at ``dpi`` (None without streets); drawn once per dpi."""
+        if not (len(self.minor) or len(self.major)):
+            return None
+        if dpi not in self._layers:
+            page_w, page_h = A4_LANDSCAPE_IN
+            fig = Figure(figsize=(_MAP_BOX[2] * page_w, _MAP_BOX[3] * page_h), dpi=dpi)
+            fig.patch.set_alpha(0.0)
+            canvas = FigureCanvasAgg(fig)
+            ax = fig.add_axes((0, 0, 1, 1))
+            ax.set_axis_off()
+            ax.patch.set_alpha(0.0)
+            ax.set_xlim(self.extent[0], self.extent[2])
+            ax.set_ylim(self.extent[1], self.extent[3])
+            for coords, width in ((self.minor, 0.25), (self.major, 0.7)):
+                if len(coords):
+                    ax.plot(coords[:, 0], coords[:, 1], color=STREET_COLOR, linewidth=width, solid_capstyle="butt")
+            canvas.draw()
+            self._layers[dpi] = np.asarray(canvas.buffer_rgba()).copy()
+        return self._layers[dpi]
 
 
 def _fit_extent(bounds: np.ndarray, aspect: float, pad: float = 0.03) -> tuple[float, float, float, float]:
@@ -195,10 +226,14 @@ def _map_axes(ax: Axes, bg: Background) -> None:
 
 
 def _draw_streets(ax: Axes, bg: Background, zorder: float = 2, alpha: float = 1.0) -> None:
-    for coords, width in ((bg.minor, 0.25), (bg.major, 0.7)):
-        if len(coords):
-            ax.plot(coords[:, 0], coords[:, 1], color=STREET_COLOR, linewidth=width, alpha=alpha, zorder=zorder,
-                    solid_capstyle="butt")
+    """The streets as the background's street image (PNG resolution; :func:`write_print_maps` swaps in the PDF's)."""
+    layer = bg.street_layer(DPI)
+    if layer is None:
+        return
+    xmin, ymin, xmax, ymax = bg.extent
+    image = ax.imshow(layer, extent=(xmin, xmax, ymin, ymax), origin="upper", interpolation="antialiased",
+                      alpha=alpha, zorder=zorder)
+    image.set_gid(_STREETS_GID)
 
 
 def _draw_borders(ax: Axes, frame: gpd.GeoDataFrame, *, color: str = BORDER_COLOR, width: float = 0.5,
@@ -590,7 +625,12 @@ def write_print_maps(result: RunResult, folder: Path) -> dict[str, Path]:
         if name == "kaart_makelaars" and result.broker_areas is None:
             continue
         fig = build(result, bg)
+        streets = [im for ax in fig.axes for im in ax.get_images() if im.get_gid() == _STREETS_GID]
         for fmt in ("png", "pdf"):
+            if fmt == "pdf":
+                for image in streets:  # the same streets at print resolution, embedded as they are (not resampled)
+                    image.set_data(bg.street_layer(PDF_STREET_DPI))
+                    image.set_interpolation("none")
             target = Path(folder) / f"{name}.{fmt}"
             metadata = {"Title": f"{result.gemeente_name} {result.year}: {name}", "Creator": "wijkanalyse"}
             if fmt == "png":
