@@ -21,6 +21,7 @@ import pytest
 from click.testing import CliRunner
 from geopandas.testing import assert_geodataframe_equal
 
+from tests.conftest import documentation
 from wijkanalyse import pipeline
 from wijkanalyse.analysis.coverage import straight_line_distance
 from wijkanalyse.config import load_config
@@ -246,7 +247,7 @@ def test_cli_missing_snapshot_and_bad_demo_year(snapshots: tuple[Path, Path], tm
 
 
 def test_every_output_column_and_key_is_documented(outputs: pipeline.CompareOutputs) -> None:
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = documentation()  # the README and docs/
     section = readme.split("## Jaar op jaar (compare)", 1)[1].split("\n## ", 1)[0]
     keys = [*outputs.summary, *outputs.comparison.buurten.columns.drop("geometry"),
             *outputs.comparison.kernen.columns.drop("geometry")]

@@ -9,6 +9,8 @@ from wijkanalyse.config import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+#: the README and docs/: where a config or summary key must be documented
+DOCS = "\n".join(p.read_text(encoding="utf-8") for p in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))])
 
 
 def setup_commands() -> list[str]:
@@ -39,7 +41,7 @@ def test_every_config_key_is_documented() -> None:
     keys += ["walking.speed_m_s", "walking.threshold_minutes", "walking.groups.<key>", "walking.profiles.<key>"]
     keys += [f"opening_hours.{k}" for k in vars(config.opening_hours)]
     for key in keys:
-        assert f"`{key}`" in README, key
+        assert f"`{key}`" in DOCS, key
 
 
 def test_every_summary_key_is_documented() -> None:
@@ -48,4 +50,13 @@ def test_every_summary_key_is_documented() -> None:
     source = Path(pipeline.__file__).read_text(encoding="utf-8")
     block = source.split("summary = {", 1)[1].split("}", 1)[0]
     for key in re.findall(r'"(\w+)":', block):
-        assert f"`{key}`" in README, key
+        assert f"`{key}`" in DOCS, key
+
+
+def test_the_readme_starts_small_and_links_every_page() -> None:
+    assert len(README.splitlines()) < 150
+    for page in sorted((ROOT / "docs").glob("*.md")):
+        assert f"docs/{page.name}" in README, page.name
+    for picture in ("docs/img/kaart.png", "docs/img/rapport.png"):
+        assert f"({picture})" in README and (ROOT / picture).is_file(), picture
+    assert "Python 3.11" in README and ".venv\\Scripts\\" in README  # the version and the Windows commands

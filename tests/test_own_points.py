@@ -19,6 +19,7 @@ import shapely
 from click.testing import CliRunner
 from shapely.geometry import Point, box
 
+from tests.conftest import documentation
 from wijkanalyse import model
 from wijkanalyse.analysis import buurt_coverage, straight_line_distance
 from wijkanalyse.cli import cli
@@ -138,7 +139,7 @@ def test_street_furniture_without_names_by_a_class_mapping(tmp_path: Path) -> No
 
 
 def test_the_readme_example_reads(tmp_path: Path) -> None:
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = documentation()  # the README and docs/
     section = readme.split("## Own meeting points", 1)[1]
     example = re.findall(r"```\n(.+?)\n```", section, flags=re.DOTALL)[0]
     own = read_own_points(write(tmp_path / "eigen.csv", example + "\n"), CLASSES, strict=True)

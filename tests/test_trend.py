@@ -22,6 +22,7 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
+from tests.conftest import documentation
 from wijkanalyse import pipeline
 from wijkanalyse.analysis.trend import fit_line, verdict
 from wijkanalyse.cli import cli
@@ -286,7 +287,7 @@ def test_doelen_in_the_config(tmp_path: Path) -> None:
 
 def test_readme_example(outputs: pipeline.TrendOutputs) -> None:
     """The README's worked example gives the figures this run gives (with --doel 0.8)."""
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = documentation()  # the README and docs/
     section = readme.split("## Verbetercyclus (trend)", 1)[1].split("\n## ", 1)[0]
     assert "wijkanalyse trend demo-2024 demo-2025 demo-2026 --doel 0.8" in section
     g = outputs.trend.gemeente
