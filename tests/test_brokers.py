@@ -321,3 +321,22 @@ def test_a_broker_warning_is_logged_and_stored_once(demo_snapshot, caplog: pytes
     for warning in broker_warnings:
         assert result.summary["warnings"].count(warning) == 1
         assert logged.count(warning) == 1
+
+
+def test_broker_cost_by_persons_or_by_fte() -> None:
+    # 23,000 workload / 10,000 per fte = 2.3 fte -> 3 brokers. Persons: 3 x 80,000 = 240,000;
+    # fte: 2.30 x 80,000 = 184,000. Both are always computed; the basis picks cost_per_year.
+    persons = broker_need(23_000, 10_000, 80_000)
+    assert (persons.brokers, persons.cost_basis, persons.cost_per_year) == (3, "persons", 240_000)
+    assert (persons.cost_persons, persons.cost_fte) == (240_000, pytest.approx(184_000))
+    fte = broker_need(23_000, 10_000, 80_000, "fte")
+    assert fte.cost_per_year == pytest.approx(184_000) and fte.cost_persons == 240_000
+    # the fte is costed in hundredths: 23,456 / 10,000 = 2.3456 -> 2.35 fte x 80,000 = 188,000
+    assert broker_need(23_456, 10_000, 80_000, "fte").cost_per_year == pytest.approx(188_000)
+    line = broker_need_line(persons)
+    assert "€ 240.000 per jaar: 3 voltijdsbanen van € 80.000" in line
+    assert "alleen de werklast van 2,30 fte zou € 184.000 kosten" in line
+    line = broker_need_line(fte)
+    assert "€ 184.000 per jaar: 2,30 fte werklast × € 80.000 per fte (3 voltijdsbanen zouden € 240.000 kosten)" in line
+    with pytest.raises(DataError, match="broker_cost_basis"):
+        broker_need(1, 10_000, 80_000, "uren")

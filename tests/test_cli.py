@@ -33,6 +33,9 @@ def test_demo_run_writes_files_and_prints_a_summary(tmp_path: Path) -> None:
     share = f"{100 * summary['share_within_threshold']:.1f}".replace(".", ",")
     assert f"({share} %" in result.stdout
     assert "[5/8] Loopafstand" in result.stderr  # progress on stderr, not stdout
+    # gaps counted with the small ones apart; the broker cost with how it is counted (see test_report.py)
+    assert f"in {summary['n_gaps']} gebieden, waarvan {summary['n_gaps_small']} klein (minder dan 25 inwoners)" in result.stdout
+    assert "per jaar: 3 voltijdsbanen van € 80.000 (alleen de werklast van" in result.stdout
     assert "[5/8]" not in result.stdout
 
 

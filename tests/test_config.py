@@ -204,3 +204,17 @@ buurten = { BU99990101 = "" }
         "kernen.buurten.BU99990101 must be the kern's name",
     ):
         assert expected in text, expected
+
+
+def test_broker_cost_basis_and_min_gap_residents(tmp_path: Path) -> None:
+    default = load_config()
+    assert default.costs.broker_cost_basis == "persons" and default.thresholds.min_gap_residents == 25
+    path = tmp_path / "c.toml"
+    path.write_text('[costs]\nbroker_cost_basis = "fte"\n[thresholds]\nmin_gap_residents = 10\n', encoding="utf-8")
+    config = load_config(path)
+    assert config.costs.broker_cost_basis == "fte" and config.thresholds.min_gap_residents == 10
+    path.write_text('[costs]\nbroker_cost_basis = "uren"\n[thresholds]\nmin_gap_residents = -1\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as e:
+        load_config(path)
+    assert "costs.broker_cost_basis must be one of persons, fte, got 'uren'" in str(e.value)
+    assert "thresholds.min_gap_residents must be >= 0, got -1" in str(e.value)

@@ -252,7 +252,10 @@ def test_print_stylesheet(html: str) -> None:
     assert "@page kaart { size: A4 landscape;" in css
     assert "thead { display: table-header-group; }" in css
     assert "break-inside: avoid" in css
-    assert ".section { break-before: page;" in css
+    # chapters flow (a forced break per chapter left near-empty pages); the map pages carry the map's own banner
+    assert ".section { break-before: auto; }" in css
+    assert "@top-center { content: none; }" in css.split("@page kaart", 1)[1].split("}", 2)[0] + "}"
+    # what a printed page really looks like is checked in Chromium: tests/test_report_print.py
 
 
 def test_demo_banner_on_every_page(html: str) -> None:
@@ -420,3 +423,52 @@ def test_the_answer_for_every_number_of_sites(html: str, summary: dict) -> None:
         assert (row[5] == "bewezen de beste") == b["proven_optimal"]
         if not b["proven_optimal"]:
             assert row[5] == f"niet bewezen de beste; hoogstens {format_percent(b['gap'], 1)} onder het best mogelijke"
+
+
+def test_gap_distance_is_never_the_threshold() -> None:
+    from wijkanalyse.outputs.texts import gap_distance_text
+
+    # a gap lies beyond the threshold by definition: 400.001 m must not read as "400 m"
+    assert gap_distance_text(400.001, 400) == "meer dan 400 m"
+    assert gap_distance_text(400.5, 400) == "meer dan 400 m"  # would round to 400 (or 401 half-up): still "meer dan"
+    assert gap_distance_text(400.51, 400) == "401 m"
+    assert gap_distance_text(1049.999827, 400) == "1.050 m"
+    assert gap_distance_text(float("nan"), 400) == "geen ontmoetingspunt bereikbaar"
+
+
+def test_gaps_20_to_22_read_beyond_the_threshold(html: str, demo_run: pipeline.RunOutputs) -> None:
+    gaps = demo_run.result.gaps.set_index("gat_id")
+    # the demo's gaps 20-22 reach just past 400 m (400.001, 400.002, 400.003 m: copied from a run)
+    assert all(400 < gaps.at[i, "afstand_max_m"] < 400.01 for i in (20, 21, 22))
+    [table, _reach] = section_tables(html, "bereik")
+    rows = {row[0]: row for row in table[1:]}
+    assert [rows[i][4] for i in ("20", "21", "22")] == ["meer dan 400 m"] * 3
+    assert not any(row[4] == "400 m" for row in table[1:])
+
+
+def test_small_gaps_counted_apart(html: str, summary: dict, demo_run: pipeline.RunOutputs) -> None:
+    gaps = demo_run.result.gaps
+    # by hand from the gaps layer: gaps with fewer than 25 residents (the default thresholds.min_gap_residents)
+    small = int((gaps["inwoners"] < 25).sum())
+    assert summary["min_gap_residents"] == 25
+    assert summary["n_gaps"] == len(gaps) == 45 and summary["n_gaps_small"] == small == 28
+    words = "45 gebieden, waarvan 28 klein (minder dan 25 inwoners)"
+    assert words in section_html(html, "bereik")
+    assert "gebieden waar inwoners buiten bereik wonen, waarvan 28 klein (minder dan 25 inwoners)" in html
+    # the print map's legend counts them the same way; the CLI summary is checked in tests/test_cli.py
+    from wijkanalyse.outputs.texts import gap_count_words
+
+    assert gap_count_words(summary["n_gaps"], summary["n_gaps_small"], summary["min_gap_residents"]) == words
+    assert gap_count_words(1, 0, 25) == "1 gebied"
+
+
+def test_broker_cost_says_how_it_is_counted(html: str, summary: dict) -> None:
+    # default basis "persons": 3 brokers x 80,000 = 240,000; the fte figure beside it: broker_fte x 80,000
+    assert summary["broker_cost_basis"] == "persons" and summary["brokers_needed"] == 3
+    assert summary["broker_cost_per_year"] == summary["broker_cost_persons"] == 3 * 80_000
+    assert summary["broker_cost_fte"] == pytest.approx(summary["broker_fte"] * 80_000)
+    fte, fte_cost = format_number(summary["broker_fte"], 2), format_int(summary["broker_fte"] * 80_000)
+    words = f"3 voltijdsbanen van € 80.000 (alleen de werklast van {fte} fte zou € {fte_cost} kosten)"
+    assert words in section_html(html, "samenvatting")
+    assert words in section_html(html, "makelaars")
+    assert "aantal nodig × kosten per voltijdsbaan" in section_html(html, "makelaars")

@@ -70,6 +70,8 @@ def _setup_logging(verbosity: int) -> None:
 
 
 def _summary_text(outputs) -> str:  # noqa: ANN001
+    from wijkanalyse.outputs.texts import gap_count_words  # noqa: PLC0415 (keeps --help fast)
+
     s = outputs.result.summary
     lines = [
         f"{s['gemeente_name']} ({s['gemeente_code']}), {s['year']}"
@@ -78,7 +80,8 @@ def _summary_text(outputs) -> str:  # noqa: ANN001
         f"  binnen {s['threshold_m']:g} m van een ontmoetingspunt: {format_int(s['residents_within_threshold'])} "
         f"({format_percent(s['share_within_threshold'])}, "
         + ("lopend over straat" if s["distance_method"] == "network" else "hemelsbreed") + ")",
-        f"  buiten bereik:           {format_int(s['residents_beyond_threshold'])} inwoners in {s['n_gaps']} gebieden",
+        f"  buiten bereik:           {format_int(s['residents_beyond_threshold'])} inwoners in "
+        + gap_count_words(s["n_gaps"], s.get("n_gaps_small"), s.get("min_gap_residents")),
         f"  ontmoetingspunten:       {s['n_meeting_points']} (van {s['n_venues']} voorzieningen)",
         *(
             [f"  eigen punten:            {s['n_own_points']} uit {s['own_points_file']} "

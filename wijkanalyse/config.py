@@ -21,6 +21,7 @@ from typing import Any
 from wijkanalyse.errors import ConfigError
 
 __all__ = [
+    "BROKER_COST_BASES",
     "SITING_KINDS",
     "Brokers",
     "Capacity",
@@ -69,6 +70,7 @@ class Thresholds:
     permutations: int = 999
     seed: int = 20240
     min_distinct_values: int = 3  # an indicator with fewer distinct values over the buurten is left out
+    min_gap_residents: int = 25  # gaps with fewer residents are counted apart as small
 
 
 @dataclass(frozen=True)
@@ -147,12 +149,18 @@ class OpeningHoursSettings:
     unknown_counts: bool = True  # a meeting point without (readable) hours counts, in every day part
 
 
+#: How the yearly broker cost is counted (``costs.broker_cost_basis``): ``"persons"`` (every broker a
+#: full-time post: brokers x broker_fte_per_year, the default) or ``"fte"`` (the fte of workload x it).
+BROKER_COST_BASES = ("persons", "fte")
+
+
 @dataclass(frozen=True)
 class Costs:
     """Yearly costs in euro, used to price options in the report."""
 
     meeting_point_per_year: float = 25000.0
     broker_fte_per_year: float = 80000.0
+    broker_cost_basis: str = "persons"  # "persons": brokers x broker_fte_per_year; "fte": fte x it
 
 
 #: Environment variables that override a service address of the config (osmnx-style settings).
@@ -483,7 +491,8 @@ def parse_config(  # noqa: PLR0912, PLR0915
     if not isinstance(th, dict):
         problems.append("thresholds must be a table")
         th = {}
-    _unknown(th, {"walk_m", "distance_method", "hotspot_alpha", "permutations", "seed", "min_distinct_values"},
+    _unknown(th, {"walk_m", "distance_method", "hotspot_alpha", "permutations", "seed", "min_distinct_values",
+                  "min_gap_residents"},
              "thresholds", problems)
     walk_m = _number(th, "walk_m", "thresholds", problems, minimum=0)
     method = th.get("distance_method")
@@ -496,6 +505,8 @@ def parse_config(  # noqa: PLR0912, PLR0915
     distinct = _number({"min_distinct_values": th.get("min_distinct_values", Thresholds.min_distinct_values)},
                        "min_distinct_values", "thresholds", problems, minimum=2, exclusive=False, maximum=1000,
                        integer=True)
+    min_gap = _number({"min_gap_residents": th.get("min_gap_residents", Thresholds.min_gap_residents)},
+                      "min_gap_residents", "thresholds", problems, minimum=0, exclusive=False, integer=True)
 
     network = _parse_network(raw.get("network", {}), problems)
 
@@ -503,9 +514,12 @@ def parse_config(  # noqa: PLR0912, PLR0915
     if not isinstance(costs, dict):
         problems.append("costs must be a table")
         costs = {}
-    _unknown(costs, {"meeting_point_per_year", "broker_fte_per_year"}, "costs", problems)
+    _unknown(costs, {"meeting_point_per_year", "broker_fte_per_year", "broker_cost_basis"}, "costs", problems)
     mp_cost = _number(costs, "meeting_point_per_year", "costs", problems, minimum=0, exclusive=False)
     broker_cost = _number(costs, "broker_fte_per_year", "costs", problems, minimum=0, exclusive=False)
+    cost_basis = costs.get("broker_cost_basis", "persons")
+    if cost_basis not in BROKER_COST_BASES:
+        problems.append(f"costs.broker_cost_basis must be one of {', '.join(BROKER_COST_BASES)}, got {cost_basis!r}")
 
     services = _services(raw.get("services", {}), problems)
 
@@ -608,9 +622,11 @@ def parse_config(  # noqa: PLR0912, PLR0915
         thresholds=Thresholds(
             walk_m=float(walk_m), distance_method=str(method), hotspot_alpha=float(alpha),
             permutations=int(perms), seed=int(seed), min_distinct_values=int(distinct),
+            min_gap_residents=int(min_gap),
         ),
         network=network,
-        costs=Costs(meeting_point_per_year=float(mp_cost), broker_fte_per_year=float(broker_cost)),
+        costs=Costs(meeting_point_per_year=float(mp_cost), broker_fte_per_year=float(broker_cost),
+                    broker_cost_basis=str(cost_basis)),
         venues=venues,
         indicators=indicators,
         services=services,

@@ -32,6 +32,7 @@ from wijkanalyse.analysis import groups as target_groups
 from wijkanalyse.analysis.candidates import straight_line_cover
 from wijkanalyse.analysis.capacity import CAPACITY_COLUMNS, capacity_load
 from wijkanalyse.analysis.compare import Comparison, compare_buurten
+from wijkanalyse.analysis.gaps import count_small_gaps
 from wijkanalyse.analysis.trend import Trend, YearRun, trend_buurten
 from wijkanalyse.analysis.decide import Decision, decide, finite_or_none
 from wijkanalyse.analysis.opening import OpeningWeek
@@ -438,6 +439,8 @@ def _summary(  # noqa: PLR0917
         "n_meeting_points": int(meeting_mask.sum()),
         "n_venues": len(venues),
         "n_gaps": len(gaps),
+        "n_gaps_small": count_small_gaps(gaps, th.min_gap_residents),
+        "min_gap_residents": th.min_gap_residents,
         "cells_suppressed": int(residents["inwoners"].isna().sum()),
         "own_points_file": own.file if own else None,
         "n_own_points": len(own.points) if own else 0,

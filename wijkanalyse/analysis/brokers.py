@@ -41,6 +41,7 @@ import pandas as pd
 import shapely
 
 from wijkanalyse._format import format_int, format_number, format_percent
+from wijkanalyse.config import BROKER_COST_BASES as COST_BASES
 from wijkanalyse.config import Brokers
 from wijkanalyse.errors import DataError
 from wijkanalyse.model import require_columns
@@ -48,6 +49,7 @@ from wijkanalyse.result import Hotspot
 
 __all__ = [
     "AREA_COLUMNS",
+    "COST_BASES",
     "PRIORITY_COLUMNS",
     "BrokerAreas",
     "BrokerNeed",
@@ -167,30 +169,48 @@ def workload(buurten: pd.DataFrame, signal_weight: float = 0.5) -> pd.Series:
 
 @dataclass(frozen=True)
 class BrokerNeed:
-    """How many brokers the workload asks for, and what they cost per year."""
+    """How many brokers the workload asks for, and what they cost per year.
+
+    Both costs are given: ``cost_persons`` (brokers x cost per post: every broker a full-time
+    post) and ``cost_fte`` (the fte of workload, to 0.01 fte, x cost per fte). ``cost_per_year`` is the one
+    ``cost_basis`` chose.
+    """
 
     workload: float
     workload_per_fte: float
     fte: float
     brokers: int
     cost_per_year: float
+    cost_per_fte: float = 0.0
+    cost_basis: str = "persons"
+    cost_persons: float = 0.0
+    cost_fte: float = 0.0
 
 
-def broker_need(total_workload: float, workload_per_fte: float, cost_per_fte: float) -> BrokerNeed:
+def broker_need(
+    total_workload: float, workload_per_fte: float, cost_per_fte: float, cost_basis: str = "persons",
+) -> BrokerNeed:
     """Brokers needed = ``ceil(total_workload / workload_per_fte)`` (at least 1 when there is work).
 
-    The yearly cost is the number of brokers x ``cost_per_fte`` (``costs.broker_fte_per_year``):
-    each broker counts as one fte.
+    Two yearly costs: the number of brokers x ``cost_per_fte`` (``costs.broker_fte_per_year``;
+    each broker a full-time post) and the fte, rounded to 0.01 fte, x ``cost_per_fte``. ``cost_basis``
+    (``costs.broker_cost_basis``, ``"persons"`` or ``"fte"``) says which is ``cost_per_year``.
     """
     if not workload_per_fte > 0:
         msg = f"brokers.workload_per_fte must be > 0, got {workload_per_fte}."
         raise DataError(msg)
+    if cost_basis not in COST_BASES:
+        msg = f"costs.broker_cost_basis must be one of {', '.join(COST_BASES)}, got {cost_basis!r}."
+        raise DataError(msg)
     total = max(0.0, float(total_workload))
     fte = total / workload_per_fte
     brokers = math.ceil(fte - 1e-9) if total > 0 else 0
+    per_post = float(cost_per_fte)
+    persons, by_fte = brokers * per_post, round(fte, 2) * per_post  # fte in hundredths, as posts are contracted
     return BrokerNeed(
         workload=total, workload_per_fte=float(workload_per_fte), fte=fte, brokers=brokers,
-        cost_per_year=brokers * float(cost_per_fte),
+        cost_per_year=persons if cost_basis == "persons" else by_fte, cost_per_fte=per_post,
+        cost_basis=cost_basis, cost_persons=persons, cost_fte=by_fte,
     )
 
 

@@ -154,7 +154,10 @@ def decide(
     priority = buurt_priority(buurten, config.brokers)
     buurten = buurten.join(priority[["prioriteit", "prioriteit_rang"]])
     buurten["werklast"] = workload(buurten, config.brokers.workload_signal_weight)
-    need = broker_need(float(buurten["werklast"].sum()), config.brokers.workload_per_fte, config.costs.broker_fte_per_year)
+    need = broker_need(
+        float(buurten["werklast"].sum()), config.brokers.workload_per_fte, config.costs.broker_fte_per_year,
+        config.costs.broker_cost_basis,
+    )
     n_areas = config.brokers.n_areas or max(1, need.brokers)
     areas = broker_areas(
         buurten, n_areas, workload=buurten["werklast"], per_kern=config.brokers.per_kern,
@@ -174,6 +177,10 @@ def decide(
         "brokers_needed": need.brokers,
         "broker_fte": round(need.fte, 2),
         "broker_cost_per_year": need.cost_per_year,
+        "broker_cost_basis": need.cost_basis,
+        "broker_cost_per_fte": need.cost_per_fte,
+        "broker_cost_persons": need.cost_persons,
+        "broker_cost_fte": need.cost_fte,
         "broker_areas": areas_summary(areas),
         "broker_balance": finite_or_none(areas.balance),
         "broker_balance_tolerance_met": bool(areas.tolerance_met),

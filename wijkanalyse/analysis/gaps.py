@@ -9,7 +9,7 @@ import shapely
 
 from wijkanalyse.model import require_metric_crs
 
-__all__ = ["cell_squares", "find_gaps"]
+__all__ = ["cell_squares", "count_small_gaps", "find_gaps"]
 
 CELL_M = 100.0
 
@@ -60,3 +60,11 @@ def find_gaps(residents: gpd.GeoDataFrame, threshold_m: float) -> gpd.GeoDataFra
     gaps = gaps.sort_values(["inwoners", "cellen"], ascending=False, kind="stable").reset_index(drop=True)
     gaps["gat_id"] = np.arange(1, len(gaps) + 1)
     return gaps[[*columns, "geometry"]]
+
+
+def count_small_gaps(gaps: pd.DataFrame, min_residents: float) -> int:
+    """How many gaps have fewer than ``min_residents`` residents (``thresholds.min_gap_residents``)."""
+    if gaps is None or gaps.empty:
+        return 0
+    residents = pd.to_numeric(gaps["inwoners"], errors="coerce").fillna(0.0)
+    return int((residents < min_residents).sum())

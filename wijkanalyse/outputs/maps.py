@@ -80,7 +80,7 @@ from wijkanalyse.outputs.style import (
     reach_classes,
     signal_classes,
 )
-from wijkanalyse.outputs.texts import HOTSPOT_PLAIN
+from wijkanalyse.outputs.texts import HOTSPOT_PLAIN, gap_distance_text
 from wijkanalyse.result import Hotspot, RunResult
 
 __all__ = [
@@ -371,7 +371,8 @@ def _cells_part(result: RunResult, threshold_m: float, look: _Lookup, gaps: gpd.
     }
 
 
-def _gaps_part(gaps: gpd.GeoDataFrame, threshold: str, look: _Lookup, method: str) -> dict:
+def _gaps_part(gaps: gpd.GeoDataFrame, threshold_m: float, look: _Lookup, method: str) -> dict:
+    threshold = format_int(threshold_m)
     farthest = f"Grootste {distance_label(method, lower=True)}"
     popups = Popups(
         ["Inwoners", "Vakken van 100 m", "Buurten", farthest],
@@ -386,7 +387,7 @@ def _gaps_part(gaps: gpd.GeoDataFrame, threshold: str, look: _Lookup, method: st
             "Inwoners": residents_text(row.get("inwoners")),
             "Vakken van 100 m": format_int(row.get("cellen")),
             "Buurten": look.buurten(split_list(row.get("buurtcodes"))),
-            farthest: "geen ontmoetingspunt bereikbaar" if _is_missing(far) else format_distance(far),
+            farthest: gap_distance_text(None if _is_missing(far) else float(far), threshold_m),
         })
         names.append(esc(f"{title}: {residents_text(row.get('inwoners'))}"))
     return {"g": [polygon_rings(g) for g in _to_map(gaps.geometry, _SIMPLIFY_M["gaps"])], **popups.part(), "name": names}
@@ -747,7 +748,7 @@ def _layer_parts(
         gaps = gaps.reset_index(drop=True)
     return {
         "cells": _cells_part(result, threshold_m, look, gaps),
-        "gaps": _gaps_part(gaps, threshold, look, result.distance_method) if gaps is not None else None,
+        "gaps": _gaps_part(gaps, threshold_m, look, result.distance_method) if gaps is not None else None,
         "venues": _venues_part(result),
         "proposals": _proposals_part(result, threshold),
         "areas": _areas_part(result, look),

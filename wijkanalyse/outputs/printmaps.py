@@ -56,6 +56,7 @@ from wijkanalyse.outputs.style import (
     area_colors,
     signal_classes,
 )
+from wijkanalyse.outputs.texts import gap_count_words
 from wijkanalyse.result import Hotspot, RunResult
 
 __all__ = [
@@ -502,7 +503,8 @@ def reach_figure(result: RunResult, bg: Background | None = None) -> Figure:
     notes = [
         _wrap(f"Binnen {threshold} m: {format_int(s.get('residents_within_threshold'))} van "
               f"{format_int(s.get('residents_total'))} inwoners ({format_percent(s.get('share_within_threshold'))}); "
-              f"{format_int(s.get('residents_beyond_threshold'))} wonen verder weg."),
+              f"{format_int(s.get('residents_beyond_threshold'))} wonen verder weg, in "
+              f"{gap_count_words(s.get('n_gaps'), s.get('n_gaps_small'), s.get('min_gap_residents'))}."),
     ]
     if proposals is not None and len(proposals):
         notes += ["", "Voorstellen (nieuw binnen bereik; kosten per jaar):"]

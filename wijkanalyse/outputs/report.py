@@ -33,7 +33,9 @@ from wijkanalyse._format import _is_missing
 from wijkanalyse.outputs import style
 from wijkanalyse.outputs._common import environment
 from wijkanalyse.outputs._sources import SOURCE_LINE, SYNTHETIC_BANNER, data_date, source_rows
-from wijkanalyse.outputs.texts import HOTSPOT_SHORT, hotspot_label, reach_label
+from wijkanalyse.outputs.texts import (
+    HOTSPOT_SHORT, gap_count_words, gap_distance_text, hotspot_label, reach_label, small_gaps_words,
+)
 from wijkanalyse.result import Hotspot, Reach, RunResult
 from wijkanalyse.outputs._siting import by_count_rows, siting_text
 from wijkanalyse._format import format_int, format_range
@@ -145,7 +147,9 @@ def _gap_rows(result: RunResult) -> tuple[list[dict[str, Any]], int, Any]:
         "inwoners": row.get("inwoners"),
         "cellen": row.get("cellen"),
         "afstand_max": row.get("afstand_max_m"),
-        "unreachable": not _is_missing(row.get("afstand_max_m")) and math.isinf(float(row.get("afstand_max_m"))),
+        "afstand_tekst": gap_distance_text(
+            None if _is_missing(row.get("afstand_max_m")) else float(row.get("afstand_max_m")), result.threshold_m,
+        ),
     } for _, row in shown.iterrows()]
     rest = order.iloc[MAX_GAPS:]
     return rows, len(rest), rest["inwoners"].iloc[0] if len(rest) else None
@@ -240,6 +244,10 @@ def _summary_facts(result: RunResult, n_kernen: int) -> dict[str, Any]:
         "residents_beyond": s.get("residents_beyond_threshold"),
         "share_within": s.get("share_within_threshold"),
         "n_gaps": s.get("n_gaps", len(result.gaps)),
+        "n_gaps_small": s.get("n_gaps_small", 0),
+        "gap_words": gap_count_words(s.get("n_gaps", len(result.gaps)), s.get("n_gaps_small"),
+                                     s.get("min_gap_residents")),
+        "small_gap_words": small_gaps_words(s.get("n_gaps_small"), s.get("min_gap_residents")),
         "n_buurten": s.get("n_buurten", len(result.buurten)),
         "n_kernen": s.get("n_kernen", n_kernen),
         "n_meeting_points": s.get("n_meeting_points"),
@@ -249,6 +257,7 @@ def _summary_facts(result: RunResult, n_kernen: int) -> dict[str, Any]:
         "brokers_needed": s.get("brokers_needed"),
         "broker_fte": s.get("broker_fte"),
         "broker_cost": s.get("broker_cost_per_year"),
+        "broker_cost_basis": s.get("broker_cost_basis", "persons"),
         "broker_balance": s.get("broker_balance"),
         "broker_tolerance_met": s.get("broker_balance_tolerance_met"),
         "broker_deviation": s.get("broker_max_deviation"),
@@ -405,7 +414,9 @@ def report_context(result: RunResult, images: Mapping[str, Path | bytes] | None 
         "s": _summary_facts(result, len(kernen)),
         "network": _network_facts(result),
         "timing": _timing_facts(result),
-        "explanations": {k: _text(result.explanations.get(k)) for k in ("prioriteit", "werklast", "makelaars")},
+        "explanations": {
+            k: _text(result.explanations.get(k)) for k in ("prioriteit", "werklast", "makelaars", "kosten")
+        },
         "indicators": [_text(label) for label in result.indicators.values()],
         "indicator_chunks": [
             list(range(i, min(i + INDICATORS_PER_TABLE, len(result.indicators))))

@@ -286,6 +286,7 @@ def _key_figures(result: RunResult) -> pd.DataFrame:
         ("Ontmoetingspunten", s.get("n_meeting_points"), _INT),
         ("Voorzieningen (alle)", s.get("n_venues"), _INT),
         ("Gaten (aaneengesloten gebieden buiten bereik)", s.get("n_gaps"), _INT),
+        (f"Waarvan kleine gaten (minder dan {s.get('min_gap_residents', '?')} inwoners)", s.get("n_gaps_small"), _INT),
         ("Vakken van 100 m met geheim aantal inwoners (CBS)", s.get("cells_suppressed"), _INT),
         ("Hotspot-buurten", hotspots or "geen", None),
         ("CBS-tabel", s.get("cbs_table"), None),

@@ -27,13 +27,17 @@ __all__ = [
     "MATCH_SHORT",
     "REACH_LABELS",
     "TREND_STATUS_LABELS",
+    "broker_cost_words",
     "broker_explanations",
     "broker_need_line",
     "comparison_with_labels",
+    "gap_count_words",
+    "gap_distance_text",
     "hotspot_label",
     "priority_explanation",
     "proposal_line",
     "reach_label",
+    "small_gaps_words",
     "with_labels",
     "workload_explanation",
 ]
@@ -219,12 +223,57 @@ def workload_explanation(settings: Brokers | None = None) -> str:
     )
 
 
+def broker_cost_words(need: BrokerNeed) -> str:
+    """How the broker cost is counted, in words, with the other count beside it.
+
+    ``persons`` (the default): "3 voltijdsbanen van € 80.000 (alleen de werklast van 2,31 fte zou € 184.800
+    kosten)"; ``fte``: "2,31 fte werklast × € 80.000 per fte (3 voltijdsbanen zouden € 240.000 kosten)".
+    """
+    per_post = f"€ {format_int(need.cost_per_fte)}"
+    fte = f"{format_number(need.fte, 2)} fte"
+    posts = f"{need.brokers} {'voltijdsbaan' if need.brokers == 1 else 'voltijdsbanen'}"
+    if need.cost_basis == "fte":
+        would = "zou" if need.brokers == 1 else "zouden"
+        return f"{fte} werklast × {per_post} per fte ({posts} {would} € {format_int(need.cost_persons)} kosten)"
+    return f"{posts} van {per_post} (alleen de werklast van {fte} zou € {format_int(need.cost_fte)} kosten)"
+
+
 def broker_need_line(need: BrokerNeed) -> str:
-    """One Dutch sentence for stdout and the report: how many brokers, their workload and cost."""
+    """One Dutch sentence for stdout and the report: how many brokers, their workload, the cost and how it is counted."""
     return (
         f"Nodig: {need.brokers} wijkmakelaar(s) of dorpscoördinator(en) "
-        f"({format_number(need.fte, 1)} fte werklast), € {format_int(need.cost_per_year)} per jaar"
+        f"({format_number(need.fte, 1)} fte werklast), € {format_int(need.cost_per_year)} per jaar: "
+        f"{broker_cost_words(need)}"
     )
+
+
+def small_gaps_words(n_small: Any, min_residents: Any) -> str:
+    """"waarvan 20 klein (minder dan 25 inwoners)"; "" without small gaps (or without a minimum)."""
+    small = int(n_small or 0)
+    if not small or min_residents is None:
+        return ""
+    return f"waarvan {format_int(small)} klein (minder dan {format_int(min_residents)} inwoners)"
+
+
+def gap_count_words(n_gaps: Any, n_small: Any, min_residents: Any) -> str:
+    """"45 gebieden, waarvan 20 klein (minder dan 25 inwoners)"; without small gaps just "45 gebieden"."""
+    n = int(n_gaps or 0)
+    text = f"{format_int(n)} {'gebied' if n == 1 else 'gebieden'}"
+    small = small_gaps_words(n_small, min_residents)
+    return f"{text}, {small}" if small else text
+
+
+def gap_distance_text(value: Any, threshold_m: float) -> str:
+    """The farthest distance in a gap: "587 m", or "meer dan 400 m" when it would round to the threshold.
+
+    Every resident of a gap lives beyond ``threshold_m`` (400.001 m is beyond 400 m), so a gap never
+    shows the threshold itself or less. NaN or inf: no meeting point can be reached at all.
+    """
+    if value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value))):
+        return "geen ontmoetingspunt bereikbaar"
+    if float(value) <= threshold_m + 0.5:  # would print as the threshold (or less)
+        return f"meer dan {format_int(threshold_m)} m"
+    return f"{format_int(value)} m"
 
 
 def broker_explanations(
@@ -235,4 +284,5 @@ def broker_explanations(
         "prioriteit": priority_explanation(settings, threshold_m, distance_method),
         "werklast": workload_explanation(settings),
         "makelaars": broker_need_line(need),
+        "kosten": broker_cost_words(need),
     }
