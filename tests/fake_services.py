@@ -28,7 +28,7 @@ Faults:
 ``("remark", text)``           (Overpass) the same with another remark text
 ``"selflink"``                 (CBS ODataFeed) a page whose ``odata.nextLink`` points at itself
 ``"trickle"``                  the real answer, one byte every ``trickle_s`` seconds (until it stops)
-``("trickle", n)``             ``n`` bytes of it so, then nothing until ``stall_s`` has passed
+``("trickle", n)``             the same with a pause of ``stall_s`` seconds after ``n`` bytes
 ``"redirect"``                 HTTP 302 to the same address (a redirect loop, as long as it lasts)
 
 More gemeenten (``gemeenten=``, e.g. from :func:`gemeenten_from_snapshots`) add their
@@ -341,7 +341,7 @@ class FakeServices:
         then_stall: int | None = None,
     ) -> None:
         """The headers of the whole body, then half of it (truncate) or a byte every ``trickle_s`` (trickle;
-        ``then_stall`` bytes of it, then nothing for ``stall_s``)."""
+        a pause of ``stall_s`` after ``then_stall`` bytes)."""
         handler.send_response(status)
         handler.send_header("Content-Type", ctype)
         handler.send_header("Content-Length", str(len(body)))
@@ -353,8 +353,7 @@ class FakeServices:
             for i in range(len(body) if trickle else 0):
                 if self._stop.wait(self.trickle_s):
                     break
-                if i == then_stall:
-                    self._stop.wait(self.stall_s)
+                if i == then_stall and self._stop.wait(self.stall_s):
                     break
                 handler.wfile.write(body[i:i + 1])
                 handler.wfile.flush()
