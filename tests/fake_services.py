@@ -24,9 +24,11 @@ Faults:
 ``"stall"``                    accept the request, then say nothing until the client gives up
 ``"truncate"``                 send a Content-Length and half the body, then hang up
 ``"html"``                     a 200 HTML maintenance page
-``"remark"``                   (Overpass) a 200 OSM document with a runtime-error remark
+``"remark"``                   (Overpass) a 200 OSM document with a "Query timed out" remark
+``("remark", text)``           (Overpass) the same with another remark text
 ``"selflink"``                 (CBS ODataFeed) a page whose ``odata.nextLink`` points at itself
 ``"trickle"``                  the real answer, one byte every ``trickle_s`` seconds (until it stops)
+``("trickle", n)``             the same with a pause of ``stall_s`` seconds after ``n`` bytes
 ``"redirect"``                 HTTP 302 to the same address (a redirect loop, as long as it lasts)
 
 More gemeenten (``gemeenten=``, e.g. from :func:`gemeenten_from_snapshots`) add their
@@ -305,8 +307,9 @@ class FakeServices:
             return
         if not self._fault_answered(handler, service, fault):
             status, body, ctype = self._answer(service, parts.path, query, selflink=fault == "selflink")
-            if fault in ("trickle", "truncate"):
-                self._send_partly(handler, status, body, ctype, trickle=fault == "trickle")
+            if fault in ("trickle", "truncate") or (isinstance(fault, tuple) and fault[0] == "trickle"):
+                self._send_partly(handler, status, body, ctype, trickle=fault != "truncate",
+                                  then_stall=fault[1] if isinstance(fault, tuple) else None)
             else:
                 self._send(handler, status, body, ctype)
 
@@ -326,14 +329,19 @@ class FakeServices:
             self._send(handler, 200, b"<!DOCTYPE html><html><body><h1>Onderhoud</h1></body></html>", "text/html")
         elif fault == "remark":
             self._send(handler, 200, OVERPASS_REMARK, "application/osm3s+xml")
+        elif isinstance(fault, tuple) and fault[0] == "remark":
+            body = OVERPASS_REMARK.replace(b'Query timed out in "query" at line 3 after 301 seconds.', fault[1].encode())
+            self._send(handler, 200, body, "application/osm3s+xml")
         else:
             return False
         return True
 
     def _send_partly(
         self, handler: BaseHTTPRequestHandler, status: int, body: bytes, ctype: str, *, trickle: bool,
+        then_stall: int | None = None,
     ) -> None:
-        """The headers of the whole body, then half of it (truncate) or a byte every ``trickle_s`` (trickle)."""
+        """The headers of the whole body, then half of it (truncate) or a byte every ``trickle_s`` (trickle;
+        a pause of ``stall_s`` after ``then_stall`` bytes)."""
         handler.send_response(status)
         handler.send_header("Content-Type", ctype)
         handler.send_header("Content-Length", str(len(body)))
@@ -344,6 +352,8 @@ class FakeServices:
                 handler.wfile.flush()
             for i in range(len(body) if trickle else 0):
                 if self._stop.wait(self.trickle_s):
+                    break
+                if i == then_stall and self._stop.wait(self.stall_s):
                     break
                 handler.wfile.write(body[i:i + 1])
                 handler.wfile.flush()

@@ -131,7 +131,7 @@ def test_wfs_without_number_matched_pages_until_an_empty_page(tmp_path: Path) ->
 @pytest.mark.parametrize(
     ("service", "fault"),
     [("cbs", ("status", 429, {"Retry-After": "0"})), ("buurten", ("status", 503, {})), ("overpass", "stall"),
-     ("grid", "truncate"), ("cbs", "html")],
+     ("grid", "truncate"), ("cbs", "html"), ("overpass", "remark")],
 )
 def test_a_passing_fault_is_retried(fake: FakeServices, tmp_path: Path, service: str, fault: object) -> None:
     fake.faults[service] = [fault]
@@ -154,14 +154,20 @@ def test_a_lasting_fault_ends_in_one_line_and_no_snapshot(fake: FakeServices, tm
     assert not (tmp_path / "snap").exists()
 
 
-def test_an_overpass_error_remark_is_never_cached(fake: FakeServices, tmp_path: Path) -> None:
-    fake.faults["overpass"] = ["remark"] * 4
-    result = _fetch(fake, tmp_path)
+def test_an_overpass_timeout_remark_is_retried_once_then_advice_and_never_cached(
+    fake: FakeServices, tmp_path: Path,
+) -> None:
+    fake.faults["overpass"] = ["remark"] * 2
+    result = _fetch(fake, tmp_path)  # retries = 3, but a heavy query is sent twice at most
     assert result.exit_code == 1
-    assert "Overpass reported: 'runtime error: Query timed out" in result.output
-    assert not list((tmp_path / "cache" / "http").glob("*.osm.xml"))
+    line = result.output.splitlines()[-1]
+    assert line.startswith("Error: Overpass brak de vraag naar straten en voorzieningen twee keer af")
+    assert "runtime error: Query timed out" in line and ".osm.pbf (--osm-pbf" in line and "kleiner gebied" in line
+    assert fake.requests_to("overpass") == 2
+    cached = list((tmp_path / "cache" / "http").iterdir())
+    assert not [p for p in cached if p.name.endswith(".osm.xml") or ".tmp" in p.name]  # no remark, no temporary
     assert _fetch(fake, tmp_path).exit_code == 0  # the next fetch asks again and succeeds
-    assert fake.requests_to("overpass") == 5
+    assert fake.requests_to("overpass") == 3
 
 
 def test_a_bad_cached_file_is_named_and_downloaded_again(
@@ -317,6 +323,32 @@ def test_validators_name_what_is_wrong() -> None:
     _http.expect_osm_xml(osm)
     with pytest.raises(_http.InvalidBody, match="incomplete OSM XML"):
         _http.expect_osm_xml(osm[: len(osm) // 2])
+
+
+@pytest.mark.parametrize("chunk", [7, 64, 1 << 20])  # "<remark" split over two pieces, and one piece
+def test_the_file_check_of_osm_xml_says_what_the_bytes_check_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int,
+) -> None:
+    from .fake_services import OVERPASS_REMARK
+
+    monkeypatch.setattr(_http, "_FILE_CHUNK", chunk)
+    osm = Path(__file__).parent.joinpath("data", "omweg.osm").read_bytes()
+    bodies = [osm, osm[: len(osm) // 2], OVERPASS_REMARK, b"<!DOCTYPE html><html><body>Onderhoud</body></html>",
+              b'<?xml version="1.0"?><other/>', b"", b"   ", b"<osm>" + b"<x/>" * 50 + b"<remark>out of memory</remark></osm>"]
+    for i, body in enumerate(bodies):
+        path = tmp_path / f"{i}.osm.xml"
+        path.write_bytes(body)
+        try:
+            _http.expect_osm_xml(body)
+            expected = None
+        except _http.InvalidBody as e:
+            expected = e.reason
+        try:
+            _http.expect_osm_xml_file(path)
+            got = None
+        except _http.InvalidBody as e:
+            got = e.reason
+        assert got == expected, body[:60]
 
 
 def test_snapshot_swap_keeps_the_old_folder_on_error(tmp_path: Path) -> None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -170,7 +172,7 @@ def test_after_a_429_overpass_gets_30_s_or_what_its_status_says(
     settings = _http.HttpSettings(retries=2, backoff_s=2, rate_limit_wait_s=minimum, deadline_s=600)
     with _http.Client(tmp_path, settings=settings, sleep=waits.append) as client:
         body = live.overpass_download(client, f"{fake.url}/overpass/api/interpreter", "[out:xml];node(1);out;")
-    assert body.startswith(b"<?xml")
+        assert body.read_bytes().startswith(b"<?xml")  # the answer's file in the cache
     assert waits == [wait]
     assert fake.requests_to("overpass-status") == 1 and fake.requests_to("overpass") == 2
 
@@ -207,6 +209,95 @@ def test_a_trickling_answer_ends_at_the_deadline(fake: FakeServices, tmp_path: P
     ):
         client.post(f"{fake.url}/overpass/api/interpreter", data="q", what="osm", validate=_http.expect_osm_xml)
     assert len(fake.osm) > 1000 and fake.requests_to("overpass") == 1
+
+
+@pytest.mark.parametrize(("fault", "most"), [("trickle", 2 / 0.5), (("trickle", 3), 3)])
+def test_the_deadline_is_hard_against_a_trickle(fake: FakeServices, tmp_path: Path, fault: object, most: float) -> None:
+    # a byte every 0.5 s, a read timeout of 30 s and a deadline of 2 s: only the deadline can stop
+    # it, and it stops the read in progress (the socket waits at most the time left), not the first
+    # read that returns after it. Byte k leaves the fake 0.5 k s after the request at the earliest, so
+    # at most 2 / 0.5 = 4 bytes can come in time. With a pause of 1.5 s after 3 bytes (1.5 s), the 4th
+    # comes at 3.5 s: a client that let the read that began at 1.5 s wait its full 2 s would get it.
+    fake.trickle_s, fake.stall_s = 0.5, 1.5
+    fake.faults["overpass"] = [fault]
+    settings = _http.HttpSettings(read_timeout_s=30, deadline_s=2, retries=3, backoff_s=0.01)
+    with _http.Client(tmp_path, settings=settings, sleep=[].append) as client, pytest.raises(SourceError) as info:
+        client.post(f"{fake.url}/overpass/api/interpreter", data="q", what="osm", validate=_http.expect_osm_xml)
+    m = re.search(r"after 1 try .*did not finish within the deadline of 2 s \((\d+) bytes came\)", str(info.value))
+    assert m, info.value
+    assert int(m[1]) <= most
+    assert fake.requests_to("overpass") == 1
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]  # no answer, no temporary
+
+
+def _big_osm(size: int) -> bytes:
+    """Valid OSM XML of about ``size`` bytes (nodes only)."""
+    line = b'<node id="%d" lat="52.1000000" lon="5.3000000" version="1"/>\n'
+    n = size // len(line % 1_000_000)
+    return b'<?xml version="1.0"?>\n<osm version="0.6">\n' + b"".join(line % (1_000_000 + i) for i in range(n)) + b"</osm>\n"
+
+
+def test_a_large_answer_is_streamed_to_disk_not_held_in_memory(fake: FakeServices, tmp_path: Path) -> None:
+    fake.osm = _big_osm(50 * 2**20)  # 50 MiB; max_body_bytes (2 GiB) is far above it
+    url = f"{fake.url}/overpass/api/interpreter"
+    peaks = {}
+    for name, refresh in (("file", False), ("bytes", True)):
+        tracemalloc.start()  # every Python allocation from here, of this thread and the fake server's
+        try:
+            with _http.Client(tmp_path, refresh=refresh, sleep=[].append) as client:
+                if name == "file":
+                    path = live.overpass_download(client, url, "q")
+                else:  # the control: the bytes API holds the answer, and the measure sees it
+                    body = client.post(url, data="q", what="osm", validate=_http.expect_osm_xml, suffix="osm.xml")
+            peaks[name] = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert path.stat().st_size == len(fake.osm) and len(body) == len(fake.osm)
+    assert peaks["bytes"] >= len(fake.osm)  # the measure works: holding the answer shows
+    assert peaks["file"] < len(fake.osm) / 10, peaks  # streamed: a few chunks of 64 KiB and 1 MiB at a time
+    assert [p.name for p in (tmp_path / "http").iterdir()] == [path.name]  # the answer, no temporary
+
+
+def test_an_interrupted_download_leaves_nothing(fake: FakeServices, tmp_path: Path) -> None:
+    def interrupt(_seconds: float) -> None:
+        raise KeyboardInterrupt  # Ctrl-C while waiting to try again, half an answer on disk
+
+    fake.faults["overpass"] = ["truncate"]
+    with _http.Client(tmp_path, sleep=interrupt) as client, pytest.raises(KeyboardInterrupt):
+        live.overpass_download(client, f"{fake.url}/overpass/api/interpreter", "q")
+    assert list((tmp_path / "http").iterdir()) == []
+    fake.faults["overpass"] = ["truncate"] * 4  # a lasting fault: every try fails
+    settings = _http.HttpSettings(retries=3, backoff_s=0.01)
+    with _http.Client(tmp_path, settings=settings, sleep=[].append) as client, pytest.raises(
+        SourceError, match=r"after 4 tries .*broke off",
+    ):
+        live.overpass_download(client, f"{fake.url}/overpass/api/interpreter", "q")
+    assert list((tmp_path / "http").iterdir()) == []
+
+
+def test_an_unwritable_cache_keeps_the_answer_in_a_private_folder_until_close(
+    fake: FakeServices, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+) -> None:
+    (tmp_path / "cache").write_text("a file where the cache folder should be")
+    with caplog.at_level(logging.WARNING, logger="wijkanalyse"), _http.Client(tmp_path / "cache") as client:
+        path = live.overpass_download(client, f"{fake.url}/overpass/api/interpreter", "q")
+        assert path.read_bytes() == fake.osm and not path.is_relative_to(tmp_path)
+        body = client.get(f"{fake.url}/cbs/ODataFeed/odata/85984NED/DataProperties", {"$format": "json"},
+                          what="x", validate=_http.expect_json)
+        assert json.loads(body)["value"]
+    assert not path.exists() and not path.parent.exists()
+    assert caplog.text.count("is niet te schrijven") == 1
+
+
+def test_a_remark_other_than_a_timeout_is_retried_as_any_fault(fake: FakeServices, tmp_path: Path) -> None:
+    remark = "open64: 2 No such file or directory /osm3s_osm_base Dispatcher_Client::1"
+    fake.faults["overpass"] = [("remark", remark)] * 4
+    settings = _http.HttpSettings(retries=3, backoff_s=0.01)
+    with _http.Client(tmp_path, settings=settings, sleep=[].append) as client, pytest.raises(
+        SourceError, match=r"after 4 tries .*Overpass reported: 'runtime error: open64",
+    ):
+        live.overpass_download(client, f"{fake.url}/overpass/api/interpreter", "q")
+    assert fake.requests_to("overpass") == 4
 
 
 def test_an_answer_over_the_size_bound_is_refused(fake: FakeServices, tmp_path: Path) -> None:

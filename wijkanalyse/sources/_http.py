@@ -4,8 +4,19 @@ Every request of a live download (CBS OData, PDOK WFS, Overpass) goes through on
 :class:`Client`:
 
 - **timeouts**: a connect and a read timeout on every attempt, and an overall deadline
-  for one request including all its retries and the reading of the body (a server that
-  trickles bytes is cut off too);
+  for one request including all its retries and the reading of the body. The deadline is
+  hard: before every read the socket's timeout is set to the read timeout or the time
+  left, whichever is shorter, so a server that trickles bytes (or trickles, then stalls)
+  is cut off at the deadline itself, not one read timeout later;
+- **bounded answers**: every answer is streamed to a temporary file beside its place in
+  the cache (``.<sha1>.<random>.tmp<ext>``), never held whole in memory while it comes in,
+  and cut off past ``max_body_bytes`` (not retried: the same request gets the same answer).
+  It is renamed into place only once complete and valid; a failed or interrupted download
+  removes it (a killed one is swept by the next client). :meth:`Client.get_file` /
+  :meth:`Client.post_file` hand back the cached file itself, checked by a validator that
+  reads the file in pieces (:func:`expect_osm_xml_file`), so a large Overpass answer never
+  sits in memory; :meth:`Client.get` / :meth:`Client.post` return the bytes (JSON answers,
+  which CBS and PDOK send in pages of at most 10,000 rows / 1,000 features);
 - **retries** with exponential backoff (``backoff_s``, doubling) on HTTP 429, 408 and 5xx,
   on a connection dropped or stalled mid-answer, on a body shorter than its
   Content-Length and on a body that does not parse as what was asked; a ``Retry-After``
@@ -15,11 +26,15 @@ Every request of a live download (CBS OData, PDOK WFS, Overpass) goes through on
   (Overpass: its ``/api/status``) says so. A host that cannot be reached at all (no route,
   no DNS) fails at once (:class:`Unreachable`): that is rarely transient. An HTTP 500 whose
   body says the answer is too large (CBS ODataApi's cap of 10,000 cells) is not retried
-  (:class:`AnswerTooLarge`): the same request gets the same refusal. One clear line is
-  raised after the last try (:class:`SourceError`);
-- **a cache that never poisons**: a body is saved (atomically, as
-  ``<cache>/http/<sha1>.<ext>``) only after it passed the request's validator (JSON,
-  GeoJSON, OSM XML without an Overpass error remark). A cached file is validated again
+  (:class:`AnswerTooLarge`): the same request gets the same refusal. A validator may limit
+  the retries of one fault (:class:`InvalidBody` ``retries``): an Overpass "Query timed
+  out" remark is retried once, as resending a heavy query mostly times out again. One
+  clear line is raised after the last try (:class:`SourceError`);
+- **a cache that never poisons**: a body is saved (as ``<cache>/http/<sha1>.<ext>``, by
+  renaming its complete temporary file) only after it passed the request's validator
+  (JSON, GeoJSON, OSM XML without an Overpass error remark). A cache folder that cannot be
+  written is named once; the answers then go to a private temporary folder that is
+  removed when the client closes. A cached file is validated again
   when read; a bad one is named in the log, removed and downloaded again.
   ``refresh=True`` downloads everything again.
 
@@ -36,7 +51,9 @@ import hashlib
 import json
 import logging
 import os
+import pyexpat
 import re
+import tempfile
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -62,6 +79,7 @@ __all__ = [
     "expect_geojson",
     "expect_json",
     "expect_osm_xml",
+    "expect_osm_xml_file",
 ]
 
 log = logging.getLogger("wijkanalyse")
@@ -69,9 +87,13 @@ log = logging.getLogger("wijkanalyse")
 #: (``services.contact`` adds the user's own address, see :func:`user_agent`).
 USER_AGENT = f"wijkanalyse/{__version__} (+https://pypi.org/project/wijkanalyse)"
 _CHUNK = 1 << 16
+#: Bytes of a file per call of a validator that reads it in pieces.
+_FILE_CHUNK = 1 << 20
 #: Status codes worth another try.
 RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 Validator = Callable[[bytes], None]
+#: A validator of an answer on disk (:meth:`Client.get_file`): reads the file in pieces.
+FileValidator = Callable[[Path], None]
 
 
 @dataclass(frozen=True)
@@ -86,7 +108,7 @@ class HttpSettings:
     backoff_max_s: float = 120.0
     rate_limit_wait_s: float = 30.0
     user_agent: str = USER_AGENT
-    max_body_bytes: int = 2 << 30  # one answer at most (held in memory): 2 GiB
+    max_body_bytes: int = 2 << 30  # one answer at most (streamed to disk): 2 GiB
 
 
 def user_agent(contact: str = "") -> str:
@@ -104,12 +126,28 @@ class AnswerTooLarge(SourceError):
 
 
 class InvalidBody(Exception):
-    """A response body that is not what was asked for; ``retry`` says whether trying again can help."""
+    """A response body that is not what was asked for; ``retry`` says whether trying again can help.
 
-    def __init__(self, reason: str, *, retry: bool = True) -> None:
+    ``retries`` limits the tries again for this fault (below the client's ``retries``), and
+    ``give_up`` is then the one-line error raised when they are used up (e.g. an Overpass
+    query that timed out: once more at most, then advice).
+    """
+
+    def __init__(self, reason: str, *, retry: bool = True, retries: int | None = None, give_up: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry = retry
+        self.retries = retries
+        self.give_up = give_up
+
+
+class _DiskError(Exception):
+    """The answer's temporary file could not be written or read (not a network fault)."""
+
+    def __init__(self, path: Path, error: OSError) -> None:
+        super().__init__(str(error))
+        self.path = path
+        self.error = error
 
 
 class _Retryable(Exception):
@@ -249,6 +287,61 @@ def expect_osm_xml(body: bytes) -> None:
         raise InvalidBody("an empty answer instead of OSM XML")
 
 
+def expect_osm_xml_file(path: Path) -> None:
+    """:func:`expect_osm_xml` of a file on disk, read in pieces: memory stays small whatever its size.
+
+    expat checks the whole file in C without building elements; Python is called for the
+    root element only, and for the elements from the piece that holds ``<remark`` on (a
+    literal ``<`` is markup in well-formed XML; Overpass's error documents are small), to
+    read the remark's text. The messages are :func:`expect_osm_xml`'s.
+    """
+    parser = pyexpat.ParserCreate(namespace_separator="}")
+    root_tag: str | None = None
+    head = b""  # the file's start, for messages
+    size = 0
+    remark: list[str] | None = None  # the text of an open <remark>
+
+    def start(name: str, _attributes: object) -> None:
+        nonlocal root_tag, remark
+        if root_tag is None:
+            root_tag = "{" + name if "}" in name else name  # ElementTree's spelling of a namespaced tag
+            if root_tag != "osm":
+                raise InvalidBody(f"XML with root <{root_tag}> instead of <osm> (starts {_snippet(head)})")
+            if parser.EndElementHandler is None:
+                parser.StartElementHandler = None
+        elif name == "remark":
+            remark = []
+
+    def text(data: str) -> None:
+        if remark is not None:
+            remark.append(data)
+
+    def end(name: str) -> None:
+        if name == "remark" and remark is not None:
+            words = " ".join("".join(remark).split())
+            raise InvalidBody(f"Overpass reported: {words[:200]!r}")
+
+    parser.StartElementHandler = start
+    tail = b""
+    try:
+        with Path(path).open("rb") as file:
+            head = file.read(2000)  # whole before any message needs it
+            piece = head
+            while piece:
+                size += len(piece)
+                if parser.EndElementHandler is None and (b"<remark" in piece or b"<remark" in tail + piece[:7]):
+                    parser.StartElementHandler, parser.CharacterDataHandler, parser.EndElementHandler = start, text, end
+                tail = piece[-7:]
+                parser.Parse(piece, False)
+                piece = file.read(_FILE_CHUNK)
+        parser.Parse(b"", True)
+    except pyexpat.ExpatError as e:
+        if root_tag is None:
+            kind = "an HTML page" if b"<html" in head[:500].lower() else "no XML"
+            raise InvalidBody(f"{kind} instead of OSM XML (starts {_snippet(head)})") from e
+        raise InvalidBody(f"incomplete OSM XML ({size} bytes; {e}): the answer broke off") from e
+
+
 # --------------------------------------------------------------------------- client
 
 
@@ -295,10 +388,15 @@ class Client:
         self._session.headers["User-Agent"] = self.settings.user_agent
         self._swept = False
         self._cache_broken = False
+        self._scratch: contextlib.ExitStack | None = None
+        self._scratch_dir: Path | None = None
 
     def close(self) -> None:
-        """Close the connections."""
+        """Close the connections (and remove the private folder of answers when the cache was unwritable)."""
         self._session.close()
+        if self._scratch is not None:
+            self._scratch.close()
+            self._scratch = self._scratch_dir = None
 
     def __enter__(self) -> Client:
         return self
@@ -315,26 +413,49 @@ class Client:
         ``rate_limit_wait`` is asked, after an HTTP 429 without ``Retry-After``, how many
         seconds the service wants (None: unknown); the wait is at least ``rate_limit_wait_s``.
         """
-        return self._fetch(_Request("GET", url, params, None, what), validate, suffix, rate_limit_wait)
+        return self._fetch(_Request("GET", url, params, None, what), _bytes_check(validate), suffix, rate_limit_wait,
+                           keep=False)[1]
 
     def post(
         self, url: str, data: str, *, what: str, validate: Validator, suffix: str = "bin",
         rate_limit_wait: Callable[[], float | None] | None = None,
     ) -> bytes:
         """POST ``data`` (form body) to ``url``; return a body that passed ``validate`` (cached). See :meth:`get`."""
-        return self._fetch(_Request("POST", url, None, data, what), validate, suffix, rate_limit_wait)
+        return self._fetch(_Request("POST", url, None, data, what), _bytes_check(validate), suffix, rate_limit_wait,
+                           keep=False)[1]
+
+    def get_file(
+        self, url: str, params: dict[str, Any] | None = None, *, what: str, validate: FileValidator,
+        suffix: str = "bin", rate_limit_wait: Callable[[], float | None] | None = None,
+    ) -> Path:
+        """:meth:`get`, but the answer stays on disk: the path of the cached file, checked by ``validate(path)``.
+
+        The file is valid until the client closes (it is the cache's file, or one in the
+        client's private folder when the cache cannot be written); never change it.
+        """
+        return self._fetch(_Request("GET", url, params, None, what), _file_check(validate), suffix, rate_limit_wait,
+                           keep=True)[0]
+
+    def post_file(
+        self, url: str, data: str, *, what: str, validate: FileValidator, suffix: str = "bin",
+        rate_limit_wait: Callable[[], float | None] | None = None,
+    ) -> Path:
+        """:meth:`post` with the answer on disk, as :meth:`get_file`."""
+        return self._fetch(_Request("POST", url, None, data, what), _file_check(validate), suffix, rate_limit_wait,
+                           keep=True)[0]
 
     def peek_text(self, url: str, *, timeout_s: float = 10.0) -> str | None:
-        """GET a small text (a status page) once, uncached and without retries; None when that fails."""
+        """GET a small text (a status page) once, uncached and without retries, within ``timeout_s``; None when that fails."""
         import requests  # noqa: PLC0415
 
+        deadline = time.monotonic() + timeout_s
         try:
             response = self._session.get(url, timeout=(self.settings.connect_timeout_s, timeout_s), stream=True)
             with response:
                 if response.status_code != 200:
                     return None
-                return (response.raw.read(20_000, decode_content=True) or b"").decode("utf-8", "replace")
-        except (requests.RequestException, OSError):
+                return _read_some(response, 20_000, deadline).decode("utf-8", "replace")
+        except (requests.RequestException, OSError, _Retryable):
             return None
 
     def cache_path(self, method: str, url: str, params: dict[str, Any] | None, data: str | None, suffix: str) -> Path:
@@ -342,14 +463,14 @@ class Client:
         return self.cache_dir / "http" / f"{cache_key(method, url, params, data)}.{suffix}"
 
     def _fetch(
-        self, request: _Request, validate: Validator, suffix: str,
-        rate_limit_wait: Callable[[], float | None] | None = None,
-    ) -> bytes:
+        self, request: _Request, check: Callable[[Path], Any], suffix: str,
+        rate_limit_wait: Callable[[], float | None] | None, *, keep: bool,
+    ) -> tuple[Path, Any]:
+        """The answer's file and what ``check`` made of it: from the cache, or downloaded (and then cached)."""
         cache = self.cache_path(request.method, request.url, request.params, request.data, suffix)
         if cache.is_file() and not self.refresh:
             try:
-                body = cache.read_bytes()
-                validate(body)
+                value = check(cache)
             except InvalidBody as e:
                 log.warning("Ongeldig bestand in de cache: %s (%s); opnieuw downloaden.", cache, e.reason)
                 with contextlib.suppress(OSError):
@@ -358,48 +479,76 @@ class Client:
                 log.warning("Kan %s in de cache niet lezen (%s); opnieuw downloaden.", cache, e.strerror or e)
             else:
                 log.debug("cache: %s uit %s", request.what, cache)
-                return body
-        body = self._download(request, validate, rate_limit_wait)
-        self._store(cache, body)
-        return body
-
-    def _store(self, cache: Path, body: bytes) -> None:
-        """Save a validated body in the cache; a cache that cannot be written is named once, not fatal."""
-        if self._cache_broken:
-            return
+                return cache, value
+        tmp, target = self._temporary(cache, request)
         try:
-            if not self._swept:  # temporaries of killed downloads, once per client
-                self._swept = True
-                _atomic.remove_stale_temporaries(cache.parent)
-            _atomic.write_bytes(cache, body)
+            value = self._download(request, tmp, check, rate_limit_wait)
+            try:
+                os.replace(tmp, target)
+            except OSError as e:
+                raise _disk_error(request, tmp, e) from e
+            if target != cache and not keep:  # no cache: the bytes are all the caller wants
+                target.unlink(missing_ok=True)
+            return target, value
+        finally:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+
+    def _temporary(self, cache: Path, request: _Request) -> tuple[Path, Path]:
+        """An empty temporary file beside ``cache`` and the answer's place; in the private folder when the cache cannot be written."""
+        if not self._cache_broken:
+            try:
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                if not self._swept:  # temporaries of killed downloads, once per client
+                    self._swept = True
+                    _atomic.remove_stale_temporaries(cache.parent)
+                return _mkstemp(cache), cache
+            except OSError as e:
+                self._cache_broken = True
+                log.warning(
+                    "Let op: de downloadcache %s is niet te schrijven (%s); er wordt zonder cache verder gewerkt. "
+                    "Kies een andere map met --cache-dir (of $WIJKANALYSE_CACHE).", self.cache_dir, e.strerror or e,
+                )
+        try:
+            if self._scratch_dir is None:
+                stack = contextlib.ExitStack()
+                self._scratch_dir = stack.enter_context(_atomic.private_tempdir("wijkanalyse-http-"))
+                self._scratch = stack
+            target = self._scratch_dir / cache.name
+            return _mkstemp(target), target
         except OSError as e:
-            self._cache_broken = True
-            log.warning(
-                "Let op: de downloadcache %s is niet te schrijven (%s); er wordt zonder cache verder gewerkt. "
-                "Kies een andere map met --cache-dir (of $WIJKANALYSE_CACHE).", self.cache_dir, e.strerror or e,
-            )
+            raise _disk_error(request, Path(tempfile.gettempdir()), e) from e
 
     def _download(
-        self, request: _Request, validate: Validator, rate_limit_wait: Callable[[], float | None] | None = None,
-    ) -> bytes:
+        self, request: _Request, tmp: Path, check: Callable[[Path], Any],
+        rate_limit_wait: Callable[[], float | None] | None = None,
+    ) -> Any:
         settings = self.settings
         host, what = request.host, request.what
         start = time.monotonic()
         deadline = start + settings.deadline_s
         attempts = 0
+        limited = 0  # failures of a fault whose retries the validator limits
 
-        def attempt() -> bytes:
-            nonlocal attempts
+        def attempt() -> Any:
+            nonlocal attempts, limited
             attempts += 1
-            body = self._attempt(request, deadline)
             try:
-                validate(body)
+                with tmp.open("wb") as sink:
+                    self._attempt(request, deadline, sink)
+                return check(tmp)
+            except _DiskError as e:
+                raise _disk_error(request, e.path, e.error) from e
             except InvalidBody as e:
                 if not e.retry:
                     msg = f"{host} could not answer the request for {what}: {e.reason}. Check the year and gemeente, or the service address."
                     raise SourceError(msg) from e
+                limited += e.retries is not None
+                if e.retries is not None and limited > e.retries:
+                    raise SourceError(e.give_up or f"{host} gave no usable answer for {what}: {e.reason}.") from e
                 raise _Retryable(e.reason) from e
-            return body
+            except OSError as e:  # opening or reading the temporary file (the network's errors are handled below)
+                raise _disk_error(request, tmp, e) from e
 
         def wait(state: tenacity.RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
@@ -441,8 +590,8 @@ class Client:
             )
             raise SourceError(msg) from e
 
-    def _attempt(self, request: _Request, deadline: float) -> bytes:
-        """One request: status, headers and the whole body within the deadline."""
+    def _attempt(self, request: _Request, deadline: float, sink: Any) -> None:
+        """One request: status, headers and the whole body (written to ``sink``) within the deadline."""
         import requests  # noqa: PLC0415
         from urllib3.exceptions import NewConnectionError  # noqa: PLC0415
 
@@ -461,7 +610,8 @@ class Client:
             msg = f"no connection within {timeout[0]:g} s"
             raise _Retryable(msg) from e
         except requests.ReadTimeout as e:
-            msg = f"no answer within {timeout[1]:g} s"
+            msg = (f"no answer within {timeout[1]:g} s" if timeout[1] >= settings.read_timeout_s
+                   else f"no answer within the deadline of {settings.deadline_s:g} s")
             raise _Retryable(msg) from e
         except requests.ConnectionError as e:
             reason = getattr(e.args[0] if e.args else None, "reason", None)
@@ -484,50 +634,129 @@ class Client:
         with response:
             status = response.status_code
             if status != 200:
-                _refuse(response, host, what)
-            return self._read_body(response, deadline, host, what)
+                _refuse(response, host, what, deadline)
+            self._read_body(response, deadline, host, what, sink)
 
-    def _read_body(self, response: Any, deadline: float, host: str, what: str) -> bytes:
-        """The whole body, read as it comes (``read1``), within the deadline and ``max_body_bytes``.
+    def _read_body(self, response: Any, deadline: float, host: str, what: str, sink: Any) -> int:
+        """Write the whole body to ``sink`` as it comes (``read1``), within the deadline and ``max_body_bytes``.
 
-        ``read1`` returns what has arrived (after at most one read timeout) instead of waiting
-        for a full chunk, so the deadline is checked between every few bytes: a server that
-        trickles a byte now and then ends the attempt at the deadline plus at most one read
-        timeout, not when it pleases.
+        ``read1`` returns what has arrived instead of waiting for a full chunk, and before
+        every read the socket waits at most the read timeout or the time left to the
+        deadline, whichever is shorter (:func:`_read1`): a server that trickles a byte now
+        and then, or trickles and then stalls, ends the attempt at the deadline. Only a
+        chunk of :data:`_CHUNK` bytes is in memory at a time. Returns the bytes written.
         """
-        from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError  # noqa: PLC0415
-
         settings = self.settings
-        chunks: list[bytes] = []
         received = 0
-        try:
-            while chunk := response.raw.read1(_CHUNK, decode_content=True):
-                chunks.append(chunk)
-                received += len(chunk)
-                if received > settings.max_body_bytes:
-                    msg = (f"Het antwoord van {host} op {what} is groter dan {settings.max_body_bytes:,} bytes "
-                           "(max_body_bytes) en is afgebroken: vraag een kleiner gebied of controleer het adres.")
-                    raise SourceError(msg)
-                if time.monotonic() > deadline:
-                    msg = f"the answer did not finish within the deadline of {settings.deadline_s:g} s"
-                    raise _Retryable(msg)
-        except ReadTimeoutError as e:
+        while chunk := _read1(response, deadline, settings, received):
+            received += len(chunk)
+            if received > settings.max_body_bytes:
+                msg = (f"Het antwoord van {host} op {what} is groter dan {settings.max_body_bytes:,} bytes "
+                       "(max_body_bytes) en is afgebroken: vraag een kleiner gebied of controleer het adres.")
+                raise SourceError(msg)
+            try:
+                sink.write(chunk)
+            except OSError as e:
+                raise _DiskError(Path(getattr(sink, "name", "?")), e) from e
+        return received
+
+
+def _bytes_check(validate: Validator) -> Callable[[Path], bytes]:
+    """A check of an answer's file by a validator of bytes: the file is read whole and returned."""
+
+    def check(path: Path) -> bytes:
+        body = path.read_bytes()
+        validate(body)
+        return body
+
+    return check
+
+
+def _file_check(validate: FileValidator) -> Callable[[Path], None]:
+    def check(path: Path) -> None:
+        validate(path)
+
+    return check
+
+
+def _mkstemp(target: Path) -> Path:
+    """An empty file beside ``target`` named as :func:`wijkanalyse._atomic.atomic_path` names its temporaries
+    (so :func:`~wijkanalyse._atomic.remove_stale_temporaries` sweeps one a killed process left)."""
+    fd, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent)
+    os.close(fd)
+    return Path(name)
+
+
+def _disk_error(request: _Request, path: Path, error: OSError) -> SourceError:
+    """The one line for an answer that cannot be written to (or read back from) disk."""
+    where = path.parent if path.name.startswith(".") else path
+    free = _atomic.free_space(where)
+    return SourceError(
+        f"Het antwoord van {request.host} op {request.what} kan niet naar {where} geschreven worden "
+        f"({error.strerror or error}{'; ' + free if free else ''}): maak ruimte vrij of kies een andere map "
+        "met --cache-dir (of $WIJKANALYSE_CACHE).",
+    )
+
+
+def _socket(response: Any) -> Any:
+    """The socket under a streamed requests response (None when urllib3 does not show it)."""
+    return getattr(getattr(response.raw, "connection", None), "sock", None)
+
+
+def _read1(response: Any, deadline: float, settings: HttpSettings, received: int) -> bytes:
+    """What has arrived of the body (``b""`` at its end), waiting at most the read timeout or the time left.
+
+    Raises :class:`_Retryable` when the deadline passes or the answer stalls or breaks off.
+    """
+    from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError  # noqa: PLC0415
+
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        msg = f"the answer did not finish within the deadline of {settings.deadline_s:g} s ({received} bytes came)"
+        raise _Retryable(msg)
+    wait = min(settings.read_timeout_s, remaining)
+    sock = _socket(response)
+    try:
+        if sock is not None:
+            sock.settimeout(wait)
+        return response.raw.read1(_CHUNK, decode_content=True)
+    except ReadTimeoutError as e:
+        if wait < settings.read_timeout_s:  # the time left ran out, not the read timeout
+            msg = f"the answer did not finish within the deadline of {settings.deadline_s:g} s ({received} bytes came)"
+        else:
             msg = f"the answer stalled after {received} bytes (nothing for {settings.read_timeout_s:g} s)"
-            raise _Retryable(msg) from e
-        except (ProtocolError, DecodeError, OSError) as e:
-            expected = response.headers.get("Content-Length")
-            of = f" of {expected}" if expected else ""
-            msg = f"the answer broke off after {received}{of} bytes"
-            raise _Retryable(msg) from e
-        return b"".join(chunks)
+        raise _Retryable(msg) from e
+    except (ProtocolError, DecodeError, OSError) as e:
+        expected = response.headers.get("Content-Length")
+        of = f" of {expected}" if expected else ""
+        msg = f"the answer broke off after {received}{of} bytes"
+        raise _Retryable(msg) from e
 
 
-def _refuse(response: Any, host: str, what: str) -> None:
+def _read_some(response: Any, limit: int, deadline: float) -> bytes:
+    """At most ``limit`` bytes of a body (an error page, a status text), within the deadline."""
+    settings = HttpSettings(read_timeout_s=max(0.001, deadline - time.monotonic()), deadline_s=0)
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit and (chunk := _read1(response, deadline, settings, size)):
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)[:limit]
+
+
+def _refuse(response: Any, host: str, what: str, deadline: float) -> None:
     """Raise what a non-200 answer means: a retry (429, 408, 5xx), too large (never retried) or an error."""
     status = response.status_code
     retry_after = _retry_after(response.headers.get("Retry-After"))
+
+    def start_of_body() -> bytes:
+        try:
+            return _read_some(response, 4000, deadline)
+        except _Retryable:  # an error page that does not come: its status says enough
+            return b""
+
     if status == 500:
-        body = response.raw.read(4000, decode_content=True) or b""
+        body = start_of_body()
         if _TOO_LARGE.search(text := _error_text(body)):
             msg = (f"{host} weigert het verzoek om {what}: het antwoord is te groot ({text!r}). "
                    "Vraag minder tegelijk, of gebruik voor CBS de ODataFeed "
@@ -535,7 +764,7 @@ def _refuse(response: Any, host: str, what: str) -> None:
             raise AnswerTooLarge(msg)
     if status in RETRY_STATUS:
         raise _Retryable(f"HTTP {status}", retry_after, rate_limited=status == 429 and retry_after is None)
-    body = response.raw.read(4000, decode_content=True) or b""
+    body = start_of_body()
     detail = _exception_report(body) or _snippet(body)
     msg = f"{host} answered HTTP {status} for {what} ({detail}). Check the gemeente, the year and the service address."
     raise SourceError(msg)

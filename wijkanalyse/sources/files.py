@@ -118,7 +118,7 @@ class SnapshotReader:
             return OsmExtract(ways=ways, venues=venues)
         path = self._path("osm")
         try:  # an Overpass error page or remark saved by an old fetch: say so, not "no meeting points"
-            _http.expect_osm_xml(path.read_bytes())
+            _http.expect_osm_xml_file(path)
         except _http.InvalidBody as e:
             msg = f"{path} is no usable OpenStreetMap answer: {e.reason}. {snapshot.AGAIN}"
             raise SourceError(msg) from e

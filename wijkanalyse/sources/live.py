@@ -25,7 +25,10 @@ Sources:
   maintainers ask: the query's ``[timeout:]`` stays below the client's read timeout
   (:func:`overpass_timeout`, so the server gives up before the client does and no heavy
   query is sent twice for that), a 429 waits at least ``rate_limit_wait_s`` (30 s) or what
-  ``/api/status`` says, and the User-Agent names the project (and ``services.contact``).
+  ``/api/status`` says, and the User-Agent names the project (and ``services.contact``). An
+  answer whose remark says the query timed out or ran out of memory is asked once more at
+  most (:func:`expect_overpass_answer`), then ends in advice: a ``.osm.pbf`` or a smaller
+  area. The answer is streamed to the cache and read from there, never held in memory.
 
 WFS answers are fetched page by page (WFS 2.0 ``count``/``startIndex``) until
 ``numberMatched`` features have come or a page comes back empty, whatever page size the
@@ -57,6 +60,7 @@ __all__ = [
     "OSM_MARGIN_M",
     "buurt_type_name",
     "download_snapshot",
+    "expect_overpass_answer",
     "expect_wfs_capabilities",
     "feature_type_names",
     "http_client",
@@ -353,11 +357,7 @@ def _osm(
     else:
         log.info("[4/4] Straten, paden en voorzieningen (OpenStreetMap, Overpass)")
         query = overpass_query(clip.bounds, config.osm_tags(), timeout_s=overpass_timeout(services.read_timeout_s))
-        osm_xml = overpass_download(client, services.overpass_url, query)
-        with _atomic.private_tempdir("wijkanalyse-osm-") as tmp:  # removed after a kill by the next fetch
-            path = tmp / "overpass.osm"
-            path.write_bytes(osm_xml)
-            extract = read_osm(path, config.osm_tags(), clip=clip)
+        extract = read_osm(overpass_download(client, services.overpass_url, query), config.osm_tags(), clip=clip)
         source = {"url": services.overpass_url}
     if extract.ways.empty:
         check = (f"Check that {osm_pbf.name} covers the gemeente." if osm_pbf is not None
@@ -368,10 +368,37 @@ def _osm(
     return extract, source
 
 
-def overpass_download(client: _http.Client, url: str, query: str) -> bytes:
-    """POST ``query`` to Overpass; after a 429 wait what ``/api/status`` says (at least ``rate_limit_wait_s``)."""
-    return client.post(
-        url, data=query, what="OpenStreetMap-gegevens", validate=_http.expect_osm_xml, suffix="osm.xml",
+#: An Overpass remark of a query that was too heavy: sending it again mostly gives the same remark.
+_HEAVY_QUERY = re.compile(r"timed out|out of memory", re.IGNORECASE)
+
+
+def expect_overpass_answer(path: Path) -> None:
+    """:func:`~wijkanalyse.sources._http.expect_osm_xml_file`, with a heavy query's remark retried once at most.
+
+    Overpass ends a query that ran past its ``[timeout:]`` or its memory with a remark
+    ("runtime error: Query timed out ...", "... run out of memory ..."). Another try may
+    find a less busy server, but a query that heavy mostly fails again: after one retry
+    the error says what to do instead.
+    """
+    try:
+        _http.expect_osm_xml_file(path)
+    except _http.InvalidBody as e:
+        if not (e.reason.startswith("Overpass reported:") and _HEAVY_QUERY.search(e.reason)):
+            raise
+        remark = e.reason.removeprefix("Overpass reported:").strip()
+        msg = (f"Overpass brak de vraag naar straten en voorzieningen twee keer af ({remark}): het gebied is te "
+               "groot of de server te druk. Gebruik een .osm.pbf (--osm-pbf, bijv. de provincie van "
+               "download.geofabrik.de) of vraag een kleiner gebied.")
+        raise _http.InvalidBody(e.reason, retries=1, give_up=msg) from e
+
+
+def overpass_download(client: _http.Client, url: str, query: str) -> Path:
+    """POST ``query`` to Overpass; the path of the answer (OSM XML) in the cache, valid while ``client`` is open.
+
+    After a 429 it waits what ``/api/status`` says (at least ``rate_limit_wait_s``).
+    """
+    return client.post_file(
+        url, data=query, what="OpenStreetMap-gegevens", validate=expect_overpass_answer, suffix="osm.xml",
         rate_limit_wait=lambda: overpass_status_wait(client, url),
     )
 
