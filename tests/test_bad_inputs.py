@@ -242,25 +242,25 @@ def cli_demo_below_a_file(env: Env) -> list[str]:
     return ["demo", str(env.tmp / "bestand" / "demo")]
 
 
-@case("1 bad row (no valid row remains); fix it and run again: eigen.csv line 2: unknown class 'onbekend'")
+@case("1 foute rij (er blijft geen geldige rij over); verbeter die en start opnieuw: eigen.csv regel 2: onbekende klasse 'onbekend'")
 def cli_own_points_without_a_valid_row(env: Env) -> list[str]:
     (env.tmp / "eigen.csv").write_text("naam;klasse;x;y\n;onbekend;1;2\n", encoding="utf-8")
     return env.run("--ontmoetingspunten", str(env.tmp / "eigen.csv"), snap=env.demo)
 
 
-@case("is not UTF-8 (line 1 has a byte that is not UTF-8). Save it as 'CSV UTF-8'")
+@case("is geen UTF-8 (regel 1 bevat een byte die geen UTF-8 is). Sla het bestand op als 'CSV UTF-8'")
 def cli_own_points_not_text(env: Env) -> list[str]:
     (env.tmp / "eigen.csv").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00 binary")
     return env.run("--ontmoetingspunten", str(env.tmp / "eigen.csv"), snap=env.demo)
 
 
-@case("eigen.geojson: Failed to read GeoJSON data; At line 1, character 12: Unterminated array")
+@case("eigen.geojson niet lezen: Failed to read GeoJSON data; At line 1, character 12: Unterminated array")
 def cli_own_points_broken_geojson(env: Env) -> list[str]:
     (env.tmp / "eigen.geojson").write_text('{"type": "FeatureCollection", "features": [', encoding="utf-8")
     return env.run("--ontmoetingspunten", str(env.tmp / "eigen.geojson"), snap=env.demo)
 
 
-@case("Cannot read OpenStreetMap file")
+@case("Kan het OpenStreetMap-bestand")
 def cli_osm_pbf_that_is_no_pbf(env: Env) -> list[str]:
     (env.tmp / "nederland.osm.pbf").write_bytes(b"<html>not a pbf</html>")
     return [*env.fetch(), "--osm-pbf", str(env.tmp / "nederland.osm.pbf")]
@@ -430,13 +430,13 @@ def snapshot_year_of_another_table(env: Env) -> list[str]:
     return env.run()
 
 
-@case("Cannot read CBS table")
+@case("Kan CBS-tabel")
 def snapshot_cbs_truncated(env: Env) -> list[str]:
     env.truncate(snapshot.CBS_FILE)
     return env.run()
 
 
-@case("holds no rows (expected an OData response with a \"value\" list). Make the snapshot again")
+@case("bevat geen rijen (verwacht: een OData-antwoord met een \"value\"-lijst). Maak de snapshot opnieuw")
 def snapshot_cbs_without_rows(env: Env) -> list[str]:
     env.cbs(lambda rows: rows.clear())
     return env.run()
@@ -531,7 +531,7 @@ def snapshot_buurten_truncated(env: Env) -> list[str]:
     return env.run()
 
 
-@case("layer 'wijken'")
+@case("laag 'wijken'")
 def snapshot_buurten_layer_missing(env: Env) -> list[str]:
     env.manifest(lambda m: m["sources"]["buurten"].update(layer="wijken"))
     return env.run()
@@ -610,20 +610,20 @@ def snapshot_no_venues(env: Env) -> list[str]:
     return env.run()
 
 
-@case("is no usable OpenStreetMap answer: Overpass reported: 'runtime error: Query timed out")
+@case("is geen bruikbaar OpenStreetMap-antwoord: Overpass meldde: 'runtime error: Query timed out")
 def snapshot_osm_xml_overpass_remark(env: Env) -> list[str]:  # issue: "check the [venues] tags"
     from .fake_services import OVERPASS_REMARK
     env.format_1(OVERPASS_REMARK)
     return env.run()
 
 
-@case("is no usable OpenStreetMap answer: XML with root <html> instead of <osm> (starts '429 Too Many Requests')")
+@case("is geen bruikbaar OpenStreetMap-antwoord: XML met root <html> in plaats van <osm> (begint met '429 Too Many Requests')")
 def snapshot_osm_xml_error_page(env: Env) -> list[str]:
     env.format_1(b"<!DOCTYPE html><html><body>429 Too Many Requests</body></html>")
     return env.run()
 
 
-@case("incomplete OSM XML")
+@case("onvolledige OSM-XML")
 def snapshot_osm_xml_truncated(env: Env) -> list[str]:
     xml = (env.snap / snapshot.OSM_FILE).read_bytes()
     env.format_1(xml[: len(xml) // 2])
@@ -686,61 +686,61 @@ def fetch_into_a_read_only_folder(env: Env) -> list[str]:
 # ---------------------------------------------------------------------------- service answers
 
 
-@case("an HTML page instead of JSON")
+@case("een HTML-pagina in plaats van JSON")
 def service_cbs_maintenance_page(env: Env) -> list[str]:
     env.fake.faults["cbs"] = ["html"] * 2
     return env.fetch()
 
 
-@case("Try again later, or set another service address in [services] of the config")
+@case("Probeer het later opnieuw, of zet een ander adres in [services] van de config")
 def service_cbs_unavailable(env: Env) -> list[str]:
     env.fake.faults["cbs"] = [("status", 503, {})] * 2
     return env.fetch()
 
 
-@case("answered HTTP 400 for buurtgrenzen 2024")
+@case("antwoordde HTTP 400 op buurtgrenzen 2024")
 def service_pdok_bad_request(env: Env) -> list[str]:
     env.fake.faults["buurten"] = [("status", 400, {})]
     return env.fetch()
 
 
-@case("PDOK has no buurt polygons of GM0999 for 2024. Try another --year")
+@case("PDOK heeft geen buurtgrenzen van GM0999 voor 2024. Kies een ander --year")
 def service_pdok_no_buurten(env: Env) -> list[str]:
     env.fake.buurten = []
     return env.fetch()
 
 
-@case("PDOK has no inhabited 100 m cells of 2024 around GM0999")
+@case("PDOK heeft geen bewoonde 100 m-vierkanten van 2024 rond GM0999")
 def service_pdok_no_grid(env: Env) -> list[str]:
     env.fake.grid = []
     return env.fetch()
 
 
-@case("the answer broke off")
+@case("het antwoord brak af")
 def service_grid_truncated(env: Env) -> list[str]:
     env.fake.faults["grid"] = ["truncate"] * 2
     return env.fetch()
 
 
-@case("Overpass reported: 'runtime error: Query timed out")
+@case("Overpass meldde: 'runtime error: Query timed out")
 def service_overpass_remark(env: Env) -> list[str]:  # issue: "check the [venues] tags"
     env.fake.faults["overpass"] = ["remark"] * 2
     return env.fetch()
 
 
-@case("XML with root <html> instead of <osm> (starts 'Onderhoud')")
+@case("XML met root <html> in plaats van <osm> (begint met 'Onderhoud')")
 def service_overpass_error_page(env: Env) -> list[str]:
     env.fake.faults["overpass"] = ["html"] * 2
     return env.fetch()
 
 
-@case("hold no streets or paths. Check services.overpass_url")
+@case("bevatten geen straten of paden. Controleer services.overpass_url")
 def service_overpass_without_ways(env: Env) -> list[str]:
     env.fake.osm = b'<?xml version="1.0"?><osm version="0.6"><node id="1" lat="52.1" lon="5.3"/></osm>'
     return env.fetch()
 
 
-@case("CBS table 85984NED has no gemeente GM0998")
+@case("CBS-tabel 85984NED heeft geen gemeente GM0998")
 def service_cbs_unknown_gemeente(env: Env) -> list[str]:
     args = env.fetch()
     args[args.index("GM0999")] = "GM0998"

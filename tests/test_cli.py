@@ -82,14 +82,14 @@ def test_bad_config_lists_every_problem(tmp_path: Path) -> None:
 def test_live_run_without_network_says_what_to_do(tmp_path: Path) -> None:
     result = invoke("run", "--gemeente", "GM0233", "--cache-dir", str(tmp_path), "-q")
     assert result.exit_code == 1
-    assert "Cannot reach opendata.cbs.nl" in result.stderr and "--snapshot DIR" in result.stderr and "or --demo" in result.stderr
+    assert "Kan opendata.cbs.nl niet bereiken" in result.stderr and "--snapshot MAP" in result.stderr and "of --demo" in result.stderr
     assert "Traceback" not in result.output
 
 
 def test_gemeente_name_instead_of_code(tmp_path: Path) -> None:
     result = invoke("run", "--gemeente", "Ermelo", "--cache-dir", str(tmp_path))
     assert result.exit_code == 1  # the name is found offline; only the download needs the network
-    assert "Cannot reach opendata.cbs.nl to download CBS-tabel 85984NED (GM0233)" in result.stderr
+    assert "Kan opendata.cbs.nl niet bereiken om CBS-tabel 85984NED (GM0233) te downloaden" in result.stderr
 
 
 def test_demo_command_writes_a_snapshot_that_runs(tmp_path: Path) -> None:

@@ -148,8 +148,8 @@ def test_a_lasting_fault_ends_in_one_line_and_no_snapshot(fake: FakeServices, tm
     assert result.exit_code == 1
     last = result.output.splitlines()[-1]
     assert last.startswith("Error: ") and "Traceback" not in result.output
-    assert "gave no usable answer for CBS-tabel 85984NED (GM0999) after 4 tries" in last
-    assert "last: HTTP 503" in last
+    assert "gaf geen bruikbaar antwoord op CBS-tabel 85984NED (GM0999) na 4 pogingen" in last
+    assert "laatste: HTTP 503" in last
     assert fake.requests_to("cbs") == 4
     assert not (tmp_path / "snap").exists()
 
@@ -158,7 +158,7 @@ def test_an_overpass_error_remark_is_never_cached(fake: FakeServices, tmp_path: 
     fake.faults["overpass"] = ["remark"] * 4
     result = _fetch(fake, tmp_path)
     assert result.exit_code == 1
-    assert "Overpass reported: 'runtime error: Query timed out" in result.output
+    assert "Overpass meldde: 'runtime error: Query timed out" in result.output
     assert not list((tmp_path / "cache" / "http").glob("*.osm.xml"))
     assert _fetch(fake, tmp_path).exit_code == 0  # the next fetch asks again and succeeds
     assert fake.requests_to("overpass") == 5
@@ -179,7 +179,7 @@ def test_a_bad_cached_file_is_named_and_downloaded_again(
         )
     finally:
         logger.removeHandler(caplog.handler)
-    assert str(cached) in caplog.text and "incomplete OSM XML" in caplog.text
+    assert str(cached) in caplog.text and "onvolledige OSM-XML" in caplog.text
     assert fake.requests_to("overpass") == 2
     assert len(SnapshotReader(tmp_path / "again").osm({}).ways) > 0
 
@@ -237,7 +237,7 @@ def test_environment_variables_override_the_addresses(
 def test_unknown_gemeente_says_so(fake: FakeServices, tmp_path: Path) -> None:
     result = _fetch(fake, tmp_path, gemeente="GM0998")
     assert result.exit_code == 1
-    assert "CBS table 85984NED has no gemeente GM0998" in result.output
+    assert "CBS-tabel 85984NED heeft geen gemeente GM0998" in result.output
 
 
 def test_unknown_year_lists_the_known_ones(tmp_path: Path) -> None:
@@ -246,7 +246,7 @@ def test_unknown_year_lists_the_known_ones(tmp_path: Path) -> None:
 
 
 def test_no_network_says_so(tmp_path: Path) -> None:
-    with pytest.raises(SourceError, match=r"Cannot reach opendata\.cbs\.nl.*--snapshot DIR .*or --demo"):
+    with pytest.raises(SourceError, match=r"Kan opendata\.cbs\.nl niet bereiken.*--snapshot MAP .*of --demo"):
         live.download_snapshot("GM0233", 2024, config=load_config(), cache_dir=tmp_path)
     assert not list(tmp_path.rglob("*.json"))  # nothing half-written in the cache
 
@@ -293,7 +293,7 @@ def test_a_retry_after_past_the_deadline_gives_up_at_once(fake: FakeServices, tm
     settings = _http.HttpSettings(deadline_s=30, retries=4, backoff_s=0.01)
     fake.faults["overpass"] = [("status", 429, {"Retry-After": "3600"})]
     with _http.Client(tmp_path, settings=settings, sleep=waits.append) as client, pytest.raises(
-        SourceError, match=r"after 1 try .*asked to wait 3600 s more, past the deadline of 30 s.*HTTP 429",
+        SourceError, match=r"na 1 poging .*vroeg nog 3600 s te wachten, voorbij de limiet van 30 s.*HTTP 429",
     ):
         client.post(f"{fake.url}/overpass", data="q", what="osm", validate=_http.expect_osm_xml)
     assert waits == []
@@ -309,13 +309,13 @@ def test_a_wfs_exception_report_is_not_retried(tmp_path: Path) -> None:
 
 
 def test_validators_name_what_is_wrong() -> None:
-    with pytest.raises(_http.InvalidBody, match="an HTML page instead of JSON"):
+    with pytest.raises(_http.InvalidBody, match="een HTML-pagina in plaats van JSON"):
         _http.expect_json(b"<!DOCTYPE html><html><body>Onderhoud</body></html>")
-    with pytest.raises(_http.InvalidBody, match="no GeoJSON FeatureCollection"):
+    with pytest.raises(_http.InvalidBody, match="geen GeoJSON-FeatureCollection"):
         _http.expect_geojson(b'{"type": "Feature"}')
     osm = Path(__file__).parent.joinpath("data", "omweg.osm").read_bytes()
     _http.expect_osm_xml(osm)
-    with pytest.raises(_http.InvalidBody, match="incomplete OSM XML"):
+    with pytest.raises(_http.InvalidBody, match="onvolledige OSM-XML"):
         _http.expect_osm_xml(osm[: len(osm) // 2])
 
 

@@ -47,13 +47,13 @@ def test_wrong_manifest_lists_every_problem(copy: Path) -> None:
 
 def test_corrupt_geopackage(copy: Path) -> None:
     (copy / snapshot.BUURTEN_FILE).write_bytes(b"not a geopackage")
-    with pytest.raises(SourceError, match=r"Cannot read .*buurten\.gpkg"):
+    with pytest.raises(SourceError, match=r"Kan .*buurten\.gpkg.* niet lezen"):
         SnapshotReader(copy).buurten()
 
 
 def test_corrupt_cbs_json(copy: Path) -> None:
     (copy / snapshot.CBS_FILE).write_text('{"value": [', encoding="utf-8")
-    with pytest.raises(SourceError, match="Cannot read CBS table"):
+    with pytest.raises(SourceError, match="Kan CBS-tabel"):
         SnapshotReader(copy).cbs_rows()
 
 
@@ -74,7 +74,7 @@ def test_osm_without_ways_has_no_network(copy: Path) -> None:
 
 def test_a_broken_network_layer_says_make_the_snapshot_again(copy: Path) -> None:
     (copy / snapshot.NETWORK_FILE).write_bytes(b"PAR1 not really")
-    with pytest.raises(SourceError, match=r"netwerk.parquet.*Make the snapshot again"):
+    with pytest.raises(SourceError, match=r"netwerk.parquet.*Maak de snapshot opnieuw"):
         SnapshotReader(copy).osm({})
 
 

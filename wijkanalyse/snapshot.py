@@ -130,7 +130,7 @@ NETWORK_FILE = "netwerk.parquet"
 VENUES_FILE = "voorzieningen_osm.parquet"
 SOURCE_KEYS = ("cbs", "buurten", "grid")
 #: What to do about a snapshot folder that is broken: every message about one ends with it.
-AGAIN = "Make the snapshot again ('wijkanalyse fetch', or 'wijkanalyse demo DIR' for the demo)."
+AGAIN = "Maak de snapshot opnieuw ('wijkanalyse fetch', of 'wijkanalyse demo DIR' voor de demo)."
 #: The OpenStreetMap part: the fast columnar layers (version 2), or the raw XML (version 1).
 OSM_KEYS = (("network", "venues"), ("osm",))
 

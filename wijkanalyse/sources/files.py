@@ -27,11 +27,11 @@ def read_odata_json(path: Path) -> pd.DataFrame:
     try:
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        msg = f"Cannot read CBS table {path}: {e}. {snapshot.AGAIN}"
+        msg = f"Kan CBS-tabel {path} niet lezen: {e}. {snapshot.AGAIN}"
         raise SourceError(msg) from e
     rows = raw.get("value") if isinstance(raw, dict) else raw
     if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
-        msg = f"CBS table {path} holds no rows (expected an OData response with a \"value\" list). {snapshot.AGAIN}"
+        msg = f"CBS-tabel {path} bevat geen rijen (verwacht: een OData-antwoord met een \"value\"-lijst). {snapshot.AGAIN}"
         raise SourceError(msg)
     return pd.DataFrame.from_records(rows)
 
@@ -82,7 +82,7 @@ class SnapshotReader:
         try:
             return gpd.read_file(path, layer=layer) if layer else gpd.read_file(path)
         except Exception as e:  # pyogrio raises several types for broken files
-            msg = f"Cannot read {path}{f' layer {layer!r}' if layer else ''}: {_short(e, path)}. {snapshot.AGAIN}"
+            msg = f"Kan {path}{f' laag {layer!r}' if layer else ''} niet lezen: {_short(e, path)}. {snapshot.AGAIN}"
             raise SourceError(msg) from e
 
     def buurten(self) -> gpd.GeoDataFrame:
@@ -116,10 +116,10 @@ class SnapshotReader:
         try:  # an Overpass error page or remark saved by an old fetch: say so, not "no meeting points"
             _http.expect_osm_xml(path.read_bytes())
         except _http.InvalidBody as e:
-            msg = f"{path} is no usable OpenStreetMap answer: {e.reason}. {snapshot.AGAIN}"
+            msg = f"{path} is geen bruikbaar OpenStreetMap-antwoord: {e.reason}. {snapshot.AGAIN}"
             raise SourceError(msg) from e
         except OSError as e:
-            msg = f"Cannot read {path}: {e.strerror or e}. {snapshot.AGAIN}"
+            msg = f"Kan {path} niet lezen: {e.strerror or e}. {snapshot.AGAIN}"
             raise SourceError(msg) from e
         return read_osm(path, venue_tags)
 
@@ -128,7 +128,7 @@ class SnapshotReader:
         try:
             return gpd.read_parquet(path)
         except Exception as e:  # pyarrow raises several types for broken files
-            msg = f"Cannot read {path}: {_short(e, path)}. {snapshot.AGAIN}"
+            msg = f"Kan {path} niet lezen: {_short(e, path)}. {snapshot.AGAIN}"
             raise SourceError(msg) from e
 
 
