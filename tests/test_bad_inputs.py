@@ -156,7 +156,7 @@ def cli_year_with_snapshot(env: Env) -> list[str]:
     return env.run("--year", "2023", snap=env.demo)
 
 
-@case("does not exist. Pass a folder made by 'wijkanalyse demo'")
+@case("bestaat niet. Geef een map die met 'wijkanalyse demo'")
 def cli_snapshot_missing(env: Env) -> list[str]:
     return env.run(snap=env.tmp / "nergens")
 
@@ -177,7 +177,7 @@ def cli_unknown_year(env: Env) -> list[str]:
     return ["fetch", "--gemeente", "GM0233", "--year", "1999", "--cache-dir", str(env.tmp / "cache")]
 
 
-@case("Choose another folder with --out")
+@case("Kies een andere map met --out")
 def cli_out_is_a_file(env: Env) -> list[str]:
     (env.tmp / "kaarten").write_text("no folder", encoding="utf-8")
     return ["run", "--snapshot", str(env.demo), "--out", str(env.tmp / "kaarten"), "-q"]
@@ -193,7 +193,7 @@ def cli_config_missing(env: Env) -> list[str]:
     return env.run("--config", str(env.tmp / "nergens.toml"), snap=env.demo)
 
 
-@case("holds files wijkanalyse did not write (notities.docx: move them elsewhere")
+@case("bevat bestanden die wijkanalyse niet schreef (notities.docx: zet ze ergens anders neer")
 def cli_output_folder_holds_own_files(env: Env) -> list[str]:
     folder = env.out / "voorbeeldgemeente"
     folder.mkdir(parents=True)
@@ -202,41 +202,41 @@ def cli_output_folder_holds_own_files(env: Env) -> list[str]:
     return env.run(snap=env.demo)
 
 
-@case("exists and is no folder; it is not replaced. Choose another folder with --out")
+@case("bestaat en is geen map; het wordt niet vervangen. Kies een andere map met --out")
 def cli_output_folder_is_a_file(env: Env) -> list[str]:
     env.out.mkdir()
     (env.out / "voorbeeldgemeente").write_text("a file", encoding="utf-8")
     return env.run(snap=env.demo)
 
 
-@case("is in use by another wijkanalyse run (pid")
+@case("is in gebruik door een andere wijkanalyse-run (pid")
 def cli_output_folder_locked(env: Env) -> list[str]:
     env.out.mkdir()
     env.stack.enter_context(_lock.locked(env.out / "voorbeeldgemeente", what="x", advice="y"))
     return env.run(snap=env.demo)
 
 
-@case("A fetch is replacing it; wait for it to finish")
+@case("Een fetch vervangt haar; wacht tot die klaar is")
 def cli_snapshot_being_fetched(env: Env) -> list[str]:
     env.stack.enter_context(_lock.locked(env.snap, what="x", advice="y"))
     return env.run()
 
 
-@case("Wait for it to finish, or choose another --snapshot folder")
+@case("Wacht tot die klaar is, of kies een andere map voor --snapshot")
 def cli_fetch_into_a_locked_snapshot(env: Env) -> list[str]:
     args = env.fetch()
     env.stack.enter_context(_lock.locked(env.tmp / "fetched", what="x", advice="y"))
     return args
 
 
-@case("exists and is no snapshot folder; it is not replaced. Choose another --snapshot folder")
+@case("bestaat en is geen snapshotmap; de map wordt niet vervangen. Kies een andere map voor --snapshot")
 def cli_demo_into_a_folder_with_other_files(env: Env) -> list[str]:
     (env.tmp / "docs").mkdir()
     (env.tmp / "docs" / "rapport.docx").write_bytes(b"mine")
     return ["demo", str(env.tmp / "docs")]
 
 
-@case("Cannot write to")
+@case("Kan niet schrijven in")
 def cli_demo_below_a_file(env: Env) -> list[str]:
     (env.tmp / "bestand").write_text("x", encoding="utf-8")
     return ["demo", str(env.tmp / "bestand" / "demo")]
@@ -370,61 +370,61 @@ def config_indicator_not_in_table(env: Env) -> list[str]:
 # -------------------------------------------------------------------------------- snapshot files
 
 
-@case("manifest.json is missing. Make the snapshot again")
+@case("manifest.json ontbreekt. Maak de snapshot opnieuw")
 def snapshot_no_manifest(env: Env) -> list[str]:
     (env.snap / snapshot.MANIFEST_FILE).unlink()
     return env.run()
 
 
-@case("Make the snapshot again")
+@case("Maak de snapshot opnieuw")
 def snapshot_manifest_not_json(env: Env) -> list[str]:
     (env.snap / snapshot.MANIFEST_FILE).write_text('{"format": ', encoding="utf-8")
     return env.run()
 
 
-@case("is not a wijkanalyse snapshot manifest")
+@case("is geen manifest van een wijkanalyse-snapshot")
 def snapshot_manifest_of_something_else(env: Env) -> list[str]:
     (env.snap / snapshot.MANIFEST_FILE).write_text('{"type": "FeatureCollection"}', encoding="utf-8")
     return env.run()
 
 
-@case("a newer snapshot needs a newer wijkanalyse")
+@case("een nieuwere snapshot vraagt een nieuwere wijkanalyse")
 def snapshot_newer_format(env: Env) -> list[str]:
     env.manifest(lambda m: m.update(format_version=99))
     return env.run()
 
 
-@case("gemeente must be an object like")
+@case("gemeente moet een object zijn zoals")
 def snapshot_gemeente_as_text(env: Env) -> list[str]:  # issue: traceback
     env.manifest(lambda m: m.update(gemeente="GM9999"))
     return env.run()
 
 
-@case("sources must be an object like")
+@case("sources moet een object zijn zoals")
 def snapshot_sources_as_list(env: Env) -> list[str]:  # issue: traceback
     env.manifest(lambda m: m.update(sources=list(m["sources"].values())))
     return env.run()
 
 
-@case("sources.cbs.file must be a file name, got 5")
+@case("sources.cbs.file moet een bestandsnaam zijn, maar is 5")
 def snapshot_file_as_number(env: Env) -> list[str]:  # issue: traceback
     env.manifest(lambda m: m["sources"]["cbs"].update(file=5))
     return env.run()
 
 
-@case("sources.grid.file '../vierkant100m.gpkg' is not a file in the snapshot folder")
+@case("sources.grid.file '../vierkant100m.gpkg' is geen bestand in de snapshotmap")
 def snapshot_file_outside_the_folder(env: Env) -> list[str]:
     env.manifest(lambda m: m["sources"]["grid"].update(file="../vierkant100m.gpkg"))
     return env.run()
 
 
-@case("sources.grid.file 'vierkant100m.gpkg' is not in the folder")
+@case("sources.grid.file 'vierkant100m.gpkg' staat niet in de map")
 def snapshot_file_missing(env: Env) -> list[str]:
     (env.snap / snapshot.GRID_FILE).unlink()
     return env.run()
 
 
-@case("is inconsistent: year 2023 but CBS table 85984NED holds 2024")
+@case("is inconsistent: year 2023, maar CBS-tabel 85984NED bevat 2024")
 def snapshot_year_of_another_table(env: Env) -> list[str]:
     env.manifest(lambda m: m.update(year=2023))
     return env.run()
@@ -525,7 +525,7 @@ def snapshot_cbs_all_dots(env: Env) -> list[str]:  # issue: "hotspots: geen", ex
     return env.run()
 
 
-@case("database disk image is malformed. Make the snapshot again")
+@case("database disk image is malformed. Maak de snapshot opnieuw")
 def snapshot_buurten_truncated(env: Env) -> list[str]:
     env.truncate(snapshot.BUURTEN_FILE)
     return env.run()
@@ -546,7 +546,7 @@ def snapshot_buurten_of_another_gemeente(env: Env) -> list[str]:
     return env.run()
 
 
-@case("database disk image is malformed. Make the snapshot again")
+@case("database disk image is malformed. Maak de snapshot opnieuw")
 def snapshot_grid_truncated(env: Env) -> list[str]:
     env.truncate(snapshot.GRID_FILE)
     return env.run()
@@ -603,7 +603,7 @@ def snapshot_network_empty(env: Env) -> list[str]:
     return env.run()
 
 
-@case("Check the [venues] tags in the config and the snapshot's OpenStreetMap data, or add own points")
+@case("Controleer de [venues]-tags in de config en de OpenStreetMap-gegevens van de snapshot, of voeg eigen punten toe")
 def snapshot_no_venues(env: Env) -> list[str]:
     path = env.snap / snapshot.VENUES_FILE
     gpd.read_parquet(path).iloc[:0].to_parquet(path)
@@ -630,12 +630,12 @@ def snapshot_osm_xml_truncated(env: Env) -> list[str]:
     return env.run()
 
 
-@case("Check the free disk space", file_size_limit=100_000)
+@case("Controleer de vrije schijfruimte", file_size_limit=100_000)
 def disk_full_writing_outputs(env: Env) -> list[str]:  # issue: traceback (pyogrio's errors are no OSError)
     return env.run(snap=env.demo)
 
 
-@case("Check the free disk space", file_size_limit=50_000)
+@case("Controleer de vrije schijfruimte", file_size_limit=50_000)
 def disk_full_writing_the_demo_snapshot(env: Env) -> list[str]:
     return ["demo", str(env.tmp / "demo")]
 
@@ -670,13 +670,13 @@ def snapshot_folder_read_only(env: Env) -> list[str]:  # issue: PermissionError 
     return env.run()
 
 
-@case("Cannot write to output folder")
+@case("Kan niet schrijven in de uitvoermap")
 def output_folder_read_only(env: Env) -> list[str]:  # (as root, chmod cannot make one)
     env.monkeypatch.setattr(tempfile, "mkdtemp", _no_permission)
     return env.run(snap=env.demo)
 
 
-@case("Permission denied. Choose another --snapshot folder")
+@case("Permission denied. Kies een andere map voor --snapshot")
 def fetch_into_a_read_only_folder(env: Env) -> list[str]:
     args = env.fetch()
     env.monkeypatch.setattr(tempfile, "mkdtemp", _no_permission)

@@ -333,7 +333,7 @@ def test_snapshot_swap_keeps_the_old_folder_on_error(tmp_path: Path) -> None:
 def test_snapshot_swap_refuses_a_folder_that_is_no_snapshot(tmp_path: Path) -> None:
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "rapport.docx").write_bytes(b"x")
-    with pytest.raises(SourceError, match="is no snapshot folder; it is not replaced"), snapshot.staged(tmp_path / "docs"):
+    with pytest.raises(SourceError, match="is geen snapshotmap; de map wordt niet vervangen"), snapshot.staged(tmp_path / "docs"):
         pass
 
 

@@ -127,7 +127,7 @@ def test_straight_line_method(demo_snapshot: Path, tmp_path: Path, demo_run: pip
 def test_no_meeting_point_classes_found_says_so(demo_snapshot: Path, tmp_path: Path) -> None:
     config_path = tmp_path / "c.toml"
     config_path.write_text('[venues.hoeskamer]\nlabel = "Hoeskamer"\nmeeting_point = true\nname = ["Hoeskamer"]\n', encoding="utf-8")
-    with pytest.raises(DataError, match=r"No meeting points .* hoeskamer"):
+    with pytest.raises(DataError, match=r"Geen ontmoetingspunten .* hoeskamer"):
         pipeline.run(demo_snapshot, load_config(config_path), tmp_path)
 
 
@@ -141,7 +141,7 @@ def test_missing_indicator_column_says_which(demo_snapshot: Path, tmp_path: Path
 def test_unwritable_output_folder(demo_snapshot: Path, tmp_path: Path) -> None:
     blocker = tmp_path / "bestand"
     blocker.write_text("not a folder")
-    with pytest.raises(WijkanalyseError, match="Cannot write to output folder"):
+    with pytest.raises(WijkanalyseError, match="Kan niet schrijven in de uitvoermap"):
         pipeline.run(demo_snapshot, load_config(), blocker)
 
 
