@@ -266,7 +266,7 @@ def cli_osm_pbf_that_is_no_pbf(env: Env) -> list[str]:
     return [*env.fetch(), "--osm-pbf", str(env.tmp / "nederland.osm.pbf")]
 
 
-@case("Not an http(s) address: WIJKANALYSE_OVERPASS_URL='overpass'")
+@case("Geen http(s)-adres: WIJKANALYSE_OVERPASS_URL='overpass'")
 def cli_bad_service_variable(env: Env) -> list[str]:
     env.monkeypatch.setenv("WIJKANALYSE_OVERPASS_URL", "overpass")
     return ["fetch", "--gemeente", "GM0233", "--cache-dir", str(env.tmp / "cache")]
@@ -275,84 +275,84 @@ def cli_bad_service_variable(env: Env) -> list[str]:
 # -------------------------------------------------------------------------------------- config
 
 
-@case("thresholds.walk_m must be a finite number, got nan")
+@case("thresholds.walk_m moet een eindig getal zijn, maar is nan")
 def config_walk_nan(env: Env) -> list[str]:  # issue: "binnen nan m", 0 %
     return env.run_with_config("[thresholds]\nwalk_m = nan\n")
 
 
-@case("thresholds.walk_m must be a finite number, got inf")
+@case("thresholds.walk_m moet een eindig getal zijn, maar is inf")
 def config_walk_inf(env: Env) -> list[str]:  # issue: 100 %
     return env.run_with_config("[thresholds]\nwalk_m = inf\n")
 
 
-@case("thresholds.walk_m must be > 0, got -400")
+@case("thresholds.walk_m moet > 0 zijn, maar is -400")
 def config_walk_negative(env: Env) -> list[str]:
     return env.run_with_config("[thresholds]\nwalk_m = -400\n")
 
 
-@case("thresholds.hotspot_alpha must be a finite number, got nan")
+@case("thresholds.hotspot_alpha moet een eindig getal zijn, maar is nan")
 def config_alpha_nan(env: Env) -> list[str]:  # issue: never a hot spot
     return env.run_with_config("[thresholds]\nhotspot_alpha = nan\n")
 
 
-@case("indicators.eenzaam.weight must be a finite number, got nan")
+@case("indicators.eenzaam.weight moet een eindig getal zijn, maar is nan")
 def config_weight_nan(env: Env) -> list[str]:  # issue: never a hot spot
     return env.run_with_config('[indicators.eenzaam]\ncbs = "Eenpersoonshuishoudens"\nweight = nan\n')
 
 
-@case("thresholds.seed must be < 4294967296")
+@case("thresholds.seed moet < 4294967296 zijn")
 def config_seed_too_large(env: Env) -> list[str]:  # was numpy's ValueError
     return env.run_with_config("[thresholds]\nseed = 10000000000\n")
 
 
-@case("thresholds.permutations must be < 100000")
+@case("thresholds.permutations moet < 100000 zijn")
 def config_permutations_huge(env: Env) -> list[str]:
     return env.run_with_config("[thresholds]\npermutations = 1000000000\n")
 
 
-@case("thresholds.walk_m is too large")
+@case("thresholds.walk_m is te groot")
 def config_integer_beyond_float(env: Env) -> list[str]:
     return env.run_with_config("[thresholds]\nwalk_m = 1" + "0" * 30 + "\n")
 
 
-@case("thresholds.distance_method must be one of network, straight_line")
+@case("thresholds.distance_method moet een van network, straight_line zijn")
 def config_unknown_method(env: Env) -> list[str]:
     return env.run_with_config('[thresholds]\ndistance_method = "fiets"\n')
 
 
-@case("is not valid TOML")
+@case("is geen geldige TOML")
 def config_not_toml(env: Env) -> list[str]:
     return env.run_with_config("[thresholds\nwalk_m = 400\n")
 
 
-@case("Cannot read config file")
+@case("Kan configbestand")
 def config_not_utf8(env: Env) -> list[str]:
     path = env.tmp / "latin1.toml"
     path.write_bytes('[area]\ngemeente = "Súdwest"\n'.encode("latin-1"))
     return env.run("--config", str(path), snap=env.demo)
 
 
-@case("thresholds.walkm is not a known key (known: distance_method, hotspot_alpha")
+@case("thresholds.walkm is geen bekende sleutel (bekend: distance_method, hotspot_alpha")
 def config_unknown_key(env: Env) -> list[str]:
     return env.run_with_config("[thresholds]\nwalkm = 400\n")
 
 
-@case("venues: no class has meeting_point = true")
+@case("venues: geen enkele klasse heeft meeting_point = true")
 def config_no_meeting_point_class(env: Env) -> list[str]:
     return env.run_with_config('[venues.school]\namenity = ["school"]\n')
 
 
-@case("area.gemeente must be a CBS code like 'GM0233'")
+@case("area.gemeente moet een CBS-code zijn zoals 'GM0233'")
 def config_gemeente_name(env: Env) -> list[str]:
     return env.run_with_config('[area]\ngemeente = "Ermelo"\n')
 
 
-@case("network.max_attach_m must be > 0")
+@case("network.max_attach_m moet > 0 zijn")
 def config_zero_attach(env: Env) -> list[str]:
     return env.run_with_config("[network]\nmax_attach_m = 0\n")
 
 
-@case("services.overpass_url must be an http(s) address")
+@case("services.overpass_url moet een http(s)-adres zijn")
 def config_bad_url(env: Env) -> list[str]:
     return env.run_with_config('[services]\noverpass_url = "ftp://overpass"\n')
 

@@ -75,8 +75,8 @@ def test_bad_config_lists_every_problem(tmp_path: Path) -> None:
     path.write_text("[thresholds]\nwalk_m = -1\npermutations = 1\n", encoding="utf-8")
     result = invoke("run", "--demo", "--config", str(path))
     assert result.exit_code == 1
-    assert "thresholds.walk_m must be > 0" in result.stderr
-    assert "thresholds.permutations must be >= 99" in result.stderr
+    assert "thresholds.walk_m moet > 0 zijn" in result.stderr
+    assert "thresholds.permutations moet >= 99 zijn" in result.stderr
 
 
 def test_live_run_without_network_says_what_to_do(tmp_path: Path) -> None:

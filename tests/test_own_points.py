@@ -360,13 +360,13 @@ def test_config_problems_at_once() -> None:
         parse_config({**load_config_raw(), **raw})
     text = str(info.value)
     for expected in (
-        "own_points.file must be a string",
-        "own_points.strict must be true or false",
-        "own_points.merge_within_m must be >= 0",
-        "own_points.classes.school: [venues.school] exists already",
-        "own_points.classes.bankje.amenity is not a known key",
-        "own_points.class_values.'bank' must name a class",
-        "own_points.kolom is not a known key",
+        "own_points.file moet een tekst zijn",
+        "own_points.strict moet true of false zijn",
+        "own_points.merge_within_m moet >= 0 zijn",
+        "own_points.classes.school: [venues.school] bestaat al",
+        "own_points.classes.bankje.amenity is geen bekende sleutel",
+        "own_points.class_values.'bank' moet een klasse",
+        "own_points.kolom is geen bekende sleutel",
     ):
         assert expected in text, expected
 
