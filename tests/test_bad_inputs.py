@@ -167,7 +167,7 @@ def cli_snapshot_is_a_file(env: Env) -> list[str]:
     return env.run(snap=env.tmp / "snap.zip")
 
 
-@case("Did you mean Amsterdam (GM0363)")
+@case("Bedoelt u Amsterdam (GM0363)")
 def cli_misspelt_gemeente(env: Env) -> list[str]:
     return ["run", "--gemeente", "Amsterdm", "--out", str(env.out)]
 
@@ -357,12 +357,12 @@ def config_bad_url(env: Env) -> list[str]:
     return env.run_with_config('[services]\noverpass_url = "ftp://overpass"\n')
 
 
-@case("Column 'Bestaatniet' is not in CBS table 85984NED. Check the indicator's `cbs`/`per` key")
+@case("Kolom 'Bestaatniet' staat niet in CBS-tabel 85984NED. Controleer de sleutel `cbs`/`per` van de indicator")
 def config_indicator_per_not_in_table(env: Env) -> list[str]:
     return env.run_with_config('[indicators.eenzaam]\ncbs = "Eenpersoonshuishoudens"\nper = "Bestaatniet"\n')
 
 
-@case("Did you mean Eenpersoonshuishoudens")
+@case("Bedoelt u Eenpersoonshuishoudens")
 def config_indicator_not_in_table(env: Env) -> list[str]:
     return env.run_with_config('[indicators.eenzaam]\ncbs = "Eenpersoonshuishouden"\n')
 
@@ -442,7 +442,7 @@ def snapshot_cbs_without_rows(env: Env) -> list[str]:
     return env.run()
 
 
-@case("has different rows for the same region (BU99990805): the file mixes downloads. Make the snapshot again")
+@case("heeft verschillende rijen voor dezelfde regio (BU99990805): het bestand mengt downloads. Maak de snapshot opnieuw")
 def snapshot_cbs_conflicting_duplicate(env: Env) -> list[str]:  # issue: InvalidIndexError
     def dup(rows: list[dict[str, Any]]) -> None:
         rows.append({**rows[-1], "AantalInwoners_5": rows[-1]["AantalInwoners_5"] + 10})
@@ -456,13 +456,13 @@ def snapshot_cbs_copied_row(env: Env) -> list[str]:  # issue: InvalidIndexError
     return env.run()
 
 
-@case("is not a CBS Kerncijfers wijken en buurten table, or it is damaged. Make the snapshot again")
+@case("is geen CBS-tabel Kerncijfers wijken en buurten, of hij is beschadigd. Maak de snapshot opnieuw")
 def snapshot_cbs_without_inwoners(env: Env) -> list[str]:  # issue: "check the indicator's cbs/per key"
     env.cbs(lambda rows: [r.pop("AantalInwoners_5") for r in rows])
     return env.run()
 
 
-@case("it holds the buurten of GM0233, not of GM9999: the snapshot mixes gemeenten")
+@case("de tabel bevat de buurten van GM0233, niet van GM9999: de snapshot mengt gemeenten")
 def snapshot_cbs_of_another_gemeente(env: Env) -> list[str]:  # issue: "are of different years"
     def move(rows: list[dict[str, Any]]) -> None:
         for r in rows:
@@ -472,7 +472,7 @@ def snapshot_cbs_of_another_gemeente(env: Env) -> list[str]:  # issue: "are of d
     return env.run()
 
 
-@case("other buurt codes of GM9999 (e.g. BU99991101): the polygons and the CBS table are of different years")
+@case("andere buurtcodes van GM9999 (bijv. BU99991101): de buurtgrenzen en de CBS-tabel zijn van verschillende jaren")
 def snapshot_cbs_of_another_year(env: Env) -> list[str]:
     def renumber(rows: list[dict[str, Any]]) -> None:
         for r in rows:
@@ -507,7 +507,7 @@ def snapshot_buurten_lower_case_codes(env: Env) -> list[str]:
     return env.run()
 
 
-@case("11 van de 21 buurten staan niet in CBS table 85984NED (BU99990101, BU99990103", kind="warning")
+@case("11 van de 21 buurten staan niet in CBS-tabel 85984NED (BU99990101, BU99990103", kind="warning")
 def snapshot_cbs_half_the_buurten(env: Env) -> list[str]:  # issue: empty figures, no warning
     def halve(rows: list[dict[str, Any]]) -> None:
         buurten = [r for r in rows if r["SoortRegio_2"].strip() == "Buurt"]
@@ -517,7 +517,7 @@ def snapshot_cbs_half_the_buurten(env: Env) -> list[str]:  # issue: empty figure
     return env.run()
 
 
-@case("gives no figure for any indicator in any buurt of GM9999")
+@case("geeft voor geen enkele indicator een cijfer in een buurt van GM9999")
 def snapshot_cbs_all_dots(env: Env) -> list[str]:  # issue: "hotspots: geen", exit 0
     keep = {"ID", "WijkenEnBuurten", "Gemeentenaam_1", "SoortRegio_2", "Codering_3",
             "IndelingswijzigingWijkenEnBuurten_4", "AantalInwoners_5"}
@@ -537,7 +537,7 @@ def snapshot_buurten_layer_missing(env: Env) -> list[str]:
     return env.run()
 
 
-@case("The buurt polygon layer has no buurt of GM9999 (it holds GM0233). Make the snapshot again")
+@case("De buurtlaag heeft geen buurt van GM9999 (wel van GM0233). Maak de snapshot opnieuw")
 def snapshot_buurten_of_another_gemeente(env: Env) -> list[str]:
     def move(b: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         b["gemeentecode"] = "GM0233"
@@ -552,7 +552,7 @@ def snapshot_grid_truncated(env: Env) -> list[str]:
     return env.run()
 
 
-@case("every one of the 618 inhabited cells in the gemeente is secret (-99997). Make the snapshot again")
+@case("alle 618 bewoonde vierkanten in de gemeente zijn geheim (-99997). Maak de snapshot opnieuw")
 def snapshot_grid_all_secret(env: Env) -> list[str]:  # issue: 0 residents and "47 gaps" of 0 people
     def secret(g: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         g["aantal_inwoners"] = -99997
@@ -561,13 +561,13 @@ def snapshot_grid_all_secret(env: Env) -> list[str]:  # issue: 0 residents and "
     return env.run()
 
 
-@case("No residents to count: the population grid has no cells. Make the snapshot again")
+@case("Geen inwoners om te tellen: het bevolkingsraster heeft geen vierkanten. Maak de snapshot opnieuw")
 def snapshot_grid_empty(env: Env) -> list[str]:  # issue: 0 residents, exit 0
     env.layer(snapshot.GRID_FILE, snapshot.GRID_LAYER, lambda g: g.iloc[:0])
     return env.run()
 
 
-@case("lies in the gemeente's buurten; the nearest is 42.6 km away (a grid of another area)")
+@case("ligt in de buurten van de gemeente; het dichtstbijzijnde ligt 42.6 km verderop (een raster van een ander gebied)")
 def snapshot_grid_50_km_away(env: Env) -> list[str]:  # issue: 0 residents, "controleer het netwerk"
     def move(g: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         g["geometry"] = g.translate(50_000, 0)
@@ -584,7 +584,7 @@ def snapshot_grid_covers_part(env: Env) -> list[str]:
     return env.run()
 
 
-@case("has no column 'aantal_inwoners'")
+@case("heeft geen kolom 'aantal_inwoners'")
 def snapshot_grid_without_residents_column(env: Env) -> list[str]:
     env.layer(snapshot.GRID_FILE, snapshot.GRID_LAYER, lambda g: g.drop(columns="aantal_inwoners"))
     return env.run()
@@ -596,7 +596,7 @@ def snapshot_network_truncated(env: Env) -> list[str]:
     return env.run()
 
 
-@case('Use distance_method = "straight_line" or a snapshot with a network')
+@case('Kies distance_method = "straight_line" of een snapshot met een netwerk')
 def snapshot_network_empty(env: Env) -> list[str]:
     path = env.snap / snapshot.NETWORK_FILE
     gpd.read_parquet(path).iloc[:0].to_parquet(path)

@@ -263,7 +263,7 @@ def test_gemeente_codes_and_names_offline(text: str, code: str) -> None:
 def test_a_misspelt_name_gets_suggestions_offline(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["run", "--gemeente", "Amsterdm", "--out", str(tmp_path)])
     assert result.exit_code == 1
-    assert "No gemeente called 'Amsterdm' in 2024. Did you mean Amsterdam (GM0363)" in result.output
+    assert "Geen gemeente met de naam 'Amsterdm' in 2024. Bedoelt u Amsterdam (GM0363)" in result.output
 
 
 def test_overpass_query_asks_for_every_way_and_the_venues() -> None:

@@ -134,7 +134,7 @@ def test_no_meeting_point_classes_found_says_so(demo_snapshot: Path, tmp_path: P
 def test_missing_indicator_column_says_which(demo_snapshot: Path, tmp_path: Path) -> None:
     config_path = tmp_path / "c.toml"
     config_path.write_text('[indicators.armoede]\ncbs = "PersonenInArmoed"\n', encoding="utf-8")
-    with pytest.raises(DataError, match="'PersonenInArmoed' is not in CBS table 85984NED"):
+    with pytest.raises(DataError, match="'PersonenInArmoed' staat niet in CBS-tabel 85984NED"):
         pipeline.run(demo_snapshot, load_config(config_path), tmp_path)
 
 

@@ -177,7 +177,7 @@ def _read_buurten(reader: SnapshotReader, config: Config) -> _Buurten:
     manifest = reader.manifest
     table = reader.cbs_table_id
     _step(1, f"CBS-kerncijfers {manifest.year} lezen ({table})")
-    table_label = f"CBS table {table}"
+    table_label = f"CBS-tabel {table}"
     cbs = model.cbs_frame(reader.cbs_rows(), table_label)
     titles = model.cbs_titles(reader.cbs_properties())
 

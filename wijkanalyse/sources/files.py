@@ -53,7 +53,7 @@ class SnapshotReader:
     @property
     def cbs_table_id(self) -> str:
         """The CBS table id the figures come from (e.g. 85984NED)."""
-        return str(self.manifest.sources["cbs"].get("table", "CBS table"))
+        return str(self.manifest.sources["cbs"].get("table", "CBS-tabel"))
 
     def cbs_rows(self) -> pd.DataFrame:
         """The CBS kerncijfers rows, as returned by the OData API."""
