@@ -141,17 +141,17 @@ def case(advice: str, **kw: Any) -> Callable[[Callable[[Env], list[str]]], Calla
 # ----------------------------------------------------------------------------------------- CLI
 
 
-@case("Say what to analyse: --demo", exit_code=2)
+@case("Zeg wat er geanalyseerd moet worden: --demo", exit_code=2)
 def cli_no_target(env: Env) -> list[str]:
     return ["run"]
 
 
-@case("Give only one of --demo, --snapshot, --gemeente", exit_code=2)
+@case("Geef maar één van --demo, --snapshot, --gemeente", exit_code=2)
 def cli_two_targets(env: Env) -> list[str]:
     return ["run", "--demo", "--snapshot", str(env.demo)]
 
 
-@case("--year only applies to --gemeente", exit_code=2)
+@case("--year geldt alleen voor --gemeente", exit_code=2)
 def cli_year_with_snapshot(env: Env) -> list[str]:
     return env.run("--year", "2023", snap=env.demo)
 
@@ -827,7 +827,7 @@ def test_an_unexpected_error_is_one_line_and_debug_shows_it(env: Env) -> None:
     result = CliRunner().invoke(cli, env.run(snap=env.demo))
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines() == [
-        "Error: Unexpected error (KeyError: 'buurtcode'). Run the same command with --debug (wijkanalyse --debug ...) "
-        "to see where, and report it with that output."]
+        "Error: Onverwachte fout (KeyError: 'buurtcode'). Start hetzelfde commando met --debug (wijkanalyse --debug ...) "
+        "om te zien waar, en meld de fout met die uitvoer."]
     debug = CliRunner().invoke(cli, ["--debug", *env.run(snap=env.demo)])
     assert isinstance(debug.exception, KeyError)  # re-raised: python prints the traceback

@@ -45,13 +45,13 @@ def test_quiet_has_no_progress(tmp_path: Path) -> None:
 def test_run_without_a_target_is_a_usage_error() -> None:
     result = invoke("run")
     assert result.exit_code == 2
-    assert "Say what to analyse: --demo (synthetic example), --snapshot DIR, or --gemeente GMxxxx." in result.stderr
+    assert "Zeg wat er geanalyseerd moet worden: --demo (synthetisch voorbeeld), --snapshot MAP, of --gemeente GMxxxx." in result.stderr
 
 
 def test_two_targets_is_a_usage_error(tmp_path: Path) -> None:
     result = invoke("run", "--demo", "--snapshot", str(tmp_path))
     assert result.exit_code == 2
-    assert "Give only one of --demo, --snapshot, --gemeente (got --demo and --snapshot)" in result.stderr
+    assert "Geef maar één van --demo, --snapshot, --gemeente (gekregen: --demo en --snapshot)" in result.stderr
 
 
 def test_missing_snapshot_is_one_line(tmp_path: Path) -> None:
@@ -117,7 +117,7 @@ def test_every_command_has_help_with_an_example(command: str) -> None:
 def test_year_without_gemeente_is_a_usage_error() -> None:
     result = invoke("run", "--demo", "--year", "2023")
     assert result.exit_code == 2
-    assert "--year only applies to --gemeente" in result.stderr
+    assert "--year geldt alleen voor --gemeente" in result.stderr
 
 
 def test_demo_map_escapes_osm_names(tmp_path: Path) -> None:

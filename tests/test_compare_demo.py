@@ -240,7 +240,7 @@ def test_cli_missing_snapshot_and_bad_demo_year(snapshots: tuple[Path, Path], tm
     assert result.stderr.startswith("Error: Snapshotmap") and "Traceback" not in result.output
     result = invoke("demo", str(tmp_path / "d"), "--year", "2027")
     assert result.exit_code == 2
-    assert "The demo gemeente exists for 2024, 2025, 2026; --year 2027 is not one of them." in result.stderr
+    assert "De demogemeente bestaat voor 2024, 2025, 2026; --year 2027 hoort daar niet bij." in result.stderr
     result = invoke("demo", str(tmp_path / "d"), "--year", "2025")
     assert result.exit_code == 0 and result.stdout == f"Demo snapshot 2025 (synthetisch) geschreven naar {tmp_path / 'd'}\n"
 
