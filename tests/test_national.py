@@ -234,7 +234,7 @@ def test_an_unreachable_scheduler_is_one_line(country, tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["run", "--snapshots", str(country.snapshots[0].parent), "--out", str(tmp_path),
                                       "--scheduler", "tcp://127.0.0.1:9", "-q"])
     assert result.exit_code == 1
-    assert "Cannot reach the dask scheduler at tcp://127.0.0.1:9" in result.output
+    assert "Kan de dask-scheduler op tcp://127.0.0.1:9 niet bereiken" in result.output
 
 
 def test_a_killed_run_goes_on_where_it_stopped(tmp_path: Path) -> None:
