@@ -93,7 +93,7 @@ def _priority(
     ws, wb, wh = settings.priority_signal, settings.priority_beyond, settings.priority_hotspot
     total = ws + wb + wh
     if total <= 0:
-        msg = "The priority weights (brokers.priority_*) are all 0; give one a weight > 0."
+        msg = "De prioriteitsgewichten (brokers.priority_*) zijn allemaal 0; geef er één een gewicht > 0."
         raise DataError(msg)
     out = pd.DataFrame({
         "signaal_rang": _signal_rank(signal.astype(float)),
@@ -158,7 +158,7 @@ def workload(buurten: pd.DataFrame, signal_weight: float = 0.5) -> pd.Series:
     """
     require_columns(buurten, ["inwoners", "signaal"], "buurt table")
     if signal_weight < 0:
-        msg = f"brokers.workload_signal_weight must be >= 0, got {signal_weight}."
+        msg = f"brokers.workload_signal_weight moet >= 0 zijn, maar is {signal_weight}."
         raise DataError(msg)
     inwoners = pd.to_numeric(buurten["inwoners"], errors="coerce").astype(float).fillna(0.0)
     signal = pd.to_numeric(buurten["signaal"], errors="coerce").astype(float).fillna(0.0)
@@ -183,7 +183,7 @@ def broker_need(total_workload: float, workload_per_fte: float, cost_per_fte: fl
     each broker counts as one fte.
     """
     if not workload_per_fte > 0:
-        msg = f"brokers.workload_per_fte must be > 0, got {workload_per_fte}."
+        msg = f"brokers.workload_per_fte moet > 0 zijn, maar is {workload_per_fte}."
         raise DataError(msg)
     total = max(0.0, float(total_workload))
     fte = total / workload_per_fte
@@ -606,14 +606,14 @@ def _checked_workload(buurten: gpd.GeoDataFrame, n_areas: int, workload: pd.Seri
     if per_kern:
         require_columns(buurten, ["kern"], "buurt table (per_kern needs the kern of each buurt)")
     if isinstance(n_areas, bool) or not isinstance(n_areas, (int, np.integer)) or n_areas < 1:
-        msg = f"The number of broker areas must be a whole number >= 1, got {n_areas!r}."
+        msg = f"Het aantal werkgebieden moet een geheel getal >= 1 zijn, maar is {n_areas!r}."
         raise DataError(msg)
     if len(buurten) == 0:
-        msg = "There are no buurten to divide into broker areas."
+        msg = "Er zijn geen buurten om in werkgebieden te verdelen."
         raise DataError(msg)
     weights_in = pd.to_numeric(workload.reindex(buurten.index), errors="coerce").astype(float)
     if weights_in.isna().any() or (weights_in < 0).any():
-        msg = "The workload must be known and >= 0 for every buurt (see brokers.workload)."
+        msg = "De werklast moet voor elke buurt bekend en >= 0 zijn (zie brokers.workload)."
         raise DataError(msg)
     return weights_in
 
