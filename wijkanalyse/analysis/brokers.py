@@ -125,7 +125,7 @@ def buurt_priority(buurten: pd.DataFrame, settings: Brokers | None = None) -> pd
         prioriteit_rang (1 = most urgent; equal scores share a rank).
     """
     settings = settings or Brokers()
-    require_columns(buurten, ["signaal", "aandeel_binnen_drempel", "hotspot"], "buurt table")
+    require_columns(buurten, ["signaal", "aandeel_binnen_drempel", "hotspot"], "de buurttabel")
     beyond = 1.0 - pd.to_numeric(buurten["aandeel_binnen_drempel"], errors="coerce").astype(float)
     hot = (buurten["hotspot"] == Hotspot.HOT).astype(float)
     return _priority(pd.to_numeric(buurten["signaal"], errors="coerce"), beyond, hot, settings)
@@ -138,7 +138,7 @@ def kern_priority(kernen: pd.DataFrame, settings: Brokers | None = None) -> pd.D
     term is the share of the kern's residents living in hot-spot buurten.
     """
     settings = settings or Brokers()
-    require_columns(kernen, ["signaal", "aandeel_binnen_drempel", "inwoners", "inwoners_in_hotspot"], "kern table")
+    require_columns(kernen, ["signaal", "aandeel_binnen_drempel", "inwoners", "inwoners_in_hotspot"], "de kerntabel")
     beyond = 1.0 - pd.to_numeric(kernen["aandeel_binnen_drempel"], errors="coerce").astype(float)
     inwoners = pd.to_numeric(kernen["inwoners"], errors="coerce").astype(float)
     hot = pd.to_numeric(kernen["inwoners_in_hotspot"], errors="coerce").astype(float) / inwoners.where(inwoners > 0)
@@ -156,7 +156,7 @@ def workload(buurten: pd.DataFrame, signal_weight: float = 0.5) -> pd.Series:
     Residents on the 100 m grid (missing = 0); a missing signal counts as 0 (average).
     Returns a Series named ``werklast`` indexed like ``buurten``.
     """
-    require_columns(buurten, ["inwoners", "signaal"], "buurt table")
+    require_columns(buurten, ["inwoners", "signaal"], "de buurttabel")
     if signal_weight < 0:
         msg = f"brokers.workload_signal_weight moet >= 0 zijn, maar is {signal_weight}."
         raise DataError(msg)
@@ -602,9 +602,9 @@ def _split(
 
 def _checked_workload(buurten: gpd.GeoDataFrame, n_areas: int, workload: pd.Series, per_kern: bool) -> pd.Series:
     """The workload per buurt as floats, after checking the inputs of :func:`broker_areas`."""
-    require_columns(buurten, ["buurtcode", "inwoners", "geometry"], "buurt table")
+    require_columns(buurten, ["buurtcode", "inwoners", "geometry"], "de buurttabel")
     if per_kern:
-        require_columns(buurten, ["kern"], "buurt table (per_kern needs the kern of each buurt)")
+        require_columns(buurten, ["kern"], "de buurttabel (per_kern vraagt de kern van elke buurt)")
     if isinstance(n_areas, bool) or not isinstance(n_areas, (int, np.integer)) or n_areas < 1:
         msg = f"Het aantal werkgebieden moet een geheel getal >= 1 zijn, maar is {n_areas!r}."
         raise DataError(msg)
