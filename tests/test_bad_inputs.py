@@ -141,22 +141,22 @@ def case(advice: str, **kw: Any) -> Callable[[Callable[[Env], list[str]]], Calla
 # ----------------------------------------------------------------------------------------- CLI
 
 
-@case("Say what to analyse: --demo", exit_code=2)
+@case("Zeg wat er geanalyseerd moet worden: --demo", exit_code=2)
 def cli_no_target(env: Env) -> list[str]:
     return ["run"]
 
 
-@case("Give only one of --demo, --snapshot, --gemeente", exit_code=2)
+@case("Geef maar één van --demo, --snapshot, --gemeente", exit_code=2)
 def cli_two_targets(env: Env) -> list[str]:
     return ["run", "--demo", "--snapshot", str(env.demo)]
 
 
-@case("--year only applies to --gemeente", exit_code=2)
+@case("--year geldt alleen voor --gemeente", exit_code=2)
 def cli_year_with_snapshot(env: Env) -> list[str]:
     return env.run("--year", "2023", snap=env.demo)
 
 
-@case("does not exist. Pass a folder made by 'wijkanalyse demo'")
+@case("bestaat niet. Geef een map die met 'wijkanalyse demo'")
 def cli_snapshot_missing(env: Env) -> list[str]:
     return env.run(snap=env.tmp / "nergens")
 
@@ -167,7 +167,7 @@ def cli_snapshot_is_a_file(env: Env) -> list[str]:
     return env.run(snap=env.tmp / "snap.zip")
 
 
-@case("Did you mean Amsterdam (GM0363)")
+@case("Bedoelt u Amsterdam (GM0363)")
 def cli_misspelt_gemeente(env: Env) -> list[str]:
     return ["run", "--gemeente", "Amsterdm", "--out", str(env.out)]
 
@@ -177,7 +177,7 @@ def cli_unknown_year(env: Env) -> list[str]:
     return ["fetch", "--gemeente", "GM0233", "--year", "1999", "--cache-dir", str(env.tmp / "cache")]
 
 
-@case("Choose another folder with --out")
+@case("Kies een andere map met --out")
 def cli_out_is_a_file(env: Env) -> list[str]:
     (env.tmp / "kaarten").write_text("no folder", encoding="utf-8")
     return ["run", "--snapshot", str(env.demo), "--out", str(env.tmp / "kaarten"), "-q"]
@@ -193,7 +193,7 @@ def cli_config_missing(env: Env) -> list[str]:
     return env.run("--config", str(env.tmp / "nergens.toml"), snap=env.demo)
 
 
-@case("holds files wijkanalyse did not write (notities.docx: move them elsewhere")
+@case("bevat bestanden die wijkanalyse niet schreef (notities.docx: zet ze ergens anders neer")
 def cli_output_folder_holds_own_files(env: Env) -> list[str]:
     folder = env.out / "voorbeeldgemeente"
     folder.mkdir(parents=True)
@@ -202,71 +202,71 @@ def cli_output_folder_holds_own_files(env: Env) -> list[str]:
     return env.run(snap=env.demo)
 
 
-@case("exists and is no folder; it is not replaced. Choose another folder with --out")
+@case("bestaat en is geen map; het wordt niet vervangen. Kies een andere map met --out")
 def cli_output_folder_is_a_file(env: Env) -> list[str]:
     env.out.mkdir()
     (env.out / "voorbeeldgemeente").write_text("a file", encoding="utf-8")
     return env.run(snap=env.demo)
 
 
-@case("is in use by another wijkanalyse run (pid")
+@case("is in gebruik door een andere wijkanalyse-run (pid")
 def cli_output_folder_locked(env: Env) -> list[str]:
     env.out.mkdir()
     env.stack.enter_context(_lock.locked(env.out / "voorbeeldgemeente", what="x", advice="y"))
     return env.run(snap=env.demo)
 
 
-@case("A fetch is replacing it; wait for it to finish")
+@case("Een fetch vervangt haar; wacht tot die klaar is")
 def cli_snapshot_being_fetched(env: Env) -> list[str]:
     env.stack.enter_context(_lock.locked(env.snap, what="x", advice="y"))
     return env.run()
 
 
-@case("Wait for it to finish, or choose another --snapshot folder")
+@case("Wacht tot die klaar is, of kies een andere map voor --snapshot")
 def cli_fetch_into_a_locked_snapshot(env: Env) -> list[str]:
     args = env.fetch()
     env.stack.enter_context(_lock.locked(env.tmp / "fetched", what="x", advice="y"))
     return args
 
 
-@case("exists and is no snapshot folder; it is not replaced. Choose another --snapshot folder")
+@case("bestaat en is geen snapshotmap; de map wordt niet vervangen. Kies een andere map voor --snapshot")
 def cli_demo_into_a_folder_with_other_files(env: Env) -> list[str]:
     (env.tmp / "docs").mkdir()
     (env.tmp / "docs" / "rapport.docx").write_bytes(b"mine")
     return ["demo", str(env.tmp / "docs")]
 
 
-@case("Cannot write to")
+@case("Kan niet schrijven in")
 def cli_demo_below_a_file(env: Env) -> list[str]:
     (env.tmp / "bestand").write_text("x", encoding="utf-8")
     return ["demo", str(env.tmp / "bestand" / "demo")]
 
 
-@case("1 bad row (no valid row remains); fix it and run again: eigen.csv line 2: unknown class 'onbekend'")
+@case("1 foute rij (er blijft geen geldige rij over); verbeter die en start opnieuw: eigen.csv regel 2: onbekende klasse 'onbekend'")
 def cli_own_points_without_a_valid_row(env: Env) -> list[str]:
     (env.tmp / "eigen.csv").write_text("naam;klasse;x;y\n;onbekend;1;2\n", encoding="utf-8")
     return env.run("--ontmoetingspunten", str(env.tmp / "eigen.csv"), snap=env.demo)
 
 
-@case("is not UTF-8 (line 1 has a byte that is not UTF-8). Save it as 'CSV UTF-8'")
+@case("is geen UTF-8 (regel 1 bevat een byte die geen UTF-8 is). Sla het bestand op als 'CSV UTF-8'")
 def cli_own_points_not_text(env: Env) -> list[str]:
     (env.tmp / "eigen.csv").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00 binary")
     return env.run("--ontmoetingspunten", str(env.tmp / "eigen.csv"), snap=env.demo)
 
 
-@case("eigen.geojson: Failed to read GeoJSON data; At line 1, character 12: Unterminated array")
+@case("eigen.geojson niet lezen: Failed to read GeoJSON data; At line 1, character 12: Unterminated array")
 def cli_own_points_broken_geojson(env: Env) -> list[str]:
     (env.tmp / "eigen.geojson").write_text('{"type": "FeatureCollection", "features": [', encoding="utf-8")
     return env.run("--ontmoetingspunten", str(env.tmp / "eigen.geojson"), snap=env.demo)
 
 
-@case("Cannot read OpenStreetMap file")
+@case("Kan het OpenStreetMap-bestand")
 def cli_osm_pbf_that_is_no_pbf(env: Env) -> list[str]:
     (env.tmp / "nederland.osm.pbf").write_bytes(b"<html>not a pbf</html>")
     return [*env.fetch(), "--osm-pbf", str(env.tmp / "nederland.osm.pbf")]
 
 
-@case("Not an http(s) address: WIJKANALYSE_OVERPASS_URL='overpass'")
+@case("Geen http(s)-adres: WIJKANALYSE_OVERPASS_URL='overpass'")
 def cli_bad_service_variable(env: Env) -> list[str]:
     env.monkeypatch.setenv("WIJKANALYSE_OVERPASS_URL", "overpass")
     return ["fetch", "--gemeente", "GM0233", "--cache-dir", str(env.tmp / "cache")]
@@ -275,94 +275,94 @@ def cli_bad_service_variable(env: Env) -> list[str]:
 # -------------------------------------------------------------------------------------- config
 
 
-@case("thresholds.walk_m must be a finite number, got nan")
+@case("thresholds.walk_m moet een eindig getal zijn, maar is nan")
 def config_walk_nan(env: Env) -> list[str]:  # issue: "binnen nan m", 0 %
     return env.run_with_config("[thresholds]\nwalk_m = nan\n")
 
 
-@case("thresholds.walk_m must be a finite number, got inf")
+@case("thresholds.walk_m moet een eindig getal zijn, maar is inf")
 def config_walk_inf(env: Env) -> list[str]:  # issue: 100 %
     return env.run_with_config("[thresholds]\nwalk_m = inf\n")
 
 
-@case("thresholds.walk_m must be > 0, got -400")
+@case("thresholds.walk_m moet > 0 zijn, maar is -400")
 def config_walk_negative(env: Env) -> list[str]:
     return env.run_with_config("[thresholds]\nwalk_m = -400\n")
 
 
-@case("thresholds.hotspot_alpha must be a finite number, got nan")
+@case("thresholds.hotspot_alpha moet een eindig getal zijn, maar is nan")
 def config_alpha_nan(env: Env) -> list[str]:  # issue: never a hot spot
     return env.run_with_config("[thresholds]\nhotspot_alpha = nan\n")
 
 
-@case("indicators.eenzaam.weight must be a finite number, got nan")
+@case("indicators.eenzaam.weight moet een eindig getal zijn, maar is nan")
 def config_weight_nan(env: Env) -> list[str]:  # issue: never a hot spot
     return env.run_with_config('[indicators.eenzaam]\ncbs = "Eenpersoonshuishoudens"\nweight = nan\n')
 
 
-@case("thresholds.seed must be < 4294967296")
+@case("thresholds.seed moet < 4294967296 zijn")
 def config_seed_too_large(env: Env) -> list[str]:  # was numpy's ValueError
     return env.run_with_config("[thresholds]\nseed = 10000000000\n")
 
 
-@case("thresholds.permutations must be < 100000")
+@case("thresholds.permutations moet < 100000 zijn")
 def config_permutations_huge(env: Env) -> list[str]:
     return env.run_with_config("[thresholds]\npermutations = 1000000000\n")
 
 
-@case("thresholds.walk_m is too large")
+@case("thresholds.walk_m is te groot")
 def config_integer_beyond_float(env: Env) -> list[str]:
     return env.run_with_config("[thresholds]\nwalk_m = 1" + "0" * 30 + "\n")
 
 
-@case("thresholds.distance_method must be one of network, straight_line")
+@case("thresholds.distance_method moet een van network, straight_line zijn")
 def config_unknown_method(env: Env) -> list[str]:
     return env.run_with_config('[thresholds]\ndistance_method = "fiets"\n')
 
 
-@case("is not valid TOML")
+@case("is geen geldige TOML")
 def config_not_toml(env: Env) -> list[str]:
     return env.run_with_config("[thresholds\nwalk_m = 400\n")
 
 
-@case("Cannot read config file")
+@case("Kan configbestand")
 def config_not_utf8(env: Env) -> list[str]:
     path = env.tmp / "latin1.toml"
     path.write_bytes('[area]\ngemeente = "Súdwest"\n'.encode("latin-1"))
     return env.run("--config", str(path), snap=env.demo)
 
 
-@case("thresholds.walkm is not a known key (known: distance_method, hotspot_alpha")
+@case("thresholds.walkm is geen bekende sleutel (bekend: distance_method, hotspot_alpha")
 def config_unknown_key(env: Env) -> list[str]:
     return env.run_with_config("[thresholds]\nwalkm = 400\n")
 
 
-@case("venues: no class has meeting_point = true")
+@case("venues: geen enkele klasse heeft meeting_point = true")
 def config_no_meeting_point_class(env: Env) -> list[str]:
     return env.run_with_config('[venues.school]\namenity = ["school"]\n')
 
 
-@case("area.gemeente must be a CBS code like 'GM0233'")
+@case("area.gemeente moet een CBS-code zijn zoals 'GM0233'")
 def config_gemeente_name(env: Env) -> list[str]:
     return env.run_with_config('[area]\ngemeente = "Ermelo"\n')
 
 
-@case("network.max_attach_m must be > 0")
+@case("network.max_attach_m moet > 0 zijn")
 def config_zero_attach(env: Env) -> list[str]:
     return env.run_with_config("[network]\nmax_attach_m = 0\n")
 
 
-@case("services.overpass_url must be an http(s) address")
+@case("services.overpass_url moet een http(s)-adres zijn")
 def config_bad_url(env: Env) -> list[str]:
     return env.run_with_config('[services]\noverpass_url = "ftp://overpass"\n')
 
 
-@case("Column 'Bestaatniet' is not in CBS table 85984NED. Check the indicator's `cbs`/`per` key")
+@case("Kolom 'Bestaatniet' staat niet in CBS-tabel 85984NED. Controleer de sleutel `cbs`/`per` van de indicator")
 def config_indicator_per_not_in_table(env: Env) -> list[str]:
     return env.run_with_config('[indicators.eenzaam]\ncbs = "Eenpersoonshuishoudens"\nper = "Bestaatniet"\n')
 
 
-@case("Did you mean Eenpersoonshuishoudens")
+@case("Bedoelt u Eenpersoonshuishoudens")
 def config_indicator_not_in_table(env: Env) -> list[str]:
     return env.run_with_config('[indicators.eenzaam]\ncbs = "Eenpersoonshuishouden"\n')
 
@@ -370,79 +370,79 @@ def config_indicator_not_in_table(env: Env) -> list[str]:
 # -------------------------------------------------------------------------------- snapshot files
 
 
-@case("manifest.json is missing. Make the snapshot again")
+@case("manifest.json ontbreekt. Maak de snapshot opnieuw")
 def snapshot_no_manifest(env: Env) -> list[str]:
     (env.snap / snapshot.MANIFEST_FILE).unlink()
     return env.run()
 
 
-@case("Make the snapshot again")
+@case("Maak de snapshot opnieuw")
 def snapshot_manifest_not_json(env: Env) -> list[str]:
     (env.snap / snapshot.MANIFEST_FILE).write_text('{"format": ', encoding="utf-8")
     return env.run()
 
 
-@case("is not a wijkanalyse snapshot manifest")
+@case("is geen manifest van een wijkanalyse-snapshot")
 def snapshot_manifest_of_something_else(env: Env) -> list[str]:
     (env.snap / snapshot.MANIFEST_FILE).write_text('{"type": "FeatureCollection"}', encoding="utf-8")
     return env.run()
 
 
-@case("a newer snapshot needs a newer wijkanalyse")
+@case("een nieuwere snapshot vraagt een nieuwere wijkanalyse")
 def snapshot_newer_format(env: Env) -> list[str]:
     env.manifest(lambda m: m.update(format_version=99))
     return env.run()
 
 
-@case("gemeente must be an object like")
+@case("gemeente moet een object zijn zoals")
 def snapshot_gemeente_as_text(env: Env) -> list[str]:  # issue: traceback
     env.manifest(lambda m: m.update(gemeente="GM9999"))
     return env.run()
 
 
-@case("sources must be an object like")
+@case("sources moet een object zijn zoals")
 def snapshot_sources_as_list(env: Env) -> list[str]:  # issue: traceback
     env.manifest(lambda m: m.update(sources=list(m["sources"].values())))
     return env.run()
 
 
-@case("sources.cbs.file must be a file name, got 5")
+@case("sources.cbs.file moet een bestandsnaam zijn, maar is 5")
 def snapshot_file_as_number(env: Env) -> list[str]:  # issue: traceback
     env.manifest(lambda m: m["sources"]["cbs"].update(file=5))
     return env.run()
 
 
-@case("sources.grid.file '../vierkant100m.gpkg' is not a file in the snapshot folder")
+@case("sources.grid.file '../vierkant100m.gpkg' is geen bestand in de snapshotmap")
 def snapshot_file_outside_the_folder(env: Env) -> list[str]:
     env.manifest(lambda m: m["sources"]["grid"].update(file="../vierkant100m.gpkg"))
     return env.run()
 
 
-@case("sources.grid.file 'vierkant100m.gpkg' is not in the folder")
+@case("sources.grid.file 'vierkant100m.gpkg' staat niet in de map")
 def snapshot_file_missing(env: Env) -> list[str]:
     (env.snap / snapshot.GRID_FILE).unlink()
     return env.run()
 
 
-@case("is inconsistent: year 2023 but CBS table 85984NED holds 2024")
+@case("is inconsistent: year 2023, maar CBS-tabel 85984NED bevat 2024")
 def snapshot_year_of_another_table(env: Env) -> list[str]:
     env.manifest(lambda m: m.update(year=2023))
     return env.run()
 
 
-@case("Cannot read CBS table")
+@case("Kan CBS-tabel")
 def snapshot_cbs_truncated(env: Env) -> list[str]:
     env.truncate(snapshot.CBS_FILE)
     return env.run()
 
 
-@case("holds no rows (expected an OData response with a \"value\" list). Make the snapshot again")
+@case("bevat geen rijen (verwacht: een OData-antwoord met een \"value\"-lijst). Maak de snapshot opnieuw")
 def snapshot_cbs_without_rows(env: Env) -> list[str]:
     env.cbs(lambda rows: rows.clear())
     return env.run()
 
 
-@case("has different rows for the same region (BU99990805): the file mixes downloads. Make the snapshot again")
+@case("heeft verschillende rijen voor dezelfde regio (BU99990805): het bestand mengt downloads. Maak de snapshot opnieuw")
 def snapshot_cbs_conflicting_duplicate(env: Env) -> list[str]:  # issue: InvalidIndexError
     def dup(rows: list[dict[str, Any]]) -> None:
         rows.append({**rows[-1], "AantalInwoners_5": rows[-1]["AantalInwoners_5"] + 10})
@@ -456,13 +456,13 @@ def snapshot_cbs_copied_row(env: Env) -> list[str]:  # issue: InvalidIndexError
     return env.run()
 
 
-@case("is not a CBS Kerncijfers wijken en buurten table, or it is damaged. Make the snapshot again")
+@case("is geen CBS-tabel Kerncijfers wijken en buurten, of hij is beschadigd. Maak de snapshot opnieuw")
 def snapshot_cbs_without_inwoners(env: Env) -> list[str]:  # issue: "check the indicator's cbs/per key"
     env.cbs(lambda rows: [r.pop("AantalInwoners_5") for r in rows])
     return env.run()
 
 
-@case("it holds the buurten of GM0233, not of GM9999: the snapshot mixes gemeenten")
+@case("de tabel bevat de buurten van GM0233, niet van GM9999: de snapshot mengt gemeenten")
 def snapshot_cbs_of_another_gemeente(env: Env) -> list[str]:  # issue: "are of different years"
     def move(rows: list[dict[str, Any]]) -> None:
         for r in rows:
@@ -472,7 +472,7 @@ def snapshot_cbs_of_another_gemeente(env: Env) -> list[str]:  # issue: "are of d
     return env.run()
 
 
-@case("other buurt codes of GM9999 (e.g. BU99991101): the polygons and the CBS table are of different years")
+@case("andere buurtcodes van GM9999 (bijv. BU99991101): de buurtgrenzen en de CBS-tabel zijn van verschillende jaren")
 def snapshot_cbs_of_another_year(env: Env) -> list[str]:
     def renumber(rows: list[dict[str, Any]]) -> None:
         for r in rows:
@@ -508,7 +508,7 @@ def snapshot_buurten_lower_case_codes(env: Env) -> list[str]:
     return env.run()
 
 
-@case("11 van de 21 buurten staan niet in CBS table 85984NED (BU99990101, BU99990103", kind="warning")
+@case("11 van de 21 buurten staan niet in CBS-tabel 85984NED (BU99990101, BU99990103", kind="warning")
 def snapshot_cbs_half_the_buurten(env: Env) -> list[str]:  # issue: empty figures, no warning
     def halve(rows: list[dict[str, Any]]) -> None:
         buurten = [r for r in rows if r["SoortRegio_2"].strip() == "Buurt"]
@@ -518,7 +518,7 @@ def snapshot_cbs_half_the_buurten(env: Env) -> list[str]:  # issue: empty figure
     return env.run()
 
 
-@case("gives no figure for any indicator in any buurt of GM9999")
+@case("geeft voor geen enkele indicator een cijfer in een buurt van GM9999")
 def snapshot_cbs_all_dots(env: Env) -> list[str]:  # issue: "hotspots: geen", exit 0
     keep = {"ID", "WijkenEnBuurten", "Gemeentenaam_1", "SoortRegio_2", "Codering_3",
             "IndelingswijzigingWijkenEnBuurten_4", "AantalInwoners_5"}
@@ -526,19 +526,19 @@ def snapshot_cbs_all_dots(env: Env) -> list[str]:  # issue: "hotspots: geen", ex
     return env.run()
 
 
-@case("database disk image is malformed. Make the snapshot again")
+@case("database disk image is malformed. Maak de snapshot opnieuw")
 def snapshot_buurten_truncated(env: Env) -> list[str]:
     env.truncate(snapshot.BUURTEN_FILE)
     return env.run()
 
 
-@case("layer 'wijken'")
+@case("laag 'wijken'")
 def snapshot_buurten_layer_missing(env: Env) -> list[str]:
     env.manifest(lambda m: m["sources"]["buurten"].update(layer="wijken"))
     return env.run()
 
 
-@case("The buurt polygon layer has no buurt of GM9999 (it holds GM0233). Make the snapshot again")
+@case("De buurtlaag heeft geen buurt van GM9999 (wel van GM0233). Maak de snapshot opnieuw")
 def snapshot_buurten_of_another_gemeente(env: Env) -> list[str]:
     def move(b: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         b["gemeentecode"] = "GM0233"
@@ -547,13 +547,13 @@ def snapshot_buurten_of_another_gemeente(env: Env) -> list[str]:
     return env.run()
 
 
-@case("database disk image is malformed. Make the snapshot again")
+@case("database disk image is malformed. Maak de snapshot opnieuw")
 def snapshot_grid_truncated(env: Env) -> list[str]:
     env.truncate(snapshot.GRID_FILE)
     return env.run()
 
 
-@case("every one of the 618 inhabited cells in the gemeente is secret (-99997). Make the snapshot again")
+@case("alle 618 bewoonde vierkanten in de gemeente zijn geheim (-99997). Maak de snapshot opnieuw")
 def snapshot_grid_all_secret(env: Env) -> list[str]:  # issue: 0 residents and "47 gaps" of 0 people
     def secret(g: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         g["aantal_inwoners"] = -99997
@@ -562,13 +562,13 @@ def snapshot_grid_all_secret(env: Env) -> list[str]:  # issue: 0 residents and "
     return env.run()
 
 
-@case("No residents to count: the population grid has no cells. Make the snapshot again")
+@case("Geen inwoners om te tellen: het bevolkingsraster heeft geen vierkanten. Maak de snapshot opnieuw")
 def snapshot_grid_empty(env: Env) -> list[str]:  # issue: 0 residents, exit 0
     env.layer(snapshot.GRID_FILE, snapshot.GRID_LAYER, lambda g: g.iloc[:0])
     return env.run()
 
 
-@case("lies in the gemeente's buurten; the nearest is 42.6 km away (a grid of another area)")
+@case("ligt in de buurten van de gemeente; het dichtstbijzijnde ligt 42.6 km verderop (een raster van een ander gebied)")
 def snapshot_grid_50_km_away(env: Env) -> list[str]:  # issue: 0 residents, "controleer het netwerk"
     def move(g: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         g["geometry"] = g.translate(50_000, 0)
@@ -585,7 +585,7 @@ def snapshot_grid_covers_part(env: Env) -> list[str]:
     return env.run()
 
 
-@case("has no column 'aantal_inwoners'")
+@case("heeft geen kolom 'aantal_inwoners'")
 def snapshot_grid_without_residents_column(env: Env) -> list[str]:
     env.layer(snapshot.GRID_FILE, snapshot.GRID_LAYER, lambda g: g.drop(columns="aantal_inwoners"))
     return env.run()
@@ -597,46 +597,46 @@ def snapshot_network_truncated(env: Env) -> list[str]:
     return env.run()
 
 
-@case('Use distance_method = "straight_line" or a snapshot with a network')
+@case('Kies distance_method = "straight_line" of een snapshot met een netwerk')
 def snapshot_network_empty(env: Env) -> list[str]:
     path = env.snap / snapshot.NETWORK_FILE
     gpd.read_parquet(path).iloc[:0].to_parquet(path)
     return env.run()
 
 
-@case("Check the [venues] tags in the config and the snapshot's OpenStreetMap data, or add own points")
+@case("Controleer de [venues]-tags in de config en de OpenStreetMap-gegevens van de snapshot, of voeg eigen punten toe")
 def snapshot_no_venues(env: Env) -> list[str]:
     path = env.snap / snapshot.VENUES_FILE
     gpd.read_parquet(path).iloc[:0].to_parquet(path)
     return env.run()
 
 
-@case("is no usable OpenStreetMap answer: Overpass reported: 'runtime error: Query timed out")
+@case("is geen bruikbaar OpenStreetMap-antwoord: Overpass meldde: 'runtime error: Query timed out")
 def snapshot_osm_xml_overpass_remark(env: Env) -> list[str]:  # issue: "check the [venues] tags"
     from .fake_services import OVERPASS_REMARK
     env.format_1(OVERPASS_REMARK)
     return env.run()
 
 
-@case("is no usable OpenStreetMap answer: XML with root <html> instead of <osm> (starts '429 Too Many Requests')")
+@case("is geen bruikbaar OpenStreetMap-antwoord: XML met root <html> in plaats van <osm> (begint met '429 Too Many Requests')")
 def snapshot_osm_xml_error_page(env: Env) -> list[str]:
     env.format_1(b"<!DOCTYPE html><html><body>429 Too Many Requests</body></html>")
     return env.run()
 
 
-@case("incomplete OSM XML")
+@case("onvolledige OSM-XML")
 def snapshot_osm_xml_truncated(env: Env) -> list[str]:
     xml = (env.snap / snapshot.OSM_FILE).read_bytes()
     env.format_1(xml[: len(xml) // 2])
     return env.run()
 
 
-@case("Check the free disk space", file_size_limit=100_000)
+@case("Controleer de vrije schijfruimte", file_size_limit=100_000)
 def disk_full_writing_outputs(env: Env) -> list[str]:  # issue: traceback (pyogrio's errors are no OSError)
     return env.run(snap=env.demo)
 
 
-@case("Check the free disk space", file_size_limit=50_000)
+@case("Controleer de vrije schijfruimte", file_size_limit=50_000)
 def disk_full_writing_the_demo_snapshot(env: Env) -> list[str]:
     return ["demo", str(env.tmp / "demo")]
 
@@ -671,13 +671,13 @@ def snapshot_folder_read_only(env: Env) -> list[str]:  # issue: PermissionError 
     return env.run()
 
 
-@case("Cannot write to output folder")
+@case("Kan niet schrijven in de uitvoermap")
 def output_folder_read_only(env: Env) -> list[str]:  # (as root, chmod cannot make one)
     env.monkeypatch.setattr(tempfile, "mkdtemp", _no_permission)
     return env.run(snap=env.demo)
 
 
-@case("Permission denied. Choose another --snapshot folder")
+@case("Permission denied. Kies een andere map voor --snapshot")
 def fetch_into_a_read_only_folder(env: Env) -> list[str]:
     args = env.fetch()
     env.monkeypatch.setattr(tempfile, "mkdtemp", _no_permission)
@@ -687,61 +687,61 @@ def fetch_into_a_read_only_folder(env: Env) -> list[str]:
 # ---------------------------------------------------------------------------- service answers
 
 
-@case("an HTML page instead of JSON")
+@case("een HTML-pagina in plaats van JSON")
 def service_cbs_maintenance_page(env: Env) -> list[str]:
     env.fake.faults["cbs"] = ["html"] * 2
     return env.fetch()
 
 
-@case("Try again later, or set another service address in [services] of the config")
+@case("Probeer het later opnieuw, of zet een ander adres in [services] van de config")
 def service_cbs_unavailable(env: Env) -> list[str]:
     env.fake.faults["cbs"] = [("status", 503, {})] * 2
     return env.fetch()
 
 
-@case("answered HTTP 400 for buurtgrenzen 2024")
+@case("antwoordde HTTP 400 op buurtgrenzen 2024")
 def service_pdok_bad_request(env: Env) -> list[str]:
     env.fake.faults["buurten"] = [("status", 400, {})]
     return env.fetch()
 
 
-@case("PDOK has no buurt polygons of GM0999 for 2024. Try another --year")
+@case("PDOK heeft geen buurtgrenzen van GM0999 voor 2024. Kies een ander --year")
 def service_pdok_no_buurten(env: Env) -> list[str]:
     env.fake.buurten = []
     return env.fetch()
 
 
-@case("PDOK has no inhabited 100 m cells of 2024 around GM0999")
+@case("PDOK heeft geen bewoonde 100 m-vierkanten van 2024 rond GM0999")
 def service_pdok_no_grid(env: Env) -> list[str]:
     env.fake.grid = []
     return env.fetch()
 
 
-@case("the answer broke off")
+@case("het antwoord brak af")
 def service_grid_truncated(env: Env) -> list[str]:
     env.fake.faults["grid"] = ["truncate"] * 2
     return env.fetch()
 
 
-@case("Overpass reported: 'runtime error: Query timed out")
+@case("Overpass meldde: 'runtime error: Query timed out")
 def service_overpass_remark(env: Env) -> list[str]:  # issue: "check the [venues] tags"
     env.fake.faults["overpass"] = ["remark"] * 2
     return env.fetch()
 
 
-@case("XML with root <html> instead of <osm> (starts 'Onderhoud')")
+@case("XML met root <html> in plaats van <osm> (begint met 'Onderhoud')")
 def service_overpass_error_page(env: Env) -> list[str]:
     env.fake.faults["overpass"] = ["html"] * 2
     return env.fetch()
 
 
-@case("hold no streets or paths. Check services.overpass_url")
+@case("bevatten geen straten of paden. Controleer services.overpass_url")
 def service_overpass_without_ways(env: Env) -> list[str]:
     env.fake.osm = b'<?xml version="1.0"?><osm version="0.6"><node id="1" lat="52.1" lon="5.3"/></osm>'
     return env.fetch()
 
 
-@case("CBS table 85984NED has no gemeente GM0998")
+@case("CBS-tabel 85984NED heeft geen gemeente GM0998")
 def service_cbs_unknown_gemeente(env: Env) -> list[str]:
     args = env.fetch()
     args[args.index("GM0999")] = "GM0998"
@@ -1050,8 +1050,8 @@ def test_an_unexpected_error_is_one_line_and_debug_shows_it(env: Env) -> None:
     result = CliRunner().invoke(cli, env.run(snap=env.demo))
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines() == [
-        "Error: Unexpected error (KeyError: 'buurtcode'). Run the same command with --debug (wijkanalyse --debug ...) "
-        "to see where, and report it with that output."]
+        "Error: Onverwachte fout (KeyError: 'buurtcode'). Start hetzelfde commando met --debug (wijkanalyse --debug ...) "
+        "om te zien waar, en meld de fout met die uitvoer."]
     debug = CliRunner().invoke(cli, ["--debug", *env.run(snap=env.demo)])
     assert isinstance(debug.exception, KeyError)  # re-raised: python prints the traceback
 

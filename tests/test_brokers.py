@@ -230,9 +230,9 @@ def test_a_heavy_buurt_falls_back_with_a_warning(caplog: pytest.LogCaptureFixtur
 
 def test_bad_inputs_are_one_line_errors() -> None:
     buurten = grid_buurten(2, 2)
-    with pytest.raises(DataError, match="whole number >= 1"):
+    with pytest.raises(DataError, match="geheel getal >= 1"):
         broker_areas(buurten, 0, workload=buurten["inwoners"])
-    with pytest.raises(DataError, match="workload must be known"):
+    with pytest.raises(DataError, match="werklast moet voor elke buurt bekend"):
         broker_areas(buurten, 2, workload=buurten["inwoners"].iloc[:2])
 
 

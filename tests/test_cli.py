@@ -48,19 +48,19 @@ def test_quiet_has_no_progress(tmp_path: Path) -> None:
 def test_run_without_a_target_is_a_usage_error() -> None:
     result = invoke("run")
     assert result.exit_code == 2
-    assert "Say what to analyse: --demo (synthetic example), --snapshot DIR, or --gemeente GMxxxx." in result.stderr
+    assert "Zeg wat er geanalyseerd moet worden: --demo (synthetisch voorbeeld), --snapshot MAP, of --gemeente GMxxxx." in result.stderr
 
 
 def test_two_targets_is_a_usage_error(tmp_path: Path) -> None:
     result = invoke("run", "--demo", "--snapshot", str(tmp_path))
     assert result.exit_code == 2
-    assert "Give only one of --demo, --snapshot, --gemeente (got --demo and --snapshot)" in result.stderr
+    assert "Geef maar één van --demo, --snapshot, --gemeente (gekregen: --demo en --snapshot)" in result.stderr
 
 
 def test_missing_snapshot_is_one_line(tmp_path: Path) -> None:
     result = invoke("run", "--snapshot", str(tmp_path / "nergens"))
     assert result.exit_code == 1
-    assert result.stderr.startswith("Error: Snapshot folder")
+    assert result.stderr.startswith("Error: Snapshotmap")
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.output
 
 
@@ -69,7 +69,7 @@ def test_unwritable_output_folder_is_one_line(tmp_path: Path) -> None:
     blocker.write_text("not a folder")
     result = invoke("run", "--demo", "--out", str(blocker), "-q")
     assert result.exit_code == 1
-    assert result.stderr.startswith("Error: Cannot write to output folder")
+    assert result.stderr.startswith("Error: Kan niet schrijven in de uitvoermap")
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.output
 
 
@@ -78,21 +78,21 @@ def test_bad_config_lists_every_problem(tmp_path: Path) -> None:
     path.write_text("[thresholds]\nwalk_m = -1\npermutations = 1\n", encoding="utf-8")
     result = invoke("run", "--demo", "--config", str(path))
     assert result.exit_code == 1
-    assert "thresholds.walk_m must be > 0" in result.stderr
-    assert "thresholds.permutations must be >= 99" in result.stderr
+    assert "thresholds.walk_m moet > 0 zijn" in result.stderr
+    assert "thresholds.permutations moet >= 99 zijn" in result.stderr
 
 
 def test_live_run_without_network_says_what_to_do(tmp_path: Path) -> None:
     result = invoke("run", "--gemeente", "GM0233", "--cache-dir", str(tmp_path), "-q")
     assert result.exit_code == 1
-    assert "Cannot reach opendata.cbs.nl" in result.stderr and "--snapshot DIR" in result.stderr and "or --demo" in result.stderr
+    assert "Kan opendata.cbs.nl niet bereiken" in result.stderr and "--snapshot MAP" in result.stderr and "of --demo" in result.stderr
     assert "Traceback" not in result.output
 
 
 def test_gemeente_name_instead_of_code(tmp_path: Path) -> None:
     result = invoke("run", "--gemeente", "Ermelo", "--cache-dir", str(tmp_path))
     assert result.exit_code == 1  # the name is found offline; only the download needs the network
-    assert "Cannot reach opendata.cbs.nl to download CBS-tabel 85984NED (GM0233)" in result.stderr
+    assert "Kan opendata.cbs.nl niet bereiken om CBS-tabel 85984NED (GM0233) te downloaden" in result.stderr
 
 
 def test_demo_command_writes_a_snapshot_that_runs(tmp_path: Path) -> None:
@@ -121,7 +121,7 @@ def test_every_command_has_help_with_an_example(command: str) -> None:
 def test_year_without_gemeente_is_a_usage_error() -> None:
     result = invoke("run", "--demo", "--year", "2023")
     assert result.exit_code == 2
-    assert "--year only applies to --gemeente" in result.stderr
+    assert "--year geldt alleen voor --gemeente" in result.stderr
 
 
 def test_demo_map_escapes_osm_names(tmp_path: Path) -> None:

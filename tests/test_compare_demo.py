@@ -229,8 +229,8 @@ def test_cli_refuses_two_gemeenten(snapshots: tuple[Path, Path], tmp_path: Path)
     result = invoke("compare", str(snapshots[0]), str(other), "--out", str(tmp_path))
     assert result.exit_code == 1
     assert result.stderr == (
-        "Error: The snapshots are of different gemeenten: Voorbeeldgemeente (GM9999) and Ermelo (GM0233). "
-        "Compare two years of one gemeente.\n"
+        "Error: De snapshots zijn van verschillende gemeenten: Voorbeeldgemeente (GM9999) en Ermelo (GM0233). "
+        "Vergelijk twee jaren van één gemeente.\n"
     )
     assert not (tmp_path / "voorbeeldgemeente").exists()
 
@@ -238,10 +238,10 @@ def test_cli_refuses_two_gemeenten(snapshots: tuple[Path, Path], tmp_path: Path)
 def test_cli_missing_snapshot_and_bad_demo_year(snapshots: tuple[Path, Path], tmp_path: Path) -> None:
     result = invoke("compare", str(snapshots[0]), str(tmp_path / "nergens"))
     assert result.exit_code == 1 and result.stderr.count("\n") == 1
-    assert result.stderr.startswith("Error: Snapshot folder") and "Traceback" not in result.output
+    assert result.stderr.startswith("Error: Snapshotmap") and "Traceback" not in result.output
     result = invoke("demo", str(tmp_path / "d"), "--year", "2027")
     assert result.exit_code == 2
-    assert "The demo gemeente exists for 2024, 2025, 2026; --year 2027 is not one of them." in result.stderr
+    assert "De demogemeente bestaat voor 2024, 2025, 2026; --year 2027 hoort daar niet bij." in result.stderr
     result = invoke("demo", str(tmp_path / "d"), "--year", "2025")
     assert result.exit_code == 0 and result.stdout == f"Demo snapshot 2025 (synthetisch) geschreven naar {tmp_path / 'd'}\n"
 

@@ -55,14 +55,14 @@ weight = 0
         load_config(path)
     text = str(info.value)
     for expected in (
-        "thresholds.walk_m must be > 0",
-        "thresholds.distance_method must be one of network, straight_line",
-        "thresholds.permutations must be >= 99",
-        "thresholds.wal_m is not a known key",
-        "venues.buurthuis.meeting_point must be true or false",
+        "thresholds.walk_m moet > 0 zijn",
+        "thresholds.distance_method moet een van network, straight_line zijn",
+        "thresholds.permutations moet >= 99 zijn",
+        "thresholds.wal_m is geen bekende sleutel",
+        "venues.buurthuis.meeting_point moet true of false zijn",
         "venues.buurthuis: no OSM tags",
-        "indicators.armoede.cbs must name a CBS column",
-        "indicators.armoede.weight must be > 0",
+        "indicators.armoede.cbs moet een CBS-kolom noemen",
+        "indicators.armoede.weight moet > 0 zijn",
     ):
         assert expected in text, expected
     assert str(path) in text
@@ -71,7 +71,7 @@ weight = 0
 def test_broken_toml_names_the_line(tmp_path: Path) -> None:
     path = tmp_path / "c.toml"
     path.write_text("[thresholds]\nwalk_m = \n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"not valid TOML.*line 2"):
+    with pytest.raises(ConfigError, match=r"geen geldige TOML.*line 2"):
         load_config(path)
 
 
@@ -91,7 +91,7 @@ def test_services_are_settings_and_environment_variables_win(tmp_path: Path) -> 
     assert services.cbs_odata_url == Services().cbs_odata_url  # the rest keeps its default
     env = {"WIJKANALYSE_OVERPASS_URL": "http://127.0.0.1:8080/api/interpreter"}
     assert services.with_environment(env).overpass_url == "http://127.0.0.1:8080/api/interpreter"
-    with pytest.raises(ConfigError, match=r"Not an http\(s\) address: WIJKANALYSE_OVERPASS_URL='ftp://x'"):
+    with pytest.raises(ConfigError, match=r"Geen http\(s\)-adres: WIJKANALYSE_OVERPASS_URL='ftp://x'"):
         services.with_environment({"WIJKANALYSE_OVERPASS_URL": "ftp://x"})
 
 
@@ -101,8 +101,8 @@ def test_bad_services_are_all_reported(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(path)
     text = str(info.value)
-    for part in ("services.cbs_odata_url must be an http(s) address", "services.retries must be >= 0",
-                 "services.deadline_s must be > 0", "services.proxy is not a known key"):
+    for part in ("services.cbs_odata_url moet een http(s)-adres zijn", "services.retries moet >= 0 zijn",
+                 "services.deadline_s moet > 0 zijn", "services.proxy is geen bekende sleutel"):
         assert part in text
 def test_siting_brokers_kernen_defaults() -> None:
     config = load_config()
@@ -188,20 +188,20 @@ buurten = { BU99990101 = "" }
         load_config(path)
     text = str(info.value)
     for expected in (
-        "siting.count must be >= 1",
-        "siting.exact must be true or false",
-        "siting.time_limit_s must be > 0",
-        "siting.candidate_classes: 'buurthuis' is already a meeting point class",
-        "siting.candidate_classes: 'zwembad' is not a [venues] class",
-        "siting.cost_per_class.school must be >= 0",
-        "siting.cost_per_class.kerk is not a candidate kind",
-        "siting.aantal is not a known key",
-        "brokers.workload_per_fte must be > 0",
-        "brokers.n_areas must be an integer",
-        "brokers.balance_tolerance must be < 1",
-        "brokers: priority_signal, priority_beyond and priority_hotspot are all 0",
-        "kernen.wijken.WK12: key must be a CBS code like WK023301",
-        "kernen.buurten.BU99990101 must be the kern's name",
+        "siting.count moet >= 1 zijn",
+        "siting.exact moet true of false zijn",
+        "siting.time_limit_s moet > 0 zijn",
+        "siting.candidate_classes: 'buurthuis' is al een klasse van ontmoetingspunten",
+        "siting.candidate_classes: 'zwembad' is geen klasse uit [venues]",
+        "siting.cost_per_class.school moet >= 0 zijn",
+        "siting.cost_per_class.kerk is geen soort kandidaat",
+        "siting.aantal is geen bekende sleutel",
+        "brokers.workload_per_fte moet > 0 zijn",
+        "brokers.n_areas moet een geheel getal zijn",
+        "brokers.balance_tolerance moet < 1 zijn",
+        "brokers: priority_signal, priority_beyond en priority_hotspot zijn allemaal 0",
+        "kernen.wijken.WK12: de sleutel moet een CBS-code zijn zoals WK023301",
+        "kernen.buurten.BU99990101 moet de naam van de kern zijn",
     ):
         assert expected in text, expected
 

@@ -99,7 +99,7 @@ def test_no_meeting_points_means_nobody_reaches_one(l_street: gpd.GeoDataFrame) 
 
 
 def test_lon_lat_input_is_refused(l_street: gpd.GeoDataFrame) -> None:
-    with pytest.raises(DataError, match="metric CRS"):
+    with pytest.raises(DataError, match="metrisch CRS"):
         network_distance(points((0, 0)).set_crs(4326, allow_override=True), points((0, 0)), l_street)
 
 

@@ -28,13 +28,13 @@ def test_names_and_codes(text: str, year: int, code: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "year", "message"),
-    [("Schinnen", 2024, r"Schinnen \(GM0962\) is no gemeente in 2024: it is part of Beekdaelen \(GM1954\) from 2019 on"),
-     ("Appingedam", 2021, r"part of Eemsdelta \(GM1979\) from 2021 on\. Use that gemeente, or a year up to 2020"),
+    [("Schinnen", 2024, r"Schinnen \(GM0962\) is geen gemeente in 2024: ze hoort vanaf 2019 bij Beekdaelen \(GM1954\)"),
+     ("Appingedam", 2021, r"vanaf 2021 bij Eemsdelta \(GM1979\)\. Kies die gemeente, of een jaar tot en met 2020"),
      ("Haaren", 2021, r"Boxtel \(GM0757\), Oisterwijk \(GM0824\), Tilburg \(GM0855\), Vught \(GM0865\)"),
-     ("Voorne aan Zee", 2022, r"did not exist yet in 2022; it exists from 2023"),
-     ("Amsterdm", 2024, r"No gemeente called 'Amsterdm' in 2024\. Did you mean Amsterdam \(GM0363\)"),
-     ("Bergen", 2024, r"fits more than one gemeente: Bergen \(NH\.\) \(GM0373\), Bergen \(L\.\) \(GM0893\)"),
-     ("Ermelo", 2018, r"covers 2019-2025, not 2018")],
+     ("Voorne aan Zee", 2022, r"bestond in 2022 nog niet; ze bestaat vanaf 2023"),
+     ("Amsterdm", 2024, r"Geen gemeente met de naam 'Amsterdm' in 2024\. Bedoelt u Amsterdam \(GM0363\)"),
+     ("Bergen", 2024, r"past bij meer dan één gemeente: Bergen \(NH\.\) \(GM0373\), Bergen \(L\.\) \(GM0893\)"),
+     ("Ermelo", 2018, r"loopt van 2019 tot en met 2025, niet 2018")],
 )
 def test_what_is_not_a_gemeente_says_why(text: str, year: int, message: str) -> None:
     with pytest.raises(DataError, match=message):
@@ -45,5 +45,5 @@ def test_every_year_has_its_table_in_one_place() -> None:
     assert sorted(KERNCIJFERS) == list(range(gemeenten.FIRST_YEAR, gemeenten.LAST_YEAR + 1))
     assert table_for_year(2021) == "85039NED" and year_for_table("85984ned") == 2024
     assert year_for_table("37230ned") is None
-    with pytest.raises(DataError, match="No CBS Kerncijfers table known for 2018"):
+    with pytest.raises(DataError, match="Geen CBS-tabel Kerncijfers bekend voor 2018"):
         table_for_year(2018)

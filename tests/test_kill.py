@@ -245,10 +245,10 @@ def test_a_second_run_on_the_same_folder_is_told_it_is_in_use(
         second = CliRunner().invoke(cli, [*args, "-q"])
         assert second.exit_code == 1
         pid = child.proc.pid
-        assert second.stderr.startswith(f"Error: Output folder {out / SLUG} is in use by another wijkanalyse run (pid {pid}, since ")
-        assert "Wait for it to finish, or choose another folder with --out." in second.stderr
+        assert second.stderr.startswith(f"Error: Uitvoermap {out / SLUG} is in gebruik door een andere wijkanalyse-run (pid {pid}, sinds ")
+        assert "Wacht tot die klaar is, of kies een andere map met --out." in second.stderr
         # the snapshot it reads cannot be fetched over meanwhile
-        with pytest.raises(_lock.LockTaken, match="is in use by another wijkanalyse run"), _lock.locked(
+        with pytest.raises(_lock.LockTaken, match="is in gebruik door een andere wijkanalyse-run"), _lock.locked(
             demo_snapshot, what="Snapshot", advice="",
         ):
             pass

@@ -148,8 +148,8 @@ def test_a_lasting_fault_ends_in_one_line_and_no_snapshot(fake: FakeServices, tm
     assert result.exit_code == 1
     last = result.output.splitlines()[-1]
     assert last.startswith("Error: ") and "Traceback" not in result.output
-    assert "gave no usable answer for CBS-tabel 85984NED (GM0999) after 4 tries" in last
-    assert "last: HTTP 503" in last
+    assert "gaf geen bruikbaar antwoord op CBS-tabel 85984NED (GM0999) na 4 pogingen" in last
+    assert "laatste: HTTP 503" in last
     assert fake.requests_to("cbs") == 4
     assert not (tmp_path / "snap").exists()
 
@@ -185,7 +185,7 @@ def test_a_bad_cached_file_is_named_and_downloaded_again(
         )
     finally:
         logger.removeHandler(caplog.handler)
-    assert str(cached) in caplog.text and "incomplete OSM XML" in caplog.text
+    assert str(cached) in caplog.text and "onvolledige OSM-XML" in caplog.text
     assert fake.requests_to("overpass") == 2
     assert len(SnapshotReader(tmp_path / "again").osm({}).ways) > 0
 
@@ -243,7 +243,7 @@ def test_environment_variables_override_the_addresses(
 def test_unknown_gemeente_says_so(fake: FakeServices, tmp_path: Path) -> None:
     result = _fetch(fake, tmp_path, gemeente="GM0998")
     assert result.exit_code == 1
-    assert "CBS table 85984NED has no gemeente GM0998" in result.output
+    assert "CBS-tabel 85984NED heeft geen gemeente GM0998" in result.output
 
 
 def test_unknown_year_lists_the_known_ones(tmp_path: Path) -> None:
@@ -252,7 +252,7 @@ def test_unknown_year_lists_the_known_ones(tmp_path: Path) -> None:
 
 
 def test_no_network_says_so(tmp_path: Path) -> None:
-    with pytest.raises(SourceError, match=r"Cannot reach opendata\.cbs\.nl.*--snapshot DIR .*or --demo"):
+    with pytest.raises(SourceError, match=r"Kan opendata\.cbs\.nl niet bereiken.*--snapshot MAP .*of --demo"):
         live.download_snapshot("GM0233", 2024, config=load_config(), cache_dir=tmp_path)
     assert not list(tmp_path.rglob("*.json"))  # nothing half-written in the cache
 
@@ -269,7 +269,7 @@ def test_gemeente_codes_and_names_offline(text: str, code: str) -> None:
 def test_a_misspelt_name_gets_suggestions_offline(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["run", "--gemeente", "Amsterdm", "--out", str(tmp_path)])
     assert result.exit_code == 1
-    assert "No gemeente called 'Amsterdm' in 2024. Did you mean Amsterdam (GM0363)" in result.output
+    assert "Geen gemeente met de naam 'Amsterdm' in 2024. Bedoelt u Amsterdam (GM0363)" in result.output
 
 
 def test_overpass_query_asks_for_every_way_and_the_venues() -> None:
@@ -299,7 +299,7 @@ def test_a_retry_after_past_the_deadline_gives_up_at_once(fake: FakeServices, tm
     settings = _http.HttpSettings(deadline_s=30, retries=4, backoff_s=0.01)
     fake.faults["overpass"] = [("status", 429, {"Retry-After": "3600"})]
     with _http.Client(tmp_path, settings=settings, sleep=waits.append) as client, pytest.raises(
-        SourceError, match=r"after 1 try .*asked to wait 3600 s more, past the deadline of 30 s.*HTTP 429",
+        SourceError, match=r"na 1 poging .*vroeg nog 3600 s te wachten, voorbij de limiet van 30 s.*HTTP 429",
     ):
         client.post(f"{fake.url}/overpass", data="q", what="osm", validate=_http.expect_osm_xml)
     assert waits == []
@@ -315,13 +315,13 @@ def test_a_wfs_exception_report_is_not_retried(tmp_path: Path) -> None:
 
 
 def test_validators_name_what_is_wrong() -> None:
-    with pytest.raises(_http.InvalidBody, match="an HTML page instead of JSON"):
+    with pytest.raises(_http.InvalidBody, match="een HTML-pagina in plaats van JSON"):
         _http.expect_json(b"<!DOCTYPE html><html><body>Onderhoud</body></html>")
-    with pytest.raises(_http.InvalidBody, match="no GeoJSON FeatureCollection"):
+    with pytest.raises(_http.InvalidBody, match="geen GeoJSON-FeatureCollection"):
         _http.expect_geojson(b'{"type": "Feature"}')
     osm = Path(__file__).parent.joinpath("data", "omweg.osm").read_bytes()
     _http.expect_osm_xml(osm)
-    with pytest.raises(_http.InvalidBody, match="incomplete OSM XML"):
+    with pytest.raises(_http.InvalidBody, match="onvolledige OSM-XML"):
         _http.expect_osm_xml(osm[: len(osm) // 2])
 
 
@@ -365,7 +365,7 @@ def test_snapshot_swap_keeps_the_old_folder_on_error(tmp_path: Path) -> None:
 def test_snapshot_swap_refuses_a_folder_that_is_no_snapshot(tmp_path: Path) -> None:
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "rapport.docx").write_bytes(b"x")
-    with pytest.raises(SourceError, match="is no snapshot folder; it is not replaced"), snapshot.staged(tmp_path / "docs"):
+    with pytest.raises(SourceError, match="is geen snapshotmap; de map wordt niet vervangen"), snapshot.staged(tmp_path / "docs"):
         pass
 
 

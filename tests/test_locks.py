@@ -19,8 +19,8 @@ def test_a_writer_excludes_writers_and_readers_and_says_who_it_is(tmp_path: Path
     folder = tmp_path / "uitvoer"
     with _lock.locked(folder, what="Output folder uitvoer", advice="Wait.") as path:
         assert path == tmp_path / ".uitvoer.lock"
-        assert path.read_text(encoding="utf-8").startswith(f"pid {os.getpid()}, since ")
-        taken = rf"^Output folder uitvoer is in use by another wijkanalyse run \(pid {os.getpid()}, since [0-9:]+\)\. Wait\.$"
+        assert path.read_text(encoding="utf-8").startswith(f"pid {os.getpid()}, sinds ")
+        taken = rf"^Output folder uitvoer is in gebruik door een andere wijkanalyse-run \(pid {os.getpid()}, sinds [0-9:]+\)\. Wait\.$"
         with pytest.raises(_lock.LockTaken, match=taken), _lock.locked(folder, what="Output folder uitvoer", advice="Wait."):
             pass
         with pytest.raises(_lock.LockTaken), _lock.locked(folder, shared=True, what="x", advice="y"):
@@ -35,7 +35,7 @@ def test_readers_share_and_exclude_a_writer(tmp_path: Path) -> None:
     with (
         _lock.locked(folder, shared=True, what="x", advice="y"),
         _lock.locked(folder, shared=True, what="x", advice="y"),
-        pytest.raises(_lock.LockTaken, match=r"is in use by another wijkanalyse run\. y"),
+        pytest.raises(_lock.LockTaken, match=r"is in gebruik door een andere wijkanalyse-run\. y"),
         _lock.locked(folder, what="x", advice="y"),
     ):
         pass
@@ -46,7 +46,7 @@ def test_a_reader_without_a_place_for_its_lock_reads_anyway(tmp_path: Path) -> N
     # a snapshot on a read-only share (or no folder at all: the reader then says what is wrong)
     with _lock.locked(tmp_path / "nergens" / "snap", shared=True, what="x", advice="y") as path:
         assert path is None
-    with pytest.raises(WijkanalyseError, match=r"Cannot write beside .*lock file .*Choose another"), _lock.locked(
+    with pytest.raises(WijkanalyseError, match=r"Kan niet schrijven naast .*slotbestand .*Choose another"), _lock.locked(
         tmp_path / "nergens" / "snap", what="x", advice="Choose another.",
     ):
         pass
@@ -135,7 +135,7 @@ def test_an_earlier_versions_output_folder_is_replaced_but_not_a_folder_of_other
     (folder / "notities.docx").write_bytes(b"mine")
     result = CliRunner().invoke(cli, ["run", "--snapshot", str(demo_snapshot), "--out", str(tmp_path), "-q"])
     assert result.exit_code == 1
-    assert "holds files wijkanalyse did not write (notities.docx" in result.stderr
+    assert "bevat bestanden die wijkanalyse niet schreef (notities.docx" in result.stderr
     assert (folder / "notities.docx").read_bytes() == b"mine"
 
 

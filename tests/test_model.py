@@ -29,12 +29,12 @@ def test_columns_resolve_by_stem_across_years() -> None:
 
 
 def test_unknown_column_suggests_the_near_one() -> None:
-    with pytest.raises(DataError, match="Did you mean Eenpersoonshuishoudens"):
+    with pytest.raises(DataError, match="Bedoelt u Eenpersoonshuishoudens"):
         model.resolve_column(["Eenpersoonshuishoudens_30"], "Eenpersoonhuishoudens")
 
 
 def test_ambiguous_stem_asks_for_the_full_name() -> None:
-    with pytest.raises(DataError, match=r"ambiguous.*VrijstaandeWoning_52, VrijstaandeWoning_60"):
+    with pytest.raises(DataError, match=r"dubbelzinnig.*VrijstaandeWoning_52, VrijstaandeWoning_60"):
         model.resolve_column(["VrijstaandeWoning_52", "VrijstaandeWoning_60"], "VrijstaandeWoning")
 
 
@@ -108,7 +108,7 @@ def test_columns_resolve_through_dataproperties(table: str, column: str) -> None
     # by CBS title, as StatLine shows it
     assert model.resolve_column(rows.columns, "Gemiddelde WOZ-waarde van woningen", table, titles).startswith(
         "GemiddeldeWOZWaardeVanWoningen_")
-    with pytest.raises(DataError, match="Did you mean Koopwoningen"):
+    with pytest.raises(DataError, match="Bedoelt u Koopwoningen"):
         model.resolve_column(rows.columns, "Koopwoning", table, titles)
 
 

@@ -234,7 +234,7 @@ def test_an_unreachable_scheduler_is_one_line(country, tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["run", "--snapshots", str(country.snapshots[0].parent), "--out", str(tmp_path),
                                       "--scheduler", "tcp://127.0.0.1:9", "-q"])
     assert result.exit_code == 1
-    assert "Cannot reach the dask scheduler at tcp://127.0.0.1:9" in result.output
+    assert "Kan de dask-scheduler op tcp://127.0.0.1:9 niet bereiken" in result.output
 
 
 def test_a_killed_run_goes_on_where_it_stopped(tmp_path: Path) -> None:
@@ -276,11 +276,11 @@ def test_cli_snapshots_with_a_selection_and_usage_errors(country, tmp_path: Path
     assert result.exit_code == 0, result.output
     assert "Landelijk: 2 van 2 gemeenten geanalyseerd (2024)" in result.output
     missing = CliRunner().invoke(cli, ["run", "--snapshots", root, "--gemeenten", "GM0233", "-q"])
-    assert missing.exit_code == 2 and "No snapshot in" in missing.output and "GM0233" in missing.output
+    assert missing.exit_code == 2 and "Geen snapshot in" in missing.output and "GM0233" in missing.output
     both = CliRunner().invoke(cli, ["run", "--demo", "--nederland"])
-    assert both.exit_code == 2 and "--demo is for one gemeente; --nederland runs many" in both.output
+    assert both.exit_code == 2 and "--demo is voor één gemeente; --nederland draait er veel" in both.output
     workers = CliRunner().invoke(cli, ["run", "--demo", "--workers", "2"])
-    assert workers.exit_code == 2 and "--workers only applies to many gemeenten" in workers.output
+    assert workers.exit_code == 2 and "--workers geldt alleen voor veel gemeenten" in workers.output
 
 
 def test_overview_map_draws_in_a_browser(national) -> None:

@@ -101,7 +101,7 @@ def test_resume_keeps_snapshots_and_a_missing_gemeente_is_named(country, server:
                                         cache_dir=tmp_path / "cache", root=tmp_path / "snap", osm_pbf=country.pbf)
     assert sorted(again.reused) == sorted(country.codes[:2])
     assert sorted(again.snapshots) == sorted(country.codes)
-    assert list(again.failed) == ["GM0998"] and "no gemeente GM0998" in again.failed["GM0998"]
+    assert list(again.failed) == ["GM0998"] and "geen gemeente GM0998" in again.failed["GM0998"]
     assert (first.snapshots[country.codes[0]] / "manifest.json").stat().st_mtime_ns == stamp
     assert server.requests_to("buurten") == 2 + 1  # only the new gemeente asked PDOK again
     assert len(server.log) > requests

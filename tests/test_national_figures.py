@@ -116,5 +116,5 @@ def test_every_gemeente_of_every_year_has_a_province() -> None:
 
 
 def test_an_unknown_province_suggests_one() -> None:
-    with pytest.raises(DataError, match="Did you mean Gelderland"):
+    with pytest.raises(DataError, match="Bedoelt u Gelderland"):
         gemeenten.gemeenten_in_province("Gelderlnd", 2024)

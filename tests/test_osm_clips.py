@@ -90,7 +90,7 @@ def test_add_osm_layers_writes_each_folder_and_names_an_empty_clip(country, tmp_
              "GM0001": (tmp_path, far)}
     problems = add_osm_layers(areas, country.pbf, TAGS, engine="pyosmium")
     assert list(problems) == ["GM0001"]
-    assert "no streets" in problems["GM0001"]
+    assert "geen straten" in problems["GM0001"]
     assert not (tmp_path / "netwerk.parquet").exists()
     ways = gpd.read_parquet(country.snapshots[0] / "netwerk.parquet")
     assert len(ways) == len(read_osm(country.pbf, TAGS, clip=areas["GM9000"][1]).ways) > 100
@@ -99,5 +99,5 @@ def test_add_osm_layers_writes_each_folder_and_names_an_empty_clip(country, tmp_
 
 def test_no_clips_yield_nothing_and_an_unknown_engine_is_refused(country) -> None:
     assert list(read_osm_clips(country.pbf, TAGS, [])) == []
-    with pytest.raises(ValueError, match="Unknown OSM engine"):
+    with pytest.raises(ValueError, match="Onbekende OSM-engine"):
         list(read_osm_clips(country.pbf, TAGS, [Point(0, 0).buffer(1)], engine="fast"))

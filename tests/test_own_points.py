@@ -115,7 +115,7 @@ def test_geopackage_in_web_mercator_with_layers(tmp_path: Path) -> None:
     own = read_own_points(path, CLASSES)
     assert own.points.geometry.iloc[0].distance(Point(ORIGIN_RD)) < 0.01  # back in RD
     gdf.to_file(path, layer="andere", driver="GPKG", engine="pyogrio")
-    with pytest.raises(DataError, match=r"several layers \(punten, andere\).*own_points\.layer"):
+    with pytest.raises(DataError, match=r"meerdere lagen \(punten, andere\).*own_points\.layer"):
         read_own_points(path, CLASSES)
     assert len(read_own_points(path, CLASSES, layer="andere").points) == 1
 
@@ -134,7 +134,7 @@ def test_street_furniture_without_names_by_a_class_mapping(tmp_path: Path) -> No
     assert own.points["naam"].tolist() == ["Bankje / picknicktafel"] * 2  # unnamed: named after the class
     assert own.problems == ()
     assert own.skipped == {"niet-bgt:fietsenrek": 2}  # not lost: counted per value
-    with pytest.raises(DataError, match=r"has no name column.*names_required = false"):
+    with pytest.raises(DataError, match=r"heeft geen naamkolom.*names_required = false"):
         read_own_points(path, classes, class_column="type", class_values={"niet-bgt:bank": "bankje"})
 
 
@@ -171,24 +171,24 @@ def test_every_bad_row_is_reported_with_its_line(tmp_path: Path, caplog: pytest.
     assert own.points["naam"].tolist() == ["Goed"]
     found = {p.row: p.problem for p in own.problems}
     expected = {
-        3: "no name",
-        4: "unknown class 'kapel'",
-        5: "x '15500O' is not a number",
-        6: "lat 48.85, lon 2.35 lies outside the Netherlands",
-        7: "lat and lon look swapped",
-        8: "x -20000, y 463000 lies outside the RD range",
-        9: "kosten_per_jaar '12.500' is ambiguous",
-        10: "no coordinates",
-        11: "lat and lon must both be filled",
+        3: "geen naam",
+        4: "onbekende klasse 'kapel'",
+        5: "x '15500O' is geen getal",
+        6: "lat 48.85, lon 2.35 ligt buiten Nederland",
+        7: "lat en lon lijken verwisseld",
+        8: "x -20000, y 463000 ligt buiten het RD-bereik",
+        9: "kosten_per_jaar '12.500' is dubbelzinnig",
+        10: "geen coördinaten",
+        11: "lat en lon moeten allebei gevuld zijn",
     }
     assert set(found) == set(expected)
     for line, text in expected.items():
         assert text in found[line], (line, found[line])
-    assert "did you mean 'gebedshuis'" in found[11]  # "kerk" is a word of the label "Kerk / gebedshuis"
-    assert "unknown class 'kerk'" in found[11]  # every problem of a row at once
-    assert str(own.problems[0]) == "fout.csv line 3: no name"
+    assert "bedoelt u 'gebedshuis'" in found[11]  # "kerk" is a word of the label "Kerk / gebedshuis"
+    assert "onbekende klasse 'kerk'" in found[11]  # every problem of a row at once
+    assert str(own.problems[0]) == "fout.csv regel 3: geen naam"
     logged = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(logged) == 9 and all("fout.csv line" in m for m in logged)
+    assert len(logged) == 9 and all("fout.csv regel" in m for m in logged)
 
 
 def test_strict_raises_with_every_bad_line(tmp_path: Path) -> None:
@@ -196,13 +196,13 @@ def test_strict_raises_with_every_bad_line(tmp_path: Path) -> None:
     with pytest.raises(DataError) as info:
         read_own_points(path, CLASSES, strict=True)
     text = str(info.value)
-    assert "9 bad rows (strict = true)" in text
-    assert re.findall(r"fout\.csv line (\d+):", text) == [str(n) for n in range(3, 12)]
+    assert "9 foute rijen (strict = true)" in text
+    assert re.findall(r"fout\.csv regel (\d+):", text) == [str(n) for n in range(3, 12)]
 
 
 def test_no_valid_row_is_an_error_even_when_not_strict(tmp_path: Path) -> None:
     path = write(tmp_path / "fout.csv", "naam,klasse,x,y\n,buurthuis,155000,463000\nA,zwembad,155000,463000\n")
-    with pytest.raises(DataError, match=r"(?s)2 bad rows \(no valid row remains\).*line 2: no name.*line 3: unknown class"):
+    with pytest.raises(DataError, match=r"(?s)2 foute rijen \(er blijft geen geldige rij over\).*regel 2: geen naam.*regel 3: onbekende klasse"):
         read_own_points(path, CLASSES)
 
 
@@ -210,7 +210,7 @@ def test_too_many_fields_is_a_bad_row(tmp_path: Path) -> None:
     path = write(tmp_path / "p.csv", "naam,klasse,x,y\nGoed,buurthuis,155000,463000\nDe Brink, Oost,buurthuis,155000,463000\n")
     own = read_own_points(path, CLASSES)
     assert len(own.points) == 1
-    assert "5 fields where the header has 4" in own.problems[0].problem and own.problems[0].row == 3
+    assert "5 velden waar de kopregel er 4 heeft" in own.problems[0].problem and own.problems[0].row == 3
 
 
 def test_empty_geometry_is_reported_by_feature_number(tmp_path: Path) -> None:
@@ -224,20 +224,20 @@ def test_empty_geometry_is_reported_by_feature_number(tmp_path: Path) -> None:
     own = read_own_points(path, CLASSES)
     assert own.points["naam"].tolist() == ["A"]
     assert [str(p) for p in own.problems] == [
-        "p.gpkg feature 2: empty geometry",
-        "p.gpkg feature 3: x 0, y 0 lies outside the RD range of the Netherlands "
-        "(RD x runs 0..300,000 and y 300,000..625,000)",
+        "p.gpkg object 2: lege geometrie",
+        "p.gpkg object 3: x 0, y 0 ligt buiten het RD-bereik van Nederland "
+        "(RD x loopt van 0 tot 300,000 en y van 300,000 tot 625,000)",
     ]
 
 
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("p.csv", "naam,x,y\nA,1,2\n", "has no class column"),
-        ("p.csv", "naam,klasse,adres\nA,buurthuis,Dorp 1\n", "has no coordinate columns"),
-        ("p.csv", "naam,klasse,x,y\n", "holds no rows"),
-        ("p.xlsx", "x", "unknown file type '.xlsx'"),
-        ("p.csv", "naam,name,klasse,x,y\n", "more than one name column"),
+        ("p.csv", "naam,x,y\nA,1,2\n", "heeft geen klassekolom"),
+        ("p.csv", "naam,klasse,adres\nA,buurthuis,Dorp 1\n", "heeft geen coördinatenkolommen"),
+        ("p.csv", "naam,klasse,x,y\n", "bevat geen rijen"),
+        ("p.xlsx", "x", "onbekend bestandstype '.xlsx'"),
+        ("p.csv", "naam,name,klasse,x,y\n", "meer dan één naamkolom"),
     ],
 )
 def test_file_problems(tmp_path: Path, name: str, content: str, message: str) -> None:
@@ -248,7 +248,7 @@ def test_file_problems(tmp_path: Path, name: str, content: str, message: str) ->
 def test_not_utf8_names_the_line(tmp_path: Path) -> None:
     path = tmp_path / "p.csv"
     path.write_bytes("naam;klasse;x;y\nCafé;horeca;155000;463000\n".encode("cp1252"))
-    with pytest.raises(DataError, match=r"not UTF-8 \(line 2.*CSV UTF-8"):
+    with pytest.raises(DataError, match=r"geen UTF-8 \(regel 2.*CSV UTF-8"):
         read_own_points(path, CLASSES)
 
 
@@ -361,13 +361,13 @@ def test_config_problems_at_once() -> None:
         parse_config({**load_config_raw(), **raw})
     text = str(info.value)
     for expected in (
-        "own_points.file must be a string",
-        "own_points.strict must be true or false",
-        "own_points.merge_within_m must be >= 0",
-        "own_points.classes.school: [venues.school] exists already",
-        "own_points.classes.bankje.amenity is not a known key",
-        "own_points.class_values.'bank' must name a class",
-        "own_points.kolom is not a known key",
+        "own_points.file moet een tekst zijn",
+        "own_points.strict moet true of false zijn",
+        "own_points.merge_within_m moet >= 0 zijn",
+        "own_points.classes.school: [venues.school] bestaat al",
+        "own_points.classes.bankje.amenity is geen bekende sleutel",
+        "own_points.class_values.'bank' moet een klasse",
+        "own_points.kolom is geen bekende sleutel",
     ):
         assert expected in text, expected
 
@@ -439,7 +439,7 @@ def test_an_own_meeting_point_reaches_westerveld(demo_snapshot: Path, tmp_path: 
     )
     assert table.loc[WESTERVELD_CODE, "inwoners_binnen_drempel"] == expected
     assert after["n_own_points"] == 1 and after["own_points_rejected_rows"] == 1
-    assert after["own_points_problems"] == ["ontmoetingspunten.csv line 3: no name"]
+    assert after["own_points_problems"] == ["ontmoetingspunten.csv regel 3: geen naam"]
     assert after["n_meeting_points"] == before["n_meeting_points"] + 1
     assert after["residents_within_threshold"] == before["residents_within_threshold"] + expected
 
@@ -475,8 +475,8 @@ def test_cli_bad_own_points_file_is_an_error(demo_snapshot: Path, tmp_path: Path
         ["run", "--snapshot", str(demo_snapshot), "--out", str(tmp_path), "--ontmoetingspunten", str(own_file), "-q"],
     )
     assert result.exit_code == 1
-    assert result.stderr.startswith("Error: p.csv: 1 bad row (no valid row remains)")
-    assert "p.csv line 2: unknown class 'zwembad'" in result.stderr and "Traceback" not in result.output
+    assert result.stderr.startswith("Error: p.csv: 1 foute rij (er blijft geen geldige rij over)")
+    assert "p.csv regel 2: onbekende klasse 'zwembad'" in result.stderr and "Traceback" not in result.output
 
 
 # --------------------------------------------------------------------------- Ermelo (real data)

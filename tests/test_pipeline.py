@@ -127,21 +127,21 @@ def test_straight_line_method(demo_snapshot: Path, tmp_path: Path, demo_run: pip
 def test_no_meeting_point_classes_found_says_so(demo_snapshot: Path, tmp_path: Path) -> None:
     config_path = tmp_path / "c.toml"
     config_path.write_text('[venues.hoeskamer]\nlabel = "Hoeskamer"\nmeeting_point = true\nname = ["Hoeskamer"]\n', encoding="utf-8")
-    with pytest.raises(DataError, match=r"No meeting points .* hoeskamer"):
+    with pytest.raises(DataError, match=r"Geen ontmoetingspunten .* hoeskamer"):
         pipeline.run(demo_snapshot, load_config(config_path), tmp_path)
 
 
 def test_missing_indicator_column_says_which(demo_snapshot: Path, tmp_path: Path) -> None:
     config_path = tmp_path / "c.toml"
     config_path.write_text('[indicators.armoede]\ncbs = "PersonenInArmoed"\n', encoding="utf-8")
-    with pytest.raises(DataError, match="'PersonenInArmoed' is not in CBS table 85984NED"):
+    with pytest.raises(DataError, match="'PersonenInArmoed' staat niet in CBS-tabel 85984NED"):
         pipeline.run(demo_snapshot, load_config(config_path), tmp_path)
 
 
 def test_unwritable_output_folder(demo_snapshot: Path, tmp_path: Path) -> None:
     blocker = tmp_path / "bestand"
     blocker.write_text("not a folder")
-    with pytest.raises(WijkanalyseError, match="Cannot write to output folder"):
+    with pytest.raises(WijkanalyseError, match="Kan niet schrijven in de uitvoermap"):
         pipeline.run(demo_snapshot, load_config(), blocker)
 
 

@@ -102,7 +102,7 @@ def test_the_parser_gives_a_config_of_finite_numbers_or_one_config_error(changes
         config = parse_config(raw)
     except ConfigError as e:
         text = str(e)
-        assert text.startswith("Invalid config <dict>")
+        assert text.startswith("Ongeldige config <dict>")
         assert ("\n" in text) == (text.count("\n  - ") > 1)  # one problem: one line; more: a list
         return
     assert _finite_numbers(config)

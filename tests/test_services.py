@@ -205,7 +205,7 @@ def test_a_trickling_answer_ends_at_the_deadline(fake: FakeServices, tmp_path: P
     waits: list[float] = []
     settings = _http.HttpSettings(read_timeout_s=2, deadline_s=1, retries=3, backoff_s=0.01)
     with _http.Client(tmp_path, settings=settings, sleep=waits.append) as client, pytest.raises(
-        SourceError, match=r"after 1 try .*did not finish within the deadline of 1 s",
+        SourceError, match=r"na 1 poging .*niet binnen de tijdslimiet van 1 s compleet",
     ):
         client.post(f"{fake.url}/overpass/api/interpreter", data="q", what="osm", validate=_http.expect_osm_xml)
     assert len(fake.osm) > 1000 and fake.requests_to("overpass") == 1

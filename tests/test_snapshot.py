@@ -26,12 +26,12 @@ def test_demo_snapshot_reads(demo_snapshot: Path) -> None:
 
 def test_missing_file_is_named(copy: Path) -> None:
     (copy / snapshot.GRID_FILE).unlink()
-    with pytest.raises(SourceError, match=r"sources\.grid\.file 'vierkant100m\.gpkg' is not in the folder"):
+    with pytest.raises(SourceError, match=r"sources\.grid\.file 'vierkant100m\.gpkg' staat niet in de map"):
         SnapshotReader(copy)
 
 
 def test_not_a_snapshot(tmp_path: Path) -> None:
-    with pytest.raises(SourceError, match=r"manifest\.json is missing"):
+    with pytest.raises(SourceError, match=r"manifest\.json ontbreekt"):
         SnapshotReader(tmp_path)
 
 
@@ -47,13 +47,13 @@ def test_wrong_manifest_lists_every_problem(copy: Path) -> None:
 
 def test_corrupt_geopackage(copy: Path) -> None:
     (copy / snapshot.BUURTEN_FILE).write_bytes(b"not a geopackage")
-    with pytest.raises(SourceError, match=r"Cannot read .*buurten\.gpkg"):
+    with pytest.raises(SourceError, match=r"Kan .*buurten\.gpkg.* niet lezen"):
         SnapshotReader(copy).buurten()
 
 
 def test_corrupt_cbs_json(copy: Path) -> None:
     (copy / snapshot.CBS_FILE).write_text('{"value": [', encoding="utf-8")
-    with pytest.raises(SourceError, match="Cannot read CBS table"):
+    with pytest.raises(SourceError, match="Kan CBS-tabel"):
         SnapshotReader(copy).cbs_rows()
 
 
@@ -74,7 +74,7 @@ def test_osm_without_ways_has_no_network(copy: Path) -> None:
 
 def test_a_broken_network_layer_says_make_the_snapshot_again(copy: Path) -> None:
     (copy / snapshot.NETWORK_FILE).write_bytes(b"PAR1 not really")
-    with pytest.raises(SourceError, match=r"netwerk.parquet.*Make the snapshot again"):
+    with pytest.raises(SourceError, match=r"netwerk.parquet.*Maak de snapshot opnieuw"):
         SnapshotReader(copy).osm({})
 
 
@@ -82,7 +82,7 @@ def test_a_manifest_of_another_year_than_its_cbs_file_is_refused(copy: Path) -> 
     # a fetch killed half-way once left a 2024 manifest over 2023 CBS files
     cbs = copy / snapshot.CBS_FILE
     cbs.write_text(cbs.read_text(encoding="utf-8").replace("85984NED", "85618NED"), encoding="utf-8")
-    with pytest.raises(SourceError, match=r"inconsistent: cbs_kerncijfers\.json holds CBS table 85618NED, the manifest says 85984NED"):
+    with pytest.raises(SourceError, match=r"inconsistent: cbs_kerncijfers\.json bevat CBS-tabel 85618NED, het manifest zegt 85984NED"):
         SnapshotReader(copy)
 
 
@@ -90,5 +90,5 @@ def test_a_manifest_whose_table_is_of_another_year_is_refused(copy: Path) -> Non
     raw = json.loads((copy / snapshot.MANIFEST_FILE).read_text(encoding="utf-8"))
     raw["year"] = 2023
     (copy / snapshot.MANIFEST_FILE).write_text(json.dumps(raw), encoding="utf-8")
-    with pytest.raises(SourceError, match="year 2023 but CBS table 85984NED holds 2024"):
+    with pytest.raises(SourceError, match="year 2023, maar CBS-tabel 85984NED bevat 2024"):
         SnapshotReader(copy)

@@ -282,7 +282,7 @@ def test_doelen_in_the_config(tmp_path: Path) -> None:
     path.write_text("[doelen]\nNoorderhoek = 75\n", encoding="utf-8")
     result = invoke("trend", "a", "b", "c", "--config", str(path))
     assert result.exit_code == 1 and result.stderr.count("\n") == 1
-    assert "doelen.Noorderhoek must be a share between 0 and 1" in result.stderr
+    assert "doelen.Noorderhoek moet een aandeel tussen 0 en 1 zijn" in result.stderr
 
 
 def test_readme_example(outputs: pipeline.TrendOutputs) -> None:

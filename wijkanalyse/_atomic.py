@@ -190,23 +190,23 @@ def staged_dir(
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        msg = f"Cannot write to {dest.parent}: {mkdir_error_text(dest.parent, e)}. {advice}"
+        msg = f"Kan niet schrijven in {dest.parent}: {mkdir_error_text(dest.parent, e)}. {advice}"
         raise fail(msg) from e
-    wait = f"Wait for it to finish, or {advice[:1].lower()}{advice[1:]}"
+    wait = f"Wacht tot die klaar is, of {advice[:1].lower()}{advice[1:]}"
     with _lock.locked(dest, what=what, advice=wait, write_advice=advice):
         clean_leftovers(dest)
         if dest.exists() and not dest.is_dir():
-            msg = f"{dest} exists and is no folder; it is not replaced. {advice}"
+            msg = f"{dest} bestaat en is geen map; het wordt niet vervangen. {advice}"
             raise fail(msg)
         reason = refuse(dest) if refuse is not None and dest.is_dir() else None
         if reason:
-            msg = f"{dest} {reason}; it is not replaced. {advice}"
+            msg = f"{dest} {reason}; de map wordt niet vervangen. {advice}"
             raise fail(msg)
         try:
             tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
             tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it private; the folder gets the usual rights
         except OSError as e:
-            msg = f"Cannot write to {dest.parent}: {e.strerror or e}. {advice}"
+            msg = f"Kan niet schrijven in {dest.parent}: {e.strerror or e}. {advice}"
             raise fail(msg) from e
         try:
             yield tmp
@@ -234,7 +234,7 @@ def mkdir_error_text(path: Path | str, error: OSError) -> str:
                 return f"{parent} is een symbolische koppeling naar iets dat niet bestaat ({os.readlink(parent)})"
             continue
         if not parent.is_dir():
-            return f"{parent} is a file, not a folder"
+            return f"{parent} is een bestand, geen map"
         break
     return error.strerror or str(error)
 
@@ -255,7 +255,7 @@ def free_space(path: Path | str) -> str:
         free = shutil.disk_usage(path).free
     except OSError:
         return ""
-    return f"{free / 2**30:.1f} GB free" if free >= 2**30 else f"{free / 2**20:.0f} MB free"
+    return f"{free / 2**30:.1f} GB vrij" if free >= 2**30 else f"{free / 2**20:.0f} MB vrij"
 
 
 def is_write_error(error: BaseException) -> bool:

@@ -152,15 +152,15 @@ def locked(
         if shared:  # a read-only snapshot on a share, or no folder at all: the reader says what is wrong
             yield None
             return
-        msg = f"Cannot write beside {folder} (lock file {path.name}): {e.strerror or e}. {write_advice or advice}"
+        msg = f"Kan niet schrijven naast {folder} (slotbestand {path.name}): {e.strerror or e}. {write_advice or advice}"
         raise WijkanalyseError(msg) from e
     if fd is None:
         holder = _holder(path)
-        msg = f"{what} is in use by another wijkanalyse run{f' ({holder})' if holder else ''}. {advice}"
+        msg = f"{what} is in gebruik door een andere wijkanalyse-run{f' ({holder})' if holder else ''}. {advice}"
         raise LockTaken(msg)
     try:
         if not shared:
-            stamp = f"pid {os.getpid()}, since {datetime.now().strftime('%H:%M:%S')}"
+            stamp = f"pid {os.getpid()}, sinds {datetime.now().strftime('%H:%M:%S')}"
             os.ftruncate(fd, 0)
             os.lseek(fd, 0, os.SEEK_SET)
             os.write(fd, stamp.encode())
@@ -202,7 +202,7 @@ def _acquire(path: Path, *, shared: bool) -> int | None:
             return fd
         _release(fd, shared=shared)
         os.close(fd)
-    msg = f"the lock file {path} keeps being replaced"
+    msg = f"het slotbestand {path} wordt steeds vervangen"
     raise OSError(msg)
 
 

@@ -153,11 +153,11 @@ def find_snapshots(root: Path) -> list[Path]:
     """
     root = Path(root)
     if not root.is_dir():
-        msg = f"{root} is no folder. Pass a folder that holds snapshot folders (one per gemeente)."
+        msg = f"{root} is geen map. Geef een map met snapshotmappen (één per gemeente)."
         raise SourceError(msg)
     found = sorted(p for p in root.iterdir() if p.is_dir() and (p / snapshot.MANIFEST_FILE).is_file())
     if not found:
-        msg = f"{root} holds no snapshot folders (subfolders with a {snapshot.MANIFEST_FILE}). Make them with 'wijkanalyse fetch'."
+        msg = f"{root} bevat geen snapshotmappen (submappen met een {snapshot.MANIFEST_FILE}). Maak ze met 'wijkanalyse fetch'."
         raise SourceError(msg)
     return found
 
@@ -208,7 +208,7 @@ def plan_jobs(
         manifest = snapshot.read_manifest(folder)
         code = manifest.gemeente_code
         if code in seen:
-            msg = f"Two snapshot folders hold gemeente {code}: {seen[code]} and {folder}. Keep one."
+            msg = f"Twee snapshotmappen bevatten gemeente {code}: {seen[code]} en {folder}. Houd er één."
             raise SourceError(msg)
         seen[code] = folder
         job = Job(
@@ -423,12 +423,12 @@ def _run_dask(jobs: list[Job], scheduler: str, on_result: Callable[[dict[str, An
         from distributed import Client  # noqa: PLC0415
         from distributed import as_completed as dask_completed  # noqa: PLC0415
     except ImportError as e:
-        msg = "--scheduler needs dask.distributed: pip install 'wijkanalyse[cluster]'."
+        msg = "--scheduler vraagt dask.distributed: installeer het met pip install 'wijkanalyse[cluster]'."
         raise WijkanalyseError(msg) from e
     try:
         client = Client(scheduler, timeout="20s", set_as_default=False)
     except (OSError, TimeoutError) as e:
-        msg = f"Cannot reach the dask scheduler at {scheduler}: {e}. Check the address and that the scheduler runs."
+        msg = f"Kan de dask-scheduler op {scheduler} niet bereiken: {e}. Controleer het adres en of de scheduler draait."
         raise WijkanalyseError(msg) from e
     with client:
         _check_worker_memory(client)
@@ -521,7 +521,7 @@ def _run_national(
     try:
         progress_dir(out_dir).mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        msg = f"Cannot write to output folder {out_dir}: {e.strerror or e}. Choose another folder with --out."
+        msg = f"Kan niet schrijven in de uitvoermap {out_dir}: {e.strerror or e}. Kies een andere map met --out."
         raise WijkanalyseError(msg) from e
     jobs, done = plan_jobs(snapshots, config, out_dir, resume=resume, maps=maps, log_level=log_level)
     markers = dict(done)
@@ -556,7 +556,7 @@ def _run_national(
             _run_local(jobs, n, on_result)
     if not any(m.get("status") == DONE for m in markers.values()):
         failed = "; ".join(f"{c}: {m.get('error')}" for c, m in sorted(markers.items()))
-        msg = f"No gemeente could be analysed ({failed})."
+        msg = f"Geen enkele gemeente kon worden geanalyseerd ({failed}). Los de genoemde fouten op en start opnieuw."
         raise WijkanalyseError(msg)
     national = build_national(markers, config, out_dir / NATIONAL_DIR)
     files = national_outputs.write_national(national, out_dir / NATIONAL_DIR)

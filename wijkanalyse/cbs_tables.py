@@ -31,7 +31,7 @@ def table_for_year(year: int) -> str:
     """Return the CBS table id of ``year``; an unknown year is a one-line error listing the known ones."""
     if year not in KERNCIJFERS:
         years = ", ".join(str(y) for y in sorted(KERNCIJFERS))
-        msg = f"No CBS Kerncijfers table known for {year}. Choose one of {years} with --year."
+        msg = f"Geen CBS-tabel Kerncijfers bekend voor {year}. Kies met --year een van {years}."
         raise DataError(msg)
     return KERNCIJFERS[year]
 

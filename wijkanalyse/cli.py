@@ -156,8 +156,8 @@ class _Cli(click.Group):
                 raise
             text = " ".join(str(e).split())[:300]
             msg = (
-                f"Unexpected error ({type(e).__name__}: {text}). Run the same command with --debug "
-                "(wijkanalyse --debug ...) to see where, and report it with that output."
+                f"Onverwachte fout ({type(e).__name__}: {text}). Start hetzelfde commando met --debug "
+                "(wijkanalyse --debug ...) om te zien waar, en meld de fout met die uitvoer."
             )
             raise click.ClickException(msg) from e
 
@@ -267,14 +267,14 @@ def run(  # noqa: PLR0912, PLR0915 (one command, many ways in)
         if demo or snapshot_dir or gemeente or own_points_file:
             single = next(f for f, g in (("--demo", demo), ("--snapshot", snapshot_dir), ("--gemeente", gemeente),
                                          ("--ontmoetingspunten", own_points_file)) if g)
-            msg = f"{single} is for one gemeente; {many[0]} runs many. Give one of them."
+            msg = f"{single} is voor één gemeente; {many[0]} draait er veel. Geef er één van beide."
             raise click.UsageError(msg)
         _run_many(national, year=year, config_path=config_path, out_dir=out_dir, cache_dir=cache_dir, refresh=refresh,
                   osm_pbf=osm_pbf, verbose=-1 if quiet else verbose)
         return
     for flag, key in (("--workers", "workers"), ("--scheduler", "scheduler")):
         if national[key] is not None:
-            msg = f"{flag} only applies to many gemeenten (--gemeenten, --provincie, --nederland, --snapshots)."
+            msg = f"{flag} geldt alleen voor veel gemeenten (--gemeenten, --provincie, --nederland, --snapshots)."
             raise click.UsageError(msg)
     chosen = [name for name, given in (("--demo", demo), ("--snapshot", snapshot_dir), ("--gemeente", gemeente)) if given]
     try:
@@ -290,14 +290,14 @@ def run(  # noqa: PLR0912, PLR0915 (one command, many ways in)
             gemeente = config.gemeente
             chosen = ["--gemeente"]
         if not chosen:
-            msg = "Say what to analyse: --demo (synthetic example), --snapshot DIR, or --gemeente GMxxxx."
+            msg = "Zeg wat er geanalyseerd moet worden: --demo (synthetisch voorbeeld), --snapshot MAP, of --gemeente GMxxxx."
             raise click.UsageError(msg)
         if len(chosen) > 1:
-            msg = f"Give only one of --demo, --snapshot, --gemeente (got {' and '.join(chosen)})."
+            msg = f"Geef maar één van --demo, --snapshot, --gemeente (gekregen: {' en '.join(chosen)})."
             raise click.UsageError(msg)
         for flag, given in (("--year", year is not None), ("--refresh", refresh), ("--osm-pbf", osm_pbf is not None)):
             if given and not gemeente:
-                msg = f"{flag} only applies to --gemeente: a snapshot (and the demo) has its own year and data."
+                msg = f"{flag} geldt alleen voor --gemeente: een snapshot (en de demo) heeft een eigen jaar en eigen gegevens."
                 raise click.UsageError(msg)
         if demo:
             from wijkanalyse._atomic import private_tempdir  # noqa: PLC0415
@@ -356,15 +356,15 @@ def _run_many(
         failed: dict[str, str] = {}
         if national["snapshots_dir"] is not None:
             if osm_pbf is not None or refresh:
-                msg = "--snapshots runs snapshot folders offline; --osm-pbf and --refresh apply to a download."
+                msg = "--snapshots draait snapshotmappen offline; --osm-pbf en --refresh gelden voor een download. Laat ze weg."
                 raise click.UsageError(msg)
             folders = batch.find_snapshots(national["snapshots_dir"])
             if selection is not None:
                 by_code = {snapshot.read_manifest(f).gemeente_code: f for f in folders}
                 missing = [c for c in selection if c not in by_code]
                 if missing:
-                    msg = (f"No snapshot in {national['snapshots_dir']} for {', '.join(missing)}. "
-                           "Fetch them first, or leave them out.")
+                    msg = (f"Geen snapshot in {national['snapshots_dir']} voor {', '.join(missing)}. "
+                           "Haal ze eerst op (fetch), of laat ze weg.")
                     raise click.UsageError(msg)
                 folders = [by_code[c] for c in selection]
         else:
@@ -424,7 +424,7 @@ def demo(dest: Path, year: int) -> None:
     from wijkanalyse.demo import DEMO_YEARS, write_demo_snapshot  # noqa: PLC0415
 
     if year not in DEMO_YEARS:
-        msg = f"The demo gemeente exists for {', '.join(map(str, DEMO_YEARS))}; --year {year} is not one of them."
+        msg = f"De demogemeente bestaat voor {', '.join(map(str, DEMO_YEARS))}; --year {year} hoort daar niet bij. Kies een van die jaren."
         raise click.UsageError(msg)
     path = write_demo_snapshot(dest, year)  # built beside DEST and swapped in whole; errors: see _Cli
     click.echo(f"Demo snapshot {year} (synthetisch) geschreven naar {path}")

@@ -207,7 +207,7 @@ class Services:
         changes = {key: environ[var].strip() for key, var in SERVICE_ENV.items() if environ.get(var, "").strip()}
         bad = [f"{SERVICE_ENV[k]}={v!r}" for k, v in changes.items() if not _URL_RE.match(v)]
         if bad:
-            msg = f"Not an http(s) address: {', '.join(bad)}. Set it to e.g. http://127.0.0.1:8080/ or unset it."
+            msg = f"Geen http(s)-adres: {', '.join(bad)}. Zet de variabele op bijvoorbeeld http://127.0.0.1:8080/ of maak haar leeg."
             raise ConfigError(msg)
         return replace(self, **changes) if changes else self
 
@@ -383,12 +383,12 @@ def load_config(path: Path | str | None = None) -> Config:
     try:
         text = path.read_text(encoding="utf-8-sig")  # a BOM (Windows Notepad) is no TOML error
     except (OSError, UnicodeDecodeError) as e:
-        msg = f"Cannot read config file {path}: {e}."
+        msg = f"Kan configbestand {path} niet lezen: {e}. Controleer het pad en of het een UTF-8-tekstbestand is."
         raise ConfigError(msg) from e
     try:
         user = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        msg = f"Config file {path} is not valid TOML: {e}. Check the line it names."
+        msg = f"Configbestand {path} is geen geldige TOML: {e}. Controleer de genoemde regel."
         raise ConfigError(msg) from e
     merged = dict(defaults)
     for section, value in user.items():
@@ -414,30 +414,30 @@ def _number(
     value = section.get(key)
     kind = int if integer else (int, float)
     if isinstance(value, bool) or not isinstance(value, kind):
-        problems.append(f"{where}.{key} must be {'an integer' if integer else 'a number'}, got {value!r}")
+        problems.append(f"{where}.{key} moet {'een geheel getal' if integer else 'een getal'} zijn, maar is {value!r}")
         return None
     if isinstance(value, int) and abs(value) > 2**53:  # beyond what a float holds exactly; no setting needs it
-        problems.append(f"{where}.{key} is too large, got {value!r:.30}")
+        problems.append(f"{where}.{key} is te groot: {value!r:.30}")
         return None
     if not math.isfinite(value):  # TOML has nan and inf; no setting means either
-        problems.append(f"{where}.{key} must be a finite number, got {value!r}")
+        problems.append(f"{where}.{key} moet een eindig getal zijn, maar is {value!r}")
         return None
     if minimum is not None and (value <= minimum if exclusive else value < minimum):
-        problems.append(f"{where}.{key} must be {'>' if exclusive else '>='} {minimum:g}, got {value!r}")
+        problems.append(f"{where}.{key} moet {'>' if exclusive else '>='} {minimum:g} zijn, maar is {value!r}")
     if maximum is not None and value >= maximum:
-        problems.append(f"{where}.{key} must be < {maximum if isinstance(maximum, int) else f'{maximum:g}'}, got {value!r}")
+        problems.append(f"{where}.{key} moet < {maximum if isinstance(maximum, int) else f'{maximum:g}'} zijn, maar is {value!r}")
     return value
 
 
 def _unknown(section: dict[str, Any], allowed: set[str], where: str, problems: list[str]) -> None:
     for key in sorted(set(section) - allowed):
-        problems.append(f"{where}.{key} is not a known key (known: {', '.join(sorted(allowed))})")
+        problems.append(f"{where}.{key} is geen bekende sleutel (bekend: {', '.join(sorted(allowed))})")
 
 
 def _parse_network(net: Any, problems: list[str]) -> NetworkRules:
     """Check the ``[network]`` table (walk and attachment rules)."""
     if not isinstance(net, dict):
-        problems.append("network must be a table")
+        problems.append("network moet een tabel zijn")
         return NetworkRules()
     default = NetworkRules()
     _unknown(net, {"max_attach_m", "min_component_m", "walk_all_cycleways", "not_walkable_highway"}, "network", problems)
@@ -446,10 +446,10 @@ def _parse_network(net: Any, problems: list[str]) -> NetworkRules:
     min_component = _number(values, "min_component_m", "network", problems, minimum=0, exclusive=False)
     cycleways = net.get("walk_all_cycleways", default.walk_all_cycleways)
     if not isinstance(cycleways, bool):
-        problems.append(f"network.walk_all_cycleways must be true or false, got {cycleways!r}")
+        problems.append(f"network.walk_all_cycleways moet true of false zijn, maar is {cycleways!r}")
     highways = net.get("not_walkable_highway", list(default.not_walkable_highway))
     if not isinstance(highways, list) or not all(isinstance(h, str) and h.strip() for h in highways):
-        problems.append(f"network.not_walkable_highway must be a list of highway values like [\"motorway\"], got {highways!r}")
+        problems.append(f"network.not_walkable_highway moet een lijst van highway-waarden zijn zoals [\"motorway\"], maar is {highways!r}")
         highways = list(default.not_walkable_highway)
     return NetworkRules(
         max_attach_m=float(max_attach if max_attach is not None else default.max_attach_m),
@@ -479,17 +479,17 @@ def parse_config(  # noqa: PLR0912, PLR0915
 
     area = raw.get("area", {})
     if not isinstance(area, dict):
-        problems.append("area must be a table")
+        problems.append("area moet een tabel zijn")
         area = {}
     _unknown(area, {"gemeente", "year"}, "area", problems)
     gemeente = str(area.get("gemeente", "") or "").strip().upper() or None
     if gemeente is not None and not _GEMEENTE_RE.match(gemeente):
-        problems.append(f"area.gemeente must be a CBS code like 'GM0233', got {area.get('gemeente')!r}")
+        problems.append(f"area.gemeente moet een CBS-code zijn zoals 'GM0233', maar is {area.get('gemeente')!r}")
     year = _number(area, "year", "area", problems, minimum=2000, exclusive=False, maximum=2100, integer=True)
 
     th = raw.get("thresholds", {})
     if not isinstance(th, dict):
-        problems.append("thresholds must be a table")
+        problems.append("thresholds moet een tabel zijn")
         th = {}
     _unknown(th, {"walk_m", "distance_method", "hotspot_alpha", "permutations", "seed", "min_distinct_values",
                   "min_gap_residents"},
@@ -497,7 +497,7 @@ def parse_config(  # noqa: PLR0912, PLR0915
     walk_m = _number(th, "walk_m", "thresholds", problems, minimum=0)
     method = th.get("distance_method")
     if method not in DISTANCE_METHODS:
-        problems.append(f"thresholds.distance_method must be one of {', '.join(DISTANCE_METHODS)}, got {method!r}")
+        problems.append(f"thresholds.distance_method moet een van {', '.join(DISTANCE_METHODS)} zijn, maar is {method!r}")
     alpha = _number(th, "hotspot_alpha", "thresholds", problems, minimum=0, maximum=1)
     perms = _number(th, "permutations", "thresholds", problems, minimum=99, exclusive=False, maximum=MAX_PERMUTATIONS,
                     integer=True)
@@ -512,7 +512,7 @@ def parse_config(  # noqa: PLR0912, PLR0915
 
     costs = raw.get("costs", {})
     if not isinstance(costs, dict):
-        problems.append("costs must be a table")
+        problems.append("costs moet een tabel zijn")
         costs = {}
     _unknown(costs, {"meeting_point_per_year", "broker_fte_per_year", "broker_cost_basis"}, "costs", problems)
     mp_cost = _number(costs, "meeting_point_per_year", "costs", problems, minimum=0, exclusive=False)
@@ -526,21 +526,21 @@ def parse_config(  # noqa: PLR0912, PLR0915
     venues: dict[str, VenueClass] = {}
     raw_venues = raw.get("venues", {})
     if not isinstance(raw_venues, dict) or not raw_venues:
-        problems.append("venues must have at least one [venues.<key>] table")
+        problems.append("venues moet minstens één tabel [venues.<sleutel>] hebben")
         raw_venues = {}
     for key, v in raw_venues.items():
         where = f"venues.{key}"
         if not _KEY_RE.match(key):
-            problems.append(f"{where}: key must be lower-case letters, digits and _")
+            problems.append(f"{where}: de sleutel mag alleen kleine letters, cijfers en _ bevatten")
         if not isinstance(v, dict):
-            problems.append(f"{where} must be a table")
+            problems.append(f"{where} moet een tabel zijn")
             continue
         label = v.get("label", key)
         if not isinstance(label, str) or not label.strip():
-            problems.append(f"{where}.label must be a non-empty string")
+            problems.append(f"{where}.label moet een niet-lege tekst zijn")
         meeting = v.get("meeting_point", False)
         if not isinstance(meeting, bool):
-            problems.append(f"{where}.meeting_point must be true or false, got {meeting!r}")
+            problems.append(f"{where}.meeting_point moet true of false zijn, maar is {meeting!r}")
         tags: dict[str, bool | tuple[str, ...]] = {}
         for tag_key, wanted in v.items():
             if tag_key in ("label", "meeting_point"):
@@ -553,34 +553,34 @@ def parse_config(  # noqa: PLR0912, PLR0915
                 tags[tag_key] = tuple(wanted)
             else:
                 problems.append(
-                    f"{where}.{tag_key} must be true or a list of OSM tag values like [\"community_centre\"], got {wanted!r}"
+                    f"{where}.{tag_key} moet true zijn of een lijst van OSM-tagwaarden zoals [\"community_centre\"], maar is {wanted!r}"
                 )
         if not tags:
             problems.append(f"{where}: no OSM tags (add e.g. amenity = [\"community_centre\"])")
         venues[key] = VenueClass(key=key, label=str(label), meeting_point=bool(meeting), tags=tags)
     own_points = _own_points(raw.get("own_points", {}), venues, base_dir, problems)
     if venues and not any(v.meeting_point for v in venues.values()):
-        problems.append("venues: no class has meeting_point = true, so nobody can be within reach")
+        problems.append("venues: geen enkele klasse heeft meeting_point = true, dus niemand kan binnen bereik zijn; zet het bij minstens één klasse")
 
     indicators: dict[str, Indicator] = {}
     raw_ind = raw.get("indicators", {})
     if not isinstance(raw_ind, dict) or not raw_ind:
-        problems.append("indicators must have at least one [indicators.<key>] table")
+        problems.append("indicators moet minstens één tabel [indicators.<sleutel>] hebben")
         raw_ind = {}
     for key, ind in raw_ind.items():
         where = f"indicators.{key}"
         if not _KEY_RE.match(key):
-            problems.append(f"{where}: key must be lower-case letters, digits and _")
+            problems.append(f"{where}: de sleutel mag alleen kleine letters, cijfers en _ bevatten")
         if not isinstance(ind, dict):
-            problems.append(f"{where} must be a table")
+            problems.append(f"{where} moet een tabel zijn")
             continue
         _unknown(ind, {"label", "cbs", "per", "weight", "higher_is_worse"}, where, problems)
         cbs = ind.get("cbs")
         if not isinstance(cbs, str) or not cbs.strip():
-            problems.append(f"{where}.cbs must name a CBS column, e.g. \"Eenpersoonshuishoudens\"")
+            problems.append(f"{where}.cbs moet een CBS-kolom noemen, bijvoorbeeld \"Eenpersoonshuishoudens\"")
         per = ind.get("per")
         if per is not None and (not isinstance(per, str) or not per.strip()):
-            problems.append(f"{where}.per must name a CBS column or be left out")
+            problems.append(f"{where}.per moet een CBS-kolom noemen of weggelaten worden")
         weight = _number({"weight": ind.get("weight", 1.0)}, "weight", where, problems, minimum=0)
         if weight is not None and weight > 0 and not WEIGHT_RANGE[0] <= weight <= WEIGHT_RANGE[1]:
             problems.append(
@@ -589,7 +589,7 @@ def parse_config(  # noqa: PLR0912, PLR0915
             )
         worse = ind.get("higher_is_worse", True)
         if not isinstance(worse, bool):
-            problems.append(f"{where}.higher_is_worse must be true or false, got {worse!r}")
+            problems.append(f"{where}.higher_is_worse moet true of false zijn, maar is {worse!r}")
         indicators[key] = Indicator(
             key=key,
             label=str(ind.get("label", key)),
@@ -612,9 +612,9 @@ def parse_config(  # noqa: PLR0912, PLR0915
 
     if problems:
         if len(problems) == 1:  # one problem, one line
-            msg = f"Invalid config {source}: {problems[0]}."
+            msg = f"Ongeldige config {source}: {problems[0]}."
         else:
-            msg = f"Invalid config {source}:\n  - " + "\n  - ".join(problems)
+            msg = f"Ongeldige config {source}:\n  - " + "\n  - ".join(problems)
         raise ConfigError(msg)
     return Config(
         gemeente=gemeente,
@@ -652,21 +652,21 @@ def _own_points(
 ) -> OwnPointsSettings:
     """Check ``[own_points]``; add its ``classes`` (no OSM tags) to ``venues``."""
     if not isinstance(section, dict):
-        problems.append("own_points must be a table")
+        problems.append("own_points moet een tabel zijn")
         return OwnPointsSettings()
     _unknown(section, _OWN_KEYS, "own_points", problems)
     texts: dict[str, str] = {}
     for key in ("file", "layer", "name_column", "class_column"):
         value = section.get(key, "")
         if not isinstance(value, str):
-            problems.append(f"own_points.{key} must be a string (\"\" = not set), got {value!r}")
+            problems.append(f"own_points.{key} moet een tekst zijn (\"\" = niet gezet), maar is {value!r}")
             value = ""
         texts[key] = value.strip()
     flags: dict[str, bool] = {}
     for key, default in (("strict", False), ("names_required", True)):
         value = section.get(key, default)
         if not isinstance(value, bool):
-            problems.append(f"own_points.{key} must be true or false, got {value!r}")
+            problems.append(f"own_points.{key} moet true of false zijn, maar is {value!r}")
             value = default
         flags[key] = value
     within = _number({"merge_within_m": section.get("merge_within_m", 50.0)}, "merge_within_m", "own_points",
@@ -695,30 +695,30 @@ def _own_points(
 def _own_classes(classes: Any, venues: dict[str, VenueClass], problems: list[str]) -> None:
     """Check ``[own_points.classes.<key>]`` tables and add them to ``venues`` (without OSM tags)."""
     if not isinstance(classes, dict):
-        problems.append("own_points.classes must be a table of [own_points.classes.<key>] tables")
+        problems.append("own_points.classes moet een tabel van tabellen [own_points.classes.<sleutel>] zijn")
         classes = {}
     for key, c in classes.items():
         where = f"own_points.classes.{key}"
         if not _KEY_RE.match(key):
-            problems.append(f"{where}: key must be lower-case letters, digits and _")
+            problems.append(f"{where}: de sleutel mag alleen kleine letters, cijfers en _ bevatten")
         if key in venues:
-            problems.append(f"{where}: [venues.{key}] exists already; give this class another key")
+            problems.append(f"{where}: [venues.{key}] bestaat al; geef deze klasse een andere sleutel")
             continue
         if not isinstance(c, dict):
-            problems.append(f"{where} must be a table")
+            problems.append(f"{where} moet een tabel zijn")
             continue
         extra = sorted(set(c) - {"label", "meeting_point"})
         if extra:
             problems.append(
-                f"{where}.{extra[0]} is not a known key (known: label, meeting_point); "
-                "a class found in OpenStreetMap by tags belongs in [venues]"
+                f"{where}.{extra[0]} is geen bekende sleutel (bekend: label, meeting_point); "
+                "een klasse die in OpenStreetMap op tags gevonden wordt, hoort in [venues]"
             )
         label = c.get("label", key)
         if not isinstance(label, str) or not label.strip():
-            problems.append(f"{where}.label must be a non-empty string")
+            problems.append(f"{where}.label moet een niet-lege tekst zijn")
         meeting = c.get("meeting_point", False)
         if not isinstance(meeting, bool):
-            problems.append(f"{where}.meeting_point must be true or false, got {meeting!r}")
+            problems.append(f"{where}.meeting_point moet true of false zijn, maar is {meeting!r}")
         venues[key] = VenueClass(key=key, label=str(label), meeting_point=meeting is True, tags={})
 
 
@@ -726,13 +726,13 @@ def _class_values(raw_values: Any, venues: dict[str, VenueClass], problems: list
     """Check ``[own_points.class_values]``: value in the file -> a class key."""
     class_values: dict[str, str] = {}
     if not isinstance(raw_values, dict):
-        problems.append("own_points.class_values must be a table: \"value in the file\" = \"class key\"")
+        problems.append("own_points.class_values moet een tabel zijn: \"waarde in het bestand\" = \"klassesleutel\"")
         raw_values = {}
     for value, target in raw_values.items():
         if not isinstance(target, str) or target not in venues:
             problems.append(
-                f"own_points.class_values.{value!r} must name a class of [venues] or [own_points.classes] "
-                f"({', '.join(venues)}), got {target!r}"
+                f"own_points.class_values.{value!r} moet een klasse uit [venues] of [own_points.classes] noemen "
+                f"({', '.join(venues)}), maar is {target!r}"
             )
             continue
         class_values[str(value)] = target
@@ -742,7 +742,7 @@ def _class_values(raw_values: Any, venues: dict[str, VenueClass], problems: list
 def _services(section: Any, problems: list[str]) -> Services:
     """The ``[services]`` table; missing keys keep the defaults of :class:`Services`."""
     if not isinstance(section, dict):
-        problems.append("services must be a table")
+        problems.append("services moet een tabel zijn")
         return Services()
     defaults = Services()
     _unknown(section, set(Services.__dataclass_fields__), "services", problems)
@@ -751,7 +751,7 @@ def _services(section: Any, problems: list[str]) -> Services:
         if key in section:
             url = section[key]
             if not isinstance(url, str) or not _URL_RE.match(url.strip()):
-                problems.append(f"services.{key} must be an http(s) address, got {url!r}")
+                problems.append(f"services.{key} moet een http(s)-adres zijn, maar is {url!r}")
             else:
                 values[key] = url.strip()
     for key, minimum, exclusive, integer in (
@@ -766,7 +766,7 @@ def _services(section: Any, problems: list[str]) -> Services:
     if "contact" in section:
         contact = section["contact"]
         if not isinstance(contact, str) or "\n" in contact:
-            problems.append(f"services.contact must be one line of text (an e-mail address or URL), got {contact!r}")
+            problems.append(f"services.contact moet één regel tekst zijn (een e-mailadres of URL), maar is {contact!r}")
         else:
             values["contact"] = contact.strip()
     return replace(defaults, **values)
@@ -774,7 +774,7 @@ def _services(section: Any, problems: list[str]) -> Services:
 
 def _table(raw: Any, where: str, problems: list[str]) -> dict[str, Any]:
     if not isinstance(raw, dict):
-        problems.append(f"{where} must be a table")
+        problems.append(f"{where} moet een tabel zijn")
         return {}
     return raw
 
@@ -782,7 +782,7 @@ def _table(raw: Any, where: str, problems: list[str]) -> dict[str, Any]:
 def _flag(section: dict[str, Any], key: str, where: str, default: bool, problems: list[str]) -> bool:
     value = section.get(key, default)
     if not isinstance(value, bool):
-        problems.append(f"{where}.{key} must be true or false, got {value!r}")
+        problems.append(f"{where}.{key} moet true of false zijn, maar is {value!r}")
         return default
     return value
 
@@ -806,17 +806,17 @@ def _parse_siting(
                        problems, minimum=0, exclusive=False)
     classes = sec.get("candidate_classes", [k for k, v in venues.items() if not v.meeting_point])
     if not isinstance(classes, list) or not all(isinstance(c, str) and c for c in classes):
-        problems.append(f"{where}.candidate_classes must be a list of venue class keys like [\"school\"], got {classes!r}")
+        problems.append(f"{where}.candidate_classes moet een lijst van klassesleutels zijn zoals [\"school\"], maar is {classes!r}")
         classes = []
     valid: list[str] = []
     for key in classes:
         if venues and key not in venues:
             problems.append(
-                f"{where}.candidate_classes: {key!r} is not a [venues] class (known: {', '.join(venues)})"
+                f"{where}.candidate_classes: {key!r} is geen klasse uit [venues] (bekend: {', '.join(venues)})"
             )
         elif key in venues and venues[key].meeting_point:
             problems.append(
-                f"{where}.candidate_classes: {key!r} is already a meeting point class; list classes with "
+                f"{where}.candidate_classes: {key!r} is al een klasse van ontmoetingspunten; noem klassen met "
                 "meeting_point = false"
             )
         else:
@@ -826,13 +826,13 @@ def _parse_siting(
     cost_per_class: dict[str, float] = {}
     for key, value in costs_raw.items():
         if key not in kinds:
-            problems.append(f"{where}.cost_per_class.{key} is not a candidate kind (known: {', '.join(kinds)})")
+            problems.append(f"{where}.cost_per_class.{key} is geen soort kandidaat (bekend: {', '.join(kinds)})")
         amount = _number({key: value}, key, f"{where}.cost_per_class", problems, minimum=0, exclusive=False)
         if amount is not None:
             cost_per_class[key] = float(amount)
     candidates_file = sec.get("candidates_file", "")
     if not isinstance(candidates_file, str):
-        problems.append(f"{where}.candidates_file must be a file name (\"\" = none), got {candidates_file!r}")
+        problems.append(f"{where}.candidates_file moet een bestandsnaam zijn (\"\" = geen), maar is {candidates_file!r}")
         candidates_file = ""
     file = Path(candidates_file.strip()).expanduser() if candidates_file.strip() else None
     if file is not None and base_dir is not None and not file.is_absolute():
@@ -871,7 +871,7 @@ def _parse_brokers(raw: Any, problems: list[str]) -> Brokers:
     tolerance = num("balance_tolerance", minimum=0, maximum=1)
     weights = {k: num(k, minimum=0, exclusive=False) for k in ("priority_signal", "priority_beyond", "priority_hotspot")}
     if all(isinstance(v, (int, float)) for v in weights.values()) and sum(weights.values()) <= 0:
-        problems.append(f"{where}: priority_signal, priority_beyond and priority_hotspot are all 0; give one a weight > 0")
+        problems.append(f"{where}: priority_signal, priority_beyond en priority_hotspot zijn allemaal 0; geef er één een gewicht > 0")
     return Brokers(
         workload_signal_weight=float(signal_weight),
         workload_per_fte=float(per_fte),
@@ -895,9 +895,9 @@ def _parse_kernen(raw: Any, problems: list[str]) -> Kernen:
         maps[key] = {}
         for code, kern in table.items():
             if not pattern.match(code):
-                problems.append(f"{where}.{key}.{code}: key must be a CBS code like {example}")
+                problems.append(f"{where}.{key}.{code}: de sleutel moet een CBS-code zijn zoals {example}")
             if not isinstance(kern, str) or not kern.strip():
-                problems.append(f"{where}.{key}.{code} must be the kern's name, e.g. \"Schinveld\", got {kern!r}")
+                problems.append(f"{where}.{key}.{code} moet de naam van de kern zijn, bijvoorbeeld \"Schinveld\", maar is {kern!r}")
                 continue
             maps[key][code] = kern.strip()
     return Kernen(buurten=maps["buurten"], wijken=maps["wijken"])
@@ -908,7 +908,7 @@ def _parse_targets(raw: Any, problems: list[str]) -> dict[str, float]:
     targets: dict[str, float] = {}
     for kern, value in _table(raw, "doelen", problems).items():
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
-            problems.append(f"doelen.{kern} must be a share between 0 and 1, e.g. 0.9 for 90 %, got {value!r}")
+            problems.append(f"doelen.{kern} moet een aandeel tussen 0 en 1 zijn, bijvoorbeeld 0.9 voor 90 %, maar is {value!r}")
             continue
         targets[kern.strip()] = float(value)
     return targets

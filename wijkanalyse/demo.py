@@ -245,7 +245,7 @@ def _buurten() -> list[_Buurt]:
             shape = shape.difference(kern)
         shape = shape.normalize()
         if not isinstance(shape, Polygon):  # pragma: no cover - layout guard
-            msg = f"buitengebied buurt {name} is not one polygon"
+            msg = f"buitengebied-buurt {name} is niet één polygoon"
             raise TypeError(msg)
         buurten.append(_Buurt(_RURAL_WIJK, nr, name, "rural", shape))
     return sorted(buurten, key=lambda b: b.code)
@@ -1139,7 +1139,7 @@ def write_demo_snapshot(dest: Path, year: int = DEMO_YEAR) -> Path:
     Both years draw the same numbers; 2025 changes them afterwards.
     """
     if year not in DEMO_YEARS:
-        msg = f"The demo gemeente exists for {', '.join(map(str, DEMO_YEARS))}, not for {year}."
+        msg = f"De demogemeente bestaat voor {', '.join(map(str, DEMO_YEARS))}, niet voor {year}. Kies een van die jaren."
         raise ValueError(msg)
     dest = Path(dest)
     with staged(dest) as folder:

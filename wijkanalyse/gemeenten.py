@@ -142,12 +142,12 @@ def _gone(gemeente: Gemeente, year: int) -> str:
     names = _by_code()
     into = ", ".join(f"{names[c].name} ({c})" for c in gemeente.successors if c in names)
     if gemeente.last_year is not None and year > gemeente.last_year:
-        earlier = f", or a year up to {gemeente.last_year}" if gemeente.last_year >= FIRST_YEAR else ""
+        earlier = f", of een jaar tot en met {gemeente.last_year}" if gemeente.last_year >= FIRST_YEAR else ""
         return (
-            f"{gemeente.name} ({gemeente.code}) is no gemeente in {year}: it is part of {into} "
-            f"from {gemeente.last_year + 1} on. Use that gemeente{earlier}."
+            f"{gemeente.name} ({gemeente.code}) is geen gemeente in {year}: ze hoort vanaf {gemeente.last_year + 1} "
+            f"bij {into}. Kies die gemeente{earlier}."
         )
-    return f"{gemeente.name} ({gemeente.code}) did not exist yet in {year}; it exists from {gemeente.first_year}."
+    return f"{gemeente.name} ({gemeente.code}) bestond in {year} nog niet; ze bestaat vanaf {gemeente.first_year}. Kies een later jaar met --year."
 
 
 def find_gemeente(text: str, year: int) -> Gemeente:
@@ -161,19 +161,19 @@ def find_gemeente(text: str, year: int) -> Gemeente:
         the bundled list.
     """
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        msg = f"The gemeente list covers {FIRST_YEAR}-{LAST_YEAR}, not {year}. Choose a year in that range with --year."
+        msg = f"De gemeentelijst loopt van {FIRST_YEAR} tot en met {LAST_YEAR}, niet {year}. Kies met --year een jaar daartussen."
         raise DataError(msg)
     codes = _by_code()
     if m := _CODE_RE.fullmatch(text):
         code = f"GM{int(m[1]):04d}"
         if code not in codes:
-            msg = f"{text.strip()!r} is not a CBS gemeente code of {FIRST_YEAR}-{LAST_YEAR}. Give a code like GM0233 or a name like Ermelo."
+            msg = f"{text.strip()!r} is geen CBS-gemeentecode van {FIRST_YEAR}-{LAST_YEAR}. Geef een code zoals GM0233 of een naam zoals Ermelo."
             raise DataError(msg)
         found = codes[code]
     else:
         folded = _fold(text)
         if not folded:
-            msg = "Give a gemeente as CBS code (GM0233) or name (Ermelo)."
+            msg = "Geef een gemeente als CBS-code (GM0233) of naam (Ermelo)."
             raise DataError(msg)
         candidates = [g for g in all_gemeenten() if folded in (_fold(g.name), _fold(g.cbs_name or g.name))]
         if not candidates and folded in ALIASES:
@@ -185,13 +185,13 @@ def find_gemeente(text: str, year: int) -> Gemeente:
             for key in close:
                 if pool[key] not in seen:
                     seen.append(pool[key])
-            hint = f" Did you mean {', '.join(f'{g.name} ({g.code})' for g in seen)}?" if seen else ""
-            msg = f"No gemeente called {text.strip()!r} in {year}.{hint} Give the CBS name or code (GMxxxx)."
+            hint = f" Bedoelt u {', '.join(f'{g.name} ({g.code})' for g in seen)}?" if seen else ""
+            msg = f"Geen gemeente met de naam {text.strip()!r} in {year}.{hint} Geef de CBS-naam of -code (GMxxxx)."
             raise DataError(msg)
         current = [g for g in candidates if g.exists_in(year)]
         if len(current) > 1:
             options = ", ".join(f"{g.cbs_name or g.name} ({g.code})" for g in current)
-            msg = f"{text.strip()!r} fits more than one gemeente: {options}. Give the code."
+            msg = f"{text.strip()!r} past bij meer dan één gemeente: {options}. Geef de code."
             raise DataError(msg)
         found = current[0] if current else candidates[0]
     if not found.exists_in(year):
@@ -214,15 +214,15 @@ def find_province(text: str) -> str:
     if folded in PROVINCE_ALIASES:
         return PROVINCE_ALIASES[folded]
     close = difflib.get_close_matches(folded, [_fold(n) for n in PROVINCES.values()], n=1, cutoff=0.6)
-    hint = f" Did you mean {next(n for n in PROVINCES.values() if _fold(n) == close[0])}?" if close else ""
-    msg = f"No province called {text.strip()!r}.{hint} Choose one of: {', '.join(PROVINCES.values())}."
+    hint = f" Bedoelt u {next(n for n in PROVINCES.values() if _fold(n) == close[0])}?" if close else ""
+    msg = f"Geen provincie met de naam {text.strip()!r}.{hint} Kies een van: {', '.join(PROVINCES.values())}."
     raise DataError(msg)
 
 
 def gemeenten_in_province(province: str, year: int) -> list[Gemeente]:
     """The gemeenten of ``province`` (name or PV code) that existed on 1 January of ``year``."""
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        msg = f"The gemeente list covers {FIRST_YEAR}-{LAST_YEAR}, not {year}. Choose a year in that range with --year."
+        msg = f"De gemeentelijst loopt van {FIRST_YEAR} tot en met {LAST_YEAR}, niet {year}. Kies met --year een jaar daartussen."
         raise DataError(msg)
     code = find_province(province)
     return [g for g in gemeenten_in(year) if g.province_code == code]

@@ -53,7 +53,7 @@ __all__ = [
 
 CRS = "EPSG:28992"
 _log = logging.getLogger("wijkanalyse")
-_AGAIN = "Make the snapshot again ('wijkanalyse fetch')."
+_AGAIN = "Maak de snapshot opnieuw ('wijkanalyse fetch')."
 #: Values CBS and PDOK use for "secret" or "unknown" (examples; every value <= MARKER_MAX is one).
 PRIVACY_MARKERS = (-99995, -99997, -99998, -99999999, -99999998)
 #: Any number at or below this is a marker, not a figure (PDOK 2024 uses -99995 too).
@@ -72,10 +72,10 @@ GRID_AGE_COLUMNS = {
 }
 _SUFFIX_RE = re.compile(r"^(?P<stem>.+)_(?P<n>\d+)$")
 
-def require_metric_crs(gdf: gpd.GeoDataFrame, what: str = "frame") -> None:
+def require_metric_crs(gdf: gpd.GeoDataFrame, what: str = "tabel") -> None:
     """Raise DataError unless ``gdf`` is in a projected (metric) CRS."""
     if gdf.crs is None or not gdf.crs.is_projected:
-        msg = f"Expected the {what} in a metric CRS (EPSG:28992), got {gdf.crs!r}. Project it with model.to_rd first."
+        msg = f"Verwacht: {what} in een metrisch CRS (EPSG:28992), maar het CRS is {gdf.crs!r}. Projecteer eerst met model.to_rd."
         raise DataError(msg)
 
 
@@ -83,7 +83,7 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], what: str, advice:
     """Raise DataError naming every column of ``columns`` missing from ``df`` (then ``advice``, if given)."""
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        msg = f"The {what} has no column {', '.join(repr(c) for c in missing)} (it has: {', '.join(map(str, df.columns[:20]))})."
+        msg = f"{what[:1].upper()}{what[1:]} heeft geen kolom {', '.join(repr(c) for c in missing)} (wel: {', '.join(map(str, df.columns[:20]))})."
         raise DataError(f"{msg} {advice}".strip())
 
 
@@ -123,7 +123,7 @@ def _fold(text: str) -> str:
 
 
 def resolve_column(
-    columns: Iterable[str], name: str, table: str = "CBS table", titles: dict[str, str] | None = None,
+    columns: Iterable[str], name: str, table: str = "CBS-tabel", titles: dict[str, str] | None = None,
 ) -> str:
     """Find the column of ``columns`` for ``name``: the full key, its stem without the per-year
     ``_NN`` suffix, or its title in the table's DataProperties (``titles``, see :func:`cbs_titles`).
@@ -143,16 +143,16 @@ def resolve_column(
     if len(hits) == 1:
         return hits[0]
     if len(hits) > 1:
-        msg = f"Column {name!r} is ambiguous in {table}: {', '.join(hits)}. Write the full name in the config."
+        msg = f"Kolom {name!r} is dubbelzinnig in {table}: {', '.join(hits)}. Schrijf de volledige naam in de config."
         raise DataError(msg)
     stems = sorted({(m["stem"] if (m := _SUFFIX_RE.match(c)) else c) for c in columns})
     close = difflib.get_close_matches(name, stems, n=3, cutoff=0.6)
-    hint = f" Did you mean {', '.join(close)}?" if close else " Check the indicator's `cbs`/`per` key."
-    msg = f"Column {name!r} is not in {table}.{hint}"
+    hint = f" Bedoelt u {', '.join(close)}?" if close else " Controleer de sleutel `cbs`/`per` van de indicator."
+    msg = f"Kolom {name!r} staat niet in {table}.{hint}"
     raise DataError(msg)
 
 
-def cbs_frame(rows: pd.DataFrame, table: str = "CBS table") -> pd.DataFrame:
+def cbs_frame(rows: pd.DataFrame, table: str = "CBS-tabel") -> pd.DataFrame:
     """Clean the CBS kerncijfers rows: one row per region, indexed by its trimmed code.
 
     Accepts both the raw OData TypedDataSet (``WijkenEnBuurten`` holds the code) and the
@@ -184,8 +184,8 @@ def _kerncijfers_column(columns: Iterable[str], name: str, table: str) -> str:
         return resolve_column(columns, name, table)
     except DataError as e:
         msg = (
-            f"{table} has no column {name!r}: it is not a CBS Kerncijfers wijken en buurten table, or it is "
-            f"damaged. {_AGAIN}"
+            f"{table} heeft geen kolom {name!r}: het is geen CBS-tabel Kerncijfers wijken en buurten, of hij is "
+            f"beschadigd. {_AGAIN}"
         )
         raise DataError(msg) from e
 
@@ -200,8 +200,8 @@ def _unique_regions(cbs: pd.DataFrame, table: str) -> pd.DataFrame:
     conflicting = sorted(set(cbs.loc[dup & ~same.duplicated(keep=False), "code"]))
     if conflicting:
         msg = (
-            f"{table} has different rows for the same region ({', '.join(conflicting[:5])}"
-            f"{', ...' if len(conflicting) > 5 else ''}): the file mixes downloads. "
+            f"{table} heeft verschillende rijen voor dezelfde regio ({', '.join(conflicting[:5])}"
+            f"{', ...' if len(conflicting) > 5 else ''}): het bestand mengt downloads. "
             f"{_AGAIN}"
         )
         raise DataError(msg)
@@ -221,7 +221,7 @@ PERCENT_RANGE = (0.0, 200.0)
 
 
 def cbs_values(
-    cbs: pd.DataFrame, column: str, table: str = "CBS table", titles: dict[str, str] | None = None,
+    cbs: pd.DataFrame, column: str, table: str = "CBS-tabel", titles: dict[str, str] | None = None,
 ) -> pd.Series:
     """Return the numeric values of a CBS column (by stem, full name or title) with markers as NaN.
 
@@ -246,7 +246,7 @@ def _implausible_as_missing(values: pd.Series, bounds: tuple[float, float], what
 
 
 def indicator_values(
-    cbs: pd.DataFrame, indicator: Indicator, table: str = "CBS table", titles: dict[str, str] | None = None,
+    cbs: pd.DataFrame, indicator: Indicator, table: str = "CBS-tabel", titles: dict[str, str] | None = None,
 ) -> pd.Series:
     """Return one indicator per CBS row: the column, divided by ``per`` (x100) if set."""
     values = cbs_values(cbs, indicator.cbs, table, titles)
@@ -264,7 +264,7 @@ def buurten_frame(
     gemeente: str,
     indicators: dict[str, Indicator],
     *,
-    table: str = "CBS table",
+    table: str = "CBS-tabel",
     wijk_names: dict[str, str] | None = None,
     titles: dict[str, str] | None = None,
 ) -> gpd.GeoDataFrame:
@@ -273,7 +273,7 @@ def buurten_frame(
     Columns: buurtcode, buurtnaam, wijkcode, wijknaam, inwoners_cbs, one column per
     indicator, geometry (EPSG:28992). Indexed by buurtcode.
     """
-    require_columns(polygons, ["buurtcode", "geometry"], "buurt polygon layer", _AGAIN)
+    require_columns(polygons, ["buurtcode", "geometry"], "de buurtlaag", _AGAIN)
     gdf = to_rd(polygons, "De buurtlaag")
     gdf["buurtcode"] = gdf["buurtcode"].astype(str).str.strip().str.upper()
     if "gemeentecode" in gdf.columns:
@@ -290,8 +290,8 @@ def buurten_frame(
     if gdf.empty:
         held = sorted(set(to_rd(polygons)["gemeentecode"].astype(str).str.strip().str.upper())) if (
             "gemeentecode" in polygons.columns) else []
-        found = f" (it holds {', '.join(held[:3])})" if held else ""
-        msg = f"The buurt polygon layer has no buurt of {gemeente}{found}. {_AGAIN}"
+        found = f" (wel van {', '.join(held[:3])})" if held else ""
+        msg = f"De buurtlaag heeft geen buurt van {gemeente}{found}. {_AGAIN}"
         raise DataError(msg)
     gdf = _valid_polygons(gdf)
     gdf = _one_row_per_buurt(gdf)
@@ -324,8 +324,8 @@ def buurten_frame(
     _check_join(out, buurt_rows, gemeente, table)
     if indicators and out[list(indicators)].isna().all().all():
         msg = (
-            f"{table} gives no figure for any indicator in any buurt of {gemeente} (CBS left them all empty or "
-            "'.'), so there is no signal. Make the snapshot again, or choose indicators the table fills ([indicators])."
+            f"{table} geeft voor geen enkele indicator een cijfer in een buurt van {gemeente} (CBS liet ze allemaal leeg of "
+            "'.'), dus er is geen signaal. Maak de snapshot opnieuw, of kies indicatoren die de tabel vult ([indicators])."
         )
         raise DataError(msg)
     out = out.set_index("buurtcode", drop=False)
@@ -411,15 +411,15 @@ def _check_join(out: pd.DataFrame, buurt_rows: pd.DataFrame, gemeente: str, tabl
         return
     ours = [c for c in buurt_rows.index if str(c).startswith("BU" + gemeente[2:])]
     if buurt_rows.empty:
-        why = "it has no buurt rows (SoortRegio 'Buurt') at all"
+        why = "de tabel heeft helemaal geen buurtrijen (SoortRegio 'Buurt')"
     elif not ours:
         others = sorted({"GM" + str(c)[2:6] for c in buurt_rows.index})
-        why = f"it holds the buurten of {', '.join(others[:3])}, not of {gemeente}: the snapshot mixes gemeenten"
+        why = f"de tabel bevat de buurten van {', '.join(others[:3])}, niet van {gemeente}: de snapshot mengt gemeenten"
     else:
-        why = (f"it has other buurt codes of {gemeente} (e.g. {ours[0]}): the polygons and the CBS table "
-               "are of different years")
-    msg = f"None of the {len(out)} buurt codes of the polygons (e.g. {unknown[0]}) is in {table}: {why}. " \
-          "Make the snapshot again with both of the same year ('wijkanalyse fetch')."
+        why = (f"de tabel heeft andere buurtcodes van {gemeente} (bijv. {ours[0]}): de buurtgrenzen en de CBS-tabel "
+               "zijn van verschillende jaren")
+    msg = f"Geen van de {len(out)} buurtcodes van de buurtgrenzen (bijv. {unknown[0]}) staat in {table}: {why}. " \
+          "Maak de snapshot opnieuw met beide van hetzelfde jaar ('wijkanalyse fetch')."
     raise DataError(msg)
 
 
@@ -430,7 +430,7 @@ def indicator_missing_shares(buurten: pd.DataFrame, indicators: Iterable[str]) -
 
 
 def reference_values(
-    cbs: pd.DataFrame, gemeente: str, indicators: dict[str, Indicator], table: str = "CBS table",
+    cbs: pd.DataFrame, gemeente: str, indicators: dict[str, Indicator], table: str = "CBS-tabel",
     titles: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """Each indicator for the whole gemeente and for the Netherlands, from the CBS table's own rows.
@@ -456,7 +456,7 @@ def reference_values(
 def to_rd(gdf: gpd.GeoDataFrame, what: str = "Een laag", advice: str = _AGAIN) -> gpd.GeoDataFrame:
     """Return a copy of ``gdf`` in EPSG:28992 (a frame without CRS, or whose CRS contradicts its coordinates, is an error)."""
     if gdf.crs is None:
-        msg = "A layer has no coordinate reference system. Save it with its CRS (EPSG:28992 expected)."
+        msg = "Een laag heeft geen coördinatenstelsel. Sla haar op met haar CRS (verwacht: EPSG:28992)."
         raise DataError(msg)
     check_crs(gdf, what, advice)
     return gdf.to_crs(CRS) if gdf.crs != CRS else gdf.copy()
@@ -506,7 +506,7 @@ def residents_frame(grid: gpd.GeoDataFrame, buurten: gpd.GeoDataFrame, max_outsi
     cells belong to another gemeente and are dropped.
     """
     grid = grid.rename(columns={k: v for k, v in _GRID_ALIASES.items() if k in grid.columns and v not in grid.columns})
-    require_columns(grid, ["aantal_inwoners", "geometry"], "population grid", _AGAIN)
+    require_columns(grid, ["aantal_inwoners", "geometry"], "het bevolkingsraster (100 m-vierkanten)", _AGAIN)
     cells = to_rd(grid, "Het 100 m-raster")
     inwoners = clean_markers(cells["aantal_inwoners"])
     secret = privacy_mask(cells["aantal_inwoners"])
@@ -553,16 +553,16 @@ def _check_residents(points: gpd.GeoDataFrame, cells: gpd.GeoDataFrame, n_grid: 
     total = float(points["inwoners"].fillna(0).sum())
     if total <= 0:
         if n_grid == 0:
-            why = "the population grid has no cells"
+            why = "het bevolkingsraster heeft geen vierkanten"
         elif cells.empty:
-            why = f"none of the {n_grid} cells of the population grid has residents"
+            why = f"geen van de {n_grid} vierkanten van het bevolkingsraster heeft inwoners"
         elif points.empty:
             gap = shapely.distance(shapely.union_all(buurten.geometry.to_numpy()), shapely.union_all(cells.geometry.to_numpy()))
-            why = (f"none of the {len(cells)} inhabited cells of the population grid lies in the gemeente's buurten; "
-                   f"the nearest is {gap / 1000:.1f} km away (a grid of another area)")
+            why = (f"geen van de {len(cells)} bewoonde vierkanten van het bevolkingsraster ligt in de buurten van de gemeente; "
+                   f"het dichtstbijzijnde ligt {gap / 1000:.1f} km verderop (een raster van een ander gebied)")
         else:
-            why = f"every one of the {len(points)} inhabited cells in the gemeente is secret (-99997)"
-        msg = f"No residents to count: {why}. {again}"
+            why = f"alle {len(points)} bewoonde vierkanten in de gemeente zijn geheim (-99997)"
+        msg = f"Geen inwoners om te tellen: {why}. {again}"
         raise DataError(msg)
     if "inwoners_cbs" not in buurten.columns:
         return
@@ -672,7 +672,7 @@ def _venue_columns(frame: gpd.GeoDataFrame | None, source: str) -> gpd.GeoDataFr
         empty["ontmoetingspunt"] = pd.Series([], dtype=bool)
         empty["kosten_per_jaar"] = pd.Series([], dtype=float)
         return gpd.GeoDataFrame(empty, geometry=gpd.GeoSeries([], crs=CRS), crs=CRS)
-    require_metric_crs(frame, "venues")
+    require_metric_crs(frame, "voorzieningen")
     out = frame.copy()
     defaults: dict[str, Any] = {"bron": source, "adres": None, "kosten_per_jaar": np.nan, "openingstijden": None}
     for column, default in defaults.items():
@@ -770,7 +770,7 @@ def assign_kernen(buurten: pd.DataFrame, kernen: Kernen | None = None) -> pd.Ser
     pandas.Series
         Named ``kern``, indexed like ``buurten``.
     """
-    require_columns(buurten, ["buurtcode", "wijkcode"], "buurt table")
+    require_columns(buurten, ["buurtcode", "wijkcode"], "de buurttabel")
     wijkcode = buurten["wijkcode"].astype(str)
     if "wijknaam" in buurten.columns:
         raw = buurten["wijknaam"].astype(object)  # all-missing names arrive as float NaN

@@ -217,7 +217,7 @@ class WalkNetwork:
         """Apply the walk rule to ``ways`` and build the network; DataError when nothing is walkable."""
         rules = rules or NetworkRules()
         if len(ways) == 0:
-            msg = 'The OpenStreetMap data hold no streets or paths. Use distance_method = "straight_line" or a snapshot with a network.'
+            msg = 'De OpenStreetMap-gegevens bevatten geen straten of paden. Kies distance_method = "straight_line" of een snapshot met een netwerk.'
             raise DataError(msg)
         if ways.crs is None or not ways.crs.is_projected:
             got = ways.crs.to_string() if ways.crs is not None else "geen CRS"
@@ -226,7 +226,7 @@ class WalkNetwork:
             raise DataError(msg)
         walk = ways[walkable_mask(ways, rules)]
         if walk.empty:
-            msg = "The OpenStreetMap data hold no walkable ways. Check the [network] rules in the config and the snapshot."
+            msg = "De OpenStreetMap-gegevens bevatten geen beloopbare wegen. Controleer de [network]-regels in de config en de snapshot."
             raise DataError(msg)
         geometry = walk.geometry.to_numpy()
         length = shapely.length(geometry)

@@ -191,7 +191,7 @@ def _read_buurten(reader: SnapshotReader, config: Config) -> _Buurten:
     manifest = reader.manifest
     table = reader.cbs_table_id
     _step(1, f"CBS-kerncijfers {manifest.year} lezen ({table})")
-    table_label = f"CBS table {table}"
+    table_label = f"CBS-tabel {table}"
     cbs = model.cbs_frame(reader.cbs_rows(), table_label)
     titles = model.cbs_titles(reader.cbs_properties())
 
@@ -234,9 +234,9 @@ def _read_venues(
     if not meeting_mask.any():
         classes = ", ".join(config.meeting_point_classes)
         msg = (
-            f"No meeting points in the OpenStreetMap data of {manifest.gemeente_name} for the classes {classes}. "
-            "Check the [venues] tags in the config and the snapshot's OpenStreetMap data, "
-            "or add own points (--ontmoetingspunten)."
+            f"Geen ontmoetingspunten in de OpenStreetMap-gegevens van {manifest.gemeente_name} voor de klassen {classes}. "
+            "Controleer de [venues]-tags in de config en de OpenStreetMap-gegevens van de snapshot, "
+            "of voeg eigen punten toe (--ontmoetingspunten)."
         )
         raise DataError(msg)
     log.info("    %d voorzieningen, waarvan %d ontmoetingspunt", len(venues), int(meeting_mask.sum()))
@@ -564,7 +564,7 @@ def prepare_output_dir(out_dir: Path, gemeente_name: str, snapshot_dir: Path | N
         probe = tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent)  # unique: no race
         Path(probe).rmdir()
     except OSError as e:
-        msg = f"Cannot write to output folder {folder}: {_atomic.mkdir_error_text(folder.parent, e)}. Choose another folder with --out."
+        msg = f"Kan niet schrijven in de uitvoermap {folder}: {_atomic.mkdir_error_text(folder.parent, e)}. Kies een andere map met --out."
         raise WijkanalyseError(msg) from e
     return folder
 
@@ -596,8 +596,8 @@ def _foreign_files(folder: Path) -> str | None:
     if not foreign:
         return None
     more = ", ..." if len(foreign) > 3 else ""
-    return (f"holds files wijkanalyse did not write ({', '.join(foreign[:3])}{more}: move them elsewhere, "
-            "each run replaces the folder whole)")
+    return (f"bevat bestanden die wijkanalyse niet schreef ({', '.join(foreign[:3])}{more}: zet ze ergens anders neer, "
+            "elke run vervangt de hele map)")
 
 
 def _write_index(result: RunResult, folder: Path) -> Path:
@@ -647,8 +647,8 @@ def write_outputs(result: RunResult, folder: Path, *, maps: bool = True, pdf: bo
             raise
         free = _atomic.free_space(folder)
         msg = (
-            f"Cannot write the outputs to {folder}: {_atomic.write_error_text(e)}{f' ({free})' if free else ''}. "
-            "Check the free disk space and that the folder can be written, or choose another folder with --out."
+            f"Kan de uitvoer niet schrijven naar {folder}: {_atomic.write_error_text(e)}{f' ({free})' if free else ''}. "
+            "Controleer de vrije schijfruimte en of de map beschrijfbaar is, of kies een andere map met --out."
         )
         raise WijkanalyseError(msg) from e
     return files
@@ -679,7 +679,7 @@ def run(snapshot_dir: Path, config: Config, out_dir: Path, *, maps: bool = True,
         reader = SnapshotReader(snapshot_dir)
         folder = prepare_output_dir(out_dir, reader.manifest.gemeente_name, snapshot_dir)
         with _atomic.staged_dir(
-            folder, what=f"Output folder {folder}", refuse=_foreign_files, advice="Choose another folder with --out.",
+            folder, what=f"Uitvoermap {folder}", refuse=_foreign_files, advice="Kies een andere map met --out.",
         ) as staging:
             result = analyse(reader, config, ctx)
             with ctx.active():
@@ -740,8 +740,8 @@ def compare(old_snapshot: Path, new_snapshot: Path, config: Config, out_dir: Pat
     first, second = (r.manifest for r in readers)
     if first.gemeente_code != second.gemeente_code:
         msg = (
-            f"The snapshots are of different gemeenten: {first.gemeente_name} ({first.gemeente_code}) and "
-            f"{second.gemeente_name} ({second.gemeente_code}). Compare two years of one gemeente."
+            f"De snapshots zijn van verschillende gemeenten: {first.gemeente_name} ({first.gemeente_code}) en "
+            f"{second.gemeente_name} ({second.gemeente_code}). Vergelijk twee jaren van één gemeente."
         )
         raise DataError(msg)
     warnings: list[str] = []
@@ -764,7 +764,7 @@ def compare(old_snapshot: Path, new_snapshot: Path, config: Config, out_dir: Pat
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        msg = f"Cannot write to output folder {folder}: {e.strerror or e}. Choose another folder with --out."
+        msg = f"Kan niet schrijven in de uitvoermap {folder}: {e.strerror or e}. Kies een andere map met --out."
         raise WijkanalyseError(msg) from e
 
     results = []
@@ -806,7 +806,7 @@ def compare(old_snapshot: Path, new_snapshot: Path, config: Config, out_dir: Pat
     try:
         files = compare_out.write_comparison(comparison, summary, folder)
     except OSError as e:
-        msg = f"Cannot write the outputs to {folder}: {e.strerror or e}. Check the disk and permissions."
+        msg = f"Kan de uitvoer niet schrijven naar {folder}: {e.strerror or e}. Controleer de schijf en de rechten."
         raise WijkanalyseError(msg) from e
     return CompareOutputs(old=old, new=new, comparison=comparison, summary=summary, folder=folder, files=files)
 

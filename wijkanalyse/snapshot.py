@@ -139,7 +139,7 @@ NETWORK_FILE = "netwerk.parquet"
 VENUES_FILE = "voorzieningen_osm.parquet"
 SOURCE_KEYS = ("cbs", "buurten", "grid")
 #: What to do about a snapshot folder that is broken: every message about one ends with it.
-AGAIN = "Make the snapshot again ('wijkanalyse fetch', or 'wijkanalyse demo DIR' for the demo)."
+AGAIN = "Maak de snapshot opnieuw ('wijkanalyse fetch', of 'wijkanalyse demo DIR' voor de demo)."
 #: The OpenStreetMap part: the fast columnar layers (version 2), or the raw XML (version 1).
 OSM_KEYS = (("network", "venues"), ("osm",))
 
@@ -182,7 +182,7 @@ def new_stage(dest: Path) -> Path:
     """
     dest = Path(dest)
     if dest.exists() and (not dest.is_dir() or (any(dest.iterdir()) and not (dest / MANIFEST_FILE).is_file())):
-        msg = f"{dest} exists and is no snapshot folder; it is not replaced. Choose another --snapshot folder."
+        msg = f"{dest} bestaat en is geen snapshotmap; de map wordt niet vervangen. Kies een andere map voor --snapshot."
         raise SourceError(msg)
     dest.parent.mkdir(parents=True, exist_ok=True)
     return Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
@@ -196,7 +196,7 @@ def swap_in(tmp: Path, dest: Path) -> None:
     of that folder puts back.
     """
     dest = Path(dest)
-    with _lock.locked(dest, what=f"Snapshot folder {dest}", advice="A fetch or run is using it; wait for it to finish."):
+    with _lock.locked(dest, what=f"Snapshotmap {dest}", advice="Een fetch of run gebruikt haar; wacht tot die klaar is."):
         _atomic.replace_dir(tmp, dest)
 
 
@@ -215,11 +215,11 @@ def staged(dest: Path) -> Iterator[Path]:
 
     def refuse(folder: Path) -> str | None:
         if any(folder.iterdir()) and not (folder / MANIFEST_FILE).is_file():
-            return "exists and is no snapshot folder"
+            return "bestaat en is geen snapshotmap"
         return None
 
     with _atomic.staged_dir(
-        dest, what=f"Snapshot folder {dest}", advice="Choose another --snapshot folder.", refuse=refuse, error=SourceError,
+        dest, what=f"Snapshotmap {dest}", advice="Kies een andere map voor --snapshot.", refuse=refuse, error=SourceError,
     ) as tmp:
         try:
             yield tmp
@@ -228,8 +228,8 @@ def staged(dest: Path) -> Iterator[Path]:
                 raise
             free = _atomic.free_space(dest.parent)
             msg = (
-                f"Cannot write the snapshot {dest}: {_atomic.write_error_text(e)}{f' ({free})' if free else ''}. "
-                "Check the free disk space and that the folder can be written."
+                f"Kan de snapshot {dest} niet schrijven: {_atomic.write_error_text(e)}{f' ({free})' if free else ''}. "
+                "Controleer de vrije schijfruimte en of de map beschrijfbaar is."
             )
             raise SourceError(msg) from e
 
@@ -238,8 +238,8 @@ def staged(dest: Path) -> Iterator[Path]:
 def reading(folder: Path) -> Iterator[None]:
     """Hold a shared lock on the snapshot ``folder`` while a run reads it (a fetch cannot swap it away)."""
     with _lock.locked(
-        folder, shared=True, what=f"Snapshot folder {folder}",
-        advice="A fetch is replacing it; wait for it to finish.",
+        folder, shared=True, what=f"Snapshotmap {folder}",
+        advice="Een fetch vervangt haar; wacht tot die klaar is.",
     ):
         yield
 
@@ -312,45 +312,45 @@ def read_manifest(folder: Path) -> Manifest:
     folder = Path(folder)
     path = folder / MANIFEST_FILE
     if not folder.is_dir():
-        state = "is a file, not a folder" if folder.exists() else "does not exist"
-        msg = f"Snapshot folder {folder} {state}. Pass a folder made by 'wijkanalyse demo' or a live download."
+        state = "is een bestand, geen map" if folder.exists() else "bestaat niet"
+        msg = f"Snapshotmap {folder} {state}. Geef een map die met 'wijkanalyse demo' of een live download is gemaakt."
         raise SourceError(msg)
     if not path.is_file():
-        msg = f"{folder} is not a snapshot folder: {MANIFEST_FILE} is missing. {AGAIN}"
+        msg = f"{folder} is geen snapshotmap: {MANIFEST_FILE} ontbreekt. {AGAIN}"
         raise SourceError(msg)
     raw = _read_raw_manifest(path)
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
-        msg = f"{path} is not a wijkanalyse snapshot manifest (expected \"format\": \"{FORMAT}\"). {AGAIN}"
+        msg = f"{path} is geen manifest van een wijkanalyse-snapshot (verwacht: \"format\": \"{FORMAT}\"). {AGAIN}"
         raise SourceError(msg)
     problems: list[str] = []
     if raw.get("format_version") not in SUPPORTED_VERSIONS:
         problems.append(
-            f"format_version {raw.get('format_version')!r} is not supported (this wijkanalyse reads "
-            f"{', '.join(map(str, SUPPORTED_VERSIONS))}; a newer snapshot needs a newer wijkanalyse)"
+            f"format_version {raw.get('format_version')!r} wordt niet ondersteund (deze wijkanalyse leest "
+            f"{', '.join(map(str, SUPPORTED_VERSIONS))}; een nieuwere snapshot vraagt een nieuwere wijkanalyse)"
         )
     gemeente = raw.get("gemeente")
     if not isinstance(gemeente, dict):
-        problems.append(f'gemeente must be an object like {{"code": "GM0233", "name": "Ermelo"}}, got {gemeente!r:.60}')
+        problems.append(f'gemeente moet een object zijn zoals {{"code": "GM0233", "name": "Ermelo"}}, maar is {gemeente!r:.60}')
     code = str(gemeente.get("code", "")).strip() if isinstance(gemeente, dict) else ""
     if isinstance(gemeente, dict) and not (code.startswith("GM") and len(code) == 6 and code[2:].isdigit()):
-        problems.append(f"gemeente.code {code!r} is not a CBS gemeente code like 'GM0233'")
+        problems.append(f"gemeente.code {code!r} is geen CBS-gemeentecode zoals 'GM0233'")
     gemeente = gemeente if isinstance(gemeente, dict) else {}
     year = raw.get("year")
     if isinstance(year, bool) or not isinstance(year, int):
-        problems.append(f"year {year!r} is not a year")
+        problems.append(f"year {year!r} is geen jaartal")
     sources = raw.get("sources")
     if isinstance(sources, dict):
         problems += _source_problems(folder, sources)
     else:
-        problems.append(f'sources must be an object like {{"cbs": {{"file": "{CBS_FILE}", ...}}, ...}}, got {sources!r:.60}')
+        problems.append(f'sources moet een object zijn zoals {{"cbs": {{"file": "{CBS_FILE}", ...}}, ...}}, maar is {sources!r:.60}')
     if problems:
-        msg = f"Snapshot {folder} is incomplete or damaged: " + "; ".join(problems) + f". {AGAIN}"
+        msg = f"Snapshot {folder} is onvolledig of beschadigd: " + "; ".join(problems) + f". {AGAIN}"
         raise SourceError(msg)
     inconsistent = _consistency(folder, year, sources)
     if inconsistent:
         msg = (
             f"Snapshot {folder} is inconsistent: " + "; ".join(inconsistent)
-            + ". Download it again with 'wijkanalyse fetch' (the folder mixes files of different downloads)."
+            + ". Download haar opnieuw met 'wijkanalyse fetch' (de map mengt bestanden van verschillende downloads)."
         )
         raise SourceError(msg)
     return Manifest(
@@ -370,10 +370,10 @@ def _source_problems(folder: Path, sources: dict[str, Any]) -> list[str]:
     def check(key: str) -> str | None:
         entry = sources.get(key)
         if not isinstance(entry, dict) or "file" not in entry:
-            return f"sources.{key}.file is missing"
+            return f"sources.{key}.file ontbreekt"
         problem = _file_problem(folder, f"sources.{key}.file", entry["file"], required=True)
         if problem is None and not isinstance(entry.get("layer", ""), str):
-            problem = f"sources.{key}.layer must be a layer name, got {entry['layer']!r:.60}"
+            problem = f"sources.{key}.layer moet een laagnaam zijn, maar is {entry['layer']!r:.60}"
         return problem
 
     layered = any(key in sources for key in OSM_KEYS[0])  # format 2; else the raw osm.xml of format 1
@@ -385,19 +385,19 @@ def _source_problems(folder: Path, sources: dict[str, Any]) -> list[str]:
             if cbs.get(key) is not None and (p := _file_problem(folder, f"sources.cbs.{key}", cbs[key], required=False))
         ]
         if not isinstance(cbs.get("table", ""), str):
-            problems.append(f"sources.cbs.table must be a CBS table id like '85984NED', got {cbs['table']!r:.60}")
+            problems.append(f"sources.cbs.table moet een CBS-tabelcode zijn zoals '85984NED', maar is {cbs['table']!r:.60}")
     return problems
 
 
 def _file_problem(folder: Path, where: str, name: Any, *, required: bool) -> str | None:
     """What is wrong with a file name of the manifest (not a name, outside the folder, missing), or None."""
     if not isinstance(name, str) or not name.strip():
-        return f"{where} must be a file name, got {name!r:.60}"
+        return f"{where} moet een bestandsnaam zijn, maar is {name!r:.60}"
     path = Path(name)
     if path.is_absolute() or ".." in path.parts:
-        return f"{where} {name!r} is not a file in the snapshot folder"
+        return f"{where} {name!r} is geen bestand in de snapshotmap"
     if required and not (folder / path).is_file():
-        return f"{where} {name!r} is not in the folder"
+        return f"{where} {name!r} staat niet in de map"
     return None
 
 
@@ -409,17 +409,17 @@ def _consistency(folder: Path, year: Any, sources: dict[str, Any]) -> list[str]:
     if table:
         table_year = year_for_table(table)
         if table_year is not None and table_year != year:
-            problems.append(f"year {year} but CBS table {table} holds {table_year}")
+            problems.append(f"year {year}, maar CBS-tabel {table} bevat {table_year}")
         for key in ("file", "regions_file", "properties_file"):
             name = cbs.get(key)
             if not isinstance(name, str) or not name or not (folder / name).is_file():
                 continue
             held = odata_table(folder / name)
             if held is not None and held.upper() != table.upper():
-                problems.append(f"{name} holds CBS table {held}, the manifest says {table}")
+                problems.append(f"{name} bevat CBS-tabel {held}, het manifest zegt {table}")
     for key in ("cbs", "buurten"):
         entry = sources.get(key)
         recorded = entry.get("year") if isinstance(entry, dict) else None
         if recorded is not None and recorded != year:
-            problems.append(f"sources.{key}.year {recorded} but the snapshot year is {year}")
+            problems.append(f"sources.{key}.year {recorded}, maar het jaar van de snapshot is {year}")
     return problems

@@ -95,7 +95,7 @@ def _priority(
     ws, wb, wh = settings.priority_signal, settings.priority_beyond, settings.priority_hotspot
     total = ws + wb + wh
     if total <= 0:
-        msg = "The priority weights (brokers.priority_*) are all 0; give one a weight > 0."
+        msg = "De prioriteitsgewichten (brokers.priority_*) zijn allemaal 0; geef er één een gewicht > 0."
         raise DataError(msg)
     out = pd.DataFrame({
         "signaal_rang": _signal_rank(signal.astype(float)),
@@ -127,7 +127,7 @@ def buurt_priority(buurten: pd.DataFrame, settings: Brokers | None = None) -> pd
         prioriteit_rang (1 = most urgent; equal scores share a rank).
     """
     settings = settings or Brokers()
-    require_columns(buurten, ["signaal", "aandeel_binnen_drempel", "hotspot"], "buurt table")
+    require_columns(buurten, ["signaal", "aandeel_binnen_drempel", "hotspot"], "de buurttabel")
     beyond = 1.0 - pd.to_numeric(buurten["aandeel_binnen_drempel"], errors="coerce").astype(float)
     hot = (buurten["hotspot"] == Hotspot.HOT).astype(float)
     return _priority(pd.to_numeric(buurten["signaal"], errors="coerce"), beyond, hot, settings)
@@ -140,7 +140,7 @@ def kern_priority(kernen: pd.DataFrame, settings: Brokers | None = None) -> pd.D
     term is the share of the kern's residents living in hot-spot buurten.
     """
     settings = settings or Brokers()
-    require_columns(kernen, ["signaal", "aandeel_binnen_drempel", "inwoners", "inwoners_in_hotspot"], "kern table")
+    require_columns(kernen, ["signaal", "aandeel_binnen_drempel", "inwoners", "inwoners_in_hotspot"], "de kerntabel")
     beyond = 1.0 - pd.to_numeric(kernen["aandeel_binnen_drempel"], errors="coerce").astype(float)
     inwoners = pd.to_numeric(kernen["inwoners"], errors="coerce").astype(float)
     hot = pd.to_numeric(kernen["inwoners_in_hotspot"], errors="coerce").astype(float) / inwoners.where(inwoners > 0)
@@ -158,9 +158,9 @@ def workload(buurten: pd.DataFrame, signal_weight: float = 0.5) -> pd.Series:
     Residents on the 100 m grid (missing = 0); a missing signal counts as 0 (average).
     Returns a Series named ``werklast`` indexed like ``buurten``.
     """
-    require_columns(buurten, ["inwoners", "signaal"], "buurt table")
+    require_columns(buurten, ["inwoners", "signaal"], "de buurttabel")
     if signal_weight < 0:
-        msg = f"brokers.workload_signal_weight must be >= 0, got {signal_weight}."
+        msg = f"brokers.workload_signal_weight moet >= 0 zijn, maar is {signal_weight}."
         raise DataError(msg)
     inwoners = pd.to_numeric(buurten["inwoners"], errors="coerce").astype(float).fillna(0.0)
     signal = pd.to_numeric(buurten["signaal"], errors="coerce").astype(float).fillna(0.0)
@@ -197,7 +197,7 @@ def broker_need(
     (``costs.broker_cost_basis``, ``"persons"`` or ``"fte"``) says which is ``cost_per_year``.
     """
     if not workload_per_fte > 0:
-        msg = f"brokers.workload_per_fte must be > 0, got {workload_per_fte}."
+        msg = f"brokers.workload_per_fte moet > 0 zijn, maar is {workload_per_fte}."
         raise DataError(msg)
     if cost_basis not in COST_BASES:
         msg = f"costs.broker_cost_basis must be one of {', '.join(COST_BASES)}, got {cost_basis!r}."
@@ -622,18 +622,18 @@ def _split(
 
 def _checked_workload(buurten: gpd.GeoDataFrame, n_areas: int, workload: pd.Series, per_kern: bool) -> pd.Series:
     """The workload per buurt as floats, after checking the inputs of :func:`broker_areas`."""
-    require_columns(buurten, ["buurtcode", "inwoners", "geometry"], "buurt table")
+    require_columns(buurten, ["buurtcode", "inwoners", "geometry"], "de buurttabel")
     if per_kern:
-        require_columns(buurten, ["kern"], "buurt table (per_kern needs the kern of each buurt)")
+        require_columns(buurten, ["kern"], "de buurttabel (per_kern vraagt de kern van elke buurt)")
     if isinstance(n_areas, bool) or not isinstance(n_areas, (int, np.integer)) or n_areas < 1:
-        msg = f"The number of broker areas must be a whole number >= 1, got {n_areas!r}."
+        msg = f"Het aantal werkgebieden moet een geheel getal >= 1 zijn, maar is {n_areas!r}."
         raise DataError(msg)
     if len(buurten) == 0:
-        msg = "There are no buurten to divide into broker areas."
+        msg = "Er zijn geen buurten om in werkgebieden te verdelen."
         raise DataError(msg)
     weights_in = pd.to_numeric(workload.reindex(buurten.index), errors="coerce").astype(float)
     if weights_in.isna().any() or (weights_in < 0).any():
-        msg = "The workload must be known and >= 0 for every buurt (see brokers.workload)."
+        msg = "De werklast moet voor elke buurt bekend en >= 0 zijn (zie brokers.workload)."
         raise DataError(msg)
     return weights_in
 

@@ -435,7 +435,7 @@ def _cell_weights(
     max_outside_m: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Old residents (and those within the threshold) per (old buurt, new buurt), from the old cells."""
-    require_columns(old_residents, ["buurtcode", "inwoners", "geometry"], "old resident cells")
+    require_columns(old_residents, ["buurtcode", "inwoners", "geometry"], "de oude inwonervierkanten")
     cells = old_residents[old_residents.geometry.notna()]
     people = pd.to_numeric(cells["inwoners"], errors="coerce").astype(float).fillna(0.0).to_numpy()
     within = (
@@ -512,7 +512,7 @@ def compare_meeting_points(
     """
     frames = []
     for venues in (old_venues, new_venues):
-        require_columns(venues, ["osm_id", "naam", "ontmoetingspunt", "geometry"], "venue table")
+        require_columns(venues, ["osm_id", "naam", "ontmoetingspunt", "geometry"], "de tabel met voorzieningen")
         meeting = venues[venues["ontmoetingspunt"].fillna(False).astype(bool).to_numpy()]
         meeting = meeting[meeting.geometry.notna() & ~meeting.geometry.is_empty].reset_index(drop=True)
         points = meeting.geometry.where(meeting.geom_type == "Point", meeting.geometry.representative_point())

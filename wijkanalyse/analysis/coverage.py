@@ -39,7 +39,7 @@ def network_distance(
         One distance per origin; ``inf`` where no target can be reached or the origin is
         not on the network (see :meth:`WalkNetwork.attach`).
     """
-    for frame, what in ((origins, "resident points"), (targets, "meeting points")):
+    for frame, what in ((origins, "inwonerpunten"), (targets, "ontmoetingspunten")):
         require_metric_crs(frame, what)
     if not isinstance(network, WalkNetwork):
         network = WalkNetwork.from_ways(network, rules)
@@ -48,8 +48,8 @@ def network_distance(
 
 def straight_line_distance(origins: gpd.GeoSeries, targets: gpd.GeoSeries) -> np.ndarray:
     """Distance in metres as the crow flies from each origin to the nearest target (``inf`` if none)."""
-    require_metric_crs(origins, "resident points")
-    require_metric_crs(targets, "meeting points")
+    require_metric_crs(origins, "inwonerpunten")
+    require_metric_crs(targets, "ontmoetingspunten")
     if len(targets) == 0:
         return np.full(len(origins), np.inf)
     if len(origins) == 0:

@@ -29,7 +29,7 @@ def find_gaps(residents: gpd.GeoDataFrame, threshold_m: float) -> gpd.GeoDataFra
     most residents), inwoners, cellen, buurtcodes (comma-separated), afstand_max_m (NaN
     when part of the gap can reach no meeting point at all), geometry.
     """
-    require_metric_crs(residents, "resident points")
+    require_metric_crs(residents, "inwonerpunten")
     columns = ["gat_id", "inwoners", "cellen", "buurtcodes", "afstand_max_m"]
     outside = residents[residents["afstand_m"] > threshold_m]
     if outside.empty:

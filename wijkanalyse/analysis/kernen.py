@@ -49,7 +49,7 @@ def kern_table(buurten: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         buurten dissolved), indexed by kern.
     """
     require_columns(
-        buurten, ["kern", "buurtcode", "inwoners", "inwoners_binnen_drempel", "signaal", "hotspot"], "buurt table"
+        buurten, ["kern", "buurtcode", "inwoners", "inwoners_binnen_drempel", "signaal", "hotspot"], "de buurttabel"
     )
     frame = pd.DataFrame({
         "kern": buurten["kern"].astype(str).to_numpy(),

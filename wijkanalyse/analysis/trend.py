@@ -287,16 +287,16 @@ def trend_buurten(
     runs = sorted(runs, key=lambda r: r.year)
     years = [r.year for r in runs]
     if len(years) < 2 or len(set(years)) != len(years):
-        msg = f"A trend needs two or more different years, got {years}."
+        msg = f"Een trend vraagt twee of meer verschillende jaren, gekregen: {years}."
         raise ValueError(msg)
     for value in (target, *(kern_targets or {}).values()):
         if value is not None and not 0.0 < float(value) <= 1.0:
-            msg = f"A target is a share between 0 and 1, got {value}."
+            msg = f"Een doel is een aandeel tussen 0 en 1, gekregen: {value}."
             raise ValueError(msg)
     newest = runs[-1]
     target_year = years[-1] + 2 if target_year is None else int(target_year)
     if target_year <= years[-1]:
-        msg = f"The target year {target_year} must be later than the newest year {years[-1]}."
+        msg = f"Het doeljaar {target_year} moet na het nieuwste jaar {years[-1]} liggen."
         raise ValueError(msg)
     new = newest.buurten
     codes = _codes(new)

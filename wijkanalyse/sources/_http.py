@@ -232,28 +232,28 @@ def _parse_json(body: bytes) -> Any:
         return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         if report := _exception_report(body):
-            raise InvalidBody(f"the service answered with an error: {report!r}", retry=False) from e
-        kind = "an HTML page" if body.lstrip()[:1] == b"<" else "no JSON"
-        raise InvalidBody(f"{kind} instead of JSON ({len(body)} bytes, starts {_snippet(body)})") from e
+            raise InvalidBody(f"de dienst antwoordde met een fout: {report!r}", retry=False) from e
+        kind = "een HTML-pagina" if body.lstrip()[:1] == b"<" else "geen JSON"
+        raise InvalidBody(f"{kind} in plaats van JSON ({len(body)} bytes, begint met {_snippet(body)})") from e
 
 
 def expect_json(body: bytes) -> None:
     """Accept a JSON object (CBS OData answers are objects with a ``value`` list)."""
     doc = _parse_json(body)
     if not isinstance(doc, dict):
-        raise InvalidBody(f"JSON that is not an object (starts {_snippet(body)})")
+        raise InvalidBody(f"JSON die geen object is (begint met {_snippet(body)})")
     if isinstance(doc.get("odata.error"), dict) or isinstance(doc.get("error"), dict):
         error = doc.get("odata.error") or doc.get("error") or {}
         message = error.get("message")
         text = message.get("value") if isinstance(message, dict) else message
-        raise InvalidBody(f"the service answered with an error: {str(text)[:200]!r}", retry=False)
+        raise InvalidBody(f"de dienst antwoordde met een fout: {str(text)[:200]!r}", retry=False)
 
 
 def expect_geojson(body: bytes) -> None:
     """Accept a GeoJSON FeatureCollection (a WFS GetFeature answer in ``application/json``)."""
     doc = _parse_json(body)
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
-        raise InvalidBody(f"JSON that is no GeoJSON FeatureCollection (starts {_snippet(body)})")
+        raise InvalidBody(f"JSON die geen GeoJSON-FeatureCollection is (begint met {_snippet(body)})")
 
 
 def expect_osm_xml(body: bytes) -> None:
@@ -271,20 +271,20 @@ def expect_osm_xml(body: bytes) -> None:
                 if event == "start" and root_tag is None:
                     root_tag = element.tag
                     if root_tag != "osm":
-                        raise InvalidBody(f"XML with root <{root_tag}> instead of <osm> (starts {_snippet(body)})")
+                        raise InvalidBody(f"XML met root <{root_tag}> in plaats van <osm> (begint met {_snippet(body)})")
                 elif event == "end" and element.tag == "remark":
                     remark = " ".join((element.text or "").split())
-                    raise InvalidBody(f"Overpass reported: {remark[:200]!r}")
+                    raise InvalidBody(f"Overpass meldde: {remark[:200]!r}")
                 elif event == "end" and element.tag in ("node", "way", "relation"):
                     element.clear()
         parser.close()
     except ET.ParseError as e:
         if root_tag is None:
-            kind = "an HTML page" if b"<html" in body[:500].lower() else "no XML"
-            raise InvalidBody(f"{kind} instead of OSM XML (starts {_snippet(body)})") from e
-        raise InvalidBody(f"incomplete OSM XML ({len(body)} bytes; {e}): the answer broke off") from e
+            kind = "een HTML-pagina" if b"<html" in body[:500].lower() else "geen XML"
+            raise InvalidBody(f"{kind} in plaats van OSM-XML (begint met {_snippet(body)})") from e
+        raise InvalidBody(f"onvolledige OSM-XML ({len(body)} bytes; {e}): het antwoord brak af") from e
     if root_tag is None:
-        raise InvalidBody("an empty answer instead of OSM XML")
+        raise InvalidBody("een leeg antwoord in plaats van OSM-XML")
 
 
 def expect_osm_xml_file(path: Path) -> None:
@@ -541,7 +541,7 @@ class Client:
                 raise _disk_error(request, e.path, e.error) from e
             except InvalidBody as e:
                 if not e.retry:
-                    msg = f"{host} could not answer the request for {what}: {e.reason}. Check the year and gemeente, or the service address."
+                    msg = f"{host} kon het verzoek om {what} niet beantwoorden: {e.reason}. Controleer het jaar en de gemeente, of het adres van de dienst."
                     raise SourceError(msg) from e
                 limited += e.retries is not None
                 if e.retries is not None and limited > e.retries:
@@ -580,13 +580,13 @@ class Client:
             return retrying(attempt)
         except _Retryable as e:
             elapsed = time.monotonic() - start
-            tries = f"{attempts} {'try' if attempts == 1 else 'tries'}"
-            waited = f" (it asked to wait {e.retry_after:.0f} s more, past the deadline of {settings.deadline_s:g} s)" if (
+            tries = f"{attempts} {'poging' if attempts == 1 else 'pogingen'}"
+            waited = f" (de dienst vroeg nog {e.retry_after:.0f} s te wachten, voorbij de limiet van {settings.deadline_s:g} s)" if (
                 e.retry_after is not None and attempts <= settings.retries
             ) else ""
             msg = (
-                f"{host} gave no usable answer for {what} after {tries} in {elapsed:.0f} s{waited}; last: {e.reason}. "
-                "Try again later, or set another service address in [services] of the config."
+                f"{host} gaf geen bruikbaar antwoord op {what} na {tries} in {elapsed:.0f} s{waited}; laatste: {e.reason}. "
+                "Probeer het later opnieuw, of zet een ander adres in [services] van de config."
             )
             raise SourceError(msg) from e
 
@@ -599,7 +599,7 @@ class Client:
         host, what = request.host, request.what
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            msg = f"the deadline of {settings.deadline_s:g} s passed"
+            msg = f"de tijdslimiet van {settings.deadline_s:g} s is verstreken"
             raise _Retryable(msg)
         timeout = (min(settings.connect_timeout_s, remaining), min(settings.read_timeout_s, remaining))
         try:
@@ -607,21 +607,21 @@ class Client:
                 request.method, request.url, params=request.params, data=request.data, timeout=timeout, stream=True,
             )
         except requests.ConnectTimeout as e:
-            msg = f"no connection within {timeout[0]:g} s"
+            msg = f"geen verbinding binnen {timeout[0]:g} s"
             raise _Retryable(msg) from e
         except requests.ReadTimeout as e:
-            msg = (f"no answer within {timeout[1]:g} s" if timeout[1] >= settings.read_timeout_s
-                   else f"no answer within the deadline of {settings.deadline_s:g} s")
+            msg = (f"geen antwoord binnen {timeout[1]:g} s" if timeout[1] >= settings.read_timeout_s
+                   else f"geen antwoord binnen de tijdslimiet van {settings.deadline_s:g} s")
             raise _Retryable(msg) from e
         except requests.ConnectionError as e:
             reason = getattr(e.args[0] if e.args else None, "reason", None)
             if isinstance(reason, NewConnectionError):
                 msg = (
-                    f"Cannot reach {host} to download {what}: no network connection? "
-                    "Run offline with --snapshot DIR (a folder downloaded earlier) or --demo."
+                    f"Kan {host} niet bereiken om {what} te downloaden: geen netwerkverbinding? "
+                    "Werk offline met --snapshot MAP (een eerder gedownloade map) of --demo."
                 )
                 raise Unreachable(msg) from e
-            msg = f"the connection broke off ({type(reason or e).__name__})"
+            msg = f"de verbinding werd verbroken ({type(reason or e).__name__})"
             raise _Retryable(msg) from e
         except requests.TooManyRedirects as e:
             msg = (f"{host} stuurt het verzoek om {what} in een kring door (meer dan "
@@ -629,7 +629,7 @@ class Client:
                    "Controleer het adres in [services] van de config (of de proxy).")
             raise SourceError(msg) from e
         except requests.RequestException as e:  # requests' errors are OSErrors: never let one pass as a disk problem
-            msg = f"{host} could not be asked for {what}: {type(e).__name__}: {e}. Check the service address in [services]."
+            msg = f"{host} kon niet om {what} gevraagd worden: {type(e).__name__}: {e}. Controleer het adres van de dienst in [services]."
             raise SourceError(msg) from e
         with response:
             status = response.status_code
@@ -766,5 +766,5 @@ def _refuse(response: Any, host: str, what: str, deadline: float) -> None:
         raise _Retryable(f"HTTP {status}", retry_after, rate_limited=status == 429 and retry_after is None)
     body = start_of_body()
     detail = _exception_report(body) or _snippet(body)
-    msg = f"{host} answered HTTP {status} for {what} ({detail}). Check the gemeente, the year and the service address."
+    msg = f"{host} antwoordde HTTP {status} op {what} ({detail}). Controleer de gemeente, het jaar en het adres van de dienst."
     raise SourceError(msg)

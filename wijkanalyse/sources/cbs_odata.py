@@ -82,12 +82,12 @@ def _expect_entity_set(table: str, name: str) -> _http.Validator:
         _http.expect_json(body)
         doc = json.loads(body)
         if not isinstance(doc.get("value"), list):
-            msg = f"an OData answer without a 'value' list (keys: {', '.join(list(doc)[:5])})"
+            msg = f"een OData-antwoord zonder 'value'-lijst (sleutels: {', '.join(list(doc)[:5])})"
             raise _http.InvalidBody(msg)
         meta = str(doc.get("odata.metadata", ""))
         m = re.search(r"/([0-9A-Za-z]+)/\$metadata", meta)
         if m and m[1].upper() != table.upper():
-            msg = f"figures of table {m[1]} where {table} was asked"
+            msg = f"cijfers van tabel {m[1]} terwijl om {table} gevraagd was"
             raise _http.InvalidBody(msg, retry=False)
 
     return validate

@@ -31,11 +31,11 @@ def read_odata_json(path: Path) -> pd.DataFrame:
         msg = f"CBS table {path} {e}: dit is geen CBS-antwoord. {snapshot.AGAIN}"
         raise SourceError(msg) from e
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        msg = f"Cannot read CBS table {path}: {e}. {snapshot.AGAIN}"
+        msg = f"Kan CBS-tabel {path} niet lezen: {e}. {snapshot.AGAIN}"
         raise SourceError(msg) from e
     rows = raw.get("value") if isinstance(raw, dict) else raw
     if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
-        msg = f"CBS table {path} holds no rows (expected an OData response with a \"value\" list). {snapshot.AGAIN}"
+        msg = f"CBS-tabel {path} bevat geen rijen (verwacht: een OData-antwoord met een \"value\"-lijst). {snapshot.AGAIN}"
         raise SourceError(msg)
     return pd.DataFrame.from_records(rows)
 
@@ -57,7 +57,7 @@ class SnapshotReader:
     @property
     def cbs_table_id(self) -> str:
         """The CBS table id the figures come from (e.g. 85984NED)."""
-        return str(self.manifest.sources["cbs"].get("table", "CBS table"))
+        return str(self.manifest.sources["cbs"].get("table", "CBS-tabel"))
 
     def cbs_rows(self) -> pd.DataFrame:
         """The CBS kerncijfers rows, as returned by the OData API."""
@@ -86,7 +86,7 @@ class SnapshotReader:
         try:
             return gpd.read_file(path, layer=layer) if layer else gpd.read_file(path)
         except Exception as e:  # pyogrio raises several types for broken files
-            msg = f"Cannot read {path}{f' layer {layer!r}' if layer else ''}: {_short(e, path)}. {snapshot.AGAIN}"
+            msg = f"Kan {path}{f' laag {layer!r}' if layer else ''} niet lezen: {_short(e, path)}. {snapshot.AGAIN}"
             raise SourceError(msg) from e
 
     def buurten(self) -> gpd.GeoDataFrame:
@@ -120,10 +120,10 @@ class SnapshotReader:
         try:  # an Overpass error page or remark saved by an old fetch: say so, not "no meeting points"
             _http.expect_osm_xml_file(path)
         except _http.InvalidBody as e:
-            msg = f"{path} is no usable OpenStreetMap answer: {e.reason}. {snapshot.AGAIN}"
+            msg = f"{path} is geen bruikbaar OpenStreetMap-antwoord: {e.reason}. {snapshot.AGAIN}"
             raise SourceError(msg) from e
         except OSError as e:
-            msg = f"Cannot read {path}: {e.strerror or e}. {snapshot.AGAIN}"
+            msg = f"Kan {path} niet lezen: {e.strerror or e}. {snapshot.AGAIN}"
             raise SourceError(msg) from e
         return read_osm(path, venue_tags)
 
@@ -135,7 +135,7 @@ class SnapshotReader:
         try:
             frame = gpd.read_parquet(path)
         except Exception as e:  # pyarrow raises several types for broken files
-            msg = f"Cannot read {path}: {_short(e, path)}. {snapshot.AGAIN}"
+            msg = f"Kan {path} niet lezen: {_short(e, path)}. {snapshot.AGAIN}"
             raise SourceError(msg) from e
         if frame.crs is None:
             return frame  # the network says what it expected

@@ -159,7 +159,7 @@ def wfs_features(
             break
         first = json.dumps(page[0].get("id") or page[0].get("properties"), sort_keys=True, default=str)
         if first in seen_first:
-            msg = f"The WFS for {what} sent the same page twice: it ignores startIndex. Set services.wfs_page_size higher."
+            msg = f"De WFS voor {what} stuurde dezelfde pagina twee keer: hij negeert startIndex. Zet services.wfs_page_size hoger."
             raise SourceError(msg)
         seen_first.add(first)
         features.extend(page)
@@ -168,10 +168,10 @@ def wfs_features(
         if matched is not None and len(features) >= matched:
             break
     else:
-        msg = f"The WFS for {what} kept sending pages ({MAX_WFS_PAGES} pages). Check the service address."
+        msg = f"De WFS voor {what} bleef pagina's sturen ({MAX_WFS_PAGES} pagina's). Controleer het adres van de dienst."
         raise SourceError(msg)
     if matched is not None and len(features) != matched:
-        msg = f"The WFS for {what} said {matched} features match but sent {len(features)}. Try again later."
+        msg = f"De WFS voor {what} meldde {matched} objecten maar stuurde er {len(features)}. Probeer het later opnieuw."
         raise SourceError(msg)
     return features
 
@@ -185,15 +185,15 @@ def _frame(features: list[dict[str, Any]]) -> gpd.GeoDataFrame:
 def expect_wfs_capabilities(body: bytes) -> None:
     """Accept a WFS GetCapabilities document (root ``WFS_Capabilities``); an ExceptionReport is final."""
     if report := _http._exception_report(body):  # noqa: SLF001 (the one reader of OGC errors)
-        msg = f"the service answered with an error: {report!r}"
+        msg = f"de dienst antwoordde met een fout: {report!r}"
         raise _http.InvalidBody(msg, retry=False)
     try:
         root = ET.fromstring(body)  # noqa: S314 (a capabilities document; no entities are expanded by expat)
     except ET.ParseError as e:
-        msg = f"no WFS capabilities XML ({len(body)} bytes; {e})"
+        msg = f"geen WFS-capabilities-XML ({len(body)} bytes; {e})"
         raise _http.InvalidBody(msg) from e
     if _WFS_NS.sub("", root.tag) != "WFS_Capabilities":
-        msg = f"XML with root <{_WFS_NS.sub('', root.tag)}> instead of <WFS_Capabilities>"
+        msg = f"XML met root <{_WFS_NS.sub('', root.tag)}> in plaats van <WFS_Capabilities>"
         raise _http.InvalidBody(msg)
 
 
@@ -360,9 +360,9 @@ def _osm(
         extract = read_osm(overpass_download(client, services.overpass_url, query), config.osm_tags(), clip=clip)
         source = {"url": services.overpass_url}
     if extract.ways.empty:
-        check = (f"Check that {osm_pbf.name} covers the gemeente." if osm_pbf is not None
-                 else "Check services.overpass_url (it answered without any way), or use --osm-pbf.")
-        msg = f"The OpenStreetMap data around the gemeente hold no streets or paths. {check}"
+        check = (f"Controleer of {osm_pbf.name} de gemeente dekt." if osm_pbf is not None
+                 else "Controleer services.overpass_url (het antwoord bevatte geen enkele weg), of gebruik --osm-pbf.")
+        msg = f"De OpenStreetMap-gegevens rond de gemeente bevatten geen straten of paden. {check}"
         raise DataError(msg)
     log.info("    %d wegdelen en %d voorzieningen", len(extract.ways), len(extract.venues))
     return extract, source
@@ -451,23 +451,23 @@ def download_snapshot(
                 hint = ""
                 try:
                     known = find_gemeente(gemeente, year)
-                    hint = f" The bundled list knows it as {known.name}; check services.cbs_odata_url."
+                    hint = f" De meegeleverde lijst kent haar als {known.name}; controleer services.cbs_odata_url."
                 except DataError as e:
                     hint = f" {e}"
-                msg = f"CBS table {table} has no gemeente {gemeente}.{hint}"
+                msg = f"CBS-tabel {table} heeft geen gemeente {gemeente}.{hint}"
                 raise DataError(msg)
 
             log.info("[2/4] Buurtgrenzen %d (PDOK)", year)
             buurten = _buurten(client, services, gemeente, year)
             if buurten.empty:
-                msg = f"PDOK has no buurt polygons of {gemeente} for {year}. Try another --year."
+                msg = f"PDOK heeft geen buurtgrenzen van {gemeente} voor {year}. Kies een ander --year."
                 raise DataError(msg)
             xmin, ymin, xmax, ymax = buurten.total_bounds
 
             log.info("[3/4] CBS 100 m-vierkanten %d (PDOK)", grid_year)
             grid = _grid(client, services, (xmin, ymin, xmax, ymax), grid_year)
             if grid.empty:
-                msg = f"PDOK has no inhabited 100 m cells of {grid_year} around {gemeente}. Check services.pdok_grid_wfs_url."
+                msg = f"PDOK heeft geen bewoonde 100 m-vierkanten van {grid_year} rond {gemeente}. Controleer services.pdok_grid_wfs_url."
                 raise DataError(msg)
 
             extract, osm_source = _osm(client, services, buurten, config, osm_pbf)

@@ -165,7 +165,7 @@ def add_osm_layers(
 
 def _write_layers(code: str, folder: Path, extract: OsmExtract) -> dict[str, str]:
     if extract.ways.empty:
-        return {code: "the OpenStreetMap file holds no streets or paths around this gemeente; check that it covers it"}
+        return {code: "het OpenStreetMap-bestand bevat geen straten of paden rond deze gemeente; controleer of het de gemeente dekt"}
     snapshot.write_osm_layers(folder, extract.ways, extract.venues)
     log.debug("    %s: %d wegdelen, %d voorzieningen", code, len(extract.ways), len(extract.venues))
     return {}
@@ -228,16 +228,16 @@ def _stage_one(
     """
     name = live._gemeente_name(cbs_rows, code)  # noqa: SLF001 (the same rule as a single fetch)
     if name is None:
-        msg = f"CBS table {table} has no gemeente {code}"
+        msg = f"CBS-tabel {table} heeft geen gemeente {code}"
         raise DataError(msg)
     log.info("    %s %s (%s)", where, name, code)
     buurten = live._buurten(client, services, code, year, buurt_type)  # noqa: SLF001
     if buurten.empty:
-        msg = f"PDOK has no buurt polygons of {code} for {year}"
+        msg = f"PDOK heeft geen buurtgrenzen van {code} voor {year}"
         raise DataError(msg)
     grid = live._grid(client, services, tuple(buurten.total_bounds), grid_year)  # noqa: SLF001
     if grid.empty:
-        msg = f"PDOK has no inhabited 100 m cells of {grid_year} around {code}"
+        msg = f"PDOK heeft geen bewoonde 100 m-vierkanten van {grid_year} rond {code}"
         raise DataError(msg)
     folder = snapshot.new_stage(root / f"{code}-{year}")
     try:

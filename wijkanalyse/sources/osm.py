@@ -336,7 +336,7 @@ def _parse(path: Path | str, venue_tags: dict[str, Any], ways: _WayBuffer) -> li
     """
     path = Path(path)
     if not path.is_file():
-        msg = f"OpenStreetMap file {path} does not exist."
+        msg = f"Het OpenStreetMap-bestand {path} bestaat niet. Controleer het pad (--osm-pbf)."
         raise SourceError(msg)
     with _in_file_order(path) as readable:
         return _parse_ordered(path, readable, venue_tags, ways)
@@ -381,7 +381,7 @@ def _format(path: Path) -> str:
 
 
 def _unreadable(path: Path, error: object) -> SourceError:
-    msg = f"Cannot read OpenStreetMap file {path}: {error}. Download it again (a partial download is not readable)."
+    msg = f"Kan het OpenStreetMap-bestand {path} niet lezen: {error}. Download het opnieuw (een half gedownload bestand is onleesbaar)."
     return SourceError(msg)
 
 
@@ -410,7 +410,7 @@ def _fileinfo(command: str, path: Path) -> dict[str, Any]:
         [command, "fileinfo", "-e", "-j", "-F", _format(path), str(path)], capture_output=True, text=True, check=False,
     )
     if result.returncode != 0:
-        raise RuntimeError(result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "osmium fileinfo failed")
+        raise RuntimeError(result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "osmium fileinfo mislukte")
     return json.loads(result.stdout)["data"]
 
 
@@ -562,13 +562,13 @@ def read_osm_clips(
         When the file cannot be read, or ``engine="osmium"`` and the command is missing or fails.
     """
     if engine not in {"auto", "osmium", "pyosmium"}:
-        msg = f"Unknown OSM engine {engine!r}: use 'auto', 'osmium' or 'pyosmium'."
+        msg = f"Onbekende OSM-engine {engine!r}: kies 'auto', 'osmium' of 'pyosmium'."
         raise ValueError(msg)
     if not clips:
         return
     command = osmium_command()
     if engine == "osmium" and command is None:
-        msg = "The osmium command (osmium-tool) is not installed: install it (apt-get install osmium-tool) or use pyosmium."
+        msg = "Het commando osmium (osmium-tool) is niet geïnstalleerd: installeer het (apt-get install osmium-tool) of kies pyosmium."
         raise SourceError(msg)
     if engine != "pyosmium" and command is not None:
         yield from _clips_with_osmium_tool(command, Path(path), venue_tags, clips)
@@ -592,7 +592,7 @@ def _tags_filter_expressions(venue_tags: dict[str, Any]) -> list[str]:
 def _osmium(command: str, args: list[str], what: str) -> None:
     result = subprocess.run([command, *args], capture_output=True, text=True, check=False)  # noqa: S603 (our own arguments)
     if result.returncode != 0:
-        msg = f"osmium {what} failed: {result.stderr.strip().splitlines()[-1] if result.stderr.strip() else result.returncode}."
+        msg = f"osmium {what} mislukte: {result.stderr.strip().splitlines()[-1] if result.stderr.strip() else result.returncode}. Controleer het OpenStreetMap-bestand."
         raise SourceError(msg)
 
 
@@ -601,7 +601,7 @@ def _clips_with_osmium_tool(
 ) -> Iterator[tuple[int, OsmExtract]]:
     """``osmium tags-filter`` the file once (C++), then cut every clip out of the small result in one pass."""
     if not path.is_file():
-        msg = f"OpenStreetMap file {path} does not exist."
+        msg = f"Het OpenStreetMap-bestand {path} bestaat niet. Controleer het pad (--osm-pbf)."
         raise SourceError(msg)
     with tempfile.TemporaryDirectory(prefix="wijkanalyse-osmium-") as tmp:
         filtered = Path(tmp) / "wegen-en-voorzieningen.osm.pbf"

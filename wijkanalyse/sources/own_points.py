@@ -107,11 +107,19 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "x": ("x", "rd_x", "x_rd"),
     "y": ("y", "rd_y", "y_rd"),
 }
+#: How a role's column is named in messages.
+_ROLE_NL = {
+    "name": "naamkolom", "class": "klassekolom", "address": "adreskolom", "cost": "kostenkolom",
+    "lat": "lat-kolom", "lon": "lon-kolom", "x": "x-kolom", "y": "y-kolom",
+}
 _CSV_SUFFIXES = (".csv", ".txt")
 _GEO_SUFFIXES = (".gpkg", ".geojson", ".json")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 _THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+$")  # 12.500: Dutch for twelve thousand five hundred
 _TO_RD = Transformer.from_crs("EPSG:4326", CRS, always_xy=True)
+
+
+_KIND_NL = {"line": "regel", "feature": "object"}  # how a row is named in messages
 
 
 @dataclass(frozen=True)
@@ -124,7 +132,7 @@ class RowProblem:
     problem: str
 
     def __str__(self) -> str:
-        return f"{self.file} {self.kind} {self.row}: {self.problem}"
+        return f"{self.file} {_KIND_NL.get(self.kind, self.kind)} {self.row}: {self.problem}"
 
 
 @dataclass(frozen=True)
@@ -178,13 +186,13 @@ def _find_columns(
         if wanted:
             key = _norm_header(wanted)
             if key not in normalised:
-                msg = f"{file} has no column {wanted!r} (own_points.{role}_column); its columns are: {', '.join(headers)}."
+                msg = f"{file} heeft geen kolom {wanted!r} (own_points.{role}_column); de kolommen zijn: {', '.join(headers)}."
                 raise DataError(msg)
             found[role] = normalised[key]
             continue
         hits = [normalised[a] for a in aliases if a in normalised]
         if len(hits) > 1:
-            msg = f"{file} has more than one {role} column ({', '.join(hits)}); keep one or rename the others."
+            msg = f"{file} heeft meer dan één {_ROLE_NL[role]} ({', '.join(hits)}); houd er één en geef de andere een andere naam."
             raise DataError(msg)
         if hits:
             found[role] = hits[0]
@@ -199,10 +207,10 @@ def _number(text: str, what: str, problems: list[str]) -> float | None:
     try:
         number = float(value)
     except ValueError:
-        problems.append(f"{what} {text!r} is not a number")
+        problems.append(f"{what} {text!r} is geen getal")
         return None
     if not math.isfinite(number):
-        problems.append(f"{what} {text!r} is not a number")
+        problems.append(f"{what} {text!r} is geen getal")
         return None
     return number
 
@@ -218,13 +226,13 @@ def _cost(value: Any, problems: list[str]) -> float:
         if not text:
             return math.nan
         if _THOUSANDS.match(text.replace(" ", "")):
-            problems.append(f"kosten_per_jaar {text!r} is ambiguous: write whole euros without a thousands separator")
+            problems.append(f"kosten_per_jaar {text!r} is dubbelzinnig: schrijf hele euro's zonder scheidingsteken voor duizendtallen")
             return math.nan
         number = _number(text, "kosten_per_jaar", problems)
     if number is None:
         return math.nan
     if not math.isfinite(number) or number < 0:
-        problems.append(f"kosten_per_jaar {number:g} must be a number >= 0")
+        problems.append(f"kosten_per_jaar {number:g} moet een getal >= 0 zijn")
         return math.nan
     return number
 
@@ -254,15 +262,15 @@ def _check_latlon(lat: float, lon: float, problems: list[str]) -> bool:
     if _in(lat, LAT_RANGE) and _in(lon, LON_RANGE):
         return True
     if _in(lat, LON_RANGE) and _in(lon, LAT_RANGE):
-        hint = "lat and lon look swapped"
+        hint = "lat en lon lijken verwisseld"
     elif abs(lat) > 1000 or abs(lon) > 1000:
-        hint = "these look like RD coordinates: put them in columns x and y"
+        hint = "dit lijken RD-coördinaten: zet ze in de kolommen x en y"
     else:
         hint = (
-            f"the Netherlands lies within lat {LAT_RANGE[0]:g}..{LAT_RANGE[1]:g} "
-            f"and lon {LON_RANGE[0]:g}..{LON_RANGE[1]:g}"
+            f"Nederland ligt binnen lat {LAT_RANGE[0]:g}..{LAT_RANGE[1]:g} "
+            f"en lon {LON_RANGE[0]:g}..{LON_RANGE[1]:g}"
         )
-    problems.append(f"lat {lat:g}, lon {lon:g} lies outside the Netherlands ({hint})")
+    problems.append(f"lat {lat:g}, lon {lon:g} ligt buiten Nederland ({hint})")
     return False
 
 
@@ -271,14 +279,14 @@ def _check_rd(x: float, y: float, problems: list[str], crs_note: str | None = No
     if _in(x, RD_X_RANGE) and _in(y, RD_Y_RANGE):
         return True
     if crs_note is None and _in(y, RD_X_RANGE) and _in(x, RD_Y_RANGE):
-        hint = "x and y look swapped"
+        hint = "x en y lijken verwisseld"
     elif crs_note is None and abs(x) <= 180 and abs(y) <= 180:
-        hint = "these look like degrees: put them in columns lat and lon"
+        hint = "dit lijken graden: zet ze in de kolommen lat en lon"
     else:
         hint = (
-            f"RD x runs {RD_X_RANGE[0]:,.0f}..{RD_X_RANGE[1]:,.0f} and y {RD_Y_RANGE[0]:,.0f}..{RD_Y_RANGE[1]:,.0f}"
+            f"RD x loopt van {RD_X_RANGE[0]:,.0f} tot {RD_X_RANGE[1]:,.0f} en y van {RD_Y_RANGE[0]:,.0f} tot {RD_Y_RANGE[1]:,.0f}"
         )
-    problems.append(f"x {x:.0f}, y {y:.0f} lies outside the RD range of the Netherlands ({hint}{crs_note or ''})")
+    problems.append(f"x {x:.0f}, y {y:.0f} ligt buiten het RD-bereik van Nederland ({hint}{crs_note or ''})")
     return False
 
 
@@ -288,7 +296,7 @@ def _point_from_cells(cells: dict[str, str], problems: list[str]) -> tuple[shape
         lat = _number(cells["lat"], "lat", problems) if cells["lat"] else None
         lon = _number(cells["lon"], "lon", problems) if cells["lon"] else None
         if not cells["lat"] or not cells["lon"]:
-            problems.append("lat and lon must both be filled")
+            problems.append("lat en lon moeten allebei gevuld zijn")
         elif lat is not None and lon is not None and _check_latlon(lat, lon, problems):
             return shapely.Point(lon, lat), True
         return None, False
@@ -296,11 +304,11 @@ def _point_from_cells(cells: dict[str, str], problems: list[str]) -> tuple[shape
         x = _number(cells["x"], "x", problems) if cells["x"] else None
         y = _number(cells["y"], "y", problems) if cells["y"] else None
         if not cells["x"] or not cells["y"]:
-            problems.append("x and y must both be filled")
+            problems.append("x en y moeten allebei gevuld zijn")
         elif x is not None and y is not None and _check_rd(x, y, problems):
             return shapely.Point(x, y), False
         return None, False
-    problems.append("no coordinates (fill lat and lon, or x and y)")
+    problems.append("geen coördinaten (vul lat en lon, of x en y)")
     return None, False
 
 
@@ -315,7 +323,7 @@ class _ClassResolver:
         self.mapping: dict[str, str] = {}
         for value, target in (class_values or {}).items():
             if target not in classes:
-                msg = f"class_values maps {value!r} to {target!r}, which is not a class ({', '.join(classes)})."
+                msg = f"class_values koppelt {value!r} aan {target!r}, maar dat is geen klasse ({', '.join(classes)}). Kies een van deze klassen."
                 raise DataError(msg)
             self.mapping[str(value).strip().lower()] = target
 
@@ -329,12 +337,12 @@ class _ClassResolver:
             skipped[text or "(leeg)"] += 1
             return None
         if not text:
-            problems.append("no class")
+            problems.append("geen klasse")
             return None
         close = [k for k, v in self.classes.items() if key in re.split(r"[^\w]+", v.label.lower())]
         close = close or [self.lookup[c] for c in difflib.get_close_matches(key, list(self.lookup), n=1, cutoff=0.6)]
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        problems.append(f"unknown class {text!r} (known: {', '.join(self.classes)}){hint}")
+        hint = f"; bedoelt u {close[0]!r}?" if close else ""
+        problems.append(f"onbekende klasse {text!r} (bekend: {', '.join(self.classes)}){hint}")
         return None
 
 
@@ -345,8 +353,8 @@ def _read_csv(path: Path) -> tuple[list[str], list[_Row], str]:
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
         msg = (
-            f"{path.name} is not UTF-8 (line {line} has a byte that is not UTF-8). "
-            "Save it as 'CSV UTF-8' (Excel: Save as > CSV UTF-8)."
+            f"{path.name} is geen UTF-8 (regel {line} bevat een byte die geen UTF-8 is). "
+            "Sla het bestand op als 'CSV UTF-8' (Excel: Opslaan als > CSV UTF-8)."
         )
         raise DataError(msg) from e
     first = next((line for line in text.splitlines() if line.strip()), "")
@@ -370,7 +378,7 @@ def _read_csv(path: Path) -> tuple[list[str], list[_Row], str]:
                 values["__extra__"] = len(record)
             rows.append(_Row(number, values))
     except csv.Error as e:
-        msg = f"{path.name} line {reader.line_num}: {e}. Check the quotes on that line."
+        msg = f"{path.name} regel {reader.line_num}: {e}. Controleer de aanhalingstekens op die regel."
         raise DataError(msg) from e
     return header or [], rows, delimiter
 
@@ -381,23 +389,23 @@ def _read_geo(path: Path, layer: str) -> tuple[list[str], list[_Row], str]:
     try:
         layers = [str(name) for name, _ in pyogrio.list_layers(path)]
     except Exception as e:  # pyogrio raises several types for broken files
-        msg = f"Cannot read {path}: {e}."
+        msg = f"Kan {path} niet lezen: {e}. Controleer of het een geldig GeoPackage- of GeoJSON-bestand is."
         raise SourceError(msg) from e
     if layer and layer not in layers:
-        msg = f"{path.name} has no layer {layer!r} (it has: {', '.join(layers)}). Set own_points.layer."
+        msg = f"{path.name} heeft geen laag {layer!r} (wel: {', '.join(layers)}). Kies een laag met own_points.layer."
         raise DataError(msg)
     if not layer and len(layers) > 1:
-        msg = f"{path.name} has several layers ({', '.join(layers)}). Say which one with own_points.layer."
+        msg = f"{path.name} heeft meerdere lagen ({', '.join(layers)}). Geef met own_points.layer aan welke."
         raise DataError(msg)
     try:
         gdf = gpd.read_file(path, layer=layer or layers[0], engine="pyogrio")
     except Exception as e:
-        msg = f"Cannot read {path}: {e}."
+        msg = f"Kan {path} niet lezen: {e}. Controleer of het een geldig GeoPackage- of GeoJSON-bestand is."
         raise SourceError(msg) from e
     if gdf.crs is None:
-        msg = f"{path.name} has no coordinate reference system. Save it with its CRS (e.g. EPSG:28992)."
+        msg = f"{path.name} heeft geen coördinatenstelsel. Sla het bestand op met een CRS (bijvoorbeeld EPSG:28992)."
         raise DataError(msg)
-    crs_note = "" if gdf.crs == CRS else f"; the file says its CRS is {gdf.crs.to_string()}"
+    crs_note = "" if gdf.crs == CRS else f"; volgens het bestand is de CRS {gdf.crs.to_string()}"
     geometry = gdf.geometry
     empty = geometry.isna() | geometry.is_empty
     points = np.full(len(gdf), None, dtype=object)
@@ -484,7 +492,7 @@ def _read_rows(path: Path, layer: str) -> tuple[list[str], list[_Row], str, str]
         msg = f"{path} is een map, geen bestand. Geef het bestand met de punten zelf (CSV, GeoPackage of GeoJSON)."
         raise SourceError(msg)
     if not path.is_file():
-        msg = f"The own points file {path} does not exist. Check the path (own_points.file or --ontmoetingspunten)."
+        msg = f"Het bestand met eigen punten {path} bestaat niet. Controleer het pad (own_points.file of --ontmoetingspunten)."
         raise SourceError(msg)
     if path.stat().st_size == 0:
         msg = f"{path} is leeg. Vul het bestand (een kopregel en een regel per punt), of laat het weg."
@@ -496,7 +504,7 @@ def _read_rows(path: Path, layer: str) -> tuple[list[str], list[_Row], str, str]
     if suffix in _GEO_SUFFIXES:
         headers, rows, crs_note = _read_geo(path, layer)
         return headers, rows, crs_note, "feature"
-    msg = f"{path.name}: unknown file type {suffix!r}. Use a .csv, .gpkg or .geojson file."
+    msg = f"{path.name}: onbekend bestandstype {suffix!r}. Gebruik een .csv-, .gpkg- of .geojson-bestand."
     raise DataError(msg)
 
 
@@ -506,22 +514,22 @@ def _require_columns(
     """Refuse a file without a class column, a name column (when names are required) or (CSV) coordinates."""
     if "class" not in columns:
         msg = (
-            f"{file} has no class column (klasse, class, categorie or category; its columns are: "
-            f"{', '.join(map(str, headers))}). Add one or set own_points.class_column."
+            f"{file} heeft geen klassekolom (klasse, class, categorie of category; de kolommen zijn: "
+            f"{', '.join(map(str, headers))}). Voeg er een toe of zet own_points.class_column."
         )
         raise DataError(msg)
     if "name" not in columns and names_required:
         msg = (
-            f"{file} has no name column (naam or name; its columns are: {', '.join(map(str, headers))}). "
-            "Add one, set own_points.name_column, or set own_points.names_required = false for unnamed objects."
+            f"{file} heeft geen naamkolom (naam of name; de kolommen zijn: {', '.join(map(str, headers))}). "
+            "Voeg er een toe, zet own_points.name_column, of zet own_points.names_required = false voor objecten zonder naam."
         )
         raise DataError(msg)
     has_latlon = "lat" in columns and "lon" in columns
     has_xy = "x" in columns and "y" in columns
     if kind == "line" and not (has_latlon or has_xy):
         msg = (
-            f"{file} has no coordinate columns: it needs lat and lon (WGS84 degrees) or x and y (RD, "
-            f"EPSG:28992); its columns are: {', '.join(headers)}."
+            f"{file} heeft geen coördinatenkolommen: voeg lat en lon (WGS84-graden) of x en y (RD, "
+            f"EPSG:28992) toe; de kolommen zijn: {', '.join(headers)}."
         )
         raise DataError(msg)
 
@@ -587,8 +595,8 @@ def _parse_row(row: _Row, reader: _RowReader, skipped: Counter[str]) -> _Parsed 
     columns = reader.columns
     if "__extra__" in values:
         wrong.append(
-            f"{values['__extra__']} fields where the header has {reader.n_headers} "
-            "(a separator inside a name? put the name in double quotes)"
+            f"{values['__extra__']} velden waar de kopregel er {reader.n_headers} heeft "
+            "(een scheidingsteken in een naam? zet de naam tussen dubbele aanhalingstekens)"
         )
     class_problems: list[str] = []
     key = reader.resolver.resolve(_text(values.get(columns["class"])), class_problems, skipped)
@@ -597,7 +605,7 @@ def _parse_row(row: _Row, reader: _RowReader, skipped: Counter[str]) -> _Parsed 
     wrong += class_problems
     name = _text(values.get(columns["name"])) if "name" in columns else ""
     if not name and reader.names_required:
-        wrong.append("no name")
+        wrong.append("geen naam")
     address = _text(values.get(columns["address"])) if "address" in columns else ""
     hours = _text(values.get(columns["hours"])) if "hours" in columns else ""
     cost = _cost(values.get(columns["cost"]), wrong) if "cost" in columns else math.nan
@@ -627,7 +635,7 @@ def _row_point(row: _Row, reader: _RowReader, wrong: list[str]) -> tuple[Any, bo
     """The point of a row (a feature's geometry, a CSV line's coordinate cells); True when it is in degrees."""
     if reader.kind == "feature":
         if row.geometry is None:
-            wrong.append("empty geometry")
+            wrong.append("lege geometrie")
         elif _check_rd(row.geometry.x, row.geometry.y, wrong, reader.crs_note):
             return row.geometry, False
         return None, False
@@ -642,18 +650,18 @@ def _refuse_bad_rows(
     """Raise one DataError listing every bad row (``strict``, or no valid row left), or saying why no row remains."""
     listing = "\n  - ".join(str(p) for p in problems)
     if problems and (strict or not records):
-        why = "strict = true" if strict and records else "no valid row remains"
+        why = "strict = true" if strict and records else "er blijft geen geldige rij over"
         msg = (  # one bad row is one line; several are listed below it
-            f"{file}: 1 bad row ({why}); fix it and run again: {problems[0]}" if len(problems) == 1 else
-            f"{file}: {len(problems)} bad rows ({why}); fix them and run again:\n  - {listing}"
+            f"{file}: 1 foute rij ({why}); verbeter die en start opnieuw: {problems[0]}" if len(problems) == 1 else
+            f"{file}: {len(problems)} foute rijen ({why}); verbeter ze en start opnieuw:\n  - {listing}"
         )
         raise DataError(msg)
     if not records:
         if skipped:
             values = ", ".join(f"{v} ({n})" for v, n in skipped.most_common(5))
-            msg = f"{file}: no row has a class value in own_points.class_values (values found: {values})."
+            msg = f"{file}: geen enkele rij heeft een klassewaarde uit own_points.class_values (gevonden waarden: {values}). Controleer own_points.class_values."
         else:
-            msg = f"{file} holds no rows. Remove it from the run (own_points.file / --ontmoetingspunten) or fill it."
+            msg = f"{file} bevat geen rijen. Vul het bestand of haal het uit de run (own_points.file / --ontmoetingspunten)."
         raise DataError(msg)
 
 
