@@ -485,8 +485,7 @@ def snapshot_cbs_of_another_year(env: Env) -> list[str]:
 def _same_as_demo(summary: dict[str, Any]) -> None:
     assert summary["hotspot_buurten"] == DEMO_HOTSPOTS
     assert summary["indicators_missing_share"]["eenpersoonshuishoudens"] == 0.0
-    # the demo itself warns once: a meeting point whose opening hours no parser reads (on purpose)
-    assert [w for w in summary["warnings"] if not w.startswith("Openingstijden van Dorpshuis De Oosterhof")] == []
+    assert summary["warnings"] == []
 
 
 @case("", kind="ok", check=_same_as_demo)

@@ -223,7 +223,7 @@ def test_the_deadline_is_hard_against_a_trickle(fake: FakeServices, tmp_path: Pa
     settings = _http.HttpSettings(read_timeout_s=30, deadline_s=2, retries=3, backoff_s=0.01)
     with _http.Client(tmp_path, settings=settings, sleep=[].append) as client, pytest.raises(SourceError) as info:
         client.post(f"{fake.url}/overpass/api/interpreter", data="q", what="osm", validate=_http.expect_osm_xml)
-    m = re.search(r"after 1 try .*did not finish within the deadline of 2 s \((\d+) bytes came\)", str(info.value))
+    m = re.search(r"na 1 poging .*niet binnen de tijdslimiet van 2 s compleet \((\d+) bytes kwamen binnen\)", str(info.value))
     assert m, info.value
     assert int(m[1]) <= most
     assert fake.requests_to("overpass") == 1
@@ -269,7 +269,7 @@ def test_an_interrupted_download_leaves_nothing(fake: FakeServices, tmp_path: Pa
     fake.faults["overpass"] = ["truncate"] * 4  # a lasting fault: every try fails
     settings = _http.HttpSettings(retries=3, backoff_s=0.01)
     with _http.Client(tmp_path, settings=settings, sleep=[].append) as client, pytest.raises(
-        SourceError, match=r"after 4 tries .*broke off",
+        SourceError, match=r"na 4 pogingen .*brak af",
     ):
         live.overpass_download(client, f"{fake.url}/overpass/api/interpreter", "q")
     assert list((tmp_path / "http").iterdir()) == []
@@ -294,7 +294,7 @@ def test_a_remark_other_than_a_timeout_is_retried_as_any_fault(fake: FakeService
     fake.faults["overpass"] = [("remark", remark)] * 4
     settings = _http.HttpSettings(retries=3, backoff_s=0.01)
     with _http.Client(tmp_path, settings=settings, sleep=[].append) as client, pytest.raises(
-        SourceError, match=r"after 4 tries .*Overpass reported: 'runtime error: open64",
+        SourceError, match=r"na 4 pogingen .*Overpass meldde: 'runtime error: open64",
     ):
         live.overpass_download(client, f"{fake.url}/overpass/api/interpreter", "q")
     assert fake.requests_to("overpass") == 4

@@ -68,7 +68,7 @@ def test_osm_without_ways_has_no_network(copy: Path) -> None:
     manifest["format_version"] = 1
     (copy / snapshot.MANIFEST_FILE).write_text(json.dumps(manifest))
     ways = SnapshotReader(copy).osm({}).ways
-    with pytest.raises(DataError, match="no streets or paths"):
+    with pytest.raises(DataError, match="geen straten of paden"):
         WalkNetwork.from_ways(ways)
 
 

@@ -306,7 +306,7 @@ def expect_osm_xml_file(path: Path) -> None:
         if root_tag is None:
             root_tag = "{" + name if "}" in name else name  # ElementTree's spelling of a namespaced tag
             if root_tag != "osm":
-                raise InvalidBody(f"XML with root <{root_tag}> instead of <osm> (starts {_snippet(head)})")
+                raise InvalidBody(f"XML met root <{root_tag}> in plaats van <osm> (begint met {_snippet(head)})")
             if parser.EndElementHandler is None:
                 parser.StartElementHandler = None
         elif name == "remark":
@@ -319,7 +319,7 @@ def expect_osm_xml_file(path: Path) -> None:
     def end(name: str) -> None:
         if name == "remark" and remark is not None:
             words = " ".join("".join(remark).split())
-            raise InvalidBody(f"Overpass reported: {words[:200]!r}")
+            raise InvalidBody(f"Overpass meldde: {words[:200]!r}")
 
     parser.StartElementHandler = start
     tail = b""
@@ -337,9 +337,9 @@ def expect_osm_xml_file(path: Path) -> None:
         parser.Parse(b"", True)
     except pyexpat.ExpatError as e:
         if root_tag is None:
-            kind = "an HTML page" if b"<html" in head[:500].lower() else "no XML"
-            raise InvalidBody(f"{kind} instead of OSM XML (starts {_snippet(head)})") from e
-        raise InvalidBody(f"incomplete OSM XML ({size} bytes; {e}): the answer broke off") from e
+            kind = "een HTML-pagina" if b"<html" in head[:500].lower() else "geen XML"
+            raise InvalidBody(f"{kind} in plaats van OSM-XML (begint met {_snippet(head)})") from e
+        raise InvalidBody(f"onvolledige OSM-XML ({size} bytes; {e}): het antwoord brak af") from e
 
 
 # --------------------------------------------------------------------------- client
@@ -712,7 +712,7 @@ def _read1(response: Any, deadline: float, settings: HttpSettings, received: int
 
     remaining = deadline - time.monotonic()
     if remaining <= 0:
-        msg = f"the answer did not finish within the deadline of {settings.deadline_s:g} s ({received} bytes came)"
+        msg = f"het antwoord was niet binnen de tijdslimiet van {settings.deadline_s:g} s compleet ({received} bytes kwamen binnen)"
         raise _Retryable(msg)
     wait = min(settings.read_timeout_s, remaining)
     sock = _socket(response)
@@ -722,14 +722,14 @@ def _read1(response: Any, deadline: float, settings: HttpSettings, received: int
         return response.raw.read1(_CHUNK, decode_content=True)
     except ReadTimeoutError as e:
         if wait < settings.read_timeout_s:  # the time left ran out, not the read timeout
-            msg = f"the answer did not finish within the deadline of {settings.deadline_s:g} s ({received} bytes came)"
+            msg = f"het antwoord was niet binnen de tijdslimiet van {settings.deadline_s:g} s compleet ({received} bytes kwamen binnen)"
         else:
-            msg = f"the answer stalled after {received} bytes (nothing for {settings.read_timeout_s:g} s)"
+            msg = f"het antwoord stokte na {received} bytes ({settings.read_timeout_s:g} s niets)"
         raise _Retryable(msg) from e
     except (ProtocolError, DecodeError, OSError) as e:
         expected = response.headers.get("Content-Length")
-        of = f" of {expected}" if expected else ""
-        msg = f"the answer broke off after {received}{of} bytes"
+        of = f" van {expected}" if expected else ""
+        msg = f"het antwoord brak af na {received}{of} bytes"
         raise _Retryable(msg) from e
 
 

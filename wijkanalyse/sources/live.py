@@ -383,9 +383,9 @@ def expect_overpass_answer(path: Path) -> None:
     try:
         _http.expect_osm_xml_file(path)
     except _http.InvalidBody as e:
-        if not (e.reason.startswith("Overpass reported:") and _HEAVY_QUERY.search(e.reason)):
+        if not (e.reason.startswith("Overpass meldde:") and _HEAVY_QUERY.search(e.reason)):
             raise
-        remark = e.reason.removeprefix("Overpass reported:").strip()
+        remark = e.reason.removeprefix("Overpass meldde:").strip()
         msg = (f"Overpass brak de vraag naar straten en voorzieningen twee keer af ({remark}): het gebied is te "
                "groot of de server te druk. Gebruik een .osm.pbf (--osm-pbf, bijv. de provincie van "
                "download.geofabrik.de) of vraag een kleiner gebied.")
