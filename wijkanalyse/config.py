@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from wijkanalyse.errors import ConfigError
 
@@ -196,7 +196,8 @@ class Services:
             When a variable holds no http(s) address.
         """
         environ = os.environ if environ is None else environ
-        changes = {key: environ[var].strip() for key, var in SERVICE_ENV.items() if environ.get(var, "").strip()}
+        # dict[str, Any]: replace() checks each keyword against its field; these are the str address fields
+        changes: dict[str, Any] = {key: environ[var].strip() for key, var in SERVICE_ENV.items() if environ.get(var, "").strip()}
         bad = [f"{SERVICE_ENV[k]}={v!r}" for k, v in changes.items() if not _URL_RE.match(v)]
         if bad:
             msg = f"Not an http(s) address: {', '.join(bad)}. Set it to e.g. http://127.0.0.1:8080/ or unset it."
@@ -274,7 +275,7 @@ class VenueClass:
     key: str
     label: str
     meeting_point: bool
-    tags: dict[str, bool | tuple[str, ...]]
+    tags: dict[str, Literal[True] | tuple[str, ...]]  # True: any value
 
     def matches(self, osm_tags: dict[str, Any]) -> bool:
         """Return True when a feature's OSM tags match any of this class's tags."""
@@ -527,7 +528,7 @@ def parse_config(  # noqa: PLR0912, PLR0915
         meeting = v.get("meeting_point", False)
         if not isinstance(meeting, bool):
             problems.append(f"{where}.meeting_point must be true or false, got {meeting!r}")
-        tags: dict[str, bool | tuple[str, ...]] = {}
+        tags: dict[str, Literal[True] | tuple[str, ...]] = {}
         for tag_key, wanted in v.items():
             if tag_key in ("label", "meeting_point"):
                 continue
