@@ -555,8 +555,8 @@ def _run_national(
             log.info("%d gemeenten op %d werkprocessen", len(jobs), min(n, len(jobs)))
             _run_local(jobs, n, on_result)
     if not any(m.get("status") == DONE for m in markers.values()):
-        failed = "; ".join(f"{c}: {m.get('error')}" for c, m in sorted(markers.items()))
-        msg = f"Geen enkele gemeente kon worden geanalyseerd ({failed}). Los de genoemde fouten op en start opnieuw."
+        reasons = "; ".join(f"{c}: {m.get('error')}" for c, m in sorted(markers.items()))
+        msg = f"Geen enkele gemeente kon worden geanalyseerd ({reasons}). Los de genoemde fouten op en start opnieuw."
         raise WijkanalyseError(msg)
     national = build_national(markers, config, out_dir / NATIONAL_DIR)
     files = national_outputs.write_national(national, out_dir / NATIONAL_DIR)

@@ -94,11 +94,11 @@ def _summary_text(outputs) -> str:  # noqa: ANN001
     from wijkanalyse.outputs._siting import by_count_rows, count_line  # noqa: PLC0415
 
     result = outputs.result
-    proposals = result.proposals if result.proposals is not None else []
-    ranked = proposals[proposals["cumulatief_binnen_bereik"].notna()] if len(proposals) else []
-    for _, row in ranked.head(3).iterrows() if len(ranked) else ():
+    proposals = result.proposals
+    ranked = proposals[proposals["cumulatief_binnen_bereik"].notna()] if proposals is not None and len(proposals) else None
+    for _, row in ranked.head(3).iterrows() if ranked is not None and len(ranked) else ():
         lines.append("  " + proposal_line(row))
-    if len(ranked) > 3:
+    if ranked is not None and len(ranked) > 3:
         last = ranked.iloc[-1]
         lines.append(
             f"  ... {len(ranked)} voorstellen samen: {format_int(last['cumulatief_binnen_bereik'])} inwoners meer "

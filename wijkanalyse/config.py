@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from wijkanalyse.errors import ConfigError
 
@@ -204,7 +204,8 @@ class Services:
             When a variable holds no http(s) address.
         """
         environ = os.environ if environ is None else environ
-        changes = {key: environ[var].strip() for key, var in SERVICE_ENV.items() if environ.get(var, "").strip()}
+        # dict[str, Any]: replace() checks each keyword against its field; these are the str address fields
+        changes: dict[str, Any] = {key: environ[var].strip() for key, var in SERVICE_ENV.items() if environ.get(var, "").strip()}
         bad = [f"{SERVICE_ENV[k]}={v!r}" for k, v in changes.items() if not _URL_RE.match(v)]
         if bad:
             msg = f"Geen http(s)-adres: {', '.join(bad)}. Zet de variabele op bijvoorbeeld http://127.0.0.1:8080/ of maak haar leeg."
@@ -282,7 +283,7 @@ class VenueClass:
     key: str
     label: str
     meeting_point: bool
-    tags: dict[str, bool | tuple[str, ...]]
+    tags: dict[str, Literal[True] | tuple[str, ...]]  # True: any value
 
     def matches(self, osm_tags: dict[str, Any]) -> bool:
         """Return True when a feature's OSM tags match any of this class's tags."""
@@ -541,7 +542,7 @@ def parse_config(  # noqa: PLR0912, PLR0915
         meeting = v.get("meeting_point", False)
         if not isinstance(meeting, bool):
             problems.append(f"{where}.meeting_point moet true of false zijn, maar is {meeting!r}")
-        tags: dict[str, bool | tuple[str, ...]] = {}
+        tags: dict[str, Literal[True] | tuple[str, ...]] = {}
         for tag_key, wanted in v.items():
             if tag_key in ("label", "meeting_point"):
                 continue

@@ -171,7 +171,8 @@ def cbs_frame(rows: pd.DataFrame, table: str = "CBS-tabel") -> pd.DataFrame:
     out["code"] = codes.astype(str).str.strip().str.upper()  # codes are upper case; a lower-case copy still joins
     out["soort"] = rows[soort_col].astype(str).str.strip().str.lower()
     keys = rows[key_col].astype(str).str.strip()
-    out["naam"] = np.where(keys.str.upper() == out["code"], None, keys)  # cbsodata puts the title in the key column
+    # cbsodata puts the title in the key column; numpy's stubs reject None as a value, np.where takes it (object array)
+    out["naam"] = np.where(keys.str.upper() == out["code"], None, keys)  # type: ignore[call-overload]
     if "Gemeentenaam_1" in rows.columns:
         gm_name = rows["Gemeentenaam_1"].astype(str).str.strip()
         out["naam"] = np.where((out["soort"] == "gemeente") & out["naam"].isna(), gm_name, out["naam"])
@@ -304,9 +305,9 @@ def buurten_frame(
     buurt_rows = cbs[cbs["soort"] == "buurt"]
     wijk_rows = cbs[cbs["soort"] == "wijk"]
     names = dict(wijk_names or {})
-    for code, naam in wijk_rows["naam"].items():
-        if naam and code not in names:
-            names[code] = naam
+    for code, naam in wijk_rows["naam"].items():  # the index: the codes, str (set_index("code"))
+        if naam and str(code) not in names:
+            names[str(code)] = naam
     out = gpd.GeoDataFrame(
         {
             "buurtcode": gdf["buurtcode"].to_numpy(),

@@ -261,14 +261,16 @@ class WalkNetwork:
             return Attachment(edge, along, offset)
         if self._tree is None:
             self._build_segment_tree()
-        (p_idx, _), dist = self._tree.query_nearest(
+        tree = self._tree
+        assert tree is not None  # built just above
+        (p_idx, _), dist = tree.query_nearest(
             pts[valid], max_distance=self.rules.max_attach_m, return_distance=True, all_matches=False
         )
         first = np.unique(p_idx, return_index=True)[1]  # the nearest distance of each point
         p_idx, dist = p_idx[first], dist[first]
         # every way within half a metre of the nearest is equally near: the canonical rank
         # picks the first (for maps and reports), the others are kept as ties
-        q_idx, s_near = self._tree.query(pts[valid][p_idx], predicate="dwithin", distance=dist + _TIE_M)
+        q_idx, s_near = tree.query(pts[valid][p_idx], predicate="dwithin", distance=dist + _TIE_M)
         pair = np.unique(q_idx.astype(np.int64) * len(self._eligible) + self._seg_way[s_near])  # (point, way) once
         q_idx, c_idx = pair // len(self._eligible), pair % len(self._eligible)
         best = np.full(len(p_idx), np.iinfo(np.int64).max)

@@ -180,10 +180,9 @@ class _Distances:
     method: str
     network: WalkNetwork | None = None
     resident_att: Attachment | None = None
-    venue_att: Attachment | None = None
+    venue_att: Attachment | None = None  # every venue (the day-part searches take the open ones)
     streets: gpd.GeoDataFrame | None = None
     attachment: dict[str, object] | None = None
-    venue_att: Attachment | None = None  # every venue (the day-part searches take the open ones)
 
 
 def _read_buurten(reader: SnapshotReader, config: Config) -> _Buurten:

@@ -346,6 +346,7 @@ def read_manifest(folder: Path) -> Manifest:
     if problems:
         msg = f"Snapshot {folder} is onvolledig of beschadigd: " + "; ".join(problems) + f". {AGAIN}"
         raise SourceError(msg)
+    assert isinstance(year, int) and isinstance(sources, dict)  # a problem above otherwise (for mypy)
     inconsistent = _consistency(folder, year, sources)
     if inconsistent:
         msg = (

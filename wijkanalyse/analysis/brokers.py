@@ -32,7 +32,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import networkx as nx
@@ -409,7 +409,7 @@ def _gerrychain_parts(
     except Exception as e:  # GerryChain signals "no balanced cut" in several ways (RuntimeError, KeyError, ...)
         log.debug("recursive_tree_part met epsilon %.3f, seed %d: %s: %s", epsilon, seed, type(e).__name__, e)
         return None
-    parts = {int(chain_graph.node_data(k)["__networkx_node__"]): int(v) for k, v in raw.items()}
+    parts = {int(chain_graph.node_data(k)["__networkx_node__"]): int(cast(int, v)) for k, v in raw.items()}  # the parts: range(n)
     if set(parts) != set(range(len(weights))) or len(set(parts.values())) != n:
         return None
     return parts

@@ -48,6 +48,7 @@ threshold is ``[w_low / (w_low + b_high), w_high / (w_high + b_low)]`` (``w``: w
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -195,7 +196,9 @@ def group_table(
         for name, (low, high) in bounds.items():
             sums = _sums(keys, low, high, within)
             for code, label in areas:
-                s = sums.loc[code] if code in sums.index else pd.Series({"lo": 0.0, "hi": 0.0, "w_lo": 0.0, "w_hi": 0.0})
+                empty = pd.Series({"lo": 0.0, "hi": 0.0, "w_lo": 0.0, "w_hi": 0.0})
+                # one row per key (a groupby sum): a Series, not the Series | DataFrame of the stubs
+                s = cast("pd.Series[float]", sums.loc[code]) if code in sums.index else empty
                 b_lo, b_hi = float(s["lo"] - s["w_lo"]), float(s["hi"] - s["w_hi"])
                 share = share_range((float(s["w_lo"]), float(s["w_hi"])), (b_lo, b_hi))
                 rows.append({

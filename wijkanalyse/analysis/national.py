@@ -15,7 +15,7 @@ values of its summary). Beside it: the hot-spot buurten and the residents living
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -182,7 +182,7 @@ def gemeente_table(
     signal = pd.Series(np.nan, index=table.index)
     if done.any() and indicators:
         signal[done] = composite_signal(table[done], dict(indicators))
-    table.insert(table.columns.get_loc("hotspot_buurten") + 2, "signaal_landelijk", signal)
+    table.insert(cast(int, table.columns.get_loc("hotspot_buurten")) + 2, "signaal_landelijk", signal)  # unique columns
     for col in ("aandeel_binnen_drempel", "drempel_m"):
         table[col] = pd.to_numeric(table[col], errors="coerce").astype(float)
     for col in ("inwoners", "inwoners_binnen_drempel", "inwoners_buiten_drempel", "inwoners_in_hotspots",
@@ -227,7 +227,7 @@ def national_totals(table: pd.DataFrame) -> dict[str, Any]:
         "inwoners": people,
         "inwoners_binnen_drempel": within,
         "inwoners_buiten_drempel": total("inwoners_buiten_drempel"),
-        "aandeel_binnen_drempel": within / people if people else None,
+        "aandeel_binnen_drempel": within / people if people and within is not None else None,
         "buurten": total("buurten"),
         "ontmoetingspunten": total("ontmoetingspunten"),
         "hotspot_buurten": total("hotspot_buurten"),

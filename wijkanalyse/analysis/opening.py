@@ -95,7 +95,8 @@ def open_day_parts(raw: Any) -> tuple[str, np.ndarray]:
         end = REFERENCE_START + timedelta(weeks=REFERENCE_WEEKS)
         intervals = [(a, b) for a, b, state, _ in parsed.intervals(REFERENCE_START, end)
                      if state == opening_hours.State.OPEN]
-    except (opening_hours.ParserError, SyntaxError, ValueError, OverflowError):
+    # opening_hours' stubs lack ParserError (the module has it: the parser raises it)
+    except (opening_hours.ParserError, SyntaxError, ValueError, OverflowError):  # type: ignore[attr-defined]
         return UNPARSEABLE, none
     minutes = np.zeros((REFERENCE_WEEKS * 7, len(PARTS)))  # per day of the reference year, per part
     for start, stop in intervals:

@@ -901,7 +901,7 @@ def best_by_count(
         prefix_value = float(selection.cumulative[r - 1])
         if exact and r == k:
             sites, value, bound, status = prefix, prefix_value, selection.bound, selection.status
-        elif exact and model is not None:
+        elif exact and model is not None and which is not None:  # (model is set exactly when which is)
             heuristic = greedy_swap(c, open_weight, None, r, cost=cost_arr)
             start = prefix if prefix_value >= heuristic.objective - tol else heuristic.chosen.tolist()
             solved = model.solve(r, integer=True, time_limit_s=time_limit_s, start=start, solver=which, threads=threads)
@@ -916,7 +916,7 @@ def best_by_count(
         else:
             sites, value, status = prefix, prefix_value, "heuristic"
             bound = None
-            if model is not None:
+            if model is not None and which is not None:
                 relaxed = model.solve(r, integer=False, time_limit_s=time_limit_s, solver=which, threads=threads)
                 bound = relaxed.bound
         proven = status == "optimal" or (bound is not None and value >= bound - tol)

@@ -108,7 +108,7 @@ def walking_figures(  # noqa: PLR0917
         rows.append(pd.DataFrame({
             "buurtcode": buurten.index, "buurtnaam": buurten["buurtnaam"].to_numpy(), "groep": group.key,
             "groep_label": group.label, "snelheid_m_s": group.speed_m_s, "drempel_m": threshold,
-            "drempel_min": minutes, "profiel": profile.label if applied else "",
+            "drempel_min": minutes, "profiel": profile.label if applied and profile is not None else "",
             "inwoners": all_.to_numpy(), "inwoners_binnen_drempel": inside.to_numpy(),
             "aandeel_binnen_drempel": (inside / all_).where(all_ > 0).to_numpy(),
         }))

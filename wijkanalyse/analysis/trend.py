@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, SupportsInt, cast
 
 import geopandas as gpd
 import numpy as np
@@ -345,7 +345,7 @@ def _kern_rows(buurten: pd.DataFrame) -> pd.DataFrame:
         out.append({
             "kern": kern,
             "n_buurten": len(part),
-            "jaar": int(year),
+            "jaar": int(cast(SupportsInt, year)),  # a groupby key: Hashable to the stubs
             "inwoners": float(people.sum()),
             "inwoners_binnen_drempel": float(part["inwoners_binnen_drempel"].sum()),
             "signaal": _weighted(part["signaal"].to_numpy(float), people),

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -198,7 +198,7 @@ def summary_line(result: RunResult) -> str:
     within = summary.get("residents_within_threshold")
     share = summary.get("share_within_threshold")
     if _is_missing(share) and not _is_missing(total) and not _is_missing(within) and total:
-        share = float(within) / float(total)
+        share = float(cast(float, within)) / float(cast(float, total))  # not missing: numbers
     n_points = summary.get("n_meeting_points")
     method_text = METHOD_TEXT.get(str(method), plain(method, "onbekende methode"))
     parts = [
@@ -206,7 +206,7 @@ def summary_line(result: RunResult) -> str:
         f"binnen {format_int(threshold)} m van een ontmoetingspunt ({method_text})"
     ]
     if not _is_missing(n_points):
-        noun = "ontmoetingspunt" if float(n_points) == 1 else "ontmoetingspunten"
+        noun = "ontmoetingspunt" if float(cast(float, n_points)) == 1 else "ontmoetingspunten"
         parts.append(f"{format_int(n_points)} {noun}")
     return " · ".join(parts)
 

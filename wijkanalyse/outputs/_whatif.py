@@ -70,8 +70,8 @@ def encode_varints(values: Any, signed: bool = True) -> str:
             raise ValueError(msg)
         u = v.astype(np.uint64)
     n_groups = np.ones(len(u), dtype=np.int64)
-    for k in range(1, 13):
-        n_groups += (u >> np.uint64(5 * k)) > 0
+    for shift in range(1, 13):
+        n_groups += (u >> np.uint64(5 * shift)) > 0
     k = np.arange(13)
     groups = ((u[:, None] >> (np.uint64(5) * k.astype(np.uint64))[None, :]) & np.uint64(31)).astype(np.uint8)
     chars = groups + 63 + np.where(k[None, :] < n_groups[:, None] - 1, 32, 0).astype(np.uint8)

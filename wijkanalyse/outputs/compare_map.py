@@ -19,7 +19,7 @@ points are the two point layers. Every text is HTML-escaped here (:class:`._mapt
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -85,7 +85,7 @@ def _rings(frame: gpd.GeoDataFrame) -> list:
 
 
 def _records(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
-    return pd.DataFrame(frame.drop(columns=frame.geometry.name)).to_dict("records")
+    return cast(list[dict[str, Any]], pd.DataFrame(frame.drop(columns=frame.geometry.name)).to_dict("records"))
 
 
 def _symmetric(values: pd.Series, minimum: float) -> float:

@@ -33,7 +33,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import folium
 import geopandas as gpd
@@ -41,7 +41,7 @@ import jinja2
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 
 from wijkanalyse._atomic import write_text
 from wijkanalyse._format import _is_missing, format_int, format_number, format_percent, format_range
@@ -267,6 +267,7 @@ def _add_buurt_popup(popups: Popups, row: Mapping[str, Any], result: RunResult, 
     if _is_missing(signal):
         signal_text = "onbekend"
     else:
+        signal = cast(float, signal)  # not missing: a number
         word = "meer zorgen" if float(signal) > 0 else "minder zorgen" if float(signal) < 0 else "gemiddeld"
         signal_text = f"{format_number(signal, 2)} ({word} dan gemiddeld)" if word != "gemiddeld" else "0,00 (gemiddeld)"
     hotspot = plain(row.get("hotspot"), "")
@@ -310,7 +311,7 @@ def _beside_the_whole(result: RunResult, key: str) -> str:
 
 
 def _records(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
-    return pd.DataFrame(frame.drop(columns=frame.geometry.name)).to_dict("records")
+    return cast(list[dict[str, Any]], pd.DataFrame(frame.drop(columns=frame.geometry.name)).to_dict("records"))
 
 
 def _buurten_part(
@@ -734,7 +735,7 @@ def _lookup(result: RunResult, buurten: gpd.GeoDataFrame) -> _Lookup:
                 look.area_of[code] = f"Werkgebied {plain(gebied, '')}".strip()
     table = getattr(result, "target_groups", None)
     if isinstance(table, pd.DataFrame) and len(table):
-        for r in table[table["niveau"] == "buurt"].to_dict("records"):
+        for r in cast(list[dict[str, Any]], table[table["niveau"] == "buurt"].to_dict("records")):
             look.groups.setdefault(str(r["doelgroep"]), {})[str(r["code"])] = r
     return look
 
@@ -856,7 +857,7 @@ def inline_leaflet(m: folium.Map) -> None:
     m.default_js = []
     m.default_css = []
     vendor = resources.files("wijkanalyse.outputs") / "vendor"
-    header = m.get_root().header
+    header = cast(Figure, m.get_root()).header  # a Map's root is a branca Figure
     header.add_child(RawHtml(f"<style>{vendor.joinpath('leaflet.css').read_text(encoding='utf-8')}</style>"),
                      name="leaflet_css_inline")
     header.add_child(RawHtml(f"<script>{vendor.joinpath('leaflet.js').read_text(encoding='utf-8')}</script>"),
@@ -898,7 +899,7 @@ def build_page(document: Mapping[str, Any]) -> folium.Map:
         location=((south + north) / 2, (west + east) / 2), zoom_start=12, tiles=None,
         zoom_control=False, control_scale=False, zoom_snap=0.5, zoom_delta=1,
     )
-    root = m.get_root()
+    root = cast(Figure, m.get_root())  # a Map's root is a branca Figure
     root._template = _PAGE_TEMPLATE  # noqa: SLF001 (branca's Figure has no setting for <html lang>)
     root.title = document["title"]  # already HTML-escaped; the template inserts it as is
     inline_leaflet(m)

@@ -253,7 +253,7 @@ def _context(national: NationalResult, *, map_href: str, table_href: str) -> dic
             "inwoners": row.inwoners, "binnen": row.inwoners_binnen_drempel, "buiten": row.inwoners_buiten_drempel,
             "aandeel": row.aandeel_binnen_drempel, "hotspots": row.hotspot_buurten, "signaal": row.signaal_landelijk,
             "voorstellen": row.nieuwe_ontmoetingspunten, "makelaars": row.makelaars_nodig,
-            "kleur": _share_colour(row.aandeel_binnen_drempel), "link": national.links.get(row.gemeentecode),
+            "kleur": _share_colour(row.aandeel_binnen_drempel), "link": national.links.get(str(row.gemeentecode)),
         })
     return {
         "totals": national.totals,

@@ -92,7 +92,7 @@ MAJOR_HIGHWAYS = frozenset({
 _MAP_BOX = (0.015, 0.065, 0.665, 0.815)  # left, bottom, width, height of the map
 _PANEL_BOX = (0.695, 0.2, 0.29, 0.68)  # legend and notes; below them the scale bar and north arrow
 _HALO = [patheffects.withStroke(linewidth=2.5, foreground="white")]
-_TEXT = {"parse_math": False}  # names from OSM/CBS/files are text, never mathtext
+_TEXT: dict[str, Any] = {"parse_math": False}  # names from OSM/CBS/files are text, never mathtext
 _STREETS_GID = "straten"  # the street image of a map, found again to swap the PDF's resolution in
 
 
@@ -245,7 +245,7 @@ def _draw_borders(ax: Axes, frame: gpd.GeoDataFrame, *, color: str = BORDER_COLO
     ax.plot(coords[:, 0], coords[:, 1], color=color, linewidth=width, linestyle=style, zorder=zorder)
 
 
-def _polygon_path(geoms: np.ndarray) -> Path | None:
+def _polygon_path(geoms: np.ndarray) -> MplPath | None:
     """All polygons of ``geoms`` as one compound path: exteriors counter-clockwise, holes clockwise."""
     parts = shapely.get_parts(np.asarray(geoms, dtype=object))
     parts = parts[shapely.get_type_id(parts) == 3]  # Polygon
@@ -262,10 +262,10 @@ def _polygon_path(geoms: np.ndarray) -> Path | None:
 
 def _fill(ax: Axes, geoms: Any, colors: str | list[str], zorder: float = 1, alpha: float = 1.0) -> None:
     """Fill polygons (holes left open); one compound path per colour."""
-    geoms = np.asarray(geoms, dtype=object)
-    colors = np.asarray([colors] * len(geoms) if isinstance(colors, str) else colors, dtype=object)
-    for color in dict.fromkeys(colors.tolist()):
-        path = _polygon_path(geoms[colors == color])
+    geom_arr = np.asarray(geoms, dtype=object)
+    color_arr = np.asarray([colors] * len(geom_arr) if isinstance(colors, str) else colors, dtype=object)
+    for color in dict.fromkeys(color_arr.tolist()):
+        path = _polygon_path(geom_arr[color_arr == color])
         if path is not None:
             # add_artist, not add_patch: the extent is fixed, and add_patch walks every vertex to update it
             ax.add_artist(PathPatch(path, facecolor=color, edgecolor="none", alpha=alpha, zorder=zorder))
@@ -359,7 +359,7 @@ class _Labels:
 
 
 def _label(ax: Axes, x: float, y: float, text: str, **kwargs: Any) -> None:
-    style = {"ha": "center", "va": "center", "fontsize": 7, "zorder": 15, "path_effects": _HALO, **_TEXT}
+    style: dict[str, Any] = {"ha": "center", "va": "center", "fontsize": 7, "zorder": 15, "path_effects": _HALO, **_TEXT}
     style.update(kwargs)
     ax.text(x, y, text, **style)
 
@@ -546,15 +546,14 @@ def broker_figure(result: RunResult, bg: Background | None = None) -> Figure:
         "Elk gebied bestaat uit hele buurten die aan elkaar grenzen, met ongeveer dezelfde werklast.",
     )
     _map_axes(ax, bg)
-    areas = result.broker_areas
-    has_areas = areas is not None and len(areas) > 0
-    if has_areas:
+    areas = result.broker_areas if result.broker_areas is not None and len(result.broker_areas) else None
+    if areas is not None:
         _fill(ax, areas.geometry, _area_colors(areas), zorder=1, alpha=0.5)
     else:
         _fill(ax, result.buurten.geometry, "#f5f5f5", zorder=1)
     _draw_streets(ax, bg, zorder=2, alpha=0.6)
     _draw_borders(ax, result.buurten, color=BORDER_COLOR, width=0.4, zorder=3)
-    if has_areas:
+    if areas is not None:
         _draw_borders(ax, areas, color="#000000", width=1.8, zorder=4)
         few = len(areas) <= 20
         box = {"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": "none", "alpha": 0.75}
@@ -573,19 +572,19 @@ def broker_figure(result: RunResult, bg: Background | None = None) -> Figure:
         Line2D([], [], color=STREET_COLOR, linewidth=0.8, label="straat of pad"),
         "sample",
     ]
-    sample = ("nummer van het gebied, werklast en\nverhouding tot het gemiddelde gebied" if has_areas and len(areas) <= 20
+    sample = ("nummer van het gebied, werklast en\nverhouding tot het gemiddelde gebied" if areas is not None and len(areas) <= 20
               else "nummer van het gebied en werklast\nals % van het gemiddelde gebied")
     labels = [h.get_label() for h in handles[:-1]] + [sample]
     leg = panel.legend(handles=handles, labels=labels, title="Legenda", loc="upper left", bbox_to_anchor=(0, 1),
                        frameon=False, fontsize=9, title_fontsize=10.5, alignment="left", handlelength=2.2,
                        labelspacing=0.55, handler_map={str: _TextHandler()})
-    for text in [*leg.get_texts(), leg.get_title()]:
-        text.set_parse_math(False)
+    for legend_text in [*leg.get_texts(), leg.get_title()]:
+        legend_text.set_parse_math(False)
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     bottom = float(leg.get_window_extent(renderer).transformed(panel.transAxes.inverted()).y0)
     notes = [_wrap(result.explanations.get("makelaars") or
                    f"Nodig: {s.get('brokers_needed')} wijkmakelaar(s), € {format_int(s.get('broker_cost_per_year'))} per jaar")]
-    if has_areas:
+    if areas is not None:
         notes += [
             _wrap(f"Het zwaarste gebied heeft {format_number(s.get('broker_balance'), 2)} keer de werklast "
                   "van het lichtste."
@@ -637,7 +636,8 @@ def write_print_maps(result: RunResult, folder: Path) -> dict[str, Path]:
             metadata = {"Title": f"{result.gemeente_name} {result.year}: {name}", "Creator": "wijkanalyse"}
             if fmt == "png":
                 metadata = {"Title": metadata["Title"], "Software": "wijkanalyse"}
-            files[f"{name}_{fmt}"] = _atomic.write_with(
-                target, lambda tmp, f=fig, fm=fmt, md=metadata: f.savefig(tmp, format=fm, dpi=DPI, metadata=md),
-            )
+            def save(tmp: Path, f: Figure = fig, fm: str = fmt, md: dict[str, str] = metadata) -> None:
+                f.savefig(tmp, format=fm, dpi=DPI, metadata=md)
+
+            files[f"{name}_{fmt}"] = _atomic.write_with(target, save)
     return files

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 #: Local Moran pattern -> the label in tables (CSV, XLSX, GeoPackage).
-HOTSPOT_LABELS = {
+HOTSPOT_LABELS: dict[str, str] = {  # str keys: Hotspot is a StrEnum; frames hold plain str
     Hotspot.HOT: "hotspot (hoog, omgeven door hoog)",
     Hotspot.LOW_HIGH: "uitschieter (laag, omgeven door hoog)",
     Hotspot.COLD: "coldspot (laag, omgeven door laag)",
@@ -51,7 +51,7 @@ HOTSPOT_LABELS = {
     Hotspot.NONE: "niet significant",
 }
 #: Short words for report table cells (not significant: empty).
-HOTSPOT_SHORT = {
+HOTSPOT_SHORT: dict[str, str] = {
     Hotspot.HOT: "hotspot",
     Hotspot.LOW_HIGH: "laag tussen hoog",
     Hotspot.COLD: "coldspot",
@@ -81,7 +81,7 @@ def _code(value: Any) -> str | None:
     return str(value)
 
 
-def hotspot_label(code: Any, words: dict[Hotspot, str] = HOTSPOT_LABELS) -> str:
+def hotspot_label(code: Any, words: Mapping[str, str] = HOTSPOT_LABELS) -> str:
     """The Dutch words for a hot-spot code (``words``: which set); an unknown value as it is."""
     key = _code(code)
     if key is None:
@@ -154,7 +154,7 @@ def comparison_with_labels(frame: pd.DataFrame) -> pd.DataFrame:
     """A comparison table for people: ``koppeling`` (the match in words) after ``match``; hot-spot codes in Dutch."""
     out = frame.copy()
     if "match" in out.columns:
-        out.insert(out.columns.get_loc("match") + 1, "koppeling", out["match"].map(MATCH_LABELS).astype(object))
+        out.insert(cast(int, out.columns.get_loc("match")) + 1, "koppeling", out["match"].map(MATCH_LABELS).astype(object))
     for col in ("hotspot_oud", "hotspot_nieuw"):
         if col in out.columns:
             out[col] = out[col].map(lambda c: hotspot_label(c) or None).astype(object)

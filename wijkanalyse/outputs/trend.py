@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 from openpyxl import Workbook
@@ -66,6 +66,11 @@ def _status_text(row: pd.Series | dict[str, Any]) -> str:
 def _verdict_rows(trend: Trend, level: str) -> pd.DataFrame:
     v = trend.verdicts
     return v[v["niveau"] == level].set_index("code", drop=False)
+
+
+def _verdict(rows: pd.DataFrame, code: str) -> pd.Series:
+    """The verdict row of ``code`` (one per code: a Series, not the stubs' Series | DataFrame)."""
+    return cast(pd.Series, rows.loc[code])
 
 
 def _hot_path(frame: pd.DataFrame, column: str) -> str:
@@ -144,7 +149,7 @@ def report_context(trend: Trend, summary: dict[str, Any]) -> dict[str, Any]:
                "status": _status_text(gv), "klasse": _status_class(gv["status"]),
                **_chart(years, list(g["aandeel_binnen_drempel"]), _num(gv["doel"]), int(gv["doeljaar"]), _line(trend, gv))}]
     for kern, part in trend.kernen.groupby("kern", sort=True):
-        v = kern_v.loc[str(kern)]
+        v = _verdict(kern_v, str(kern))
         kernen.append(_table_row(str(kern), part, v, "hotspot_buurten"))
         charts.append({"naam": str(kern), "status": _status_text(v), "klasse": _status_class(v["status"]),
                        **_chart(years, list(part["aandeel_binnen_drempel"]), _num(v["doel"]), int(v["doeljaar"]),
@@ -210,7 +215,7 @@ def _buurt_rows(trend: Trend) -> tuple[list[dict[str, Any]], int]:
     verdicts = _verdict_rows(trend, "buurt")
     rows, left_out = [], 0
     for code, part in trend.buurten.groupby("buurtcode", sort=False):
-        v = verdicts.loc[str(code)]
+        v = _verdict(verdicts, str(code))
         notable = (
             v["status"] == "off_track"
             or (_num(v["verschil_pp"]) is not None and abs(float(v["verschil_pp"])) >= REPORT_MIN_PP)
@@ -271,7 +276,7 @@ def _per_year(frame: pd.DataFrame, extra: dict[str, str] | None = None) -> list[
     counts = {"residents", "residents_within_threshold", "residents_beyond_threshold", "hotspot_buurten",
               "residents_outside_division"}
     out = []
-    for record in frame[list(keys)].to_dict("records"):
+    for record in cast(list[dict[str, Any]], frame[list(keys)].to_dict("records")):  # str columns
         row = {keys[k]: v for k, v in record.items()}
         for key in counts & row.keys():  # whole numbers (sums of cells) as integers
             if isinstance(row[key], float) and row[key].is_integer():
@@ -315,13 +320,13 @@ def trend_json(trend: Trend, summary: dict[str, Any]) -> dict[str, Any]:
         "kernen": [
             {"kern": kern, "n_buurten": int(part["n_buurten"].iloc[-1]),
              "per_year": _per_year(part, {"hotspot_buurten": "hotspot_buurten"}),
-             **_verdict_json(kern_v.loc[str(kern)])}
+             **_verdict_json(_verdict(kern_v, str(kern)))}
             for kern, part in trend.kernen.groupby("kern", sort=True)
         ],
         "buurten": [
             {"buurtcode": code, "buurtnaam": part["buurtnaam"].iloc[0], "kern": part["kern"].iloc[0],
              "per_year": _per_year(part, {"hotspot": "hotspot", "is_hotspot": "is_hotspot"}),
-             **_verdict_json(buurt_v.loc[str(code)])}
+             **_verdict_json(_verdict(buurt_v, str(code)))}
             for code, part in trend.buurten.groupby("buurtcode", sort=True)
         ],
     })

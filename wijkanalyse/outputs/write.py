@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -58,9 +58,9 @@ def write_csv(result: RunResult, path: Path) -> Path:
     """
     table = pd.DataFrame(with_labels(result.buurten).drop(columns=result.buurten.geometry.name)).reset_index(drop=True)
     for key in reversed([k for k in result.indicators if k in table.columns and k in result.reference.index]):
-        at = table.columns.get_loc(key) + 1
-        table.insert(at, f"{key}_nederland", result.reference.loc[key, "nederland"])
-        table.insert(at, f"{key}_gemeente", result.reference.loc[key, "gemeente"])
+        at = cast(int, table.columns.get_loc(key)) + 1  # unique columns: an int
+        table.insert(at, f"{key}_nederland", cast(float, result.reference.loc[key, "nederland"]))
+        table.insert(at, f"{key}_gemeente", cast(float, result.reference.loc[key, "gemeente"]))
     return write_table_csv(table, path)
 
 

@@ -56,10 +56,10 @@ import re
 import tempfile
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import tenacity
@@ -262,12 +262,12 @@ def expect_osm_xml(body: bytes) -> None:
     Overpass answers a query that ran out of time or memory with status 200 and a
     ``<remark>runtime error: ...</remark>`` in an otherwise valid, but incomplete, document.
     """
-    parser = ET.XMLPullParser(events=("start", "end"))
+    parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start", "end"))
     root_tag = None
     try:
         for offset in range(0, len(body), _CHUNK):
             parser.feed(body[offset:offset + _CHUNK])
-            for event, element in parser.read_events():
+            for event, element in cast("Iterator[tuple[str, ET.Element]]", parser.read_events()):  # start/end only
                 if event == "start" and root_tag is None:
                     root_tag = element.tag
                     if root_tag != "osm":

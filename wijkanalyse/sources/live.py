@@ -205,8 +205,9 @@ def feature_type_names(body: bytes) -> list[str]:
         if _WFS_NS.sub("", element.tag) != "FeatureType":
             continue
         for child in element:
-            if _WFS_NS.sub("", child.tag) == "Name" and (child.text or "").strip():
-                names.append(child.text.strip())
+            name = (child.text or "").strip()
+            if _WFS_NS.sub("", child.tag) == "Name" and name:
+                names.append(name)
     return names
 
 
