@@ -388,7 +388,7 @@ def _gaps_part(gaps: gpd.GeoDataFrame, threshold_m: float, look: _Lookup, method
             "Inwoners": residents_text(row.get("inwoners")),
             "Vakken van 100 m": format_int(row.get("cellen")),
             "Buurten": look.buurten(split_list(row.get("buurtcodes"))),
-            farthest: gap_distance_text(None if _is_missing(far) else float(far), threshold_m),
+            farthest: gap_distance_text(float(far) if far is not None and not _is_missing(far) else None, threshold_m),
         })
         names.append(esc(f"{title}: {residents_text(row.get('inwoners'))}"))
     return {"g": [polygon_rings(g) for g in _to_map(gaps.geometry, _SIMPLIFY_M["gaps"])], **popups.part(), "name": names}
