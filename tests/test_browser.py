@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -710,3 +711,109 @@ def test_comparison_map_has_the_main_maps_base(browser: Any, compare_page: tuple
     labels = browser.execute_script(VISIBLE_LABELS_JS, ".wa-kernlabel")
     assert labels or size == "laptop"  # zoomed in on Westerveld at least its name shows
     _no_errors(browser)
+
+
+@pytest.fixture(scope="module")
+def overview_page(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """``overzicht.html`` of a national run over a small synthetic country (two gemeenten, no own maps)."""
+    import geopandas as gpd
+
+    from wijkanalyse import batch
+    from wijkanalyse.config import load_config
+    from wijkanalyse.sources.national import add_osm_layers, clip_area
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from synthetic_national import write_country
+
+    root = tmp_path_factory.mktemp("land")
+    country = write_country(root, n=2, buurten_x=2, buurten_y=2, buurt_m=400.0, meeting_points=2, other_venues=1)
+    areas = {f.name: (f, clip_area(gpd.read_file(f / "buurten.gpkg"))) for f in country.snapshots}
+    assert add_osm_layers(areas, country.pbf, load_config().osm_tags(), engine="pyosmium") == {}
+    batch.run_national(country.snapshots, load_config(), root / "uit", workers=1, maps=False)
+    return (root / "uit" / "landelijk" / "overzicht.html").as_uri()
+
+
+@pytest.mark.parametrize("size", ["laptop", "telefoon"])
+def test_overview_map_has_the_main_maps_base(browser: Any, overview_page: str, size: str) -> None:
+    _open(browser, overview_page, SIZES[size])
+    _shot(browser, f"{size}-overzicht-start")
+    _main_map_base(browser, "Overzicht: inwoners binnen 400 m van een ontmoetingspunt",
+                   ("OpenStreetMap", "CBS 2024 (CC BY 4.0)", "PDOK"))
+    names = browser.execute_script(
+        "return Array.prototype.map.call(document.querySelectorAll('.wa-laag label'), function (l) { return l.textContent; })")
+    assert names[:2] == ["Gemeenten: aandeel binnen 400 m", "Wijken: aandeel binnen 400 m"]
+    assert "Gemeente- en wijkgrenzen (werkt zonder internet)" in names
+    assert not any("Hotspots" in n or "Ontmoetingspunten" in n for n in names)  # what does not apply is left out
+    shown = ("var lvl = JSON.parse(document.getElementById('wa-data').textContent).buurten.lvl;"
+             "return WA.state.layers.buurten.getLayers().map(function (p) { return lvl[p._waIndex]; });")
+    assert browser.execute_script(shown) == [0, 0]  # the two gemeenten first, not their wijken
+    assert browser.execute_script("return WA.state.map.hasLayer(WA.state.layers.streets)")
+    # A wijk found by name: the colouring switches to the wijken, its popup fits the screen.
+    _search_and_choose(browser, "Proefgemeente 2", "wijk")
+    assert browser.execute_script("return WA.state.mode") == "reach"
+    levels = browser.execute_script(shown)
+    assert levels and set(levels) == {1}  # now the wijken, and only they
+    text = _popup_text(browser)
+    assert text.startswith("Wijk ") and "Proefgemeente 2" in text and "Binnen 400 m van een ontmoetingspunt" in text
+    _assert_popup_fits(browser, "wijk (overzicht)")
+    _shot(browser, f"{size}-overzicht-wijk")
+    browser.execute_script("WA.state.map.closePopup()")
+    _search_and_choose(browser, "Proefgemeente 1", "gemeente")
+    assert browser.execute_script("return WA.state.mode") == "signal"
+    text = _popup_text(browser)
+    assert "Proefgemeente 1" in text and "Kaart van de gemeente" in text and "Signaal t.o.v. de andere gemeenten" in text
+    _assert_popup_fits(browser, "gemeente (overzicht)")
+    _shot(browser, f"{size}-overzicht-gemeente")
+    _no_errors(browser)
+
+
+@pytest.fixture(scope="module")
+def html_pages(demo_snapshot: Path, compare_page: tuple[str, Any], overview_page: str,
+               tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Every HTML page besides the maps, by name: their URLs."""
+    from wijkanalyse import pipeline
+    from wijkanalyse.config import load_config
+    from wijkanalyse.demo import DEMO_NEXT_YEAR, DEMO_THIRD_YEAR, write_demo_snapshot
+    from wijkanalyse.outputs import report
+
+    root = tmp_path_factory.mktemp("paginas")
+    rapport = report.write_report(demo_result(demo_snapshot), root / "rapport.html", {})
+    years = [write_demo_snapshot(root / "demo-2024"), write_demo_snapshot(root / "demo-2025", DEMO_NEXT_YEAR),
+             write_demo_snapshot(root / "demo-2026", DEMO_THIRD_YEAR)]
+    pipeline.trend(years, load_config(), root / "uit", target=0.8)
+    compared = Path(compare_page[0].removeprefix("file://")).parent
+    national = Path(overview_page.removeprefix("file://")).parent
+    return {
+        "rapport": rapport.as_uri(),
+        "vergelijking": next(compared.rglob("vergelijking.html")).as_uri(),
+        "landelijk": (national / "landelijk.html").as_uri(),
+        "trend": next((root / "uit").rglob("trend.html")).as_uri(),
+    }
+
+
+@pytest.mark.parametrize("size", ["laptop", "telefoon"])
+@pytest.mark.parametrize("name", ["rapport", "vergelijking", "landelijk", "trend"])
+def test_every_page_has_the_shared_base(browser: Any, html_pages: dict[str, str], name: str, size: str) -> None:
+    """_basis.html.j2: lang="nl", a title, the source line; on a phone nothing wider than the screen."""
+    width, height = SIZES[size]
+    browser.set_window_size(width, height)
+    inner = browser.execute_script("return [window.innerWidth, window.innerHeight]")
+    browser.set_window_size(2 * width - inner[0], 2 * height - inner[1])
+    browser.get(html_pages[name])
+    assert browser.execute_script("return window.innerWidth") == width
+    _shot(browser, f"{size}-pagina-{name}")
+    assert browser.execute_script("return document.documentElement.lang") == "nl"
+    assert browser.title.strip()
+    assert browser.find_element("css selector", "meta[name='viewport']").get_attribute("content").startswith(
+        "width=device-width")
+    credits = browser.find_elements("css selector", "footer.wa-bronregel")
+    assert len(credits) == 1 and "CBS" in credits[0].text and "OpenStreetMap" in credits[0].text
+    wide = browser.execute_script(
+        "var w = window.innerWidth; return Array.prototype.filter.call(document.querySelectorAll('body *'),"
+        " function (e) { var r = e.getBoundingClientRect(); return r.width && r.right > w + 1; })"
+        ".slice(0, 5).map(function (e) { return e.tagName + '.' + e.className; })")
+    assert browser.execute_script("return window.__errors") == []
+    scroll = browser.execute_script("return document.documentElement.scrollWidth")
+    if name == "rapport" and scroll > width + 1:  # its own phone CSS (the key-figure grid) is being fixed apart
+        pytest.xfail(f"rapport.html is {scroll} px wide on a {width} px phone: {wide}")
+    assert scroll <= width + 1, wide

@@ -97,6 +97,9 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    from wijkanalyse import __version__  # noqa: PLC0415
+
+    env.globals["wijkanalyse_version"] = __version__  # the source line of _basis.html.j2
     env.filters.update({
         "nl_int": lambda v, missing="–": format_int(v, missing=missing),
         "nl_num": lambda v, d=1, missing="–": format_number(v, d, missing=missing),

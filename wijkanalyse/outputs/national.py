@@ -9,9 +9,11 @@ they only present a :class:`~wijkanalyse.result.NationalResult`, they compute no
     untrusted: a cell that starts with ``=``, ``+``, ``-``, ``@``, tab or CR gets a leading
     ``'`` in the CSV and is stored as plain text in the workbook, so no spreadsheet runs it.
 ``overzicht.html``
-    an overview map: every gemeente coloured by the share of residents within the walking
-    threshold, the wijken as a second layer (no 100 m cells, so the whole country stays a
-    few MB); Leaflet is inlined as in ``kaart.html``; popups escape every name.
+    an overview map on the main map's page (:func:`wijkanalyse.outputs.maps.build_page`, the
+    same ``kaart.js``): every gemeente coloured by the share of residents within the walking
+    threshold, the wijken as the second colouring (no 100 m cells, so the whole country stays
+    a few MB), search on gemeente and wijk names, their borders as the background without
+    internet; every name is escaped (:class:`._maptext.Popups`).
 ``landelijk.html``
     a standalone national page (Jinja2, autoescaped); its body is the template
     ``templates/landelijk_sectie.html.j2``, which the report can include as it is
@@ -22,27 +24,30 @@ they only present a :class:`~wijkanalyse.result.NationalResult`, they compute no
 
 from __future__ import annotations
 
-import html
-import json
 import math
 from collections.abc import Iterable
-from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from wijkanalyse import __version__, _atomic
 from wijkanalyse._format import _is_missing, format_int, format_number, format_percent
+from wijkanalyse.outputs import maps
 from wijkanalyse.outputs._common import environment, neutralise
+from wijkanalyse.outputs._encode import encode_polyline, polygon_rings
+from wijkanalyse.outputs._maptext import Popups, esc, plain, search_key
+from wijkanalyse.outputs.style import STREET_COLOR
 from wijkanalyse.result import NationalResult
 
 __all__ = [
+    "NATIONAL_BANNER",
     "SHARE_CLASSES",
     "neutralise",
+    "overview_document",
     "render_page",
     "render_section",
     "write_national",
@@ -62,8 +67,8 @@ SHARE_CLASSES = (
 NO_DATA_COLOUR = "#bdbdbd"
 #: Simplification before drawing (m): the overview is a country map, not a buurt map.
 OUTLINE_TOLERANCE_M, WIJK_TOLERANCE_M = 60.0, 20.0
-LIGHT_TILES_URL = "https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/grijs/EPSG:3857/{z}/{x}/{y}.png"
-LIGHT_TILES_ATTRIBUTION = 'Kaartgegevens &copy; <a href="https://www.kadaster.nl">Kadaster</a>'
+#: Banner of the overview and the national page when the gemeenten are synthetic.
+NATIONAL_BANNER = "SYNTHETISCHE GEGEVENS — geen echte gemeenten"
 
 def _text_columns(table: pd.DataFrame) -> list[str]:
     return [c for c in table.columns if table[c].dtype == object or pd.api.types.is_string_dtype(table[c])]
@@ -133,88 +138,15 @@ def _share_colour(share: Any) -> str:
     return colour
 
 
-def _esc(value: Any) -> str:
-    return html.escape("" if _is_missing(value) else str(value), quote=True)
-
-
-def _popup(title: str, rows: Iterable[tuple[str, str]], link: tuple[str, str] | None = None) -> str:
-    """An HTML fragment; every argument is plain text and escaped here."""
-    parts = [f"<b>{_esc(title)}</b>", *(f"{_esc(label)}: {_esc(value)}" for label, value in rows)]
-    if link:
-        parts.append(f'<a href="{_esc(link[0])}" target="_blank" rel="noopener">{_esc(link[1])}</a>')
-    return '<div style="min-width:200px">' + "<br>".join(parts) + "</div>"
-
-
 def _signal_text(value: Any) -> str:
     return "onbekend" if _is_missing(value) else format_number(value, 2)
 
 
-def _features(frame: gpd.GeoDataFrame, tolerance: float, props: list[dict[str, Any]]) -> dict[str, Any]:
-    """A GeoJSON FeatureCollection in lon/lat (5 decimals, about 1 m) with the given properties."""
-    if frame.empty:
-        return {"type": "FeatureCollection", "features": []}
-    geoms = frame.geometry.simplify(tolerance, preserve_topology=True).to_crs("EPSG:4326")
-    geoms = shapely.set_precision(geoms.to_numpy(), 1e-5)
-    features = []
-    for geom, prop in zip(geoms, props, strict=True):
-        if geom is None or geom.is_empty:
-            continue
-        features.append({"type": "Feature", "geometry": shapely.geometry.mapping(geom), "properties": prop})
-    return {"type": "FeatureCollection", "features": features}
-
-
-def _gemeente_layer(national: NationalResult, threshold: str) -> dict[str, Any]:
-    table = national.gemeenten.set_index("gemeentecode")
-    outlines = national.outlines[national.outlines["gemeentecode"].isin(table.index)]
-    props = []
-    for code in outlines["gemeentecode"]:
-        row = table.loc[code]
-        rows = [
-            ("Provincie", row["provincie"] or "onbekend"),
-            ("Inwoners", format_int(row["inwoners"])),
-            (f"Binnen {threshold} m van een ontmoetingspunt",
-             f"{format_int(row['inwoners_binnen_drempel'])} ({format_percent(row['aandeel_binnen_drempel'])})"),
-            ("Verder weg", format_int(row["inwoners_buiten_drempel"])),
-            ("Hotspot-buurten", format_int(row["hotspot_buurten"], missing="0")),
-            ("Signaal t.o.v. de andere gemeenten", _signal_text(row["signaal_landelijk"])),
-        ]
-        if not _is_missing(row["nieuwe_ontmoetingspunten"]):
-            rows.append(("Voorgestelde nieuwe ontmoetingspunten", format_int(row["nieuwe_ontmoetingspunten"])))
-        if not _is_missing(row["makelaars_nodig"]):
-            rows.append(("Wijkmakelaars / dorpscoördinatoren nodig", format_int(row["makelaars_nodig"])))
-        link = national.links.get(code)
-        props.append({
-            "fill": _share_colour(row["aandeel_binnen_drempel"]),
-            "tip": f"{_esc(row['gemeentenaam'])}: {_esc(format_percent(row['aandeel_binnen_drempel']))}",
-            "popup": _popup(f"{row['gemeentenaam']} ({code})", rows, (link, "Kaart van de gemeente") if link else None),
-        })
-    return _features(outlines, OUTLINE_TOLERANCE_M, props)
-
-
-def _wijk_layer(national: NationalResult, threshold: str) -> dict[str, Any]:
-    wijken = national.wijken
-    props = []
-    for row in wijken.itertuples(index=False):
-        rows = [
-            ("Gemeente", row.gemeentenaam),
-            ("Inwoners", format_int(row.inwoners)),
-            (f"Binnen {threshold} m", f"{format_int(row.inwoners_binnen_drempel)} ({format_percent(row.aandeel_binnen_drempel)})"),
-            ("Signaal (binnen de gemeente)", _signal_text(row.signaal)),
-            ("Hotspot-buurten", f"{format_int(row.hotspot_buurten)} van {format_int(row.buurten)} buurten"),
-        ]
-        name = str(row.wijknaam or row.wijkcode)
-        props.append({
-            "fill": _share_colour(row.aandeel_binnen_drempel),
-            "tip": f"{_esc(name)}: {_esc(format_percent(row.aandeel_binnen_drempel))}",
-            "popup": _popup(f"{name} ({row.wijkcode})", rows),
-        })
-    return _features(wijken, WIJK_TOLERANCE_M, props)
-
-
-def _script_json(value: Any) -> str:
-    """JSON that is safe inside a <script> element (no '<', '>' or '&' left)."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+def _share_class(share: Any) -> int:
+    """The index in :data:`SHARE_CLASSES` of a share, -1 when it is unknown."""
+    if _is_missing(share):
+        return -1
+    return max([0, *(i for i, (lower, _, _) in enumerate(SHARE_CLASSES) if float(share) >= lower)])
 
 
 def _threshold(national: NationalResult) -> str:
@@ -222,21 +154,179 @@ def _threshold(national: NationalResult) -> str:
     return format_int(value) if value is not None else "de drempel"
 
 
-def write_overview_map(national: NationalResult, path: Path) -> Path:
-    """Write ``overzicht.html``: gemeenten and wijken coloured by the share within the threshold."""
-    vendor = resources.files("wijkanalyse.outputs") / "vendor"
+def _method(national: NationalResult) -> str:
+    return {"network": "lopen", "straight_line": "hemelsbreed"}.get(str(national.totals.get("afstandsmethode")), "")
+
+
+def _link(national: NationalResult, code: Any) -> str | None:
+    """The gemeente's own map as a relative address, percent-encoded (no scheme survives, so no ``javascript:``)."""
+    target = national.links.get(str(code))
+    return esc(quote(str(target), safe="/")) if target else None
+
+
+def _rings(frame: gpd.GeoDataFrame, tolerance: float) -> list:
+    if frame.empty:
+        return []
+    geoms = frame.geometry.simplify(tolerance, preserve_topology=True).to_crs("EPSG:4326").to_numpy()
+    return [polygon_rings(g) for g in geoms]
+
+
+def _outline_lines(frames: Iterable[tuple[gpd.GeoDataFrame, float]]) -> list[str] | None:
+    """The gemeente and wijk borders as lines: the background that needs no internet."""
+    encoded = []
+    for frame, tolerance in frames:
+        if frame.empty:
+            continue
+        lines = frame.geometry.simplify(tolerance, preserve_topology=True).boundary.to_crs("EPSG:4326")
+        for line in lines.to_numpy():
+            for piece in getattr(line, "geoms", [line]):
+                if not piece.is_empty:
+                    encoded.append(encode_polyline(np.asarray(piece.coords)))
+    return encoded or None
+
+
+def _areas(national: NationalResult, threshold: str) -> tuple[dict[str, Any], gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Gemeenten (level 0) then wijken (level 1) as the map's one area part: popups, share classes, search keys."""
+    table = national.gemeenten.set_index("gemeentecode")
+    outlines = national.outlines[national.outlines["gemeentecode"].isin(table.index)].reset_index(drop=True)
+    wijken = national.wijken.reset_index(drop=True)
+    within = f"Binnen {threshold} m van een ontmoetingspunt"
+    popups = Popups(["Provincie", "Gemeente", "Wijkcode", "Inwoners", within, "Verder weg", "Hotspot-buurten",
+                     "Signaal t.o.v. de andere gemeenten", "Signaal (binnen de gemeente)",
+                     "Voorgestelde nieuwe ontmoetingspunten", "Wijkmakelaars / dorpscoördinatoren nodig"])
+    names, keys, classes, links = [], [], [], []
+    for code in outlines["gemeentecode"]:
+        row = table.loc[code]
+        values = {
+            "Provincie": plain(row["provincie"] or None),
+            "Inwoners": format_int(row["inwoners"]),
+            within: f"{format_int(row['inwoners_binnen_drempel'])} ({format_percent(row['aandeel_binnen_drempel'])})",
+            "Verder weg": format_int(row["inwoners_buiten_drempel"]),
+            "Hotspot-buurten": format_int(row["hotspot_buurten"], missing="0"),
+            "Signaal t.o.v. de andere gemeenten": _signal_text(row["signaal_landelijk"]),
+        }
+        if not _is_missing(row["nieuwe_ontmoetingspunten"]):
+            values["Voorgestelde nieuwe ontmoetingspunten"] = format_int(row["nieuwe_ontmoetingspunten"])
+        if not _is_missing(row["makelaars_nodig"]):
+            values["Wijkmakelaars / dorpscoördinatoren nodig"] = format_int(row["makelaars_nodig"])
+        name = plain(row["gemeentenaam"], str(code))
+        popups.add(f"{name} ({code})", values)
+        names.append(esc(f"{name}: {format_percent(row['aandeel_binnen_drempel'])}"))
+        keys.append(search_key(name, code))
+        classes.append(_share_class(row["aandeel_binnen_drempel"]))
+        links.append(_link(national, code))
+    for row in wijken.to_dict("records"):
+        name = plain(row.get("wijknaam") or None, plain(row.get("wijkcode"), "Wijk zonder naam"))
+        popups.add(f"Wijk {name}", {
+            "Gemeente": plain(row.get("gemeentenaam")),
+            "Wijkcode": plain(row.get("wijkcode")),
+            "Inwoners": format_int(row.get("inwoners")),
+            within: f"{format_int(row.get('inwoners_binnen_drempel'))} ({format_percent(row.get('aandeel_binnen_drempel'))})",
+            "Signaal (binnen de gemeente)": _signal_text(row.get("signaal")),
+            "Hotspot-buurten": f"{format_int(row.get('hotspot_buurten'))} van {format_int(row.get('buurten'))} buurten",
+        })
+        names.append(esc(f"{name} ({plain(row.get('gemeentenaam'), '')}): "
+                         f"{format_percent(row.get('aandeel_binnen_drempel'))}"))
+        keys.append(search_key(name, row.get("wijkcode"), row.get("gemeentenaam")))
+        classes.append(_share_class(row.get("aandeel_binnen_drempel")))
+        links.append(_link(national, row.get("gemeentecode")))
+    return {
+        "g": _rings(outlines, OUTLINE_TOLERANCE_M) + _rings(wijken, WIJK_TOLERANCE_M),
+        "lvl": [0] * len(outlines) + [1] * len(wijken),
+        "kinds": ["gemeente", "wijk"],
+        "key": keys, "name": names, **popups.part(),
+        "link": links, "linkText": "Kaart van de gemeente",
+        "sig": classes, "bereik": classes, "hot": [-1] * len(classes),
+    }, outlines, wijken
+
+
+def _help(national: NationalResult, threshold: str) -> list[list[str]]:
+    years = ", ".join(str(y) for y in national.totals.get("jaren") or []) or "het jaar van elke gemeente"
+
+    def para(*texts: str) -> str:
+        return "".join(f"<p>{esc(t)}</p>" for t in texts)
+
+    return [
+        ["Wat laat deze kaart zien?", para(
+            f"Per gemeente (of per wijk) het aandeel inwoners dat binnen {threshold} m van een ontmoetingspunt "
+            "woont: rood = veel mensen te ver, blauw = bijna iedereen dichtbij. Rechtsboven, onder 'Lagen en "
+            "legenda', kiest u gemeenten of wijken. Tik of klik op een gebied voor de cijfers en de kaart van "
+            "de gemeente zelf; met Zoeken vindt u een gemeente of wijk op naam.",
+            "Het signaal zegt waar de zorgen groter zijn dan gemiddeld: bij een gemeente vergeleken met de "
+            "andere gemeenten, bij een wijk vergeleken met de rest van de gemeente.",
+        )],
+        ["Zonder internet", para(
+            "De kaart werkt zonder internet; alleen de achtergrondkaart (PDOK of OpenStreetMap) komt van internet. "
+            "Zonder verbinding ziet u de gemeente- en wijkgrenzen.",
+        )],
+        ["Bronnen", "<ul>" + "".join(f"<li>{esc(t)}</li>" for t in (
+            f"Inwoners, wijk- en buurtgrenzen: CBS ({years}), via PDOK. Licentie CC BY 4.0.",
+            "Ontmoetingspunten en looppaden: © OpenStreetMap-bijdragers. Licentie ODbL 1.0.",
+            "Achtergrondkaart (alleen met internet): BRT-Achtergrondkaart grijs, © Kadaster via PDOK, of OpenStreetMap.",
+            "De cijfers per gemeente komen uit de run van die gemeente; de kaart van elke gemeente heeft de details.",
+        )) + "</ul>"],
+    ]
+
+
+def overview_document(national: NationalResult) -> dict[str, Any]:
+    """The data document of ``overzicht.html``, in the shape of :func:`wijkanalyse.outputs.maps.map_data`.
+
+    The gemeenten and the wijken are the map's area part on two levels (``lvl``): the first
+    colouring shows the gemeenten, the second the wijken, both by the share within the
+    threshold (:data:`SHARE_CLASSES`); their borders are the background without internet.
+    """
     threshold = _threshold(national)
     totals = national.totals
-    page = environment().get_template("overzicht.html.j2").render(
-        leaflet_css=vendor.joinpath("leaflet.css").read_text(encoding="utf-8"),
-        leaflet_js=vendor.joinpath("leaflet.js").read_text(encoding="utf-8"),
-        gemeenten_json=_script_json(_gemeente_layer(national, threshold)),
-        wijken_json=_script_json(_wijk_layer(national, threshold)),
-        tiles_json=_script_json({"url": LIGHT_TILES_URL, "attribution": LIGHT_TILES_ATTRIBUTION}),
-        classes=[(colour, label) for _, colour, label in SHARE_CLASSES], no_data=NO_DATA_COLOUR,
-        threshold=threshold, totals=totals, synthetic=national.synthetic,
+    part, outlines, wijken = _areas(national, threshold)
+    method = _method(national)
+    title = f"Overzicht: inwoners binnen {threshold} m van een ontmoetingspunt"
+    line = (
+        f"{format_int(totals.get('gemeenten_klaar'))} gemeenten, {format_int(totals.get('inwoners'))} inwoners: "
+        f"{format_int(totals.get('inwoners_binnen_drempel'))} ({format_percent(totals.get('aandeel_binnen_drempel'))}) "
+        f"binnen {threshold} m{' ' + method if method else ''}, {format_int(totals.get('inwoners_buiten_drempel'))} verder weg"
     )
-    return _atomic.write_text(path, page)
+    if totals.get("gemeenten_mislukt"):
+        line += f" · niet gelukt: {', '.join(str(c) for c in totals['gemeenten_mislukt'])}"
+    legend = "".join(
+        f'<div class="wa-rij"><span class="wa-vak" style="background:{colour}"></span>{esc(label)}</div>'
+        for _, colour, label in SHARE_CLASSES
+    ) + f'<div class="wa-rij"><span class="wa-vak" style="background:{NO_DATA_COLOUR}"></span>geen gegevens</div>'
+    years = " en ".join(str(y) for y in totals.get("jaren") or [])
+    shape = outlines if len(outlines) else wijken
+    colours = [colour for _, colour, _ in SHARE_CLASSES]
+    return {
+        "title": esc(title), "summary": esc(line), "banner": esc(NATIONAL_BANNER) if national.synthetic else "",
+        "bounds": maps._bounds(shape) if len(shape) else [[50.75, 3.3], [53.55, 7.25]],  # noqa: SLF001
+        "tiles": maps._tiles(),  # noqa: SLF001
+        "attribution": (
+            '&copy; <a href="https://www.openstreetmap.org/copyright" target="_blank" rel="noopener noreferrer">'
+            f"OpenStreetMap-bijdragers</a> (ODbL) · CBS{' ' + esc(years) if years else ''} (CC BY 4.0) · PDOK · "
+            '<a href="#bronnen" class="wa-bronnen-link">bronnen</a>'
+        ),
+        "help": _help(national, threshold),
+        "legends": {"signal": legend, "reach": legend, "borders": "",
+                    "streets": f'<div class="wa-rij"><span class="wa-vak" style="height:2px;background:{STREET_COLOR}">'
+                               "</span>grenzen van gemeenten en wijken</div>"},
+        "names": {"signal": "Gemeenten: aandeel binnen " + esc(threshold) + " m",
+                  "reach": "Wijken: aandeel binnen " + esc(threshold) + " m",
+                  "borders": "Alleen grenzen", "streets": "Gemeente- en wijkgrenzen (werkt zonder internet)"},
+        "levels": {"signal": 0, "reach": 1},
+        "colors": {"signal": colours, "reach": colours, "missing": NO_DATA_COLOUR, "hotspots": [],
+                   "outside": NO_DATA_COLOUR, "gaps": NO_DATA_COLOUR, "meeting": NO_DATA_COLOUR,
+                   "other": NO_DATA_COLOUR, "proposal": NO_DATA_COLOUR, "kern": NO_DATA_COLOUR, "street": STREET_COLOR},
+        "text": {"threshold": esc(threshold), "walk": esc(method), "modes": "Kleuren",
+                 "none": "Geen gebieden", "search": "Gemeente of wijk"},
+        "cell": {"e": [0, 0.0007], "n": [0.00045, 0]},
+        "buurten": part,
+        "streets": _outline_lines([(outlines, OUTLINE_TOLERANCE_M), (wijken, WIJK_TOLERANCE_M)]),
+        "day_parts": None, "groups": [], "cells": None, "gaps": None, "venues": None, "proposals": None,
+        "areas": None, "kernen": None, "straten": None, "whatif": None,
+    }
+
+
+def write_overview_map(national: NationalResult, path: Path) -> Path:
+    """Write ``overzicht.html``: the main map's page (:func:`wijkanalyse.outputs.maps.build_page`) of every gemeente and wijk."""
+    return maps.save_map(maps.build_page(overview_document(national)), Path(path))
 
 
 # --------------------------------------------------------------------------- national page

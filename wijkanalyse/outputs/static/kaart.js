@@ -75,6 +75,9 @@
       html += '<p><a href="https://www.openstreetmap.org/' + part.osm[i] +
         '" target="_blank" rel="noopener noreferrer">Bekijk of verbeter op OpenStreetMap</a></p>';
     }
+    if (part.link && part.link[i]) {  // a relative address checked by Python (the national overview: the gemeente's map)
+      html += '<p><a href="' + part.link[i] + '" target="_blank" rel="noopener">' + part.linkText + "</a></p>";
+    }
     return html + "</div>";
   }
   WA.popupHtml = popupHtml;
@@ -174,6 +177,16 @@
     var B = D.buurten;
     var buurtShapes = B.g.map(rings);
     var buurtPolys = [];
+    // Two levels of areas in one part (the national overview: gemeenten and wijken): B.lvl[i] is the
+    // level of area i, D.levels the level a colouring shows; the other level is left off the map.
+    function shownIn(mode, i) {
+      return !B.lvl || !D.levels || D.levels[mode] === undefined || B.lvl[i] === D.levels[mode];
+    }
+    function modeShowing(i) {
+      var found = "borders";
+      Object.keys(D.levels || {}).forEach(function (mode) { if (D.levels[mode] === B.lvl[i] && found === "borders") { found = mode; } });
+      return found;
+    }
     function buurtStyle(i) {
       var c;
       if (state.mode === "signal") {
@@ -208,13 +221,21 @@
       if (mode === "none") {
         map.removeLayer(layers.buurten);
       } else {
-        buurtPolys.forEach(function (poly, i) { if (poly) { poly.setStyle(buurtStyle(i)); } });
+        buurtPolys.forEach(function (poly, i) {
+          if (!poly) { return; }
+          if (shownIn(mode, i)) { poly.addTo(layers.buurten); } else { layers.buurten.removeLayer(poly); }
+          poly.setStyle(buurtStyle(i));
+        });
         if (!map.hasLayer(layers.buurten)) { layers.buurten.addTo(map); }
       }
       syncPanel();
     }
     state.setMode = setMode;
-    buurtPolys.forEach(function (poly, i) { if (poly) { poly.setStyle(buurtStyle(i)); } });
+    buurtPolys.forEach(function (poly, i) {
+      if (!poly) { return; }
+      if (!shownIn(state.mode, i)) { layers.buurten.removeLayer(poly); }
+      poly.setStyle(buurtStyle(i));
+    });
     layers.buurten.addTo(map);
 
     // ------------------------------------------------------------ hot spots (outlines of buurten)
@@ -399,7 +420,7 @@
         var search = el("div", "wa-zoek");
         search.innerHTML = '<label for="wa-zoekveld">Zoeken</label>' +
           '<input id="wa-zoekveld" type="search" autocomplete="off" spellcheck="false" ' +
-          'placeholder="Buurt, kern, straat of plek">' +
+          'placeholder="' + ((D.text && D.text.search) || "Buurt, kern, straat of plek") + '">' +
           '<ul id="wa-zoekresultaten" class="wa-zoekresultaten"></ul>';
         body.appendChild(search);
 
@@ -427,10 +448,10 @@
           return fs;
         }
 
-        var modes = section("Buurten kleuren naar");
+        var modes = section((D.text && D.text.modes) || "Buurten kleuren naar");
         [["signal", D.names.signal, D.legends.signal], ["reach", D.names.reach, D.legends.reach]]
           .concat((D.groups || []).map(function (g, k) { return ["group" + k, g.name, g.legend]; }))
-          .concat([["borders", D.names.borders, ""], ["none", "Geen buurten", ""]])
+          .concat([["borders", D.names.borders, ""], ["none", (D.text && D.text.none) || "Geen buurten", ""]])
           .filter(function (m) { return m[1]; }).forEach(function (m) {
           modes.appendChild(item("radio", "modus", m[0], m[1], m[0] === state.mode, m[2]));
           if (m[0] === "reach" && D.day_parts) {  // reach per day part: the same colours, a select of 21 parts
@@ -449,7 +470,7 @@
             modes.appendChild(wrap);
           }
         });
-        var over = section("Lagen");
+        var over = overlays.length ? section("Lagen") : null;  // a map with no overlay has no empty heading
         overlays.forEach(function (o) {
           over.appendChild(item("checkbox", "laag", o.id, D.names[o.id], o.show && !o.empty, D.legends[o.id],
             o.empty, o.empty ? o.emptyText : ""));
@@ -524,17 +545,19 @@
     var index = [];
     function add(part, kind, go) {
       if (!part || !part.key) { return; }
-      part.key.forEach(function (key, i) { index.push({ key: " " + key, label: nameOf(part, i), kind: kind, go: go(i) }); });
+      part.key.forEach(function (key, i) {
+        index.push({ key: " " + key, label: nameOf(part, i), kind: typeof kind === "function" ? kind(i) : kind, go: go(i) });
+      });
     }
     function showBounds(layer) {
       // Without animation: the popup opened next pans itself into view from where the map really is.
       map.fitBounds(layer.getBounds(), { maxZoom: 16, paddingTopLeft: [50, 20], paddingBottomRight: [panelPadding(), 20], animate: false });
     }
-    add(B, "buurt", function (i) {
+    add(B, B.lvl && B.kinds ? function (i) { return B.kinds[B.lvl[i]]; } : "buurt", function (i) {
       return function () {
         var poly = buurtPolys[i];
         if (!poly) { return; }
-        if (state.mode === "none") { check("modus", "borders", true); }
+        if (state.mode === "none" || !shownIn(state.mode, i)) { check("modus", modeShowing(i), true); }
         showBounds(poly);
         openPopup(poly.getBounds().getCenter(), popupHtml(B, i));
       };
