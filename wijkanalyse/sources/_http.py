@@ -39,10 +39,11 @@ import os
 import re
 import time
 import xml.etree.ElementTree as ET
+from xml.parsers import expat as pyexpat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 import tenacity
@@ -218,12 +219,57 @@ def expect_geojson(body: bytes) -> None:
         raise InvalidBody(f"JSON that is no GeoJSON FeatureCollection (starts {_snippet(body)})")
 
 
+#: Bytes per expat call of expect_osm_xml's check (expat takes at most 2 GiB at once).
+_CHUNK_CHECK = 1 << 24
+
+
 def expect_osm_xml(body: bytes) -> None:
     """Accept complete OSM XML (``<osm>`` root) without an Overpass error ``<remark>``.
 
     Overpass answers a query that ran out of time or memory with status 200 and a
     ``<remark>runtime error: ...</remark>`` in an otherwise valid, but incomplete, document.
+
+    A body without ``<remark`` (every good answer) is checked by expat alone: one Python
+    call for the root element, then no handlers, so the well-formedness check of the rest
+    runs in C without building elements (about 10 x faster than the element events on a
+    large osm.xml). A body with ``<remark`` (a literal ``<`` is markup in well-formed XML)
+    takes the element-by-element check, which finds the remark's text; Overpass's error
+    documents are small. Both give the same messages: ElementTree's parse errors are
+    expat's.
     """
+    if b"<remark" in body:
+        _expect_osm_xml_events(body)
+        return
+    parser = pyexpat.ParserCreate(namespace_separator="}")
+    root_tag = None
+
+    def root(name: str, _attributes: object) -> None:
+        nonlocal root_tag
+        root_tag = "{" + name if "}" in name else name  # ElementTree's spelling of a namespaced tag
+        parser.StartElementHandler = None
+        if root_tag != "osm":
+            raise InvalidBody(f"XML with root <{root_tag}> instead of <osm> (starts {_snippet(body)})")
+
+    parser.StartElementHandler = root
+    try:
+        for offset in range(0, len(body), _CHUNK_CHECK):
+            parser.Parse(body[offset:offset + _CHUNK_CHECK], False)
+        parser.Parse(b"", True)
+    except pyexpat.ExpatError as e:
+        _raise_parse_error(body, root_tag, e)
+    if root_tag is None:
+        raise InvalidBody("an empty answer instead of OSM XML")
+
+
+def _raise_parse_error(body: bytes, root_tag: str | None, e: Exception) -> NoReturn:
+    if root_tag is None:
+        kind = "an HTML page" if b"<html" in body[:500].lower() else "no XML"
+        raise InvalidBody(f"{kind} instead of OSM XML (starts {_snippet(body)})") from e
+    raise InvalidBody(f"incomplete OSM XML ({len(body)} bytes; {e}): the answer broke off") from e
+
+
+def _expect_osm_xml_events(body: bytes) -> None:
+    """:func:`expect_osm_xml` element by element (for a body with a ``<remark``)."""
     parser = ET.XMLPullParser(events=("start", "end"))
     root_tag = None
     try:
@@ -241,10 +287,7 @@ def expect_osm_xml(body: bytes) -> None:
                     element.clear()
         parser.close()
     except ET.ParseError as e:
-        if root_tag is None:
-            kind = "an HTML page" if b"<html" in body[:500].lower() else "no XML"
-            raise InvalidBody(f"{kind} instead of OSM XML (starts {_snippet(body)})") from e
-        raise InvalidBody(f"incomplete OSM XML ({len(body)} bytes; {e}): the answer broke off") from e
+        _raise_parse_error(body, root_tag, e)
     if root_tag is None:
         raise InvalidBody("an empty answer instead of OSM XML")
 
