@@ -9,16 +9,23 @@ its peak memory (ru_maxrss, imports included) is its own:
 
 - pyosmium: :func:`wijkanalyse.sources.osm.read_osm` on the ``.pbf``, every highway way
   (cut at junctions) and every venue of the default config, as a fetch reads them;
+- pyosmium_cpp: pyosmium's C++ pass alone over the ``.pbf`` (``osmium.apply`` with only
+  ``NodeLocationsForWays``: every object decoded, every way node located, no Python per
+  object), the floor of any pyosmium reader; ``read_osm/pyosmium_cpp`` is how far above it we are;
 - pyrosm: ``OSM(pbf).get_network("all")`` plus ``get_pois`` with the same venue tags;
 - osmnx: ``graph_from_xml`` on the XML (its default simplification, every component kept);
 - snapshot: what a run does instead, reading the ways that pyosmium read from the
   snapshot's GeoParquet and building the walk network (:class:`wijkanalyse.network.WalkNetwork`).
 
+``xml_check_s`` is :func:`wijkanalyse.sources._http.expect_osm_xml` on the OSM XML (what a
+fetch does to every Overpass answer before caching it), in this process.
+
 quackosm is not measured: it needs a DuckDB extension that it downloads at run time (there is
 no internet here), and quackosm 0.19.0 does not run with DuckDB 2.0.1.
 
 Last line: ``osm: pyosmium_s=<s> pyosmium_gib=<g> pyrosm_s=<s> pyrosm_gib=<g> osmnx_s=<s>
-osmnx_gib=<g> snapshot_s=<s> pyrosm/pyosmium=<x> osmnx/snapshot=<y>`` (one line).
+osmnx_gib=<g> snapshot_s=<s> pyosmium_cpp_s=<s> xml_check_s=<s> pyrosm/pyosmium=<x> osmnx/snapshot=<y>
+read_osm/pyosmium_cpp=<z>`` (one line).
 """
 
 from __future__ import annotations
@@ -51,6 +58,15 @@ def _pyosmium(pbf: str, folder: str) -> tuple[float, float, str]:
     seconds = time.perf_counter() - start
     snapshot.write_osm_layers(Path(folder), osm.ways, osm.venues)
     return seconds, _peak_gib(), f"{len(osm.ways)} ways (cut at junctions), {len(osm.venues)} venues"
+
+
+def _pyosmium_cpp(pbf: str, _folder: str) -> tuple[float, float, str]:
+    import osmium  # noqa: PLC0415
+
+    start = time.perf_counter()
+    osmium.apply(pbf, osmium.NodeLocationsForWays(osmium.index.create_map("flex_mem")))
+    seconds = time.perf_counter() - start
+    return seconds, _peak_gib(), "C++ pass with node locations"
 
 
 def _pyrosm(pbf: str, _folder: str) -> tuple[float, float, str]:
@@ -131,20 +147,27 @@ def main() -> None:
         country = write_country(Path(tmp) / "land", n=args.gemeenten)
         xml = Path(tmp) / "land.osm"
         _to_xml(country.pbf, xml)
+        from wijkanalyse.sources import _http  # noqa: PLC0415
+        body = xml.read_bytes()
+        start = time.perf_counter()
+        _http.expect_osm_xml(body)
+        t_check = time.perf_counter() - start
+        del body
         folder = Path(tmp) / "snap"
         folder.mkdir()
         print(f"file: {country.osm_nodes} OSM nodes in {country.ways} ways, {country.venues} venues; "
               f".osm.pbf {country.pbf.stat().st_size / 2**20:.2f} MiB, OSM XML {xml.stat().st_size / 2**20:.1f} MiB")
         results = {}
         for name, fn, path in (("pyosmium", _pyosmium, country.pbf), ("pyrosm", _pyrosm, country.pbf),
-                               ("osmnx", _osmnx, xml), ("snapshot", _snapshot, country.pbf)):
+                               ("osmnx", _osmnx, xml), ("snapshot", _snapshot, country.pbf),
+                               ("osmium_cpp", _pyosmium_cpp, country.pbf)):
             seconds, peak, what = _measure(fn, path, folder)
             results[name] = (seconds, peak)
             print(f"{name:<9} {seconds:7.2f} s  peak {peak:5.2f} GiB  {what}", flush=True)
-    (t_osmium, g_osmium), (t_rosm, g_rosm), (t_nx, g_nx), (t_snap, _) = results.values()
+    (t_osmium, g_osmium), (t_rosm, g_rosm), (t_nx, g_nx), (t_snap, _), (t_cpp, _) = results.values()
     print(f"osm: pyosmium_s={t_osmium:.2f} pyosmium_gib={g_osmium:.2f} pyrosm_s={t_rosm:.2f} pyrosm_gib={g_rosm:.2f} "
-          f"osmnx_s={t_nx:.2f} osmnx_gib={g_nx:.2f} snapshot_s={t_snap:.2f} pyrosm/pyosmium={t_rosm / t_osmium:.1f} "
-          f"osmnx/snapshot={t_nx / t_snap:.0f}")
+          f"osmnx_s={t_nx:.2f} osmnx_gib={g_nx:.2f} snapshot_s={t_snap:.2f} pyosmium_cpp_s={t_cpp:.2f} xml_check_s={t_check:.2f} "
+          f"pyrosm/pyosmium={t_rosm / t_osmium:.1f} osmnx/snapshot={t_nx / t_snap:.0f} read_osm/pyosmium_cpp={t_osmium / t_cpp:.1f}")
 
 
 if __name__ == "__main__":

@@ -30,7 +30,8 @@ BENCHMARKS: dict[str, tuple[list[str], str, list[str]]] = {
     "bench_national.py": (["--gemeenten", "2", "--workers", "1"], "national",
                           ["gemeenten", "nodes", "seconds", "cpu_s", "peak_gib", "per_gemeente_cpu_s", "osm_pass_s"]),
     "bench_osm.py": (["--gemeenten", "1"], "osm", ["pyosmium_s", "pyosmium_gib", "pyrosm_s", "pyrosm_gib", "osmnx_s",
-                                                   "osmnx_gib", "snapshot_s", "pyrosm/pyosmium", "osmnx/snapshot"]),
+                                                   "osmnx_gib", "snapshot_s", "pyosmium_cpp_s", "xml_check_s", "pyrosm/pyosmium",
+                                                   "osmnx/snapshot", "read_osm/pyosmium_cpp"]),
 }
 
 

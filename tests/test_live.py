@@ -351,6 +351,23 @@ def test_the_file_check_of_osm_xml_says_what_the_bytes_check_says(
         assert got == expected, body[:60]
 
 
+@pytest.mark.parametrize("cut", [0, 1, 5, 40, 200, -300, -7, -1, None])
+def test_the_fast_osm_xml_check_says_what_the_element_check_says(cut: int | None) -> None:
+    """expect_osm_xml checks a body without ``<remark`` with expat alone: same verdict, same message."""
+    osm = Path(__file__).parent.joinpath("data", "omweg.osm").read_bytes()
+    bodies = [osm[:cut], b"", b"  ", b"<?xml version='1.0'?>", b"<osm/>", b"<osm></osm><osm/>", b"<html><body>x</body></html>",
+              b'<x:osm xmlns:x="urn:x"/>', b'<osm xmlns="urn:x"/>', b"<osm><node id='1'></osm>", b"Onderhoud"]
+    for body in bodies:
+        messages = []
+        for check in (_http.expect_osm_xml, _http._expect_osm_xml_events):
+            try:
+                check(body)
+                messages.append(None)
+            except _http.InvalidBody as e:
+                messages.append(str(e))
+        assert messages[0] == messages[1], body[:80]
+
+
 def test_snapshot_swap_keeps_the_old_folder_on_error(tmp_path: Path) -> None:
     dest = tmp_path / "snap"
     dest.mkdir()

@@ -6,6 +6,7 @@ tests/test_browser.py opens the same pages in Chromium.
 from __future__ import annotations
 
 import dataclasses
+from collections import defaultdict
 import html
 import json
 import re
@@ -17,6 +18,7 @@ import numpy as np
 import pytest
 import shapely
 from pyproj import Geod
+from scipy.spatial import Delaunay
 from shapely.geometry import Point, box
 
 from tests.mapcases import HOSTILE_NAMES, demo_result, extend
@@ -412,6 +414,75 @@ def test_join_lines_covers_every_piece_once() -> None:
     assert len(paths) < 12
     segments = {tuple(sorted((tuple(a), tuple(b)))) for p in paths for a, b in itertools.pairwise(p)}
     assert len(segments) == 12
+
+
+def _reference_key(point: np.ndarray) -> tuple[int, int]:
+    return (round(float(point[0]) * 10), round(float(point[1]) * 10))
+
+
+def _reference_join_lines(lines: list) -> list[np.ndarray]:
+    """join_lines as it was before its numpy version: one piece at a time (the reference)."""
+    pieces: list[np.ndarray] = []
+    seen: set[bytes] = set()
+    for geom in lines:
+        if geom is None or geom.is_empty:
+            continue
+        for part in getattr(geom, "geoms", [geom]):
+            if part.geom_type != "LineString" or part.is_empty:
+                continue
+            wkb = shapely.normalize(part).wkb
+            if wkb in seen:
+                continue
+            seen.add(wkb)
+            coords = np.asarray(part.coords, dtype=float)[:, :2]
+            if len(coords) >= 2:
+                pieces.append(coords)
+
+    at_node: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for i, coords in enumerate(pieces):
+        at_node[_reference_key(coords[0])].append(i)
+        at_node[_reference_key(coords[-1])].append(i)
+    used = np.zeros(len(pieces), dtype=bool)
+
+    def take(node: tuple[int, int]) -> np.ndarray | None:
+        for j in at_node[node]:
+            if not used[j]:
+                used[j] = True
+                coords = pieces[j]
+                return coords if _reference_key(coords[0]) == node else coords[::-1]
+        return None
+
+    # Start at nodes where an odd number of pieces meet: paths end there anyway.
+    order = sorted(range(len(pieces)), key=lambda i: -(len(at_node[_reference_key(pieces[i][0])]) % 2))
+    paths: list[np.ndarray] = []
+    for i in order:
+        if used[i]:
+            continue
+        used[i] = True
+        parts = [pieces[i]]
+        while (nxt := take(_reference_key(parts[-1][-1]))) is not None:
+            parts.append(nxt[1:])
+        head: list[np.ndarray] = []  # pieces before the start, nearest first
+        while (prev := take(_reference_key((head[-1] if head else parts[0])[0]))) is not None:
+            head.append(prev[::-1][:-1])
+        paths.append(np.concatenate([*head[::-1], *parts]))
+    return paths
+
+
+def test_join_lines_draws_what_the_per_piece_version_drew() -> None:
+    rng = np.random.default_rng(3)
+    xy = rng.uniform(0, 2000, (400, 2))
+    tri = Delaunay(xy)
+    edges = np.unique(np.sort(np.concatenate([tri.simplices[:, [0, 1]], tri.simplices[:, [1, 2]]]), axis=1), axis=0)
+    pieces = [shapely.LineString([xy[a], (xy[a] + xy[b]) / 2 + rng.normal(0, 3, 2), xy[b]]) for a, b in edges]
+    pieces += [shapely.reverse(p) for p in pieces[::5]]  # twice, once per direction
+    pieces += [None, shapely.LineString(), shapely.Point(1, 1), shapely.LinearRing([(0, 0), (1, 0), (1, 1)]),
+               shapely.MultiLineString([[(0, 0), (5, 5)], [(5, 5), (9, 0)]]), shapely.LineString([(7, 7), (8, 8), (7, 7.00001)])]
+    new, old = join_lines(pieces), _reference_join_lines(pieces)
+    assert len(new) == len(old)
+    assert all(np.array_equal(a, b) for a, b in zip(new, old, strict=True))
+    assert [encode_polyline(p) for p in new] == [encode_polyline(p) for p in old]
+    assert join_lines([]) == [] and join_lines([None, shapely.Point(0, 0)]) == []
 
 
 # --------------------------------------------------------------------------- layers of later steps

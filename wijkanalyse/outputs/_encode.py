@@ -12,7 +12,6 @@ Everything here is geometry for display; no figure is computed.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -94,8 +93,21 @@ def polygon_rings(geom: BaseGeometry | None) -> list[list[str]]:
     return out
 
 
-def _key(point: np.ndarray) -> tuple[int, int]:
-    return (round(float(point[0]) * 10), round(float(point[1]) * 10))
+def _pieces(lines: Iterable[BaseGeometry]) -> np.ndarray:
+    """The distinct LineString parts of ``lines`` (first occurrence kept, in input order)."""
+    geoms = np.asarray(lines if isinstance(lines, np.ndarray) else list(lines), dtype=object).ravel()
+    geoms = geoms[~shapely.is_missing(geoms)]
+    if len(geoms) == 0:
+        return np.empty(0, dtype=object)
+    parts = shapely.get_parts(geoms)  # a MultiLineString or collection: its members; other types: themselves
+    parts = parts[(shapely.get_type_id(parts) == shapely.GeometryType.LINESTRING) & ~shapely.is_empty(parts)]
+    if len(parts) == 0:
+        return parts
+    # a piece given twice (once per direction) is drawn once: same normalized WKB
+    first: dict[bytes, int] = {}
+    for i, wkb in enumerate(shapely.to_wkb(shapely.normalize(parts)).tolist()):
+        first.setdefault(wkb, i)
+    return parts[np.fromiter(first.values(), dtype=np.int64, count=len(first))]
 
 
 def join_lines(lines: Iterable[BaseGeometry]) -> list[np.ndarray]:
@@ -105,6 +117,11 @@ def join_lines(lines: Iterable[BaseGeometry]) -> list[np.ndarray]:
     direction). Drawing it needs only paths that cover every piece once: duplicates are
     dropped, pieces that share an end point (to 0.1 m) are chained, at a crossing any
     unused piece is taken next. The paths cover exactly the input pieces.
+
+    Pieces, their end points and the paths' coordinates are numpy arrays (shapely's
+    vectorised functions); only the walk from piece to piece is a Python loop, over
+    integer piece and node numbers. The walk is the one of the per-piece version before
+    it (same start order, same choice at a crossing), so the paths are the same arrays.
 
     Parameters
     ----------
@@ -116,48 +133,102 @@ def join_lines(lines: Iterable[BaseGeometry]) -> list[np.ndarray]:
     list of numpy.ndarray
         One ``(n, 2)`` coordinate array per path.
     """
-    pieces: list[np.ndarray] = []
-    seen: set[bytes] = set()
-    for geom in lines:
-        if geom is None or geom.is_empty:
-            continue
-        for part in getattr(geom, "geoms", [geom]):
-            if part.geom_type != "LineString" or part.is_empty:
-                continue
-            wkb = shapely.normalize(part).wkb
-            if wkb in seen:
-                continue
-            seen.add(wkb)
-            coords = np.asarray(part.coords, dtype=float)[:, :2]
-            if len(coords) >= 2:
-                pieces.append(coords)
+    parts = _pieces(lines)
+    if len(parts) == 0:
+        return []
+    coords = shapely.get_coordinates(parts)
+    count = shapely.get_num_coordinates(parts).astype(np.int64)
+    offset = np.cumsum(count) - count
+    segments, path_segments = _walk(coords, count, offset)
+    return _paths(coords, count, offset, segments, path_segments)
 
-    at_node: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for i, coords in enumerate(pieces):
-        at_node[_key(coords[0])].append(i)
-        at_node[_key(coords[-1])].append(i)
-    used = np.zeros(len(pieces), dtype=bool)
 
-    def take(node: tuple[int, int]) -> np.ndarray | None:
-        for j in at_node[node]:
-            if not used[j]:
-                used[j] = True
-                coords = pieces[j]
-                return coords if _key(coords[0]) == node else coords[::-1]
-        return None
+def _node_numbers(keys: np.ndarray) -> np.ndarray:
+    """One number per distinct row of ``keys`` (integer x, y): two 32-bit halves of one int64 when they fit."""
+    if len(keys) and np.abs(keys).max() < 2**31:
+        _, node = np.unique((keys[:, 0] << 32) | (keys[:, 1] & 0xFFFFFFFF), return_inverse=True)
+    else:
+        _, node = np.unique(keys, axis=0, return_inverse=True)
+    return node.ravel()
+
+
+def _walk(coords: np.ndarray, count: np.ndarray, offset: np.ndarray) -> tuple[tuple[list, ...], list[int]]:
+    """The paths of :func:`join_lines` as pieces: (piece, reversed, drop first vertex, drop last), pieces per path."""
+    # end points to 0.1 m (Python's round and numpy's both round half to even) as node numbers
+    ends = coords[np.column_stack([offset, offset + count - 1]).ravel()]
+    node = _node_numbers(np.round(ends * 10).astype(np.int64))
+    start_node, end_node = node[0::2].tolist(), node[1::2].tolist()
+    n_pieces = len(count)
+    # pieces at each node, in input order (start before end): CSR lists
+    by_node = np.argsort(node, kind="stable")
+    at_node = (by_node // 2).tolist()
+    degree = np.bincount(node, minlength=int(node.max()) + 1)
+    first_at = np.concatenate([[0], np.cumsum(degree)]).tolist()
+    cursor = first_at[:-1]  # the first entry at a node that may be unused (used ones before it)
+    used = [False] * n_pieces
+
+    def take(at: int) -> int:
+        """An unused piece at node ``at`` (marked used), or -1."""
+        k, stop = cursor[at], first_at[at + 1]
+        while k < stop and used[at_node[k]]:
+            k += 1
+        cursor[at] = k
+        if k == stop:
+            return -1
+        j = at_node[k]
+        used[j] = True
+        return j
 
     # Start at nodes where an odd number of pieces meet: paths end there anyway.
-    order = sorted(range(len(pieces)), key=lambda i: -(len(at_node[_key(pieces[i][0])]) % 2))
-    paths: list[np.ndarray] = []
+    order = np.argsort(-(degree[node[0::2]] % 2), kind="stable").tolist()
+    seg_piece: list[int] = []  # the paths as pieces in drawing order: piece, reversed, vertex dropped at start / end
+    seg_rev: list[bool] = []
+    seg_drop_first: list[bool] = []
+    seg_drop_last: list[bool] = []
+    path_segments: list[int] = []
     for i in order:
         if used[i]:
             continue
         used[i] = True
-        parts = [pieces[i]]
-        while (nxt := take(_key(parts[-1][-1]))) is not None:
-            parts.append(nxt[1:])
-        head: list[np.ndarray] = []  # pieces before the start, nearest first
-        while (prev := take(_key((head[-1] if head else parts[0])[0]))) is not None:
-            head.append(prev[::-1][:-1])
-        paths.append(np.concatenate([*head[::-1], *parts]))
-    return paths
+        tail = [(i, False)]
+        at = end_node[i]
+        while (j := take(at)) >= 0:
+            rev = start_node[j] != at
+            tail.append((j, rev))
+            at = start_node[j] if rev else end_node[j]
+        head = []  # pieces before the start, nearest first, each drawn towards the start
+        at = start_node[i]
+        while (j := take(at)) >= 0:
+            rev = start_node[j] == at  # it leaves the node: drawn towards it, reversed
+            head.append((j, rev))
+            at = end_node[j] if rev else start_node[j]
+        for j, rev in reversed(head):
+            seg_piece.append(j)
+            seg_rev.append(rev)
+            seg_drop_first.append(False)
+            seg_drop_last.append(True)
+        for k, (j, rev) in enumerate(tail):
+            seg_piece.append(j)
+            seg_rev.append(rev)
+            seg_drop_first.append(k > 0)
+            seg_drop_last.append(False)
+        path_segments.append(len(head) + len(tail))
+    return (seg_piece, seg_rev, seg_drop_first, seg_drop_last), path_segments
+
+
+def _paths(
+    coords: np.ndarray, count: np.ndarray, offset: np.ndarray, segments: tuple[list, ...], path_segments: list[int],
+) -> list[np.ndarray]:
+    """The coordinates of the walked paths (:func:`_walk`), one fancy index into ``coords``."""
+    seg_piece, seg_rev, seg_drop_first, seg_drop_last = segments
+    piece = np.asarray(seg_piece, dtype=np.int64)
+    rev_arr = np.asarray(seg_rev, dtype=bool)
+    drop_first = np.asarray(seg_drop_first, dtype=np.int64)
+    n_keep = count[piece] - drop_first - np.asarray(seg_drop_last, dtype=np.int64)
+    seg_of = np.repeat(np.arange(len(piece)), n_keep)
+    q = np.arange(n_keep.sum()) - np.repeat(np.cumsum(n_keep) - n_keep, n_keep) + drop_first[seg_of]
+    p_of = piece[seg_of]
+    index = offset[p_of] + np.where(rev_arr[seg_of], count[p_of] - 1 - q, q)
+    starts = (np.cumsum(path_segments) - path_segments).astype(np.int64)  # where each path's segments begin
+    path_len = np.add.reduceat(n_keep, starts)
+    return np.split(coords[index], np.cumsum(path_len)[:-1])

@@ -59,7 +59,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NoReturn, cast
 from urllib.parse import urlsplit
 
 import tenacity
@@ -256,12 +256,57 @@ def expect_geojson(body: bytes) -> None:
         raise InvalidBody(f"JSON die geen GeoJSON-FeatureCollection is (begint met {_snippet(body)})")
 
 
+#: Bytes per expat call of expect_osm_xml's check (expat takes at most 2 GiB at once).
+_CHUNK_CHECK = 1 << 24
+
+
 def expect_osm_xml(body: bytes) -> None:
     """Accept complete OSM XML (``<osm>`` root) without an Overpass error ``<remark>``.
 
     Overpass answers a query that ran out of time or memory with status 200 and a
     ``<remark>runtime error: ...</remark>`` in an otherwise valid, but incomplete, document.
+
+    A body without ``<remark`` (every good answer) is checked by expat alone: one Python
+    call for the root element, then no handlers, so the well-formedness check of the rest
+    runs in C without building elements (about 10 x faster than the element events on a
+    large osm.xml). A body with ``<remark`` (a literal ``<`` is markup in well-formed XML)
+    takes the element-by-element check, which finds the remark's text; Overpass's error
+    documents are small. Both give the same messages: ElementTree's parse errors are
+    expat's.
     """
+    if b"<remark" in body:
+        _expect_osm_xml_events(body)
+        return
+    parser = pyexpat.ParserCreate(namespace_separator="}")
+    root_tag = None
+
+    def root(name: str, _attributes: object) -> None:
+        nonlocal root_tag
+        root_tag = "{" + name if "}" in name else name  # ElementTree's spelling of a namespaced tag
+        parser.StartElementHandler = None
+        if root_tag != "osm":
+            raise InvalidBody(f"XML met root <{root_tag}> in plaats van <osm> (begint met {_snippet(body)})")
+
+    parser.StartElementHandler = root
+    try:
+        for offset in range(0, len(body), _CHUNK_CHECK):
+            parser.Parse(body[offset:offset + _CHUNK_CHECK], False)
+        parser.Parse(b"", True)
+    except pyexpat.ExpatError as e:
+        _raise_parse_error(body, root_tag, e)
+    if root_tag is None:
+        raise InvalidBody("een leeg antwoord in plaats van OSM-XML")
+
+
+def _raise_parse_error(body: bytes, root_tag: str | None, e: Exception) -> NoReturn:
+    if root_tag is None:
+        kind = "een HTML-pagina" if b"<html" in body[:500].lower() else "geen XML"
+        raise InvalidBody(f"{kind} in plaats van OSM-XML (begint met {_snippet(body)})") from e
+    raise InvalidBody(f"onvolledige OSM-XML ({len(body)} bytes; {e}): het antwoord brak af") from e
+
+
+def _expect_osm_xml_events(body: bytes) -> None:
+    """:func:`expect_osm_xml` element by element (for a body with a ``<remark``)."""
     parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start", "end"))
     root_tag = None
     try:
@@ -279,10 +324,7 @@ def expect_osm_xml(body: bytes) -> None:
                     element.clear()
         parser.close()
     except ET.ParseError as e:
-        if root_tag is None:
-            kind = "een HTML-pagina" if b"<html" in body[:500].lower() else "geen XML"
-            raise InvalidBody(f"{kind} in plaats van OSM-XML (begint met {_snippet(body)})") from e
-        raise InvalidBody(f"onvolledige OSM-XML ({len(body)} bytes; {e}): het antwoord brak af") from e
+        _raise_parse_error(body, root_tag, e)
     if root_tag is None:
         raise InvalidBody("een leeg antwoord in plaats van OSM-XML")
 
