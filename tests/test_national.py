@@ -164,7 +164,7 @@ def test_a_failing_gemeente_is_named_and_the_others_go_on(country, tmp_path: Pat
     assert run.failed == ["GM8997"] and sorted(run.ran) == sorted([*CODES[:2], "GM8997"])
     table = run.national.gemeenten
     row = table[table["gemeentecode"] == "GM8997"].iloc[0]
-    assert row["status"] == "mislukt" and "No meeting points" in row["melding"]
+    assert row["status"] == "mislukt" and "Geen ontmoetingspunten" in row["melding"]
     assert table.iloc[-1]["gemeentecode"] == "GM8997"  # failed gemeenten last
     assert run.national.totals["gemeenten_mislukt"] == ["GM8997"]
     assert not (tmp_path / "uit" / "landelijk" / "voortgang" / "GM8997.json").exists()
