@@ -722,7 +722,7 @@ def service_grid_truncated(env: Env) -> list[str]:
     return env.fetch()
 
 
-@case("Overpass meldde: 'runtime error: Query timed out")
+@case("Overpass brak de vraag naar straten en voorzieningen twee keer af ('runtime error: Query timed out")
 def service_overpass_remark(env: Env) -> list[str]:  # issue: "check the [venues] tags"
     env.fake.faults["overpass"] = ["remark"] * 2
     return env.fetch()
@@ -888,7 +888,7 @@ def snapshot_venue_tags_not_json(env: Env) -> list[str]:  # issue: JSONDecodeErr
     return env.run()
 
 
-@case("Cannot read")
+@case("niet lezen")
 def snapshot_venues_truncated(env: Env) -> list[str]:  # corrupt where format 2 reads it (not osm.xml)
     env.truncate(snapshot.VENUES_FILE)
     return env.run()

@@ -60,7 +60,7 @@ weight = 0
         "thresholds.permutations moet >= 99 zijn",
         "thresholds.wal_m is geen bekende sleutel",
         "venues.buurthuis.meeting_point moet true of false zijn",
-        "venues.buurthuis: no OSM tags",
+        "venues.buurthuis: geen OSM-tags",
         "indicators.armoede.cbs moet een CBS-kolom noemen",
         "indicators.armoede.weight moet > 0 zijn",
     ):
@@ -216,5 +216,5 @@ def test_broker_cost_basis_and_min_gap_residents(tmp_path: Path) -> None:
     path.write_text('[costs]\nbroker_cost_basis = "uren"\n[thresholds]\nmin_gap_residents = -1\n', encoding="utf-8")
     with pytest.raises(ConfigError) as e:
         load_config(path)
-    assert "costs.broker_cost_basis must be one of persons, fte, got 'uren'" in str(e.value)
-    assert "thresholds.min_gap_residents must be >= 0, got -1" in str(e.value)
+    assert "costs.broker_cost_basis moet een van persons, fte zijn, maar is 'uren'" in str(e.value)
+    assert "thresholds.min_gap_residents moet >= 0 zijn, maar is -1" in str(e.value)

@@ -154,8 +154,8 @@ def test_config_defaults_and_every_problem_at_once(tmp_path) -> None:
     with pytest.raises(ConfigError) as err:
         parse_config(raw)
     text = str(err.value)
-    for part in ("'80+'", '"alle" already holds every band', "doelgroepen.b must be a list",
-                 "siting.weight_group: '0-14' is not a [doelgroepen] group", "no meeting point class",
+    for part in ("'80+'", '"alle" bevat alle groepen al', "doelgroepen.b moet een lijst",
+                 "siting.weight_group: '0-14' is geen groep in [doelgroepen]", "geen klasse van ontmoetingspunten",
                  "capacity.group: 'x'"):
         assert part in text
 
@@ -298,7 +298,7 @@ def test_own_points_capacity_column_survives_the_merge(tmp_path) -> None:
                    "Kerkzaal;buurthuis;156000;463000;\nFout;buurthuis;157000;463000;-3\n", encoding="utf-8")
     own = read_own_points(csv, load_config().venues)
     assert own.points["capaciteit"].tolist()[:1] == [120.0] and np.isnan(own.points["capaciteit"].iloc[1])
-    assert len(own.points) == 2 and "capaciteit -3 must be a number > 0" in str(own.problems[0])
+    assert len(own.points) == 2 and "capaciteit -3 moet een getal > 0 zijn" in str(own.problems[0])
     osm = gpd.GeoDataFrame({"osm_id": ["node/1"], "naam": ["De Brink"], "categorie": ["buurthuis"],
                             "categorie_label": ["Buurthuis"], "ontmoetingspunt": [True]},
                            geometry=gpd.points_from_xy([155010], [463000]), crs="EPSG:28992")

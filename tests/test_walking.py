@@ -114,11 +114,11 @@ def test_every_walking_problem_at_once() -> None:
         parse_config(raw)
     text = str(info.value)
     for needle in (
-        "walking.speed_m_s must be > 0", "walking.threshold_minutes must be a number",
-        "walking.groups.oud.speed_m_s must be > 0", "walking.groups.oud.profile must name a [walking.profiles]",
-        "walking.profiles.rollator.exclude_tags.kerb", "walking.profiles.rollator.x is not a known key",
-        "opening_hours.min_dagdelen must be < 22", "opening_hours.unknown_counts must be true or false",
+        "walking.speed_m_s moet > 0 zijn", "walking.threshold_minutes moet een getal zijn",
+        "walking.groups.oud.speed_m_s moet > 0 zijn", "walking.groups.oud.profile moet een tabel [walking.profiles]",
+        "walking.profiles.rollator.exclude_tags.kerb", "walking.profiles.rollator.x is geen bekende sleutel",
+        "opening_hours.min_dagdelen moet < 22 zijn", "opening_hours.unknown_counts moet true of false zijn",
     ):
         assert needle in text, needle
     # a single string is a list of one
-    assert "exclude_highways must be" not in text
+    assert "exclude_highways moet" not in text

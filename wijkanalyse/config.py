@@ -460,7 +460,7 @@ def _parse_network(net: Any, problems: list[str]) -> NetworkRules:
     )
 
 
-def parse_config(  # noqa: PLR0912, PLR0915
+def parse_config(
     raw: dict[str, Any], source: str = "<dict>", base_dir: Path | None = None
 ) -> Config:
     """Check a parsed TOML document and build a :class:`Config`; report every problem at once.
@@ -478,58 +478,144 @@ def parse_config(  # noqa: PLR0912, PLR0915
     )
     problems[:] = [p.replace("<top>.", "") for p in problems]
 
-    area = raw.get("area", {})
-    if not isinstance(area, dict):
-        problems.append("area moet een tabel zijn")
-        area = {}
+    gemeente, year = _parse_area(raw.get("area", {}), problems)
+    th = _parse_thresholds(raw.get("thresholds", {}), problems)
+    network = _parse_network(raw.get("network", {}), problems)
+    costs = _parse_costs(raw.get("costs", {}), problems)
+    services = _services(raw.get("services", {}), problems)
+    venues = _parse_venues(raw.get("venues", {}), problems)
+    own_points = _own_points(raw.get("own_points", {}), venues, base_dir, problems)
+    if venues and not any(v.meeting_point for v in venues.values()):
+        problems.append("venues: geen enkele klasse heeft meeting_point = true, dus niemand kan binnen bereik zijn; zet het bij minstens één klasse")
+    indicators = _parse_indicators(raw.get("indicators", {}), problems)
+
+    doelgroepen = _parse_doelgroepen(raw.get("doelgroepen", {}), problems)
+    siting = _parse_siting(raw.get("siting", {}), venues, problems, base_dir, groups=doelgroepen.groups)
+    capacity = _parse_capacity(raw.get("capacity", {}), venues, doelgroepen.groups, problems)
+    brokers = _parse_brokers(raw.get("brokers", {}), problems)
+    kernen = _parse_kernen(raw.get("kernen", {}), problems)
+    kern_targets = _parse_targets(raw.get("doelen", {}), problems)
+    walking = _parse_walking(raw.get("walking", {}), problems)
+    opening = _parse_opening_hours(raw.get("opening_hours", {}), problems)
+    if walking.threshold_minutes > 0:  # a threshold in minutes: walk_m follows from the general pace
+        th["walk_m"] = walking.threshold_m(float(th["walk_m"] or 0.0), walking.speed_m_s)
+
+    if problems:
+        if len(problems) == 1:  # one problem, one line
+            msg = f"Ongeldige config {source}: {problems[0]}."
+        else:
+            msg = f"Ongeldige config {source}:\n  - " + "\n  - ".join(problems)
+        raise ConfigError(msg)
+    return Config(
+        gemeente=gemeente,
+        year=int(year or 0),
+        thresholds=Thresholds(
+            walk_m=float(th["walk_m"]), distance_method=str(th["method"]), hotspot_alpha=float(th["alpha"]),
+            permutations=int(th["perms"]), seed=int(th["seed"]), min_distinct_values=int(th["distinct"]),
+            min_gap_residents=int(th["min_gap"]),
+        ),
+        network=network,
+        costs=costs,
+        venues=venues,
+        indicators=indicators,
+        services=services,
+        siting=siting,
+        brokers=brokers,
+        kernen=kernen,
+        kern_targets=kern_targets,
+        source=source,
+        own_points=own_points,
+        walking=walking,
+        opening_hours=opening,
+        doelgroepen=doelgroepen,
+        capacity=capacity,
+    )
+
+
+def _section(raw: Any, name: str, problems: list[str]) -> dict[str, Any]:
+    """A top-level table of the config; a problem (and an empty table) when it is no table."""
+    if isinstance(raw, dict):
+        return raw
+    problems.append(f"{name} moet een tabel zijn")
+    return {}
+
+
+def _parse_area(raw: Any, problems: list[str]) -> tuple[str | None, int | None]:
+    """``[area]``: the gemeente's CBS code (or none) and the year."""
+    area = _section(raw, "area", problems)
     _unknown(area, {"gemeente", "year"}, "area", problems)
     gemeente = str(area.get("gemeente", "") or "").strip().upper() or None
     if gemeente is not None and not _GEMEENTE_RE.match(gemeente):
         problems.append(f"area.gemeente moet een CBS-code zijn zoals 'GM0233', maar is {area.get('gemeente')!r}")
     year = _number(area, "year", "area", problems, minimum=2000, exclusive=False, maximum=2100, integer=True)
+    return gemeente, int(year) if year is not None else None
 
-    th = raw.get("thresholds", {})
-    if not isinstance(th, dict):
-        problems.append("thresholds moet een tabel zijn")
-        th = {}
+
+def _parse_thresholds(raw: Any, problems: list[str]) -> dict[str, Any]:
+    """``[thresholds]`` checked: walk_m, method, alpha, perms, seed, distinct, min_gap (None where invalid)."""
+    th = _section(raw, "thresholds", problems)
     _unknown(th, {"walk_m", "distance_method", "hotspot_alpha", "permutations", "seed", "min_distinct_values",
                   "min_gap_residents"},
              "thresholds", problems)
-    walk_m = _number(th, "walk_m", "thresholds", problems, minimum=0)
     method = th.get("distance_method")
     if method not in DISTANCE_METHODS:
         problems.append(f"thresholds.distance_method moet een van {', '.join(DISTANCE_METHODS)} zijn, maar is {method!r}")
-    alpha = _number(th, "hotspot_alpha", "thresholds", problems, minimum=0, maximum=1)
-    perms = _number(th, "permutations", "thresholds", problems, minimum=99, exclusive=False, maximum=MAX_PERMUTATIONS,
-                    integer=True)
-    seed = _number(th, "seed", "thresholds", problems, minimum=0, exclusive=False, maximum=2**32, integer=True)
-    distinct = _number({"min_distinct_values": th.get("min_distinct_values", Thresholds.min_distinct_values)},
-                       "min_distinct_values", "thresholds", problems, minimum=2, exclusive=False, maximum=1000,
-                       integer=True)
-    min_gap = _number({"min_gap_residents": th.get("min_gap_residents", Thresholds.min_gap_residents)},
-                      "min_gap_residents", "thresholds", problems, minimum=0, exclusive=False, integer=True)
+    return {
+        "walk_m": _number(th, "walk_m", "thresholds", problems, minimum=0),
+        "method": method,
+        "alpha": _number(th, "hotspot_alpha", "thresholds", problems, minimum=0, maximum=1),
+        "perms": _number(th, "permutations", "thresholds", problems, minimum=99, exclusive=False,
+                         maximum=MAX_PERMUTATIONS, integer=True),
+        "seed": _number(th, "seed", "thresholds", problems, minimum=0, exclusive=False, maximum=2**32, integer=True),
+        "distinct": _number({"min_distinct_values": th.get("min_distinct_values", Thresholds.min_distinct_values)},
+                            "min_distinct_values", "thresholds", problems, minimum=2, exclusive=False, maximum=1000,
+                            integer=True),
+        "min_gap": _number({"min_gap_residents": th.get("min_gap_residents", Thresholds.min_gap_residents)},
+                           "min_gap_residents", "thresholds", problems, minimum=0, exclusive=False, integer=True),
+    }
 
-    network = _parse_network(raw.get("network", {}), problems)
 
-    costs = raw.get("costs", {})
-    if not isinstance(costs, dict):
-        problems.append("costs moet een tabel zijn")
-        costs = {}
+def _parse_costs(raw: Any, problems: list[str]) -> Costs:
+    """``[costs]``: a meeting point and a broker per year, and how the broker cost is counted."""
+    costs = _section(raw, "costs", problems)
     _unknown(costs, {"meeting_point_per_year", "broker_fte_per_year", "broker_cost_basis"}, "costs", problems)
     mp_cost = _number(costs, "meeting_point_per_year", "costs", problems, minimum=0, exclusive=False)
     broker_cost = _number(costs, "broker_fte_per_year", "costs", problems, minimum=0, exclusive=False)
     cost_basis = costs.get("broker_cost_basis", "persons")
     if cost_basis not in BROKER_COST_BASES:
-        problems.append(f"costs.broker_cost_basis must be one of {', '.join(BROKER_COST_BASES)}, got {cost_basis!r}")
+        problems.append(f"costs.broker_cost_basis moet een van {', '.join(BROKER_COST_BASES)} zijn, maar is {cost_basis!r}")
+    return Costs(meeting_point_per_year=float(mp_cost or 0.0), broker_fte_per_year=float(broker_cost or 0.0),
+                 broker_cost_basis=str(cost_basis))
 
-    services = _services(raw.get("services", {}), problems)
 
+def _venue_tags(v: dict[str, Any], where: str, problems: list[str]) -> dict[str, Literal[True] | tuple[str, ...]]:
+    """The OSM tags of one venue class: ``key = true`` or a (list of) value(s)."""
+    tags: dict[str, Literal[True] | tuple[str, ...]] = {}
+    for tag_key, wanted in v.items():
+        if tag_key in ("label", "meeting_point"):
+            continue
+        if wanted is True:
+            tags[tag_key] = True
+        elif isinstance(wanted, str) and wanted:
+            tags[tag_key] = (wanted,)
+        elif isinstance(wanted, list) and wanted and all(isinstance(x, str) and x for x in wanted):
+            tags[tag_key] = tuple(wanted)
+        else:
+            problems.append(
+                f"{where}.{tag_key} moet true zijn of een lijst van OSM-tagwaarden zoals [\"community_centre\"], maar is {wanted!r}"
+            )
+    if not tags:
+        problems.append(f"{where}: geen OSM-tags (voeg er een toe, bijvoorbeeld amenity = [\"community_centre\"])")
+    return tags
+
+
+def _parse_venues(raw: Any, problems: list[str]) -> dict[str, VenueClass]:
+    """``[venues.<key>]``: label, meeting_point and the OSM tags of each venue class."""
     venues: dict[str, VenueClass] = {}
-    raw_venues = raw.get("venues", {})
-    if not isinstance(raw_venues, dict) or not raw_venues:
+    if not isinstance(raw, dict) or not raw:
         problems.append("venues moet minstens één tabel [venues.<sleutel>] hebben")
-        raw_venues = {}
-    for key, v in raw_venues.items():
+        return venues
+    for key, v in raw.items():
         where = f"venues.{key}"
         if not _KEY_RE.match(key):
             problems.append(f"{where}: de sleutel mag alleen kleine letters, cijfers en _ bevatten")
@@ -542,33 +628,18 @@ def parse_config(  # noqa: PLR0912, PLR0915
         meeting = v.get("meeting_point", False)
         if not isinstance(meeting, bool):
             problems.append(f"{where}.meeting_point moet true of false zijn, maar is {meeting!r}")
-        tags: dict[str, Literal[True] | tuple[str, ...]] = {}
-        for tag_key, wanted in v.items():
-            if tag_key in ("label", "meeting_point"):
-                continue
-            if wanted is True:
-                tags[tag_key] = True
-            elif isinstance(wanted, str) and wanted:
-                tags[tag_key] = (wanted,)
-            elif isinstance(wanted, list) and wanted and all(isinstance(x, str) and x for x in wanted):
-                tags[tag_key] = tuple(wanted)
-            else:
-                problems.append(
-                    f"{where}.{tag_key} moet true zijn of een lijst van OSM-tagwaarden zoals [\"community_centre\"], maar is {wanted!r}"
-                )
-        if not tags:
-            problems.append(f"{where}: no OSM tags (add e.g. amenity = [\"community_centre\"])")
-        venues[key] = VenueClass(key=key, label=str(label), meeting_point=bool(meeting), tags=tags)
-    own_points = _own_points(raw.get("own_points", {}), venues, base_dir, problems)
-    if venues and not any(v.meeting_point for v in venues.values()):
-        problems.append("venues: geen enkele klasse heeft meeting_point = true, dus niemand kan binnen bereik zijn; zet het bij minstens één klasse")
+        venues[key] = VenueClass(key=key, label=str(label), meeting_point=bool(meeting),
+                                 tags=_venue_tags(v, where, problems))
+    return venues
 
+
+def _parse_indicators(raw: Any, problems: list[str]) -> dict[str, Indicator]:
+    """``[indicators.<key>]``: label, the CBS column, per, weight and direction of each indicator."""
     indicators: dict[str, Indicator] = {}
-    raw_ind = raw.get("indicators", {})
-    if not isinstance(raw_ind, dict) or not raw_ind:
+    if not isinstance(raw, dict) or not raw:
         problems.append("indicators moet minstens één tabel [indicators.<sleutel>] hebben")
-        raw_ind = {}
-    for key, ind in raw_ind.items():
+        return indicators
+    for key, ind in raw.items():
         where = f"indicators.{key}"
         if not _KEY_RE.match(key):
             problems.append(f"{where}: de sleutel mag alleen kleine letters, cijfers en _ bevatten")
@@ -592,56 +663,10 @@ def parse_config(  # noqa: PLR0912, PLR0915
         if not isinstance(worse, bool):
             problems.append(f"{where}.higher_is_worse moet true of false zijn, maar is {worse!r}")
         indicators[key] = Indicator(
-            key=key,
-            label=str(ind.get("label", key)),
-            cbs=str(cbs or "").strip(),
-            per=per.strip() if isinstance(per, str) else None,
-            weight=float(weight or 0.0),
-            higher_is_worse=bool(worse),
+            key=key, label=str(ind.get("label", key)), cbs=str(cbs or "").strip(),
+            per=per.strip() if isinstance(per, str) else None, weight=float(weight or 0.0), higher_is_worse=bool(worse),
         )
-
-    doelgroepen = _parse_doelgroepen(raw.get("doelgroepen", {}), problems)
-    siting = _parse_siting(raw.get("siting", {}), venues, problems, base_dir, groups=doelgroepen.groups)
-    capacity = _parse_capacity(raw.get("capacity", {}), venues, doelgroepen.groups, problems)
-    brokers = _parse_brokers(raw.get("brokers", {}), problems)
-    kernen = _parse_kernen(raw.get("kernen", {}), problems)
-    kern_targets = _parse_targets(raw.get("doelen", {}), problems)
-    walking = _parse_walking(raw.get("walking", {}), problems)
-    opening = _parse_opening_hours(raw.get("opening_hours", {}), problems)
-    if walking.threshold_minutes > 0:  # a threshold in minutes: walk_m follows from the general pace
-        walk_m = walking.threshold_m(float(walk_m or 0.0), walking.speed_m_s)
-
-    if problems:
-        if len(problems) == 1:  # one problem, one line
-            msg = f"Ongeldige config {source}: {problems[0]}."
-        else:
-            msg = f"Ongeldige config {source}:\n  - " + "\n  - ".join(problems)
-        raise ConfigError(msg)
-    return Config(
-        gemeente=gemeente,
-        year=int(year),
-        thresholds=Thresholds(
-            walk_m=float(walk_m), distance_method=str(method), hotspot_alpha=float(alpha),
-            permutations=int(perms), seed=int(seed), min_distinct_values=int(distinct),
-            min_gap_residents=int(min_gap),
-        ),
-        network=network,
-        costs=Costs(meeting_point_per_year=float(mp_cost), broker_fte_per_year=float(broker_cost),
-                    broker_cost_basis=str(cost_basis)),
-        venues=venues,
-        indicators=indicators,
-        services=services,
-        siting=siting,
-        brokers=brokers,
-        kernen=kernen,
-        kern_targets=kern_targets,
-        source=source,
-        own_points=own_points,
-        walking=walking,
-        opening_hours=opening,
-        doelgroepen=doelgroepen,
-        capacity=capacity,
-    )
+    return indicators
 
 
 _OWN_KEYS = {"file", "merge_within_m", "strict", "names_required", "layer", "name_column", "class_column",
@@ -948,7 +973,7 @@ def _parse_profiles(raw: Any, problems: list[str]) -> dict[str, WalkProfile]:
         for tag, values in _table(sec.get("exclude_tags", {}), f"{where}.exclude_tags", problems).items():
             wanted = _strings(values)
             if tag not in PROFILE_TAGS:
-                problems.append(f"{where}.exclude_tags.{tag}: the OSM reader keeps only {', '.join(PROFILE_TAGS)}")
+                problems.append(f"{where}.exclude_tags.{tag}: de OSM-lezer bewaart alleen {', '.join(PROFILE_TAGS)}; kies daaruit")
             elif wanted is None:
                 problems.append(f"{where}.exclude_tags.{tag} must be a value or a list like [\"no\"], got {values!r}")
             else:
@@ -985,7 +1010,7 @@ def _parse_walking(raw: Any, problems: list[str]) -> Walking:
         profile = g.get("profile", "")
         if not isinstance(profile, str) or (profile.strip() and profile.strip() not in profiles):
             known = ", ".join(profiles) or "none"
-            problems.append(f"{at}.profile must name a [walking.profiles] table (known: {known}) or be \"\", got {profile!r}")
+            problems.append(f"{at}.profile moet een tabel [walking.profiles] noemen (bekend: {known}) of \"\" zijn, maar is {profile!r}")
             profile = ""
         groups[key] = WalkGroup(key=key, label=label.strip(), speed_m_s=float(pace or d.speed_m_s),
                                 profile=profile.strip())
@@ -1010,12 +1035,12 @@ def _parse_opening_hours(raw: Any, problems: list[str]) -> OpeningHoursSettings:
 def _group_name(value: Any, where: str, groups: Mapping[str, tuple[str, ...]], problems: list[str]) -> str:
     """A key that names a [doelgroepen] group ("" = all residents)."""
     if not isinstance(value, str):
-        problems.append(f"{where} must be the name of a [doelgroepen] group (\"\" = all residents), got {value!r}")
+        problems.append(f"{where} moet de naam van een groep in [doelgroepen] zijn (\"\" = alle inwoners), maar is {value!r}")
         return ""
     name = value.strip()
     if name and name not in groups:
-        known = ", ".join(f"\"{g}\"" for g in groups) or "none"
-        problems.append(f"{where}: {name!r} is not a [doelgroepen] group (known: {known})")
+        known = ", ".join(f"\"{g}\"" for g in groups) or "geen"
+        problems.append(f"{where}: {name!r} is geen groep in [doelgroepen] (bekend: {known})")
         return ""
     return name
 
@@ -1034,22 +1059,22 @@ def _parse_doelgroepen(raw: Any, problems: list[str]) -> Doelgroepen:
         key = f"{where}.{name!r}" if not _KEY_RE.match(name) else f"{where}.{name}"
         label = name.strip()
         if not label or len(label) > MAX_GROUP_NAME or any(ord(c) < 32 for c in label):
-            problems.append(f"{key}: a group name must be 1 to {MAX_GROUP_NAME} printable characters")
+            problems.append(f"{key}: een groepsnaam moet 1 tot {MAX_GROUP_NAME} leesbare tekens hebben")
             continue
         bands = [value] if isinstance(value, str) else value
         if not isinstance(bands, list) or not bands or not all(isinstance(b, str) for b in bands):
-            problems.append(f"{key} must be a list of age bands like [\"65+\"] (bands: {bands_text}), got {value!r}")
+            problems.append(f"{key} moet een lijst van leeftijdsgroepen zijn zoals [\"65+\"] (groepen: {bands_text}), maar is {value!r}")
             continue
         bands = [b.strip() for b in bands]
         unknown = [b for b in bands if b not in (ALL_RESIDENTS, *AGE_BANDS)]
         if unknown:
-            problems.append(f"{key}: unknown age band(s) {', '.join(map(repr, unknown))} (bands: {bands_text})")
+            problems.append(f"{key}: onbekende leeftijdsgroep(en) {', '.join(map(repr, unknown))} (groepen: {bands_text})")
             continue
         if len(set(bands)) != len(bands):
             problems.append(f"{key} names an age band twice: {bands!r}")
             continue
         if ALL_RESIDENTS in bands and len(bands) > 1:
-            problems.append(f"{key}: \"{ALL_RESIDENTS}\" already holds every band; list it alone")
+            problems.append(f"{key}: \"{ALL_RESIDENTS}\" bevat alle groepen al; zet het alleen")
             continue
         groups[label] = tuple(bands)
     return Doelgroepen(groups=groups)
@@ -1068,7 +1093,7 @@ def _parse_capacity(
             problems.append(f"{where}.per_class.{key} is not a [venues] class (known: {', '.join(venues)})")
             continue
         if key in venues and not venues[key].meeting_point:
-            problems.append(f"{where}.per_class.{key}: {key!r} is no meeting point class (meeting_point = false)")
+            problems.append(f"{where}.per_class.{key}: {key!r} is geen klasse van ontmoetingspunten (meeting_point = false)")
             continue
         amount = _number({key: value}, key, f"{where}.per_class", problems, minimum=0)
         if amount is not None:

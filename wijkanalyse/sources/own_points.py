@@ -249,7 +249,7 @@ def _capacity(value: Any, problems: list[str]) -> float:
     if number is None or math.isnan(number):
         return math.nan
     if not math.isfinite(number) or number <= 0:
-        problems.append(f"capaciteit {number:g} must be a number > 0 (residents the place can serve)")
+        problems.append(f"capaciteit {number:g} moet een getal > 0 zijn (hoeveel inwoners de plek kan ontvangen)")
         return math.nan
     return number
 
