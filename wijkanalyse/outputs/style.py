@@ -32,6 +32,10 @@ __all__ = [
     "PROPOSAL_COLOR",
     "REACH_COLORS",
     "REACH_LABELS",
+    "SCENARIO_CLOSED_COLOR",
+    "SCENARIO_GAINED_COLOR",
+    "SCENARIO_LOST_COLOR",
+    "SCENARIO_OPENED_COLOR",
     "SIGNAL_COLORS",
     "STREET_COLOR",
     "WITHIN_COLOR",
@@ -55,6 +59,11 @@ PROPOSAL_COLOR = "#d95f02"
 KERN_COLOR = "#333333"
 STREET_COLOR = "#8c8c8c"
 BORDER_COLOR = "#606060"
+#: A scenario's changes (Okabe-Ito): cells losing their meeting point, cells gaining one, places closing and opening.
+SCENARIO_LOST_COLOR = "#d55e00"
+SCENARIO_GAINED_COLOR = "#009e73"
+SCENARIO_CLOSED_COLOR = "#000000"
+SCENARIO_OPENED_COLOR = "#0072b2"
 
 #: Outline per Local Moran pattern: (colour, dashed).
 HOTSPOT_STYLES: dict[Hotspot, tuple[str, bool]] = {
