@@ -24,6 +24,8 @@ BENCHMARKS: dict[str, tuple[list[str], str, list[str]]] = {
                           ["nodes", "seconds", "cpu_s", "peak_gib", "ours/csgraph", "networkx_multi/ours", "growth_2m/0.5m",
                            "growth_5m/2m", "brokers_share", "printmaps_share"]),
     "bench_siting.py": (["--size", "2000"], "siting", ["seconds", "greedy/exact", "peak_gib"]),
+    "bench_dependence.py": (["--size", "2000", "--sample", "4"], "dependence",
+                            ["nearest_two_s", "per_point_s", "per_point/nearest_two", "meeting_points"]),
     "bench_selection.py": (["--residents", "400", "--candidates", "60", "--p", "5", "--limit", "30"], "selection",
                            ["greedy_swap_ms", "exact_s", "greedy/exact"]),
     "bench_map.py": (["--buurten", "30", "--cells", "600", "--street-spacing", "400"], "map", ["bytes", "buurten", "cells"]),

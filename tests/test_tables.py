@@ -145,7 +145,8 @@ def test_xlsx_sheets_of_later_steps(extended: RunResult, tmp_path: Path) -> None
     path = write_xlsx(extended, tmp_path / "buurten.xlsx")
     sheets = _cells(path)
     assert list(sheets) == ["Kerncijfers", "Buurten", "Kernen", "Voorstellen", "Per aantal plekken", "Werkgebieden",
-                            "Looptijd", "Openingstijden", "Openingstijden per punt", "Doelgroepen"]  # no capacity configured: no sheet "Capaciteit"
+                            "Looptijd", "Openingstijden", "Openingstijden per punt", "Doelgroepen",
+                            "Kwetsbare ontmoetingspunten"]  # no capacity configured: no sheet "Capaciteit"
     by_count = pd.read_excel(path, sheet_name="Per aantal plekken")
     expected = extended.summary["best_by_count"]
     assert by_count["Aantal nieuwe plekken"].tolist() == [b["count"] for b in expected]

@@ -92,6 +92,7 @@ def _summary_text(outputs) -> str:  # noqa: ANN001
     ]
     from wijkanalyse.outputs.texts import proposal_line  # noqa: PLC0415 (keeps --help fast)
     from wijkanalyse.outputs._siting import by_count_rows, count_line  # noqa: PLC0415
+    from wijkanalyse.outputs.texts import what_if_lines  # noqa: PLC0415
 
     result = outputs.result
     proposals = result.proposals
@@ -110,6 +111,7 @@ def _summary_text(outputs) -> str:  # noqa: ANN001
         lines.extend("    " + count_line(row) for row in counts)
     if result.explanations.get("makelaars"):
         lines.append(f"  {result.explanations['makelaars']}, in {len(s['broker_areas'])} gebieden")
+    lines += ["  " + line for line in what_if_lines(s)]
     lines.append(f"  bestanden in {outputs.folder}: " + ", ".join(p.name for p in outputs.files.values()))
     return "\n".join(lines)
 
@@ -223,6 +225,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
               help="Split the gemeente into this many broker areas (default: [brokers] n_areas, or the number needed).")
 @click.option("--kandidaten", "candidates_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The gemeente's own candidate sites for a new meeting point (CSV/GPKG/GeoJSON, with kosten_per_jaar).")
+@click.option("--scenario", "scenario_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A TOML file of [[scenario]] tables (meeting points that close or open, another threshold): "
+              "their figures beside the run's own (see config/scenario_voorbeeld.toml).")
 @_national_options
 @click.option("--pdf", is_flag=True,
               help="Also write rapport.pdf (needs WeasyPrint: pip install 'wijkanalyse[pdf]'; without it the run says so).")
@@ -231,8 +236,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
 def run(  # noqa: PLR0912, PLR0915 (one command, many ways in)
     demo: bool, snapshot_dir: Path | None, gemeente: str | None, year: int | None, config_path: Path | None,
     own_points_file: Path | None, out_dir: Path, cache_dir: Path | None, refresh: bool, osm_pbf: Path | None,
-    exact: bool, n_brokers: int | None, candidates_file: Path | None, pdf: bool, verbose: int, quiet: bool,
-    **national: Any,
+    exact: bool, n_brokers: int | None, candidates_file: Path | None, scenario_file: Path | None, pdf: bool,
+    verbose: int, quiet: bool, **national: Any,
 ) -> None:
     """Analyse one gemeente, or many, and write map, tables and key figures.
 
@@ -252,6 +257,8 @@ def run(  # noqa: PLR0912, PLR0915 (one command, many ways in)
 
         wijkanalyse run --snapshot snapshots/GM0233-2024 --ontmoetingspunten ontmoetingspunten.csv
 
+        wijkanalyse run --demo --scenario config/scenario_voorbeeld.toml
+
         wijkanalyse run --nederland --year 2024 --osm-pbf netherlands-latest.osm.pbf
 
         wijkanalyse run --provincie Gelderland --osm-pbf gelderland-latest.osm.pbf --workers 2
@@ -264,9 +271,9 @@ def run(  # noqa: PLR0912, PLR0915 (one command, many ways in)
     many = [flag for flag, key in (("--gemeenten", "gemeenten"), ("--provincie", "provincie"),
                                    ("--nederland", "nederland"), ("--snapshots", "snapshots_dir")) if national[key]]
     if many:
-        if demo or snapshot_dir or gemeente or own_points_file:
+        if demo or snapshot_dir or gemeente or own_points_file or scenario_file:
             single = next(f for f, g in (("--demo", demo), ("--snapshot", snapshot_dir), ("--gemeente", gemeente),
-                                         ("--ontmoetingspunten", own_points_file)) if g)
+                                         ("--ontmoetingspunten", own_points_file), ("--scenario", scenario_file)) if g)
             msg = f"{single} is voor één gemeente; {many[0]} draait er veel. Geef er één van beide."
             raise click.UsageError(msg)
         _run_many(national, year=year, config_path=config_path, out_dir=out_dir, cache_dir=cache_dir, refresh=refresh,
@@ -305,9 +312,9 @@ def run(  # noqa: PLR0912, PLR0915 (one command, many ways in)
 
             with private_tempdir("wijkanalyse-demo-") as tmp:  # removed after a kill by the next run
                 snapshot = write_demo_snapshot(tmp / "snapshot")
-                outputs = pipeline.run(snapshot, config, out_dir, pdf=pdf)
+                outputs = pipeline.run(snapshot, config, out_dir, pdf=pdf, scenario_file=scenario_file)
         elif snapshot_dir is not None:
-            outputs = pipeline.run(snapshot_dir, config, out_dir, pdf=pdf)
+            outputs = pipeline.run(snapshot_dir, config, out_dir, pdf=pdf, scenario_file=scenario_file)
         else:
             from wijkanalyse.sources import live  # noqa: PLC0415
 
@@ -316,7 +323,7 @@ def run(  # noqa: PLR0912, PLR0915 (one command, many ways in)
             snapshot = live.download_snapshot(
                 code, year, config=config, cache_dir=cache_dir, refresh=refresh, osm_pbf=osm_pbf
             )
-            outputs = pipeline.run(snapshot, config, out_dir, pdf=pdf)
+            outputs = pipeline.run(snapshot, config, out_dir, pdf=pdf, scenario_file=scenario_file)
     except WijkanalyseError as e:
         raise click.ClickException(str(e)) from e
     click.echo(_summary_text(outputs))

@@ -37,7 +37,10 @@ The searches
     (``scipy.sparse.csgraph``) from a virtual source linked to every target: the distance
     from each origin to its nearest target. :meth:`WalkNetwork.within` runs bounded searches
     (``limit=``) from each source and returns a sparse source x origin matrix of the pairs
-    within the limit: never a dense matrix of all pairs.
+    within the limit: never a dense matrix of all pairs. :meth:`WalkNetwork.nearest_two` adds
+    the distance to the nearest *other* target (which residents depend on one meeting point,
+    and how far they walk when it closes) in two passes; :meth:`WalkNetwork.nearest_open` the
+    nearest of a chosen part of the targets on the same cut graph (a scenario).
 """
 
 from __future__ import annotations
@@ -58,7 +61,9 @@ from wijkanalyse.errors import DataError
 __all__ = [
     "FOOT_ALLOWS",
     "Attachment",
+    "NearestTwo",
     "WalkNetwork",
+    "join_attachments",
     "street_level_mask",
     "walkable_mask",
 ]
@@ -438,6 +443,129 @@ class WalkNetwork:
         first[1:] = key[order][1:] != key[order][:-1]
         keep = order[first]
         return csr_matrix((v[keep], (r[keep], c[keep])), shape=(n_s, n_o))
+
+    def _graph_with_targets(
+        self, origins: Attachment, targets: Attachment
+    ) -> tuple[csr_matrix, int, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """The graph of :meth:`_graph` plus one node per target.
+
+        Target node ``t0 + i`` has an edge to the foot of each of target ``i``'s rows (the
+        straight stretch, as :meth:`nearest`'s virtual source has). Nothing leads into a
+        target node, so it changes no other walk. Returns (graph, t0, the nodes of the
+        targets on the network, the origins' rows as (point, foot node, offset)).
+        """
+        graph, (o_rows, (t_point, t_feet, t_off)) = self._graph([origins, targets])
+        t0 = graph.shape[0]
+        n_total = t0 + len(targets)
+        base = graph.tocoo()
+        rows = np.concatenate([base.row, t0 + t_point]).astype(np.int64)
+        cols = np.concatenate([base.col, t_feet]).astype(np.int64)
+        weights = np.concatenate([base.data, np.maximum(t_off, _EPS)])
+        full = csr_matrix((weights, (rows, cols)), shape=(n_total, n_total))
+        return full, t0, t0 + np.unique(t_point), o_rows
+
+    def nearest_two(self, origins: Attachment, targets: Attachment) -> NearestTwo:
+        """The nearest target of each origin, its distance, and the distance to the nearest *other* target.
+
+        The second distance is what an origin walks when its nearest target closes. It takes
+        two Dijkstra passes over the graph of :meth:`nearest`, whatever the number of targets
+        (no search per target):
+
+        1. One multi-source pass (``min_only``) from a node per target gives every node ``x``
+           its nearest target ``a(x)`` and distance ``d1(x)``.
+        2. For a node ``v`` with nearest target ``a``, take a shortest walk from the nearest
+           other target ``b`` to ``v``. It starts in ``b``'s region (the nodes whose nearest
+           is ``b``) and ends in ``a``'s; let ``x -> y`` be its last step from a node outside
+           ``a``'s region into it. Everything after ``y`` lies in ``a``'s region, and the part
+           up to ``x`` is at least ``d1(x)``, reached from ``a(x) != a``. So
+           ``d2(v) = min over such steps x -> y of d1(x) + w(x, y) + (shortest walk from y to v
+           inside a's region)``, and each such sum is a real walk from a target other than
+           ``a``. That is one single-source pass on the graph whose steps between regions are
+           replaced by a virtual start linked to each ``y`` by ``min d1(x) + w(x, y)``: the
+           regions are disjoint, so it handles them all at once.
+
+        An origin is reached from the foot of each of its rows (ties included), as in
+        :meth:`nearest`: its nearest target is that of its best row, and its second distance
+        the best of ``d1`` over rows whose nearest is another target and ``d2`` over rows
+        whose nearest is the same. Targets are nodes of their own, so two targets at one spot
+        are two targets: each is the other's "next" at the same distance, and neither is
+        anyone's only one.
+
+        Returns
+        -------
+        NearestTwo
+            Per origin (input order): ``distance`` (:meth:`nearest`'s, ``inf`` where none),
+            ``target`` (the index of that target in ``targets``; -1 where none; one of them
+            when two are as near) and ``second`` (``inf`` where no other target can be reached).
+        """
+        n_o = len(origins)
+        out = NearestTwo(np.full(n_o, np.inf), np.full(n_o, -1, dtype=np.int64), np.full(n_o, np.inf))
+        if n_o == 0 or not targets.on_network.any() or not origins.on_network.any():
+            return out
+        graph, t0, sources, (o_point, o_feet, o_off) = self._graph_with_targets(origins, targets)
+        d1, _, label = dijkstra(graph, directed=True, indices=sources, min_only=True, return_predecessors=True)
+        coo = graph.tocoo()
+        r, c, w = coo.row, coo.col, coo.data
+        lr, lc = label[r], label[c]
+        reached = (lr >= 0) & (lc >= 0)
+        inside, across = reached & (lr == lc), reached & (lr != lc)
+        n = graph.shape[0]
+        start = np.full(n, np.inf)
+        np.minimum.at(start, c[across], d1[r[across]] + w[across])
+        entry = np.flatnonzero(np.isfinite(start))
+        rows = np.concatenate([r[inside], np.full(len(entry), n)])
+        cols = np.concatenate([c[inside], entry])
+        weights = np.concatenate([w[inside], start[entry]])
+        d2 = dijkstra(csr_matrix((weights, (rows, cols)), shape=(n + 1, n + 1)), directed=True, indices=n)[:n]
+        # per origin: the best row gives the nearest target; the rows give the second
+        row_d1 = o_off + d1[o_feet]
+        np.minimum.at(out.distance, o_point, row_d1)
+        best = np.isfinite(row_d1) & (row_d1 == out.distance[o_point])
+        out.target[o_point[best]] = label[o_feet[best]] - t0
+        same = label[o_feet] == label[out.target[o_point] + t0]
+        np.minimum.at(out.second, o_point, np.where(same, o_off + d2[o_feet], row_d1))
+        out.target[~np.isfinite(out.distance)] = -1
+        return out
+
+    def nearest_open(self, origins: Attachment, targets: Attachment, open_mask: np.ndarray) -> np.ndarray:
+        """Walking distance from each origin to its nearest *open* target (``open_mask``), in metres.
+
+        The graph is cut at every target, open or not, so it is the graph of
+        :meth:`nearest_two` on the same targets: closing a target changes only the walks that
+        went to it. ``inf`` where no open target can be reached, and for origins not on the network.
+        """
+        open_mask = np.asarray(open_mask, dtype=bool)
+        out = np.full(len(origins), np.inf)
+        if len(origins) == 0 or not (targets.on_network & open_mask).any() or not origins.on_network.any():
+            return out
+        graph, t0, sources, (o_point, o_feet, o_off) = self._graph_with_targets(origins, targets)
+        dist = dijkstra(graph, directed=True, indices=sources[open_mask[sources - t0]], min_only=True)
+        np.minimum.at(out, o_point, o_off + dist[o_feet])
+        return out
+
+
+@dataclass(frozen=True)
+class NearestTwo:
+    """Per origin: the nearest target, the distance to it and the distance to the nearest other target.
+
+    ``distance`` and ``second`` in metres (``inf``: none reachable); ``target`` indexes the
+    targets (-1: none). See :meth:`WalkNetwork.nearest_two`.
+    """
+
+    distance: np.ndarray
+    target: np.ndarray
+    second: np.ndarray
+
+
+def join_attachments(first: Attachment, second: Attachment) -> Attachment:
+    """One attachment of the points of ``first`` followed by those of ``second`` (ties kept)."""
+    return Attachment(
+        np.r_[first.edge, second.edge].astype(np.int64), np.r_[first.along, second.along],
+        np.r_[first.offset, second.offset],
+        np.r_[first.tie_point, second.tie_point + len(first)].astype(np.int64),
+        np.r_[first.tie_edge, second.tie_edge].astype(np.int64), np.r_[first.tie_along, second.tie_along],
+        np.r_[first.tie_offset, second.tie_offset],
+    )
 
 
 

@@ -43,6 +43,12 @@ from wijkanalyse.analysis.timing import (
     open_hours_figures,
     walking_figures,
 )
+from wijkanalyse.analysis.dependence import (
+    meeting_point_dependence,
+    straight_line_nearest_two,
+    vulnerable_meeting_points,
+)
+from wijkanalyse.analysis.scenarios import Scenario, ScenarioResult, evaluate_scenario, resolve_scenarios, scenario_frames
 from wijkanalyse.config import Config
 from wijkanalyse.errors import DataError, WijkanalyseError
 from wijkanalyse.network import Attachment, WalkNetwork
@@ -149,7 +155,7 @@ def analyse(
 ) -> RunResult:
     """Read a snapshot and compute every figure; no files are written.
 
-    ``inputs``: the snapshot and the gemeente's own files, read beforehand
+    ``inputs``: the snapshot, the gemeente's own files and the scenarios, read beforehand
     (:func:`wijkanalyse.sources.inputs.read_inputs`; read here from ``config`` when not given).
     ``ctx`` holds the run's steps, timings and warnings (a new one when not given); every
     warning logged meanwhile, in this thread, ends up in ``summary["warnings"]``.
@@ -411,6 +417,44 @@ def _capacity(  # noqa: PLR0917
                                       over["inwoners_binnen_bereik"], strict=True)
         ],
     }
+def _dependence(
+    residents: gpd.GeoDataFrame, venues: gpd.GeoDataFrame, meeting_mask: np.ndarray, dist: _Distances, threshold: float,
+) -> gpd.GeoDataFrame:
+    """Which residents depend on one meeting point: the venues frame with the figures of
+    :mod:`wijkanalyse.analysis.dependence` (NaN for venues that are no meeting point)."""
+    meeting = venues[meeting_mask]
+    if dist.network is not None and dist.resident_att is not None and dist.venue_att is not None:
+        two = dist.network.nearest_two(dist.resident_att, dist.venue_att.take(meeting_mask))
+    else:
+        two = straight_line_nearest_two(residents.geometry, meeting.geometry)
+    figures = meeting_point_dependence(residents, meeting, two, threshold)
+    venues = venues.join(figures)
+    alone = figures[figures["cellen_alleen_hier"] > 0]
+    log.info("    %d ontmoetingspunten zijn voor %.0f inwoners het enige binnen %g m",
+             len(alone), alone["inwoners_alleen_hier"].sum(), threshold)
+    return venues
+
+
+def _scenarios(  # noqa: PLR0917
+    scenarios: tuple[Scenario, ...], residents: gpd.GeoDataFrame, buurten: gpd.GeoDataFrame, venues: gpd.GeoDataFrame,
+    meeting_mask: np.ndarray, dist: _Distances, config: Config, gemeente: tuple[str, str],
+) -> list[ScenarioResult]:
+    """Each scenario on the run's network and attachments (no snapshot read again)."""
+    results = []
+    for scenario in scenarios:
+        result = evaluate_scenario(
+            scenario, residents, buurten, venues, meeting_mask, config.thresholds.walk_m, network=dist.network,
+            resident_att=dist.resident_att, venue_att=dist.venue_att, gemeente=gemeente,
+        )
+        s = result.summary
+        log.info("    scenario '%s': %.0f inwoners binnen %g m (nu %.0f)", s["name"], s["residents_within_threshold"],
+                 s["threshold_m"], s["residents_within_threshold_now"])
+        off = [p["name"] for p in s["opened"] if not p["on_network"]]
+        if off:
+            log.warning("Scenario '%s': %s ligt verder dan %g m van een looproute en telt niet mee.",
+                        s["name"], ", ".join(map(str, off)), config.network.max_attach_m)
+        results.append(result)
+    return results
 
 
 def _summary(  # noqa: PLR0917
@@ -475,6 +519,7 @@ def _analyse(inputs: RunInputs, config: Config) -> RunResult:
     osm, venues, meeting_mask = _read_venues(reader, config, own)
     week, all_meeting = _opening_hours(venues, meeting_mask, config)
     meeting_mask = week.counts
+    scenarios = resolve_scenarios(inputs.scenarios, venues) if inputs.scenarios else ()  # a bad name stops here
     dist = _distances(osm, residents, venues, meeting_mask, config)
     residents["afstand_m"] = dist.distance
     residents["binnen_drempel"] = dist.distance <= threshold
@@ -487,6 +532,10 @@ def _analyse(inputs: RunInputs, config: Config) -> RunResult:
                       candidates=inputs.candidates)
     explanations = broker_explanations(config.brokers, threshold, decision.need, dist.method)
     log.info("    %s", explanations["makelaars"])
+    venues = _dependence(residents, venues, meeting_mask, dist, threshold)
+    what_if = _scenarios(scenarios, residents, decision.buurten, venues, meeting_mask, dist, config,
+                         (manifest.gemeente_code, manifest.gemeente_name))
+    figures, changes, points = scenario_frames(what_if)
     return RunResult(
         gemeente_code=manifest.gemeente_code,
         gemeente_name=manifest.gemeente_name,
@@ -502,11 +551,17 @@ def _analyse(inputs: RunInputs, config: Config) -> RunResult:
         kernen=decision.kernen,
         proposals=decision.proposals,
         broker_areas=decision.areas,
+        scenario_figures=figures,
+        scenario_changes=changes,
+        scenario_points=points,
         explanations=explanations,
         indicators={k: ind.label for k, ind in config.indicators.items()},
         summary={**_summary(reader, config, read, decision.buurten, residents, venues, meeting_mask, gaps, dist, own,
                             decision), "explanations": explanations, "inputs": inputs.record(),
-                 "walking": pace.summary, "open_hours": hours.summary, **groups.summary},
+                 "walking": pace.summary, "open_hours": hours.summary, **groups.summary,
+                 "vulnerable_meeting_points": vulnerable_meeting_points(venues),
+                 "scenario_file": str(inputs.scenario_file) if inputs.scenario_file is not None else None,
+                 "scenarios": [r.summary for r in what_if]},
         reference=read.reference,
         sources=manifest.sources,
         network=dist.network,
@@ -662,7 +717,10 @@ def _warn_unreachable(result: RunResult) -> None:
     result.summary.setdefault("warnings", []).append(text)
 
 
-def run(snapshot_dir: Path, config: Config, out_dir: Path, *, maps: bool = True, pdf: bool = False) -> RunOutputs:
+def run(
+    snapshot_dir: Path, config: Config, out_dir: Path, *, maps: bool = True, pdf: bool = False,
+    scenario_file: Path | None = None,
+) -> RunOutputs:
     """Analyse the snapshot in ``snapshot_dir`` and write the outputs to ``out_dir/<gemeente-slug>/``.
 
     The outputs are written into a new folder beside that one and swapped in whole when all
@@ -671,6 +729,8 @@ def run(snapshot_dir: Path, config: Config, out_dir: Path, *, maps: bool = True,
     snapshot is read under a shared lock, so a fetch cannot replace it meanwhile.
     ``maps=False`` leaves out ``kaart.html`` and the print maps (a national run may, to save
     time); ``pdf``: also write ``rapport.pdf`` (needs WeasyPrint; without it the run says so).
+    ``scenario_file``: a TOML file of scenarios (:mod:`wijkanalyse.sources.scenario_file`),
+    measured on the run's network beside its own figures.
     """
     ctx = RunContext(total_steps=STEPS)
     snapshot_dir = Path(snapshot_dir)
@@ -680,7 +740,9 @@ def run(snapshot_dir: Path, config: Config, out_dir: Path, *, maps: bool = True,
         with _atomic.staged_dir(
             folder, what=f"Uitvoermap {folder}", refuse=_foreign_files, advice="Kies een andere map met --out.",
         ) as staging:
-            result = analyse(reader, config, ctx)
+            with ctx.active():  # what the run reads, before the analysis (its warnings are the run's)
+                inputs = read_inputs(reader, config, scenario_file)
+            result = analyse(reader, config, ctx, inputs)
             with ctx.active():
                 _warn_unreachable(result)
                 ctx.step(8, f"Kaarten, tabellen en rapport schrijven naar {folder}")

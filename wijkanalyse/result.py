@@ -24,8 +24,24 @@ QGIS, Excel and the map):
     "gemeente (<file>)" or, for the same place in both, "OpenStreetMap + gemeente (<file>)"),
     adres (own points; missing otherwise), kosten_per_jaar (euro, own points; NaN otherwise);
     with the network method also aanhechting_m (NaN: not on the network, so not counted).
+    For meeting points the dependence figures of :mod:`wijkanalyse.analysis.dependence`
+    (NaN for other venues): inwoners_dichtstbij, inwoners_alleen_hier (residents for whom it
+    is the only meeting point within the threshold), cellen_alleen_hier,
+    inwoners_verliezen_toegang (beyond the threshold if it closes: the same residents),
+    inwoners_geen_ander_bereikbaar, afstand_volgende_gem_m and afstand_volgende_mediaan_m
+    (their walk to the next meeting point), kwetsbaar_rang (1 = most residents lose their
+    meeting point; missing when nobody depends on it alone).
 ``gaps`` (contiguous areas of inhabited cells beyond the threshold, polygons)
     gat_id, inwoners, cellen, buurtcodes (comma-separated), afstand_max_m.
+``scenario_figures`` (only with ``--scenario``; no geometry)
+    One row per scenario and area: :data:`wijkanalyse.analysis.scenarios.FIGURE_COLUMNS`
+    (niveau ``gemeente``, ``kern`` or ``buurt``; the run now beside the scenario).
+``scenario_changes`` (points at the cell centre)
+    The cells whose reach a scenario changes: scenario, verandering (``lost``/``gained``), cel,
+    buurtcode, inwoners, afstand_nu_m, afstand_scenario_m.
+``scenario_points`` (points)
+    The places a scenario closes or opens: scenario, wijziging (``closed``/``opened``),
+    osm_id (None for a new place), naam, soort, op_netwerk.
 ``reference`` (one row per configured indicator, indexed by its config key; no geometry)
     label, gemeente (the indicator for the whole gemeente, from the CBS table's gemeente
     row), nederland (from its NL00 row); NaN when the table has no such row or figure.
@@ -91,6 +107,9 @@ class RunResult:
     kernen: gpd.GeoDataFrame | None = None
     proposals: gpd.GeoDataFrame | None = None
     broker_areas: gpd.GeoDataFrame | None = None
+    scenario_figures: pd.DataFrame | None = None
+    scenario_changes: gpd.GeoDataFrame | None = None
+    scenario_points: gpd.GeoDataFrame | None = None
     explanations: dict[str, str] = field(default_factory=dict)  # plain-Dutch texts: prioriteit, werklast, makelaars  # walkable ways (highway, LineString), for the offline background
     indicators: dict[str, str] = field(default_factory=dict)  # config key -> Dutch label
     summary: dict[str, Any] = field(default_factory=dict)

@@ -294,6 +294,20 @@ def help_sections(result: RunResult, threshold: str, has: Mapping[str, bool]) ->
             "scholen en sporthallen, staan op de kaart maar tellen niet mee.",
         )],
     ]
+    if "inwoners_verliezen_toegang" in result.venues.columns:
+        sections.append(["Als een ontmoetingspunt sluit", para(
+            "Bij elk ontmoetingspunt staat wat er gebeurt als het sluit: hoeveel inwoners dan verder dan "
+            f"{threshold} m van een ontmoetingspunt wonen. Dat zijn de inwoners voor wie dit het enige "
+            f"ontmoetingspunt binnen {threshold} m is. Wie nog een ander punt binnen {threshold} m heeft, "
+            "telt niet mee. Het rapport noemt de kwetsbaarste punten, met de afstand naar het volgende.",
+        )])
+    if getattr(result, "scenario_figures", None) is not None:
+        sections.append(["Scenario's", para(
+            "Een scenario laat zien wat een besluit doet: ontmoetingspunten die sluiten, plekken die opengaan, "
+            "soms een andere afstandsnorm. Per scenario is er een laag: oranje vakken verliezen hun "
+            "ontmoetingspunt binnen de norm, groene vakken krijgen er een. Het rapport en buurten.xlsx geven "
+            "de cijfers per buurt en kern, met en zonder het scenario.",
+        )])
     if has.get("proposals"):
         sections.append(["Voorgestelde ontmoetingsplekken", para(
             "Oranje vakjes met een nummer: voorstellen voor nieuwe ontmoetingsplekken, in volgorde. Nummer 1 "

@@ -74,13 +74,17 @@ from wijkanalyse.outputs.style import (
     MISSING_COLOR,
     OTHER_VENUE_COLOR,
     PROPOSAL_COLOR,
+    SCENARIO_CLOSED_COLOR,
+    SCENARIO_GAINED_COLOR,
+    SCENARIO_LOST_COLOR,
+    SCENARIO_OPENED_COLOR,
     STREET_COLOR,
     Classes,
     area_colors,
     reach_classes,
     signal_classes,
 )
-from wijkanalyse.outputs.texts import HOTSPOT_PLAIN, gap_distance_text
+from wijkanalyse.outputs.texts import HOTSPOT_PLAIN, SCENARIO_CHANGE_LABELS, SCENARIO_POINT_LABELS, closing_line, gap_distance_text
 from wijkanalyse.result import Hotspot, RunResult
 
 __all__ = [
@@ -398,7 +402,9 @@ def _venues_part(result: RunResult) -> dict | None:
     venues = _prepared(result.venues)
     if venues is None:
         return None
-    popups = Popups(["Soort", "Status", "Bron", "Adres", "Capaciteit", "Inwoners binnen bereik (gedeeld)"])
+    closing = "Als dit punt sluit"
+    popups = Popups(["Soort", "Status", closing, "Bron", "Adres", "Capaciteit", "Inwoners binnen bereik (gedeeld)"])
+    threshold_m = float((result.summary or {}).get("threshold_m", result.threshold_m))
     keys, categories, cat, meeting, osm, over = [], [], [], [], [], []
     for row in _records(venues):
         name = plain(row.get("naam"), "(naamloos)")
@@ -406,6 +412,10 @@ def _venues_part(result: RunResult) -> dict | None:
         is_meeting = bool(row.get("ontmoetingspunt")) and not _is_missing(row.get("ontmoetingspunt"))
         status = "telt mee als ontmoetingspunt" if is_meeting else "telt niet mee als ontmoetingspunt"
         details = {"Soort": category, "Status": status, "Bron": plain(row.get("bron"), "OpenStreetMap")}
+        counted = not (result.distance_method == "network" and _is_missing(row.get("aanhechting_m", 0.0)))
+        if is_meeting and counted and not _is_missing(row.get("inwoners_verliezen_toegang")):
+            details[closing] = closing_line(row.get("inwoners_verliezen_toegang"), threshold_m, result.distance_method,
+                                            row.get("cellen_alleen_hier"))
         if not _is_missing(row.get("adres")) and plain(row.get("adres"), ""):
             details["Adres"] = plain(row.get("adres"))
         capacity, load = row.get("capaciteit"), row.get("belasting")
@@ -536,6 +546,78 @@ def _kernen_part(result: RunResult, buurten: gpd.GeoDataFrame, threshold: str, l
         "n": people,  # residents: the larger kern keeps its label where two would overlap
         "name": names, "key": keys, **popups.part(),
     }
+
+
+def _scenario_legend(threshold: str, closed: bool, opened: bool, line: str) -> str:
+    rows = [
+        _swatch(f"background:{SCENARIO_LOST_COLOR};opacity:.85", f"vak van 100 m: verliest zijn ontmoetingspunt binnen {threshold} m"),
+        _swatch(f"background:{SCENARIO_GAINED_COLOR};opacity:.85", f"vak van 100 m: krijgt een ontmoetingspunt binnen {threshold} m"),
+    ]
+    if closed:
+        rows.append(_swatch(f"border:3px dashed {SCENARIO_CLOSED_COLOR};border-radius:50%;background:transparent",
+                            "sluit in dit scenario"))
+    if opened:
+        rows.append(_swatch(f"border:3px solid {SCENARIO_OPENED_COLOR};border-radius:50%;background:#fff",
+                            "gaat open als ontmoetingspunt"))
+    return "".join(rows) + f'<div class="wa-rij">{esc(line)}</div>'
+
+
+def _scenarios_part(result: RunResult, look: _Lookup) -> dict[str, Any] | None:
+    """One layer per scenario (``wijkanalyse run --scenario``): the cells whose reach changes and the places.
+
+    Each layer: ``id`` (``scenario_<n>``), ``name``, ``legend``, ``cells`` (``p`` centres,
+    ``c`` 1 = gains, 0 = loses, popups) and ``points`` (``p``, ``w`` 1 = opens, 0 = closes,
+    popups), each null when empty. Figures from ``result.scenario_*``.
+    """
+    figures = getattr(result, "scenario_figures", None)
+    if figures is None or len(figures) == 0:
+        return None
+    changes, points = _prepared(getattr(result, "scenario_changes", None)), _prepared(getattr(result, "scenario_points", None))
+    entries = {e.get("name"): e for e in (result.summary or {}).get("scenarios") or []}
+    layers = []
+    for k, name in enumerate(dict.fromkeys(figures["scenario"].tolist())):
+        entry = entries.get(name, {})
+        threshold = format_int(entry.get("threshold_m", result.threshold_m))
+        whole = figures[(figures["scenario"] == name) & (figures["niveau"] == "gemeente")].iloc[0]
+        line = (f"Met dit scenario wonen {format_int(whole['inwoners_binnen_drempel_scenario'])} inwoners binnen "
+                f"{threshold} m ({format_percent(whole['aandeel_binnen_drempel_scenario'])}); nu "
+                f"{format_int(whole['inwoners_binnen_drempel_nu'])} ({format_percent(whole['aandeel_binnen_drempel_nu'])}).")
+        cells_part = None
+        mine = changes[changes["scenario"] == name] if changes is not None else None
+        if mine is not None and len(mine):
+            now, then = "Afstand nu", "Afstand met het scenario"
+            popups = Popups(["Inwoners", now, then, "Buurt"], line)
+            for row in _records(mine):
+                popups.add(f"Vak van 100 m: {SCENARIO_CHANGE_LABELS.get(str(row.get('verandering')), '')}".strip(), {
+                    "Inwoners": residents_text(row.get("inwoners")),
+                    now: format_distance(row.get("afstand_nu_m")),
+                    then: format_distance(row.get("afstand_scenario_m")),
+                    "Buurt": look.buurt_names.get(str(row.get("buurtcode")), plain(row.get("buurtcode"))),
+                })
+            cells_part = {"p": _points(mine.geometry), "c": [1 if v == "gained" else 0 for v in mine["verandering"]],
+                          **popups.part()}
+        points_part = None
+        places = points[points["scenario"] == name] if points is not None else None
+        if places is not None and len(places):
+            popups = Popups(["Soort", "Scenario", "Let op"])
+            for row in _records(places):
+                word = SCENARIO_POINT_LABELS.get(str(row.get("wijziging")), "")
+                popups.add(f"{plain(row.get('naam'), '(naamloos)')}: {word}", {
+                    "Soort": plain(row.get("soort")), "Scenario": plain(name),
+                    **({} if row.get("op_netwerk", True) else {"Let op": "ligt te ver van een straat of pad; telt niet mee"}),
+                })
+            points_part = {"p": _points(places.geometry), "w": [1 if v == "opened" else 0 for v in places["wijziging"]],
+                           **popups.part()}
+        has_closed = places is not None and bool((places["wijziging"] == "closed").any())
+        has_opened = places is not None and bool((places["wijziging"] == "opened").any())
+        layers.append({
+            "id": f"scenario_{k}", "name": esc(f"Scenario: {name}"),
+            "legend": _scenario_legend(threshold, has_closed, has_opened, line),
+            "cells": cells_part, "points": points_part,
+        })
+    colors = {"lost": SCENARIO_LOST_COLOR, "gained": SCENARIO_GAINED_COLOR, "closed": SCENARIO_CLOSED_COLOR,
+              "opened": SCENARIO_OPENED_COLOR}
+    return {"colors": colors, "layers": layers}
 
 
 def _streets_part(result: RunResult) -> list[str] | None:
@@ -756,6 +838,7 @@ def _layer_parts(
         "kernen": _kernen_part(result, buurten, threshold, look),
         "streets": _streets_part(result),
         "straten": _street_names_part(result, buurten),
+        "scenarios": _scenarios_part(result, look),
     }
 
 

@@ -66,6 +66,10 @@ MAP_CAPTIONS = {
 MAX_GAPS = 25
 #: Buurten listed in the priority table.
 MAX_PRIORITY = 10
+#: Meeting points listed in the chapter on vulnerable meeting points (the full list is in buurten.xlsx).
+MAX_VULNERABLE = 15
+#: Buurten listed per scenario (those that change most; the full table is in buurten.xlsx).
+MAX_SCENARIO_BUURTEN = 30
 
 _TEMPLATES = Path(__file__).with_name("templates")
 
@@ -380,6 +384,73 @@ def _group_facts(result: RunResult) -> dict[str, Any]:
                      "group": _text(capacity.get("group")) or "alle inwoners"},
         "weight_group": _text(summary.get("siting_weight_group")),
     }
+def _dependence_facts(result: RunResult) -> dict[str, Any]:
+    """The most vulnerable meeting points (the ``dependence`` of the template): who loses their only one within reach."""
+    venues = result.venues
+    if "kwetsbaar_rang" not in venues.columns:
+        return {"present": False, "rows": [], "n_points": 0, "residents": 0, "more": 0}
+    ranked = venues[venues["kwetsbaar_rang"].notna()].sort_values("kwetsbaar_rang", kind="stable")
+    rows = [{
+        "rang": int(row["kwetsbaar_rang"]),
+        "naam": _text(row.get("naam"), _text(row.get("categorie_label"))),
+        "soort": _text(row.get("categorie_label")),
+        "inwoners": row.get("inwoners_verliezen_toegang"),
+        "cellen": row.get("cellen_alleen_hier"),
+        "gemiddeld": None if _is_missing(row.get("afstand_volgende_gem_m")) else row.get("afstand_volgende_gem_m"),
+        "mediaan": row.get("afstand_volgende_mediaan_m"),
+        "mediaan_onbereikbaar": not _is_missing(row.get("afstand_volgende_mediaan_m"))
+        and math.isinf(float(row.get("afstand_volgende_mediaan_m"))),
+        "geen_ander": row.get("inwoners_geen_ander_bereikbaar"),
+    } for _, row in ranked.head(MAX_VULNERABLE).iterrows()]
+    return {
+        "present": True,
+        "rows": rows,
+        "n_points": len(ranked),
+        "residents": float(ranked["inwoners_verliezen_toegang"].sum()),
+        "more": max(0, len(ranked) - MAX_VULNERABLE),
+    }
+
+
+def _area_figures(frame: Any) -> list[dict[str, Any]]:
+    return [{
+        "naam": _text(row.get("naam"), _text(row.get("code"))),
+        "kern": _text(row.get("kern")),
+        "inwoners": row.get("inwoners"),
+        "nu": row.get("inwoners_binnen_drempel_nu"),
+        "met": row.get("inwoners_binnen_drempel_scenario"),
+        "verschil": row.get("verschil"),
+        "aandeel_nu": row.get("aandeel_binnen_drempel_nu"),
+        "aandeel_met": row.get("aandeel_binnen_drempel_scenario"),
+    } for _, row in frame.iterrows()]
+
+
+def _scenario_facts(result: RunResult) -> list[dict[str, Any]]:
+    """Per scenario (``wijkanalyse run --scenario``): what changes, and the figures now and with it per kern and buurt."""
+    figures = getattr(result, "scenario_figures", None)
+    if figures is None or len(figures) == 0:
+        return []
+    entries = {e.get("name"): e for e in result.summary.get("scenarios") or []}
+    out = []
+    for name in dict.fromkeys(figures["scenario"].tolist()):
+        mine = figures[figures["scenario"] == name]
+        entry = entries.get(name, {})
+        buurten = mine[(mine["niveau"] == "buurt") & (mine["verschil"] != 0)]
+        buurten = buurten.reindex(buurten["verschil"].abs().sort_values(ascending=False, kind="stable").index)
+        out.append({
+            "name": _text(name),
+            "threshold": entry.get("threshold_m", result.threshold_m),
+            "own_threshold": entry.get("threshold_m", result.threshold_m) != result.threshold_m,
+            "closed": [_text(p.get("name"), _text(p.get("id"))) for p in entry.get("closed") or []],
+            "opened": [_text(p.get("name"), _text(p.get("id"))) for p in entry.get("opened") or []],
+            "off_network": [_text(p.get("name")) for p in entry.get("opened") or [] if not p.get("on_network", True)],
+            "whole": _area_figures(mine[mine["niveau"] == "gemeente"])[0],
+            "kernen": _area_figures(mine[mine["niveau"] == "kern"]),
+            "buurten": _area_figures(buurten.head(MAX_SCENARIO_BUURTEN)),
+            "more_buurten": max(0, len(buurten) - MAX_SCENARIO_BUURTEN),
+            "losing": entry.get("residents_losing_access"),
+            "gaining": entry.get("residents_gaining_access"),
+        })
+    return out
 
 
 def report_context(result: RunResult, images: Mapping[str, Path | bytes] | None = None) -> dict[str, Any]:
@@ -436,6 +507,8 @@ def report_context(result: RunResult, images: Mapping[str, Path | bytes] | None 
         "areas": _area_rows(result),
         "priority": priority,
         "hotspots": _hotspot_groups(buurten, result),
+        "dependence": _dependence_facts(result),
+        "scenarios": _scenario_facts(result),
         "sources": source_rows(result),
         "data_date": data_date(result),
         "source_line": SOURCE_LINE,

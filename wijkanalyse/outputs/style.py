@@ -34,6 +34,10 @@ __all__ = [
     "PROPOSAL_COLOR",
     "REACH_COLORS",
     "REACH_LABELS",
+    "SCENARIO_CLOSED_COLOR",
+    "SCENARIO_GAINED_COLOR",
+    "SCENARIO_LOST_COLOR",
+    "SCENARIO_OPENED_COLOR",
     "SIGNAL_COLORS",
     "STREET_COLOR",
     "WITHIN_COLOR",
@@ -61,6 +65,11 @@ BORDER_COLOR = "#606060"
 #: (ColorBrewer PiYG, a colour-blind safe pair).
 GAIN_COLOR = "#4dac26"
 LOSS_COLOR = "#d01c8b"
+#: A scenario's changes (Okabe-Ito): cells losing their meeting point, cells gaining one, places closing and opening.
+SCENARIO_LOST_COLOR = "#d55e00"
+SCENARIO_GAINED_COLOR = "#009e73"
+SCENARIO_CLOSED_COLOR = "#000000"
+SCENARIO_OPENED_COLOR = "#0072b2"
 
 #: Outline per Local Moran pattern: (colour, dashed).
 HOTSPOT_STYLES: dict[Hotspot, tuple[str, bool]] = {

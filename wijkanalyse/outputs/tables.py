@@ -52,6 +52,9 @@ SHEETS = {
     "venue_hours": "Openingstijden per punt",
     "target_groups": "Doelgroepen",
     "capacity": "Capaciteit",
+    "dependence": "Kwetsbare ontmoetingspunten",
+    "scenarios": "Scenario's",
+    "scenario_points": "Scenario-plekken",
 }
 
 _PERCENT = "0.0%"
@@ -145,6 +148,25 @@ _COLUMNS: dict[str, tuple[str, str | None]] = {
     "belasting": ("Belasting (inwoners gedeeld over de plekken binnen bereik)", _DECIMALS[1]),
     "plaatsen_per_inwoner": ("Capaciteit per inwoner binnen bereik", _DECIMALS[2]),
     "boven_capaciteit": ("Boven capaciteit?", None),
+    "kwetsbaar_rang": ("Kwetsbaar (1 = de meeste inwoners verliezen hun ontmoetingspunt)", _INT),
+    "osm_id": ("Id (OpenStreetMap of eigen punt)", None),
+    "inwoners_dichtstbij": ("Inwoners binnen {t} m voor wie dit het dichtstbij is", _INT),
+    "inwoners_alleen_hier": ("Inwoners voor wie dit het enige ontmoetingspunt binnen {t} m is", _INT),
+    "cellen_alleen_hier": ("Hun vakken van 100 m", _INT),
+    "inwoners_verliezen_toegang": ("Als dit punt sluit: inwoners verder dan {t} m", _INT),
+    "inwoners_geen_ander_bereikbaar": ("Van hen: geen ander ontmoetingspunt bereikbaar", _INT),
+    "afstand_volgende_gem_m": ("{afstand} naar het volgende ontmoetingspunt, gemiddeld (m)", _INT),
+    "afstand_volgende_mediaan_m": ("{afstand} naar het volgende ontmoetingspunt, mediaan (m)", _INT),
+    "scenario": ("Scenario", None),
+    "inwoners_binnen_drempel_nu": ("Binnen de drempel nu (inwoners)", _INT),
+    "inwoners_binnen_drempel_scenario": ("Binnen de drempel met het scenario (inwoners)", _INT),
+    "verschil": ("Verschil (inwoners)", _INT),
+    "aandeel_binnen_drempel_nu": ("Aandeel binnen de drempel nu", _PERCENT),
+    "aandeel_binnen_drempel_scenario": ("Aandeel binnen de drempel met het scenario", _PERCENT),
+    "inwoners_verliezen": ("Verliezen hun ontmoetingspunt binnen de drempel (inwoners)", _INT),
+    "inwoners_winnen": ("Krijgen een ontmoetingspunt binnen de drempel (inwoners)", _INT),
+    "wijziging": ("Wat verandert", None),
+    "op_netwerk": ("Aan een straat of pad (telt mee)", None),
 }
 #: A header for a column without one above: words, not an identifier ("n_buurten" -> "Aantal buurten").
 _WORDS = {"n": "aantal", "pct": "procent", "m": "(m)", "id": "nummer"}
@@ -429,6 +451,32 @@ def _capacity(result: RunResult) -> pd.DataFrame | None:
         return None
     rows = venues[np.isfinite(venues["capaciteit"].to_numpy(dtype=float))]
     return _table(rows[list(CAPACITY_SHEET_COLUMNS)])
+#: The columns of the sheet "Kwetsbare ontmoetingspunten", in order.
+DEPENDENCE_SHEET_COLUMNS = [
+    "kwetsbaar_rang", "naam", "categorie_label", "osm_id", "bron", "inwoners_dichtstbij", "inwoners_alleen_hier",
+    "cellen_alleen_hier", "inwoners_verliezen_toegang", "inwoners_geen_ander_bereikbaar", "afstand_volgende_gem_m",
+    "afstand_volgende_mediaan_m",
+]
+
+
+def _dependence(result: RunResult) -> pd.DataFrame | None:
+    """Every meeting point with its dependence figures: the ranked (kwetsbare) ones first, most residents first."""
+    venues = result.venues
+    if "kwetsbaar_rang" not in venues.columns or len(venues) == 0:
+        return None
+    points = venues[venues["ontmoetingspunt"].astype(bool)]
+    ranked = points.assign(_rest=points["kwetsbaar_rang"].isna(), _name=points["naam"].fillna("").astype(str))
+    ranked = ranked.sort_values(["_rest", "kwetsbaar_rang", "_name"], kind="stable")
+    return _table(ranked[[c for c in DEPENDENCE_SHEET_COLUMNS if c in ranked.columns]])
+
+
+def _scenarios(result: RunResult) -> pd.DataFrame | None:
+    return _table(getattr(result, "scenario_figures", None))
+
+
+def _scenario_points(result: RunResult) -> pd.DataFrame | None:
+    points = getattr(result, "scenario_points", None)
+    return _table(with_labels(points)) if points is not None else None
 
 
 _SHEET_FRAMES: dict[str, Callable[[RunResult], pd.DataFrame | None]] = {
@@ -442,6 +490,9 @@ _SHEET_FRAMES: dict[str, Callable[[RunResult], pd.DataFrame | None]] = {
     "venue_hours": _venue_hours,
     "target_groups": _target_groups,
     "capacity": _capacity,
+    "dependence": _dependence,
+    "scenarios": _scenarios,
+    "scenario_points": _scenario_points,
 }
 
 

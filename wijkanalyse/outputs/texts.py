@@ -13,7 +13,7 @@ from typing import Any, cast
 
 import pandas as pd
 
-from wijkanalyse._format import format_int, format_number
+from wijkanalyse._format import format_int, format_number, format_percent
 from wijkanalyse.analysis.brokers import BrokerNeed
 from wijkanalyse.config import Brokers
 from wijkanalyse.result import Hotspot, Reach
@@ -26,10 +26,13 @@ __all__ = [
     "MATCH_LABELS",
     "MATCH_SHORT",
     "REACH_LABELS",
+    "SCENARIO_CHANGE_LABELS",
+    "SCENARIO_POINT_LABELS",
     "TREND_STATUS_LABELS",
     "broker_cost_words",
     "broker_explanations",
     "broker_need_line",
+    "closing_line",
     "comparison_with_labels",
     "gap_count_words",
     "gap_distance_text",
@@ -37,7 +40,10 @@ __all__ = [
     "priority_explanation",
     "proposal_line",
     "reach_label",
+    "scenario_line",
     "small_gaps_words",
+    "vulnerable_line",
+    "what_if_lines",
     "with_labels",
     "workload_explanation",
 ]
@@ -104,14 +110,87 @@ def reach_label(code: Any, max_attach_m: float | None = None) -> str:
     return text.format(max_attach_m=f"{max_attach_m:g}" if max_attach_m is not None else "de grens")
 
 
+#: What a scenario does to a resident cell (``scenario_changes.verandering``).
+SCENARIO_CHANGE_LABELS = {"lost": "verliest zijn ontmoetingspunt binnen de drempel", "gained": "krijgt een ontmoetingspunt binnen de drempel"}
+#: What a scenario does to a place (``scenario_points.wijziging``).
+SCENARIO_POINT_LABELS = {"closed": "sluit", "opened": "gaat open als ontmoetingspunt"}
+
+
 def with_labels(frame: pd.DataFrame, *, max_attach_m: float | None = None) -> pd.DataFrame:
-    """A copy of ``frame`` with its code columns (``hotspot``, ``bereik``) in Dutch, for a file a person opens."""
+    """A copy of ``frame`` with its code columns (``hotspot``, ``bereik``, ``verandering``, ``wijziging``) in Dutch."""
     out = frame.copy()
     if "hotspot" in out.columns:
         out["hotspot"] = out["hotspot"].map(hotspot_label).astype(object)
     if "bereik" in out.columns:
         out["bereik"] = out["bereik"].map(lambda c: reach_label(c, max_attach_m)).astype(object)
+    for column, words in (("verandering", SCENARIO_CHANGE_LABELS), ("wijziging", SCENARIO_POINT_LABELS)):
+        if column in out.columns:
+            out[column] = out[column].map(lambda c, w=words: w.get(c, c)).astype(object)
     return out
+
+
+# --------------------------------------------------------------------------- dependence and scenarios
+
+
+def _beyond(threshold_m: float, distance_method: str) -> str:
+    return f"{format_int(threshold_m)} m" + (" hemelsbreed" if distance_method == "straight_line" else "")
+
+
+def closing_line(
+    residents_losing: Any, threshold_m: float, distance_method: str = "network", cells: Any = None,
+) -> str:
+    """What closing a meeting point does, for its popup after "Als dit punt sluit:".
+
+    ``640 inwoners wonen dan verder dan 400 m`` (``hemelsbreed`` added for a straight-line run);
+    ``iedereen houdt een ander ontmoetingspunt binnen 400 m`` when nobody depends on it alone;
+    when only cells with a secret count (CBS: 1 to 4 residents) do, it says so (``cells``: the
+    cells that depend on it alone).
+    """
+    if residents_losing is None or (isinstance(residents_losing, float) and math.isnan(residents_losing)):
+        return "onbekend"
+    n = float(residents_losing)
+    where = _beyond(threshold_m, distance_method)
+    if n <= 0:
+        k = 0 if cells is None or (isinstance(cells, float) and math.isnan(cells)) else int(cells)
+        if k > 0:
+            return (f"{format_int(k)} {'vak' if k == 1 else 'vakken'} met een geheim aantal inwoners (1 tot 4) "
+                    f"{'ligt' if k == 1 else 'liggen'} dan verder dan {where}")
+        return f"iedereen houdt een ander ontmoetingspunt binnen {where}"
+    verb = "woont" if round(n) == 1 else "wonen"
+    return f"{format_int(n)} {'inwoner' if round(n) == 1 else 'inwoners'} {verb} dan verder dan {where}"
+
+
+def vulnerable_line(entry: Mapping[str, Any], threshold_m: float, distance_method: str = "network") -> str:
+    """One stdout line for a ``vulnerable_meeting_points`` entry of ``samenvatting.json``."""
+    name = " ".join(str(entry.get("name") or entry.get("id") or "").split())
+    losing = closing_line(entry.get("residents_losing_access"), threshold_m, distance_method, entry.get("cells_only_here"))
+    text = f"{name} sluit: {losing}"
+    mean = entry.get("next_distance_mean_m")
+    if mean is not None:
+        text += f" (gemiddeld {format_int(mean)} m naar het volgende)"
+    return text
+
+
+def scenario_line(entry: Mapping[str, Any], threshold_now_m: float) -> str:
+    """One stdout line for a ``scenarios`` entry of ``samenvatting.json``, the run's own figure beside it.
+
+    ``Scenario 'De Schakel dicht': 14.480 inwoners binnen 400 m, nu 14.810 (−330; 73,0 % → 71,4 %)``;
+    a scenario with its own threshold names both.
+    """
+    change = float(entry.get("change_within_threshold") or 0.0)
+    sign = "+" if change > 0 else "−" if change < 0 else "±"
+    threshold = float(entry.get("threshold_m") or threshold_now_m)
+    now = f"nu {format_int(entry.get('residents_within_threshold_now'))}"
+    if threshold != float(threshold_now_m):
+        now += f" binnen {format_int(threshold_now_m)} m"
+    shares = ""
+    share, share_now = entry.get("share_within_threshold"), entry.get("share_within_threshold_now")
+    if share is not None and share_now is not None:
+        shares = f"; {format_percent(share_now)} → {format_percent(share)}"
+    return (
+        f"Scenario '{' '.join(str(entry.get('name')).split())}': {format_int(entry.get('residents_within_threshold'))} "
+        f"inwoners binnen {format_int(threshold)} m, {now} ({sign}{format_int(abs(change))}{shares})"
+    )
 
 
 # --------------------------------------------------------------------------- year on year (compare)
@@ -286,3 +365,16 @@ def broker_explanations(
         "makelaars": broker_need_line(need),
         "kosten": broker_cost_words(need),
     }
+
+
+def what_if_lines(summary: Mapping[str, Any], n_vulnerable: int = 3) -> list[str]:
+    """The CLI summary's lines on vulnerable meeting points (the first ``n_vulnerable``) and every scenario."""
+    threshold = float(summary.get("threshold_m") or 0.0)
+    method = str(summary.get("distance_method", "network"))
+    points = list(summary.get("vulnerable_meeting_points") or [])
+    lines = []
+    if points:
+        lines.append(f"kwetsbare ontmoetingspunten: {len(points)} (het enige binnen {format_int(threshold)} m voor een deel van de inwoners)")
+        lines += ["  " + vulnerable_line(p, threshold, method) for p in points[:n_vulnerable]]
+    lines += [scenario_line(entry, threshold) for entry in summary.get("scenarios") or []]
+    return lines

@@ -25,9 +25,11 @@ __all__ = ["write_csv", "write_geopackage", "write_summary", "write_table_csv"]
 LAYERS = {
     "buurten": "buurten", "inwoners": "residents", "voorzieningen": "venues", "gaten": "gaps",
     "kernen": "kernen", "voorstellen": "proposals", "makelaarsgebieden": "broker_areas",
+    "scenario_wijzigingen": "scenario_changes", "scenario_punten": "scenario_points",
 }
 #: Extra CSV tables: file name -> RunResult attribute (written when present).
-TABLES = {"kernen.csv": "kernen", "voorstellen.csv": "proposals", "makelaarsgebieden.csv": "broker_areas"}
+TABLES = {"kernen.csv": "kernen", "voorstellen.csv": "proposals", "makelaarsgebieden.csv": "broker_areas",
+          "scenarios.csv": "scenario_figures"}
 
 
 def _max_attach_m(result: RunResult) -> float | None:
@@ -35,15 +37,33 @@ def _max_attach_m(result: RunResult) -> float | None:
     return network.get("max_attach_m") if isinstance(network, dict) else None
 
 
+def _scenario_buurten(result: RunResult) -> gpd.GeoDataFrame | None:
+    """Each scenario's buurt figures on the buurt polygons (layer ``scenario_buurten``); None without scenarios."""
+    figures = getattr(result, "scenario_figures", None)
+    if figures is None or len(figures) == 0:
+        return None
+    rows = figures[figures["niveau"] == "buurt"].drop(columns="niveau").rename(columns={"code": "buurtcode", "naam": "buurtnaam"})
+    shapes = result.buurten[["buurtcode", result.buurten.geometry.name]].reset_index(drop=True)
+    joined = rows.merge(shapes, on="buurtcode", how="left")
+    return gpd.GeoDataFrame(joined, geometry=result.buurten.geometry.name, crs=result.buurten.crs)
+
+
 def write_geopackage(result: RunResult, path: Path) -> Path:
-    """Write buurten, inwoners (resident cells), voorzieningen and gaten as layers of one GeoPackage."""
+    """Write buurten, inwoners (resident cells), voorzieningen, gaten, ... as layers of one GeoPackage.
+
+    With scenarios also ``scenario_buurten`` (each scenario's buurt figures on the buurt
+    polygons), ``scenario_wijzigingen`` (the cells whose reach changes) and ``scenario_punten``.
+    """
 
     def writer(tmp: Path) -> None:
         for layer, attr in LAYERS.items():
-            frame = getattr(result, attr)
+            frame = getattr(result, attr, None)
             if frame is not None:
                 frame = with_labels(frame, max_attach_m=_max_attach_m(result))
                 for_file(frame).to_file(tmp, layer=layer, driver="GPKG", engine="pyogrio")
+        scenario_buurten = _scenario_buurten(result)
+        if scenario_buurten is not None:
+            for_file(scenario_buurten).to_file(tmp, layer="scenario_buurten", driver="GPKG", engine="pyogrio")
 
     return _atomic.write_with(path, writer)
 

@@ -389,6 +389,44 @@
     }
     state.placeLabels = placeLabels;
 
+    // ------------------------------------------------------------ scenarios (wijkanalyse run --scenario)
+    var SC = D.scenarios;
+    var scenarioIds = [];
+    if (SC) {
+      var ce = D.cell.e, cn = D.cell.n;
+      SC.layers.forEach(function (sc) {
+        var group = layers[sc.id] = L.featureGroup();
+        D.names[sc.id] = sc.name;
+        D.legends[sc.id] = sc.legend;
+        scenarioIds.push(sc.id);
+        if (sc.cells) {
+          decode(sc.cells.p).forEach(function (c, i) {
+            var lat = c[0], lng = c[1];
+            var square = [
+              [lat - ce[0] - cn[0], lng - ce[1] - cn[1]], [lat + ce[0] - cn[0], lng + ce[1] - cn[1]],
+              [lat + ce[0] + cn[0], lng + ce[1] + cn[1]], [lat - ce[0] + cn[0], lng - ce[1] + cn[1]]
+            ];
+            var gains = sc.cells.c[i] === 1;
+            var poly = L.polygon(square, {  // a dark edge keeps the cells apart from the signal colours
+              pane: "wa-cells", color: gains ? "#ffffff" : "#3b1600", weight: gains ? 0.6 : 1, fillOpacity: 0.9,
+              fillColor: gains ? SC.colors.gained : SC.colors.lost
+            });
+            clickable(poly, function () { return popupHtml(sc.cells, i); }).addTo(group);
+          });
+        }
+        if (sc.points) {
+          decode(sc.points.p).forEach(function (ll, i) {
+            var opens = sc.points.w[i] === 1;
+            var marker = L.circleMarker(ll, {
+              pane: "wa-proposals", radius: 11, weight: 3, color: opens ? SC.colors.opened : SC.colors.closed,
+              dashArray: opens ? null : "4 3", fillColor: "#ffffff", fillOpacity: opens ? 0.9 : 0.1
+            });
+            clickable(marker, function () { return popupHtml(sc.points, i); }, nameOf(sc.points, i)).addTo(group);
+          });
+        }
+      });
+    }
+
     // ------------------------------------------------------------ the layer panel
     var overlays = [
       { id: "hotspots", show: true, empty: !layers.hotspots.getLayers().length, emptyText: "geen" },
@@ -400,6 +438,7 @@
     if (P) { overlays.push({ id: "proposals", show: true }); }
     if (A) { overlays.push({ id: "broker_areas", show: false }); }
     if (K) { overlays.push({ id: "kernen", show: false }); }
+    scenarioIds.forEach(function (id) { overlays.push({ id: id, show: false }); });
     overlays = overlays.filter(function (o) { return D.names[o.id]; });  // a map without the layer names none
     overlays.forEach(function (o) { if (D.show && D.show[o.id] !== undefined) { o.show = D.show[o.id]; } });
     overlays.forEach(function (o) { if (o.show && !o.empty && layers[o.id]) { layers[o.id].addTo(map); } });
