@@ -339,7 +339,7 @@ def test_cli_refuses_a_scenario_for_many_gemeenten(tmp_path: Path) -> None:
     scenario = _file(tmp_path, '[[scenario]]\nname = "a"\nwalk_m = 300\n')
     (tmp_path / "snaps").mkdir()
     result = CliRunner().invoke(cli, ["run", "--snapshots", str(tmp_path / "snaps"), "--scenario", str(scenario)])
-    assert result.exit_code == 2 and "--scenario is for one gemeente" in result.output
+    assert result.exit_code == 2 and "--scenario is voor één gemeente" in result.output
 
 
 # --------------------------------------------------------------------------- the map, in a browser
