@@ -955,19 +955,19 @@ def _parse_profiles(raw: Any, problems: list[str]) -> dict[str, WalkProfile]:
     for key, sec in _table(raw, "walking.profiles", problems).items():
         where = f"walking.profiles.{key}"
         if not _KEY_RE.match(key):
-            problems.append(f"{where}: key must be lower-case letters, digits and _")
+            problems.append(f"{where}: de sleutel mag alleen kleine letters, cijfers en _ bevatten")
         if not isinstance(sec, dict):
-            problems.append(f"{where} must be a table")
+            problems.append(f"{where} moet een tabel zijn")
             continue
         _unknown(sec, {"label", "exclude_highways", "exclude_tags"}, where, problems)
         label = sec.get("label", key)
         if not isinstance(label, str) or not label.strip():
-            problems.append(f"{where}.label must be a non-empty string")
+            problems.append(f"{where}.label moet een niet-lege tekst zijn")
             label = key
         highways = _strings(sec.get("exclude_highways", []) or [])
         if highways is None:
-            problems.append(f"{where}.exclude_highways must be a list of highway values like [\"steps\"], "
-                            f"got {sec.get('exclude_highways')!r}")
+            problems.append(f"{where}.exclude_highways moet een lijst van highway-waarden zijn zoals [\"steps\"], "
+                            f"maar is {sec.get('exclude_highways')!r}")
             highways = ()
         tags: list[tuple[str, tuple[str, ...]]] = []
         for tag, values in _table(sec.get("exclude_tags", {}), f"{where}.exclude_tags", problems).items():
@@ -975,7 +975,7 @@ def _parse_profiles(raw: Any, problems: list[str]) -> dict[str, WalkProfile]:
             if tag not in PROFILE_TAGS:
                 problems.append(f"{where}.exclude_tags.{tag}: de OSM-lezer bewaart alleen {', '.join(PROFILE_TAGS)}; kies daaruit")
             elif wanted is None:
-                problems.append(f"{where}.exclude_tags.{tag} must be a value or a list like [\"no\"], got {values!r}")
+                problems.append(f"{where}.exclude_tags.{tag} moet een waarde of een lijst zijn zoals [\"no\"], maar is {values!r}")
             else:
                 tags.append((tag, wanted))
         profiles[key] = WalkProfile(key=key, label=label.strip(), exclude_highways=highways, exclude_tags=tuple(tags))
@@ -997,14 +997,14 @@ def _parse_walking(raw: Any, problems: list[str]) -> Walking:
     for key, g in _table(sec.get("groups", {}), f"{where}.groups", problems).items():
         at = f"{where}.groups.{key}"
         if not _KEY_RE.match(key):
-            problems.append(f"{at}: key must be lower-case letters, digits and _")
+            problems.append(f"{at}: de sleutel mag alleen kleine letters, cijfers en _ bevatten")
         if not isinstance(g, dict):
-            problems.append(f"{at} must be a table")
+            problems.append(f"{at} moet een tabel zijn")
             continue
         _unknown(g, {"label", "speed_m_s", "profile"}, at, problems)
         label = g.get("label", key)
         if not isinstance(label, str) or not label.strip():
-            problems.append(f"{at}.label must be a non-empty string")
+            problems.append(f"{at}.label moet een niet-lege tekst zijn")
             label = key
         pace = _number({"speed_m_s": g.get("speed_m_s")}, "speed_m_s", at, problems, minimum=0, maximum=5)
         profile = g.get("profile", "")

@@ -780,6 +780,26 @@ def _with_kern(buurten: gpd.GeoDataFrame, config: Config) -> gpd.GeoDataFrame:
     return buurten.assign(kern=model.assign_kernen(buurten, config.kernen))
 
 
+def _years_folder(out_dir: Path, gemeente_name: str, name: str) -> Path:
+    """``out_dir/<gemeente>/<name>/`` for a comparison of years, made; one line when it cannot be."""
+    folder = prepare_output_dir(out_dir, gemeente_name) / name
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        msg = f"Kan niet schrijven in de uitvoermap {folder}: {e.strerror or e}. Kies een andere map met --out."
+        raise WijkanalyseError(msg) from e
+    return folder
+
+
+def _analyse_each(readers: list[SnapshotReader], config: Config) -> list[RunResult]:
+    """Each year's analysis with the same config, in the readers' order."""
+    results = []
+    for reader in readers:
+        log.info("== %s, %d ==", reader.manifest.gemeente_name, reader.manifest.year)
+        results.append(analyse(reader, config))
+    return results
+
+
 def compare(old_snapshot: Path, new_snapshot: Path, config: Config, out_dir: Path) -> CompareOutputs:
     """Analyse two snapshots of one gemeente with the same config and write what changed.
 
@@ -823,18 +843,8 @@ def compare(old_snapshot: Path, new_snapshot: Path, config: Config, out_dir: Pat
         log.warning(text)
     old_reader, new_reader = readers
     years = (old_reader.manifest.year, new_reader.manifest.year)
-    folder = prepare_output_dir(out_dir, new_reader.manifest.gemeente_name) / f"vergelijking-{years[0]}-{years[1]}"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        msg = f"Kan niet schrijven in de uitvoermap {folder}: {e.strerror or e}. Kies een andere map met --out."
-        raise WijkanalyseError(msg) from e
-
-    results = []
-    for reader in readers:
-        log.info("== %s, %d ==", reader.manifest.gemeente_name, reader.manifest.year)
-        results.append(analyse(reader, config))
-    old, new = results
+    folder = _years_folder(out_dir, new_reader.manifest.gemeente_name, f"vergelijking-{years[0]}-{years[1]}")
+    old, new = _analyse_each(readers, config)
     log.info("Buurten van %d en %d koppelen en vergelijken", *years)
     comparison = compare_buurten(
         _with_kern(old.buurten, config), _with_kern(new.buurten, config), old_residents=old.residents,
@@ -954,16 +964,8 @@ def trend(
         msg = f"--doeljaar moet na het nieuwste jaar ({years[-1]}) liggen, gekregen: {target_year}."
         raise DataError(msg)
     name = readers[-1].manifest.gemeente_name
-    folder = prepare_output_dir(out_dir, name) / f"trend-{years[0]}-{years[-1]}"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        msg = f"Kan niet schrijven in de uitvoermap {folder}: {e.strerror or e}. Kies een andere map met --out."
-        raise WijkanalyseError(msg) from e
-    results = []
-    for reader in readers:
-        log.info("== %s, %d ==", reader.manifest.gemeente_name, reader.manifest.year)
-        results.append(analyse(reader, config))
+    folder = _years_folder(out_dir, name, f"trend-{years[0]}-{years[-1]}")
+    results = _analyse_each(readers, config)
     log.info("Alle jaren op de buurtindeling van %d zetten", years[-1])
     result = trend_buurten(
         [YearRun(r.year, _with_kern(r.buurten, config), r.residents) for r in results],
