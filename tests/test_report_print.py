@@ -107,15 +107,18 @@ def test_page_count_and_no_near_empty_page(printed: Path) -> None:
     images = _images(printed)
     # 20 pages before this layout (Chromium 156, the demo): each chapter began on a new page, so page 2
     # held only the hot-spot box; chapters now follow each other and the 3 maps each fill one page
-    # (16 pages then; the sections on walking time, opening hours and target groups came after: 18).
-    assert pages <= 18
+    # (16 pages then; the sections on walking time, opening hours, target groups, vulnerable meeting
+    # points and scenarios came after: 21).
+    assert pages <= 21
     assert sorted(images) != [] and len(images) == 3  # the three print maps, one per page
     for page in range(1, pages + 1):
         if page in images:
             continue
         text = _text(printed, page).replace(SYNTHETIC_BANNER, " ")
         words = FOOTER.sub(" ", text).split()
-        assert len(words) >= MIN_WORDS, f"page {page} holds only {len(words)} words: {' '.join(words)[:200]}"
+        # the last page ends the last chapter and may be short; it still holds a paragraph of its own
+        least = MIN_WORDS if page < pages else MIN_WORDS // 2
+        assert len(words) >= least, f"page {page} holds only {len(words)} words: {' '.join(words)[:200]}"
 
 
 def test_one_banner_per_page(printed: Path) -> None:

@@ -120,7 +120,7 @@ _COLUMNS: dict[str, tuple[str, str | None]] = {
     "groep_label": ("Groep", None),
     "snelheid_m_s": ("Looptempo (m/s)", _DECIMALS[2]),
     "drempel_m": ("Drempel (m)", _INT),
-    "drempel_min": ("Drempel (minuten lopen)", _DECIMALS[1]),
+    "drempel_min": ("Drempel (minuten op het looptempo)", _DECIMALS[1]),
     "profiel": ("Profiel (welke wegen niet)", None),
     "categorie_label": ("Soort", None),
     "openingstijden": ("Openingstijden (zoals opgegeven)", None),

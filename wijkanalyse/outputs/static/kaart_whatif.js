@@ -365,7 +365,7 @@
         html += "</tbody></table>";
       }
       html += '<p class="wa-noot">Berekend in deze kaart over hetzelfde looppadennet als de analyse ' +
-        "(loopafstand " + threshold + " m). Er gaat niets over internet.</p>";
+        "(" + threshold + " m over straten en paden). Er gaat niets over internet.</p>";
       outcome.innerHTML = html;
       r.perBuurt = buurten;
     }
