@@ -182,7 +182,10 @@ def _popup_text(driver: Any) -> str:
 
 
 def _toggle(driver: Any, input_id: str) -> None:
-    driver.find_element("css selector", f"label[for='{input_id}']").click()
+    """Tick a layer in the panel as a person does: scroll the panel to it first (a phone's panel scrolls)."""
+    label = driver.find_element("css selector", f"label[for='{input_id}']")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", label)
+    label.click()
 
 
 # Visible venue markers: centre in page coordinates and what the browser hits there.
