@@ -12,7 +12,7 @@ import math
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -540,6 +540,27 @@ def _section(raw: Any, name: str, problems: list[str]) -> dict[str, Any]:
     return {}
 
 
+def _keyed_tables(items: dict[str, Any], prefix: str, problems: list[str]) -> Iterator[tuple[str, dict[str, Any], str]]:
+    """``(key, table, where)`` of each ``[prefix.<key>]`` that is a table; a bad key or a non-table is a problem."""
+    for key, sec in items.items():
+        where = f"{prefix}.{key}"
+        if not _KEY_RE.match(key):
+            problems.append(f"{where}: de sleutel mag alleen kleine letters, cijfers en _ bevatten")
+        if not isinstance(sec, dict):
+            problems.append(f"{where} moet een tabel zijn")
+            continue
+        yield key, sec, where
+
+
+def _label(sec: dict[str, Any], key: str, where: str, problems: list[str]) -> str:
+    """The ``label`` of a table (its key when not given); a problem when it is not a non-empty text."""
+    label = sec.get("label", key)
+    if not isinstance(label, str) or not label.strip():
+        problems.append(f"{where}.label moet een niet-lege tekst zijn")
+        return key
+    return label.strip()
+
+
 def _parse_area(raw: Any, problems: list[str]) -> tuple[str | None, int | None]:
     """``[area]``: the gemeente's CBS code (or none) and the year."""
     area = _section(raw, "area", problems)
@@ -615,16 +636,8 @@ def _parse_venues(raw: Any, problems: list[str]) -> dict[str, VenueClass]:
     if not isinstance(raw, dict) or not raw:
         problems.append("venues moet minstens één tabel [venues.<sleutel>] hebben")
         return venues
-    for key, v in raw.items():
-        where = f"venues.{key}"
-        if not _KEY_RE.match(key):
-            problems.append(f"{where}: de sleutel mag alleen kleine letters, cijfers en _ bevatten")
-        if not isinstance(v, dict):
-            problems.append(f"{where} moet een tabel zijn")
-            continue
-        label = v.get("label", key)
-        if not isinstance(label, str) or not label.strip():
-            problems.append(f"{where}.label moet een niet-lege tekst zijn")
+    for key, v, where in _keyed_tables(raw, "venues", problems):
+        label = _label(v, key, where, problems)
         meeting = v.get("meeting_point", False)
         if not isinstance(meeting, bool):
             problems.append(f"{where}.meeting_point moet true of false zijn, maar is {meeting!r}")
@@ -639,13 +652,7 @@ def _parse_indicators(raw: Any, problems: list[str]) -> dict[str, Indicator]:
     if not isinstance(raw, dict) or not raw:
         problems.append("indicators moet minstens één tabel [indicators.<sleutel>] hebben")
         return indicators
-    for key, ind in raw.items():
-        where = f"indicators.{key}"
-        if not _KEY_RE.match(key):
-            problems.append(f"{where}: de sleutel mag alleen kleine letters, cijfers en _ bevatten")
-        if not isinstance(ind, dict):
-            problems.append(f"{where} moet een tabel zijn")
-            continue
+    for key, ind, where in _keyed_tables(raw, "indicators", problems):
         _unknown(ind, {"label", "cbs", "per", "weight", "higher_is_worse"}, where, problems)
         cbs = ind.get("cbs")
         if not isinstance(cbs, str) or not cbs.strip():
@@ -952,18 +959,9 @@ def _strings(value: Any) -> tuple[str, ...] | None:
 def _parse_profiles(raw: Any, problems: list[str]) -> dict[str, WalkProfile]:
     """``[walking.profiles.<key>]``: label, exclude_highways, exclude_tags."""
     profiles: dict[str, WalkProfile] = {}
-    for key, sec in _table(raw, "walking.profiles", problems).items():
-        where = f"walking.profiles.{key}"
-        if not _KEY_RE.match(key):
-            problems.append(f"{where}: de sleutel mag alleen kleine letters, cijfers en _ bevatten")
-        if not isinstance(sec, dict):
-            problems.append(f"{where} moet een tabel zijn")
-            continue
+    for key, sec, where in _keyed_tables(_table(raw, "walking.profiles", problems), "walking.profiles", problems):
         _unknown(sec, {"label", "exclude_highways", "exclude_tags"}, where, problems)
-        label = sec.get("label", key)
-        if not isinstance(label, str) or not label.strip():
-            problems.append(f"{where}.label moet een niet-lege tekst zijn")
-            label = key
+        label = _label(sec, key, where, problems)
         highways = _strings(sec.get("exclude_highways", []) or [])
         if highways is None:
             problems.append(f"{where}.exclude_highways moet een lijst van highway-waarden zijn zoals [\"steps\"], "
@@ -994,18 +992,10 @@ def _parse_walking(raw: Any, problems: list[str]) -> Walking:
                       where, problems, minimum=0, exclusive=False)
     profiles = _parse_profiles(sec.get("profiles", {}), problems)
     groups: dict[str, WalkGroup] = {}
-    for key, g in _table(sec.get("groups", {}), f"{where}.groups", problems).items():
-        at = f"{where}.groups.{key}"
-        if not _KEY_RE.match(key):
-            problems.append(f"{at}: de sleutel mag alleen kleine letters, cijfers en _ bevatten")
-        if not isinstance(g, dict):
-            problems.append(f"{at} moet een tabel zijn")
-            continue
+    for key, g, at in _keyed_tables(_table(sec.get("groups", {}), f"{where}.groups", problems), f"{where}.groups",
+                                    problems):
         _unknown(g, {"label", "speed_m_s", "profile"}, at, problems)
-        label = g.get("label", key)
-        if not isinstance(label, str) or not label.strip():
-            problems.append(f"{at}.label moet een niet-lege tekst zijn")
-            label = key
+        label = _label(g, key, at, problems)
         pace = _number({"speed_m_s": g.get("speed_m_s")}, "speed_m_s", at, problems, minimum=0, maximum=5)
         profile = g.get("profile", "")
         if not isinstance(profile, str) or (profile.strip() and profile.strip() not in profiles):
