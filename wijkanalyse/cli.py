@@ -205,7 +205,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--year", type=int, help="Jaar van de CBS-cijfers bij --gemeente (standaard: area.year uit de config).")
 @click.option(
     "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="TOML config file; what it leaves out keeps the defaults ('wijkanalyse config' prints them).",
+    help="TOML-config; wat er niet in staat houdt de standaardwaarde ('wijkanalyse config' toont ze).",
 )
 @click.option(
     "--ontmoetingspunten", "own_points_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -219,7 +219,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Waar downloads bewaard worden (standaard: ~/.cache/wijkanalyse).")
 @OSM_PBF
-@click.option("--refresh", is_flag=True, help="With --gemeente (or many): download everything again instead of using the cache.")
+@click.option("--refresh", is_flag=True, help="Bij --gemeente (of veel gemeenten): download alles opnieuw in plaats van de bewaarde kopie te gebruiken.")
 @click.option("--exact", is_flag=True, help="Kies nieuwe ontmoetingspunten met het exacte model (HiGHS), bewezen per aantal plekken, in plaats van de snelle methode.")
 @click.option("--makelaars", "n_brokers", type=click.IntRange(min=1), default=None,
               help="Verdeel de gemeente in zoveel werkgebieden voor wijkmakelaars (standaard: [brokers] n_areas, of het aantal nodig).")
@@ -445,7 +445,7 @@ def demo(dest: Path, year: int) -> None:
 @click.option("--snapshot", "dest", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Snapshotmap om te schrijven (standaard: CACHE/snapshots/<gemeente>-<jaar>).")
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="TOML config file (its [venues] decide which OSM tags are downloaded).")
+              help="TOML-config (de [venues] bepalen welke OSM-tags worden opgehaald).")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Waar downloads bewaard worden (standaard: ~/.cache/wijkanalyse).")
 @click.option("--refresh", is_flag=True, help="Download alles opnieuw in plaats van de bewaarde kopie te gebruiken.")
@@ -534,7 +534,7 @@ def _compare_text(outputs) -> str:  # noqa: ANN001
 @click.argument("new", type=click.Path(file_okay=False, path_type=Path))
 @click.option(
     "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="TOML config file, used for both years ('wijkanalyse config' prints the defaults).",
+    help="TOML-config voor beide jaren ('wijkanalyse config' toont de standaard).",
 )
 @click.option(
     "--out", "out_dir", type=click.Path(path_type=Path), default=DEFAULT_OUT,

@@ -12,6 +12,7 @@ import logging
 import re
 import tempfile
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -791,6 +792,15 @@ def _years_folder(out_dir: Path, gemeente_name: str, name: str) -> Path:
     return folder
 
 
+def _written(write: Callable[[], dict[str, Path]], folder: Path) -> dict[str, Path]:
+    """The files ``write`` wrote to ``folder``; a disk or permission problem is one line."""
+    try:
+        return write()
+    except OSError as e:
+        msg = f"Kan de uitvoer niet schrijven naar {folder}: {e.strerror or e}. Controleer de schijf en de rechten."
+        raise WijkanalyseError(msg) from e
+
+
 def _analyse_each(readers: list[SnapshotReader], config: Config) -> list[RunResult]:
     """Each year's analysis with the same config, in the readers' order."""
     results = []
@@ -876,11 +886,7 @@ def compare(old_snapshot: Path, new_snapshot: Path, config: Config, out_dir: Pat
         "wijkanalyse_version": __version__,
     }
     log.info("Vergelijking schrijven naar %s", folder)
-    try:
-        files = compare_out.write_comparison(comparison, summary, folder)
-    except OSError as e:
-        msg = f"Kan de uitvoer niet schrijven naar {folder}: {e.strerror or e}. Controleer de schijf en de rechten."
-        raise WijkanalyseError(msg) from e
+    files = _written(lambda: compare_out.write_comparison(comparison, summary, folder), folder)
     return CompareOutputs(old=old, new=new, comparison=comparison, summary=summary, folder=folder, files=files)
 
 
@@ -1000,9 +1006,5 @@ def trend(
         "wijkanalyse_version": __version__,
     }
     log.info("Trend schrijven naar %s", folder)
-    try:
-        files = trend_out.write_trend(result, summary, folder)
-    except OSError as e:
-        msg = f"Kan de uitvoer niet schrijven naar {folder}: {e.strerror or e}. Controleer de schijf en de rechten."
-        raise WijkanalyseError(msg) from e
+    files = _written(lambda: trend_out.write_trend(result, summary, folder), folder)
     return TrendOutputs(runs=results, trend=result, summary=summary, folder=folder, files=files)
