@@ -163,7 +163,7 @@ def test_areas_on_a_100_buurt_grid_are_complete_contiguous_and_balanced() -> Non
     buurten["werklast"] = buurten["inwoners"]
     result = broker_areas(buurten, 8, workload=buurten["werklast"], tolerance=0.10, seed=3)
     assert list(result.areas.columns) == [*AREA_COLUMNS, "geometry"]
-    assert result.method == "gerrychain" and result.tolerance_met and not result.warnings
+    assert result.method in {"samenvoegen", "opspannende bomen"} and result.tolerance_met and not result.warnings
     assert result.areas["gebied_id"].tolist() == list(range(1, 9))
     assert_partition(result, buurten, rook_graph(buurten))
     loads = result.areas["werklast"]
@@ -292,9 +292,10 @@ def test_the_warning_names_the_heavy_buurt() -> None:
 
 def test_a_spent_time_budget_is_named_and_the_merge_is_kept() -> None:
     buurten = grid_buurten(10, 10)
-    result = broker_areas(buurten, 8, workload=buurten["inwoners"], tolerance=0.10, seed=3, time_budget=0.0)
-    # no time for a single spanning tree: the merge (lightest neighbours first) is what is left
-    assert result.method == "samenvoegen" and not result.tolerance_met
+    result = broker_areas(buurten, 8, workload=buurten["inwoners"], tolerance=0.02, seed=3, time_budget=0.0)
+    # no time for a single spanning tree: the merge (lightest neighbours first, then single border moves) is
+    # what is left; it reaches 9 % here (regression value), not the 2 % asked
+    assert result.method == "samenvoegen" and not result.tolerance_met and result.max_deviation > 0.02
     assert "stopte na 0 s, de tijd voor 100 buurten" in result.warnings[-1]
     assert "te zwaar" not in result.warnings[-1]  # no buurt is to blame: the heaviest is 1,499 of a mean ~11,000
     buurten["werklast"] = buurten["inwoners"]

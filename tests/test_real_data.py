@@ -109,10 +109,11 @@ def test_broker_areas_of_amsterdam(amsterdam: gpd.GeoDataFrame) -> None:
 
 
 def test_103_broker_areas_of_amsterdam_are_as_even_as_the_search_allows(amsterdam: gpd.GeoDataFrame) -> None:
-    """518 real buurten in 103 areas (the issue's case): within 30 % of the mean, complete, contiguous.
+    """518 real buurten in 103 areas (the issue's case): within 15 % of the mean, complete, contiguous.
 
-    With this workload the old doubling ladder (10 % -> 20 % -> 40 %) reached 0.39 (regression value of
-    the old code); GerryChain itself reaches below 0.30 with ε = 0.30 and some seeds. Contiguity is checked on a neighbour graph built here, independently of
+    Regression values of earlier code on this workload: the old doubling ladder (10 % -> 20 % -> 40 %)
+    reached 0.39, GerryChain's recursive_tree_part with the bisection 0.18; the spanning-tree halves with
+    border moves reach 0.12. Contiguity is checked on a neighbour graph built here, independently of
     ``adjacency_graph``: two buurten are neighbours when their borders share a line (DE-9IM
     boundary/boundary dimension 1, or overlapping interiors), plus the one documented link of
     Weespertrekvaart to its nearest buurt.
@@ -130,7 +131,7 @@ def test_103_broker_areas_of_amsterdam_are_as_even_as_the_search_allows(amsterda
     loads = result.areas["werklast"]
     assert len(loads) == 103 and loads.sum() == pytest.approx(load.sum())
     deviation = float((loads - mean).abs().max() / mean)
-    assert deviation == pytest.approx(result.max_deviation) and deviation <= 0.30
+    assert deviation == pytest.approx(result.max_deviation) and deviation <= 0.15
     listed = sorted(code for codes in result.areas["buurtcodes"] for code in codes.split(","))
     assert listed == sorted(buurten["buurtcode"])  # every buurt exactly once
 
@@ -149,4 +150,4 @@ def test_103_broker_areas_of_amsterdam_are_as_even_as_the_search_allows(amsterda
     if not result.tolerance_met:
         # the warning names the search, not a heavy buurt
         assert "te zwaar" not in result.warnings[-1] and "heeft alleen al" not in result.warnings[-1]
-        assert "GerryChain" in result.warnings[-1]
+        assert "opspannende bomen" in result.warnings[-1]

@@ -19,20 +19,20 @@ the signal is above average (``inwoners x (1 + a x max(0, signaal))``, ``a`` =
 fte carries (``brokers.workload_per_fte``), rounds up and prices it.
 
 *Which areas?* :func:`broker_areas` splits the gemeente into N contiguous areas of whole
-buurten (or whole kernen) with about equal workload: GerryChain's ``recursive_tree_part``
-(random spanning trees cut into balanced parts, seeded) on the buurt adjacency graph
-(:func:`adjacency_graph`).
+buurten (or whole kernen) with about equal workload: random spanning trees of the buurt
+adjacency graph (:func:`adjacency_graph`) cut into balanced parts, seeded, as GerryChain's
+``recursive_tree_part`` does, with scipy's spanning trees and cuts in halves so the search grows
+linearly with the gemeente.
 """
 
 from __future__ import annotations
 
+import heapq
 import logging
 import math
 import time
-import warnings
 from dataclasses import dataclass, field
-from functools import partial
-from typing import Any, cast
+from typing import Any
 
 import geopandas as gpd
 import networkx as nx
@@ -289,7 +289,7 @@ class BrokerAreas:
     tolerance_met
         ``max_deviation <= tolerance``.
     method
-        ``"gerrychain"``, ``"samenvoegen"`` (fallback: merge neighbours, lightest pair first),
+        ``"opspannende bomen"``, ``"samenvoegen"`` (fallback: merge neighbours, lightest pair first),
         ``"een gebied"`` or ``"elk een gebied"``.
     links
         Buurt (or kern) pairs linked because they had no neighbour in common borders.
@@ -327,15 +327,17 @@ def _units(
     return units, units.geometry.to_numpy(), pd.Series(frame["unit"].to_numpy(), index=buurten.index)
 
 
-#: Seeds tried at each tolerance before it counts as "not found" (GerryChain's recursive cut either
+#: Seeds tried at each tolerance before it counts as "not found" (a recursive cut either
 #: succeeds on its first trees or gets stuck on the last parts, so other seeds help more than more trees).
 SEEDS_PER_TOLERANCE = 8
 #: The search stops when the best deviation found is this close to the largest tolerance that failed.
 RESOLUTION = 0.01
-#: Spanning trees GerryChain may draw per unit (buurt or kern) in the whole search.
-TREES_PER_UNIT = 50
-#: Time for the whole search: a fixed part plus a part per unit (seconds).
-SECONDS_FIXED, SECONDS_PER_UNIT = 2.0, 0.02
+#: Spanning-tree work for the whole search: the trees drawn may hold this many units in all, per unit
+#: (buurt or kern). A tree of the whole gemeente counts its m units, a tree of one half m / 2, so the work
+#: of the search grows linearly with the gemeente, not with the number of trees times its size.
+TREE_UNITS_PER_UNIT = 600
+#: Time for the whole search: a fixed part plus a part per unit (seconds); a safety net behind the tree budget.
+SECONDS_FIXED, SECONDS_PER_UNIT = 1.0, 0.002
 
 
 class _OutOfBudget(Exception):
@@ -344,75 +346,266 @@ class _OutOfBudget(Exception):
 
 @dataclass
 class _Budget:
-    """Bounds the spanning trees drawn and the time spent by all GerryChain calls of one split."""
+    """Bounds the spanning-tree work and the time spent by all tries of one split."""
 
-    max_trees: int
+    max_units: int
     seconds: float | None
     started: float = field(default_factory=time.perf_counter)
     trees: int = 0
+    units: int = 0
     calls: int = 0
     stop: str = ""  # "", "bomen" or "tijd": why the search stopped early
 
-    def draw(self) -> None:
-        if self.trees >= self.max_trees:
+    def draw(self, size: int) -> None:
+        if self.units + size > self.max_units:
             self.stop = "bomen"
             raise _OutOfBudget
         if self.seconds is not None and time.perf_counter() - self.started > self.seconds:
             self.stop = "tijd"
             raise _OutOfBudget
         self.trees += 1
+        self.units += size
 
 
-def _chain_graph(graph: nx.Graph, weights: np.ndarray) -> Any:
-    """The adjacency graph as a rustworkx-backed GerryChain Graph (nodes 0..m-1, attribute ``werklast``).
+@dataclass(frozen=True)
+class _Adjacency:
+    """The neighbour graph as a symmetric sparse matrix (for scipy's spanning trees)."""
 
-    With rustworkx underneath, GerryChain's ``random_spanning_tree`` takes the minimum spanning
-    tree of random weights in Rust instead of networkx's Python Kruskal (about 5 x faster here;
-    the same trees for the same seed).
-    """
-    from gerrychain import Graph  # noqa: PLC0415 (slow import)
+    matrix: Any  # scipy.sparse.csr_matrix, m x m, 1 where two units are neighbours
 
-    g = nx.Graph()
-    for node in sorted(graph.nodes):
-        g.add_node(node, werklast=float(weights[node]))
-    g.add_edges_from(sorted(tuple(sorted(e)) for e in graph.edges))
-    return Graph.from_networkx(g).convert_from_nx_to_rx()
+    @classmethod
+    def of(cls, graph: nx.Graph, m: int) -> _Adjacency:
+        from scipy.sparse import csr_matrix  # noqa: PLC0415
+
+        edges = np.array([e for e in graph.edges if e[0] != e[1]], dtype=np.int64).reshape(-1, 2)
+        rows, cols = np.r_[edges[:, 0], edges[:, 1]], np.r_[edges[:, 1], edges[:, 0]]
+        matrix = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(m, m))
+        matrix.sum_duplicates()
+        matrix.data[:] = 1.0
+        return cls(matrix)
 
 
-def _gerrychain_parts(
-    chain_graph: Any, weights: np.ndarray, n: int, epsilon: float, *, seed: int, max_attempts: int, budget: _Budget
-) -> dict[int, int] | None:
-    """One try of GerryChain's recursive_tree_part; None when it finds no split within ``epsilon``.
+#: Pieces up to this many units draw their spanning tree in Python (scipy's call costs more there).
+SMALL_PIECE = 200
 
-    Raises :class:`_OutOfBudget` when ``budget`` runs out during the try.
-    """
-    from gerrychain.partition import recursive_tree_part  # noqa: PLC0415 (slow import)
-    from gerrychain.tree import BipartitionWarning, bipartition_tree, random_spanning_tree  # noqa: PLC0415
 
-    def spanning_tree(graph: Any, region_surcharge: dict[str, float] | None = None, *, rng: Any = None) -> Any:
-        budget.draw()
-        return random_spanning_tree(graph, region_surcharge, rng=rng)
+class _Piece:
+    """Some units (global numbers ``nodes``) and the neighbour links among them (local numbers 0..k-1)."""
 
-    target = float(weights.sum()) / n
-    split = partial(
-        bipartition_tree, max_attempts=max_attempts, warn_attempts=max_attempts + 1, spanning_tree_fn=spanning_tree
-    )
-    budget.calls += 1
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", BipartitionWarning)
-            raw = recursive_tree_part(
-                chain_graph, list(range(n)), target, "werklast", epsilon, bipartition_tree_fn=split, rng=seed
+    def __init__(self, nodes: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
+        self.nodes, self.a, self.b = nodes, a, b
+        self.size = len(nodes)
+        self.edges = list(zip(a.tolist(), b.tolist(), strict=True)) if self.size <= SMALL_PIECE else []
+
+    @classmethod
+    def whole(cls, adjacency: _Adjacency) -> _Piece:
+        from scipy.sparse import triu  # noqa: PLC0415
+
+        coo = triu(adjacency.matrix, k=1).tocoo()
+        return cls(np.arange(adjacency.matrix.shape[0]), coo.row.astype(np.int64), coo.col.astype(np.int64))
+
+    def split(self, inside: np.ndarray) -> tuple[_Piece, _Piece]:
+        """The pieces outside and inside ``inside`` (a mask over the local units); links across are cut."""
+        local = np.cumsum(inside) - 1, np.cumsum(~inside) - 1
+        pieces = []
+        for side, number in ((~inside, local[1]), (inside, local[0])):
+            keep = side[self.a] & side[self.b]
+            pieces.append(_Piece(self.nodes[side], number[self.a[keep]], number[self.b[keep]]))
+        return pieces[0], pieces[1]
+
+    def random_tree(self, rng: np.random.Generator) -> tuple[list[int], list[int]]:
+        """A random spanning tree, as (breadth-first order, parent) from a random root.
+
+        The minimum spanning tree of random edge weights (Kruskal: scipy's in C for large pieces,
+        a union-find in Python for small ones).
+        """
+        root = int(rng.integers(self.size))
+        if self.size > SMALL_PIECE:
+            from scipy.sparse.csgraph import breadth_first_order, minimum_spanning_tree  # noqa: PLC0415
+
+            from scipy.sparse import csr_matrix  # noqa: PLC0415
+
+            weights = rng.random(len(self.a)) + 1.0  # > 0: scipy reads a 0 as "no edge"
+            upper = csr_matrix((weights, (self.a, self.b)), shape=(self.size, self.size))
+            order_a, parent_a = breadth_first_order(
+                minimum_spanning_tree(upper), root, directed=False, return_predecessors=True
             )
-    except _OutOfBudget:
-        raise
-    except Exception as e:  # GerryChain signals "no balanced cut" in several ways (RuntimeError, KeyError, ...)
-        log.debug("recursive_tree_part met epsilon %.3f, seed %d: %s: %s", epsilon, seed, type(e).__name__, e)
-        return None
-    parts = {int(chain_graph.node_data(k)["__networkx_node__"]): int(cast(int, v)) for k, v in raw.items()}  # the parts: range(n)
-    if set(parts) != set(range(len(weights))) or len(set(parts.values())) != n:
-        return None
-    return parts
+            order, parent = order_a.tolist(), parent_a.tolist()
+        else:
+            up = list(range(self.size))
+
+            def find(x: int) -> int:
+                while up[x] != x:
+                    up[x] = up[up[x]]
+                    x = up[x]
+                return x
+
+            links: list[list[int]] = [[] for _ in range(self.size)]
+            for e in rng.permutation(len(self.edges)).tolist():
+                a, b = self.edges[e]
+                ra, rb = find(a), find(b)
+                if ra != rb:
+                    up[ra] = rb
+                    links[a].append(b)
+                    links[b].append(a)
+            parent = [-1] * self.size
+            order = [root]
+            parent[root] = root
+            for v in order:
+                for x in links[v]:
+                    if parent[x] == -1:
+                        parent[x] = v
+                        order.append(x)
+        if len(order) != self.size:
+            msg = "de buurten van een deelgebied hangen niet samen"
+            raise RuntimeError(msg)  # cannot happen: both sides of a tree cut hang together
+        return order, parent
+
+
+def _best_cut(
+    order: list[int], parent: list[int], load: np.ndarray, k: int, target: float
+) -> tuple[float, int, int]:
+    """The tree edge to cut: (deviation, unit below it, parts for that side).
+
+    Cutting the edge above unit v leaves v's subtree (load s) and the rest (load R - s). The subtree
+    gets ``k1 = round(s / target)`` of the ``k`` parts; the deviation of the cut is the larger of
+    the two sides' mean part load from ``target`` (a fraction of it). The most even cut wins, of the
+    cuts that leave both sides at least a quarter of the parts (so the recursion stays shallow)
+    when one of those is within 1.5 times the most even cut's deviation.
+    """
+    below = load.tolist()
+    for v in reversed(order[1:]):
+        below[parent[v]] += below[v]
+    cut_at = np.asarray(order[1:], dtype=np.int64)
+    s = np.asarray(below, dtype=float)[cut_at]
+    total = float(load.sum())
+    k1 = np.clip(np.rint(s / target), 1, k - 1)
+    k2 = k - k1
+    worst = np.maximum(np.abs(s / k1 - target), np.abs((total - s) / k2 - target)) / target
+    best = int(np.argmin(worst))
+    shallow = np.flatnonzero((np.minimum(k1, k2) >= max(1, k // 4)) & (worst <= 1.5 * worst[best] + 1e-12))
+    if shallow.size:
+        best = int(shallow[np.argmin(worst[shallow])])
+    return float(worst[best]), int(cut_at[best]), int(k1[best])
+
+
+def _subtree(order: list[int], parent: list[int], top: int) -> np.ndarray:
+    """Mask of the units in ``top``'s subtree (local numbers)."""
+    inside = [False] * len(order)
+    inside[top] = True
+    for v in order:
+        if not inside[v] and v != order[0] and inside[parent[v]]:
+            inside[v] = True
+    return np.asarray(inside)
+
+
+def _tree_parts(
+    adjacency: _Adjacency, weights: np.ndarray, n: int, epsilon: float, *, seed: int, max_attempts: int,
+    budget: _Budget,
+) -> dict[int, int]:
+    """One try of recursive bisection by random spanning trees.
+
+    Each piece of the gemeente that should hold ``k > 1`` parts is cut in two along an edge of a
+    random spanning tree (:meth:`_Piece.random_tree`, :func:`_best_cut`): the first cut within
+    ``epsilon`` of the mean, or after ``max_attempts`` trees the most even cut they offered. The
+    pieces are cut again until every piece is one part. The same recursion as GerryChain's
+    ``recursive_tree_part``, but cutting in halves (depth log n instead of n) with scipy's trees.
+    Raises :class:`_OutOfBudget` when ``budget`` runs out.
+    """
+    rng = np.random.default_rng([seed, round(epsilon * 1e6)])
+    target = float(weights.sum()) / n
+    labels = np.full(len(weights), -1, dtype=np.int64)
+    pieces: list[tuple[_Piece, int]] = [(_Piece.whole(adjacency), n)]
+    budget.calls += 1
+    label = 0
+    while pieces:
+        piece, k = pieces.pop()
+        if k == 1:
+            labels[piece.nodes] = label
+            label += 1
+            continue
+        best: tuple[float, int, int, list[int], list[int]] | None = None
+        load = weights[piece.nodes]
+        for _ in range(max_attempts):
+            budget.draw(piece.size)
+            order, parent = piece.random_tree(rng)
+            deviation, top, k1 = _best_cut(order, parent, load, k, target)
+            if best is None or deviation < best[0]:
+                best = (deviation, top, k1, order, parent)
+            if deviation <= epsilon + 1e-12:
+                break
+        assert best is not None  # max_attempts >= 1
+        _, top, k1, order, parent = best
+        outside, inside = piece.split(_subtree(order, parent, top))
+        pieces += [(outside, k - k1), (inside, k1)]
+    return dict(enumerate(labels.tolist()))
+
+
+#: Moves of single units between neighbouring areas tried by :func:`_refine`, per unit.
+MOVES_PER_UNIT = 20
+
+
+def _refine(adjacency: _Adjacency, parts: dict[int, int], weights: np.ndarray, n: int) -> dict[int, int]:
+    """A split made more even by moving single units across area borders (local search).
+
+    The area furthest from the mean workload gives a unit on its border to a lighter neighbouring
+    area (when it is too heavy) or takes one from a heavier neighbour (when too light), the move
+    that leaves the pair nearest the mean, as long as that brings both below the area's present
+    deviation and the area that gives stays in one piece. Stops when the furthest area cannot be
+    improved this way, or after :data:`MOVES_PER_UNIT` moves per unit. Every move lowers the
+    largest deviation or the number of areas that have it, so the result is never less even.
+    """
+    m = len(weights)
+    if n < 2 or m <= n:
+        return parts
+    indptr, indices = adjacency.matrix.indptr, adjacency.matrix.indices
+    nbrs = [indices[indptr[u]:indptr[u + 1]].tolist() for u in range(m)]
+    part = [parts[u] for u in range(m)]
+    w = weights.tolist()
+    loads = [0.0] * n
+    members: list[set[int]] = [set() for _ in range(n)]
+    for u in range(m):
+        loads[part[u]] += w[u]
+        members[part[u]].add(u)
+    mean = sum(loads) / n
+    if mean <= 0:
+        return parts
+
+    def whole_without(area: int, u: int) -> bool:
+        rest = members[area] - {u}
+        if not rest:
+            return False
+        start = next(iter(rest))
+        seen, todo = {start}, [start]
+        while todo:
+            for x in nbrs[todo.pop()]:
+                if x in rest and x not in seen:
+                    seen.add(x)
+                    todo.append(x)
+        return len(seen) == len(rest)
+
+    for _ in range(MOVES_PER_UNIT * m):
+        worst = max(range(n), key=lambda a: (abs(loads[a] - mean), -a))
+        now = abs(loads[worst] - mean)
+        heavy = loads[worst] > mean
+        moves: list[tuple[float, int, int, int]] = []  # (pair deviation after, unit, giver, taker)
+        for u in members[worst] if heavy else {x for v in members[worst] for x in nbrs[v] if part[x] != worst}:
+            giver = part[u]
+            for taker in {part[x] for x in nbrs[u] if part[x] != giver} if heavy else (worst,):
+                after = max(abs(loads[giver] - w[u] - mean), abs(loads[taker] + w[u] - mean))
+                if after < now - 1e-9 * mean:
+                    moves.append((after, u, giver, taker))
+        for _after, u, giver, taker in sorted(moves):
+            if whole_without(giver, u):
+                members[giver].discard(u)
+                members[taker].add(u)
+                part[u] = taker
+                loads[giver] -= w[u]
+                loads[taker] += w[u]
+                break
+        else:
+            break
+    return dict(enumerate(part))
 
 
 @dataclass
@@ -428,31 +621,30 @@ class _Found:
 def _search(
     graph: nx.Graph, weights: np.ndarray, n: int, tolerance: float, *, seed: int, max_attempts: int, budget: _Budget
 ) -> _Found:
-    """The most even split of ``graph`` into ``n`` parts that the merge and GerryChain find.
+    """The most even split of ``graph`` into ``n`` parts that the merge and the spanning trees find.
 
     The merge (lightest neighbours first) goes first: when it is within ``tolerance`` or as even
-    as the heaviest unit allows, it is the answer. Otherwise GerryChain tries ``tolerance``
+    as the heaviest unit allows, it is the answer. Otherwise the spanning-tree cut tries ``tolerance``
     (:data:`SEEDS_PER_TOLERANCE` seeds), then halves the gap between the largest tolerance that
     failed and the best deviation found, until they are :data:`RESOLUTION` apart or ``budget``
     runs out.
     """
     mean = float(weights.sum()) / n
     floor = max(0.0, float(weights.max()) / mean - 1.0)  # no area can be lighter than its heaviest unit
-    merged = _merge_parts(graph, weights, n)
+    adjacency = _Adjacency.of(graph, len(weights))
+    merged = _refine(adjacency, _merge_parts(graph, weights, n), weights, n)
     best = _Found(merged, "samenvoegen", _evenness(merged, weights, n)[1], failed_below=floor)
     if best.deviation <= tolerance + 1e-9 or best.deviation <= floor + 1e-9:
         return best
-    chain = _chain_graph(graph, weights)
 
     def attempt(epsilon: float) -> bool:
         for j in range(SEEDS_PER_TOLERANCE):
-            parts = _gerrychain_parts(
-                chain, weights, n, epsilon, seed=seed + j, max_attempts=max_attempts, budget=budget
-            )
-            if parts is not None:
-                deviation = _evenness(parts, weights, n)[1]
-                if deviation < best.deviation:
-                    best.parts, best.method, best.deviation = parts, "gerrychain", deviation
+            parts = _tree_parts(adjacency, weights, n, epsilon, seed=seed + j, max_attempts=max_attempts, budget=budget)
+            parts = _refine(adjacency, parts, weights, n)
+            deviation = _evenness(parts, weights, n)[1]
+            if deviation < best.deviation:
+                best.parts, best.method, best.deviation = parts, "opspannende bomen", deviation
+            if deviation <= epsilon + 1e-9:
                 return True
         best.failed_below = max(best.failed_below, epsilon)
         return False
@@ -477,27 +669,49 @@ def _evenness(parts: dict[int, int], weights: np.ndarray, n: int) -> tuple[float
 
 
 def _merge_parts(graph: nx.Graph, weights: np.ndarray, n: int) -> dict[int, int]:
-    """Fallback: start with every unit alone, merge the lightest neighbouring pair until ``n`` remain."""
-    region = {node: node for node in graph.nodes}
-    load = {node: float(weights[node]) for node in graph.nodes}
-    members = {node: {node} for node in graph.nodes}
-    rgraph = nx.Graph()
-    rgraph.add_nodes_from(graph.nodes)
-    rgraph.add_edges_from(graph.edges)
-    while rgraph.number_of_nodes() > n:
-        a, b = min(
-            (tuple(sorted(e)) for e in rgraph.edges), key=lambda e: (load[e[0]] + load[e[1]], e[0], e[1])
-        )
-        for nb in list(rgraph.neighbors(b)):
-            if nb != a:
-                rgraph.add_edge(a, nb)
-        rgraph.remove_node(b)
-        load[a] += load.pop(b)
-        members[a] |= members.pop(b)
-        for node in members[a]:
-            region[node] = a
-    labels = {r: i for i, r in enumerate(sorted(members))}
-    return {node: labels[r] for node, r in region.items()}
+    """Fallback: start with every unit alone, merge the lightest neighbouring pair until ``n`` remain.
+
+    The lightest pair is (load a + load b, a, b) smallest, with a < b; b joins a. A heap of the
+    pairs with the loads they had when pushed; a pair whose region changed since is skipped when it
+    comes up (O(E log E) instead of a scan of all pairs per merge).
+    """
+    load = [float(w) for w in weights]
+    nbrs: dict[int, set[int]] = {node: set() for node in graph.nodes}
+    for a, b in graph.edges:
+        if a != b:
+            nbrs[a].add(b)
+            nbrs[b].add(a)
+    version = dict.fromkeys(nbrs, 0)
+    heap = [(load[a] + load[b], a, b, 0, 0) for a, b in (sorted(e) for e in graph.edges) if a != b]
+    heapq.heapify(heap)
+    joined = {node: node for node in nbrs}
+    regions = len(nbrs)
+    while regions > n and heap:
+        _, a, b, va, vb = heapq.heappop(heap)
+        if version.get(a) != va or version.get(b) != vb:
+            continue  # a or b merged since: the pair is stale (or gone)
+        for x in nbrs.pop(b):
+            nbrs[x].discard(b)
+            if x != a:
+                nbrs[x].add(a)
+                nbrs[a].add(x)
+        nbrs[a].discard(b)
+        del version[b]
+        version[a] += 1
+        load[a] += load[b]
+        joined[b] = a
+        regions -= 1
+        for x in nbrs[a]:
+            lo, hi = min(a, x), max(a, x)
+            heapq.heappush(heap, (load[lo] + load[hi], lo, hi, version[lo], version[hi]))
+
+    def region(node: int) -> int:
+        while joined[node] != node:
+            node = joined[node]
+        return node
+
+    labels = {r: i for i, r in enumerate(sorted(nbrs))}
+    return {node: labels[region(node)] for node in graph.nodes}
 
 
 def broker_areas(
@@ -516,15 +730,16 @@ def broker_areas(
     (Longer than 80 lines only with this documentation: the code itself is 49 lines, one step each.)
 
     Areas are made of whole buurten (or whole kernen with ``per_kern``) that hang together
-    in :func:`adjacency_graph` (islands linked to their nearest buurt). GerryChain's
-    ``recursive_tree_part`` cuts random spanning trees of that graph into parts whose
-    workload lies within ``tolerance`` of the mean; it is seeded, so the same input gives
-    the same areas. Merging neighbours (lightest pair first) goes first and is kept when it is
-    within the tolerance. Otherwise GerryChain tries the tolerance with several seeds and, when
-    none finds a split, searches the smallest tolerance it can meet by bisection (see
-    :func:`_search`), within a budget of spanning trees and time that grows with the number of
-    units; the most even split found is kept and a warning names why the tolerance was not
-    met. More areas than buurten (kernen) gives one area per buurt (kern), with a warning.
+    in :func:`adjacency_graph` (islands linked to their nearest buurt). Merging neighbours
+    (lightest pair first) goes first and is kept when it is within the tolerance. Otherwise
+    random spanning trees of that graph (the minimum spanning tree of random edge weights,
+    scipy) are cut in two, and the halves again, into parts whose workload lies within
+    ``tolerance`` of the mean (:func:`_tree_parts`); seeded, so the same input gives the same
+    areas. The tolerance is tried with several seeds and, when none finds a split, the smallest
+    tolerance that can be met is searched by bisection (see :func:`_search`), within a budget of
+    spanning-tree work and time that grows linearly with the number of units; the most even
+    split found is kept and a warning names why the tolerance was not met. More areas than
+    buurten (kernen) gives one area per buurt (kern), with a warning.
 
     Parameters
     ----------
@@ -542,10 +757,10 @@ def broker_areas(
     seed
         Random seed (``thresholds.seed``).
     max_attempts
-        Spanning trees GerryChain may draw per cut before that seed counts as failed.
+        Spanning trees drawn per cut before that seed counts as failed.
     time_budget
         Seconds for the whole search; None = :data:`SECONDS_FIXED` + :data:`SECONDS_PER_UNIT`
-        per unit. The spanning trees are bounded too (:data:`TREES_PER_UNIT` per unit), so the
+        per unit. The spanning trees are bounded too (:data:`TREE_UNITS_PER_UNIT`), so the
         result depends on the time only when this budget runs out (the warning says so).
     """
     weights_in = _checked_workload(buurten, n_areas, workload, per_kern)
@@ -603,20 +818,20 @@ def _split(
     graph: Any, balance_on: np.ndarray, n: int, tolerance: float, *, seed: int, max_attempts: int,
     time_budget: float | None,
 ) -> tuple[dict[int, int], str, _Found | None, _Budget | None]:
-    """The part of each unit: trivially for 1 or m areas, else the merge and the GerryChain search."""
+    """The part of each unit: trivially for 1 or m areas, else the merge and the spanning-tree search."""
     m = len(balance_on)
     if n == 1:
         return dict.fromkeys(range(m), 0), "een gebied", None, None
     if n == m:
         return {i: i for i in range(m)}, "elk een gebied", None, None
     budget = _Budget(
-        max_trees=TREES_PER_UNIT * m,
+        max_units=TREE_UNITS_PER_UNIT * m,
         seconds=SECONDS_FIXED + SECONDS_PER_UNIT * m if time_budget is None else time_budget,
     )
     found = _search(graph, balance_on, n, tolerance, seed=seed, max_attempts=max_attempts, budget=budget)
     log.debug(
-        "makelaarsgebieden: %s, afwijking %.3f, %d GerryChain-pogingen, %d bomen, %.1f s%s",
-        found.method, found.deviation, budget.calls, budget.trees, time.perf_counter() - budget.started,
+        "makelaarsgebieden: %s, afwijking %.3f, %d pogingen, %d bomen (%d eenheden), %.1f s%s",
+        found.method, found.deviation, budget.calls, budget.trees, budget.units, time.perf_counter() - budget.started,
         f" (gestopt: {budget.stop})" if budget.stop else "",
     )
     return found.parts, found.method, found, budget
@@ -693,7 +908,7 @@ def _cause(
             "de gemiddelde werklast van een gebied, meer dan de marge toelaat. Kies minder gebieden of een "
             "ruimere brokers.balance_tolerance."
         )
-    tries = f"{budget.calls} pogingen met GerryChain, {format_int(budget.trees)} opspannende bomen" if budget else ""
+    tries = f"{budget.calls} pogingen, {format_int(budget.trees)} opspannende bomen" if budget else ""
     if budget is not None and budget.stop == "tijd":
         return (
             f"de zoektocht naar een evenere verdeling stopte na {format_number(budget.seconds or 0.0, 0)} s, de tijd "
@@ -701,10 +916,14 @@ def _cause(
         )
     if budget is not None and budget.stop == "bomen":
         return f"de zoektocht naar een evenere verdeling stopte bij het maximum voor {len(weights)} {units} ({tries})."
-    below = format_percent(found.failed_below, 0) if found is not None else format_percent(tolerance, 0)
+    tried = (
+        f", ook niet met marges tot {format_percent(found.failed_below, 0)}"
+        if found is not None and found.failed_below > tolerance + 1e-9 else ""
+    )
     return (
-        f"met {SEEDS_PER_TOLERANCE} startwaarden per marge vond GerryChain geen verdeling binnen {below} "
-        f"({tries}); dit is de meest gelijke verdeling die is gevonden."
+        f"met {SEEDS_PER_TOLERANCE} startwaarden per marge vond de zoektocht met opspannende bomen geen "
+        f"verdeling binnen {format_percent(tolerance, 0)}{tried} ({tries}); dit is de meest gelijke verdeling "
+        "die is gevonden."
     )
 
 
