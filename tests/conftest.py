@@ -68,3 +68,31 @@ def documentation() -> str:
     root = Path(__file__).resolve().parents[1]
     pages = [root / "README.md", *sorted((root / "docs").glob("*.md"))]
     return "\n".join(p.read_text(encoding="utf-8") for p in pages)
+
+
+#: Dutch word parts that may not appear in a JSON key (the CBS nouns gemeente, wijk, buurt, kern and
+#: their codes and names are kept as they are: they are the names of the things).
+DUTCH_IN_KEYS = (
+    "inwoners", "aandeel", "drempel", "_oud", "_nieuw", "jaar", "waarschuwing", "melding", "mislukt", "klaar",
+    "gewijzigd", "koppeling", "weging", "afstand", "naam", "reden", "erbij", "eraf", "verschil", "hergebruikt",
+    "ontmoeting", "makelaar", "nieuwe", "categorie", "sterkst", "indeling",
+)
+CBS_NOUNS = ("buurtnaam", "wijknaam", "gemeentenaam")
+
+
+def dutch_keys(value: object, path: str = "") -> list[str]:
+    """Every dict key (at any depth) of a JSON document that holds a Dutch word part: [] for one key language."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            text = str(key)
+            plain = text
+            for noun in CBS_NOUNS:
+                plain = plain.replace(noun, "")
+            if any(part in plain for part in DUTCH_IN_KEYS):
+                found.append(f"{path}/{text}")
+            found += dutch_keys(item, f"{path}/{text}")
+    elif isinstance(value, list):
+        for item in value:
+            found += dutch_keys(item, f"{path}[]")
+    return found

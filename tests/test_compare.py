@@ -114,7 +114,7 @@ def test_a_reused_code_is_matched_by_place_and_flagged() -> None:
     c = compare_buurten(old, new)
     assert c.buurten.loc["BU2", "inwoners_oud"] == pytest.approx(10)  # from BU1, not from the old BU2
     assert c.buurten["code_hergebruikt"].to_dict() == {"BU2": True, "BU3": False}
-    assert c.summary["codes_hergebruikt"] == ["BU2"]
+    assert c.summary["reused_codes"] == ["BU2"]
     codes = check_codes(old, new)
     assert codes.same == ["BU2"] and codes.renamed == {"BU2": ("West", "Noord")}
     assert codes.only_old == ["BU1"] and codes.only_new == ["BU3"]
@@ -124,7 +124,7 @@ def test_area_weighting_by_hand(years: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]
     old, new = years
     c = compare_buurten(old, new)
     b = c.buurten
-    assert c.summary["weging"] == "oppervlakte"
+    assert c.summary["weighting"] == "oppervlakte"
     assert list(b.columns) == [*BUURT_COLUMNS, "geometry"]
     assert list(b.index) == ["BU01", "BU21", "BU22", "BU34", "BU06", "BU08", "BU05"]  # new division, then gone
     # B split in halves: 200 residents -> 100 + 100, 100 within -> 50 + 50
@@ -145,16 +145,16 @@ def test_area_weighting_by_hand(years: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]
     assert b.loc["BU05", "hotspot_wijziging"] == "gone"
     # every resident counted once: the changes add up to the change of the whole
     s = c.summary
-    assert s["inwoners_oud"] == 590 and s["inwoners_nieuw"] == 630
+    assert s["residents_old"] == 590 and s["residents_new"] == 630
     assert b["inwoners_verschil"].sum() == pytest.approx(630 - 590)
     assert b["inwoners_binnen_drempel_verschil"].sum() == pytest.approx(340 - 320)
-    assert s["aandeel_binnen_drempel_verschil_pp"] == pytest.approx(100 * (340 / 630 - 320 / 590))
-    assert s["hotspots_oud"] == ["BU03", "BU05"] and s["hotspots_nieuw"] == ["BU21"]
-    assert s["hotspots_erbij"] == ["BU21"] and s["hotspots_eraf"] == ["BU05"]
+    assert s["share_within_threshold_change_pp"] == pytest.approx(100 * (340 / 630 - 320 / 590))
+    assert s["hotspots_old"] == ["BU03", "BU05"] and s["hotspots_new"] == ["BU21"]
+    assert s["hotspots_added"] == ["BU21"] and s["hotspots_removed"] == ["BU05"]
     # shares: BU21 50 % -> 100 %, BU34 40 % -> 47.6 %, BU01 80 % -> 81.8 %, BU22 50 % -> 0 %, BU08 100 % -> 50 %
-    assert [t["buurtcode"] for t in s["aandeel_sterkst_gestegen"]] == ["BU21", "BU34", "BU01"]
-    assert [t["buurtcode"] for t in s["aandeel_sterkst_gedaald"]] == ["BU22", "BU08"]
-    assert s["aandeel_sterkst_gedaald"][0]["verschil_pp"] == -50.0
+    assert [t["buurtcode"] for t in s["largest_share_rises"]] == ["BU21", "BU34", "BU01"]
+    assert [t["buurtcode"] for t in s["largest_share_falls"]] == ["BU22", "BU08"]
+    assert s["largest_share_falls"][0]["change_pp"] == -50.0
 
 
 def test_residents_weighting_follows_where_people_live(years: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]) -> None:
@@ -173,7 +173,7 @@ def test_residents_weighting_follows_where_people_live(years: tuple[gpd.GeoDataF
     old = old.assign(inwoners=[100, 200, 50, 150, 30, 60], inwoners_binnen_drempel=[100, 180, 50, 30, 0, 60])
     c = compare_buurten(old, new, old_residents=cells)
     b = c.buurten
-    assert c.summary["weging"] == "inwoners"
+    assert c.summary["weighting"] == "inwoners"
     assert b.loc["BU21", ["inwoners_oud", "inwoners_binnen_drempel_oud"]].tolist() == [180, 180]
     assert b.loc["BU22", ["inwoners_oud", "inwoners_binnen_drempel_oud"]].tolist() == [20, 0]
     assert b.loc["BU21", "herkomst"] == "BU02 Buurt BU02: 90 % van de inwoners"
@@ -247,9 +247,9 @@ def test_outputs_escape_and_neutralise_untrusted_names(
     new = new.assign(buurtnaam=[nasty.get(c, n) for c, n in zip(new["buurtcode"], new["buurtnaam"], strict=True)])
     c = compare_buurten(old, new)
     summary = {
-        **c.summary, "gemeente_name": "Gemeente <i>X</i>", "gemeente_code": "GM0000", "jaar_oud": 2023,
-        "jaar_nieuw": 2024, "threshold_m": 400.0, "distance_method": "network", "synthetic": False,
-        "waarschuwingen": ["Let op: <b>niet</b> vet"],
+        **c.summary, "gemeente_name": "Gemeente <i>X</i>", "gemeente_code": "GM0000", "year_old": 2023,
+        "year_new": 2024, "threshold_m": 400.0, "distance_method": "network", "synthetic": False,
+        "warnings": ["Let op: <b>niet</b> vet"],
     }
     files = write_comparison(c, summary, tmp_path)
     lines = files["csv"].read_text(encoding="utf-8-sig").splitlines()
@@ -277,8 +277,8 @@ def test_a_template_like_name_is_not_run_by_jinja(years: tuple[gpd.GeoDataFrame,
     old, new = years
     c = compare_buurten(old, new)
     summary = {
-        **c.summary, "gemeente_name": "Gemeente {{ 7 * 7 }}", "gemeente_code": "GM0000", "jaar_oud": 2023,
-        "jaar_nieuw": 2024, "threshold_m": 400.0, "distance_method": "network", "synthetic": False, "waarschuwingen": [],
+        **c.summary, "gemeente_name": "Gemeente {{ 7 * 7 }}", "gemeente_code": "GM0000", "year_old": 2023,
+        "year_new": 2024, "threshold_m": 400.0, "distance_method": "network", "synthetic": False, "warnings": [],
     }
     page = write_comparison(c, summary, tmp_path)["kaart"].read_text(encoding="utf-8")
     assert "{{ 7 * 7 }}" in page and "Gemeente 49" not in page

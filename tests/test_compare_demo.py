@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner
 from geopandas.testing import assert_geodataframe_equal
 
-from tests.conftest import documentation
+from tests.conftest import documentation, dutch_keys
 from wijkanalyse import pipeline
 from wijkanalyse.analysis.coverage import straight_line_distance
 from wijkanalyse.config import load_config
@@ -84,7 +84,7 @@ def test_matches_are_exactly_the_changed_division(outputs: pipeline.CompareOutpu
     assert b.loc[merged_into, "oude_buurtcodes"] == ",".join(merged_from)
     assert set(b.loc[list(split_into), "oude_buurtcodes"]) == {split_from}
     assert b.loc[renumbered_into, "oude_buurtcodes"] == renumbered_from
-    assert outputs.summary["koppelingen"] == {
+    assert outputs.summary["matching"] == {
         "code": 17, "overlap": 1, "split": 2, "merged": 1, "redrawn": 0, "new": 0, "gone": 0,
     }
 
@@ -105,17 +105,17 @@ def test_old_figures_on_the_new_division(outputs: pipeline.CompareOutputs) -> No
 
 def test_total_change_is_new_total_minus_old_total(outputs: pipeline.CompareOutputs, snapshots: tuple[Path, Path]) -> None:
     s, b = outputs.summary, outputs.comparison.buurten
-    assert s["inwoners_oud"] == outputs.old.summary["residents_total"] == 18145  # regression value, copied from a run
-    assert s["inwoners_nieuw"] == outputs.new.summary["residents_total"]
-    assert int(b["inwoners_verschil"].sum()) == s["inwoners_verschil"] == s["inwoners_nieuw"] - s["inwoners_oud"]
+    assert s["residents_old"] == outputs.old.summary["residents_total"] == 18145  # regression value, copied from a run
+    assert s["residents_new"] == outputs.new.summary["residents_total"]
+    assert int(b["inwoners_verschil"].sum()) == s["residents_change"] == s["residents_new"] - s["residents_old"]
     # the growth is GROWTH_2025: 10 more residents in each unsuppressed cell of Molenwijk-Noord
     grids = [gpd.read_file(snap / "vierkant100m.gpkg") for snap in snapshots]
     counted = [g.loc[g["aantal_inwoners"] > 0, "aantal_inwoners"].sum() for g in grids]
     code, extra = GROWTH_2025
-    assert s["inwoners_verschil"] == counted[1] - counted[0] == 250 == b.loc[code, "inwoners_verschil"]
+    assert s["residents_change"] == counted[1] - counted[0] == 250 == b.loc[code, "inwoners_verschil"]
     assert (b.drop(index=code)["inwoners_verschil"] == 0).all()
     assert 250 % extra == 0
-    assert int(b["inwoners_binnen_drempel_verschil"].sum()) == s["inwoners_binnen_drempel_verschil"]
+    assert int(b["inwoners_binnen_drempel_verschil"].sum()) == s["residents_within_threshold_change"]
 
 
 def test_westerveld_gets_its_first_meeting_point(outputs: pipeline.CompareOutputs) -> None:
@@ -131,11 +131,11 @@ def test_westerveld_gets_its_first_meeting_point(outputs: pipeline.CompareOutput
     venue = outputs.new.venues[outputs.new.venues["naam"] == NEW_VENUE_2025[0]["name"]]
     crow = straight_line_distance(residents.geometry, venue.geometry)
     assert 0 < row["inwoners_binnen_drempel_nieuw"] <= residents["inwoners"].fillna(0)[crow <= 400].sum()
-    points = outputs.summary["ontmoetingspunten_erbij"]
-    assert points == [{"naam": "Dorpshuis Westerveld", "categorie": "Buurthuis / wijkcentrum", "buurtcode": WESTERVELD,
+    points = outputs.summary["meeting_points_opened"]
+    assert points == [{"name": "Dorpshuis Westerveld", "category": "Buurthuis / wijkcentrum", "buurtcode": WESTERVELD,
                        "buurtnaam": "Westerveld"}]
-    assert outputs.summary["ontmoetingspunten_eraf"] == []
-    assert outputs.summary["ontmoetingspunten_nieuw"] == outputs.summary["ontmoetingspunten_oud"] + 1
+    assert outputs.summary["meeting_points_closed"] == []
+    assert outputs.summary["n_meeting_points_new"] == outputs.summary["n_meeting_points_old"] + 1
     kern = outputs.comparison.kernen.loc["Westerveld"]
     assert kern["aandeel_binnen_drempel_verschil_pp"] == pytest.approx(100 * 500 / 820)
 
@@ -144,12 +144,12 @@ def test_hot_spots_added_and_removed(outputs: pipeline.CompareOutputs) -> None:
     s, b = outputs.summary, outputs.comparison.buurten
     old_hot, new_hot = outputs.old.summary["hotspot_buurten"], outputs.new.summary["hotspot_buurten"]
     # the three hot spots of 2024: regression values, copied from a run of the demo
-    assert s["hotspots_oud"] == old_hot == ["BU99990401", "BU99990402", "BU99990403"]
-    assert s["hotspots_nieuw"] == new_hot
+    assert s["hotspots_old"] == old_hot == ["BU99990401", "BU99990402", "BU99990403"]
+    assert s["hotspots_new"] == new_hot
     (worsened, _like), = WORSENED_2025.items()
-    assert s["hotspots_erbij"] == [worsened] == sorted(set(new_hot) - set(old_hot))
-    assert s["hotspots_eraf"] == sorted(set(old_hot) - set(new_hot))
-    assert IMPROVED_2025 in s["hotspots_eraf"]
+    assert s["hotspots_added"] == [worsened] == sorted(set(new_hot) - set(old_hot))
+    assert s["hotspots_removed"] == sorted(set(old_hot) - set(new_hot))
+    assert IMPROVED_2025 in s["hotspots_removed"]
     assert b.loc[IMPROVED_2025, "signaal_verschil"] < -1.0  # the improved buurt's signal fell
     assert b.loc[worsened, "hotspot_wijziging"] == "new"
     assert b.loc[IMPROVED_2025, "hotspot_wijziging"] == "gone"
@@ -172,8 +172,10 @@ def test_files(outputs: pipeline.CompareOutputs) -> None:
     gpkg = gpd.read_file(folder / "vergelijking.gpkg", layer="buurten")
     assert gpkg.crs.to_epsg() == 28992 and "aandeel_binnen_drempel_verschil_pp" in gpkg.columns
     summary = json.loads((folder / "vergelijking.json").read_text(encoding="utf-8"))
-    assert (summary["jaar_oud"], summary["jaar_nieuw"], summary["synthetic"]) == (2024, 2025, True)
-    assert summary["inwoners_verschil"] == 250 and summary["waarschuwingen"] == []
+    assert (summary["year_old"], summary["year_new"], summary["synthetic"]) == (2024, 2025, True)
+    assert summary["residents_change"] == 250 and summary["warnings"] == []
+    assert dutch_keys(summary) == []  # one key language (English) in vergelijking.json, at every depth
+    assert summary["meeting_points_opened"] and summary["largest_share_rises"]  # the nested lists are checked too
     page = (folder / "kaart.html").read_text(encoding="utf-8")
     assert "Verandering aandeel binnen 400 m" in page and "Gewijzigde buurtindeling" in page
     assert "SYNTHETISCHE DEMO-GEMEENTE" in page and "Dorpshuis Westerveld" in page
@@ -215,9 +217,9 @@ def test_cli_reversed_and_equal_years(snapshots: tuple[Path, Path], tmp_path: Pa
     summary = json.loads(
         (tmp_path / "voorbeeldgemeente" / "vergelijking-2024-2024" / "vergelijking.json").read_text(encoding="utf-8")
     )
-    assert summary["koppelingen"]["code"] == 21 and summary["inwoners_verschil"] == 0
-    assert summary["hotspots_erbij"] == summary["hotspots_eraf"] == []
-    assert summary["waarschuwingen"][0].startswith("Beide snapshots zijn van 2024")
+    assert summary["matching"]["code"] == 21 and summary["residents_change"] == 0
+    assert summary["hotspots_added"] == summary["hotspots_removed"] == []
+    assert summary["warnings"][0].startswith("Beide snapshots zijn van 2024")
 
 
 def test_cli_refuses_two_gemeenten(snapshots: tuple[Path, Path], tmp_path: Path) -> None:

@@ -172,7 +172,7 @@ def test_same_people_new_division_no_change(
     assert 0.5 < old["inwoners_binnen_drempel"].sum() / old["inwoners"].sum() < 1  # most live near a bench
     c = compare_buurten(old, new, old_residents=cells)
     b = c.buurten
-    assert c.summary["weging"] == "inwoners"
+    assert c.summary["weighting"] == "inwoners"
     assert (b["inwoners_verschil"] == 0).all() and (b["inwoners_binnen_drempel_verschil"] == 0).all()
     assert np.nanmax(np.abs(b["aandeel_binnen_drempel_verschil_pp"])) == 0
     # the split buurt's residents add up, its parts hold what lives there

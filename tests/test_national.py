@@ -20,6 +20,8 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
+
+from .conftest import dutch_keys
 import shapely
 from click.testing import CliRunner
 
@@ -73,9 +75,9 @@ def test_every_gemeente_analysed_and_the_national_figures_add_up(national) -> No
     total = sum(s["residents_total"] for s in summaries.values())
     within = sum(s["residents_within_threshold"] for s in summaries.values())
     t = run.national.totals
-    assert t["inwoners"] == pytest.approx(total) and t["inwoners_binnen_drempel"] == pytest.approx(within)
-    assert t["aandeel_binnen_drempel"] == pytest.approx(within / total)
-    assert t["buurten"] == 32 and t["gemeenten_klaar"] == 4
+    assert t["residents_total"] == pytest.approx(total) and t["residents_within_threshold"] == pytest.approx(within)
+    assert t["share_within_threshold"] == pytest.approx(within / total)
+    assert t["n_buurten"] == 32 and t["n_gemeenten_done"] == 4
     table = pd.read_csv(out / "landelijk" / "gemeenten.csv", sep=";", decimal=",", encoding="utf-8-sig")
     assert sorted(table["gemeentecode"]) == sorted(CODES)
     for row in table.itertuples():
@@ -86,7 +88,8 @@ def test_every_gemeente_analysed_and_the_national_figures_add_up(national) -> No
         assert row.buurten == 8 and row.status == "klaar"
     assert list(table["aandeel_binnen_drempel"]) == sorted(table["aandeel_binnen_drempel"])  # lowest first
     saved = json.loads((out / "landelijk" / "samenvatting.json").read_text(encoding="utf-8"))
-    assert saved["inwoners"] == pytest.approx(total) and saved["synthetic"] is True
+    assert saved["residents_total"] == pytest.approx(total) and saved["synthetic"] is True
+    assert dutch_keys(saved) == []  # one key language (English), as in a gemeente's samenvatting.json
 
 
 def test_residents_reach_meeting_points_across_the_gemeente_border(country, national) -> None:
@@ -166,7 +169,7 @@ def test_a_failing_gemeente_is_named_and_the_others_go_on(country, tmp_path: Pat
     row = table[table["gemeentecode"] == "GM8997"].iloc[0]
     assert row["status"] == "mislukt" and "Geen ontmoetingspunten" in row["melding"]
     assert table.iloc[-1]["gemeentecode"] == "GM8997"  # failed gemeenten last
-    assert run.national.totals["gemeenten_mislukt"] == ["GM8997"]
+    assert run.national.totals["gemeenten_failed"] == ["GM8997"]
     assert not (tmp_path / "uit" / "landelijk" / "voortgang" / "GM8997.json").exists()
     again = batch.run_national(folders, load_config(), tmp_path / "uit", workers=1)
     assert again.ran == ["GM8997"]  # tried again, the two finished ones not

@@ -89,10 +89,10 @@ def test_gemeente_table_national_signal_totals_and_provinces() -> None:
     assert (row["nieuwe_ontmoetingspunten"], row["inwoners_nieuw_bereikt"]) == (1, 40.0)
     assert table.set_index("gemeentecode").loc["GM0004", "melding"] == "geen buurten"
     totals = national_totals(table)
-    assert (totals["inwoners"], totals["inwoners_binnen_drempel"], totals["inwoners_buiten_drempel"]) == (3500, 2400, 1100)
-    assert totals["aandeel_binnen_drempel"] == pytest.approx(2400 / 3500)
-    assert totals["gemeenten_mislukt"] == ["GM0004"] and totals["gemeenten_klaar"] == 3
-    assert (totals["makelaars_nodig"], totals["nieuwe_ontmoetingspunten"], totals["drempel_m"]) == (2, 1, 400)
+    assert (totals["residents_total"], totals["residents_within_threshold"], totals["residents_beyond_threshold"]) == (3500, 2400, 1100)
+    assert totals["share_within_threshold"] == pytest.approx(2400 / 3500)
+    assert totals["gemeenten_failed"] == ["GM0004"] and totals["n_gemeenten_done"] == 3
+    assert (totals["brokers_needed"], totals["n_new_meeting_points"], totals["threshold_m"]) == (2, 1, 400)
     per_province = province_table(table).set_index("provincie")
     assert per_province.loc["Utrecht", "aandeel_binnen_drempel"] == pytest.approx(1900 / 3000)
     assert per_province.loc["Zeeland", "inwoners"] == 500 and list(per_province.index) == ["Utrecht", "Zeeland"]

@@ -54,7 +54,7 @@ def test_same_people_same_benches_same_share(trend) -> None:
     assert (b[2025].fillna(0) <= b[2024].fillna(0) + 1e-12).all() and (b[2025] < b[2024]).any()
     # 2021 on the 2025 division: all of 2021's residents (nobody outside the new division)
     assert t.gemeente["inwoners_buiten_indeling"].tolist() == [0, 0, 0]
-    assert t.summary["koppelingen_per_jaar"]["2021"]["koppelingen"]["split"] == 2
+    assert t.summary["matching_per_year"]["2021"]["matching"]["split"] == 2
 
 
 def test_kern_share_and_verdict_by_hand(trend) -> None:

@@ -399,15 +399,15 @@ def _run_many(
 
 def _national_text(run: Any, out_dir: Path) -> str:
     t = run.national.totals
-    failed = t["gemeenten_mislukt"]
+    failed = t["gemeenten_failed"]
     lines = [
-        f"Landelijk: {t['gemeenten_klaar']} van {t['gemeenten']} gemeenten geanalyseerd"
-        + (f" ({', '.join(map(str, t['jaren']))})" if t["jaren"] else "")
+        f"Landelijk: {t['n_gemeenten_done']} van {t['n_gemeenten']} gemeenten geanalyseerd"
+        + (f" ({', '.join(map(str, t['years']))})" if t["years"] else "")
         + ("  [SYNTHETISCHE GEGEVENS]" if run.national.synthetic else ""),
-        f"  inwoners:                {format_int(t['inwoners'])}",
-        f"  binnen {format_int(t['drempel_m']) if t['drempel_m'] else 'de drempel'} m van een ontmoetingspunt: "
-        f"{format_int(t['inwoners_binnen_drempel'])} ({format_percent(t['aandeel_binnen_drempel'])})",
-        f"  buiten bereik:           {format_int(t['inwoners_buiten_drempel'])} inwoners",
+        f"  inwoners:                {format_int(t['residents_total'])}",
+        f"  binnen {format_int(t['threshold_m']) if t['threshold_m'] else 'de drempel'} m van een ontmoetingspunt: "
+        f"{format_int(t['residents_within_threshold'])} ({format_percent(t['share_within_threshold'])})",
+        f"  buiten bereik:           {format_int(t['residents_beyond_threshold'])} inwoners",
         f"  nu geanalyseerd:         {len(run.ran)}; al klaar (hervat): {len(run.skipped)}",
         *([f"  mislukt:                 {', '.join(failed)} (zie gemeenten.csv)"] if failed else []),
         f"  bestanden in {Path(out_dir) / 'landelijk'}: " + ", ".join(p.name for p in run.files.values()),
@@ -492,37 +492,37 @@ def _compare_text(outputs) -> str:  # noqa: ANN001
     def named(codes: list[str]) -> str:
         return ", ".join(f"{rows.at[c, 'buurtnaam']} ({c})" if c in rows.index else c for c in codes) or "geen"
 
-    counts = s["koppelingen"]
+    counts = s["matching"]
     division = ", ".join(f"{counts[k]} {MATCH_SHORT[k]}" for k in counts if counts[k])
 
     def points(key: str) -> str:
         return "; ".join(
-            f"{p['naam']}" + (f" ({p['buurtnaam']})" if p.get("buurtnaam") else "") for p in s.get(key, [])
+            f"{p['name']}" + (f" ({p['buurtnaam']})" if p.get("buurtnaam") else "") for p in s.get(key, [])
         ) or "geen"
 
     lines = [
-        f"{s['gemeente_name']} ({s['gemeente_code']}), {s['jaar_oud']} → {s['jaar_nieuw']}"
+        f"{s['gemeente_name']} ({s['gemeente_code']}), {s['year_old']} → {s['year_new']}"
         + ("  [SYNTHETISCHE DEMO-GEMEENTE: verzonnen gegevens]" if s["synthetic"] else ""),
-        f"  inwoners:                {format_int(s['inwoners_oud'])} → {format_int(s['inwoners_nieuw'])} "
-        f"({format_signed(s['inwoners_verschil'])})",
-        f"  binnen {s['threshold_m']:g} m van een ontmoetingspunt: {format_int(s['inwoners_binnen_drempel_oud'])} "
-        f"({format_percent(s['aandeel_binnen_drempel_oud'])}) → {format_int(s['inwoners_binnen_drempel_nieuw'])} "
-        f"({format_percent(s['aandeel_binnen_drempel_nieuw'])}), {format_pp(s['aandeel_binnen_drempel_verschil_pp'])}",
+        f"  inwoners:                {format_int(s['residents_old'])} → {format_int(s['residents_new'])} "
+        f"({format_signed(s['residents_change'])})",
+        f"  binnen {s['threshold_m']:g} m van een ontmoetingspunt: {format_int(s['residents_within_threshold_old'])} "
+        f"({format_percent(s['share_within_threshold_old'])}) → {format_int(s['residents_within_threshold_new'])} "
+        f"({format_percent(s['share_within_threshold_new'])}), {format_pp(s['share_within_threshold_change_pp'])}",
         f"  buurtindeling:           {division}",
         *(
-            [f"  ontmoetingspunten:       {s['ontmoetingspunten_oud']} → {s['ontmoetingspunten_nieuw']} "
-             f"(nieuw: {points('ontmoetingspunten_erbij')}; verdwenen: {points('ontmoetingspunten_eraf')})"]
-            if "ontmoetingspunten_oud" in s else []
+            [f"  ontmoetingspunten:       {s['n_meeting_points_old']} → {s['n_meeting_points_new']} "
+             f"(nieuw: {points('meeting_points_opened')}; verdwenen: {points('meeting_points_closed')})"]
+            if "n_meeting_points_old" in s else []
         ),
-        f"  nieuwe hotspots:         {named(s['hotspots_erbij'])}",
-        f"  geen hotspot meer:       {named(s['hotspots_eraf'])}",
+        f"  nieuwe hotspots:         {named(s['hotspots_added'])}",
+        f"  geen hotspot meer:       {named(s['hotspots_removed'])}",
         *(
-            [f"  meest verbeterd:         {t['buurtnaam']} ({t['buurtcode']}), {format_pp(t['verschil_pp'])}"
-             for t in s["aandeel_sterkst_gestegen"][:1]]
+            [f"  meest verbeterd:         {t['buurtnaam']} ({t['buurtcode']}), {format_pp(t['change_pp'])}"
+             for t in s["largest_share_rises"][:1]]
         ),
         *(
-            [f"  meest achteruit:         {t['buurtnaam']} ({t['buurtcode']}), {format_pp(t['verschil_pp'])}"
-             for t in s["aandeel_sterkst_gedaald"][:1]]
+            [f"  meest achteruit:         {t['buurtnaam']} ({t['buurtcode']}), {format_pp(t['change_pp'])}"
+             for t in s["largest_share_falls"][:1]]
         ),
         f"  bestanden in {outputs.folder}: " + ", ".join(p.name for p in outputs.files.values()),
     ]

@@ -863,25 +863,25 @@ def compare(old_snapshot: Path, new_snapshot: Path, config: Config, out_dir: Pat
     s = comparison.summary
     warnings += [
         f"Buurtcode {code} bestaat in beide jaren maar voor een ander gebied; gekoppeld op ligging."
-        for code in s["codes_hergebruikt"]
+        for code in s["reused_codes"]
     ]
-    if s["inwoners_oud_buiten_nieuwe_indeling"] > 0:
+    if s["residents_old_outside_new_division"] > 0:
         warnings.append(
-            f"{s['inwoners_oud_buiten_nieuwe_indeling']:.0f} inwoners van {years[0]} wonen buiten de buurten van "
+            f"{s['residents_old_outside_new_division']:.0f} inwoners van {years[0]} wonen buiten de buurten van "
             f"{years[1]} (grenswijziging?); ze tellen niet mee in de verschillen per buurt."
         )
     summary = {
         "gemeente_code": new.gemeente_code,
         "gemeente_name": new.gemeente_name,
-        "jaar_oud": years[0],
-        "jaar_nieuw": years[1],
+        "year_old": years[0],
+        "year_new": years[1],
         "synthetic": old.synthetic or new.synthetic,
         "threshold_m": new.threshold_m,
         "distance_method": new.distance_method,
         **s,
-        "waarschuwingen": warnings,
-        "snapshot_oud": str(old_reader.root),
-        "snapshot_nieuw": str(new_reader.root),
+        "warnings": warnings,
+        "snapshot_old": str(old_reader.root),
+        "snapshot_new": str(new_reader.root),
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),
         "wijkanalyse_version": __version__,
     }
@@ -979,7 +979,7 @@ def trend(
     )
     warnings = [
         f"Buurtcode {code} bestaat in {year} en {years[-1]} maar voor een ander gebied; gekoppeld op ligging."
-        for year, info in result.summary["koppelingen_per_jaar"].items() for code in info["codes_hergebruikt"]
+        for year, info in result.summary["matching_per_year"].items() for code in info["reused_codes"]
     ]
     unknown = sorted(set(config.kern_targets) - set(result.kernen["kern"]))
     if unknown:

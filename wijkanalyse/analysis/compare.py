@@ -597,18 +597,18 @@ def compare_buurten(
     -------
     Comparison
         Per buurt and kern the old and new figures and their change, the overlaps, and a
-        ``summary`` with: weging ("inwoners" or "oppervlakte"), min_share,
-        n_buurten_oud, n_buurten_nieuw, koppelingen (kind -> count), gewijzigde_buurten
-        (every new buurt whose kind is not ``code``, and every gone one: buurtcode,
-        buurtnaam, match, oude_buurtcodes), codes_hergebruikt, namen_gewijzigd (same code
-        and area, other name: code -> [old, new]), inwoners_oud/_nieuw/_verschil,
-        inwoners_binnen_drempel_oud/_nieuw/_verschil, aandeel_binnen_drempel_oud/_nieuw (0..1),
-        aandeel_binnen_drempel_verschil_pp, inwoners_oud_buiten_nieuwe_indeling, hotspots_oud
-        and hotspots_nieuw (buurtcodes of that year), hotspots_erbij and hotspots_eraf
-        (buurtcodes of the rows whose hotspot_wijziging is ``new`` / ``gone``), aandeel_sterkst_gestegen and aandeel_sterkst_gedaald (up to 3 buurten with
-        residents in both years: buurtcode, buurtnaam, verschil_pp); with the venues also
-        ontmoetingspunten_oud and _nieuw (counts), ontmoetingspunten_erbij and _eraf (naam,
-        categorie, buurtcode, buurtnaam).
+        ``summary`` with English keys (as ``vergelijking.json``): weighting ("inwoners" or
+        "oppervlakte"), min_share, n_buurten_old, n_buurten_new, matching (kind -> count),
+        changed_buurten (every new buurt whose kind is not ``code``, and every gone one:
+        buurtcode, buurtnaam, match, old_buurtcodes), reused_codes, renamed_buurten (same code
+        and area, other name: code -> [old, new]), residents_old/_new/_change,
+        residents_within_threshold_old/_new/_change, share_within_threshold_old/_new (0..1),
+        share_within_threshold_change_pp, residents_old_outside_new_division, hotspots_old and
+        hotspots_new (buurtcodes of that year), hotspots_added and hotspots_removed (buurtcodes
+        of the rows whose hotspot_wijziging is ``new`` / ``gone``), largest_share_rises and
+        largest_share_falls (up to 3 buurten with residents in both years: buurtcode,
+        buurtnaam, change_pp); with the venues also n_meeting_points_old and _new (counts),
+        meeting_points_opened and _closed (name, category, buurtcode, buurtnaam).
     """
     matching = match_buurten(old, new, min_share=min_share)
     overlay = _overlay(old, new, matching, old_residents, max_outside_m)
@@ -875,11 +875,11 @@ def _add_meeting_points(
     if old_venues is None or new_venues is None:
         return None
     points = compare_meeting_points(old_venues, new_venues, new)
-    for key, venues in (("ontmoetingspunten_oud", old_venues), ("ontmoetingspunten_nieuw", new_venues)):
+    for key, venues in (("n_meeting_points_old", old_venues), ("n_meeting_points_new", new_venues)):
         summary[key] = int(venues["ontmoetingspunt"].fillna(False).astype(bool).sum())
-    for key, label in (("ontmoetingspunten_erbij", "nieuw"), ("ontmoetingspunten_eraf", "verdwenen")):
+    for key, label in (("meeting_points_opened", "nieuw"), ("meeting_points_closed", "verdwenen")):
         summary[key] = [
-            {"naam": r["naam"], "categorie": r["categorie_label"], "buurtcode": r["buurtcode"],
+            {"name": r["naam"], "category": r["categorie_label"], "buurtcode": r["buurtcode"],
              "buurtnaam": r["buurtnaam"]}
             for _, r in points[points["wijziging"] == label].iterrows()
         ]
@@ -955,7 +955,7 @@ def _top(table: pd.DataFrame, ascending: bool, n: int = 3) -> list[dict[str, Any
     change = change[(change < 0) if ascending else (change > 0)]
     order = change.sort_values(ascending=ascending, kind="stable").index[:n]
     return [
-        {"buurtcode": c, "buurtnaam": both.at[c, "buurtnaam"], "verschil_pp": round(float(change[c]), 2)} for c in order
+        {"buurtcode": c, "buurtnaam": both.at[c, "buurtnaam"], "change_pp": round(float(change[c]), 2)} for c in order
     ]
 
 
@@ -985,33 +985,33 @@ def _summary(  # noqa: PLR0917
             if _name_key(old_names[code]) != _name_key(table.at[code, "buurtnaam"]):
                 names_changed[code] = [old_names[code], str(table.at[code, "buurtnaam"])]
     return {
-        "weging": weighting,
+        "weighting": weighting,
         "min_share": min_share,
-        "n_buurten_oud": len(old),
-        "n_buurten_nieuw": len(new),
-        "koppelingen": matching.counts(),
-        "gewijzigde_buurten": [
-            {"buurtcode": c, "buurtnaam": r["buurtnaam"], "match": r["match"], "oude_buurtcodes": r["oude_buurtcodes"]}
+        "n_buurten_old": len(old),
+        "n_buurten_new": len(new),
+        "matching": matching.counts(),
+        "changed_buurten": [
+            {"buurtcode": c, "buurtnaam": r["buurtnaam"], "match": r["match"], "old_buurtcodes": r["oude_buurtcodes"]}
             for c, r in changed.iterrows()
         ],
-        "codes_hergebruikt": list(matching.reused_codes),
-        "namen_gewijzigd": names_changed,
-        "inwoners_oud": old_total,
-        "inwoners_nieuw": new_total,
-        "inwoners_verschil": new_total - old_total,
-        "inwoners_binnen_drempel_oud": old_within,
-        "inwoners_binnen_drempel_nieuw": new_within,
-        "inwoners_binnen_drempel_verschil": new_within - old_within,
-        "aandeel_binnen_drempel_oud": old_share,
-        "aandeel_binnen_drempel_nieuw": new_share,
-        "aandeel_binnen_drempel_verschil_pp": (
+        "reused_codes": list(matching.reused_codes),
+        "renamed_buurten": names_changed,
+        "residents_old": old_total,
+        "residents_new": new_total,
+        "residents_change": new_total - old_total,
+        "residents_within_threshold_old": old_within,
+        "residents_within_threshold_new": new_within,
+        "residents_within_threshold_change": new_within - old_within,
+        "share_within_threshold_old": old_share,
+        "share_within_threshold_new": new_share,
+        "share_within_threshold_change_pp": (
             100.0 * (new_share - old_share) if old_share is not None and new_share is not None else None
         ),
-        "inwoners_oud_buiten_nieuwe_indeling": left_out,
-        "hotspots_oud": sorted(str(c) for c in np.asarray(_codes(old))[_hot(old)]),
-        "hotspots_nieuw": sorted(str(c) for c in np.asarray(_codes(new))[_hot(new)]),
-        "hotspots_erbij": sorted(str(c) for c in codes[~was & now]),
-        "hotspots_eraf": sorted(str(c) for c in codes[was & ~now]),
-        "aandeel_sterkst_gestegen": _top(table, ascending=False),
-        "aandeel_sterkst_gedaald": _top(table, ascending=True),
+        "residents_old_outside_new_division": left_out,
+        "hotspots_old": sorted(str(c) for c in np.asarray(_codes(old))[_hot(old)]),
+        "hotspots_new": sorted(str(c) for c in np.asarray(_codes(new))[_hot(new)]),
+        "hotspots_added": sorted(str(c) for c in codes[~was & now]),
+        "hotspots_removed": sorted(str(c) for c in codes[was & ~now]),
+        "largest_share_rises": _top(table, ascending=False),
+        "largest_share_falls": _top(table, ascending=True),
     }

@@ -203,13 +203,14 @@ def national_totals(table: pd.DataFrame) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``gemeenten`` (rows), ``gemeenten_klaar``, ``gemeenten_mislukt`` (codes),
-        ``inwoners``, ``inwoners_binnen_drempel``, ``inwoners_buiten_drempel``,
-        ``aandeel_binnen_drempel`` (residents within / residents, None without residents),
-        ``buurten``, ``ontmoetingspunten``, ``hotspot_buurten``, ``nieuwe_ontmoetingspunten`` and
-        ``makelaars_nodig`` (sums; None when no gemeente has the figure), ``drempel_m`` (the
-        threshold when all gemeenten share one, else None), ``afstandsmethode`` (``network`` or
-        ``straight_line`` when all gemeenten were measured alike, else None), ``jaren``.
+        English keys (as the gemeente's ``samenvatting.json``): ``n_gemeenten`` (rows),
+        ``n_gemeenten_done``, ``gemeenten_failed`` (codes), ``residents_total``,
+        ``residents_within_threshold``, ``residents_beyond_threshold``, ``share_within_threshold``
+        (residents within / residents, None without residents), ``n_buurten``, ``n_meeting_points``,
+        ``n_hotspot_buurten``, ``n_new_meeting_points`` and ``brokers_needed`` (sums; None when no
+        gemeente has the figure), ``threshold_m`` (the threshold when all gemeenten share one, else
+        None), ``distance_method`` (``network`` or ``straight_line`` when all gemeenten were
+        measured alike, else None), ``years``.
     """
     done = table[table["status"] == "klaar"]
 
@@ -221,21 +222,21 @@ def national_totals(table: pd.DataFrame) -> dict[str, Any]:
     thresholds = sorted(set(done["drempel_m"].dropna()))
     methods = sorted(set(done["afstandsmethode"].dropna())) if "afstandsmethode" in done else []
     return {
-        "gemeenten": len(table),
-        "gemeenten_klaar": len(done),
-        "gemeenten_mislukt": sorted(table.loc[table["status"] != "klaar", "gemeentecode"].astype(str)),
-        "inwoners": people,
-        "inwoners_binnen_drempel": within,
-        "inwoners_buiten_drempel": total("inwoners_buiten_drempel"),
-        "aandeel_binnen_drempel": within / people if people and within is not None else None,
-        "buurten": total("buurten"),
-        "ontmoetingspunten": total("ontmoetingspunten"),
-        "hotspot_buurten": total("hotspot_buurten"),
-        "nieuwe_ontmoetingspunten": total("nieuwe_ontmoetingspunten"),
-        "makelaars_nodig": total("makelaars_nodig"),
-        "drempel_m": thresholds[0] if len(thresholds) == 1 else None,
-        "afstandsmethode": methods[0] if len(methods) == 1 else None,
-        "jaren": sorted({int(y) for y in done["jaar"].dropna()}),
+        "n_gemeenten": len(table),
+        "n_gemeenten_done": len(done),
+        "gemeenten_failed": sorted(table.loc[table["status"] != "klaar", "gemeentecode"].astype(str)),
+        "residents_total": people,
+        "residents_within_threshold": within,
+        "residents_beyond_threshold": total("inwoners_buiten_drempel"),
+        "share_within_threshold": within / people if people and within is not None else None,
+        "n_buurten": total("buurten"),
+        "n_meeting_points": total("ontmoetingspunten"),
+        "n_hotspot_buurten": total("hotspot_buurten"),
+        "n_new_meeting_points": total("nieuwe_ontmoetingspunten"),
+        "brokers_needed": total("makelaars_nodig"),
+        "threshold_m": thresholds[0] if len(thresholds) == 1 else None,
+        "distance_method": methods[0] if len(methods) == 1 else None,
+        "years": sorted({int(y) for y in done["jaar"].dropna()}),
     }
 
 

@@ -239,10 +239,10 @@ def _year_rows(run: YearRun, newest: YearRun, min_share: float) -> tuple[pd.Data
     })
     s = c.summary
     return rows, {
-        "koppelingen": s["koppelingen"],
-        "codes_hergebruikt": s["codes_hergebruikt"],
-        "weging": s["weging"],
-        "gewijzigde_buurten": len(s["gewijzigde_buurten"]),
+        "matching": s["matching"],
+        "reused_codes": s["reused_codes"],
+        "weighting": s["weighting"],
+        "n_changed_buurten": len(s["changed_buurten"]),
     }
 
 
@@ -331,7 +331,7 @@ def trend_buurten(
         "doelen_per_kern": kern_targets,
         "doeljaar": target_year,
         "indeling_jaar": years[-1],
-        "koppelingen_per_jaar": matched,
+        "matching_per_year": matched,
     }
     return Trend(
         years=years, buurten=buurten, kernen=kernen, gemeente=gemeente, verdicts=verdicts, division=division,

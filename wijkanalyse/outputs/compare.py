@@ -158,11 +158,11 @@ def report_context(comparison: Comparison, summary: dict[str, Any]) -> dict[str,
         threshold_m, distance_method and waarschuwingen.
     """
     s = summary
-    old_year, new_year = s["jaar_oud"], s["jaar_nieuw"]
+    old_year, new_year = s["year_old"], s["year_new"]
     key = _key_message(s)
     buurten = _buurt_lines(comparison)
     kernen = _kern_lines(comparison)
-    explanation = _explanation(s["weging"])
+    explanation = _explanation(s["weighting"])
     return {
         "titel": f"{s['gemeente_name']}: {old_year} en {new_year} vergeleken",
         "gemeente": s["gemeente_name"],
@@ -171,35 +171,35 @@ def report_context(comparison: Comparison, summary: dict[str, Any]) -> dict[str,
         "drempel": format_int(s["threshold_m"]),
         "synthetisch": bool(s.get("synthetic")),
         "kernboodschap": key,
-        "hotspots_erbij": _hot_names(comparison, s["hotspots_erbij"]),
-        "hotspots_eraf": _hot_names(comparison, s["hotspots_eraf"]),
-        "punten_erbij": [_point(p) for p in s.get("ontmoetingspunten_erbij", [])],
-        "punten_eraf": [_point(p) for p in s.get("ontmoetingspunten_eraf", [])],
-        "gestegen": [f"{t['buurtnaam']} ({format_pp(t['verschil_pp'])})" for t in s["aandeel_sterkst_gestegen"]],
-        "gedaald": [f"{t['buurtnaam']} ({format_pp(t['verschil_pp'])})" for t in s["aandeel_sterkst_gedaald"]],
+        "hotspots_erbij": _hot_names(comparison, s["hotspots_added"]),
+        "hotspots_eraf": _hot_names(comparison, s["hotspots_removed"]),
+        "punten_erbij": [_point(p) for p in s.get("meeting_points_opened", [])],
+        "punten_eraf": [_point(p) for p in s.get("meeting_points_closed", [])],
+        "gestegen": [f"{t['buurtnaam']} ({format_pp(t['change_pp'])})" for t in s["largest_share_rises"]],
+        "gedaald": [f"{t['buurtnaam']} ({format_pp(t['change_pp'])})" for t in s["largest_share_falls"]],
         "indeling": _division_sentences(comparison),
         "kernen": kernen,
         "buurten": buurten,
         "buurten_weggelaten": len(comparison.buurten) - len(buurten),
-        "waarschuwingen": list(s.get("waarschuwingen") or []),
+        "waarschuwingen": list(s.get("warnings") or []),
         "uitleg": explanation,
     }
 
 
 def _key_message(s: dict[str, Any]) -> list[str]:
     """The two sentences at the top: residents now and then, and the share within the threshold."""
-    old_year, new_year = s["jaar_oud"], s["jaar_nieuw"]
+    old_year, new_year = s["year_old"], s["year_new"]
     threshold = format_int(s["threshold_m"])
     walk = "lopend over straat en paden" if s.get("distance_method") == "network" else "hemelsbreed"
-    diff = s["inwoners_verschil"]
+    diff = s["residents_change"]
     more = "meer" if diff > 0 else "minder"
     return [
-        f"In {new_year} woonden in {s['gemeente_name']} {format_int(s['inwoners_nieuw'])} mensen"
+        f"In {new_year} woonden in {s['gemeente_name']} {format_int(s['residents_new'])} mensen"
         + (f", {format_int(abs(diff))} {more} dan in {old_year}." if diff else f", evenveel als in {old_year}."),
-        f"Van hen woonden er {format_int(s['inwoners_binnen_drempel_nieuw'])} "
-        f"({format_percent(s['aandeel_binnen_drempel_nieuw'])}) binnen {threshold} meter ({walk}) van een "
-        f"ontmoetingspunt. In {old_year} was dat {format_percent(s['aandeel_binnen_drempel_oud'])}: "
-        f"{_pp_sentence(s['aandeel_binnen_drempel_verschil_pp'])}",
+        f"Van hen woonden er {format_int(s['residents_within_threshold_new'])} "
+        f"({format_percent(s['share_within_threshold_new'])}) binnen {threshold} meter ({walk}) van een "
+        f"ontmoetingspunt. In {old_year} was dat {format_percent(s['share_within_threshold_old'])}: "
+        f"{_pp_sentence(s['share_within_threshold_change_pp'])}",
     ]
 
 
@@ -268,9 +268,9 @@ def _explanation(weging: str) -> list[str]:
 
 
 def _point(point: dict[str, Any]) -> str:
-    name = "naamloos" if _is_missing(point.get("naam")) else str(point["naam"])
+    name = "naamloos" if _is_missing(point.get("name")) else str(point["name"])
     where = "" if _is_missing(point.get("buurtnaam")) else f" in {point['buurtnaam']}"
-    kind = "" if _is_missing(point.get("categorie")) else f" ({point['categorie']})"
+    kind = "" if _is_missing(point.get("category")) else f" ({point['category']})"
     return f"{name}{kind}{where}"
 
 

@@ -239,7 +239,7 @@ def _help(threshold: str, years: tuple[int, int]) -> list[list[str]]:
 def comparison_document(comparison: Comparison, summary: dict[str, Any]) -> dict[str, Any]:
     """The data document of the year-over-year map, in the shape of :func:`wijkanalyse.outputs.maps.map_data`."""
     s = summary
-    years = (int(s["jaar_oud"]), int(s["jaar_nieuw"]))
+    years = (int(s["year_old"]), int(s["year_new"]))
     threshold = format_int(s["threshold_m"])
     buurten = _prepared(comparison.buurten)
     records = _records(buurten)
@@ -255,9 +255,9 @@ def comparison_document(comparison: Comparison, summary: dict[str, Any]) -> dict
     pop = popups.part()
     title = f"Wijkanalyse {s['gemeente_name']} ({s['gemeente_code']}): {years[0]} → {years[1]}"
     line = (
-        f"Binnen {threshold} m van een ontmoetingspunt: {format_percent(s['aandeel_binnen_drempel_oud'])} → "
-        f"{format_percent(s['aandeel_binnen_drempel_nieuw'])} ({format_pp(s['aandeel_binnen_drempel_verschil_pp'])})"
-        f" · inwoners {format_int(s['inwoners_oud'])} → {format_int(s['inwoners_nieuw'])}"
+        f"Binnen {threshold} m van een ontmoetingspunt: {format_percent(s['share_within_threshold_old'])} → "
+        f"{format_percent(s['share_within_threshold_new'])} ({format_pp(s['share_within_threshold_change_pp'])})"
+        f" · inwoners {format_int(s['residents_old'])} → {format_int(s['residents_new'])}"
     )
     circle = "border-radius:50%;border:1px solid #fff;"
     kernen = _kernen_part(comparison, years, threshold)

@@ -150,12 +150,12 @@ def _share_class(share: Any) -> int:
 
 
 def _threshold(national: NationalResult) -> str:
-    value = national.totals.get("drempel_m")
+    value = national.totals.get("threshold_m")
     return format_int(value) if value is not None else "de drempel"
 
 
 def _method(national: NationalResult) -> str:
-    return {"network": "lopen", "straight_line": "hemelsbreed"}.get(str(national.totals.get("afstandsmethode")), "")
+    return {"network": "lopen", "straight_line": "hemelsbreed"}.get(str(national.totals.get("distance_method")), "")
 
 
 def _link(national: NationalResult, code: Any) -> str | None:
@@ -241,7 +241,7 @@ def _areas(national: NationalResult, threshold: str) -> tuple[dict[str, Any], gp
 
 
 def _help(national: NationalResult, threshold: str) -> list[list[str]]:
-    years = ", ".join(str(y) for y in national.totals.get("jaren") or []) or "het jaar van elke gemeente"
+    years = ", ".join(str(y) for y in national.totals.get("years") or []) or "het jaar van elke gemeente"
 
     def para(*texts: str) -> str:
         return "".join(f"<p>{esc(t)}</p>" for t in texts)
@@ -281,17 +281,17 @@ def overview_document(national: NationalResult) -> dict[str, Any]:
     method = _method(national)
     title = f"Overzicht: inwoners binnen {threshold} m van een ontmoetingspunt"
     line = (
-        f"{format_int(totals.get('gemeenten_klaar'))} gemeenten, {format_int(totals.get('inwoners'))} inwoners: "
-        f"{format_int(totals.get('inwoners_binnen_drempel'))} ({format_percent(totals.get('aandeel_binnen_drempel'))}) "
-        f"binnen {threshold} m{' ' + method if method else ''}, {format_int(totals.get('inwoners_buiten_drempel'))} verder weg"
+        f"{format_int(totals.get('n_gemeenten_done'))} gemeenten, {format_int(totals.get('residents_total'))} inwoners: "
+        f"{format_int(totals.get('residents_within_threshold'))} ({format_percent(totals.get('share_within_threshold'))}) "
+        f"binnen {threshold} m{' ' + method if method else ''}, {format_int(totals.get('residents_beyond_threshold'))} verder weg"
     )
-    if totals.get("gemeenten_mislukt"):
-        line += f" · niet gelukt: {', '.join(str(c) for c in totals['gemeenten_mislukt'])}"
+    if totals.get("gemeenten_failed"):
+        line += f" · niet gelukt: {', '.join(str(c) for c in totals['gemeenten_failed'])}"
     legend = "".join(
         f'<div class="wa-rij"><span class="wa-vak" style="background:{colour}"></span>{esc(label)}</div>'
         for _, colour, label in SHARE_CLASSES
     ) + f'<div class="wa-rij"><span class="wa-vak" style="background:{NO_DATA_COLOUR}"></span>geen gegevens</div>'
-    years = " en ".join(str(y) for y in totals.get("jaren") or [])
+    years = " en ".join(str(y) for y in totals.get("years") or [])
     shape = outlines if len(outlines) else wijken
     colours = [colour for _, colour, _ in SHARE_CLASSES]
     return {

@@ -309,8 +309,8 @@ def trend_json(trend: Trend, summary: dict[str, Any]) -> dict[str, Any]:
         "statuses": {k: TREND_STATUS_LABELS[k] for k in ("reached", "on_track", "off_track", "unknown")},
         "division_year": trend.years[-1],
         "matching": {
-            year: {"kinds": info["koppelingen"], "reused_codes": info["codes_hergebruikt"], "weighting": info["weging"]}
-            for year, info in trend.summary["koppelingen_per_jaar"].items()
+            year: {"kinds": info["matching"], "reused_codes": info["reused_codes"], "weighting": info["weighting"]}
+            for year, info in trend.summary["matching_per_year"].items()
         },
         "gemeente": {
             "per_year": _per_year(trend.gemeente, {"hotspot_buurten": "hotspot_buurten",
