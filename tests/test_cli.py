@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 import pytest
+
+from tests.conftest import dutch_keys
 from click.testing import CliRunner
 
 from wijkanalyse.cli import cli
@@ -30,6 +32,9 @@ def test_demo_run_writes_files_and_prints_a_summary(tmp_path: Path) -> None:
     }
     assert "SYNTHETISCHE DEMO-GEMEENTE" in result.stdout
     summary = json.loads((folder / "samenvatting.json").read_text(encoding="utf-8"))
+    # one key language (English); target_groups is keyed by the groups' own names from the config
+    assert dutch_keys({k: v for k, v in summary.items() if k != "target_groups"}) == []
+    assert all(dutch_keys(ranges) == [] for ranges in summary["target_groups"].values())
     share = f"{100 * summary['share_within_threshold']:.1f}".replace(".", ",")
     assert f"({share} %" in result.stdout
     assert "[5/8] Loopafstand" in result.stderr  # progress on stderr, not stdout

@@ -66,7 +66,7 @@ def test_broker_areas_cover_every_buurt_once(demo) -> None:
 def test_the_hot_spot_buurten_come_first_in_priority(demo) -> None:
     top = demo.buurten.sort_values("prioriteit", ascending=False).head(3)
     assert set(top["buurtcode"]) == {"BU99990401", "BU99990402", "BU99990403"}
-    assert "prioriteit" in demo.explanations and "0 (laag) tot 1 (hoog)" in demo.explanations["prioriteit"]
+    assert "priority" in demo.explanations and "0 (laag) tot 1 (hoog)" in demo.explanations["priority"]
 
 
 def test_straight_line_runs_decide_too(demo_snapshot: Path) -> None:

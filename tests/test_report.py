@@ -201,7 +201,7 @@ def test_broker_areas_table(html: str, summary: dict) -> None:
     deviation = max(abs(x - sum(loads) / len(loads)) for x in loads) / (sum(loads) / len(loads))
     assert summary["broker_max_deviation"] == pytest.approx(deviation)
     assert f"wijkt hoogstens {format_percent(deviation, 0)} af van het gemiddelde" in text
-    assert summary["explanations"]["werklast"] in text.replace("&#39;", "'")
+    assert summary["explanations"]["workload"] in text.replace("&#39;", "'")
 
 
 def test_hotspots_in_plain_dutch(html: str) -> None:

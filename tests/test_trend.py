@@ -22,7 +22,7 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from tests.conftest import documentation
+from tests.conftest import dutch_keys, documentation
 from wijkanalyse import pipeline
 from wijkanalyse.analysis.trend import fit_line, verdict
 from wijkanalyse.cli import cli
@@ -236,6 +236,7 @@ def test_cli_trend(snapshots: list[Path], tmp_path: Path) -> None:
     assert out[2] == "  doel 80,0 % in 2030"
     assert any(line.startswith("    Noorderhoek: 0,0 % → 0,0 % → ") for line in out)
     data = json.loads((tmp_path / "voorbeeldgemeente" / "trend-2024-2026" / "trend.json").read_text(encoding="utf-8"))
+    assert dutch_keys(data) == []  # one key language (English) in trend.json
     assert data["target_year"] == 2030
 
 

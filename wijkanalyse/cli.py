@@ -109,8 +109,8 @@ def _summary_text(outputs) -> str:  # noqa: ANN001
     if counts:
         lines.append("  per aantal nieuwe plekken (nummers uit de lijst):")
         lines.extend("    " + count_line(row) for row in counts)
-    if result.explanations.get("makelaars"):
-        lines.append(f"  {result.explanations['makelaars']}, in {len(s['broker_areas'])} gebieden")
+    if result.explanations.get("brokers"):
+        lines.append(f"  {result.explanations['brokers']}, in {len(s['broker_areas'])} gebieden")
     lines += ["  " + line for line in what_if_lines(s)]
     lines.append(f"  bestanden in {outputs.folder}: " + ", ".join(p.name for p in outputs.files.values()))
     return "\n".join(lines)

@@ -532,7 +532,7 @@ def _analyse(inputs: RunInputs, config: Config) -> RunResult:
     decision = decide(buurten, residents, venues, gaps, config, network=dist.network, resident_att=dist.resident_att,
                       candidates=inputs.candidates)
     explanations = broker_explanations(config.brokers, threshold, decision.need, dist.method)
-    log.info("    %s", explanations["makelaars"])
+    log.info("    %s", explanations["brokers"])
     venues = _dependence(residents, venues, meeting_mask, dist, threshold)
     what_if = _scenarios(scenarios, residents, decision.buurten, venues, meeting_mask, dist, config,
                          (manifest.gemeente_code, manifest.gemeente_name))

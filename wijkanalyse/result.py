@@ -110,7 +110,7 @@ class RunResult:
     scenario_figures: pd.DataFrame | None = None
     scenario_changes: gpd.GeoDataFrame | None = None
     scenario_points: gpd.GeoDataFrame | None = None
-    explanations: dict[str, str] = field(default_factory=dict)  # plain-Dutch texts: prioriteit, werklast, makelaars  # walkable ways (highway, LineString), for the offline background
+    explanations: dict[str, str] = field(default_factory=dict)  # plain-Dutch texts: priority, workload, brokers, cost  # walkable ways (highway, LineString), for the offline background
     indicators: dict[str, str] = field(default_factory=dict)  # config key -> Dutch label
     summary: dict[str, Any] = field(default_factory=dict)
     reference: pd.DataFrame = field(

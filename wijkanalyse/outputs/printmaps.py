@@ -582,7 +582,7 @@ def broker_figure(result: RunResult, bg: Background | None = None) -> Figure:
         legend_text.set_parse_math(False)
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     bottom = float(leg.get_window_extent(renderer).transformed(panel.transAxes.inverted()).y0)
-    notes = [_wrap(result.explanations.get("makelaars") or
+    notes = [_wrap(result.explanations.get("brokers") or
                    f"Nodig: {s.get('brokers_needed')} wijkmakelaar(s), € {format_int(s.get('broker_cost_per_year'))} per jaar")]
     if areas is not None:
         notes += [

@@ -486,7 +486,7 @@ def report_context(result: RunResult, images: Mapping[str, Path | bytes] | None 
         "network": _network_facts(result),
         "timing": _timing_facts(result),
         "explanations": {
-            k: _text(result.explanations.get(k)) for k in ("prioriteit", "werklast", "makelaars", "kosten")
+            k: _text(result.explanations.get(k)) for k in ("priority", "workload", "brokers", "cost")
         },
         "indicators": [_text(label) for label in result.indicators.values()],
         "indicator_chunks": [

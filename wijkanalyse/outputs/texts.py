@@ -360,10 +360,10 @@ def broker_explanations(
 ) -> dict[str, str]:
     """The plain-Dutch texts the outputs show beside the broker figures (``RunResult.explanations``)."""
     return {
-        "prioriteit": priority_explanation(settings, threshold_m, distance_method),
-        "werklast": workload_explanation(settings),
-        "makelaars": broker_need_line(need),
-        "kosten": broker_cost_words(need),
+        "priority": priority_explanation(settings, threshold_m, distance_method),
+        "workload": workload_explanation(settings),
+        "brokers": broker_need_line(need),
+        "cost": broker_cost_words(need),
     }
 
 
