@@ -103,9 +103,9 @@ def test_broker_map_labels_each_area(result: RunResult) -> None:
     labels = [t.get_text() for t in fig.axes[0].texts]
     for _, area in result.broker_areas.iterrows():
         assert any(label.startswith(f"{area['gebied_id']}\nwerklast ") for label in labels)
-    # regression values, copied from a run of the demo: area 1 has workload 8,183, the mean is 7,658;
-    # the share follows from them: 8,183 / 7,658 = 1.069
-    assert "1\nwerklast 8.183\n(107 % van gemiddeld)" in labels
+    # regression values, copied from a run of the demo: area 1 has workload 7,432, the mean is 7,658
+    # (22,973 / 3); the share follows from them: 7,432 / 7,658 = 0.970
+    assert "1\nwerklast 7.432\n(97 % van gemiddeld)" in labels
 
 
 def test_area_colours_differ_between_neighbours() -> None:
@@ -170,3 +170,19 @@ def test_result_without_streets_areas_or_proposals(result: RunResult, tmp_path: 
     bare.kernen = None
     files = printmaps.write_print_maps(bare, tmp_path)
     assert sorted(files) == ["kaart_bereik_pdf", "kaart_bereik_png", "kaart_signaal_pdf", "kaart_signaal_png"]
+
+
+def test_cells_drawn_as_one_pixel_each() -> None:
+    """Three cells of the 100 m grid: the image has a pixel per cell, the right colour where a cell is, clear
+    between them; centres off the grid give no image (the squares are drawn as paths then)."""
+    from matplotlib.colors import to_rgb
+
+    points = gpd.GeoSeries.from_xy([150.0, 350.0, 150.0], [50.0, 50.0, 250.0], crs=28992)
+    within = np.array([True, False, True])
+    image, extent = printmaps.cell_image(points, [(within, "#1b9e77", 0.9), (~within, "#d95f02", 0.85)])
+    assert extent == (100.0, 400.0, 0.0, 300.0) and image.shape == (3, 3, 4)  # 3 x 3 cells of 100 m
+    assert tuple(image[0, 0]) == (*to_rgb("#1b9e77"), 0.9)  # (150, 50): column 0, row 0
+    assert tuple(image[0, 2]) == (*to_rgb("#d95f02"), 0.85)  # (350, 50)
+    assert tuple(image[2, 0]) == (*to_rgb("#1b9e77"), 0.9)  # (150, 250)
+    assert image[1, 1, 3] == 0 and image[0, 1, 3] == 0  # no cell there: transparent
+    assert printmaps.cell_image(gpd.GeoSeries.from_xy([150.0, 377.0], [50.0, 50.0]), [(np.array([True, True]), "red", 1.0)]) is None
