@@ -9,6 +9,8 @@ them (its temporary folders are removed first).
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import sys
 
@@ -36,9 +38,27 @@ def main(argv: list[str] | None = None) -> None:
 
         cli.main(args=argv, prog_name="wijkanalyse")
     except KeyboardInterrupt:
-        try:
-            sys.stderr.write(STOPPED + "\n")
-            sys.stderr.flush()
-        except OSError:
-            pass
-        sys.exit(INTERRUPTED)
+        _stopped(as_command=argv is None)
+
+
+def _stopped(*, as_command: bool) -> None:
+    """The one line and exit 130, with no Python code after it that a late interrupt could break into.
+
+    Reached only while the modules load or click parses (a running command ends in cli's own
+    handler, after its clean-up), so nothing is staged yet: exiting at once loses nothing. A
+    ``sys.exit`` would run the interpreter's shutdown, where a KeyboardInterrupt still pending
+    from a library that caught the first one ended the process by SIGINT (exit -2) instead (seen
+    once in CI). Called with ``argv`` (embedded, ``as_command`` false) it raises SystemExit as before.
+    """
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(ValueError, OSError):  # not the main thread
+            signal.signal(sig, signal.SIG_IGN)
+    try:
+        sys.stderr.write(STOPPED + "\n")
+        sys.stderr.flush()
+        sys.stdout.flush()
+    except BaseException:  # noqa: S110 (a closed stream or a late interrupt: the exit code still says it)
+        pass
+    if as_command:
+        os._exit(INTERRUPTED)
+    sys.exit(INTERRUPTED)
