@@ -75,7 +75,7 @@ def documentation() -> str:
 DUTCH_IN_KEYS = (
     "inwoners", "aandeel", "drempel", "_oud", "_nieuw", "jaar", "waarschuwing", "melding", "mislukt", "klaar",
     "gewijzigd", "koppeling", "weging", "afstand", "naam", "reden", "erbij", "eraf", "verschil", "hergebruikt",
-    "ontmoeting", "makelaar", "nieuwe", "categorie", "sterkst", "indeling",
+    "ontmoeting", "makelaar", "nieuwe", "categorie", "sterkst", "indeling", "dagdelen", "nederland",
 )
 CBS_NOUNS = ("buurtnaam", "wijknaam", "gemeentenaam")
 

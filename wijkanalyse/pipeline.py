@@ -501,7 +501,7 @@ def _summary(  # noqa: PLR0917
         "indicators_mostly_missing": read.mostly_missing,
         "reference": {
             "gemeente": {k: finite_or_none(v) for k, v in read.reference["gemeente"].items()},
-            "nederland": {k: finite_or_none(v) for k, v in read.reference["nederland"].items()},
+            "netherlands": {k: finite_or_none(v) for k, v in read.reference["nederland"].items()},
         },
         "snapshot_created": manifest.created,
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),

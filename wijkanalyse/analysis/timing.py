@@ -211,7 +211,7 @@ def open_hours_figures(  # noqa: PLR0917
         log.warning("Openingstijden van %s niet te lezen: %r; telt als onbekend.", item["name"] or item["id"], item["raw"])
     summary = {
         "day_parts": {p: f"{a:02d}:00-{b:02d}:00" for p, a, b in opening.PARTS},
-        "min_dagdelen": settings.min_dagdelen,
+        "min_day_parts": settings.min_dagdelen,
         "unknown_counts": settings.unknown_counts,
         "meeting_points": int(meeting.sum()),
         "known": int((status == opening.KNOWN).sum()),
