@@ -409,6 +409,29 @@ def test_an_interrupt_while_the_modules_load_is_one_line(
     assert sorted(p.name for p in out.iterdir()) == [SLUG]
 
 
+def test_an_interrupt_that_left_an_exec_of_source_text_still_exits_130(tmp_path: Path) -> None:
+    # issue: CI saw exit -2 after the one line: CPython's ``python -m`` remembers a KeyboardInterrupt that
+    # left an exec of source text (dataclasses build classes that way while modules load), even one that
+    # cli's handler caught, and killed itself with SIGINT after the shutdown. Here the interrupt is raised
+    # at once by such an exec inside a command, so the case does not depend on timing.
+    (tmp_path / "boom.py").write_text(
+        "import sys\n"
+        "from wijkanalyse import cli\n"
+        "@cli.cli.command('boom')\n"
+        "def boom():\n"
+        "    exec('raise KeyboardInterrupt')\n"
+        "sys.argv = ['wijkanalyse', 'boom']\n"
+        "from wijkanalyse._entry import main\n"
+        "main()\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
+    done = subprocess.run([sys.executable, "-m", "boom"], capture_output=True, text=True, env=env, timeout=GUARD_S,
+                          check=False)
+    assert done.returncode == 130, done.stderr  # it was -2 (killed by SIGINT) before the fix
+    assert done.stderr.strip().splitlines() == ["Afgebroken (Ctrl-C of SIGTERM); de vorige uitvoer is ongewijzigd."]
+
+
 # ------------------------------------------------------------------------------ national run
 
 

@@ -9,6 +9,7 @@ them (its temporary folders are removed first).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import signal
@@ -39,26 +40,43 @@ def main(argv: list[str] | None = None) -> None:
         cli.main(args=argv, prog_name="wijkanalyse")
     except KeyboardInterrupt:
         _stopped(as_command=argv is None)
+    except SystemExit as e:
+        if argv is None and e.code == INTERRUPTED:
+            _leave(INTERRUPTED)
+        raise
+
+
+def _leave(code: int) -> None:
+    """End the command now with ``code``: the streams flushed, the exit handlers run, no interpreter shutdown.
+
+    After cli's interrupt handler has cleaned up and chosen exit 130, a normal exit can still
+    end by SIGINT (exit -2): CPython (3.11, ``Py_RunMain`` under ``python -m``) remembers a
+    KeyboardInterrupt that left any ``exec``/``eval`` of source text (dataclasses, namedtuple,
+    scipy's docstrings build classes that way while modules load), even one caught later, and
+    after the shutdown kills itself with SIGINT instead of returning the exit code.
+    ``os._exit`` after the exit handlers keeps the code the handler chose.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(BaseException):
+            stream.flush()
+    with contextlib.suppress(BaseException):
+        atexit._run_exitfuncs()  # noqa: SLF001 (the handlers a normal exit would run; there is no public call)
+    os._exit(code)
 
 
 def _stopped(*, as_command: bool) -> None:
     """The one line and exit 130, with no Python code after it that a late interrupt could break into.
 
     Reached only while the modules load or click parses (a running command ends in cli's own
-    handler, after its clean-up), so nothing is staged yet: exiting at once loses nothing. A
-    ``sys.exit`` would run the interpreter's shutdown, where a KeyboardInterrupt still pending
-    from a library that caught the first one ended the process by SIGINT (exit -2) instead (seen
-    once in CI). Called with ``argv`` (embedded, ``as_command`` false) it raises SystemExit as before.
+    handler, after its clean-up), so nothing is staged yet: exiting at once loses nothing.
+    Run as the command it ends through :func:`_leave` (a ``sys.exit`` could end by SIGINT
+    instead, see there); called with ``argv`` (embedded) it raises SystemExit.
     """
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(ValueError, OSError):  # not the main thread
             signal.signal(sig, signal.SIG_IGN)
-    try:
+    with contextlib.suppress(BaseException):  # a closed stream or a late interrupt: the exit code still says it
         sys.stderr.write(STOPPED + "\n")
-        sys.stderr.flush()
-        sys.stdout.flush()
-    except BaseException:  # noqa: S110 (a closed stream or a late interrupt: the exit code still says it)
-        pass
     if as_command:
-        os._exit(INTERRUPTED)
+        _leave(INTERRUPTED)
     sys.exit(INTERRUPTED)
