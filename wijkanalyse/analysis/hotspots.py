@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-import types
 import warnings
 from typing import Any
 
@@ -12,44 +9,18 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from wijkanalyse._imports import parts_of
 from wijkanalyse.result import QUADRANT_CODES, Hotspot
 
 __all__ = ["local_moran_hotspots"]
 
 
 def _moran_and_queen() -> tuple[Any, Any]:
-    """esda's ``Moran_Local`` and libpysal's ``Queen`` without the two packages' ``__init__``.
+    """esda's ``Moran_Local`` and libpysal's ``Queen``, loaded without the two packages' ``__init__``.
 
-    ``import esda`` loads every esda statistic, among them ``adbscan``, which imports
-    scikit-learn, and ``import libpysal`` loads ``libpysal.graph``, which imports it again:
-    about 0.45 s of CPU that Local Moran never uses. The two modules needed are loaded under
-    stand-in packages (the real folders on their ``__path__``), and the stand-ins are removed
-    again, so a later ``import esda`` runs the real package and finds these modules loaded.
-    Should that fail on another version, the packages are imported the ordinary way.
+    Those load scikit-learn, which Local Moran never uses (:mod:`wijkanalyse._imports`).
     """
-    if "esda.moran" not in sys.modules and "esda" not in sys.modules and "libpysal" not in sys.modules:
-        stubs = []
-        try:
-            for name in ("esda", "libpysal"):
-                spec = importlib.util.find_spec(name)
-                if spec is None or not spec.submodule_search_locations:
-                    raise ImportError(name)
-                stub = types.ModuleType(name)
-                stub.__path__ = list(spec.submodule_search_locations)
-                stub.__spec__ = spec
-                sys.modules[name] = stub
-                stubs.append(name)
-            import libpysal.cg  # noqa: PLC0415 (the order libpysal's __init__ uses; weights needs both)
-            import libpysal.io  # noqa: PLC0415
-            import esda.moran  # noqa: PLC0415, F401
-            import libpysal.weights  # noqa: PLC0415, F401
-        except Exception:
-            for name in [m for m in sys.modules if m.split(".")[0] in {"esda", "libpysal"}]:
-                del sys.modules[name]
-            stubs = []
-        finally:
-            for name in stubs:
-                sys.modules.pop(name, None)
+    parts_of(("esda", "libpysal"), ("libpysal.cg", "libpysal.io", "esda.moran", "libpysal.weights"))
     from esda.moran import Moran_Local  # noqa: PLC0415 (slow import)
     from libpysal.weights import Queen  # noqa: PLC0415
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from wijkanalyse._format import format_number
+from wijkanalyse._imports import parts_of
 from wijkanalyse.result import Hotspot
 
 __all__ = [
@@ -102,6 +103,18 @@ def _numbers(values: Any) -> np.ndarray:
     return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
 
 
+def _classifiers() -> tuple[Any, Any]:
+    """mapclassify's ``Quantiles`` and ``UserDefined``, without its ``__init__`` and with k-means deferred.
+
+    The classifiers module imports ``sklearn.cluster`` for its k-means classifier only; the
+    two used here never call it (:mod:`wijkanalyse._imports`).
+    """
+    parts_of(("mapclassify",), ("mapclassify.classifiers",), deferred={"sklearn.cluster": ("KMeans",)})
+    from mapclassify.classifiers import Quantiles, UserDefined  # noqa: PLC0415 (only the outputs need it)
+
+    return Quantiles, UserDefined
+
+
 def signal_classes(values: Any) -> Classes:
     """Quantile classes (mapclassify): each colour holds about a fifth of the buurten.
 
@@ -109,8 +122,7 @@ def signal_classes(values: Any) -> Classes:
     the values. Ties can merge classes; then there are fewer, spread over the palette. One
     distinct value is one class, labelled as such.
     """
-    import mapclassify  # noqa: PLC0415 (only the outputs need it)
-
+    Quantiles, _ = _classifiers()
     numbers = _numbers(values)
     finite = np.isfinite(numbers)
     index = np.full(len(numbers), -1, dtype=int)
@@ -123,7 +135,7 @@ def signal_classes(values: Any) -> Classes:
         return Classes(index, (SIGNAL_COLORS[2],), (f"{format_number(distinct[0], 2)} (alle buurten gelijk)",), missing)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # mapclassify lowers k itself when values repeat
-        scheme = mapclassify.Quantiles(numbers[finite], k=min(len(SIGNAL_COLORS), int(distinct.size)))
+        scheme = Quantiles(numbers[finite], k=min(len(SIGNAL_COLORS), int(distinct.size)))
     index[finite] = scheme.yb
     bins = np.asarray(scheme.bins, dtype=float)
     k = len(bins)
@@ -140,13 +152,12 @@ REACH_LABELS = ("100 % (iedereen)", "90 tot 100 %", "75 tot 90 %", "50 tot 75 %"
 
 def reach_classes(values: Any) -> Classes:
     """Fixed breaks (mapclassify.UserDefined) on the share within the threshold; class 0 (lightest) = 100 %."""
-    import mapclassify  # noqa: PLC0415
-
+    _, UserDefined = _classifiers()
     numbers = _numbers(values)
     finite = np.isfinite(numbers)
     index = np.full(len(numbers), -1, dtype=int)
     if finite.any():
-        scheme = mapclassify.UserDefined(np.clip(numbers[finite], 0.0, 1.0), list(_REACH_BINS))
+        scheme = UserDefined(np.clip(numbers[finite], 0.0, 1.0), list(_REACH_BINS))
         index[finite] = 4 - np.asarray(scheme.yb, dtype=int)
     return Classes(index, REACH_COLORS, REACH_LABELS, bool((~finite).any()))
 
