@@ -115,7 +115,7 @@ def test_the_search_finds_the_most_even_split_of_a_small_grid(seed: int) -> None
     buurten = grid_buurten(3, 4, seed=seed)
     load = buurten["inwoners"]
     graph, _ = brokers.adjacency_graph(buurten.geometry)
-    optimum = _optimum(graph, load.to_numpy(dtype=float), 3)
+    optimum = _optimum(graph.to_networkx(), load.to_numpy(dtype=float), 3)
     result = brokers.broker_areas(buurten, 3, workload=load, tolerance=0.0, seed=seed, time_budget=3600.0)
     assert result.max_deviation == pytest.approx(optimum, abs=1e-9)
 

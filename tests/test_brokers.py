@@ -150,7 +150,8 @@ def test_explanations_name_the_weights() -> None:
 
 def test_adjacency_shares_a_border_not_a_corner() -> None:
     geoms = gpd.GeoSeries([box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 1, 3, 2), box(10, 0, 11, 1)])
-    graph, links = adjacency_graph(geoms)
+    neighbours, links = adjacency_graph(geoms)
+    graph = neighbours.to_networkx()
     assert graph.has_edge(0, 1)
     # 2 touches 1 only at a corner; 3 is an island: both are linked to their nearest
     assert (1, 2, 0.0) in links
@@ -264,7 +265,7 @@ def test_broker_areas_on_the_demo(demo_snapshot) -> None:
     assert need.brokers == int(np.ceil(load.sum() / 10_000))
     graph, _ = adjacency_graph(buurten.geometry)
     codes = buurten["buurtcode"].tolist()
-    named = nx.relabel_nodes(graph, dict(enumerate(codes)))
+    named = nx.relabel_nodes(graph.to_networkx(), dict(enumerate(codes)))
     assert nx.is_connected(named)  # the demo buurten tile the gemeente: no links needed
     for per_kern in (False, True):
         areas = broker_areas(buurten, 3, workload=load, per_kern=per_kern, tolerance=0.25, seed=config.thresholds.seed)

@@ -1,4 +1,4 @@
-"""The run loads esda, libpysal and mapclassify without scikit-learn, and the packages stay whole.
+"""The run loads esda, libpysal and mapclassify without scikit-learn (nor networkx), and the packages stay whole.
 
 Each case runs in a fresh interpreter (``sys.modules`` of the test session already holds
 everything). What is checked: scikit-learn is not imported by the analysis nor the classes
@@ -37,10 +37,11 @@ def test_the_analysis_and_the_classes_do_not_import_scikit_learn(demo_snapshot: 
         result = pipeline.analyse(SnapshotReader({str(demo_snapshot)!r}), load_config(None))
         signal = style.signal_classes(result.buurten["signaal"]).index.tolist()
         reach = style.reach_classes([1.0, 0.95, 0.8, 0.6, 0.2]).index.tolist()
-        print(json.dumps({{"sklearn": "sklearn" in sys.modules, "hotspots": result.buurten["hotspot"].tolist(),
-                          "signal": signal, "reach": reach}}))
+        print(json.dumps({{"sklearn": "sklearn" in sys.modules, "networkx": "networkx" in sys.modules,
+                          "hotspots": result.buurten["hotspot"].tolist(), "signal": signal, "reach": reach}}))
     """)
     assert not seen["sklearn"]
+    assert not seen["networkx"]  # the broker areas' neighbour graph is scipy's
     assert seen["reach"] == [0, 1, 2, 3, 4]  # 100 %, 90-100, 75-90, 50-75, <= 50 %: the fixed breaks by hand
 
     # the same figures with the packages imported the ordinary way first (scikit-learn and all)

@@ -101,8 +101,8 @@ def test_broker_areas_of_amsterdam(amsterdam: gpd.GeoDataFrame) -> None:
     assert result.links == [("BU0363MQ07", "BU0363TB02")]
     listed = sorted(code for codes in result.areas["buurtcodes"] for code in codes.split(","))
     assert listed == sorted(buurten["buurtcode"])
-    graph, _ = adjacency_graph(buurten.geometry)
-    graph = nx.relabel_nodes(graph, dict(enumerate(buurten["buurtcode"])))
+    neighbours, _ = adjacency_graph(buurten.geometry)
+    graph = nx.relabel_nodes(neighbours.to_networkx(), dict(enumerate(buurten["buurtcode"])))
     for codes in result.areas["buurtcodes"]:
         assert nx.is_connected(graph.subgraph(codes.split(",")))
     assert result.areas["inwoners"].sum() == buurten["inwoners"].sum()

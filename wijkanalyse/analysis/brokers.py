@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -53,6 +52,7 @@ __all__ = [
     "PRIORITY_COLUMNS",
     "BrokerAreas",
     "BrokerNeed",
+    "NeighbourGraph",
     "adjacency_graph",
     "areas_summary",
     "broker_areas",
@@ -219,7 +219,40 @@ def broker_need(
 # --------------------------------------------------------------------------------------
 
 
-def adjacency_graph(geometries: gpd.GeoSeries | np.ndarray) -> tuple[nx.Graph, list[tuple[int, int, float]]]:
+@dataclass(frozen=True)
+class NeighbourGraph:
+    """Neighbours among ``n`` units: nodes 0..n-1 and the edges ``(i, j)``, ``i < j``, each once."""
+
+    n: int
+    edges: tuple[tuple[int, int], ...]
+
+    @property
+    def nodes(self) -> range:
+        """The units, 0..n-1."""
+        return range(self.n)
+
+    def to_networkx(self) -> Any:
+        """The same graph as a ``networkx.Graph`` (for checks and notebooks; a run does not import networkx)."""
+        import networkx as nx  # noqa: PLC0415
+
+        graph = nx.Graph()
+        graph.add_nodes_from(self.nodes)
+        graph.add_edges_from(self.edges)
+        return graph
+
+    def components(self) -> list[list[int]]:
+        """The connected groups of units, each sorted, smallest group first (ties: lowest unit)."""
+        from scipy.sparse import coo_matrix  # noqa: PLC0415
+        from scipy.sparse.csgraph import connected_components  # noqa: PLC0415
+
+        pairs = np.array(self.edges, dtype=np.int64).reshape(-1, 2)
+        matrix = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(self.n, self.n))
+        _, labels = connected_components(matrix, directed=False)
+        groups = [np.flatnonzero(labels == c).tolist() for c in range(int(labels.max()) + 1)] if self.n else []
+        return sorted(groups, key=lambda c: (len(c), c[0]))
+
+
+def adjacency_graph(geometries: gpd.GeoSeries | np.ndarray) -> tuple[NeighbourGraph, list[tuple[int, int, float]]]:
     """Neighbour graph of polygons: nodes 0..n-1, an edge where two share a border.
 
     Two polygons are neighbours when their borders share a line (touching at a single
@@ -231,14 +264,13 @@ def adjacency_graph(geometries: gpd.GeoSeries | np.ndarray) -> tuple[nx.Graph, l
     Returns
     -------
     tuple
-        The networkx graph and the added links as ``(i, j, distance_m)``.
+        The graph and the added links as ``(i, j, distance_m)``.
     """
     geoms = np.asarray(getattr(geometries, "values", geometries), dtype=object)
     n = len(geoms)
-    graph = nx.Graph()
-    graph.add_nodes_from(range(n))
+    edges: set[tuple[int, int]] = set()
     if n == 0:
-        return graph, []
+        return NeighbourGraph(0, ()), []
     tree = shapely.STRtree(geoms)
     left, right = tree.query(geoms, predicate="intersects")
     keep = left < right
@@ -248,10 +280,10 @@ def adjacency_graph(geometries: gpd.GeoSeries | np.ndarray) -> tuple[nx.Graph, l
         shared = shapely.length(shapely.intersection(borders[left], borders[right])) > 0
         overlap = shapely.area(shapely.intersection(geoms[left], geoms[right])) > 0
         ok = shared | overlap
-        graph.add_edges_from(zip(left[ok].tolist(), right[ok].tolist(), strict=True))
+        edges.update(zip(left[ok].tolist(), right[ok].tolist(), strict=True))
     links: list[tuple[int, int, float]] = []
     while True:
-        parts = sorted((sorted(c) for c in nx.connected_components(graph)), key=lambda c: (len(c), c[0]))
+        parts = NeighbourGraph(n, tuple(edges)).components()
         if len(parts) <= 1:
             break
         group = parts[0]
@@ -263,9 +295,9 @@ def adjacency_graph(geometries: gpd.GeoSeries | np.ndarray) -> tuple[nx.Graph, l
         order = np.lexsort((others[dst], np.asarray(group)[src], np.round(dist, 6)))
         best = order[0]
         i, j = int(np.asarray(group)[src[best]]), int(others[dst[best]])
-        graph.add_edge(i, j)
+        edges.add((min(i, j), max(i, j)))
         links.append((min(i, j), max(i, j), float(dist[best])))
-    return graph, links
+    return NeighbourGraph(n, tuple(sorted(edges))), links
 
 
 @dataclass(frozen=True)
@@ -374,7 +406,7 @@ class _Adjacency:
     matrix: Any  # scipy.sparse.csr_matrix, m x m, 1 where two units are neighbours
 
     @classmethod
-    def of(cls, graph: nx.Graph, m: int) -> _Adjacency:
+    def of(cls, graph: NeighbourGraph, m: int) -> _Adjacency:
         from scipy.sparse import csr_matrix  # noqa: PLC0415
 
         edges = np.array([e for e in graph.edges if e[0] != e[1]], dtype=np.int64).reshape(-1, 2)
@@ -619,7 +651,7 @@ class _Found:
 
 
 def _search(
-    graph: nx.Graph, weights: np.ndarray, n: int, tolerance: float, *, seed: int, max_attempts: int, budget: _Budget
+    graph: NeighbourGraph, weights: np.ndarray, n: int, tolerance: float, *, seed: int, max_attempts: int, budget: _Budget
 ) -> _Found:
     """The most even split of ``graph`` into ``n`` parts that the merge and the spanning trees find.
 
@@ -668,7 +700,7 @@ def _evenness(parts: dict[int, int], weights: np.ndarray, n: int) -> tuple[float
     return float(ratio), float(np.abs(loads - mean).max() / mean) if mean > 0 else 0.0
 
 
-def _merge_parts(graph: nx.Graph, weights: np.ndarray, n: int) -> dict[int, int]:
+def _merge_parts(graph: NeighbourGraph, weights: np.ndarray, n: int) -> dict[int, int]:
     """Fallback: start with every unit alone, merge the lightest neighbouring pair until ``n`` remain.
 
     The lightest pair is (load a + load b, a, b) smallest, with a < b; b joins a. A heap of the
