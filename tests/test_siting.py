@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import replace
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -19,7 +21,11 @@ from hypothesis import strategies as st
 from scipy.spatial import cKDTree
 from shapely.geometry import Point
 
+from wijkanalyse import pipeline
+from wijkanalyse.config import load_config
+from wijkanalyse.outputs._siting import _quality
 from wijkanalyse.outputs.texts import proposal_line
+from wijkanalyse.sources.files import SnapshotReader
 from wijkanalyse.analysis.siting import (
     NO_SOLVER_MESSAGE,
     PROPOSAL_COLUMNS,
@@ -482,6 +488,34 @@ def brute_force_three(cover, weights, covered0) -> list[float]:
         best2 = max(best2, float(w_open[union].sum()))
         best3 = max(best3, float(((dense | union) @ w_open).max()))
     return [float(single.max()), best2, best3]
+
+
+def test_the_time_for_all_counts_together_is_bounded_and_what_it_left_is_not_called_the_best() -> None:
+    cover, w, c0 = ermelo_size_instance()
+    exact = exact_mclp(cover, w, c0, 4, time_limit_s=120)
+    # no time at all for the counts 1..3: each keeps its first ranks, with no bound, and is not proven
+    rushed = best_by_count(cover, w, c0, exact, time_limit_s=120, total_time_s=0.0)
+    assert [c.status for c in rushed] == ["time_limit", "time_limit", "time_limit", exact.status]
+    for choice in rushed[:3]:
+        assert choice.first_ranks and choice.bound is None and not choice.proven_optimal
+        assert choice.objective == pytest.approx(covered_weight(cover, w, exact.chosen[: choice.count], c0))
+    assert _quality({"status": "time_limit", "proven_optimal": False, "gap": None}, "exact") == (
+        "tijdslimiet bereikt: niet bewezen de beste")
+    # time enough: the same answers as without a total limit
+    plenty = best_by_count(cover, w, c0, exact, time_limit_s=120, total_time_s=3600.0)
+    free = best_by_count(cover, w, c0, exact, time_limit_s=120)
+    assert [(c.objective, c.proven_optimal) for c in plenty] == [(c.objective, c.proven_optimal) for c in free]
+    assert all(c.proven_optimal for c in plenty)
+
+
+def test_a_run_whose_counts_ran_out_of_time_says_so(demo_snapshot: Path) -> None:
+    config = load_config(None)
+    config = replace(config, siting=replace(config.siting, exact=True, count=3, total_time_limit_s=1e-9))
+    result = pipeline.analyse(SnapshotReader(demo_snapshot), config)
+    text = " ".join(result.summary["warnings"])
+    assert "siting.total_time_limit_s" in text and "voor 1 tot en met 2 plekken" in text
+    statuses = [entry["status"] for entry in result.summary["best_by_count"]]
+    assert statuses[:2] == ["time_limit", "time_limit"]
 
 
 def test_ermelo_size_best_by_count_against_brute_force_and_a_second_solver() -> None:

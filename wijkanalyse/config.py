@@ -220,6 +220,7 @@ class Siting:
     count: int = 10
     exact: bool = False
     time_limit_s: float = 60.0
+    total_time_limit_s: float = 300.0  # the exact answers for every number of sites together
     signal_weighting: bool = False
     signal_strength: float = 1.0
     candidate_classes: tuple[str, ...] = ("school", "sport")
@@ -828,13 +829,15 @@ def _parse_siting(
     where = "siting"
     sec = _table(raw, where, problems)
     d = Siting()
-    allowed = {"count", "exact", "time_limit_s", "signal_weighting", "signal_strength", "candidate_classes",
+    allowed = {"count", "exact", "time_limit_s", "total_time_limit_s", "signal_weighting", "signal_strength", "candidate_classes",
                "cost_per_class", "candidates_file", "weight_group"}
     _unknown(sec, allowed, where, problems)
     count = _number({"count": sec.get("count", d.count)}, "count", where, problems, minimum=1, exclusive=False,
                     integer=True)
     time_limit = _number({"time_limit_s": sec.get("time_limit_s", d.time_limit_s)}, "time_limit_s", where, problems,
                          minimum=0)
+    total_limit = _number({"total_time_limit_s": sec.get("total_time_limit_s", d.total_time_limit_s)},
+                          "total_time_limit_s", where, problems, minimum=0)
     strength = _number({"signal_strength": sec.get("signal_strength", d.signal_strength)}, "signal_strength", where,
                        problems, minimum=0, exclusive=False)
     classes = sec.get("candidate_classes", [k for k, v in venues.items() if not v.meeting_point])
@@ -880,6 +883,7 @@ def _parse_siting(
         count=int(count or d.count),
         exact=_flag(sec, "exact", where, d.exact, problems),
         time_limit_s=float(time_limit or d.time_limit_s),
+        total_time_limit_s=float(total_limit or d.total_time_limit_s),
         signal_weighting=_flag(sec, "signal_weighting", where, d.signal_weighting, problems),
         signal_strength=float(strength if strength is not None else d.signal_strength),
         candidate_classes=tuple(classes),

@@ -43,6 +43,7 @@ from wijkanalyse.analysis.siting import (
     proposals_table,
     resident_weights,
 )
+from wijkanalyse._format import format_number
 from wijkanalyse.config import Config
 from wijkanalyse.network import Attachment, WalkNetwork
 from wijkanalyse.sources.own_points import OwnPoints
@@ -108,7 +109,15 @@ def _propose(  # noqa: PLR0917
         else:
             selection = greedy_swap(cover, weights, covered0, p, cost=cost, seed=config.thresholds.seed)
         # the answer for every number of sites 1..p: proven per count with --exact, else the ranks and the LP bound
-        choices = best_by_count(cover, weights, covered0, selection, time_limit_s=limit, cost=cost)
+        choices = best_by_count(cover, weights, covered0, selection, time_limit_s=limit, cost=cost,
+                                total_time_s=config.siting.total_time_limit_s)
+        if late := [c.count for c in choices if c.status == "time_limit" and c.bound is None]:
+            log.warning(
+                "De rekentijd voor de exacte antwoorden per aantal plekken samen (siting.total_time_limit_s = %s s) "
+                "was op: voor %s plekken staan de eerste plekken van de rangorde, niet bewezen de beste. Geef meer "
+                "tijd met siting.total_time_limit_s.", format_number(config.siting.total_time_limit_s),
+                f"{late[0]} tot en met {late[-1]}" if len(late) > 1 else str(late[0]),
+            )
         proposals = proposals_table(
             selection, cover, inwoners, covered0, weights=weights, cost=cost, candidates=candidates, choices=choices,
         )

@@ -872,7 +872,7 @@ class CountChoice:
 def best_by_count(
     cover: sp.spmatrix | sp.sparray, weights: np.ndarray, covered0: np.ndarray | None, selection: Selection,
     *, time_limit_s: float = 60.0, cost: np.ndarray | Sequence[float] | None = None, solver: str = "auto",
-    threads: int = 1,
+    threads: int = 1, total_time_s: float | None = None,
 ) -> list[CountChoice]:
     """The answer for every number of new sites r = 1..k (k = the sites of ``selection``).
 
@@ -883,6 +883,10 @@ def best_by_count(
     itself. With a greedy ``selection`` the answer for ``r`` is its first ``r`` ranks, and
     the LP relaxation of the model for ``r`` bounds the best possible (HiGHS or CBC when
     present, otherwise no bound); when the ranks reach the bound they are proven optimal.
+
+    ``total_time_s``: the exact solves for r < k together stop after this many seconds (each
+    also after ``time_limit_s``); a count left when it has passed keeps its first ``r`` ranks,
+    with status ``"time_limit"`` and no bound, so it is not called the best.
 
     More than ``k`` sites add nothing (the selection stops when no candidate adds weight),
     so the list has ``k`` entries.
@@ -895,19 +899,21 @@ def best_by_count(
     exact = selection.method == "exact"
     which = _resolve_solver(solver) if exact else (available_solver() if k else None)
     model = _Model(c, open_weight) if which is not None else None
+    deadline = None if total_time_s is None else time.perf_counter() + total_time_s
     out: list[CountChoice] = []
     for r in range(1, k + 1):
         prefix = ranks[:r]
         prefix_value = float(selection.cumulative[r - 1])
+        left = time_limit_s if deadline is None else min(time_limit_s, deadline - time.perf_counter())
         if exact and r == k:
             sites, value, bound, status = prefix, prefix_value, selection.bound, selection.status
+        elif exact and left <= 0:  # the time for all counts together is up: the ranks, not called the best
+            sites, value, bound, status = prefix, prefix_value, None, "time_limit"
         elif exact and model is not None and which is not None:  # (model is set exactly when which is)
             heuristic = greedy_swap(c, open_weight, None, r, cost=cost_arr)
             start = prefix if prefix_value >= heuristic.objective - tol else heuristic.chosen.tolist()
-            solved = model.solve(r, integer=True, time_limit_s=time_limit_s, start=start, solver=which, threads=threads)
-            chosen = _finish(
-                c, open_weight, solved, start, cost=cost_arr, time_limit_s=time_limit_s, start=time.perf_counter()
-            )
+            solved = model.solve(r, integer=True, time_limit_s=left, start=start, solver=which, threads=threads)
+            chosen = _finish(c, open_weight, solved, start, cost=cost_arr, time_limit_s=left, start=time.perf_counter())
             if prefix_value >= chosen.objective - tol:
                 sites, value = prefix, prefix_value
             else:

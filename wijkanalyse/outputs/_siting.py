@@ -45,6 +45,8 @@ def _quality(entry: Mapping[str, Any], method: str | None) -> str:
         if method == "exact" and entry.get("status") == "time_limit":
             return f"tijdslimiet bereikt: niet bewezen, hoogstens {format_percent(gap, 1)} onder het best mogelijke"
         return f"niet bewezen de beste; hoogstens {format_percent(gap, 1)} onder het best mogelijke"
+    if method == "exact" and entry.get("status") == "time_limit":
+        return "tijdslimiet bereikt: niet bewezen de beste"
     return "niet bewezen de beste"
 
 
