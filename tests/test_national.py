@@ -25,7 +25,7 @@ from .conftest import dutch_keys
 import shapely
 from click.testing import CliRunner
 
-from wijkanalyse import batch, model
+from wijkanalyse import batch, model, pipeline
 from wijkanalyse.cli import cli
 from wijkanalyse.config import load_config
 from wijkanalyse.sources.national import add_osm_layers, clip_area
@@ -157,6 +157,31 @@ def test_a_finished_run_is_not_redone_but_a_changed_config_is(country, national,
     assert len(jobs) == 4 and done == {}
 
 
+def test_markers_list_their_files_and_an_earlier_versions_marker_still_counts(country, national, tmp_path: Path) -> None:
+    out, run = national
+    marker = run.markers["GM9000"]
+    folder = Path(marker["folder"])
+    assert sorted(Path(f).name for f in marker["files"]) == sorted(
+        json.loads((folder / pipeline.INDEX_FILE).read_text(encoding="utf-8"))["files"])
+    assert marker["map_file"] == str(folder / "kaart.html")
+    assert dutch_keys({k: v for k, v in marker.items() if k != "summary"}) == []  # the summary is checked above
+    # an earlier version wrote the files as a map of output kind -> path, without map_file
+    copy = tmp_path / "uit"
+    shutil.copytree(out, copy)
+    progress = copy / "landelijk" / "voortgang"
+    for path in progress.glob("GM*.json"):
+        text = path.read_text(encoding="utf-8").replace(str(out), str(copy))
+        path.write_text(text, encoding="utf-8")
+    old = json.loads((progress / "GM9000.json").read_text(encoding="utf-8"))
+    old["files"] = {("kaart" if f.endswith("kaart.html") else Path(f).stem): f for f in old["files"]}
+    del old["map_file"]
+    (progress / "GM9000.json").write_text(json.dumps(old), encoding="utf-8")
+    again = batch.run_national(country.snapshots, load_config(), copy, workers=1)
+    assert again.ran == [] and sorted(again.skipped) == sorted(CODES)
+    assert again.national is not None
+    assert again.national.links["GM9000"].endswith("kaart.html")
+
+
 def test_a_failing_gemeente_is_named_and_the_others_go_on(country, tmp_path: Path) -> None:
     broken = tmp_path / "snapshots" / "GM8997"
     shutil.copytree(country.snapshots[3], broken)
@@ -193,7 +218,8 @@ def test_untrusted_names_are_neutralised_and_escaped(country, tmp_path: Path) ->
     for name in ("overzicht.html", "landelijk.html"):
         text = (national_dir / name).read_text(encoding="utf-8")
         assert "<script>alert" not in text
-    assert "kaart" not in run.markers["GM9000"]["files"]  # --no-maps
+    marker = run.markers["GM9000"]  # --no-maps: no kaart.html
+    assert marker["map_file"] is None and not any(f.endswith("kaart.html") for f in marker["files"])
 
 
 def test_dask_local_cluster_gives_the_same_figures(country, national, tmp_path: Path) -> None:
@@ -271,11 +297,11 @@ def test_a_killed_run_goes_on_where_it_stopped(tmp_path: Path) -> None:
     assert not (out / "landelijk" / "gemeenten.csv").exists()
     first = finished[0]
     marker = json.loads((progress / f"{first}.json").read_text(encoding="utf-8"))
-    stamps = {name: Path(path).stat().st_mtime_ns for name, path in marker["files"].items()}
+    stamps = {path: Path(path).stat().st_mtime_ns for path in marker["files"]}
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert f"al klaar (hervat): {len(finished)}" in result.stdout
-    assert {name: Path(path).stat().st_mtime_ns for name, path in marker["files"].items()} == stamps
+    assert {path: Path(path).stat().st_mtime_ns for path in marker["files"]} == stamps
     assert sorted(p.stem for p in progress.glob("GM*.json")) == sorted(country.codes)
     table = pd.read_csv(out / "landelijk" / "gemeenten.csv", sep=";", decimal=",", encoding="utf-8-sig")
     assert (table["status"] == "klaar").all() and len(table) == 4

@@ -185,8 +185,20 @@ def _finished(marker: dict[str, Any] | None, job: Job) -> bool:
         return False
     if marker.get("fingerprint") != job.fingerprint or marker.get("snapshot_id") != job.snapshot_id:
         return False
-    paths = [*(marker.get("files") or {}).values(), marker.get("wijken_file")]
+    paths = [*_marker_files(marker), marker.get("wijken_file")]
     return all(p and Path(p).is_file() for p in paths)
+
+
+def _marker_files(marker: dict[str, Any]) -> list[str]:
+    """The output files a marker lists: a list of paths (a marker of an earlier version: a map of kind -> path)."""
+    files = marker.get("files") or []
+    return [str(p) for p in (files.values() if isinstance(files, dict) else files)]
+
+
+def _marker_map(marker: dict[str, Any]) -> str | None:
+    """The gemeente's kaart.html in a marker (``map_file``; a marker of an earlier version: ``files["kaart"]``)."""
+    files = marker.get("files")
+    return marker.get("map_file") or (files.get("kaart") if isinstance(files, dict) else None)
 
 
 def plan_jobs(
@@ -288,7 +300,8 @@ def run_job(job: Job) -> dict[str, Any]:
 
     The marker (also in ``OUT/landelijk/voortgang/<code>.json``) holds ``gemeente_code``,
     ``gemeente_name``, ``status`` (``"klaar"``), ``summary`` (the gemeente's
-    ``samenvatting.json``), ``files`` (what it wrote), ``wijken_file``,
+    ``samenvatting.json``), ``files`` (the paths it wrote), ``map_file`` (its ``kaart.html``, None
+    with ``--no-maps``), ``wijken_file``,
     ``residents_in_hotspots``, ``seconds``, ``peak_gib`` (the worker's peak resident memory
 during this gemeente; Linux) and what identifies the
     snapshot and settings. A :class:`~wijkanalyse.errors.WijkanalyseError` (bad data) gives a
@@ -320,7 +333,8 @@ during this gemeente; Linux) and what identifies the
         "status": DONE,
         "error": None,
         "summary": _plain(outputs.result.summary),
-        "files": {k: str(v) for k, v in outputs.files.items()},
+        "files": [str(v) for v in outputs.files.values()],
+        "map_file": str(outputs.files["kaart"]) if "kaart" in outputs.files else None,
         "folder": str(outputs.folder),
         "wijken_file": str(wijken_file),
         "residents_in_hotspots": float(buurten.loc[hot, "inwoners"].astype("Float64").fillna(0).sum()),
@@ -601,7 +615,7 @@ def build_national(markers: dict[str, dict[str, Any]], config: Config, national_
     wijken = read_wijken(markers)
     links: dict[str, str] = {}
     for code, marker in markers.items():
-        target = (marker.get("files") or {}).get("kaart") or marker.get("folder")
+        target = _marker_map(marker) or marker.get("folder")
         if marker.get("status") == DONE and target:
             links[code] = Path(os.path.relpath(target, national_dir)).as_posix() if national_dir else str(target)
     return NationalResult(
