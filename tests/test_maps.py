@@ -22,7 +22,7 @@ from scipy.spatial import Delaunay
 from shapely.geometry import Point, box
 
 from tests.mapcases import HOSTILE_NAMES, demo_result, extend
-from wijkanalyse.outputs._encode import decode_polyline, encode_polyline, join_lines, polygon_rings
+from wijkanalyse.outputs._encode import decode_polyline, encode_polyline, encode_polylines, join_lines, polygon_rings
 from wijkanalyse.outputs.maps import (
     LAYER_NAMES,
     SYNTHETIC_BANNER,
@@ -391,6 +391,29 @@ def test_polyline_round_trip() -> None:
     assert text == "_p~iF~ps|U_ulLnnqC_mqNvxq`@"
     assert decode_polyline(text) == [(-120.2, 38.5), (-120.95, 40.7), (-126.453, 43.252)]
     assert encode_polyline([]) == ""
+
+
+def _polyline_by_hand(coords: list[tuple[float, float]]) -> str:
+    """The format's algorithm step by step, one value at a time (the reference for the bulk encoder)."""
+    out, previous = [], (0, 0)
+    for lon, lat in coords:
+        point = (round(lat * 1e5), round(lon * 1e5))
+        for value in (point[0] - previous[0], point[1] - previous[1]):
+            v = ~(value << 1) if value < 0 else value << 1
+            while v >= 0x20:
+                out.append(chr((0x20 | (v & 0x1F)) + 63))
+                v >>= 5
+            out.append(chr(v + 63))
+        previous = point
+    return "".join(out)
+
+
+def test_many_polylines_at_once_equal_each_by_hand() -> None:
+    rng = np.random.default_rng(3)
+    lines = [rng.uniform(-180, 180, (int(rng.integers(0, 12)), 2)).round(5) for _ in range(300)]
+    lines[0] = lines[150] = lines[-1] = np.zeros((0, 2))  # empty lines first, in between and last
+    assert encode_polylines(lines) == [_polyline_by_hand(line.tolist()) for line in lines]
+    assert encode_polylines([]) == []
 
 
 def test_polygon_rings_drop_the_closing_vertex() -> None:

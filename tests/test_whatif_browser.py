@@ -24,7 +24,8 @@ from tests.test_browser import SIZES, _click_at, _no_errors, _open, _rect, _sett
 from wijkanalyse._format import format_int
 from wijkanalyse.network import Attachment
 from wijkanalyse.outputs import maps
-from wijkanalyse.outputs._whatif import decode_varints, encode_varints, fit_projection, project
+from wijkanalyse.outputs._encode import encode_varints
+from wijkanalyse.outputs._whatif import decode_varints, fit_projection, project
 from wijkanalyse.result import RunResult
 
 TO_LATLON = Transformer.from_crs("EPSG:28992", "EPSG:4326", always_xy=True)

@@ -13,6 +13,7 @@ Everything here is geometry for display; no figure is computed.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import shapely
@@ -22,6 +23,8 @@ __all__ = [
     "PRECISION",
     "decode_polyline",
     "encode_polyline",
+    "encode_polylines",
+    "encode_varints",
     "join_lines",
     "polygon_rings",
 ]
@@ -29,6 +32,40 @@ __all__ = [
 #: Decimal places kept: 5 is about 1.1 m north-south and 0.7 m east-west in the Netherlands.
 PRECISION = 5
 _FACTOR = 10**PRECISION
+
+
+def encode_varints(values: Any, signed: bool = True) -> str:
+    """Integers as one string: zigzag (when ``signed``), then 5 bits a character, low bits first.
+
+    The alphabet is that of the encoded polylines (``?`` = 63 to ``~`` = 126; a character
+    of 95 or more says another follows): a polyline is the varints of its coordinate steps.
+    ``kaart_whatif.js`` reads them back with arithmetic, not bit operations, so values up to
+    2**53 survive. All in numpy: no Python per value.
+    """
+    return _varint_chars(values, signed)[0].tobytes().decode("ascii")
+
+
+def _varint_chars(values: Any, signed: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """The characters of :func:`encode_varints` (uint8) and the number of characters per value."""
+    v = np.asarray(values, dtype=np.int64).ravel()
+    if v.size == 0:
+        return np.empty(0, dtype=np.uint8), np.empty(0, dtype=np.int64)
+    if signed:
+        u = np.where(v < 0, -2 * v - 1, 2 * v).astype(np.uint64)
+    else:
+        if (v < 0).any():
+            msg = "negative value for an unsigned varint"
+            raise ValueError(msg)
+        u = v.astype(np.uint64)
+    width = max(1, -(-int(u.max()).bit_length() // 5))  # characters of the largest value
+    shifts = np.arange(width, dtype=np.uint64) * np.uint64(5)
+    groups = ((u[:, None] >> shifts[None, :]) & np.uint64(31)).astype(np.uint8)
+    n_groups = np.ones(len(u), dtype=np.int64)
+    for k in range(1, width):
+        n_groups += u >= np.uint64(1) << np.uint64(5 * k)
+    k = np.arange(width)
+    groups += 63 + np.where(k[None, :] < n_groups[:, None] - 1, 32, 0).astype(np.uint8)
+    return groups[k[None, :] < n_groups[:, None]], n_groups
 
 
 def encode_polyline(coords: Iterable[Sequence[float]]) -> str:
@@ -45,19 +82,26 @@ def encode_polyline(coords: Iterable[Sequence[float]]) -> str:
         The encoded string; :func:`decode_polyline` and the map's JavaScript read it back,
         rounded to :data:`PRECISION` decimals.
     """
-    array = np.asarray(list(coords), dtype=float).reshape(-1, 2)
-    if array.size == 0:
-        return ""
-    ints = np.round(array[:, ::-1] * _FACTOR).astype(np.int64)  # lat, lon
-    deltas = np.diff(ints, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)).ravel()
-    out: list[str] = []
-    for value in deltas.tolist():
-        v = ~(value << 1) if value < 0 else value << 1
-        while v >= 0x20:
-            out.append(chr((0x20 | (v & 0x1F)) + 63))
-            v >>= 5
-        out.append(chr(v + 63))
-    return "".join(out)
+    return encode_polylines([np.asarray(coords if isinstance(coords, np.ndarray) else list(coords), dtype=float)])[0]
+
+
+def encode_polylines(lines: Sequence[np.ndarray]) -> list[str]:
+    """:func:`encode_polyline` of many ``(n, 2)`` lon/lat arrays at once (one numpy pass for all)."""
+    if not len(lines):
+        return []
+    arrays = [np.asarray(a, dtype=float).reshape(-1, 2) for a in lines]
+    sizes = np.array([len(a) for a in arrays], dtype=np.int64)
+    if not sizes.sum():
+        return [""] * len(arrays)
+    ints = np.round(np.concatenate(arrays)[:, ::-1] * _FACTOR).astype(np.int64)  # lat, lon
+    deltas = np.diff(ints, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
+    starts = np.cumsum(sizes) - sizes
+    firsts = starts[sizes > 0]
+    deltas[firsts] = ints[firsts]  # every line starts from (0, 0)
+    chars, per_value = _varint_chars(deltas.ravel())
+    offsets = np.concatenate([[0], np.cumsum(per_value)])[2 * np.append(starts, sizes.sum())]  # 2 values a vertex
+    text = chars.tobytes().decode("ascii")
+    return [text[a:b] for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist(), strict=True)]
 
 
 def decode_polyline(text: str) -> list[tuple[float, float]]:
@@ -89,7 +133,7 @@ def polygon_rings(geom: BaseGeometry | None) -> list[list[str]]:
         if polygon.geom_type != "Polygon" or polygon.is_empty:
             continue
         rings = [polygon.exterior, *polygon.interiors]
-        out.append([encode_polyline(np.asarray(ring.coords)[:-1]) for ring in rings])
+        out.append(encode_polylines([shapely.get_coordinates(ring)[:-1] for ring in rings]))
     return out
 
 

@@ -37,7 +37,7 @@ import shapely
 from pyproj import Transformer
 
 from wijkanalyse.network import _TIE_M, Attachment, WalkNetwork
-from wijkanalyse.outputs._encode import encode_polyline
+from wijkanalyse.outputs._encode import encode_polyline, encode_varints
 from wijkanalyse.outputs.style import GAIN_COLOR, LOSS_COLOR
 
 __all__ = ["UNIT_M", "decode_varints", "encode_varints", "fit_projection", "project", "whatif_part"]
@@ -50,32 +50,6 @@ _EXPONENTS = [(i, d - i) for d in range(4) for i in range(d, -1, -1)]  # cubic: 
 
 
 # --------------------------------------------------------------------------- numbers as text
-
-
-def encode_varints(values: Any, signed: bool = True) -> str:
-    """Integers as one string: zigzag (when ``signed``), then 5 bits a character, low bits first.
-
-    The alphabet is that of the encoded polylines (``?`` = 63 to ``~`` = 126; a character
-    of 95 or more says another follows). ``kaart_whatif.js`` reads it back with arithmetic,
-    not bit operations, so values up to 2**53 survive.
-    """
-    v = np.asarray(values, dtype=np.int64).ravel()
-    if v.size == 0:
-        return ""
-    if signed:
-        u = np.where(v < 0, -2 * v - 1, 2 * v).astype(np.uint64)
-    else:
-        if (v < 0).any():
-            msg = "negative value for an unsigned varint"
-            raise ValueError(msg)
-        u = v.astype(np.uint64)
-    n_groups = np.ones(len(u), dtype=np.int64)
-    for shift in range(1, 13):
-        n_groups += (u >> np.uint64(5 * shift)) > 0
-    k = np.arange(13)
-    groups = ((u[:, None] >> (np.uint64(5) * k.astype(np.uint64))[None, :]) & np.uint64(31)).astype(np.uint8)
-    chars = groups + 63 + np.where(k[None, :] < n_groups[:, None] - 1, 32, 0).astype(np.uint8)
-    return chars[k[None, :] < n_groups[:, None]].tobytes().decode("ascii")
 
 
 def decode_varints(text: str, signed: bool = True) -> list[int]:

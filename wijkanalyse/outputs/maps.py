@@ -46,7 +46,7 @@ from branca.element import Element, Figure, MacroElement
 from wijkanalyse._atomic import write_text
 from wijkanalyse._format import _is_missing, format_int, format_number, format_percent, format_range
 from wijkanalyse.analysis.opening import DAY_PART_LABELS, DAY_PARTS
-from wijkanalyse.outputs._encode import encode_polyline, join_lines, polygon_rings
+from wijkanalyse.outputs._encode import encode_polyline, encode_polylines, join_lines, polygon_rings
 from wijkanalyse.outputs._whatif import whatif_part
 from wijkanalyse.outputs._maptext import (
     distance_label,
@@ -629,7 +629,9 @@ def _streets_part(result: RunResult) -> list[str] | None:
         return None
     lines = gpd.GeoSeries([shapely.LineString(path) for path in paths], crs=SOURCE_CRS)
     lines = lines.simplify(_SIMPLIFY_M["streets"], preserve_topology=False).to_crs(MAP_CRS)
-    encoded = [encode_polyline(np.asarray(line.coords)) for line in lines.to_numpy() if not line.is_empty]
+    kept = lines.to_numpy()
+    kept = kept[~shapely.is_empty(kept)]
+    encoded = encode_polylines([shapely.get_coordinates(line) for line in kept])
     return [text for text in encoded if len(text) > 4]
 
 

@@ -32,13 +32,14 @@ from urllib.parse import quote
 
 import geopandas as gpd
 import numpy as np
+import shapely
 import pandas as pd
 
 from wijkanalyse import __version__, _atomic
 from wijkanalyse._format import _is_missing, format_int, format_number, format_percent
 from wijkanalyse.outputs import maps
 from wijkanalyse.outputs._common import environment, neutralise
-from wijkanalyse.outputs._encode import encode_polyline, polygon_rings
+from wijkanalyse.outputs._encode import encode_polylines, polygon_rings
 from wijkanalyse.outputs._maptext import Popups, esc, plain, search_key
 from wijkanalyse.outputs.style import STREET_COLOR
 from wijkanalyse.result import NationalResult
@@ -173,16 +174,14 @@ def _rings(frame: gpd.GeoDataFrame, tolerance: float) -> list:
 
 def _outline_lines(frames: Iterable[tuple[gpd.GeoDataFrame, float]]) -> list[str] | None:
     """The gemeente and wijk borders as lines: the background that needs no internet."""
-    encoded = []
+    pieces = []
     for frame, tolerance in frames:
         if frame.empty:
             continue
         lines = frame.geometry.simplify(tolerance, preserve_topology=True).boundary.to_crs("EPSG:4326")
         for line in lines.to_numpy():
-            for piece in getattr(line, "geoms", [line]):
-                if not piece.is_empty:
-                    encoded.append(encode_polyline(np.asarray(piece.coords)))
-    return encoded or None
+            pieces += [shapely.get_coordinates(piece) for piece in getattr(line, "geoms", [line]) if not piece.is_empty]
+    return encode_polylines(pieces) or None
 
 
 def _areas(national: NationalResult, threshold: str) -> tuple[dict[str, Any], gpd.GeoDataFrame, gpd.GeoDataFrame]:
