@@ -61,11 +61,11 @@ def _varint_chars(values: Any, signed: bool = True) -> tuple[np.ndarray, np.ndar
     shifts = np.arange(width, dtype=np.uint64) * np.uint64(5)
     groups = ((u[:, None] >> shifts[None, :]) & np.uint64(31)).astype(np.uint8)
     n_groups = np.ones(len(u), dtype=np.int64)
-    for k in range(1, width):
-        n_groups += u >= np.uint64(1) << np.uint64(5 * k)
-    k = np.arange(width)
-    groups += 63 + np.where(k[None, :] < n_groups[:, None] - 1, 32, 0).astype(np.uint8)
-    return groups[k[None, :] < n_groups[:, None]], n_groups
+    for shift in range(1, width):
+        n_groups += u >= np.uint64(1) << np.uint64(5 * shift)
+    place = np.arange(width)
+    groups += 63 + np.where(place[None, :] < n_groups[:, None] - 1, 32, 0).astype(np.uint8)
+    return groups[place[None, :] < n_groups[:, None]], n_groups
 
 
 def encode_polyline(coords: Iterable[Sequence[float]]) -> str:
