@@ -597,6 +597,33 @@ class _Model:
         self.members, self.group_weight = _column_groups(c_open, open_weight[open_cols])
         self.used = np.flatnonzero(np.diff(c_open.tocsr().indptr) > 0)
         self.column = {int(j): k for k, j in enumerate(self.used.tolist())}
+        self._rows: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The constraint rows in compressed form (row starts, column indices, values), built once in numpy.
+
+        Row 0 is ``sum_j x_j``; row ``1 + g`` lists the x of the candidates covering group g,
+        then ``y_g`` with -1.
+        """
+        if self._rows is None:
+            n_x, n_y = self.used.size, len(self.members)
+            col_of = np.full(int(self.used.max()) + 1, -1, dtype=np.int64)
+            col_of[self.used] = np.arange(n_x)
+            lengths = np.array([rows.size for rows in self.members], dtype=np.int64)
+            block = lengths + 1
+            first = np.cumsum(block) - block  # where group g's entries start, after row 0
+            at_y = first + lengths
+            index = np.empty(int(block.sum()), dtype=np.int64)
+            value = np.ones(index.size)
+            members = np.ones(index.size, dtype=bool)
+            members[at_y] = False
+            index[members] = col_of[np.concatenate(self.members)] if n_y else []
+            index[at_y] = n_x + np.arange(n_y)
+            value[at_y] = -1.0
+            starts = np.concatenate([[0], n_x + first]).astype(np.int32)
+            self._rows = (starts, np.concatenate([np.arange(n_x), index]).astype(np.int32),
+                          np.concatenate([np.ones(n_x), value]))
+        return self._rows
 
     def solve(
         self, p: int, *, integer: bool, time_limit_s: float, start: Sequence[int] = (), solver: str = "highs",
@@ -626,20 +653,10 @@ class _Model:
         h.changeColsCost(n_x + n_y, np.arange(n_x + n_y, dtype=np.int32), cost)
         h.changeObjectiveSense(highspy.ObjSense.kMaximize)
         # row 0: sum x <= p; row 1 + g: sum_{j in g} x_j - y_g >= 0
-        starts = [0, n_x]
-        index = [np.arange(n_x, dtype=np.int32)]
-        value = [np.ones(n_x)]
-        nnz = n_x
-        for g, rows in enumerate(self.members):
-            cols = np.fromiter((self.column[int(j)] for j in rows), dtype=np.int32, count=rows.size)
-            index.append(np.append(cols, np.int32(n_x + g)))
-            value.append(np.append(np.ones(rows.size), -1.0))
-            nnz += rows.size + 1
-            starts.append(nnz)
+        starts, index, value = self.rows()
         lower = np.concatenate([[-inf], np.zeros(n_y)])
         upper = np.concatenate([[float(p)], np.full(n_y, inf)])
-        h.addRows(n_y + 1, lower, upper, nnz, np.asarray(starts[:-1], dtype=np.int32),
-                  np.concatenate(index).astype(np.int32), np.concatenate(value))
+        h.addRows(n_y + 1, lower, upper, index.size, starts, index, value)
         if integer:
             h.changeColsIntegrality(
                 n_x, np.arange(n_x, dtype=np.int32), np.full(n_x, int(highspy.HighsVarType.kInteger), dtype=np.uint8)
