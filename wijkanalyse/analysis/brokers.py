@@ -355,7 +355,10 @@ def _units(
     key = frame["kern"] if per_kern else frame["buurtcode"]
     frame["unit"] = key.to_numpy()
     gdf = gpd.GeoDataFrame(frame, geometry=buurten.geometry.to_numpy(), crs=buurten.crs)
-    units = gdf.dissolve(by="unit", aggfunc={"inwoners": "sum", "werklast": "sum"}, sort=True)
+    if frame["unit"].is_unique:  # a unit per buurt: nothing to dissolve (a union per buurt costs 0.2 s at city size)
+        units = gdf.set_index("unit")[["inwoners", "werklast", "geometry"]].sort_index()
+    else:
+        units = gdf.dissolve(by="unit", aggfunc={"inwoners": "sum", "werklast": "sum"}, sort=True)
     return units, units.geometry.to_numpy(), pd.Series(frame["unit"].to_numpy(), index=buurten.index)
 
 
