@@ -84,3 +84,15 @@ def test_the_packages_are_whole_afterwards(first: str) -> None:
     """)
     assert seen == {"before": False, "adbscan": True, "graph": True, "classifiers": True, "kmeans": [3.0, 32.0],
                     "version": True}
+
+
+def test_the_command_line_starts_without_pandas() -> None:
+    # `wijkanalyse --help` and the interrupt handling load before any data library
+    seen = _python("""
+        import json, sys
+        import wijkanalyse.cli
+        from wijkanalyse._format import format_number
+        print(json.dumps({"pandas": "pandas" in sys.modules, "nan": format_number(float("nan")),
+                          "number": format_number(12345.6, 1)}))
+    """)
+    assert seen == {"pandas": False, "nan": "onbekend", "number": "12.345,6"}

@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any
-
-import pandas as pd
 
 __all__ = ["format_int", "format_number", "format_percent"]
 
 
 def _is_missing(value: Any) -> bool:
-    """True for None, NaN, NaT and pandas NA (not for inf)."""
+    """True for None, NaN, NaT and pandas NA (not for inf).
+
+    pandas is asked only when it is loaded already (a pandas NA or NaT cannot exist before),
+    so the command line starts without importing it (``wijkanalyse --help``).
+    """
     if value is None:
         return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    pd = sys.modules.get("pandas")
+    if pd is None:
+        try:
+            return bool(value != value)  # noqa: PLR0124 (numpy's NaN and NaT are not equal to themselves)
+        except (TypeError, ValueError):
+            return False
     try:
         return bool(pd.isna(value))
     except (TypeError, ValueError):
