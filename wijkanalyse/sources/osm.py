@@ -57,10 +57,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
 from wijkanalyse.errors import SourceError
+from wijkanalyse.sources._crs import to_rd
 
 __all__ = [
     "NEVER_A_WAY",
@@ -85,7 +85,6 @@ WAY_TAGS = (
 NEVER_A_WAY = frozenset({"abandoned", "construction", "disused", "no", "planned", "proposed", "razed"})
 _PROGRESS_WAYS = 500_000  # log a line every so many ways read
 _FLUSH_WAYS = 200_000  # ways buffered before a clip filter runs, so a country file stays small
-_TO_RD = Transformer.from_crs("EPSG:4326", CRS, always_xy=True)
 
 
 @dataclass(frozen=True)
@@ -319,7 +318,7 @@ def _split_at_junctions(
     refs: np.ndarray, *, lon: np.ndarray, lat: np.ndarray, part: np.ndarray, way_ids: np.ndarray, tag_cols: dict[str, np.ndarray]
 ) -> gpd.GeoDataFrame:
     """Cut each way part at every node it shares with another part (or itself), vectorised."""
-    x, y = _TO_RD.transform(lon, lat)
+    x, y = to_rd().transform(lon, lat)
     n = len(refs)
     first = np.ones(n, dtype=bool)
     first[1:] = part[1:] != part[:-1]
@@ -712,7 +711,7 @@ def _venues_in(
         return empty_venues()
     keep = np.ones(len(rows), dtype=bool) if clip is None else shapely.contains(clip, points)
     lon, lat = shapely.get_x(points[keep]), shapely.get_y(points[keep])
-    x, y = _TO_RD.transform(lon, lat)
+    x, y = to_rd().transform(lon, lat)
     frame = pd.DataFrame(
         [r[:3] for r, k in zip(rows, keep, strict=True) if k], columns=["osm_id", "naam", "tags"]
     )

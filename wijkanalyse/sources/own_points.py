@@ -62,10 +62,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
 
 from wijkanalyse.config import Config, OwnPointsSettings, VenueClass
 from wijkanalyse.errors import DataError, SourceError
+from wijkanalyse.sources._crs import to_rd
 
 __all__ = [
     "LAT_RANGE",
@@ -116,7 +116,6 @@ _CSV_SUFFIXES = (".csv", ".txt")
 _GEO_SUFFIXES = (".gpkg", ".geojson", ".json")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 _THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+$")  # 12.500: Dutch for twelve thousand five hundred
-_TO_RD = Transformer.from_crs("EPSG:4326", CRS, always_xy=True)
 
 
 _KIND_NL = {"line": "regel", "feature": "object"}  # how a row is named in messages
@@ -582,7 +581,7 @@ def _read_records(
     if latlon_rows:
         lon = np.array([geoms[i].x for i in latlon_rows])
         lat = np.array([geoms[i].y for i in latlon_rows])
-        xs, ys = _TO_RD.transform(lon, lat)
+        xs, ys = to_rd().transform(lon, lat)
         for i, x, y in zip(latlon_rows, xs, ys, strict=True):
             geoms[i] = shapely.Point(x, y)
     return records, geoms, problems, skipped

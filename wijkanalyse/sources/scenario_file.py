@@ -32,10 +32,10 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 import shapely
-from pyproj import Transformer
 
 from wijkanalyse.config import VenueClass
 from wijkanalyse.errors import ConfigError, WijkanalyseError
+from wijkanalyse.sources._crs import to_rd
 from wijkanalyse.sources.own_points import LAT_RANGE, LON_RANGE, RD_X_RANGE, RD_Y_RANGE, read_own_points
 
 __all__ = ["SCENARIO_KEYS", "ScenarioSpec", "read_scenarios"]
@@ -44,7 +44,6 @@ CRS = "EPSG:28992"
 #: The keys of a ``[[scenario]]`` table.
 SCENARIO_KEYS = ("name", "close", "open", "open_file", "walk_m")
 _POINT_KEYS = ("name", "lat", "lon", "x", "y")
-_TO_RD = Transformer.from_crs("EPSG:4326", CRS, always_xy=True)
 #: A threshold above this is no walking distance (and would make every search the whole network).
 MAX_WALK_M = 10_000.0
 
@@ -105,7 +104,7 @@ def _new_point(entry: dict[str, Any], where: str, problems: list[str]) -> tuple[
             problems.append(f"{where} ({name}): lat {first:g}, lon {second:g} ligt niet in Nederland "
                             "(lat en lon omgewisseld?)")
             return None
-        x, y = _TO_RD.transform(second, first)
+        x, y = to_rd().transform(second, first)
     else:
         x, y = first, second
         if not (RD_X_RANGE[0] <= x <= RD_X_RANGE[1] and RD_Y_RANGE[0] <= y <= RD_Y_RANGE[1]):
