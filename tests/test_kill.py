@@ -432,6 +432,73 @@ def test_an_interrupt_that_left_an_exec_of_source_text_still_exits_130(tmp_path:
     assert done.stderr.strip().splitlines() == ["Afgebroken (Ctrl-C of SIGTERM); de vorige uitvoer is ongewijzigd."]
 
 
+@pytest.mark.parametrize("where", ["weakref", "del"])
+def test_an_interrupt_python_had_to_drop_is_delivered_again(where: str, tmp_path: Path) -> None:
+    # issue: CI saw SIGTERM at 0.6 s land in importlib's weakref callback of a module lock: Python printed
+    # "Exception ignored in ... KeyboardInterrupt", carried on, and the run finished with exit 0 and
+    # replaced the earlier outputs. Here the interrupt is raised at once inside such a callback (a weakref
+    # callback, a __del__), so the case does not depend on timing; the command must stop before "done".
+    done_file = tmp_path / "done"
+    (tmp_path / "lost.py").write_text(
+        "import sys, time, weakref\n"
+        f"GUARD = {GUARD_S / 2}\n"
+        "from pathlib import Path\n"
+        "from wijkanalyse import cli\n"
+        "def stop(*_):\n"
+        "    raise KeyboardInterrupt\n"
+        "class Thing:\n"
+        "    pass\n"
+        "class Dying:\n"
+        "    def __del__(self):\n"
+        "        stop()\n"
+        "@cli.cli.command('lost')\n"
+        "def lost():\n"
+        f"    if {where!r} == 'weakref':\n"
+        "        thing = Thing()\n"
+        "        ref = weakref.ref(thing, stop)\n"
+        "        del thing\n"
+        "    else:\n"
+        "        Dying()\n"
+        "    time.sleep(GUARD)\n"
+        f"    Path({str(done_file)!r}).write_text('done')\n"
+        "sys.argv = ['wijkanalyse', 'lost']\n"
+        "from wijkanalyse._entry import main\n"
+        "main()\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
+    done = subprocess.run([sys.executable, "-m", "lost"], capture_output=True, text=True, env=env, timeout=GUARD_S,
+                          check=False)
+    assert done.returncode == 130, done.stderr  # it was 0, with "Exception ignored in", before the fix
+    assert done.stderr.strip().splitlines() == ["Afgebroken (Ctrl-C of SIGTERM); de vorige uitvoer is ongewijzigd."]
+    assert not done_file.exists()
+
+
+def test_other_dropped_exceptions_are_still_reported(tmp_path: Path) -> None:
+    # the hook takes only a KeyboardInterrupt: any other exception in a __del__ is reported as Python does
+    (tmp_path / "other.py").write_text(
+        "import sys\n"
+        "from wijkanalyse import cli\n"
+        "class Dying:\n"
+        "    def __del__(self):\n"
+        "        raise ValueError('kapot')\n"
+        "@cli.cli.command('other')\n"
+        "def other():\n"
+        "    Dying()\n"
+        "    print('verder')\n"
+        "sys.argv = ['wijkanalyse', 'other']\n"
+        "from wijkanalyse._entry import main\n"
+        "main()\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
+    done = subprocess.run([sys.executable, "-m", "other"], capture_output=True, text=True, env=env, timeout=GUARD_S,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert "Exception ignored in" in done.stderr and "ValueError: kapot" in done.stderr
+    assert done.stdout == "verder\n"
+
+
 # ------------------------------------------------------------------------------ national run
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import click
 
 from wijkanalyse import __version__
+from wijkanalyse._entry import redeliver_lost_interrupts
 from wijkanalyse._format import format_int, format_percent
 from wijkanalyse.config import default_config_text, load_config
 from wijkanalyse.errors import WijkanalyseError
@@ -171,12 +172,17 @@ def _terminate_as_interrupt(signum: int, frame: object) -> None:
 
 
 def _handle_sigterm(ctx: click.Context) -> None:
-    """Handle SIGTERM like Ctrl-C while a command runs (main thread only); restore it afterwards."""
+    """Handle SIGTERM like Ctrl-C while a command runs (main thread only); restore it afterwards.
+
+    An interrupt that lands where Python can only drop it (a weakref callback while modules
+    load) is delivered again (:func:`wijkanalyse._entry.redeliver_lost_interrupts`).
+    """
     try:
         previous = signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     except ValueError:  # not the main thread (an embedding application): leave signals alone
         return
-    ctx.call_on_close(lambda: signal.signal(signal.SIGTERM, previous))
+    undo = redeliver_lost_interrupts()
+    ctx.call_on_close(lambda: (signal.signal(signal.SIGTERM, previous), undo()))
 
 
 @click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
