@@ -17,6 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from wijkanalyse._imports import parts_of
+from wijkanalyse._interrupts import caused_by_interrupt
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -96,3 +99,31 @@ def test_the_command_line_starts_without_pandas() -> None:
                           "number": format_number(12345.6, 1)}))
     """)
     assert seen == {"pandas": False, "nan": "onbekend", "number": "12.345,6"}
+
+
+def test_an_interrupt_while_the_parts_load_is_not_taken_for_a_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # parts_of falls back to an ordinary import when the parts cannot be loaded alone; an interrupt
+    # that Python wrapped while a class was made (RuntimeError from __set_name__) must stop instead
+    package = tmp_path / "halfpkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "part.py").write_text(
+        "class Named:\n"
+        "    def __set_name__(self, owner, name):\n"
+        "        raise KeyboardInterrupt\n"
+        "class Made:\n"
+        "    attr = Named()\n",
+        encoding="utf-8",
+    )
+    (package / "broken.py").write_text("raise ValueError('kapot')\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        assert parts_of(["halfpkg"], ["halfpkg.broken"]) is False  # an ordinary failure: the caller imports as usual
+        assert "halfpkg" not in sys.modules
+        with pytest.raises(BaseException) as raised:
+            parts_of(["halfpkg"], ["halfpkg.part"])
+        assert caused_by_interrupt(raised.value), repr(raised.value)
+        assert "halfpkg" not in sys.modules and "halfpkg.part" not in sys.modules
+    finally:
+        for name in [m for m in sys.modules if m.split(".")[0] == "halfpkg"]:
+            del sys.modules[name]

@@ -474,6 +474,83 @@ def test_an_interrupt_python_had_to_drop_is_delivered_again(where: str, tmp_path
     assert not done_file.exists()
 
 
+def _run_module(tmp_path: Path, name: str, source: str) -> subprocess.CompletedProcess[str]:
+    (tmp_path / f"{name}.py").write_text(source, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
+    return subprocess.run([sys.executable, "-m", name], capture_output=True, text=True, env=env, timeout=GUARD_S,
+                          check=False)
+
+
+def test_an_interrupt_python_wrapped_while_a_class_was_made_is_the_interrupt(tmp_path: Path) -> None:
+    # issue: SIGINT at 1.9 s landed in __set_name__ while matplotlib's classes were made; Python 3.11 wraps
+    # it as RuntimeError("Error calling __set_name__ ..."), which the command reported as "Onverwachte fout"
+    # with exit 1. Here the interrupt is raised at once in such a __set_name__, inside a command.
+    done = _run_module(tmp_path, "wrapped", (
+        "import sys\n"
+        "from wijkanalyse import cli\n"
+        "class Named:\n"
+        "    def __set_name__(self, owner, name):\n"
+        "        raise KeyboardInterrupt\n"
+        "@cli.cli.command('wrapped')\n"
+        "def wrapped():\n"
+        "    type('Made', (), {'attr': Named()})\n"
+        "sys.argv = ['wijkanalyse', 'wrapped']\n"
+        "from wijkanalyse._entry import main\n"
+        "main()\n"
+    ))
+    assert done.returncode == 130, done.stderr  # it was 1, "Onverwachte fout (RuntimeError: ...)", before the fix
+    assert done.stderr.strip().splitlines() == ["Afgebroken (Ctrl-C of SIGTERM); de vorige uitvoer is ongewijzigd."]
+
+
+def test_an_interrupt_python_wrapped_while_the_command_line_loads_is_the_interrupt(tmp_path: Path) -> None:
+    # the same wrapped interrupt before cli is loaded (the entry point's own handler): a stand-in for
+    # wijkanalyse.cli whose attribute raises it as a class being made would
+    done = _run_module(tmp_path, "early", (
+        "import sys, types\n"
+        "stand_in = types.ModuleType('wijkanalyse.cli')\n"
+        "def fail(name):\n"
+        "    try:\n"
+        "        raise KeyboardInterrupt\n"
+        "    except KeyboardInterrupt as e:\n"
+        "        raise RuntimeError(\"Error calling __set_name__ on 'x'\") from e\n"
+        "stand_in.__getattr__ = fail\n"
+        "import wijkanalyse\n"
+        "sys.modules['wijkanalyse.cli'] = stand_in\n"
+        "sys.argv = ['wijkanalyse', 'run', '--demo']\n"
+        "from wijkanalyse._entry import main\n"
+        "main()\n"
+    ))
+    assert done.returncode == 130, done.stderr  # a RuntimeError traceback before the fix
+    assert done.stderr.strip().splitlines() == ["Afgebroken (Ctrl-C of SIGTERM); de vorige uitvoer is ongewijzigd."]
+
+
+def test_caused_by_interrupt_follows_causes_and_contexts() -> None:
+    from wijkanalyse._interrupts import caused_by_interrupt
+
+    def chained(outer: type[Exception], inner: BaseException, *, explicit: bool) -> Exception:
+        try:
+            try:
+                raise inner
+            except BaseException as e:
+                if explicit:
+                    raise outer("buiten") from e
+                raise outer("buiten")  # noqa: B904 (an implicit context is what is tested)
+        except Exception as e:
+            return e
+        raise AssertionError
+
+    assert caused_by_interrupt(chained(RuntimeError, KeyboardInterrupt(), explicit=True))
+    assert caused_by_interrupt(chained(ValueError, KeyboardInterrupt(), explicit=False))
+    deeper = chained(OSError, chained(RuntimeError, KeyboardInterrupt(), explicit=True), explicit=True)
+    assert caused_by_interrupt(deeper)
+    assert not caused_by_interrupt(chained(RuntimeError, ValueError("x"), explicit=True))
+    assert not caused_by_interrupt(ValueError("los"))
+    looped = ValueError("a")
+    looped.__context__ = RuntimeError("b")
+    looped.__context__.__context__ = looped  # a cycle ends the walk
+    assert not caused_by_interrupt(looped)
+
+
 def test_other_dropped_exceptions_are_still_reported(tmp_path: Path) -> None:
     # the hook takes only a KeyboardInterrupt: any other exception in a __del__ is reported as Python does
     (tmp_path / "other.py").write_text(

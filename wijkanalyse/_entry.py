@@ -6,27 +6,20 @@ exit code 130 as an interrupt during a run, not in a traceback. Nothing has been
 then, so the earlier outputs are kept. During a command :mod:`wijkanalyse.cli` handles
 them (its temporary folders are removed first).
 
-An interrupt can arrive while Python runs code whose exceptions it cannot pass on: a weakref
-callback (importlib's module locks use one), a ``__del__``. Python then prints "Exception
-ignored in ..." and carries on, and because the SIGTERM handler ignores a second SIGTERM the
-run would finish as if nothing had been asked. :func:`redeliver_lost_interrupts` installs a
-hook that delivers such an interrupt again, at the next line where it can be raised.
+An interrupt Python had to drop or wrap is handled by :mod:`wijkanalyse._interrupts`.
 """
 
 from __future__ import annotations
 
-import _thread
 import atexit
 import contextlib
 import os
 import signal
 import sys
-import threading
-import time
-from collections.abc import Callable
-from typing import Any
 
-__all__ = ["main", "redeliver_lost_interrupts"]
+from wijkanalyse._interrupts import caused_by_interrupt, redeliver_lost_interrupts
+
+__all__ = ["main"]
 
 #: Exit code after Ctrl-C or SIGTERM (128 + SIGINT, as shells report it); the same as cli.INTERRUPTED.
 INTERRUPTED = 130
@@ -36,53 +29,6 @@ STOPPED = "Afgebroken (Ctrl-C of SIGTERM); de vorige uitvoer is ongewijzigd."
 def _terminate(signum: int, frame: object) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the cleaning short
     raise KeyboardInterrupt
-
-
-def redeliver_lost_interrupts() -> Callable[[], None]:
-    """Deliver again an interrupt Python had to drop (see the module docstring); returns the undo.
-
-    Only a KeyboardInterrupt in the main thread is taken; every other unraisable exception goes
-    to the hook that was there before, as before.
-    """
-    previous = sys.unraisablehook
-
-    def hook(unraisable: Any) -> None:
-        if (isinstance(unraisable.exc_type, type) and issubclass(unraisable.exc_type, KeyboardInterrupt)
-                and threading.current_thread() is threading.main_thread()
-                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
-            with contextlib.suppress(RuntimeError):  # no new threads while the interpreter shuts down
-                here = sys._getframe()  # noqa: SLF001
-                threading.Thread(target=_interrupt_after, args=(threading.get_ident(), here), daemon=True,
-                                 name="wijkanalyse-interrupt").start()
-                return
-        previous(unraisable)
-
-    sys.unraisablehook = hook
-
-    def undo() -> None:
-        if sys.unraisablehook is hook:
-            sys.unraisablehook = previous
-
-    return undo
-
-
-def _interrupt_after(main_id: int, hook_frame: Any) -> None:
-    """Trip SIGINT in the main thread once it has left ``hook_frame`` (the unraisable hook).
-
-    Tripped inside the hook (``interrupt_main`` called there, or too early from here), the
-    handler would raise in the hook and be dropped again; tripped after it, it raises at the
-    next line the main thread runs past the callback. A callback it lands in again comes back
-    to the hook, and so here.
-    """
-    for _ in range(10_000):  # about 10 s at most: a main thread stuck in the hook is not waited for
-        frame = sys._current_frames().get(main_id)  # noqa: SLF001
-        while frame is not None and frame is not hook_frame:
-            frame = frame.f_back
-        if frame is None:
-            break
-        time.sleep(0.001)
-    del frame, hook_frame
-    _thread.interrupt_main(signal.SIGINT)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -99,6 +45,10 @@ def main(argv: list[str] | None = None) -> None:
 
         cli.main(args=argv, prog_name="wijkanalyse")
     except KeyboardInterrupt:
+        _stopped(as_command=argv is None)
+    except Exception as e:
+        if not caused_by_interrupt(e):
+            raise
         _stopped(as_command=argv is None)
     except SystemExit as e:
         if argv is None and e.code == INTERRUPTED:

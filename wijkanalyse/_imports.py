@@ -26,6 +26,8 @@ import types
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+from wijkanalyse._interrupts import caused_by_interrupt
+
 __all__ = ["parts_of"]
 
 
@@ -97,8 +99,10 @@ def parts_of(packages: Sequence[str], modules: Sequence[str], *,
         with _stand_ins(packages, deferred or {}):
             for module in modules:
                 importlib.import_module(module)
-    except Exception:
+    except Exception as e:
         for name in [m for m in sys.modules if m.split(".")[0] in set(packages)]:
             del sys.modules[name]
+        if caused_by_interrupt(e):  # Ctrl-C while a class was made: stop, do not load the whole package instead
+            raise
         return False
     return True

@@ -20,7 +20,7 @@ from typing import Any
 import click
 
 from wijkanalyse import __version__
-from wijkanalyse._entry import redeliver_lost_interrupts
+from wijkanalyse._interrupts import caused_by_interrupt, redeliver_lost_interrupts
 from wijkanalyse._format import format_int, format_percent
 from wijkanalyse.config import default_config_text, load_config
 from wijkanalyse.errors import WijkanalyseError
@@ -150,13 +150,16 @@ class _Cli(click.Group):
                 traceback.print_exc(file=sys.stderr)
             click.echo("Afgebroken (Ctrl-C of SIGTERM); de vorige uitvoer is ongewijzigd.", err=True)
             ctx.exit(INTERRUPTED)
-        except WijkanalyseError as e:
-            if debug:
-                raise
-            raise click.ClickException(str(e)) from e
         except Exception as e:
+            if caused_by_interrupt(e):  # an interrupt Python wrapped (RuntimeError from __set_name__ ...)
+                if debug:
+                    traceback.print_exc(file=sys.stderr)
+                click.echo("Afgebroken (Ctrl-C of SIGTERM); de vorige uitvoer is ongewijzigd.", err=True)
+                ctx.exit(INTERRUPTED)
             if debug:
                 raise
+            if isinstance(e, WijkanalyseError):
+                raise click.ClickException(str(e)) from e
             text = " ".join(str(e).split())[:300]
             msg = (
                 f"Onverwachte fout ({type(e).__name__}: {text}). Start hetzelfde commando met --debug "

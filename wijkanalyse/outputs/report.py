@@ -28,6 +28,7 @@ from typing import Any
 
 
 from wijkanalyse import __version__, _atomic
+from wijkanalyse._interrupts import caused_by_interrupt
 from wijkanalyse.analysis.opening import DAYS, PARTS
 from wijkanalyse._format import _is_missing
 from wijkanalyse.outputs import style
@@ -550,5 +551,7 @@ def write_pdf(html: str, path: Path) -> Path | None:
     except OSError:
         raise  # a full disk or a folder we may not write to: the run reports it like any other output
     except Exception as e:  # an optional extra must not end a finished run; say what went wrong
+        if caused_by_interrupt(e):
+            raise
         log.warning("rapport.pdf niet gemaakt: WeasyPrint gaf een fout: %s", e)
         return None

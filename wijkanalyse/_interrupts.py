@@ -1,0 +1,93 @@
+"""Interrupts Python had to drop or wrap, delivered as the interrupt they are.
+
+An interrupt (Ctrl-C, or SIGTERM, which the command handles the same way) can arrive while
+Python runs code whose exceptions it cannot pass on: a weakref callback (importlib's module
+locks use one), a ``__del__``. Python then prints "Exception ignored in ..." and carries on,
+and because the SIGTERM handler ignores a second SIGTERM the run would finish as if nothing
+had been asked. :func:`redeliver_lost_interrupts` installs a hook that delivers such an
+interrupt again, at the next line where it can be raised. An interrupt that arrives while a
+class is made comes out as another exception (:func:`caused_by_interrupt`).
+
+Imported by the entry point before anything else: the standard library only.
+"""
+
+from __future__ import annotations
+
+import _thread
+import contextlib
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["caused_by_interrupt", "redeliver_lost_interrupts"]
+
+
+def redeliver_lost_interrupts() -> Callable[[], None]:
+    """Deliver again an interrupt Python had to drop (see the module docstring); returns the undo.
+
+    Only a KeyboardInterrupt in the main thread is taken; every other unraisable exception goes
+    to the hook that was there before, as before.
+    """
+    previous = sys.unraisablehook
+
+    def hook(unraisable: Any) -> None:
+        if (isinstance(unraisable.exc_type, type) and issubclass(unraisable.exc_type, KeyboardInterrupt)
+                and threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+            with contextlib.suppress(RuntimeError):  # no new threads while the interpreter shuts down
+                here = sys._getframe()  # noqa: SLF001
+                threading.Thread(target=_interrupt_after, args=(threading.get_ident(), here), daemon=True,
+                                 name="wijkanalyse-interrupt").start()
+                return
+        previous(unraisable)
+
+    sys.unraisablehook = hook
+
+    def undo() -> None:
+        if sys.unraisablehook is hook:
+            sys.unraisablehook = previous
+
+    return undo
+
+
+def caused_by_interrupt(error: BaseException) -> bool:
+    """Whether ``error`` is an interrupt that Python wrapped in another exception.
+
+    Python 3.11 turns an exception in ``__set_name__`` while a class is made (matplotlib's
+    classes, as they load) into ``RuntimeError("Error calling __set_name__ ...")`` with the
+    interrupt as its cause; a library may wrap one the same way. Such an error is the
+    interrupt, not a failure to report.
+    """
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+def _interrupt_after(main_id: int, hook_frame: Any) -> None:
+    """Send SIGINT to the main thread once it has left ``hook_frame`` (the unraisable hook).
+
+    Tripped inside the hook (``interrupt_main`` called there, or too early from here), the
+    handler would raise in the hook and be dropped again; tripped after it, it raises at the
+    next line the main thread runs past the callback. A callback it lands in again comes back
+    to the hook, and so here.
+    """
+    for _ in range(10_000):  # about 10 s at most: a main thread stuck in the hook is not waited for
+        frame = sys._current_frames().get(main_id)  # noqa: SLF001
+        while frame is not None and frame is not hook_frame:
+            frame = frame.f_back
+        if frame is None:
+            break
+        time.sleep(0.001)
+    del frame, hook_frame
+    if hasattr(signal, "pthread_kill"):  # a real signal: it also wakes a main thread that sleeps or waits
+        signal.pthread_kill(main_id, signal.SIGINT)
+    else:  # Windows: tripped, raised at the next line the main thread runs
+        _thread.interrupt_main(signal.SIGINT)
