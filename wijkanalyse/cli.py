@@ -46,7 +46,8 @@ def _national_options(f: Any) -> Any:
         click.option("--resume/--no-resume", default=True, show_default=True,
                      help="Sla gemeenten (en snapshots) over die een eerder gestopte run al afmaakte."),
         click.option("--maps/--no-maps", default=True, show_default=True,
-                     help="Bij veel gemeenten: schrijf ook van elke gemeente kaart.html."),
+                     help="Bij veel gemeenten: schrijf ook van elke gemeente kaart.html en de printkaarten "
+                     "(--no-maps: alleen de cijfers, tabellen en het rapport)."),
         click.option("--osm-engine", type=click.Choice(["auto", "osmium", "pyosmium"]), default="auto",
                      show_default=True, help="How --osm-pbf is cut per gemeente: the osmium command where installed "
                      "(auto), or pyosmium alone."),
