@@ -524,6 +524,37 @@ def test_an_interrupt_python_wrapped_while_the_command_line_loads_is_the_interru
     assert done.stderr.strip().splitlines() == ["Afgebroken (Ctrl-C of SIGTERM); de vorige uitvoer is ongewijzigd."]
 
 
+def test_an_interrupt_a_library_swallowed_still_stops_the_run(
+    earlier_run: Path, demo_snapshot: Path, tmp_path: Path,
+) -> None:
+    # a library with a bare except around its work swallows the KeyboardInterrupt of a SIGTERM; the run
+    # noted the signal, stops at its next step and keeps the earlier outputs (before: it ran on, exit 0)
+    out = tmp_path / "out"
+    shutil.copytree(earlier_run, out)
+    args = ["run", "--snapshot", str(demo_snapshot), "--out", str(out), "--config", str(_config(tmp_path / "b.toml", 800))]
+    done = _run_module(tmp_path, "swallow", (
+        "import os, signal, sys, time\n"
+        "from wijkanalyse import pipeline\n"
+        "analyse = pipeline.analyse\n"
+        "def swallowing(*args, **kwargs):\n"
+        "    try:\n"
+        "        os.kill(os.getpid(), signal.SIGTERM)\n"
+        "        time.sleep(30)\n"
+        "    except BaseException:\n"
+        "        pass\n"
+        "    return analyse(*args, **kwargs)\n"
+        "pipeline.analyse = swallowing\n"
+        f"sys.argv = ['wijkanalyse', *{args!r}]\n"
+        "from wijkanalyse._entry import main\n"
+        "main()\n"
+    ))
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "Afgebroken (Ctrl-C of SIGTERM); de vorige uitvoer is ongewijzigd."
+    assert "Traceback" not in done.stderr
+    assert _output_run(out / SLUG) == 400  # the earlier result is kept
+    assert sorted(p.name for p in out.iterdir()) == [SLUG]
+
+
 def test_caused_by_interrupt_follows_causes_and_contexts() -> None:
     from wijkanalyse._interrupts import caused_by_interrupt
 
@@ -641,3 +672,27 @@ def test_the_workers_of_a_killed_national_run_end_with_it(tmp_path: Path) -> Non
     assert sorted(p.stem for p in progress.glob("GM*.json")) == sorted(country.codes)
     hidden = [p.relative_to(out) for p in out.rglob(".*") if p.name != pipeline.INDEX_FILE]
     assert hidden == [], hidden  # no staging folder, temporary file or lock file left
+
+
+def test_a_noted_interrupt_keeps_the_folder_and_is_forgotten_once_handled(tmp_path: Path) -> None:
+    # staged_dir must not put a new folder in place after an interrupt that was swallowed inside its block
+    from wijkanalyse import _atomic, _interrupts
+
+    dest = tmp_path / "uit"
+    dest.mkdir()
+    (dest / "oud.txt").write_text("oud")
+    try:
+        with (pytest.raises(KeyboardInterrupt),
+              _atomic.staged_dir(dest, what="Uitvoermap", advice="Kies een andere map.") as tmp):
+            (tmp / "nieuw.txt").write_text("nieuw")
+            _interrupts.note_interrupt()  # as the signal handler does, before a library swallowed it
+        assert sorted(p.name for p in dest.iterdir()) == ["oud.txt"]
+        assert [p.name for p in tmp_path.iterdir()] == ["uit"]  # the staged folder is removed
+        with pytest.raises(KeyboardInterrupt):
+            _interrupts.stop_if_interrupted()
+    finally:
+        _interrupts.forget_interrupt()
+    _interrupts.stop_if_interrupted()  # handled: passes again
+    with _atomic.staged_dir(dest, what="Uitvoermap", advice="Kies een andere map.") as tmp:
+        (tmp / "nieuw.txt").write_text("nieuw")
+    assert sorted(p.name for p in dest.iterdir()) == ["nieuw.txt"]

@@ -21,6 +21,8 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from wijkanalyse._interrupts import stop_if_interrupted
+
 __all__ = [
     "atomic_path",
     "clean_leftovers",
@@ -211,6 +213,7 @@ def staged_dir(
         try:
             yield tmp
             pause_point("staged")
+            stop_if_interrupted()  # an interrupt a library swallowed: the new folder is not put in place
             replace_dir(tmp, dest)
         finally:
             if tmp.exists():

@@ -8,6 +8,11 @@ had been asked. :func:`redeliver_lost_interrupts` installs a hook that delivers 
 interrupt again, at the next line where it can be raised. An interrupt that arrives while a
 class is made comes out as another exception (:func:`caused_by_interrupt`).
 
+A library with a bare ``except`` can swallow the interrupt outright. The signal handlers note
+it (:func:`note_interrupt`), and the run checks at each step and before it replaces an output
+folder (:func:`stop_if_interrupted`): a swallowed interrupt still stops the run there, with the
+earlier outputs kept.
+
 Imported by the entry point before anything else: the standard library only.
 """
 
@@ -22,7 +27,45 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["caused_by_interrupt", "redeliver_lost_interrupts"]
+__all__ = [
+    "caused_by_interrupt",
+    "forget_interrupt",
+    "interrupt",
+    "note_interrupt",
+    "redeliver_lost_interrupts",
+    "stop_if_interrupted",
+]
+
+#: Whether an interrupt arrived that has not been handled yet (see :func:`note_interrupt`).
+_noted = False
+
+
+def note_interrupt() -> None:
+    """Remember that an interrupt arrived, for :func:`stop_if_interrupted` (called by the signal handlers)."""
+    global _noted  # noqa: PLW0603 (one flag per process, as signals are)
+    _noted = True
+
+
+def forget_interrupt() -> None:
+    """The interrupt has been handled (the run stopped and said so): later checks pass again."""
+    global _noted  # noqa: PLW0603
+    _noted = False
+
+
+def stop_if_interrupted() -> None:
+    """Raise KeyboardInterrupt when an interrupt arrived that something swallowed (a bare ``except``).
+
+    Called at each step of a run and before an output folder is replaced, so a run that was
+    asked to stop does not go on, or write, as if nothing happened.
+    """
+    if _noted:
+        raise KeyboardInterrupt
+
+
+def interrupt(signum: int, frame: object) -> None:
+    """SIGINT handler: note the interrupt, then raise KeyboardInterrupt as Python's own handler does."""
+    note_interrupt()
+    raise KeyboardInterrupt
 
 
 def redeliver_lost_interrupts() -> Callable[[], None]:
@@ -36,7 +79,7 @@ def redeliver_lost_interrupts() -> Callable[[], None]:
     def hook(unraisable: Any) -> None:
         if (isinstance(unraisable.exc_type, type) and issubclass(unraisable.exc_type, KeyboardInterrupt)
                 and threading.current_thread() is threading.main_thread()
-                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+                and signal.getsignal(signal.SIGINT) in (signal.default_int_handler, interrupt)):
             with contextlib.suppress(RuntimeError):  # no new threads while the interpreter shuts down
                 here = sys._getframe()  # noqa: SLF001
                 threading.Thread(target=_interrupt_after, args=(threading.get_ident(), here), daemon=True,

@@ -15,12 +15,12 @@ import sys
 import traceback
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from wijkanalyse import __version__
-from wijkanalyse._interrupts import caused_by_interrupt, redeliver_lost_interrupts
+from wijkanalyse._interrupts import caused_by_interrupt, forget_interrupt, note_interrupt, redeliver_lost_interrupts
 from wijkanalyse._format import format_int, format_percent
 from wijkanalyse.config import default_config_text, load_config
 from wijkanalyse.errors import WijkanalyseError
@@ -120,6 +120,7 @@ def _summary_text(outputs) -> str:  # noqa: ANN001
 
 #: Exit code after Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
 INTERRUPTED = 130
+STOPPED = "Afgebroken (Ctrl-C of SIGTERM); de vorige uitvoer is ongewijzigd."
 
 
 class _Cli(click.Group):
@@ -131,7 +132,8 @@ class _Cli(click.Group):
         try:
             return super().make_context(info_name, args, parent=parent, **extra)
         except KeyboardInterrupt:
-            click.echo("Afgebroken (Ctrl-C of SIGTERM); de vorige uitvoer is ongewijzigd.", err=True)
+            forget_interrupt()
+            click.echo(STOPPED, err=True)
             sys.exit(INTERRUPTED)
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -147,16 +149,10 @@ class _Cli(click.Group):
         except BrokenPipeError:  # stdout closed early (wijkanalyse run ... | head -1): click exits quietly
             raise
         except KeyboardInterrupt:
-            if debug:
-                traceback.print_exc(file=sys.stderr)
-            click.echo("Afgebroken (Ctrl-C of SIGTERM); de vorige uitvoer is ongewijzigd.", err=True)
-            ctx.exit(INTERRUPTED)
+            _interrupted(ctx, debug=debug)
         except Exception as e:
             if caused_by_interrupt(e):  # an interrupt Python wrapped (RuntimeError from __set_name__ ...)
-                if debug:
-                    traceback.print_exc(file=sys.stderr)
-                click.echo("Afgebroken (Ctrl-C of SIGTERM); de vorige uitvoer is ongewijzigd.", err=True)
-                ctx.exit(INTERRUPTED)
+                _interrupted(ctx, debug=debug)
             if debug:
                 raise
             if isinstance(e, WijkanalyseError):
@@ -169,9 +165,19 @@ class _Cli(click.Group):
             raise click.ClickException(msg) from e
 
 
+def _interrupted(ctx: click.Context, *, debug: bool) -> NoReturn:
+    """The interrupt has stopped the command (its temporary folders are gone): one line, exit 130."""
+    forget_interrupt()
+    if debug:
+        traceback.print_exc(file=sys.stderr)
+    click.echo(STOPPED, err=True)
+    ctx.exit(INTERRUPTED)
+
+
 def _terminate_as_interrupt(signum: int, frame: object) -> None:
     """SIGTERM handler: stop like Ctrl-C (temporary folders removed, earlier outputs kept)."""
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the cleaning short
+    note_interrupt()
     raise KeyboardInterrupt
 
 

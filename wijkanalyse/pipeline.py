@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from wijkanalyse import __version__, _atomic, model, runcontext, snapshot
+from wijkanalyse._interrupts import stop_if_interrupted
 from wijkanalyse.analysis import (
     buurt_coverage,
     composite_signal,
@@ -103,6 +104,7 @@ def _step(n: int, text: str) -> None:
     """Mark step ``n`` of the run current in this thread (see :mod:`wijkanalyse.runcontext`)."""
     ctx = runcontext.current()
     if ctx is None:
+        stop_if_interrupted()
         log.info("[%d/%d] %s", n, STEPS, text)
     else:
         ctx.step(n, text)

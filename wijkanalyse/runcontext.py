@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
+from wijkanalyse._interrupts import stop_if_interrupted
+
 __all__ = ["RunContext", "current", "peak_rss_gib"]
 
 log = logging.getLogger("wijkanalyse")
@@ -45,7 +47,11 @@ class RunContext:
     warnings: list[str] = field(default_factory=list)
 
     def step(self, n: int, text: str) -> None:
-        """Log the start of step ``n`` ("[n/total] text") and mark its time."""
+        """Log the start of step ``n`` ("[n/total] text") and mark its time.
+
+        An interrupt that a library swallowed stops the run here (:func:`~wijkanalyse._interrupts.stop_if_interrupted`).
+        """
+        stop_if_interrupted()
         log.info("[%d/%d] %s", n, self.total_steps, text)
         self.marks.append((text, time.perf_counter(), peak_rss_gib()))
 
