@@ -4,7 +4,7 @@ Each case builds one bad input (from the demo snapshot, a config text, a command
 fake service on 127.0.0.1), runs the CLI and checks:
 
 - ``error``: exit code != 0 (1, or 2 for a usage error), the last line of stderr is the one
-  ``Error: ...`` line and holds the case's advice, no traceback and no uncaught exception;
+  ``Fout: ...`` line and holds the case's advice, no traceback and no uncaught exception;
 - ``warning``: a partial mismatch runs to the end (exit 0), and the advice is in the log and
   in ``samenvatting.json`` (``warnings``);
 - ``ok``: input that looks odd but means the same (lower-case codes) gives the normal result.
@@ -161,7 +161,7 @@ def cli_snapshot_missing(env: Env) -> list[str]:
     return env.run(snap=env.tmp / "nergens")
 
 
-@case("is a file", exit_code=2)
+@case("is een bestand; geef een map", exit_code=2)
 def cli_snapshot_is_a_file(env: Env) -> list[str]:
     (env.tmp / "snap.zip").write_bytes(b"PK")
     return env.run(snap=env.tmp / "snap.zip")
@@ -183,12 +183,12 @@ def cli_out_is_a_file(env: Env) -> list[str]:
     return ["run", "--snapshot", str(env.demo), "--out", str(env.tmp / "kaarten"), "-q"]
 
 
-@case("is a directory", exit_code=2)
+@case("is een map; geef een bestand", exit_code=2)
 def cli_config_is_a_folder(env: Env) -> list[str]:
     return env.run("--config", str(env.tmp), snap=env.demo)
 
 
-@case("does not exist", exit_code=2)
+@case("bestaat niet", exit_code=2)
 def cli_config_missing(env: Env) -> list[str]:
     return env.run("--config", str(env.tmp / "nergens.toml"), snap=env.demo)
 
@@ -647,7 +647,7 @@ def cache_that_cannot_be_written(env: Env) -> list[str]:  # issue: PermissionErr
     return env.fetch()  # the download works without the cache, and says so
 
 
-@case("is a file", exit_code=2)
+@case("is een bestand; geef een map", exit_code=2)
 def cli_cache_dir_is_a_file(env: Env) -> list[str]:
     (env.tmp / "cache").write_text("a file, not a folder", encoding="utf-8")
     return env.fetch()
@@ -1013,9 +1013,9 @@ def test_bad_input(name: str, env: Env) -> None:
     lines = [line for line in stderr.splitlines() if line.strip()]
     if bad.kind == "error":
         assert code != 0 and (bad.exit_code is None or code == bad.exit_code), stderr
-        assert lines and lines[-1].startswith("Error: "), stderr
+        assert lines and lines[-1].startswith("Fout: "), stderr
         assert bad.advice in lines[-1], lines[-1]
-        assert sum(line.startswith("Error: ") for line in lines) == 1
+        assert sum(line.startswith("Fout: ") for line in lines) == 1
         return
     assert code == 0, stderr
     folder = env.out / "voorbeeldgemeente"
@@ -1036,7 +1036,7 @@ def test_debug_shows_the_traceback(env: Env) -> None:
     result = CliRunner().invoke(cli, ["--debug", *env.run()])
     assert result.exit_code == 1
     assert "Traceback (most recent call last)" in result.stderr and "read_manifest" in result.stderr
-    assert result.stderr.splitlines()[-1].startswith("Error: Snapshot")
+    assert result.stderr.splitlines()[-1].startswith("Fout: Snapshot")
 
 
 def test_an_unexpected_error_is_one_line_and_debug_shows_it(env: Env) -> None:
@@ -1049,7 +1049,7 @@ def test_an_unexpected_error_is_one_line_and_debug_shows_it(env: Env) -> None:
     result = CliRunner().invoke(cli, env.run(snap=env.demo))
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines() == [
-        "Error: Onverwachte fout (KeyError: 'buurtcode'). Start hetzelfde commando met --debug (wijkanalyse --debug ...) "
+        "Fout: Onverwachte fout (KeyError: 'buurtcode'). Start hetzelfde commando met --debug (wijkanalyse --debug ...) "
         "om te zien waar, en meld de fout met die uitvoer."]
     debug = CliRunner().invoke(cli, ["--debug", *env.run(snap=env.demo)])
     assert isinstance(debug.exception, KeyError)  # re-raised: python prints the traceback

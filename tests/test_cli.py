@@ -65,7 +65,7 @@ def test_two_targets_is_a_usage_error(tmp_path: Path) -> None:
 def test_missing_snapshot_is_one_line(tmp_path: Path) -> None:
     result = invoke("run", "--snapshot", str(tmp_path / "nergens"))
     assert result.exit_code == 1
-    assert result.stderr.startswith("Error: Snapshotmap")
+    assert result.stderr.startswith("Fout: Snapshotmap")
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.output
 
 
@@ -74,7 +74,7 @@ def test_unwritable_output_folder_is_one_line(tmp_path: Path) -> None:
     blocker.write_text("not a folder")
     result = invoke("run", "--demo", "--out", str(blocker), "-q")
     assert result.exit_code == 1
-    assert result.stderr.startswith("Error: Kan niet schrijven in de uitvoermap")
+    assert result.stderr.startswith("Fout: Kan niet schrijven in de uitvoermap")
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.output
 
 

@@ -231,7 +231,7 @@ def test_cli_refuses_two_gemeenten(snapshots: tuple[Path, Path], tmp_path: Path)
     result = invoke("compare", str(snapshots[0]), str(other), "--out", str(tmp_path))
     assert result.exit_code == 1
     assert result.stderr == (
-        "Error: De snapshots zijn van verschillende gemeenten: Voorbeeldgemeente (GM9999) en Ermelo (GM0233). "
+        "Fout: De snapshots zijn van verschillende gemeenten: Voorbeeldgemeente (GM9999) en Ermelo (GM0233). "
         "Vergelijk twee jaren van één gemeente.\n"
     )
     assert not (tmp_path / "voorbeeldgemeente").exists()
@@ -240,7 +240,7 @@ def test_cli_refuses_two_gemeenten(snapshots: tuple[Path, Path], tmp_path: Path)
 def test_cli_missing_snapshot_and_bad_demo_year(snapshots: tuple[Path, Path], tmp_path: Path) -> None:
     result = invoke("compare", str(snapshots[0]), str(tmp_path / "nergens"))
     assert result.exit_code == 1 and result.stderr.count("\n") == 1
-    assert result.stderr.startswith("Error: Snapshotmap") and "Traceback" not in result.output
+    assert result.stderr.startswith("Fout: Snapshotmap") and "Traceback" not in result.output
     result = invoke("demo", str(tmp_path / "d"), "--year", "2027")
     assert result.exit_code == 2
     assert "De demogemeente bestaat voor 2024, 2025, 2026; --year 2027 hoort daar niet bij." in result.stderr

@@ -245,7 +245,7 @@ def test_a_second_run_on_the_same_folder_is_told_it_is_in_use(
         second = CliRunner().invoke(cli, [*args, "-q"])
         assert second.exit_code == 1
         pid = child.proc.pid
-        assert second.stderr.startswith(f"Error: Uitvoermap {out / SLUG} is in gebruik door een andere wijkanalyse-run (pid {pid}, sinds ")
+        assert second.stderr.startswith(f"Fout: Uitvoermap {out / SLUG} is in gebruik door een andere wijkanalyse-run (pid {pid}, sinds ")
         assert "Wacht tot die klaar is, of kies een andere map met --out." in second.stderr
         # the snapshot it reads cannot be fetched over meanwhile
         with pytest.raises(_lock.LockTaken, match="is in gebruik door een andere wijkanalyse-run"), _lock.locked(

@@ -1,9 +1,10 @@
 """One language for people: what the CLI tells a person on failure is Dutch (issue P4d, item 5).
 
 A handful of failing commands (usage, snapshot, config, own points, gemeente look-up) must not
-show common English message words. Identifiers, paths, config keys and click's own framework
-words ("Error:", "Usage:", "Try ... for help") are left out of the scan; texts of the OS or of a
-library (``Permission denied``, tomllib's or GDAL's words) are not produced by these cases.
+show common English message words. Identifiers, paths and config keys are left out of the scan;
+texts of the OS or of a library (``Permission denied``, tomllib's or GDAL's words) are not
+produced by these cases. click's own words (its help, its usage errors) are Dutch too
+(:mod:`wijkanalyse._click_nl`): every failure is one line that starts with "Fout:".
 """
 
 from __future__ import annotations
@@ -17,14 +18,14 @@ from click.testing import CliRunner
 from wijkanalyse.cli import cli
 
 ENGLISH = ("must", "should", "cannot", "not found", "Check the", "does not exist", "the", "Give", "Choose",
-           "is not", "has no", "holds", "Make the", "Did you mean")
-#: click's own words (it has no Dutch translation built in); the project's words follow them.
-CLICK_WORDS = re.compile(r"^(Error: |Usage: .*|Try '.*' for help\.)")
+           "is not", "has no", "holds", "Make the", "Did you mean", "Error", "Usage", "Try", "for help", "Missing",
+           "Invalid", "No such", "option", "requires", "unexpected", "argument", "value")
 
 
 def _project_text(stderr: str) -> str:
-    lines = [CLICK_WORDS.sub("", line) for line in stderr.splitlines()]
-    return "\n".join(line for line in lines if not line.startswith("Usage:"))
+    lines = stderr.splitlines()  # one line, or a config's list of problems under it
+    assert lines and lines[0].startswith("Fout: "), stderr  # Dutch from its first word
+    return "\n".join(lines).removeprefix("Fout: ")
 
 
 def _cases(tmp: Path, demo: Path) -> list[list[str]]:
@@ -44,6 +45,63 @@ def _cases(tmp: Path, demo: Path) -> list[list[str]]:
     ]
 
 
+#: click's own usage errors: (arguments, the Dutch line expected, written from click's English message by hand)
+CLICK_CASES = [
+    (["run", "--zzz"], "Fout: Onbekende optie '--zzz'. Zie 'cli run --help' voor de opties."),
+    (["run", "--snapshott"], "Fout: Onbekende optie '--snapshott'. (Bedoelde u een van: '--no-maps', '--snapshot', "
+     "'--snapshots'?) Zie 'cli run --help' voor de opties."),
+    (["run", "--year", "abc"],
+     "Fout: Ongeldige waarde voor '--year': 'abc' is geen geheel getal. Zie 'cli run --help' voor de opties."),
+    (["run", "--workers", "0"],
+     "Fout: Ongeldige waarde voor '--workers': 0 valt buiten het bereik x>=1. Zie 'cli run --help' voor de opties."),
+    (["run", "--snapshot"], "Fout: Optie '--snapshot' vraagt een waarde. Zie 'cli run --help' voor de opties."),
+    (["run", "x", "y"], "Fout: Onverwachte extra argumenten: x y. Zie 'cli run --help' voor de opties."),
+    (["run", "--osm-engine", "gdal"],
+     "Fout: Ongeldige waarde voor '--osm-engine': 'gdal' is niet een van 'auto', 'osmium', 'pyosmium'. "
+     "Zie 'cli run --help' voor de opties."),
+    (["run", "--config", "nergens.toml"],
+     "Fout: Ongeldige waarde voor '--config': Bestand 'nergens.toml' bestaat niet. Zie 'cli run --help' voor de opties."),
+    (["demo"], "Fout: Argument 'DEST' ontbreekt. Zie 'cli demo --help' voor de opties."),
+    (["fetch"], "Fout: Optie '--gemeente' ontbreekt. Zie 'cli fetch --help' voor de opties."),
+    (["bla"], "Fout: Onbekend commando 'bla'. Zie 'cli --help' voor de opties."),
+    (["--zzz"], "Fout: Onbekende optie '--zzz'. Zie 'cli --help' voor de opties."),
+]
+
+
+@pytest.mark.parametrize(("args", "expected"), CLICK_CASES, ids=[" ".join(a) for a, _ in CLICK_CASES])
+def test_a_wrong_command_line_is_one_dutch_line(args: list[str], expected: str) -> None:
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output  # click's code for a wrong command line, kept
+    assert result.stderr.splitlines() == [expected]
+
+
+def _commands() -> list[list[str]]:
+    return [[], *([name] for name in sorted(cli.commands))]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("args", _commands(), ids=lambda a: " ".join(a) or "wijkanalyse")
+def test_the_help_is_dutch(args: list[str]) -> None:
+    result = CliRunner().invoke(cli, [*args, "--help"])
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert text.startswith("Gebruik: cli"), text
+    assert "\nOpties:\n" in text and "Toon deze hulp en stop." in text
+    assert ("Commando's:" in text) == (not args)
+    click_words = ("Usage:", "Options:", "Commands:", "Show this message", "[default:", "[required]",
+                   " FILE", " DIRECTORY", " TEXT", " INTEGER", "[OPTIONS]")
+    assert not [w for w in click_words if w in text], text
+    found = [w for w in ("the", "and", "with", "needs", "then", "where", "alone", "e.g.")
+             if re.search(rf"(?<![\w.-]){re.escape(w)}(?![\w-])", text)]
+    assert not found, f"English {found} in: {text}"
+
+
+def test_the_version_is_dutch() -> None:
+    from wijkanalyse import __version__
+
+    result = CliRunner().invoke(cli, ["--version"])
+    assert result.output == f"wijkanalyse, versie {__version__}\n"
+
+
 @pytest.mark.parametrize("case", range(10))
 def test_failing_commands_speak_dutch(case: int, demo_snapshot: Path, tmp_path: Path) -> None:
     args = _cases(tmp_path, demo_snapshot)[case]
@@ -55,3 +113,21 @@ def test_failing_commands_speak_dutch(case: int, demo_snapshot: Path, tmp_path: 
         text = text.replace(path, "<pad>")
     found = [word for word in ENGLISH if re.search(rf"\b{re.escape(word)}\b", text, re.IGNORECASE)]
     assert not found, f"English {found} in: {text}"
+
+
+@pytest.mark.parametrize(("english", "dutch"), [
+    ("No such option '--outt'. Did you mean '--out'?", "Onbekende optie '--outt'. Bedoelde u '--out'?"),
+    ("Got unexpected extra argument (x)", "Onverwacht extra argument: x."),
+    ("Missing option '--gemeente'.", "Optie '--gemeente' ontbreekt."),
+    ("Option '--dest' does not take a value.", "Optie '--dest' neemt geen waarde."),
+    ("Invalid value for 'DEST': Directory 'd' is a file.", "Ongeldige waarde voor 'DEST': Map 'd' is een bestand; geef een map."),
+    ("Invalid value for '--config': File 'c' is a directory.",
+     "Ongeldige waarde voor '--config': Bestand 'c' is een map; geef een bestand."),
+    ("'ja' is not a valid boolean.", "'ja' is geen ja/nee-waarde."),
+    ("A message a newer click wrote.", "A message a newer click wrote."),  # unknown: kept, not guessed
+    ("Snapshotmap x bestaat niet.", "Snapshotmap x bestaat niet."),  # the project's own Dutch: untouched
+])
+def test_click_messages_in_dutch(english: str, dutch: str) -> None:
+    from wijkanalyse._click_nl import translate
+
+    assert translate(english) == dutch

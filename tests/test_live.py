@@ -147,7 +147,7 @@ def test_a_lasting_fault_ends_in_one_line_and_no_snapshot(fake: FakeServices, tm
     result = _fetch(fake, tmp_path)
     assert result.exit_code == 1
     last = result.output.splitlines()[-1]
-    assert last.startswith("Error: ") and "Traceback" not in result.output
+    assert last.startswith("Fout: ") and "Traceback" not in result.output
     assert "gaf geen bruikbaar antwoord op CBS-tabel 85984NED (GM0999) na 4 pogingen" in last
     assert "laatste: HTTP 503" in last
     assert fake.requests_to("cbs") == 4
@@ -161,7 +161,7 @@ def test_an_overpass_timeout_remark_is_retried_once_then_advice_and_never_cached
     result = _fetch(fake, tmp_path)  # retries = 3, but a heavy query is sent twice at most
     assert result.exit_code == 1
     line = result.output.splitlines()[-1]
-    assert line.startswith("Error: Overpass brak de vraag naar straten en voorzieningen twee keer af")
+    assert line.startswith("Fout: Overpass brak de vraag naar straten en voorzieningen twee keer af")
     assert "runtime error: Query timed out" in line and ".osm.pbf (--osm-pbf" in line and "kleiner gebied" in line
     assert fake.requests_to("overpass") == 2
     cached = list((tmp_path / "cache" / "http").iterdir())

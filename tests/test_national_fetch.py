@@ -129,6 +129,6 @@ def test_many_gemeenten_without_a_pbf_are_refused_before_any_download(country, s
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 1
     (line,) = [text for text in result.output.splitlines() if text.strip()]  # one line, no traceback
-    assert line.startswith("Error: 3 gemeenten zonder --osm-pbf zijn 3 grote Overpass-downloads")
+    assert line.startswith("Fout: 3 gemeenten zonder --osm-pbf zijn 3 grote Overpass-downloads")
     assert "hoogstens 2" in line and "geef die mee met --osm-pbf" in line and ".osm.pbf" in line
     assert server.log == []  # refused before CBS, PDOK or Overpass was asked anything

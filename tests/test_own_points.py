@@ -475,7 +475,7 @@ def test_cli_bad_own_points_file_is_an_error(demo_snapshot: Path, tmp_path: Path
         ["run", "--snapshot", str(demo_snapshot), "--out", str(tmp_path), "--ontmoetingspunten", str(own_file), "-q"],
     )
     assert result.exit_code == 1
-    assert result.stderr.startswith("Error: p.csv: 1 foute rij (er blijft geen geldige rij over)")
+    assert result.stderr.startswith("Fout: p.csv: 1 foute rij (er blijft geen geldige rij over)")
     assert "p.csv regel 2: onbekende klasse 'zwembad'" in result.stderr and "Traceback" not in result.output
 
 

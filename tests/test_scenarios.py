@@ -306,7 +306,7 @@ def _cli(demo_snapshot: Path, tmp_path: Path, text: str):
 def test_cli_an_id_that_does_not_exist(demo_snapshot: Path, tmp_path: Path) -> None:
     result = _cli(demo_snapshot, tmp_path, '[[scenario]]\nname = "dicht"\nclose = ["node/999999"]\n')
     assert result.exit_code == 1
-    assert result.stderr.startswith("Error: Scenariobestand bezuiniging.toml: scenario 'dicht': 'node/999999' "
+    assert result.stderr.startswith("Fout: Scenariobestand bezuiniging.toml: scenario 'dicht': 'node/999999' "
                                     "bestaat niet in deze run")
     assert "gebruik een osm_id uit de laag voorzieningen van buurten.gpkg" in result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.output
@@ -324,7 +324,7 @@ def test_cli_a_name_that_fits_two_places(demo_snapshot: Path, tmp_path: Path) ->
 def test_cli_a_bad_file(demo_snapshot: Path, tmp_path: Path) -> None:
     result = _cli(demo_snapshot, tmp_path, '[[scenario]]\nname = "dicht"\nclose = "Parkkerk\n')
     assert result.exit_code == 1
-    assert result.stderr.startswith("Error: Scenariobestand bezuiniging.toml is geen geldige TOML")
+    assert result.stderr.startswith("Fout: Scenariobestand bezuiniging.toml is geen geldige TOML")
     assert result.stderr.count("\n") == 1
 
 

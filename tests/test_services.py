@@ -322,6 +322,6 @@ def test_a_redirect_loop_is_named_as_a_network_problem(fake: FakeServices, tmp_p
                                       "--cache-dir", str(tmp_path / "c"), "--snapshot", str(tmp_path / "s")])
     assert result.exit_code == 1
     line = result.output.splitlines()[-1]  # after the progress lines: one error line
-    assert line.startswith("Error: ") and "in een kring door (meer dan 30 doorverwijzingen): een netwerk- of adresprobleem" in line
+    assert line.startswith("Fout: ") and "in een kring door (meer dan 30 doorverwijzingen): een netwerk- of adresprobleem" in line
     assert "disk" not in line and "Traceback" not in result.output
     assert fake.requests_to("cbs") == 31  # the first request and requests' 30 redirects, then stop

@@ -243,12 +243,12 @@ def test_cli_trend(snapshots: list[Path], tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("case", "expected"),
     [
-        ("two", "Error: Voor een trend zijn minstens 3 snapshots nodig (drie of meer jaren), gekregen: 2."),
-        ("same_year", "Error: Twee snapshots zijn van 2024 ("),
-        ("two_gemeenten", "Error: De snapshots zijn van verschillende gemeenten: Ermelo (GM0233), "
+        ("two", "Fout: Voor een trend zijn minstens 3 snapshots nodig (drie of meer jaren), gekregen: 2."),
+        ("same_year", "Fout: Twee snapshots zijn van 2024 ("),
+        ("two_gemeenten", "Fout: De snapshots zijn van verschillende gemeenten: Ermelo (GM0233), "
                           "Voorbeeldgemeente (GM9999). Geef snapshots van één gemeente."),
-        ("percent", "Error: --doel is een aandeel tussen 0 en 1, bijv. 0.9 voor 90 % (gekregen: 90)."),
-        ("past_year", "Error: --doeljaar moet na het nieuwste jaar (2026) liggen, gekregen: 2025."),
+        ("percent", "Fout: --doel is een aandeel tussen 0 en 1, bijv. 0.9 voor 90 % (gekregen: 90)."),
+        ("past_year", "Fout: --doeljaar moet na het nieuwste jaar (2026) liggen, gekregen: 2025."),
     ],
 )
 def test_cli_bad_input(snapshots: list[Path], tmp_path: Path, case: str, expected: str) -> None:

@@ -20,6 +20,7 @@ from typing import Any, NoReturn
 import click
 
 from wijkanalyse import __version__
+from wijkanalyse._click_nl import VERSION_MESSAGE, VERSION_TEXT, DutchCommand, DutchContext, dutch_failure, dutch_help_option
 from wijkanalyse._interrupts import caused_by_interrupt, forget_interrupt, note_interrupt, redeliver_lost_interrupts
 from wijkanalyse._format import format_int, format_percent
 from wijkanalyse.config import default_config_text, load_config
@@ -49,8 +50,8 @@ def _national_options(f: Any) -> Any:
                      help="Bij veel gemeenten: schrijf ook van elke gemeente kaart.html en de printkaarten "
                      "(--no-maps: alleen de cijfers, tabellen en het rapport)."),
         click.option("--osm-engine", type=click.Choice(["auto", "osmium", "pyosmium"]), default="auto",
-                     show_default=True, help="How --osm-pbf is cut per gemeente: the osmium command where installed "
-                     "(auto), or pyosmium alone."),
+                     show_default=True, help="Hoe --osm-pbf per gemeente wordt uitgesneden: met het programma osmium waar "
+                     "dat is geïnstalleerd (auto), of alleen met pyosmium."),
     ]
     for option in reversed(options):
         f = option(f)
@@ -124,13 +125,24 @@ STOPPED = "Afgebroken (Ctrl-C of SIGTERM); de vorige uitvoer is ongewijzigd."
 
 
 class _Cli(click.Group):
-    """The command group: every failure is one line (``--debug``: the traceback too)."""
+    """The command group: every failure is one Dutch line (``--debug``: the traceback too).
+
+    click's own words (help headings, its usage errors) are put in Dutch by :mod:`wijkanalyse._click_nl`.
+    """
+
+    context_class = DutchContext
+    command_class = DutchCommand
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        return dutch_help_option(super().get_help_option(ctx))
 
     def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
                      **extra: Any) -> click.Context:
         """An interrupt while click parses the arguments is the same one line and 130 (click would say "Aborted!")."""
         try:
             return super().make_context(info_name, args, parent=parent, **extra)
+        except click.ClickException as e:  # a wrong option of the group itself
+            raise dutch_failure(e) from e
         except KeyboardInterrupt:
             forget_interrupt()
             click.echo(STOPPED, err=True)
@@ -145,7 +157,8 @@ class _Cli(click.Group):
         except click.ClickException as e:
             if debug and e.__cause__ is not None:
                 traceback.print_exception(e.__cause__, file=sys.stderr)
-            raise
+            sub = ctx.invoked_subcommand
+            raise dutch_failure(e, f"{ctx.command_path} {sub}" if sub else ctx.command_path) from e
         except BrokenPipeError:  # stdout closed early (wijkanalyse run ... | head -1): click exits quietly
             raise
         except KeyboardInterrupt:
@@ -156,13 +169,13 @@ class _Cli(click.Group):
             if debug:
                 raise
             if isinstance(e, WijkanalyseError):
-                raise click.ClickException(str(e)) from e
+                raise dutch_failure(click.ClickException(str(e))) from e
             text = " ".join(str(e).split())[:300]
             msg = (
                 f"Onverwachte fout ({type(e).__name__}: {text}). Start hetzelfde commando met --debug "
                 "(wijkanalyse --debug ...) om te zien waar, en meld de fout met die uitvoer."
             )
-            raise click.ClickException(msg) from e
+            raise dutch_failure(click.ClickException(msg)) from e
 
 
 def _interrupted(ctx: click.Context, *, debug: bool) -> NoReturn:
@@ -196,7 +209,7 @@ def _handle_sigterm(ctx: click.Context) -> None:
 
 
 @click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="wijkanalyse")
+@click.version_option(__version__, prog_name="wijkanalyse", help=VERSION_TEXT, message=VERSION_MESSAGE)
 @click.option("--debug", is_flag=True, help="Toon bij een fout de volledige traceback (om een probleem te melden).")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
@@ -217,7 +230,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     "--snapshot", "snapshot_dir", type=click.Path(file_okay=False, path_type=Path),
     help="Draai op een snapshotmap (gemaakt met 'wijkanalyse fetch' of 'wijkanalyse demo').",
 )
-@click.option("--gemeente", help="CBS gemeente code or name, e.g. GM0233 or Ermelo: download its data (needs internet), then run.")
+@click.option("--gemeente", help="CBS-gemeentecode of -naam, bijv. GM0233 of Ermelo: download de gegevens (vraagt internet) en analyseer.")
 @click.option("--year", type=int, help="Jaar van de CBS-cijfers bij --gemeente (standaard: area.year uit de config).")
 @click.option(
     "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -242,8 +255,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--kandidaten", "candidates_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Eigen kandidaat-plekken van de gemeente voor een nieuw ontmoetingspunt (CSV/GPKG/GeoJSON, met kosten_per_jaar).")
 @click.option("--scenario", "scenario_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A TOML file of [[scenario]] tables (meeting points that close or open, another threshold): "
-              "their figures beside the run's own (see config/scenario_voorbeeld.toml).")
+              help="Een TOML-bestand met [[scenario]]-tabellen (ontmoetingspunten die sluiten of openen, een andere "
+              "drempel): hun cijfers naast die van de run zelf (zie config/scenario_voorbeeld.toml).")
 @_national_options
 @click.option("--pdf", is_flag=True,
               help="Schrijf ook rapport.pdf (vraagt WeasyPrint: pip install 'wijkanalyse[pdf]'; zonder zegt de run dat).")
@@ -456,7 +469,7 @@ def demo(dest: Path, year: int) -> None:
 
 
 @cli.command()
-@click.option("--gemeente", required=True, help="CBS gemeente code or name, e.g. GM0233 or Ermelo.")
+@click.option("--gemeente", required=True, help="CBS-gemeentecode of -naam, bijv. GM0233 of Ermelo.")
 @click.option("--year", type=int, default=None, help="Jaar van de CBS-cijfers (standaard: area.year uit de config).")
 @click.option("--snapshot", "dest", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Snapshotmap om te schrijven (standaard: CACHE/snapshots/<gemeente>-<jaar>).")
