@@ -138,6 +138,13 @@ def _config(path: Path, walk_m: int) -> Path:
     return path
 
 
+def _second_run(earlier_run: Path, demo_snapshot: Path, tmp_path: Path) -> tuple[Path, list[str]]:
+    """An output folder holding the earlier run (400 m), and the arguments of a run that would make it 800 m."""
+    out = tmp_path / "out"
+    shutil.copytree(earlier_run, out)
+    return out, ["run", "--snapshot", str(demo_snapshot), "--out", str(out), "--config", str(_config(tmp_path / "b.toml", 800))]
+
+
 def _output_run(folder: Path) -> int | None:
     """The threshold of the one run whose complete outputs ``folder`` holds (None: no folder).
 
@@ -182,9 +189,7 @@ def earlier_run(demo_snapshot: Path, tmp_path_factory: pytest.TempPathFactory) -
 def test_a_killed_run_leaves_one_complete_run(
     moment: str, earlier_run: Path, demo_snapshot: Path, tmp_path: Path,
 ) -> None:
-    out = tmp_path / "out"
-    shutil.copytree(earlier_run, out)
-    args = ["run", "--snapshot", str(demo_snapshot), "--out", str(out), "--config", str(_config(tmp_path / "b.toml", 800))]
+    out, args = _second_run(earlier_run, demo_snapshot, tmp_path)
     _kill_at(args, moment)
 
     after_kill = _output_run(out / SLUG)
@@ -203,9 +208,7 @@ def test_a_killed_run_leaves_one_complete_run(
 def test_the_next_run_puts_back_the_folder_a_kill_between_the_renames_took_away(
     earlier_run: Path, demo_snapshot: Path, tmp_path: Path,
 ) -> None:
-    out = tmp_path / "out"
-    shutil.copytree(earlier_run, out)
-    args = ["run", "--snapshot", str(demo_snapshot), "--out", str(out), "--config", str(_config(tmp_path / "b.toml", 800))]
+    out, args = _second_run(earlier_run, demo_snapshot, tmp_path)
     _kill_at(args, "swap")
     assert not (out / SLUG).exists()
     assert len([n for n in _leftovers(out, SLUG) if n.endswith(".old")]) == 1
@@ -529,9 +532,7 @@ def test_an_interrupt_a_library_swallowed_still_stops_the_run(
 ) -> None:
     # a library with a bare except around its work swallows the KeyboardInterrupt of a SIGTERM; the run
     # noted the signal, stops at its next step and keeps the earlier outputs (before: it ran on, exit 0)
-    out = tmp_path / "out"
-    shutil.copytree(earlier_run, out)
-    args = ["run", "--snapshot", str(demo_snapshot), "--out", str(out), "--config", str(_config(tmp_path / "b.toml", 800))]
+    out, args = _second_run(earlier_run, demo_snapshot, tmp_path)
     done = _run_module(tmp_path, "swallow", (
         "import os, signal, sys, time\n"
         "from wijkanalyse import pipeline\n"

@@ -159,10 +159,7 @@ class _Failure(click.ClickException):
 
     def show(self, file: IO[Any] | None = None) -> None:
         line = f"Fout: {self.format_message()}" + (f" {self.hint}" if self.hint else "")
-        if file is None:
-            click.echo(line, err=True)
-        else:
-            click.echo(line, file=file)
+        click.echo(line, file=file, err=True)  # err: stderr when no file is given
 
 
 class _UsageFailure(_Failure):
@@ -180,7 +177,5 @@ def dutch_failure(error: click.ClickException, command_path: str | None = None) 
     if isinstance(error, click.UsageError):
         path = error.ctx.command_path if error.ctx is not None else command_path
         hint = f"Zie '{path} --help' voor de opties." if path else ""
-        failure: _Failure = _UsageFailure(translate(error.format_message()), hint=hint)
-    else:
-        failure = _Failure(translate(error.format_message()))
-    return failure
+        return _UsageFailure(translate(error.format_message()), hint=hint)
+    return _Failure(translate(error.format_message()))

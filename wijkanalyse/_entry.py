@@ -17,25 +17,22 @@ import os
 import signal
 import sys
 
-from wijkanalyse._interrupts import caused_by_interrupt, interrupt, note_interrupt, redeliver_lost_interrupts
+from wijkanalyse._interrupts import (
+    INTERRUPTED,
+    STOPPED,
+    caused_by_interrupt,
+    interrupt,
+    redeliver_lost_interrupts,
+    terminate,
+)
 
 __all__ = ["main"]
-
-#: Exit code after Ctrl-C or SIGTERM (128 + SIGINT, as shells report it); the same as cli.INTERRUPTED.
-INTERRUPTED = 130
-STOPPED = "Afgebroken (Ctrl-C of SIGTERM); de vorige uitvoer is ongewijzigd."
-
-
-def _terminate(signum: int, frame: object) -> None:
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the cleaning short
-    note_interrupt()
-    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run the command line (``argv``: the arguments, default ``sys.argv[1:]``); exit 130 on an interrupt."""
     try:
-        signal.signal(signal.SIGTERM, _terminate)
+        signal.signal(signal.SIGTERM, terminate)
         signal.signal(signal.SIGINT, interrupt)
     except ValueError:  # not the main thread: an embedding application keeps its signals
         pass

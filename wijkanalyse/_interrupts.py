@@ -28,13 +28,21 @@ from collections.abc import Callable
 from typing import Any
 
 __all__ = [
+    "INTERRUPTED",
+    "STOPPED",
     "caused_by_interrupt",
     "forget_interrupt",
     "interrupt",
     "note_interrupt",
     "redeliver_lost_interrupts",
     "stop_if_interrupted",
+    "terminate",
 ]
+
+#: Exit code after Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
+INTERRUPTED = 130
+#: The one line an interrupted command ends with.
+STOPPED = "Afgebroken (Ctrl-C of SIGTERM); de vorige uitvoer is ongewijzigd."
 
 #: Whether an interrupt arrived that has not been handled yet (see :func:`note_interrupt`).
 _noted = False
@@ -66,6 +74,12 @@ def interrupt(signum: int, frame: object) -> None:
     """SIGINT handler: note the interrupt, then raise KeyboardInterrupt as Python's own handler does."""
     note_interrupt()
     raise KeyboardInterrupt
+
+
+def terminate(signum: int, frame: object) -> None:
+    """SIGTERM handler: stop like Ctrl-C (temporary folders removed, earlier outputs kept)."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the cleaning short
+    interrupt(signum, frame)
 
 
 def redeliver_lost_interrupts() -> Callable[[], None]:

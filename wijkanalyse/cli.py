@@ -21,7 +21,14 @@ import click
 
 from wijkanalyse import __version__
 from wijkanalyse._click_nl import VERSION_MESSAGE, VERSION_TEXT, DutchCommand, DutchContext, dutch_failure, dutch_help_option
-from wijkanalyse._interrupts import caused_by_interrupt, forget_interrupt, note_interrupt, redeliver_lost_interrupts
+from wijkanalyse._interrupts import (
+    INTERRUPTED,
+    STOPPED,
+    caused_by_interrupt,
+    forget_interrupt,
+    redeliver_lost_interrupts,
+    terminate,
+)
 from wijkanalyse._format import format_int, format_percent
 from wijkanalyse.config import default_config_text, load_config
 from wijkanalyse.errors import WijkanalyseError
@@ -119,11 +126,6 @@ def _summary_text(outputs) -> str:  # noqa: ANN001
     return "\n".join(lines)
 
 
-#: Exit code after Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
-INTERRUPTED = 130
-STOPPED = "Afgebroken (Ctrl-C of SIGTERM); de vorige uitvoer is ongewijzigd."
-
-
 class _Cli(click.Group):
     """The command group: every failure is one Dutch line (``--debug``: the traceback too).
 
@@ -187,13 +189,6 @@ def _interrupted(ctx: click.Context, *, debug: bool) -> NoReturn:
     ctx.exit(INTERRUPTED)
 
 
-def _terminate_as_interrupt(signum: int, frame: object) -> None:
-    """SIGTERM handler: stop like Ctrl-C (temporary folders removed, earlier outputs kept)."""
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the cleaning short
-    note_interrupt()
-    raise KeyboardInterrupt
-
-
 def _handle_sigterm(ctx: click.Context) -> None:
     """Handle SIGTERM like Ctrl-C while a command runs (main thread only); restore it afterwards.
 
@@ -201,7 +196,7 @@ def _handle_sigterm(ctx: click.Context) -> None:
     load) is delivered again (:func:`wijkanalyse._entry.redeliver_lost_interrupts`).
     """
     try:
-        previous = signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+        previous = signal.signal(signal.SIGTERM, terminate)
     except ValueError:  # not the main thread (an embedding application): leave signals alone
         return
     undo = redeliver_lost_interrupts()
