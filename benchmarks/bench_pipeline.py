@@ -108,6 +108,12 @@ def _run_child(snap: Path, out: Path) -> tuple[float, float, list, float, dict[s
     return seconds, cpu, timings, peak, spent
 
 
+def _pdf_sizes(out: Path) -> str:
+    """The print maps' PDF sizes of a run (the target: at most 3 MB each at 5 M nodes)."""
+    sizes = sorted(p.stat().st_size / 1e6 for p in out.rglob("kaart_*.pdf"))
+    return f"print-map PDFs {len(sizes)}, largest {sizes[-1]:.2f} MB" if sizes else "no print-map PDFs"
+
+
 def _shortest_edges(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One undirected edge per node pair, the shortest (csr_matrix would add parallel edges up)."""
     lo, hi = np.minimum(a, b), np.maximum(a, b)
@@ -152,7 +158,7 @@ def main() -> None:  # noqa: PLR0915 (one measurement after another)
         for text, secs, step_peak in timings:
             print(f"  step {secs:6.2f} s  peak {step_peak:5.2f} GiB  {text}")
         print(f"whole run: {seconds:.2f} s, CPU {cpu:.2f} s, peak {peak:.2f} GiB; broker areas {spent['brokers']:.2f} s CPU, "
-              f"print maps {spent['printmaps']:.2f} s CPU", flush=True)
+              f"print maps {spent['printmaps']:.2f} s CPU, {_pdf_sizes(Path(tmp) / 'out')}", flush=True)
         growth = {}
         if not args.no_growth:
             cpus = [cpu]
@@ -163,7 +169,8 @@ def main() -> None:  # noqa: PLR0915 (one measurement after another)
                 s_big, c_big, _, p_big, sp_big = _run_child(big, Path(tmp) / f"out{side:.0f}")
                 print(f"whole run at {side / 1000:g} km ({big_nodes} OSM nodes, {big_nodes / nodes:.1f}x): {s_big:.2f} s, "
                       f"CPU {c_big:.2f} s, peak {p_big:.2f} GiB; broker areas {sp_big['brokers']:.2f} s CPU "
-                      f"({sp_big['brokers'] / c_big:.0%}), print maps {sp_big['printmaps']:.2f} s CPU", flush=True)
+                      f"({sp_big['brokers'] / c_big:.0%}), print maps {sp_big['printmaps']:.2f} s CPU, "
+                      f"{_pdf_sizes(Path(tmp) / f'out{side:.0f}')}", flush=True)
                 cpus.append(c_big)
                 shutil.rmtree(big)
             growth = {"2m": cpus[1] / cpus[0], "5m": cpus[2] / cpus[1]}

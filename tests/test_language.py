@@ -131,3 +131,39 @@ def test_click_messages_in_dutch(english: str, dutch: str) -> None:
     from wijkanalyse._click_nl import translate
 
     assert translate(english) == dutch
+
+
+#: a number written the English way in a log line: four or more digits in a row (a count of
+#: thousands without the Dutch thousands dot), or a decimal point followed by other than three digits
+_ENGLISH_NUMBER = re.compile(r"(?<![\w.,/-])(\d{4,}|\d+\.(\d{1,2}|\d{4,}))(?![\w])")
+_YEAR = re.compile(r"(19|20)\d\d")
+
+
+def test_log_lines_write_numbers_dutch_style(demo_snapshot: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """What a run logs (stderr) writes counts with a thousands dot and decimals with a comma, as the
+    summary and the files do: the demo has 18.145 inwoners, hundreds of cells and a ratio with decimals."""
+    import logging
+
+    from wijkanalyse import pipeline
+    from wijkanalyse.config import load_config
+
+    with caplog.at_level(logging.INFO, logger="wijkanalyse"):
+        pipeline.run(demo_snapshot, load_config(), tmp_path / "uit", maps=False)
+    lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    wrong = [(m.group(0), line) for line in lines for m in _ENGLISH_NUMBER.finditer(line)
+             if not _YEAR.fullmatch(m.group(0))]  # years (CBS 2024, PDOK 2023) are names, not counts
+    assert not wrong, wrong
+    alone = next(line for line in lines if "het enige binnen" in line)  # the dependence line: thousands of inwoners
+    assert re.search(r"voor \d{1,3}(\.\d{3})+ inwoners het enige binnen 400 m", alone), alone
+    ratio = next(line for line in lines if "verhouding zwaarste/lichtste" in line)
+    assert re.search(r"lichtste \d+,\d\d\)", ratio), ratio
+
+
+@pytest.mark.parametrize(("value", "text"), [  # by hand: %g's digits, Dutch marks, never an exponent
+    (1e6, "1.000.000"), (400.0, "400"), (0.25, "0,25"), (1234.5, "1.234,5"), (12.3456, "12,346"), (-3.5, "-3,5"),
+    (-0.0001, "0"), (float("nan"), "onbekend"),
+])
+def test_format_plain(value: float, text: str) -> None:
+    from wijkanalyse._format import format_plain
+
+    assert format_plain(value) == text

@@ -6,7 +6,7 @@ import math
 import sys
 from typing import Any
 
-__all__ = ["format_int", "format_number", "format_percent"]
+__all__ = ["format_int", "format_number", "format_percent", "format_plain"]
 
 
 def _is_missing(value: Any) -> bool:
@@ -62,6 +62,20 @@ def format_number(value: Any, decimals: int = 0, missing: str = "onbekend") -> s
 def format_int(value: Any, missing: str = "onbekend") -> str:
     """Format a count Dutch-style: ``12345`` -> ``"12.345"``."""
     return format_number(value, 0, missing)
+
+
+def format_plain(value: Any, max_decimals: int = 3, missing: str = "onbekend") -> str:
+    """A number as short as it is exact, Dutch-style, as ``%g`` would write it in English but
+    never in exponent form: ``1e6`` -> ``"1.000.000"``, ``0.25`` -> ``"0,25"``, ``400.0`` -> ``"400"``.
+
+    At most ``max_decimals`` decimals (rounded); for bounds, limits and settings in messages.
+    """
+    if _is_missing(value):
+        return missing
+    text = format_number(value, max_decimals, missing)
+    if "," in text:
+        text = text.rstrip("0").rstrip(",")
+    return "0" if text == "-0" else text
 
 
 def format_percent(share: Any, decimals: int = 1, missing: str = "onbekend") -> str:

@@ -52,7 +52,7 @@ import geopandas as gpd
 import pandas as pd
 
 from wijkanalyse import __version__, _atomic, snapshot
-from wijkanalyse._format import format_percent
+from wijkanalyse._format import format_int, format_number, format_percent
 from wijkanalyse.config import Config, Services
 from wijkanalyse.errors import SourceError, WijkanalyseError
 from wijkanalyse.gemeenten import all_gemeenten
@@ -426,8 +426,9 @@ def _check_worker_memory(client: Any) -> None:
         limit = info.get("memory_limit") or 0
         if limit and limit < MIN_WORKER_MEMORY_GIB * 2**30:
             log.warning(
-                "Dask-worker %s heeft een geheugenlimiet van %.1f GiB; een grote gemeente kan meer nodig hebben "
-                "(start workers met --memory-limit %gGiB of meer).", address, limit / 2**30, MIN_WORKER_MEMORY_GIB,
+                "Dask-worker %s heeft een geheugenlimiet van %s GiB; een grote gemeente kan meer nodig hebben "
+                "(start workers met --memory-limit %gGiB of meer).", address, format_number(limit / 2**30, 1),
+                MIN_WORKER_MEMORY_GIB,  # a value to type after --memory-limit: kept as dask reads it
             )
 
 
@@ -487,7 +488,7 @@ def run_national(
                       advice="Wacht tot die run klaar is, of kies een andere map met --out."):
         swept = sum(_atomic.remove_stale_temporaries(folder, older_than_s=0) for folder in (progress, progress.parent))
         if swept:
-            log.info("%d tijdelijke bestanden van een afgebroken run opgeruimd", swept)
+            log.info("%s tijdelijke bestanden van een afgebroken run opgeruimd", format_int(swept))
         return _run_national(snapshots, config, out_dir, workers=workers, scheduler=scheduler, resume=resume,
                              maps=maps, log_level=log_level, failed=failed)
 
@@ -556,8 +557,8 @@ def _run_national(
         markers[marker["gemeente_code"]] = marker
         if marker["status"] == DONE:
             share = (marker.get("summary") or {}).get("share_within_threshold")
-            log.info("[%d/%d] %s (%s): %s binnen bereik, %.1f s", count, total, marker["gemeente_name"],
-                     marker["gemeente_code"], format_percent(share), marker.get("seconds") or 0)
+            log.info("[%d/%d] %s (%s): %s binnen bereik, %s s", count, total, marker["gemeente_name"],
+                     marker["gemeente_code"], format_percent(share), format_number(marker.get("seconds") or 0, 1))
         else:
             log.warning("[%d/%d] %s (%s) mislukt: %s", count, total, marker["gemeente_name"], marker["gemeente_code"],
                         marker.get("error"))

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from wijkanalyse._format import format_int, format_percent, format_plain
 from wijkanalyse.config import Indicator, Kernen, VenueClass
 from wijkanalyse.errors import DataError
 
@@ -240,9 +241,10 @@ def _implausible_as_missing(values: pd.Series, bounds: tuple[float, float], what
     if not bad.any():
         return values
     codes = [str(c).strip() for c in values.index[bad.to_numpy()]]
-    shown = ", ".join(f"{c}: {v:g}" for c, v in zip(codes[:5], values[bad].to_numpy()[:5], strict=False))
-    _log.warning("Let op: %s waarden die niet kunnen (%s%s; verwacht %g tot %g); ze tellen als ontbrekend. "
-                 "Haal de snapshot opnieuw op.", what, shown, ", ..." if len(codes) > 5 else "", *bounds)
+    shown = ", ".join(f"{c}: {format_plain(v)}" for c, v in zip(codes[:5], values[bad].to_numpy()[:5], strict=False))
+    _log.warning("Let op: %s waarden die niet kunnen (%s%s; verwacht %s tot %s); ze tellen als ontbrekend. "
+                 "Haal de snapshot opnieuw op.", what, shown, ", ..." if len(codes) > 5 else "",
+                 *(format_plain(b) for b in bounds))
     return values.mask(bad)
 
 
@@ -394,7 +396,7 @@ def _one_row_per_buurt(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
                    f": een buurt zou wegvallen. {_AGAIN}")
             raise DataError(msg)
     codes = sorted(set(gdf.loc[dup, "buurtcode"]))
-    _log.info("De buurtlaag heeft %d buurt(en) in meer delen (%s); die zijn samengevoegd.", len(codes),
+    _log.info("De buurtlaag heeft %s buurt(en) in meer delen (%s); die zijn samengevoegd.", format_int(len(codes)),
               ", ".join(codes[:5]))
     return gdf.dissolve(by="buurtcode", as_index=False, aggfunc="first")
 
@@ -406,8 +408,8 @@ def _check_join(out: pd.DataFrame, buurt_rows: pd.DataFrame, gemeente: str, tabl
         return
     if len(unknown) < len(out):
         _log.warning(
-            "Let op: %d van de %d buurten staan niet in %s (%s%s); hun cijfers ontbreken.",
-            len(unknown), len(out), table, ", ".join(unknown[:10]), ", ..." if len(unknown) > 10 else "",
+            "Let op: %s van de %s buurten staan niet in %s (%s%s); hun cijfers ontbreken.",
+            format_int(len(unknown)), format_int(len(out)), table, ", ".join(unknown[:10]), ", ..." if len(unknown) > 10 else "",
         )
         return
     ours = [c for c in buurt_rows.index if str(c).startswith("BU" + gemeente[2:])]
@@ -514,8 +516,9 @@ def residents_frame(grid: gpd.GeoDataFrame, buurten: gpd.GeoDataFrame, max_outsi
     negative = inwoners < 0  # no count can be; not a marker either: treated as secret
     if negative.any():
         _log.warning(
-            "Let op: het 100 m-raster heeft %d cellen met een negatief aantal inwoners (samen %.0f); ze tellen als "
-            "geheim (onbekend). Haal de snapshot opnieuw op.", int(negative.sum()), float(inwoners[negative].sum()),
+            "Let op: het 100 m-raster heeft %s cellen met een negatief aantal inwoners (samen %s); ze tellen als "
+            "geheim (onbekend). Haal de snapshot opnieuw op.", format_int(negative.sum()),
+            format_int(inwoners[negative].sum()),
         )
         inwoners = inwoners.mask(negative)
         secret = secret | negative
@@ -572,9 +575,9 @@ def _check_residents(points: gpd.GeoDataFrame, cells: gpd.GeoDataFrame, n_grid: 
     grid_total = float(points.loc[points["buurtcode"].isin(known), "inwoners"].fillna(0).sum())
     if cbs_total > 0 and not GRID_CBS_RATIO[0] <= grid_total / cbs_total <= GRID_CBS_RATIO[1]:
         _log.warning(
-            "Let op: het 100 m-raster telt %.0f inwoners in de buurten, CBS telt er %.0f (%.0f%%); het raster dekt "
+            "Let op: het 100 m-raster telt %s inwoners in de buurten, CBS telt er %s (%s); het raster dekt "
             "de gemeente niet goed of is van een ander gebied. Haal de snapshot opnieuw op.",
-            grid_total, cbs_total, 100 * grid_total / cbs_total,
+            format_int(grid_total), format_int(cbs_total), format_percent(grid_total / cbs_total, 0),
         )
 
 

@@ -21,6 +21,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from wijkanalyse._format import format_int, format_percent, format_plain
 from wijkanalyse import __version__, _atomic, model, runcontext, snapshot
 from wijkanalyse._interrupts import stop_if_interrupted
 from wijkanalyse.analysis import (
@@ -139,8 +140,8 @@ def _attachment_report(  # noqa: PLR0917
     residents["bereik"] = status
     if (~on).any():
         log.warning(
-            "Let op: %d vierkanten (%s inwoners) liggen %s; ze tellen als buiten bereik.",
-            int((~on).sum()), f"{people[~on].sum():.0f}", reason,
+            "Let op: %s vierkanten (%s inwoners) liggen %s; ze tellen als buiten bereik.",
+            format_int((~on).sum()), format_int(people[~on].sum()), reason,
         )
     if len(dropped):
         log.warning(
@@ -148,8 +149,8 @@ def _attachment_report(  # noqa: PLR0917
             ", ".join(str(n or o) for o, n in zip(dropped["osm_id"], dropped["naam"], strict=True)),
         )
     if unreachable.any():
-        log.info("    %d vierkanten (%.0f inwoners) kunnen over het netwerk geen ontmoetingspunt bereiken",
-                 int(unreachable.sum()), people[unreachable].sum())
+        log.info("    %s vierkanten (%s inwoners) kunnen over het netwerk geen ontmoetingspunt bereiken",
+                 format_int(unreachable.sum()), format_int(people[unreachable].sum()))
     return {"network": report}
 
 
@@ -208,7 +209,7 @@ def _read_buurten(reader: SnapshotReader, config: Config) -> _Buurten:
         reader.buurten(), cbs, manifest.gemeente_code, config.indicators, table=table_label,
         wijk_names=reader.wijk_names(), titles=titles,
     )
-    log.info("    %d buurten in %s", len(buurten), manifest.gemeente_name)
+    log.info("    %s buurten in %s", format_int(len(buurten)), manifest.gemeente_name)
     missing = model.indicator_missing_shares(buurten, config.indicators)
     return _Buurten(
         buurten=buurten,
@@ -223,8 +224,8 @@ def _read_residents(reader: SnapshotReader, buurten: gpd.GeoDataFrame) -> gpd.Ge
     """Step 3: one point per inhabited 100 m cell, in its buurt."""
     _step(3, "Inwoners lezen (CBS 100 m-vierkanten)")
     residents = model.residents_frame(reader.grid(), buurten)
-    log.info("    %d bewoonde vierkanten, %d met geheim aantal inwoners",
-             len(residents), int(residents["inwoners"].isna().sum()))
+    log.info("    %s bewoonde vierkanten, %s met geheim aantal inwoners",
+             format_int(len(residents)), format_int(residents["inwoners"].isna().sum()))
     return residents
 
 
@@ -247,7 +248,7 @@ def _read_venues(
             "of voeg eigen punten toe (--ontmoetingspunten)."
         )
         raise DataError(msg)
-    log.info("    %d voorzieningen, waarvan %d ontmoetingspunt", len(venues), int(meeting_mask.sum()))
+    log.info("    %s voorzieningen, waarvan %s ontmoetingspunt", format_int(len(venues)), format_int(meeting_mask.sum()))
     return osm, venues, meeting_mask
 
 
@@ -264,7 +265,7 @@ def _distances(
         return _Distances(straight_line_distance(residents.geometry, venues.geometry[meeting_mask]), method)
     _step(5, "Loopafstand over het netwerk berekenen (Dijkstra vanaf alle ontmoetingspunten)")
     network = WalkNetwork.from_ways(osm.ways, config.network)
-    log.info("    %d looproutes (%.0f km)", network.n_ways, network.length.sum() / 1000)
+    log.info("    %s looproutes (%s km)", format_int(network.n_ways), format_int(network.length.sum() / 1000))
     resident_att = network.attach(residents.geometry)
     venue_att = network.attach(venues.geometry)
     distance = network.nearest(resident_att, venue_att.take(meeting_mask))
@@ -433,8 +434,8 @@ def _dependence(
     figures = meeting_point_dependence(residents, meeting, two, threshold)
     venues = venues.join(figures)
     alone = figures[figures["cellen_alleen_hier"] > 0]
-    log.info("    %d ontmoetingspunten zijn voor %.0f inwoners het enige binnen %g m",
-             len(alone), alone["inwoners_alleen_hier"].sum(), threshold)
+    log.info("    %s ontmoetingspunten zijn voor %s inwoners het enige binnen %s m",
+             format_int(len(alone)), format_int(alone["inwoners_alleen_hier"].sum()), format_int(threshold))
     return venues
 
 
@@ -450,12 +451,12 @@ def _scenarios(  # noqa: PLR0917
             resident_att=dist.resident_att, venue_att=dist.venue_att, gemeente=gemeente,
         )
         s = result.summary
-        log.info("    scenario '%s': %.0f inwoners binnen %g m (nu %.0f)", s["name"], s["residents_within_threshold"],
-                 s["threshold_m"], s["residents_within_threshold_now"])
+        log.info("    scenario '%s': %s inwoners binnen %s m (nu %s)", s["name"], format_int(s["residents_within_threshold"]),
+                 format_int(s["threshold_m"]), format_int(s["residents_within_threshold_now"]))
         off = [p["name"] for p in s["opened"] if not p["on_network"]]
         if off:
-            log.warning("Scenario '%s': %s ligt verder dan %g m van een looproute en telt niet mee.",
-                        s["name"], ", ".join(map(str, off)), config.network.max_attach_m)
+            log.warning("Scenario '%s': %s ligt verder dan %s m van een looproute en telt niet mee.",
+                        s["name"], ", ".join(map(str, off)), format_plain(config.network.max_attach_m))
         results.append(result)
     return results
 
@@ -590,8 +591,8 @@ def _warn_missing(missing: dict[str, float], config: Config, table: str) -> list
         indicator = config.indicators[key]
         effect = "telt niet mee in het signaal" if share >= 1.0 else "telt alleen mee waar het bekend is"
         log.warning(
-            "Indicator %s (%s, CBS %s in %s) ontbreekt voor %.0f%% van de buurten; %s.",
-            key, indicator.label, indicator.cbs, table, 100 * share, effect,
+            "Indicator %s (%s, CBS %s in %s) ontbreekt voor %s van de buurten; %s.",
+            key, indicator.label, indicator.cbs, table, format_percent(share, 0), effect,
         )
         out.append({"indicator": key, "label": indicator.label, "cbs": indicator.cbs, "share_missing": round(share, 4)})
     return out

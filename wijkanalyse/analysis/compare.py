@@ -55,6 +55,7 @@ import pandas as pd
 import shapely
 from shapely import STRtree
 
+from wijkanalyse._format import format_int
 from wijkanalyse.model import require_columns
 from wijkanalyse.result import Hotspot
 
@@ -896,7 +897,7 @@ def _warn_changes(old: pd.DataFrame, new: pd.DataFrame, matching: Matching, ov: 
             new["buurtnaam"].iloc[ov.new_pos[code]] if "buurtnaam" in new.columns else "?",
         )
     if left_out > 0:
-        log.warning("%.0f inwoners van het oude jaar wonen buiten de nieuwe buurtindeling.", left_out)
+        log.warning("%s inwoners van het oude jaar wonen buiten de nieuwe buurtindeling.", format_int(left_out))
 
 
 def _kern_table(table: gpd.GeoDataFrame, flags: pd.DataFrame) -> gpd.GeoDataFrame:

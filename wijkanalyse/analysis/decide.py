@@ -43,7 +43,7 @@ from wijkanalyse.analysis.siting import (
     proposals_table,
     resident_weights,
 )
-from wijkanalyse._format import format_number
+from wijkanalyse._format import format_int, format_number
 from wijkanalyse.config import Config
 from wijkanalyse.network import Attachment, WalkNetwork
 from wijkanalyse.sources.own_points import OwnPoints
@@ -97,7 +97,8 @@ def _propose(  # noqa: PLR0917
     own_cost = candidates["kosten_per_jaar"].to_numpy(dtype=float)
     cost = np.where(np.isfinite(own_cost), own_cost, cost)
     p = min(config.siting.count, len(candidates))
-    log.info("    %d kandidaat-plekken, %d paren binnen %g m", len(candidates), cover.nnz, threshold)
+    log.info("    %s kandidaat-plekken, %s paren binnen %s m", format_int(len(candidates)), format_int(cover.nnz),
+             format_int(threshold))
     by_count: list[dict[str, object]] = []
     if p == 0:
         selection = None
@@ -173,7 +174,8 @@ def decide(
         tolerance=config.brokers.balance_tolerance, seed=config.thresholds.seed,
     )  # broker_areas logs its own warnings (once: _with_warnings puts each logged warning in the summary)
     buurten["makelaarsgebied"] = areas.assignment.reindex(buurten.index)
-    log.info("    %d werkgebieden (verhouding zwaarste/lichtste %.2f)", len(areas.areas), areas.balance)
+    log.info("    %s werkgebieden (verhouding zwaarste/lichtste %s)", format_int(len(areas.areas)),
+             format_number(areas.balance, 2))
     summary: dict[str, object] = {
         "n_kernen": len(kernen),
         "n_candidates": len(all_candidates),

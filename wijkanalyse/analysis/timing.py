@@ -22,6 +22,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from wijkanalyse._format import format_int
 from wijkanalyse.analysis import opening
 from wijkanalyse.analysis.coverage import straight_line_distance
 from wijkanalyse.config import Config, WalkGroup
@@ -100,7 +101,7 @@ def walking_figures(  # noqa: PLR0917
             assert profile is not None and ways is not None
             net = WalkNetwork.from_ways(ways, profile.rules(config.network))
             by_profile[key] = net.nearest(net.attach(residents.geometry), net.attach(venues.geometry[meeting_mask]))
-            log.info("    profiel %s: %d looproutes", profile.label, net.n_ways)
+            log.info("    profiel %s: %s looproutes", profile.label, format_int(net.n_ways))
         threshold = walking.threshold_m(config.thresholds.walk_m, group.speed_m_s)
         minutes = threshold / group.speed_m_s / 60.0
         within = by_profile[key] <= threshold

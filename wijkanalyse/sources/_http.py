@@ -64,6 +64,7 @@ from urllib.parse import urlsplit
 
 import tenacity
 
+from wijkanalyse._format import format_number
 from wijkanalyse import __version__, _atomic
 from wijkanalyse.errors import SourceError
 
@@ -605,8 +606,8 @@ class Client:
         def before_sleep(state: tenacity.RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
             log.info(
-                "    %s: %s; opnieuw over %.1f s (poging %d van %d)",
-                host, getattr(exc, "reason", exc), state.upcoming_sleep, state.attempt_number + 1, settings.retries + 1,
+                "    %s: %s; opnieuw over %s s (poging %d van %d)",
+                host, getattr(exc, "reason", exc), format_number(state.upcoming_sleep, 1), state.attempt_number + 1, settings.retries + 1,
             )
 
         retrying = tenacity.Retrying(

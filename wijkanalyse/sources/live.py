@@ -47,6 +47,7 @@ from typing import Any
 
 import geopandas as gpd
 
+from wijkanalyse._format import format_int
 from wijkanalyse import __version__, _atomic, cbs_tables, snapshot
 from wijkanalyse.config import Config, Services
 from wijkanalyse.errors import DataError, SourceError
@@ -164,7 +165,7 @@ def wfs_features(
         seen_first.add(first)
         features.extend(page)
         if matched is None or matched > len(page):
-            log.info("    %s: %d van %s", what, len(features), matched if matched is not None else "?")
+            log.info("    %s: %s van %s", what, format_int(len(features)), format_int(matched, missing="?"))
         if matched is not None and len(features) >= matched:
             break
     else:
@@ -351,7 +352,7 @@ def _osm(
     clip = gpd.GeoSeries([area], crs="EPSG:28992").to_crs("EPSG:4326").iloc[0]
     if osm_pbf is not None:
         osm_pbf = Path(osm_pbf)
-        log.info("[4/4] Straten, paden en voorzieningen uit %s (gemeente + %g m)", osm_pbf.name, OSM_MARGIN_M)
+        log.info("[4/4] Straten, paden en voorzieningen uit %s (gemeente + %s m)", osm_pbf.name, format_int(OSM_MARGIN_M))
         extract = read_osm(osm_pbf, config.osm_tags(), clip=clip)
         stamp = datetime.fromtimestamp(osm_pbf.stat().st_mtime, UTC).isoformat(timespec="seconds")
         source: dict[str, Any] = {"url": f"file://{osm_pbf.resolve()}", "osm_file_date": stamp}
@@ -365,7 +366,7 @@ def _osm(
                  else "Controleer services.overpass_url (het antwoord bevatte geen enkele weg), of gebruik --osm-pbf.")
         msg = f"De OpenStreetMap-gegevens rond de gemeente bevatten geen straten of paden. {check}"
         raise DataError(msg)
-    log.info("    %d wegdelen en %d voorzieningen", len(extract.ways), len(extract.venues))
+    log.info("    %s wegdelen en %s voorzieningen", format_int(len(extract.ways)), format_int(len(extract.venues)))
     return extract, source
 
 

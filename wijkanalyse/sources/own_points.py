@@ -63,6 +63,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from wijkanalyse._format import format_int
 from wijkanalyse.config import Config, OwnPointsSettings, VenueClass
 from wijkanalyse.errors import DataError, SourceError
 from wijkanalyse.sources._crs import to_rd
@@ -670,8 +671,8 @@ def _log_passed_over(file: str, problems: list[RowProblem], skipped: Counter[str
         log.warning("Eigen punt overgeslagen: %s", problem)
     if skipped:
         log.info(
-            "    %d rijen van %s overgeslagen: klasse niet in own_points.class_values (%s)",
-            sum(skipped.values()), file, ", ".join(f"{v} {n}" for v, n in skipped.most_common()),
+            "    %s rijen van %s overgeslagen: klasse niet in own_points.class_values (%s)",
+            format_int(sum(skipped.values())), file, ", ".join(f"{v} {format_int(n)}" for v, n in skipped.most_common()),
         )
 
 
@@ -701,5 +702,5 @@ def read_configured(config: Config) -> OwnPoints | None:
         class_column=settings.class_column,
         class_values=settings.class_values,
     )
-    log.info("    %d eigen punten gelezen uit %s", len(own.points), own.file)
+    log.info("    %s eigen punten gelezen uit %s", format_int(len(own.points)), own.file)
     return own
