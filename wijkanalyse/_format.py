@@ -73,9 +73,7 @@ def format_plain(value: Any, max_decimals: int = 3, missing: str = "onbekend") -
     if _is_missing(value):
         return missing
     text = format_number(value, max_decimals, missing)
-    if "," in text:
-        text = text.rstrip("0").rstrip(",")
-    return "0" if text == "-0" else text
+    return text.rstrip("0").rstrip(",") if "," in text else text  # format_number writes no "-0"
 
 
 def format_percent(share: Any, decimals: int = 1, missing: str = "onbekend") -> str:

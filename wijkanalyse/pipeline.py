@@ -21,8 +21,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from wijkanalyse._format import format_int, format_percent, format_plain
 from wijkanalyse import __version__, _atomic, model, runcontext, snapshot
+from wijkanalyse._format import format_int, format_percent, format_plain
 from wijkanalyse._interrupts import stop_if_interrupted
 from wijkanalyse.analysis import (
     buurt_coverage,

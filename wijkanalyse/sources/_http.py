@@ -64,8 +64,8 @@ from urllib.parse import urlsplit
 
 import tenacity
 
-from wijkanalyse._format import format_number
 from wijkanalyse import __version__, _atomic
+from wijkanalyse._format import format_number
 from wijkanalyse.errors import SourceError
 
 __all__ = [

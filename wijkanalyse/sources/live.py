@@ -47,8 +47,8 @@ from typing import Any
 
 import geopandas as gpd
 
-from wijkanalyse._format import format_int
 from wijkanalyse import __version__, _atomic, cbs_tables, snapshot
+from wijkanalyse._format import format_int
 from wijkanalyse.config import Config, Services
 from wijkanalyse.errors import DataError, SourceError
 from wijkanalyse.gemeenten import find_gemeente
