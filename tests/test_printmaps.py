@@ -141,6 +141,47 @@ def test_background_streets_simplified_and_extent_fitted(result: RunResult) -> N
     assert len(bg.minor) + len(bg.major) > 0
 
 
+def _street_images(pdf: bytes) -> list[tuple[int, int]]:
+    """(width, height) of every image XObject in a PDF written by matplotlib (its dictionaries are not compressed)."""
+    images = re.findall(rb"/Subtype\s*/Image\b.*?>>", pdf, flags=re.DOTALL)
+    sizes = [(re.search(rb"/Width (\d+)", d), re.search(rb"/Height (\d+)", d)) for d in images]
+    return [(int(w.group(1)), int(h.group(1))) for w, h in sizes if w and h]
+
+
+def test_few_streets_drawn_as_lines_many_as_one_print_resolution_image(
+    result: RunResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The demo's streets (under 2,000 vertices after simplification) are lines in the PNG and the PDF; over
+    :data:`STREET_LINES_LIMIT` they are one image per resolution, the same for the three maps."""
+    from matplotlib.lines import Line2D
+
+    bg = printmaps.background(result)
+    n = len(bg.minor) + len(bg.major)
+    assert 0 < n <= printmaps.STREET_LINES_LIMIT and bg.as_lines
+    fig = printmaps.reach_figure(result, bg)
+    [ax] = [a for a in fig.axes if a.get_images()]  # the map (its cells are an image)
+    lines = [a for a in ax.get_children() if isinstance(a, Line2D) and a.get_gid() == "straten"]
+    assert sum(len(line.get_xdata()) for line in lines) == n
+    assert not [im for im in ax.get_images() if im.get_gid() == "straten"]
+    files = printmaps.write_print_maps(result, tmp_path / "lijnen")
+    # the only image in the PDF is the reach map's cells: one pixel per 100 m cell, far below print resolution
+    assert all(w < 200 for w, _ in _street_images(files["kaart_bereik_pdf"].read_bytes()))
+
+    monkeypatch.setattr(printmaps, "STREET_LINES_LIMIT", 0)
+    bg = printmaps.background(result)
+    assert not bg.as_lines
+    figs = [printmaps.signal_figure(result, bg), printmaps.reach_figure(result, bg)]
+    layers = [im.get_array() for f in figs for a in f.axes for im in a.get_images() if im.get_gid() == "straten"]
+    assert len(layers) == 2 and np.array_equal(layers[0], layers[1])
+    assert list(bg._layers) == [150]  # drawn once for both maps
+    # the map box at 150 dpi: 0.665 x 297 mm / 25.4 x 150 = 1166.3 by 0.815 x 210 mm / 25.4 x 150 = 1010.7 pixels
+    assert layers[0].shape == (1010, 1166, 4)
+    files = printmaps.write_print_maps(result, tmp_path / "beeld")
+    for name in ("kaart_signaal", "kaart_bereik", "kaart_makelaars"):
+        # in the PDF at 300 dpi: 2332.7 by 2021.4 pixels, matplotlib truncates
+        assert (2332, 2021) in _street_images(files[f"{name}_pdf"].read_bytes())
+
+
 def test_label_placer_refuses_overlaps(result: RunResult) -> None:
     placer = printmaps._Labels(printmaps.background(result))
     assert placer.place(1000.0, 1000.0, "Zuidoost-Hoven", 7)

@@ -1,7 +1,7 @@
 """Static maps for print: A4 landscape, as PNG and PDF, readable without the interactive map.
 
 Three maps, each with a title, a legend, a scale bar, a north arrow, the source line and a
-vector background (buurt borders and the walking network drawn thin grey), so they need no
+background of their own (buurt borders and the walking network drawn thin grey), so they need no
 map tiles and work offline:
 
 ``kaart_signaal``
@@ -75,12 +75,18 @@ __all__ = [
 #: A4 landscape in inches (297 x 210 mm).
 A4_LANDSCAPE_IN = (297 / 25.4, 210 / 25.4)
 #: Resolution of the PNG files: 1753 x 1240 pixels, sharp on screen and in a Word document;
-#: the PDF files are vector graphics for print, but for the streets (see :data:`PDF_STREET_DPI`).
+#: the PDF files are vector graphics for print, but for the streets of a large network (see
+#: :data:`PDF_STREET_DPI` and :data:`STREET_LINES_LIMIT`).
 DPI = 150
 #: Resolution of the streets in the PDF files: one image at print resolution, drawn once per
 #: run and shared by the three maps (a 5 M-node province has a million street segments,
 #: which as vectors made each PDF 20 MB and were drawn six times).
 PDF_STREET_DPI = 300
+#: Up to this many street vertices (after simplification) the streets are drawn as lines, in the
+#: PNG and the PDF: sharp at any zoom and cheaper than the image, whose 300 dpi layer costs about
+#: 0.13 s per PDF however few the streets (lines cost about 2 microseconds a vertex; a gemeente of
+#: a national run has about 15,000). Above it, the shared image (a city's 150,000 and more).
+STREET_LINES_LIMIT = 50_000
 
 HOTSPOT_EDGE = HOTSPOT_STYLES[Hotspot.HOT][0]
 COLDSPOT_EDGE = HOTSPOT_STYLES[Hotspot.COLD][0]
@@ -94,24 +100,30 @@ _MAP_BOX = (0.015, 0.065, 0.665, 0.815)  # left, bottom, width, height of the ma
 _PANEL_BOX = (0.695, 0.2, 0.29, 0.68)  # legend and notes; below them the scale bar and north arrow
 _HALO = [patheffects.withStroke(linewidth=2.5, foreground="white")]
 _TEXT: dict[str, Any] = {"parse_math": False}  # names from OSM/CBS/files are text, never mathtext
-_STREETS_GID = "straten"
+_STREETS_GID = "straten"  # the streets of a map (lines or image), found again to swap the PDF's resolution in
 #: zlib level 3 for the PNG files: on a city's map faster than Pillow's default 6 (0.40 s
 #: instead of 0.64 s for the 0.5 M-node reach map) and no larger (1.64 instead of 1.75 MB).
-_PNG_OPTIONS: dict[str, Any] = {"pil_kwargs": {"compress_level": 3}}  # the street image of a map, found again to swap the PDF's resolution in
+_PNG_OPTIONS: dict[str, Any] = {"pil_kwargs": {"compress_level": 3}}
 
 
 @dataclass(frozen=True)
 class Background:
     """What every print map draws underneath: the extent and the simplified streets.
 
-    The streets are drawn once per resolution (:meth:`street_layer`) into a transparent
-    image of the map box and reused by the three maps, in the PNG and the PDF.
+    Few streets (:attr:`as_lines`) are drawn as lines. Many are drawn once per resolution
+    (:meth:`street_layer`) into a transparent image of the map box and reused by the three
+    maps, in the PNG and the PDF.
     """
 
     extent: tuple[float, float, float, float]  # xmin, ymin, xmax, ymax, fitted to the map box
     major: np.ndarray  # (n, 2) coordinates of the main roads, lines separated by a NaN row
     minor: np.ndarray  # the same for all other walkable ways
     _layers: dict[int, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def as_lines(self) -> bool:
+        """True when the streets are few enough to draw as lines (:data:`STREET_LINES_LIMIT`)."""
+        return len(self.minor) + len(self.major) <= STREET_LINES_LIMIT
 
     def street_layer(self, dpi: int) -> np.ndarray | None:
         """The streets as an RGBA image of the map box at ``dpi`` (None without streets); drawn once per dpi."""
@@ -127,12 +139,9 @@ class Background:
             ax.patch.set_alpha(0.0)
             ax.set_xlim(self.extent[0], self.extent[2])
             ax.set_ylim(self.extent[1], self.extent[3])
-            for coords, width in ((self.minor, 0.25), (self.major, 0.7)):
-                if len(coords):
-                    # at print resolution without anti-aliasing: every pixel street or not, which the PDF's
-                    # Flate compression stores in a fraction of the space of grey edges
-                    ax.plot(coords[:, 0], coords[:, 1], color=STREET_COLOR, linewidth=width, solid_capstyle="butt",
-                            antialiased=dpi < PDF_STREET_DPI)
+            # at print resolution without anti-aliasing: every pixel street or not, which the PDF's
+            # Flate compression stores in a fraction of the space of grey edges
+            self.draw_lines(ax, antialiased=dpi < PDF_STREET_DPI)
             canvas.draw()
             layer = np.asarray(canvas.buffer_rgba()).copy()
             # one colour in every pixel, the streets' shape in alpha alone: the PDF stores the colour
@@ -141,6 +150,14 @@ class Background:
             layer[..., :3] = np.round(np.asarray(to_rgb(STREET_COLOR)) * 255).astype(np.uint8)
             self._layers[dpi] = layer
         return self._layers[dpi]
+
+    def draw_lines(self, ax: Axes, **style: Any) -> None:
+        """The streets as two lines on ``ax``: all other ways thin, the main roads thicker."""
+        for coords, width in ((self.minor, 0.25), (self.major, 0.7)):
+            if len(coords):
+                line, = ax.plot(coords[:, 0], coords[:, 1], color=STREET_COLOR, linewidth=width, solid_capstyle="butt",
+                                **style)
+                line.set_gid(_STREETS_GID)
 
 
 def _fit_extent(bounds: np.ndarray, aspect: float, pad: float = 0.03) -> tuple[float, float, float, float]:
@@ -239,7 +256,10 @@ def _map_axes(ax: Axes, bg: Background) -> None:
 
 
 def _draw_streets(ax: Axes, bg: Background, zorder: float = 2, alpha: float = 1.0) -> None:
-    """The streets as the background's street image (PNG resolution; :func:`write_print_maps` swaps in the PDF's)."""
+    """The streets as lines, or as the background's street image (PNG resolution; :func:`write_print_maps` swaps in the PDF's)."""
+    if bg.as_lines:
+        bg.draw_lines(ax, zorder=zorder, alpha=alpha)
+        return
     layer = bg.street_layer(DPI)
     if layer is None:
         return
