@@ -167,3 +167,14 @@ def test_format_plain(value: float, text: str) -> None:
     from wijkanalyse._format import format_plain
 
     assert format_plain(value) == text
+
+
+@pytest.mark.parametrize(("share", "limit", "text"), [  # by hand: the fewest decimals that read apart from the limit
+    (0.104, 0.10, "10,4 %"), (0.1004, 0.10, "10,04 %"), (0.16, 0.10, "16 %"), (0.0996, 0.10, "9,96 %"),
+    (0.10001, 0.10, "10,00 %"),  # not apart within two more decimals: the last try
+])
+def test_format_percent_apart(share: float, limit: float, text: str) -> None:
+    """A broker warning said "niet binnen 10 % (grootste afwijking 10 %)" for a deviation of 10.4 %."""
+    from wijkanalyse._format import format_percent_apart
+
+    assert format_percent_apart(share, limit) == text

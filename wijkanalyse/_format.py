@@ -6,7 +6,7 @@ import math
 import sys
 from typing import Any
 
-__all__ = ["format_int", "format_number", "format_percent", "format_plain"]
+__all__ = ["format_int", "format_number", "format_percent", "format_percent_apart", "format_plain"]
 
 
 def _is_missing(value: Any) -> bool:
@@ -81,6 +81,19 @@ def format_percent(share: Any, decimals: int = 1, missing: str = "onbekend") -> 
     if _is_missing(share):
         return missing
     return f"{format_number(float(share) * 100.0, decimals)} %"
+
+
+def format_percent_apart(share: float, other: float, decimals: int = 0) -> str:
+    """``share`` as a percentage with the fewest decimals (``decimals`` to ``decimals + 2``) that tell it from ``other``.
+
+    For a figure set against a limit: a deviation of 0.104 beside a limit of 10 % reads
+    "10,4 %", not "10 %" (which would seem within it); 0.16 stays "16 %".
+    """
+    for places in range(decimals, decimals + 3):
+        text = format_percent(share, places)
+        if text != format_percent(other, places):
+            return text
+    return text
 
 
 def format_range(low: Any, high: Any, *, percent: bool = False, decimals: int = 0, missing: str = "onbekend") -> str:

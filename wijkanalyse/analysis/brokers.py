@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from wijkanalyse._format import format_int, format_number, format_percent
+from wijkanalyse._format import format_int, format_number, format_percent, format_percent_apart
 from wijkanalyse.config import BROKER_COST_BASES as COST_BASES
 from wijkanalyse.config import Brokers
 from wijkanalyse.errors import DataError
@@ -837,7 +837,7 @@ def broker_areas(
     if not met and n > 1:
         notes.append(
             f"De werklast van de {n} gebieden ligt niet binnen {format_percent(tolerance, 0)} van het gemiddelde "
-            f"(grootste afwijking {format_percent(deviation, 0)}, grootste/kleinste "
+            f"(grootste afwijking {format_percent_apart(deviation, tolerance)}, grootste/kleinste "
             f"{format_number(balance, 2)}): "
             + _cause(method, balance_on, names, n, tolerance=tolerance, per_kern=per_kern, found=found, budget=budget)
         )
