@@ -108,6 +108,33 @@ def test_broker_map_labels_each_area(result: RunResult) -> None:
     assert "1\nwerklast 7.432\n(97 % van gemiddeld)" in labels
 
 
+def test_broker_labels_never_cover_each_other(result: RunResult) -> None:
+    """Twelve areas a tenth of the map wide and one far from them. A whole label is about a fifth of the map wide
+    (21 bold characters at 8 pt, 0.6 em each plus the box: 126 of the map's 560 pt), so beside a neighbour a tenth
+    away it would cover that neighbour's number: those twelve get a shorter label, the lone area its whole one,
+    no two labels touch, and the panel says how many were shortened."""
+    crowded = copy.deepcopy(result)
+    xmin, ymin, xmax, _ = printmaps.background(result).extent
+    side = (xmax - xmin) / 10
+    squares = [box(xmin + (5 + i) * side, ymin + (2 + j) * side, xmin + (6 + i) * side, ymin + (3 + j) * side)
+               for j in range(3) for i in range(4)]
+    squares.append(box(xmin + 0.2 * side, ymin + 0.2 * side, xmin + 3 * side, ymin + 3 * side))
+    crowded.broker_areas = gpd.GeoDataFrame({
+        "gebied_id": range(1, 14), "n_buurten": 2, "inwoners": 1000, "werklast": 1000.0, "werklast_tov_gemiddeld": 1.0,
+    }, geometry=squares, crs="EPSG:28992")
+    fig = printmaps.broker_figure(crowded)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    labels = {int(t.get_text().split("\n")[0]): t for t in fig.axes[0].texts if t.get_bbox_patch() is not None}
+    assert sorted(labels) == list(range(1, 14))
+    assert labels[13].get_text() == "13\nwerklast 1.000\n(100 % van gemiddeld)"
+    assert all("werklast" not in labels[k].get_text() for k in range(1, 13))
+    boxes = {k: t.get_bbox_patch().get_window_extent(renderer) for k, t in labels.items()}  # as drawn
+    assert not [(a, b) for a in boxes for b in boxes if a < b and boxes[a].overlaps(boxes[b])]
+    assert "12 van de 13 gebieden hebben een korter label: het hele label zou een ander bedekken." in " ".join(
+        texts(fig)).replace("\n", " ")
+
+
 def test_area_colours_differ_between_neighbours() -> None:
     """A 3 x 3 grid of squares: squares that share an edge or a corner never get the same colour."""
     cells = [box(i, j, i + 1, j + 1) for i in range(3) for j in range(3)]

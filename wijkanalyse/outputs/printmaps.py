@@ -24,7 +24,7 @@ every figure comes from :class:`~wijkanalyse.result.RunResult`.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -358,6 +358,11 @@ def _legend(panel: Axes, handles: list[Any], title: str, handler_map: dict[Any, 
     return float(box.y0)
 
 
+#: How much larger than its font size a bold label in a white box is, for :class:`_Labels`'s estimate
+#: (bold DejaVu Sans is about 0.7 em a character where the estimate takes 0.6; the box's pad 0.25 em).
+_BOXED_BOLD = 1.25
+
+
 class _Labels:
     """Places map labels without overlap: a label is left off when it would cover one already placed.
 
@@ -380,14 +385,40 @@ class _Labels:
         xmin, ymin, xmax, ymax = geom.bounds
         return w <= 0.95 * (xmax - xmin) and h <= 0.9 * (ymax - ymin)
 
+    def box(self, x: float, y: float, text: str, fontsize: float) -> tuple[float, float, float, float]:
+        """The room a label centred at (x, y) takes: xmin, ymin, xmax, ymax in metres."""
+        w, h = self.size_m(text, fontsize)
+        return (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
+
+    @staticmethod
+    def overlaps(box: tuple[float, float, float, float], others: Iterable[tuple[float, float, float, float]]) -> bool:
+        return any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in others)
+
     def place(self, x: float, y: float, text: str, fontsize: float) -> bool:
         """Reserve room for a label centred at (x, y); False when it would overlap a placed label."""
-        w, h = self.size_m(text, fontsize)
-        box = (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
-        if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in self.boxes):
+        box = self.box(x, y, text, fontsize)
+        if self.overlaps(box, self.boxes):
             return False
         self.boxes.append(box)
         return True
+
+    def longest(self, points: list[tuple[float, float]], options: list[list[str]], fontsize: float) -> list[str]:
+        """Per point, the first of its ``options`` (longest first, the last always drawn) that covers no other label.
+
+        The last options are reserved first, so a longer label never covers another point's
+        shortest one; then each point in turn gets the longest that fits beside what is chosen.
+        """
+        chosen = [opts[-1] for opts in options]
+        boxes = [self.box(x, y, text, fontsize) for (x, y), text in zip(points, chosen, strict=True)]
+        for k, ((x, y), opts) in enumerate(zip(points, options, strict=True)):
+            others = boxes[:k] + boxes[k + 1:]
+            for text in opts[:-1]:
+                box = self.box(x, y, text, fontsize)
+                if not self.overlaps(box, others):
+                    chosen[k], boxes[k] = text, box
+                    break
+        self.boxes += boxes
+        return chosen
 
 
 def _label(ax: Axes, x: float, y: float, text: str, **kwargs: Any) -> None:
@@ -617,6 +648,7 @@ def broker_figure(result: RunResult, bg: Background | None = None) -> Figure:
     )
     _map_axes(ax, bg)
     areas = result.broker_areas if result.broker_areas is not None and len(result.broker_areas) else None
+    shortened = 0
     if areas is not None:
         _fill(ax, areas.geometry, _area_colors(areas), zorder=1, alpha=0.5)
     else:
@@ -626,14 +658,22 @@ def broker_figure(result: RunResult, bg: Background | None = None) -> Figure:
     if areas is not None:
         _draw_borders(ax, areas, color="#000000", width=1.8, zorder=4)
         few = len(areas) <= 20
+        size = 8 if few else 5.5
         box = {"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": "none", "alpha": 0.75}
-        for _, row in areas.iterrows():
-            point = row.geometry.representative_point()
-            share = format_percent(row["werklast_tov_gemiddeld"], 0)
-            text = (f"{int(row['gebied_id'])}\nwerklast {format_int(row['werklast'])}\n({share} van gemiddeld)"
-                    if few else f"{int(row['gebied_id'])}\n{share}")
-            ax.text(point.x, point.y, text, ha="center", va="center", fontsize=8 if few else 5.5,
-                    fontweight="bold", zorder=16, bbox=box, **_TEXT)
+        # the longest label that covers no other: workload and share, the share, the number alone (the
+        # panel and the report list every area's figures)
+        points = [(p.x, p.y) for p in areas.geometry.representative_point()]
+        options = []
+        for number, load, share in zip(areas["gebied_id"], areas["werklast"], areas["werklast_tov_gemiddeld"], strict=True):
+            n, pct = str(int(number)), format_percent(share, 0)
+            longer = [f"{n}\nwerklast {format_int(load)}\n({pct} van gemiddeld)"] if few else []
+            options.append([*longer, f"{n}\n{pct}", n])
+        # the white box adds a quarter em on every side: reserve its room, at the bold face's width
+        chosen = _Labels(bg).longest(points, options, size * _BOXED_BOLD)
+        shortened = sum(text != opts[0] for text, opts in zip(chosen, options, strict=True))
+        for (x, y), text in zip(points, chosen, strict=True):
+            ax.text(x, y, text, ha="center", va="center", fontsize=size, fontweight="bold", zorder=16, bbox=box,
+                    **_TEXT)
     _finish(ax)
 
     handles: list[Any] = [
@@ -660,6 +700,8 @@ def broker_figure(result: RunResult, bg: Background | None = None) -> Figure:
                   "van het lichtste."
                   + (f" Grootste afwijking van het gemiddelde: {format_percent(s['broker_max_deviation'], 0)}."
                      if s.get("broker_max_deviation") is not None else "")),
+            *([_wrap(f"{shortened} van de {len(areas)} gebieden hebben een korter label: het hele label zou een "
+                     "ander bedekken.")] if shortened else []),
             "",
             "Gebied: buurten, inwoners, werklast",
         ]
