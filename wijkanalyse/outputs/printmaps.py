@@ -13,7 +13,7 @@ map tiles and work offline:
     meeting points, and the proposed new meeting points numbered by rank.
 ``kaart_makelaars``
     the broker areas (Okabe-Ito colours, neighbours never alike where eight colours allow),
-    each labelled with its number and workload.
+    each labelled with its number and workload (shorter where that would cover another label).
 
 Figures are drawn on matplotlib's Agg canvas directly (no pyplot, no display, and the
 global backend of a notebook is left alone). Text from OSM, CBS or a user file is
