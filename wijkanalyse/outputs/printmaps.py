@@ -183,8 +183,8 @@ def _lines(geoms: np.ndarray, tolerance: float = 0.0) -> np.ndarray:
     """
     if len(geoms) == 0:
         return np.empty((0, 2))
-    if tolerance > 0:
-        geoms = shapely.simplify(geoms, tolerance)
+    if tolerance > 0:  # lines only drawn: no need to keep them free of self-crossings (the map's streets do the same)
+        geoms = shapely.simplify(geoms, tolerance, preserve_topology=False)
     parts = shapely.get_parts(geoms)
     coords, index = shapely.get_coordinates(parts, return_index=True)
     if len(coords) == 0:
