@@ -392,6 +392,7 @@ class _Labels:
 
     @staticmethod
     def overlaps(box: tuple[float, float, float, float], others: Iterable[tuple[float, float, float, float]]) -> bool:
+        """True when ``box`` shares area with one of ``others`` (touching edges do not count)."""
         return any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in others)
 
     def place(self, x: float, y: float, text: str, fontsize: float) -> bool:
