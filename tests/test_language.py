@@ -178,3 +178,16 @@ def test_format_percent_apart(share: float, limit: float, text: str) -> None:
     from wijkanalyse._format import format_percent_apart
 
     assert format_percent_apart(share, limit) == text
+
+
+def test_the_run_summary_writes_numbers_dutch_style(demo_snapshot: Path, tmp_path: Path) -> None:
+    """The summary on stdout, as the log: a city's 1.500 m threshold and 2.400 venues, not "1500" and "2400"."""
+    from wijkanalyse import pipeline
+    from wijkanalyse.cli import _summary_text
+    from wijkanalyse.config import load_config
+
+    outputs = pipeline.run(demo_snapshot, load_config(), tmp_path / "uit", maps=False)
+    outputs.result.summary.update(threshold_m=1500.0, n_meeting_points=1200, n_venues=2400)
+    text = _summary_text(outputs)
+    assert "  binnen 1.500 m van een ontmoetingspunt: " in text
+    assert "  ontmoetingspunten:       1.200 (van 2.400 voorzieningen)" in text

@@ -87,15 +87,15 @@ def _summary_text(outputs) -> str:  # noqa: ANN001
         f"{s['gemeente_name']} ({s['gemeente_code']}), {s['year']}"
         + ("  [SYNTHETISCHE DEMO-GEMEENTE: verzonnen gegevens]" if s["synthetic"] else ""),
         f"  inwoners:                {format_int(s['residents_total'])}",
-        f"  binnen {s['threshold_m']:g} m van een ontmoetingspunt: {format_int(s['residents_within_threshold'])} "
+        f"  binnen {format_int(s['threshold_m'])} m van een ontmoetingspunt: {format_int(s['residents_within_threshold'])} "
         f"({format_percent(s['share_within_threshold'])}, "
         + ("lopend over straat" if s["distance_method"] == "network" else "hemelsbreed") + ")",
         f"  buiten bereik:           {format_int(s['residents_beyond_threshold'])} inwoners in "
         + gap_count_words(s["n_gaps"], s.get("n_gaps_small"), s.get("min_gap_residents")),
-        f"  ontmoetingspunten:       {s['n_meeting_points']} (van {s['n_venues']} voorzieningen)",
+        f"  ontmoetingspunten:       {format_int(s['n_meeting_points'])} (van {format_int(s['n_venues'])} voorzieningen)",
         *(
-            [f"  eigen punten:            {s['n_own_points']} uit {s['own_points_file']} "
-             f"({s['own_points_merged_with_osm']} ook in OpenStreetMap, {s['own_points_rejected_rows']} regels afgekeurd)"]
+            [f"  eigen punten:            {format_int(s['n_own_points'])} uit {s['own_points_file']} "
+             f"({format_int(s['own_points_merged_with_osm'])} ook in OpenStreetMap, {format_int(s['own_points_rejected_rows'])} regels afgekeurd)"]
             if s.get("own_points_file") else []
         ),
         f"  hotspots (signaal):      {', '.join(s['hotspot_buurten']) or 'geen'}",
@@ -529,12 +529,12 @@ def _compare_text(outputs) -> str:  # noqa: ANN001
         + ("  [SYNTHETISCHE DEMO-GEMEENTE: verzonnen gegevens]" if s["synthetic"] else ""),
         f"  inwoners:                {format_int(s['residents_old'])} → {format_int(s['residents_new'])} "
         f"({format_signed(s['residents_change'])})",
-        f"  binnen {s['threshold_m']:g} m van een ontmoetingspunt: {format_int(s['residents_within_threshold_old'])} "
+        f"  binnen {format_int(s['threshold_m'])} m van een ontmoetingspunt: {format_int(s['residents_within_threshold_old'])} "
         f"({format_percent(s['share_within_threshold_old'])}) → {format_int(s['residents_within_threshold_new'])} "
         f"({format_percent(s['share_within_threshold_new'])}), {format_pp(s['share_within_threshold_change_pp'])}",
         f"  buurtindeling:           {division}",
         *(
-            [f"  ontmoetingspunten:       {s['n_meeting_points_old']} → {s['n_meeting_points_new']} "
+            [f"  ontmoetingspunten:       {format_int(s['n_meeting_points_old'])} → {format_int(s['n_meeting_points_new'])} "
              f"(nieuw: {points('meeting_points_opened')}; verdwenen: {points('meeting_points_closed')})"]
             if "n_meeting_points_old" in s else []
         ),
@@ -612,7 +612,7 @@ def _trend_text(outputs) -> str:  # noqa: ANN001
     lines = [
         f"{s['gemeente_name']} ({s['gemeente_code']}), {' → '.join(map(str, years))}, buurtindeling van {years[-1]}"
         + ("  [SYNTHETISCHE DEMO-GEMEENTE: verzonnen gegevens]" if s["synthetic"] else ""),
-        f"  binnen {s['threshold_m']:g} m van een ontmoetingspunt: {shares(g)}; "
+        f"  binnen {format_int(s['threshold_m'])} m van een ontmoetingspunt: {shares(g)}; "
         f"verder weg in {years[-1]}: {format_int(g['inwoners_buiten_drempel'].iloc[-1])} inwoners{status(gv)}",
         f"  {goal}",
         "  per kern:",

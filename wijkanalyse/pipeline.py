@@ -121,7 +121,7 @@ def _attachment_report(  # noqa: PLR0917
     unreachable = on & ~np.isfinite(distance)
     max_m = config.network.max_attach_m
     dropped = venues[meeting_mask & ~venue_att.on_network]
-    reason = f"verder dan {max_m:g} m van een looproute"  # for the log; the data holds a code
+    reason = f"verder dan {format_plain(max_m)} m van een looproute"  # for the log; the data holds a code
     report = {
         "max_attach_m": max_m,
         "min_component_m": config.network.min_component_m,
