@@ -15,7 +15,6 @@ import re
 import zipfile
 from pathlib import Path
 
-import matplotlib as mpl
 import pytest
 from matplotlib.text import Text
 
@@ -102,7 +101,6 @@ def test_print_maps_say_hemelsbreed(straight) -> None:
     for make in printmaps.PRINT_MAPS.values():
         fig = make(outputs.result)
         texts += [t.get_text() for t in fig.findobj(Text) if t.get_text()]
-        mpl.pyplot.close(fig)
     shown = " ".join(texts)
     assert _walking_words(shown) == []
     assert "hemelsbreed" in shown
