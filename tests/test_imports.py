@@ -72,11 +72,11 @@ def test_the_packages_are_whole_afterwards(first: str) -> None:
         import json, sys
         import numpy as np
         if {first!r} == "hotspots":
-            from wijkanalyse.analysis.hotspots import _moran_and_queen
-            moran, queen = _moran_and_queen()
+            from wijkanalyse.analysis.hotspots import load_local_moran
+            moran, queen = load_local_moran()
         else:
-            from wijkanalyse.outputs.style import _classifiers
-            quantiles, _ = _classifiers()
+            from wijkanalyse.outputs.style import load_classifiers
+            quantiles, _ = load_classifiers()
         before = "sklearn" in sys.modules
         import esda, libpysal, mapclassify
         # natural breaks (k-means) on 1, 2, 3, 30, 31, 32 in two classes: the breaks are the two groups' maxima
@@ -127,3 +127,91 @@ def test_an_interrupt_while_the_parts_load_is_not_taken_for_a_failure(tmp_path: 
     finally:
         for name in [m for m in sys.modules if m.split(".")[0] == "halfpkg"]:
             del sys.modules[name]
+
+
+def test_long_lived_pauses_the_collector_and_freezes_what_the_block_made() -> None:
+    """In a process of our own: 5,000 objects made in the block (each in a cycle, so only the collector could free
+    them) are frozen afterwards, the collector is on again, a full collection no longer visits them, and a frozen
+    object nobody refers to is still freed (reference counting). Without own_process() nothing changes."""
+    seen = _python("""
+        import gc, json, weakref
+        from wijkanalyse._imports import long_lived, own_process
+
+        class Node:
+            pass
+
+        def cycles(n):
+            made = [Node() for _ in range(n)]
+            for node in made:
+                node.me = node
+            return made
+
+        with long_lived():  # not our process yet: an ordinary block
+            plain = {"enabled_inside": gc.isenabled(), "frozen": gc.get_freeze_count()}
+        own_process()
+        gc.collect()
+        before = gc.get_freeze_count()
+        with long_lived():
+            enabled_inside = gc.isenabled()
+            kept = cycles(5000)
+            lonely = Node()
+        alone = weakref.ref(lonely)
+        del lonely
+        after = gc.get_freeze_count()
+        gc.collect()
+        visited = sum(isinstance(o, Node) for o in gc.get_objects())
+        gc.disable()
+        with long_lived():
+            pass
+        stays_off = not gc.isenabled()
+        gc.enable()
+        try:
+            with long_lived():
+                raise ValueError
+        except ValueError:
+            pass
+        print(json.dumps({"plain": plain, "enabled_inside": enabled_inside, "grew": after - before,
+                          "enabled_after": gc.isenabled(), "visited": visited, "freed": alone() is None,
+                          "stays_off": stays_off, "kept": len(kept)}))
+    """)
+    assert seen["plain"] == {"enabled_inside": True, "frozen": 0}
+    assert seen["enabled_inside"] is False and seen["enabled_after"] is True and seen["stays_off"] is True
+    assert seen["grew"] >= 5000 and seen["kept"] == 5000
+    assert seen["visited"] == 0  # the frozen nodes are out of the collector's lists
+    assert seen["freed"] is True
+
+
+def test_the_command_and_a_national_worker_start_with_their_modules_frozen(tmp_path: Path) -> None:
+    """``wijkanalyse run --demo`` (through the entry point, as the command runs) freezes before the analysis, with
+    the outputs' packages already loaded; a worker of the local pool does so in its initializer, before any job."""
+    seen = _python(f"""
+        import atexit, gc, json, sys
+        from wijkanalyse import pipeline
+        state = {{}}
+        real = pipeline.analyse
+        def analyse(*args, **kwargs):
+            state.update(frozen=gc.get_freeze_count(), enabled=gc.isenabled(),
+                         loaded=[m for m in ("matplotlib", "folium", "jinja2", "openpyxl", "esda.moran", "pypdfium2")
+                                 if m in sys.modules])
+            return real(*args, **kwargs)
+        pipeline.analyse = analyse
+        atexit.register(lambda: print(json.dumps(state)))
+        sys.argv = ["wijkanalyse", "run", "--demo", "--quiet", "--out", {str(tmp_path / "uit")!r}]
+        from wijkanalyse._entry import main
+        main()
+    """)
+    assert seen["enabled"] is True
+    assert seen["frozen"] > 100_000  # the modules of pandas, GeoPandas, scipy, matplotlib, ...
+    assert seen["loaded"] == ["matplotlib", "folium", "jinja2", "openpyxl", "esda.moran", "pypdfium2"]
+
+    import gc
+    import multiprocessing as mp
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    from wijkanalyse import batch
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"), initializer=batch._start_worker,
+                             initargs=(os.getpid(),)) as pool:
+        assert pool.submit(gc.get_freeze_count).result(timeout=300) > 100_000
+        assert pool.submit(gc.isenabled).result(timeout=60) is True

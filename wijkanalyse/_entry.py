@@ -17,6 +17,7 @@ import os
 import signal
 import sys
 
+from wijkanalyse._imports import own_process
 from wijkanalyse._interrupts import (
     INTERRUPTED,
     STOPPED,
@@ -38,6 +39,8 @@ def main(argv: list[str] | None = None) -> None:
         pass
     else:
         redeliver_lost_interrupts()
+    if argv is None:  # the command itself: the process is ours (wijkanalyse._imports.long_lived)
+        own_process()
     try:
         from wijkanalyse.cli import cli  # noqa: PLC0415 (after the handlers: an interrupt while importing is caught)
 

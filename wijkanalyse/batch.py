@@ -383,6 +383,18 @@ def _die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="wijkanalyse-parent-watch", daemon=True).start()
 
 
+def _start_worker(parent: int) -> None:
+    """Pool initializer: watch the parent (:func:`_die_with_parent`), then import what a job needs (:func:`pipeline.preload`)."""
+    _die_with_parent(parent)
+    from wijkanalyse._imports import long_lived, own_process  # noqa: PLC0415
+
+    own_process()
+    with long_lived():
+        from wijkanalyse import pipeline  # noqa: PLC0415
+
+        pipeline.preload()
+
+
 def _run_local(jobs: list[Job], workers: int, on_result: Callable[[dict[str, Any]], None]) -> None:
     """Run ``jobs`` on a spawn process pool; jobs of a worker that died go again on a new pool.
 
@@ -395,7 +407,7 @@ def _run_local(jobs: list[Job], workers: int, on_result: Callable[[dict[str, Any
         retry: list[Job] = []
         # no max_tasks_per_child: in Python 3.11 a pool that replaces its workers can hang
         with ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=ctx,
-                                 initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
+                                 initializer=_start_worker, initargs=(os.getpid(),)) as pool:
             futures = {pool.submit(run_job, job): job for job in pending}
             for future in as_completed(futures):
                 job = futures[future]

@@ -291,7 +291,10 @@ def run(  # noqa: PLR0912, PLR0915 (one command, many ways in)
     \f
     (Longer than 80 lines only with its help text: the code itself is 62 lines, one check each.)
     """
-    from wijkanalyse import pipeline  # noqa: PLC0415 (keeps --help fast)
+    from wijkanalyse._imports import long_lived  # noqa: PLC0415
+
+    with long_lived():
+        from wijkanalyse import pipeline  # noqa: PLC0415 (keeps --help fast)
 
     _setup_logging(-1 if quiet else 1 + verbose)
     many = [flag for flag, key in (("--gemeenten", "gemeenten"), ("--provincie", "provincie"),
@@ -332,6 +335,7 @@ def run(  # noqa: PLR0912, PLR0915 (one command, many ways in)
             if given and not gemeente:
                 msg = f"{flag} geldt alleen voor --gemeente: een snapshot (en de demo) heeft een eigen jaar en eigen gegevens."
                 raise click.UsageError(msg)
+        pipeline.preload()
         if demo:
             from wijkanalyse._atomic import private_tempdir  # noqa: PLC0415
             from wijkanalyse.demo import write_demo_snapshot  # noqa: PLC0415

@@ -671,6 +671,25 @@ def _write_index(result: RunResult, folder: Path) -> Path:
     return _atomic.write_text(folder / INDEX_FILE, json.dumps(index, indent=2, ensure_ascii=False) + "\n")
 
 
+def preload() -> None:
+    """Import up front what analysing and writing the outputs load on first use, out of the collector's way.
+
+    For a process that is about to run analyses: the command line's ``run`` and each worker of
+    a national run call it before any data are loaded (:func:`wijkanalyse._imports.long_lived`
+    freezes everything alive at its end).
+    """
+    from wijkanalyse._imports import long_lived  # noqa: PLC0415
+    from wijkanalyse.analysis.hotspots import load_local_moran  # noqa: PLC0415
+
+    with long_lived():
+        from wijkanalyse.outputs import maps, printmaps, report, style, tables, write  # noqa: F401, PLC0415
+
+        load_local_moran()
+        style.load_classifiers()
+        with contextlib.suppress(ImportError):
+            import highspy  # noqa: F401, PLC0415 (the siting's bound)
+
+
 def write_outputs(result: RunResult, folder: Path, *, maps: bool = True, pdf: bool = False) -> dict[str, Path]:
     """Write the maps, GeoPackage, CSV, XLSX, report and key figures into ``folder``.
 

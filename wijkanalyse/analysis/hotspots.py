@@ -12,10 +12,10 @@ import pandas as pd
 from wijkanalyse._imports import parts_of
 from wijkanalyse.result import QUADRANT_CODES, Hotspot
 
-__all__ = ["local_moran_hotspots"]
+__all__ = ["load_local_moran", "local_moran_hotspots"]
 
 
-def _moran_and_queen() -> tuple[Any, Any]:
+def load_local_moran() -> tuple[Any, Any]:
     """esda's ``Moran_Local`` and libpysal's ``Queen``, loaded without the two packages' ``__init__``.
 
     Those load scikit-learn, which Local Moran never uses (:mod:`wijkanalyse._imports`).
@@ -42,7 +42,7 @@ def local_moran_hotspots(
         Indexed like ``buurten``: ``hotspot`` (a :class:`~wijkanalyse.result.Hotspot` code), ``hotspot_p`` (pseudo p-value),
         ``hotspot_q`` (Moran quadrant 1-4, 0 when not significant).
     """
-    Moran_Local, Queen = _moran_and_queen()  # the classes keep their own names
+    Moran_Local, Queen = load_local_moran()  # the classes keep their own names
 
     out = pd.DataFrame(
         {"hotspot": Hotspot.NONE.value, "hotspot_p": np.nan, "hotspot_q": 0}, index=buurten.index

@@ -34,6 +34,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pypdfium2
 import shapely
 from matplotlib import patheffects
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -45,6 +46,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, PathPatch, Polygon, Rectangle
 from matplotlib.path import Path as MplPath
 from matplotlib_scalebar.scalebar import ScaleBar
+from PIL.PngImagePlugin import PngInfo
 
 from wijkanalyse import _atomic
 from wijkanalyse._format import format_int, format_number, format_percent
@@ -765,9 +767,6 @@ def _png_from_pdf(pdf: bytes, size_in: Iterable[float], title: str) -> bytes:
     The size is matplotlib's for the same figure (it truncates: A4 landscape is 1753 x 1240 pixels);
     PDFium rounds the page up, so its last column and row, partly outside the page, are cut off.
     """
-    import pypdfium2  # noqa: PLC0415 -- only where print maps are written
-    from PIL.PngImagePlugin import PngInfo  # noqa: PLC0415
-
     width, height = (int(side * DPI) for side in size_in)
     with _PDFIUM_LOCK:
         document = pypdfium2.PdfDocument(pdf)

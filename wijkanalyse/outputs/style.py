@@ -44,6 +44,7 @@ __all__ = [
     "WITHIN_COLOR",
     "Classes",
     "area_colors",
+    "load_classifiers",
     "reach_classes",
     "signal_classes",
 ]
@@ -103,7 +104,7 @@ def _numbers(values: Any) -> np.ndarray:
     return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
 
 
-def _classifiers() -> tuple[Any, Any]:
+def load_classifiers() -> tuple[Any, Any]:
     """mapclassify's ``Quantiles`` and ``UserDefined``, without its ``__init__`` and with k-means deferred.
 
     The classifiers module imports ``sklearn.cluster`` for its k-means classifier only; the
@@ -122,7 +123,7 @@ def signal_classes(values: Any) -> Classes:
     the values. Ties can merge classes; then there are fewer, spread over the palette. One
     distinct value is one class, labelled as such.
     """
-    Quantiles, _ = _classifiers()
+    Quantiles, _ = load_classifiers()
     numbers = _numbers(values)
     finite = np.isfinite(numbers)
     index = np.full(len(numbers), -1, dtype=int)
@@ -152,7 +153,7 @@ REACH_LABELS = ("100 % (iedereen)", "90 tot 100 %", "75 tot 90 %", "50 tot 75 %"
 
 def reach_classes(values: Any) -> Classes:
     """Fixed breaks (mapclassify.UserDefined) on the share within the threshold; class 0 (lightest) = 100 %."""
-    _, UserDefined = _classifiers()
+    _, UserDefined = load_classifiers()
     numbers = _numbers(values)
     finite = np.isfinite(numbers)
     index = np.full(len(numbers), -1, dtype=int)
