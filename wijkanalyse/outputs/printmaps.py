@@ -17,8 +17,8 @@ map tiles and work offline:
 
 Figures are drawn by matplotlib without pyplot (no display, and the global backend of a
 notebook is left alone), once, as the PDF; the PNG is that PDF's page rendered by PDFium
-(pypdfium2), so the two files show the same drawing and its text is laid out and drawn once. Text from OSM, CBS or a user file is
-drawn with mathtext off, so a name with ``$`` is printed as it is. Nothing is computed here:
+(pypdfium2), so the two files show the same drawing and its text is laid out and drawn
+once. Text from OSM, CBS or a user file is drawn with mathtext off, so a name with ``$`` is printed as it is. Nothing is computed here:
 every figure comes from :class:`~wijkanalyse.result.RunResult`.
 """
 
@@ -85,8 +85,8 @@ A4_LANDSCAPE_IN = (297 / 25.4, 210 / 25.4)
 #: at this resolution.
 DPI = 150
 #: Resolution of the streets in the PDF files (and through them the PNG files): one image at
-#: print resolution, drawn once per run and shared by the three maps (a 5 M-node province has a million street segments,
-#: which as vectors made each PDF 20 MB and were drawn six times).
+#: print resolution, drawn once per run and shared by the three maps (a 5 M-node province has
+#: a million street segments, which as vectors made each PDF 20 MB and were drawn six times).
 PDF_STREET_DPI = 300
 #: Up to this many street vertices (after simplification) the streets are drawn as lines, in the
 #: PNG and the PDF: sharp at any zoom and cheaper than the image, whose 300 dpi layer costs about
@@ -738,7 +738,7 @@ def write_print_maps(result: RunResult, folder: Path) -> dict[str, Path]:
 
     Each figure is drawn once, into the PDF; the PNG is the PDF's page rendered by PDFium
     (:func:`_png_from_pdf`). Drawing the figure a second time on matplotlib's Agg canvas cost
-    more than the PDF itself (its text above all): PDFium renders a page in about 0.07 s.
+    more than the PDF itself (its text above all); PDFium renders a page in well under 0.1 s.
 
     Returns
     -------
@@ -746,6 +746,7 @@ def write_print_maps(result: RunResult, folder: Path) -> dict[str, Path]:
         ``{"kaart_signaal_png": path, "kaart_signaal_pdf": path, ...}``.
     """
     bg = background(result)
+    folder = Path(folder)
     files: dict[str, Path] = {}
     for name, build in PRINT_MAPS.items():
         if name == "kaart_makelaars" and result.broker_areas is None:
@@ -755,7 +756,6 @@ def write_print_maps(result: RunResult, folder: Path) -> dict[str, Path]:
         pdf = io.BytesIO()
         fig.savefig(pdf, format="pdf", dpi=DPI, metadata={"Title": title, "Creator": "wijkanalyse"})
         png = _png_from_pdf(pdf.getvalue(), fig.get_size_inches(), title)
-        folder = Path(folder)
         files[f"{name}_png"] = _atomic.write_bytes(folder / f"{name}.png", png)
         files[f"{name}_pdf"] = _atomic.write_bytes(folder / f"{name}.pdf", pdf.getvalue())
     return files
