@@ -18,8 +18,9 @@ map tiles and work offline:
 Figures are drawn by matplotlib without pyplot (no display, and the global backend of a
 notebook is left alone), once, as the PDF; the PNG is that PDF's page rendered by PDFium
 (pypdfium2), so the two files show the same drawing and its text is laid out and drawn
-once. Text from OSM, CBS or a user file is drawn with mathtext off, so a name with ``$`` is printed as it is. Nothing is computed here:
-every figure comes from :class:`~wijkanalyse.result.RunResult`.
+once. Text from OSM, CBS or a user file is drawn with mathtext off, so a name with ``$``
+is printed as it is. Nothing is computed here: every figure comes from
+:class:`~wijkanalyse.result.RunResult`.
 """
 
 from __future__ import annotations
@@ -753,11 +754,12 @@ def write_print_maps(result: RunResult, folder: Path) -> dict[str, Path]:
             continue
         fig = build(result, bg)
         title = f"{result.gemeente_name} {result.year}: {name}"
-        pdf = io.BytesIO()
-        fig.savefig(pdf, format="pdf", dpi=DPI, metadata={"Title": title, "Creator": "wijkanalyse"})
-        png = _png_from_pdf(pdf.getvalue(), fig.get_size_inches(), title)
-        files[f"{name}_png"] = _atomic.write_bytes(folder / f"{name}.png", png)
-        files[f"{name}_pdf"] = _atomic.write_bytes(folder / f"{name}.pdf", pdf.getvalue())
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="pdf", dpi=DPI, metadata={"Title": title, "Creator": "wijkanalyse"})
+        pdf = buffer.getvalue()
+        files[f"{name}_png"] = _atomic.write_bytes(folder / f"{name}.png",
+                                                   _png_from_pdf(pdf, fig.get_size_inches(), title))
+        files[f"{name}_pdf"] = _atomic.write_bytes(folder / f"{name}.pdf", pdf)
     return files
 
 
