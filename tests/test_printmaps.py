@@ -9,6 +9,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pypdfium2
 import pytest
 from matplotlib.text import Text
 from matplotlib_scalebar.scalebar import ScaleBar
@@ -19,7 +20,7 @@ from wijkanalyse import pipeline
 from wijkanalyse.config import load_config
 from wijkanalyse.outputs import printmaps, style
 from wijkanalyse.outputs._sources import SYNTHETIC_BANNER
-from wijkanalyse.result import RunResult
+from wijkanalyse.result import Hotspot, RunResult
 from wijkanalyse.sources.files import SnapshotReader
 
 
@@ -254,6 +255,81 @@ def test_few_streets_drawn_as_lines_many_as_one_print_resolution_image(
     files = printmaps.write_print_maps(result, tmp_path / "beeld")
     for name in ("kaart_signaal", "kaart_bereik", "kaart_makelaars"):
         assert (2332, 2021) in _street_images(files[f"{name}_pdf"].read_bytes())  # embedded as it is
+
+
+def _page_text(pdf: bytes) -> str:
+    """The text PDFium reads on the page: what a reader searches, selects and copies."""
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        return str(document[0].get_textpage().get_text_range())
+    finally:
+        document.close()
+
+
+def _fonts(pdf: bytes) -> tuple[set[bytes], bool]:
+    """The base names of the PDF's fonts, and whether any font program is embedded (Type 3 glyphs or a font file)."""
+    return (set(re.findall(rb"/BaseFont\s*/([\w+-]+)", pdf)),
+            re.search(rb"/FontFile\d?\b|/CharProcs\b", pdf) is not None)
+
+
+def test_pdf_text_in_the_standard_fonts_and_searchable(written: dict[str, Path], result: RunResult) -> None:
+    """Every name on the demo is in Windows-1252, so the PDFs use Helvetica, which every PDF reader and printer
+    has built in: nothing embedded. The text is real text: a reader finds a hot spot's name on the map (it did
+    not while the labels were drawn as outlines for their halo)."""
+    for name in printmaps.PRINT_MAPS:
+        pdf = written[f"{name}_pdf"].read_bytes()
+        names, embedded = _fonts(pdf)
+        assert not embedded and {b"Helvetica", b"Helvetica-Bold"} <= names <= {
+            b"Helvetica", b"Helvetica-Bold", b"Helvetica-Oblique"}
+        page = _page_text(pdf)
+        assert "Voorbeeldgemeente 2024" in page and "SYNTHETISCHE DEMO-GEMEENTE" in page
+    # a label wraps after its hyphen, which PDFium reads as a soft hyphen (U+FFFE) ending the line
+    signal = re.sub("\ufffe\\s*", "-", _page_text(written["kaart_signaal_pdf"].read_bytes()))
+    hot = result.buurten.loc[result.buurten["hotspot"] == Hotspot.HOT, "buurtnaam"]
+    assert sorted(hot) == ["Zuidoost-Flats", "Zuidoost-Hoven", "Zuidoost-Plein"]
+    # each twice: its label on the map and the panel's list of hot spots
+    assert all(signal.count(str(n)) == 2 for n in hot), signal
+
+
+def test_text_beyond_the_standard_fonts_is_embedded(result: RunResult, tmp_path: Path) -> None:
+    """A name with a letter Windows-1252 lacks (Turkish s-cedilla, Hungarian double acute) is not replaced by a
+    question mark: that page is set in DejaVu Sans, embedded, and the name reads back as it is."""
+    other = copy.deepcopy(result)
+    other.gemeente_name = "Şehirköy-Győr"
+    assert not printmaps.core_fonts_suffice(printmaps.reach_figure(other))
+    for build in printmaps.PRINT_MAPS.values():
+        fig = build(result, None)
+        assert printmaps.core_fonts_suffice(fig)
+        # it reads every text matplotlib's own search finds (that search makes an axis's ticks, which cost time)
+        assert sorted(texts(fig)) == sorted(t.get_text() for t in printmaps._texts(fig) if t.get_text())
+    pdf = printmaps.write_print_maps(other, tmp_path)["kaart_bereik_pdf"].read_bytes()
+    names, embedded = _fonts(pdf)
+    assert embedded and names and all(b"DejaVuSans" in n for n in names)
+    assert "Şehirköy-Győr 2024" in _page_text(pdf)
+
+
+def test_standard_fonts_leave_matplotlib_settings_and_log_alone(
+    result: RunResult, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Helvetica's regular weight is "medium" in its metrics file, and matplotlib warns about that for every font
+    size; the warning says nothing to a user, so it is dropped (only that one). The switch to the standard fonts
+    is a global matplotlib setting: it is restored after each save, so a notebook keeps its own."""
+    import matplotlib
+    from matplotlib import font_manager
+
+    font_manager.FontManager._findfont_cached.cache_clear()
+    before = matplotlib.rcParams["pdf.use14corefonts"]
+    with caplog.at_level("WARNING", logger="matplotlib"):
+        printmaps.write_print_maps(result, tmp_path)
+    assert matplotlib.rcParams["pdf.use14corefonts"] is before
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("matplotlib")] == []
+    with caplog.at_level("WARNING", logger="matplotlib"):  # other font warnings still get through
+        font_manager._log.warning("findfont: Failed to find font weight %s for %s, now using %s.",
+                                  "light", "DejaVu Sans", "normal")
+        font_manager._log.warning("findfont: Font family %r not found.", "Helvetica")
+    assert [r.getMessage() for r in caplog.records] == [
+        "findfont: Failed to find font weight light for DejaVu Sans, now using normal.",
+        "findfont: Font family 'Helvetica' not found."]
 
 
 def test_label_placer_refuses_overlaps(result: RunResult) -> None:

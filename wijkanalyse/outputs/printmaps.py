@@ -26,9 +26,10 @@ is printed as it is. Nothing is computed here: every figure comes from
 from __future__ import annotations
 
 import io
+import logging
 import textwrap
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,9 @@ import geopandas as gpd
 import numpy as np
 import pypdfium2
 import shapely
-from matplotlib import patheffects
+from matplotlib import rc_context
+from matplotlib.artist import Artist
+from matplotlib.axis import Axis
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgb
 from matplotlib.axes import Axes
@@ -46,6 +49,7 @@ from matplotlib.legend_handler import HandlerBase
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, PathPatch, Polygon, Rectangle
 from matplotlib.path import Path as MplPath
+from matplotlib.text import Text
 from matplotlib_scalebar.scalebar import ScaleBar
 from PIL.PngImagePlugin import PngInfo
 
@@ -68,11 +72,13 @@ from wijkanalyse.result import Hotspot, RunResult
 
 __all__ = [
     "A4_LANDSCAPE_IN",
+    "CORE_FONT_ENCODING",
     "DPI",
     "PRINT_MAPS",
     "Background",
     "background",
     "broker_figure",
+    "core_fonts_suffice",
     "reach_figure",
     "signal_figure",
     "write_print_maps",
@@ -105,7 +111,10 @@ MAJOR_HIGHWAYS = frozenset({
 # page layout, in figure fractions
 _MAP_BOX = (0.015, 0.065, 0.665, 0.815)  # left, bottom, width, height of the map
 _PANEL_BOX = (0.695, 0.2, 0.29, 0.68)  # legend and notes; below them the scale bar and north arrow
-_HALO = [patheffects.withStroke(linewidth=2.5, foreground="white")]
+#: A label's light box, so it reads over cells and streets. It used to be a white halo (a path
+#: effect), but matplotlib draws such text as outlines of its own font, DejaVu Sans, glyph by glyph:
+#: the labels were in another typeface than the rest of the page, and cost a quarter of the text's time.
+_LABEL_BOX: dict[str, Any] = {"boxstyle": "round,pad=0.12", "facecolor": "white", "edgecolor": "none", "alpha": 0.7}
 _TEXT: dict[str, Any] = {"parse_math": False}  # names from OSM/CBS/files are text, never mathtext
 _STREETS_GID = "straten"  # the streets of a map (lines or image), as tests find them
 #: zlib level 3 for the PNG files: on a city's map faster than Pillow's default 6 (0.40 s
@@ -113,6 +122,28 @@ _STREETS_GID = "straten"  # the streets of a map (lines or image), as tests find
 _PNG_COMPRESS_LEVEL = 3
 #: PDFium is not thread-safe; a dask worker (``run --scheduler``) runs gemeenten in threads.
 _PDFIUM_LOCK = threading.Lock()
+#: The character set of the PDF standard fonts (Windows-1252: every Dutch and Frisian letter, the
+#: euro sign and the dashes). When every text on a page is in it, the PDF's text is set in
+#: Helvetica, one of the fonts built into every PDF reader and printer, so nothing is embedded;
+#: matplotlib then measures a string from the font's metrics in one step and writes it whole.
+#: Otherwise the text is set in DejaVu Sans, embedded, and matplotlib places and writes every glyph
+#: from Python: that was half of the print maps' time (see :func:`_pdf_bytes`).
+CORE_FONT_ENCODING = "cp1252"
+#: matplotlib reads ``pdf.use14corefonts`` from its global settings while it saves a PDF, and a
+#: dask worker saves in threads: the setting and the save are taken together.
+_PDF_SAVE_LOCK = threading.Lock()
+
+
+class _CoreFontWeightFilter(logging.Filter):
+    """Drops matplotlib's warning that Helvetica has no weight "normal": the standard font's
+    regular weight is called "medium" (in its metrics file), and that is the weight it uses."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (str(record.msg).startswith("findfont: Failed to find font weight")
+                    and len(record.args or ()) == 3 and str(record.args[2]) == "medium")  # type: ignore[index]
+
+
+logging.getLogger("matplotlib.font_manager").addFilter(_CoreFontWeightFilter())
 
 
 @dataclass(frozen=True)
@@ -353,7 +384,11 @@ def _panel_notes(panel: Axes, legend_bottom: float, lines: list[str], fontsize: 
 
 
 def _legend(panel: Axes, handles: list[Any], title: str, handler_map: dict[Any, Any] | None = None) -> float:
-    """The legend at the top of the panel; returns its bottom in panel fractions."""
+    """The legend at the top of the panel; returns its bottom in panel fractions.
+
+    Measured on matplotlib's Agg canvas, in DejaVu Sans; the PDF sets it in the narrower and lower
+    Helvetica (see :data:`CORE_FONT_ENCODING`), so what follows the legend never runs into it.
+    """
     leg = panel.legend(
         handles=handles, title=title, loc="upper left", bbox_to_anchor=(0.0, 1.0), frameon=False, fontsize=9,
         title_fontsize=10.5, alignment="left", handlelength=2.2, handleheight=1.3, labelspacing=0.55,
@@ -368,7 +403,7 @@ def _legend(panel: Axes, handles: list[Any], title: str, handler_map: dict[Any, 
 
 
 #: How much larger than its font size a bold label in a white box is, for :class:`_Labels`'s estimate
-#: (bold DejaVu Sans is about 0.7 em a character where the estimate takes 0.6; the box's pad 0.25 em).
+#: (bold text is up to 0.7 em a character where the estimate takes 0.6; the box's pad 0.25 em).
 _BOXED_BOLD = 1.25
 
 
@@ -432,7 +467,7 @@ class _Labels:
 
 
 def _label(ax: Axes, x: float, y: float, text: str, **kwargs: Any) -> None:
-    style: dict[str, Any] = {"ha": "center", "va": "center", "fontsize": 7, "zorder": 15, "path_effects": _HALO, **_TEXT}
+    style: dict[str, Any] = {"ha": "center", "va": "center", "fontsize": 7, "zorder": 15, "bbox": _LABEL_BOX, **_TEXT}
     style.update(kwargs)
     ax.text(x, y, text, **style)
 
@@ -754,13 +789,42 @@ def write_print_maps(result: RunResult, folder: Path) -> dict[str, Path]:
             continue
         fig = build(result, bg)
         title = f"{result.gemeente_name} {result.year}: {name}"
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="pdf", dpi=DPI, metadata={"Title": title, "Creator": "wijkanalyse"})
-        pdf = buffer.getvalue()
+        pdf = _pdf_bytes(fig, title)
         files[f"{name}_png"] = _atomic.write_bytes(folder / f"{name}.png",
                                                    _png_from_pdf(pdf, fig.get_size_inches(), title))
         files[f"{name}_pdf"] = _atomic.write_bytes(folder / f"{name}.pdf", pdf)
     return files
+
+
+def _pdf_bytes(fig: Figure, title: str) -> bytes:
+    """``fig`` as a one-page PDF at :data:`DPI` (for its images), its text in the PDF standard fonts
+    when :func:`core_fonts_suffice`, else in DejaVu Sans, embedded (see :data:`CORE_FONT_ENCODING`)."""
+    buffer = io.BytesIO()
+    with _PDF_SAVE_LOCK, rc_context({"pdf.use14corefonts": core_fonts_suffice(fig)}):
+        fig.savefig(buffer, format="pdf", dpi=DPI, metadata={"Title": title, "Creator": "wijkanalyse"})
+    return buffer.getvalue()
+
+
+def core_fonts_suffice(fig: Figure) -> bool:
+    """True when every text of ``fig`` can be set in the PDF standard fonts (:data:`CORE_FONT_ENCODING`)."""
+    try:
+        for text in _texts(fig):
+            text.get_text().encode(CORE_FONT_ENCODING)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _texts(artist: Artist) -> Iterator[Text]:
+    """The texts under ``artist``, without asking an axis for its ticks (which makes them: the maps have
+    none; an axis's label is still looked at)."""
+    for child in artist.get_children():
+        if isinstance(child, Text):
+            yield child
+        if isinstance(child, Axis):
+            yield child.label
+        else:
+            yield from _texts(child)
 
 
 def _png_from_pdf(pdf: bytes, size_in: Iterable[float], title: str) -> bytes:
