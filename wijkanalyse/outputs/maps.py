@@ -222,6 +222,8 @@ class _Lookup:
     area_of: dict[str, str] = field(default_factory=dict)
     #: target group -> buurtcode -> its row of ``result.target_groups`` (ranges)
     groups: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    #: indicator -> " (gemeente 40, NL 39,9)", the same in every buurt's popup (:func:`_beside_the_whole`)
+    beside: dict[str, str] = field(default_factory=dict)
 
     def buurten(self, codes: Iterable[str]) -> str:
         return names_text([self.buurt_names.get(code, code) for code in codes])
@@ -295,7 +297,7 @@ def _add_buurt_popup(popups: Popups, row: Mapping[str, Any], result: RunResult, 
     if hotspot in HOTSPOT_STYLES:
         values["Kans dat dit toeval is"] = format_percent(row.get("hotspot_p"))
     values |= {
-        str(label): format_indicator(row.get(key)) + _beside_the_whole(result, key)
+        str(label): format_indicator(row.get(key)) + look.beside.get(key, "")
         for key, label in result.indicators.items()
     }
     popups.add(plain(row.get("buurtnaam"), "Buurt zonder naam"), values)
@@ -808,6 +810,7 @@ def _lookup(result: RunResult, buurten: gpd.GeoDataFrame) -> _Lookup:
     look = _Lookup(
         buurt_names={c: plain(n, c) for c, n in zip(codes, names, strict=True)},
         buurt_index={c: i for i, c in enumerate(codes)},
+        beside={key: _beside_the_whole(result, key) for key in result.indicators},
     )
     if "kern" in buurten:
         look.kern_of = {c: plain(k, "") for c, k in zip(codes, buurten["kern"].tolist(), strict=True) if not _is_missing(k)}
