@@ -326,9 +326,12 @@ def test_standard_fonts_leave_matplotlib_settings_and_log_alone(
     with caplog.at_level("WARNING", logger="matplotlib"):  # other font warnings still get through
         font_manager._log.warning("findfont: Failed to find font weight %s for %s, now using %s.",
                                   "light", "DejaVu Sans", "normal")
+        font_manager._log.warning("findfont: Failed to find font weight %s for %s, now using %s.",
+                                  "normal", "Liberation Sans", "medium")
         font_manager._log.warning("findfont: Font family %r not found.", "Helvetica")
     assert [r.getMessage() for r in caplog.records] == [
         "findfont: Failed to find font weight light for DejaVu Sans, now using normal.",
+        "findfont: Failed to find font weight normal for Liberation Sans, now using medium.",
         "findfont: Font family 'Helvetica' not found."]
 
 

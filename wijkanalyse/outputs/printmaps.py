@@ -18,7 +18,8 @@ map tiles and work offline:
 Figures are drawn by matplotlib without pyplot (no display, and the global backend of a
 notebook is left alone), once, as the PDF; the PNG is that PDF's page rendered by PDFium
 (pypdfium2), so the two files show the same drawing and its text is laid out and drawn
-once. Text from OSM, CBS or a user file is drawn with mathtext off, so a name with ``$``
+once, in Helvetica, a standard font of every PDF reader and printer (DejaVu Sans, embedded,
+on a page with a letter outside Windows-1252). Text from OSM, CBS or a user file is drawn with mathtext off, so a name with ``$``
 is printed as it is. Nothing is computed here: every figure comes from
 :class:`~wijkanalyse.result.RunResult`.
 """
@@ -139,8 +140,9 @@ class _CoreFontWeightFilter(logging.Filter):
     regular weight is called "medium" (in its metrics file), and that is the weight it uses."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (str(record.msg).startswith("findfont: Failed to find font weight")
-                    and len(record.args or ()) == 3 and str(record.args[2]) == "medium")  # type: ignore[index]
+        args = record.args if isinstance(record.args, tuple) else ()
+        return not (str(record.msg).startswith("findfont: Failed to find font weight") and len(args) == 3
+                    and str(args[1]).startswith("Helvetica") and str(args[2]) == "medium")
 
 
 logging.getLogger("matplotlib.font_manager").addFilter(_CoreFontWeightFilter())
