@@ -10,6 +10,7 @@ mapclassify classifier that needs k-means still works (the deferred ``KMeans``).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -23,9 +24,9 @@ from wijkanalyse._interrupts import caused_by_interrupt
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _python(code: str) -> dict:
+def _python(code: str, env: dict[str, str] | None = None) -> dict:
     done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                          cwd=ROOT, timeout=300, check=False)
+                          cwd=ROOT, timeout=300, check=False, env=env)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -181,6 +182,16 @@ def test_long_lived_pauses_the_collector_and_freezes_what_the_block_made() -> No
     assert seen["freed"] is True
 
 
+def _without_blas_settings() -> dict[str, str]:
+    """This environment without the variables that set OpenBLAS's threads (OpenBLAS also reads OMP_NUM_THREADS)."""
+    return {k: v for k, v in os.environ.items() if k not in {"OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"}}
+
+
+def _blas_threads() -> str:
+    """Code that gives the thread counts of the OpenBLAS libraries loaded (numpy's and scipy's), as threadpoolctl reads them."""
+    return 'sorted(i["num_threads"] for i in threadpoolctl.threadpool_info() if i["internal_api"] == "openblas")'
+
+
 def test_the_command_and_a_national_worker_start_with_their_modules_frozen(tmp_path: Path) -> None:
     """``wijkanalyse run --demo`` (through the entry point, as the command runs) freezes before the analysis, with
     the outputs' packages already loaded; a worker of the local pool does so in its initializer, before any job."""
@@ -206,7 +217,6 @@ def test_the_command_and_a_national_worker_start_with_their_modules_frozen(tmp_p
 
     import gc
     import multiprocessing as mp
-    import os
     from concurrent.futures import ProcessPoolExecutor
 
     from wijkanalyse import batch
@@ -215,3 +225,46 @@ def test_the_command_and_a_national_worker_start_with_their_modules_frozen(tmp_p
                              initargs=(os.getpid(),)) as pool:
         assert pool.submit(gc.get_freeze_count).result(timeout=300) > 100_000
         assert pool.submit(gc.isenabled).result(timeout=60) is True
+
+
+def test_the_command_loads_blas_with_one_thread() -> None:
+    """The command (its entry point) sets OpenBLAS to one thread before anything loads numpy: importing the entry
+    point loads no numpy, and after ``wijkanalyse --version`` numpy's and scipy's OpenBLAS load with one thread each."""
+    seen = _python(f"""
+        import json, sys
+        from wijkanalyse._entry import main
+        before = "numpy" in sys.modules
+        sys.argv = ["wijkanalyse", "--version"]
+        try:
+            main()
+        except SystemExit:
+            pass
+        import numpy, scipy.linalg, threadpoolctl
+        print(json.dumps({{"numpy_before": before, "blas": {_blas_threads()}}}))
+    """, env=_without_blas_settings())
+    assert seen == {"numpy_before": False, "blas": [1, 1]}  # numpy's OpenBLAS and scipy's (each wheel bundles one)
+
+
+def test_blas_threads_set_in_the_environment_are_kept() -> None:
+    """``OPENBLAS_NUM_THREADS`` from the environment wins over the command's one thread: the counts equal those of a
+    plain interpreter with the same setting (OpenBLAS caps the number at the machine's cores); without a setting the
+    command's process has one thread in each."""
+    code = f"""
+        import json, sys
+        from wijkanalyse._imports import own_process
+        if sys.argv[-1] == "ours":
+            own_process()
+        import numpy, scipy.linalg, threadpoolctl
+        print(json.dumps({_blas_threads()}))
+    """
+    def counts(who: str, env: dict[str, str]) -> list[int]:
+        done = subprocess.run([sys.executable, "-c", textwrap.dedent(code), who], capture_output=True, text=True,
+                              cwd=ROOT, timeout=120, check=False, env=env)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    unset = _without_blas_settings()
+    two = {**unset, "OPENBLAS_NUM_THREADS": "2"}
+    assert counts("ours", two) == counts("plain", two)
+    assert len(counts("ours", two)) == 2
+    assert counts("ours", unset) == [1, 1]

@@ -15,7 +15,8 @@ in the process gets the whole package, as always. Should loading this way fail o
 version of a package, the caller's ordinary imports run instead.
 
 :func:`long_lived` keeps what the imports make out of the garbage collector's way: paused
-while they run, frozen (:func:`gc.freeze`) after them.
+while they run, frozen (:func:`gc.freeze`) after them. :func:`own_process`, which enables
+that, also has OpenBLAS load with one thread.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import gc
 import importlib
 import importlib.machinery
 import importlib.util
+import os
 import sys
 import types
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -32,7 +34,7 @@ from typing import Any
 
 from wijkanalyse._interrupts import caused_by_interrupt
 
-__all__ = ["long_lived", "own_process", "parts_of"]
+__all__ = ["BLAS_THREADS_VARIABLE", "long_lived", "own_process", "parts_of"]
 
 
 def _deferred(module: str, name: str) -> Callable[..., Any]:
@@ -116,14 +118,29 @@ def parts_of(packages: Sequence[str], modules: Sequence[str], *,
 _OWN_PROCESS = False
 
 
+#: OpenBLAS's thread count for a process of our own, unless the environment sets one (:func:`own_process`).
+BLAS_THREADS_VARIABLE = "OPENBLAS_NUM_THREADS"
+
+
 def own_process() -> None:
     """Say that this process is wijkanalyse's own: the command (:mod:`wijkanalyse._entry`) or a pool worker.
 
-    Freezing is a decision for the whole process, so a library call (a notebook, a test's
-    ``CliRunner``) leaves the caller's collector alone.
+    Two decisions for the whole process follow, so a library call (a notebook, a test's
+    ``CliRunner``) leaves the caller's settings alone:
+
+    - :func:`long_lived` pauses and freezes the garbage collector around the imports;
+    - OpenBLAS runs on one thread (``OPENBLAS_NUM_THREADS=1``, unless the environment
+      already sets it). numpy and scipy each load an OpenBLAS of their own, and each starts
+      a thread per core that spins until it times out: 0.2-0.3 s of CPU for the two when
+      the command starts (``import scipy.linalg`` alone 0.31 -> 0.14 s), and on two busy
+      cores CPU taken from the other worker. A run multiplies sparse matrices and solves
+      tiny systems only, and a national run is parallel by gemeente. OpenBLAS reads the
+      variable when it loads, so this must come before numpy is imported: the command
+      calls this first thing, and the workers it starts inherit the variable.
     """
     global _OWN_PROCESS  # noqa: PLW0603 (one flag for the process)
     _OWN_PROCESS = True
+    os.environ.setdefault(BLAS_THREADS_VARIABLE, "1")
 
 
 @contextlib.contextmanager
