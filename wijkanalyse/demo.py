@@ -56,7 +56,7 @@ import pyogrio
 import shapely
 from pyproj import Transformer
 from shapely import STRtree
-from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
+from shapely.geometry import LineString, MultiPolygon, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from wijkanalyse import __version__, _atomic
@@ -657,12 +657,12 @@ def _round5(value: float) -> int:
     return int(5 * round(value / 5))
 
 
-def _cells_in(extent: tuple[float, float, float, float]) -> Iterator[tuple[int, int]]:
-    """Yield the lower-left corners of the 100 m cells inside ``extent``."""
+def _cells_in(extent: tuple[float, float, float, float]) -> np.ndarray:
+    """The lower-left corners of the 100 m cells inside ``extent``, by x then y (an n x 2 array)."""
     x0, y0, x1, y1 = (int(v) for v in extent)
-    for x in range(x0 - x0 % 100, x1, 100):
-        for y in range(y0 - y0 % 100, y1, 100):
-            yield x, y
+    xs = np.arange(x0 - x0 % 100, x1, 100)
+    ys = np.arange(y0 - y0 % 100, y1, 100)
+    return np.column_stack([np.repeat(xs, len(ys)), np.tile(ys, len(xs))])
 
 
 def _grid(
@@ -678,41 +678,45 @@ def _grid(
     from ``rng`` in a fixed order (towns and villages, kern edges, farms, cell figures), so
     the grid is repeatable.
     """
-    near_street = _near_street(walk_lines)
-    cells = _built_up_cells(rng, buurten, near_street)
+    street_distance = _street_distance(walk_lines)
+    cells = _built_up_cells(rng, buurten, street_distance)
     _suppress_kern_edges(rng, cells)
-    _add_farms(rng, buurten, near_street, cells)
+    _add_farms(rng, buurten, street_distance, cells)
     return _grid_frame(rng, cells, buurten, profiles)
 
 
 #: Cell -> (buurtcode, residents); residents 1..4 become suppressed cells.
 _Cells = dict[tuple[int, int], tuple[str, int]]
 
+#: The distance (m) from the centres of cells (an n x 2 array of lower-left corners) to the nearest street.
+_StreetDistance = Callable[[np.ndarray], np.ndarray]
 
-def _near_street(walk_lines: Sequence[LineString]) -> Callable[[int, int, float], bool]:
-    """A test: does the centre of the cell with lower-left corner (x, y) lie within ``limit`` m of a street?"""
+
+def _street_distance(walk_lines: Sequence[LineString]) -> _StreetDistance:
+    """The distance from each cell's centre to the nearest of ``walk_lines`` (one GEOS tree query for all cells)."""
     tree = STRtree(list(walk_lines))
-    lines = list(walk_lines)
 
-    def near_street(x: int, y: int, limit: float) -> bool:
-        centre = Point(x + 50, y + 50)
-        index = tree.nearest(centre)
-        return bool(lines[int(index)].distance(centre) <= limit)
+    def distance(corners: np.ndarray) -> np.ndarray:
+        centres = shapely.points(corners + 50.0)
+        (which, _), found = tree.query_nearest(centres, return_distance=True, all_matches=False)
+        out = np.full(len(corners), np.inf)
+        out[which] = found
+        return out
 
-    return near_street
+    return distance
 
 
-def _built_up_cells(
-    rng: np.random.Generator, buurten: Sequence[_Buurt], near_street: Callable[[int, int, float], bool]
-) -> _Cells:
+def _built_up_cells(rng: np.random.Generator, buurten: Sequence[_Buurt], street_distance: _StreetDistance) -> _Cells:
     """The cells of the town and village buurten near a street and outside the parks, with a drawn density."""
+    px0, py0, px1, py1 = PARK
     cells: _Cells = {}
     for buurt in buurten:
         if buurt.kind == "rural":
             continue
-        for x, y in _cells_in(buurt.geometry.bounds):
-            if _in_park(x + 50, y + 50) or not near_street(x, y, 80.0):
-                continue
+        corners = _cells_in(buurt.geometry.bounds)
+        cx, cy = corners[:, 0] + 50, corners[:, 1] + 50
+        in_park = (px0 < cx) & (cx < px1) & (py0 < cy) & (cy < py1)  # _in_park, for all cells at once
+        for x, y in corners[~in_park & (street_distance(corners) <= 80.0)].tolist():
             value = max(5, _round5(rng.normal(buurt.density, 0.3 * buurt.density)))
             cells[(x, y)] = (buurt.code, value)
     return cells
@@ -730,10 +734,7 @@ def _suppress_kern_edges(rng: np.random.Generator, cells: _Cells) -> None:
 
 
 def _add_farms(
-    rng: np.random.Generator,
-    buurten: Sequence[_Buurt],
-    near_street: Callable[[int, int, float], bool],
-    cells: _Cells,
+    rng: np.random.Generator, buurten: Sequence[_Buurt], street_distance: _StreetDistance, cells: _Cells,
 ) -> None:
     """Add the farms (in place): scattered cells along the country roads of the rural buurten, away from the kernen."""
     kern_zone = [box(*e).buffer(150.0) for e in _KERN_EXTENTS.values()]
@@ -743,13 +744,13 @@ def _add_farms(
     for buurt in buurten:
         if buurt.kind != "rural":
             continue
-        candidates = [
-            (x, y)
-            for x, y in _cells_in(buurt.geometry.bounds)
-            if buurt.geometry.contains(Point(x + 50, y + 50))
-            and not any(z.contains(Point(x + 50, y + 50)) for z in kern_zone)
-            and near_street(x, y, 70.0)
-        ]
+        corners = _cells_in(buurt.geometry.bounds)
+        cx, cy = corners[:, 0] + 50, corners[:, 1] + 50
+        keep = shapely.contains_xy(buurt.geometry, cx, cy)
+        for zone in kern_zone:
+            keep &= ~shapely.contains_xy(zone, cx, cy)
+        keep &= street_distance(corners) <= 70.0
+        candidates = [(x, y) for x, y in corners[keep].tolist()]
         n = farms_per_buurt[buurt.code]
         chosen = rng.choice(len(candidates), size=n, replace=False)
         for k in sorted(int(c) for c in chosen):
