@@ -94,8 +94,13 @@ def _cpu_s(who: int) -> float:
 
 
 def _national(pbf: str, snapshots: list[str], out: str, workers: int, maps: bool, result: str, engine: str) -> None:  # noqa: PLR0917
-    """The timed part, in a fresh process."""
+    """The timed part, in a fresh process, which is the command's own (as ``wijkanalyse run`` says of itself first
+    thing: the collector frozen after the imports, and the pool's workers inherit OpenBLAS's one thread)."""
     import logging  # noqa: PLC0415
+
+    from wijkanalyse._imports import own_process  # noqa: PLC0415
+
+    own_process()
 
     import geopandas as gpd  # noqa: PLC0415
 
