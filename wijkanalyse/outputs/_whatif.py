@@ -34,8 +34,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
 
+from wijkanalyse._crs import to_rd
 from wijkanalyse.network import _TIE_M, Attachment, WalkNetwork
 from wijkanalyse.outputs._encode import encode_polyline, encode_varints
 from wijkanalyse.outputs.style import GAIN_COLOR, LOSS_COLOR
@@ -80,19 +80,19 @@ def fit_projection(bounds: list[list[float]], margin_deg: float = 0.05) -> dict[
     south, west, north, east = south - margin_deg, west - margin_deg, north + margin_deg, east + margin_deg
     lon0, lat0 = (west + east) / 2, (south + north) / 2
     scale = 1.0 / max(east - west, north - south, 1e-3)
-    to_rd = Transformer.from_crs("EPSG:4326", "EPSG:28992", always_xy=True)
+    transformer = to_rd()
 
     def design(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         u, v = (lon - lon0) * scale, (lat - lat0) * scale
         return np.column_stack([u**i * v**j for i, j in _EXPONENTS])
 
     lon, lat = np.meshgrid(np.linspace(west, east, 30), np.linspace(south, north, 30))
-    x, y = to_rd.transform(lon.ravel(), lat.ravel())
+    x, y = transformer.transform(lon.ravel(), lat.ravel())
     a = design(lon.ravel(), lat.ravel())
     cx = np.linalg.lstsq(a, x, rcond=None)[0]
     cy = np.linalg.lstsq(a, y, rcond=None)[0]
     lon, lat = np.meshgrid(np.linspace(west, east, 47), np.linspace(south, north, 47))
-    x, y = to_rd.transform(lon.ravel(), lat.ravel())
+    x, y = transformer.transform(lon.ravel(), lat.ravel())
     a = design(lon.ravel(), lat.ravel())
     err = float(np.max(np.hypot(a @ cx - x, a @ cy - y)))
     return {"lon0": lon0, "lat0": lat0, "s": scale, "x": cx.tolist(), "y": cy.tolist(), "err_m": err}

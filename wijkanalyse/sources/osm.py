@@ -60,7 +60,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from wijkanalyse.errors import SourceError
-from wijkanalyse.sources._crs import to_rd
+from wijkanalyse._crs import to_rd
 
 __all__ = [
     "NEVER_A_WAY",

@@ -66,7 +66,7 @@ import shapely
 from wijkanalyse._format import format_int
 from wijkanalyse.config import Config, OwnPointsSettings, VenueClass
 from wijkanalyse.errors import DataError, SourceError
-from wijkanalyse.sources._crs import to_rd
+from wijkanalyse._crs import to_rd
 
 __all__ = [
     "LAT_RANGE",

@@ -35,7 +35,7 @@ import shapely
 
 from wijkanalyse.config import VenueClass
 from wijkanalyse.errors import ConfigError, WijkanalyseError
-from wijkanalyse.sources._crs import to_rd
+from wijkanalyse._crs import to_rd
 from wijkanalyse.sources.own_points import LAT_RANGE, LON_RANGE, RD_X_RANGE, RD_Y_RANGE, read_own_points
 
 __all__ = ["SCENARIO_KEYS", "ScenarioSpec", "read_scenarios"]
