@@ -11,6 +11,7 @@ import geopandas as gpd
 import numpy as np
 import pypdfium2
 import pytest
+from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 from matplotlib_scalebar.scalebar import ScaleBar
 from PIL import Image
@@ -96,6 +97,38 @@ def test_written_png_is_the_written_pdf_page(written: dict[str, Path]) -> None:
         pdf = written[f"{name}_pdf"].read_bytes()
         with Image.open(io.BytesIO(printmaps._png_from_pdf(pdf, printmaps.A4_LANDSCAPE_IN, "titel"))) as again:
             assert again.tobytes() == page
+
+
+def test_png_is_pdfium_whole_page_cut_to_the_figure_size(written: dict[str, Path]) -> None:
+    """The written PNG's pixels are those of PDFium's whole page (pypdfium2's render without a crop, 1754 x 1241 for
+    A4 landscape at 150 dpi, by hand) cut to matplotlib's size: only the surplus column and row are gone."""
+    for name in printmaps.PRINT_MAPS:
+        document = pypdfium2.PdfDocument(written[f"{name}_pdf"].read_bytes())
+        try:
+            whole = document[0].render(scale=printmaps.DPI / 72, fill_color=(255, 255, 255, 255)).to_pil()
+        finally:
+            document.close()
+        assert whole.size == (1754, 1241)  # ceil(841.89 / 72 * 150), ceil(595.28 / 72 * 150)
+        with Image.open(written[f"{name}_png"]) as image:
+            assert image.size == (1753, 1240)
+            assert image.convert("RGB").tobytes() == whole.crop((0, 0, 1753, 1240)).tobytes()
+
+
+@pytest.mark.parametrize(("size_in", "pixels"), [((11.69, 8.27), (1753, 1240)), ((3.0, 2.0), (450, 300)),
+                                                  ((2.337, 1.5), (350, 225))])
+def test_page_rendered_at_the_figure_size(size_in: tuple[float, float], pixels: tuple[int, int]) -> None:
+    """A page PDFium rounds up by a pixel (A4: 1754 x 1241; 2.337 in: 350.55 -> 351) or not at all (3 x 2 in: exactly
+    450 x 300) comes out at matplotlib's truncated size, int(inches x 150), by hand in the parameters."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size_in)
+    fig.add_artist(Rectangle((0, 0), 1, 1, color="#d04040", transform=fig.transFigure))
+    pdf = io.BytesIO()
+    fig.savefig(pdf, format="pdf", dpi=printmaps.DPI)
+    with Image.open(io.BytesIO(printmaps._png_from_pdf(pdf.getvalue(), fig.get_size_inches(), "t"))) as image:
+        assert image.size == pixels
+        red = np.asarray(image.convert("RGB"))[1:-1, 1:-1]
+        assert (np.abs(red.astype(int) - (0xD0, 0x40, 0x40)).max(axis=2) <= 2).all()  # the page, not white margins
 
 
 def test_pdf_is_one_a4_landscape_page(written: dict[str, Path]) -> None:
