@@ -239,6 +239,11 @@ def test_demo_target_groups_in_every_output(demo_run, demo_snapshot) -> None:
     w, b = tg["65+"]["within_threshold"], tg["65+"]["beyond_threshold"]
     assert w[0] + b[0] == pytest.approx(low) and w[1] + b[1] == pytest.approx(high)
     assert tg["alle inwoners"]["residents"][0] == summary["residents_total"]
+    # the rule in Dutch, as every sentence a person reads: a secret band holds 1-4 residents (CBS hides counts
+    # under 5) and published counts are rounded to 5, so at most 2 off
+    rule = summary["target_groups_rule"]
+    assert "0 tot 4 inwoners" in rule and "afgerond op 5" in rule and "tot 2 naast" in rule
+    assert "secret" not in rule and "age band" not in rule
     book = load_workbook(files["xlsx"], read_only=True)
     assert {"Doelgroepen", "Capaciteit"} <= set(book.sheetnames)
     html = files["kaart"].read_text(encoding="utf-8")

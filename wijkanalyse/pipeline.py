@@ -55,7 +55,7 @@ from wijkanalyse.analysis.scenarios import Scenario, ScenarioResult, evaluate_sc
 from wijkanalyse.config import Config
 from wijkanalyse.errors import DataError, WijkanalyseError
 from wijkanalyse.network import Attachment, WalkNetwork
-from wijkanalyse.outputs.texts import broker_explanations
+from wijkanalyse.outputs.texts import broker_explanations, target_groups_rule
 from wijkanalyse.result import Hotspot, Reach, RunResult
 from wijkanalyse.runcontext import RunContext, peak_rss_gib
 from wijkanalyse.sources import own_points
@@ -371,10 +371,7 @@ def _target_groups(  # noqa: PLR0917
     if groups:
         table = target_groups.group_table(residents, buurten, groups, (manifest.gemeente_code, manifest.gemeente_name))
         summary["target_groups"] = target_groups.summary_ranges(table)
-        summary["target_groups_rule"] = (
-            f"secret cell: 0..{target_groups.SECRET_MAX:g} per age band, narrowed by the cell's total "
-            f"(rounding to 5: +/-{target_groups.ROUNDING:g} per figure)"
-        )
+        summary["target_groups_rule"] = target_groups_rule(target_groups.SECRET_MAX, target_groups.ROUNDING)
     summary["capacity"] = _capacity(residents, venues, meeting_mask, dist, config, groups)
     return _Groups(table=table, summary=summary)
 

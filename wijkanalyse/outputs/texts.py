@@ -42,6 +42,7 @@ __all__ = [
     "reach_label",
     "scenario_line",
     "small_gaps_words",
+    "target_groups_rule",
     "vulnerable_line",
     "what_if_lines",
     "with_labels",
@@ -287,6 +288,20 @@ def priority_explanation(
         f"{_share(s.priority_hotspot, total)} × hotspot (1 als de buurt een hotspot is; bij een kern: het "
         "aandeel inwoners dat in een hotspotbuurt woont). Hoe hoger, hoe eerder een wijkmakelaar of "
         "dorpscoördinator daar nodig is. De gewichten staan in [brokers] in het configuratiebestand."
+    )
+
+
+def target_groups_rule(secret_max: float, rounding: float) -> str:
+    """How the target groups' ranges are made (``target_groups_rule`` in ``samenvatting.json``), in plain Dutch.
+
+    ``secret_max``: the most residents a secret age band can hold; ``rounding``: how far a published
+    figure can lie from the truth (:data:`wijkanalyse.analysis.groups.SECRET_MAX` and ``ROUNDING``).
+    """
+    return (
+        f"Een leeftijdsgroep die het CBS in een vierkant geheim houdt, telt als 0 tot {format_number(secret_max, 0)} "
+        "inwoners, begrensd door het totaal van het vierkant; de gepubliceerde aantallen zijn afgerond op 5 "
+        f"(elk tot {format_number(rounding, 0)} naast het echte aantal). Daarom is elk doelgroepcijfer een "
+        "bandbreedte van laag tot hoog."
     )
 
 
