@@ -304,10 +304,10 @@ def _densify(
     return points
 
 
-def _in_park(x: float, y: float) -> bool:
-    """Return True when (x, y) lies strictly inside the town park."""
+def _in_park(x: float | np.ndarray, y: float | np.ndarray) -> bool | np.ndarray:
+    """True where (x, y) lies strictly inside the town park (for one point, or elementwise for arrays)."""
     px0, py0, px1, py1 = PARK
-    return px0 < x < px1 and py0 < y < py1
+    return (px0 < x) & (x < px1) & (py0 < y) & (y < py1)
 
 
 _TOWN_STREETS_NS = (
@@ -708,14 +708,12 @@ def _street_distance(walk_lines: Sequence[LineString]) -> _StreetDistance:
 
 def _built_up_cells(rng: np.random.Generator, buurten: Sequence[_Buurt], street_distance: _StreetDistance) -> _Cells:
     """The cells of the town and village buurten near a street and outside the parks, with a drawn density."""
-    px0, py0, px1, py1 = PARK
     cells: _Cells = {}
     for buurt in buurten:
         if buurt.kind == "rural":
             continue
         corners = _cells_in(buurt.geometry.bounds)
-        cx, cy = corners[:, 0] + 50, corners[:, 1] + 50
-        in_park = (px0 < cx) & (cx < px1) & (py0 < cy) & (cy < py1)  # _in_park, for all cells at once
+        in_park = _in_park(corners[:, 0] + 50, corners[:, 1] + 50)
         for x, y in corners[~in_park & (street_distance(corners) <= 80.0)].tolist():
             value = max(5, _round5(rng.normal(buurt.density, 0.3 * buurt.density)))
             cells[(x, y)] = (buurt.code, value)
