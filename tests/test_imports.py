@@ -187,9 +187,8 @@ def _without_blas_settings() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in {"OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"}}
 
 
-def _blas_threads() -> str:
-    """Code that gives the thread counts of the OpenBLAS libraries loaded (numpy's and scipy's), as threadpoolctl reads them."""
-    return 'sorted(i["num_threads"] for i in threadpoolctl.threadpool_info() if i["internal_api"] == "openblas")'
+#: Code that gives the thread counts of the OpenBLAS libraries loaded (numpy's and scipy's), as threadpoolctl reads them.
+_BLAS_THREADS = 'sorted(i["num_threads"] for i in threadpoolctl.threadpool_info() if i["internal_api"] == "openblas")'
 
 
 def test_the_command_and_a_national_worker_start_with_their_modules_frozen(tmp_path: Path) -> None:
@@ -240,7 +239,7 @@ def test_the_command_loads_blas_with_one_thread() -> None:
         except SystemExit:
             pass
         import numpy, scipy.linalg, threadpoolctl
-        print(json.dumps({{"numpy_before": before, "blas": {_blas_threads()}}}))
+        print(json.dumps({{"numpy_before": before, "blas": {_BLAS_THREADS}}}))
     """, env=_without_blas_settings())
     assert seen == {"numpy_before": False, "blas": [1, 1]}  # numpy's OpenBLAS and scipy's (each wheel bundles one)
 
@@ -249,22 +248,18 @@ def test_blas_threads_set_in_the_environment_are_kept() -> None:
     """``OPENBLAS_NUM_THREADS`` from the environment wins over the command's one thread: the counts equal those of a
     plain interpreter with the same setting (OpenBLAS caps the number at the machine's cores); without a setting the
     command's process has one thread in each."""
-    code = f"""
-        import json, sys
-        from wijkanalyse._imports import own_process
-        if sys.argv[-1] == "ours":
-            own_process()
-        import numpy, scipy.linalg, threadpoolctl
-        print(json.dumps({_blas_threads()}))
-    """
-    def counts(who: str, env: dict[str, str]) -> list[int]:
-        done = subprocess.run([sys.executable, "-c", textwrap.dedent(code), who], capture_output=True, text=True,
-                              cwd=ROOT, timeout=120, check=False, env=env)
-        assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout.strip().splitlines()[-1])
+    def counts(*, ours: bool, env: dict[str, str]) -> list[int]:
+        return _python(f"""
+            import json
+            from wijkanalyse._imports import own_process
+            {"own_process()" if ours else "pass"}
+            import numpy, scipy.linalg, threadpoolctl
+            print(json.dumps({_BLAS_THREADS}))
+        """, env=env)
 
     unset = _without_blas_settings()
     two = {**unset, "OPENBLAS_NUM_THREADS": "2"}
-    assert counts("ours", two) == counts("plain", two)
-    assert len(counts("ours", two)) == 2
-    assert counts("ours", unset) == [1, 1]
+    ours_two = counts(ours=True, env=two)
+    assert ours_two == counts(ours=False, env=two)
+    assert len(ours_two) == 2
+    assert counts(ours=True, env=unset) == [1, 1]
