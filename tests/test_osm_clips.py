@@ -14,12 +14,14 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import Point
 
 from wijkanalyse.config import load_config
 from wijkanalyse.sources import live
 from wijkanalyse.sources.national import add_osm_layers, clip_area
-from wijkanalyse.sources.osm import osmium_command, read_osm, read_osm_clips
+from wijkanalyse.sources.osm import _clip_pairs, osmium_command, read_osm, read_osm_clips
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from synthetic_national import write_country
@@ -101,3 +103,24 @@ def test_no_clips_yield_nothing_and_an_unknown_engine_is_refused(country) -> Non
     assert list(read_osm_clips(country.pbf, TAGS, [])) == []
     with pytest.raises(ValueError, match="Onbekende OSM-engine"):
         list(read_osm_clips(country.pbf, TAGS, [Point(0, 0).buffer(1)], engine="fast"))
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_points=st.integers(0, 300), n_clips=st.integers(1, 6))
+def test_clip_pairs_are_every_point_in_every_clip(seed: int, n_points: int, n_clips: int) -> None:
+    """The candidates from the longitude-sorted strips lose no pair: the pairs equal the test of every point
+    against every clip (brute force), with holes, repeated points, points on edges and an empty clip."""
+    rng = np.random.default_rng(seed)
+    lon = np.round(rng.uniform(4.0, 5.0, n_points), 2)  # on a 0.01 grid: repeats, and points on the clips' edges
+    lat = np.round(rng.uniform(52.0, 53.0, n_points), 2)
+    clips = []  # boxes with a hole, corners on the grid
+    for x0, y0, w, h in np.round(rng.uniform([4.0, 52.0, 0.05, 0.05], [4.9, 52.9, 0.5, 0.5], (n_clips, 4)), 2):
+        hole = shapely.box(x0 + w / 4, y0 + h / 4, x0 + w / 2, y0 + h / 2)
+        clips.append(shapely.Polygon(shapely.box(x0, y0, x0 + w, y0 + h).exterior.coords, [hole.exterior.coords]))
+    clips.append(shapely.Polygon())  # a clip without area holds no point
+    for clip in clips:
+        shapely.prepare(clip)
+    got_points, got_clips = _clip_pairs(clips, shapely.bounds(np.asarray(clips, dtype=object)), lon, lat)
+    want = {(p, k) for k, clip in enumerate(clips) for p in range(n_points) if shapely.contains_xy(clip, lon[p], lat[p])}
+    assert set(zip(got_points.tolist(), got_clips.tolist(), strict=True)) == want
+    assert len(got_points) == len(want)  # each pair once
