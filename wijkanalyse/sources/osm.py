@@ -219,7 +219,9 @@ class _WayBuffer:
         kept = np.flatnonzero(keep_part)
         node_keep = keep_part[part]
         x, y = to_rd().transform(lon[node_keep], lat[node_keep])
-        self.kept.append(_kept_batch(refs[node_keep], x, y, part[node_keep], _part_columns(meta, kept), kept, len(meta)))
+        renumber = np.full(len(meta), -1, dtype=np.int64)
+        renumber[kept] = np.arange(len(kept))
+        self.kept.append((refs[node_keep], x, y, renumber[part[node_keep]], *_part_columns(meta, kept)))
 
     def frame(self) -> gpd.GeoDataFrame:
         """All kept ways, cut at shared nodes, as a ways frame in EPSG:28992."""
@@ -243,22 +245,18 @@ def _part_columns(meta: list[tuple[int, dict[str, str]]], parts: np.ndarray) -> 
     return (way_ids, *(np.array([r[1].get(k, "") for r in rows], dtype=object) for k in WAY_TAGS))
 
 
-def _kept_batch(  # noqa: PLR0917
-    refs: np.ndarray, x: np.ndarray, y: np.ndarray, part: np.ndarray, columns: tuple[np.ndarray, ...],
-    kept: np.ndarray, n_parts: int,
-) -> tuple[np.ndarray, ...]:
-    """The kept parts of one batch: node arrays (RD), renumbered part index, way ids, tag columns.
-
-    ``refs``, ``x``, ``y`` and ``part`` are the nodes of the parts ``kept`` (sorted), whose
-    :func:`_part_columns` are ``columns``; ``n_parts`` is the batch's number of parts.
-    """
-    renumber = np.full(n_parts, -1, dtype=np.int64)
-    renumber[kept] = np.arange(len(kept))
-    return (refs, x, y, renumber[part], *columns)
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """``starts[0] .. starts[0] + lengths[0] - 1``, then the same for the next start, as one array."""
+    offsets = np.cumsum(lengths) - lengths
+    return np.repeat(starts - offsets, lengths) + np.arange(lengths.sum())
 
 
 def _ways_frame(kept: list[tuple[np.ndarray, ...]]) -> gpd.GeoDataFrame:
-    """Kept batches (:func:`_kept_batch`), in file order, as one ways frame cut at shared nodes."""
+    """Kept batches, in file order, as one ways frame cut at shared nodes.
+
+    A batch is its nodes' ``refs``, ``x`` and ``y`` (RD) and part index (0, 1, ... in node
+    order), then per part its way id and :data:`WAY_TAGS` columns (:func:`_part_columns`).
+    """
     if not kept:
         return empty_ways()
     offset = 0
@@ -315,31 +313,29 @@ class _MultiClipWayBuffer(_WayBuffer):
         if drained is None:
             return
         refs, lon, lat, part, meta = drained
-        is_line = np.bincount(part, minlength=len(meta)) >= 2
+        counts = np.bincount(part, minlength=len(meta))  # a part's nodes are contiguous, in part order
         node_idx, clip_idx = _clip_pairs(self.clips, self.bounds, lon, lat)
-        pairs = np.unique(part[node_idx] * len(self.clips) + clip_idx)  # (part, clip), each once
-        pair_part, pair_clip = pairs // len(self.clips), pairs % len(self.clips)
-        in_some = np.zeros(len(meta), dtype=bool)
-        in_some[pair_part] = True
-        in_some &= is_line
-        parts = np.flatnonzero(in_some)  # the parts some clip keeps, and where each is in `parts`
+        pairs = np.unique(clip_idx * len(meta) + part[node_idx])  # (clip, part), each once, by clip then part
+        pair_clip, pair_part = pairs // len(meta), pairs % len(meta)
+        is_line = counts[pair_part] >= 2  # a single located node is no line
+        pair_clip, pair_part = pair_clip[is_line], pair_part[is_line]
+        if not len(pair_part):
+            return
+        parts = np.unique(pair_part)  # the parts some clip keeps: projected and tagged once
         position = np.full(len(meta), -1, dtype=np.int64)
         position[parts] = np.arange(len(parts))
         columns = _part_columns(meta, parts)
-        nodes = np.flatnonzero(in_some[part])  # their nodes, projected once
-        node_position = np.full(len(part), -1, dtype=np.int64)
-        node_position[nodes] = np.arange(len(nodes))
+        nodes = _ranges((np.cumsum(counts) - counts)[parts], counts[parts])
         x, y = to_rd().transform(lon[nodes], lat[nodes])
-        for k in np.unique(pair_clip):
-            keep_part = np.zeros(len(meta), dtype=bool)
-            keep_part[pair_part[pair_clip == k]] = True
-            keep_part &= is_line
-            kept = np.flatnonzero(keep_part)
-            if len(kept):
-                node_keep = np.flatnonzero(keep_part[part])
-                at = node_position[node_keep]
-                self.kept_per_clip[k].append(_kept_batch(
-                    refs[node_keep], x[at], y[at], part[node_keep], tuple(c[position[kept]] for c in columns), kept, len(meta)))
+        node_start = np.cumsum(counts[parts]) - counts[parts]  # where each of `parts` starts in `nodes`
+        groups = np.flatnonzero(np.r_[True, pair_clip[1:] != pair_clip[:-1], True])
+        for start, end in itertools.pairwise(groups):
+            kept = position[pair_part[start:end]]
+            lengths = counts[parts[kept]]
+            at = _ranges(node_start[kept], lengths)
+            local_part = np.repeat(np.arange(len(kept)), lengths)
+            self.kept_per_clip[pair_clip[start]].append(
+                (refs[nodes[at]], x[at], y[at], local_part, *(column[kept] for column in columns)))
 
     def frame_of(self, k: int) -> gpd.GeoDataFrame:
         """The ways of clip ``k`` (call :meth:`flush` first), as :func:`read_osm` with that clip gives them."""
@@ -365,8 +361,7 @@ def _split_at_junctions(
     start, end = cuts[:-1][same], cuts[1:][same]
     n_vertices = end - start + 1
     edge_of_vertex = np.repeat(np.arange(len(start)), n_vertices)
-    within = np.arange(n_vertices.sum()) - np.repeat(np.cumsum(n_vertices) - n_vertices, n_vertices)
-    pos = start[edge_of_vertex] + within
+    pos = _ranges(start, n_vertices)
     coords = np.column_stack([x[pos], y[pos]])
     lines = shapely.linestrings(coords, indices=edge_of_vertex)
     edge_part = part[start]
