@@ -31,9 +31,10 @@ pyosmium reads the file once and every buffered batch of ways is assigned to the
 nodes fall in (per clip the nodes in its box, from the nodes sorted by longitude, then a
 prepared point-in-polygon test; one ``np.unique`` over the (way, clip) pairs); a way is
 projected to RD and its tags are read once, whatever the number of clips it is in.
-Re-reading a 1.3 GB country file per gemeente would take hours. With the ``osmium`` command (osmium-tool) installed, ``osmium tags-filter``
-first keeps only the highway ways and the venues (with the nodes they use), in C++, so the
-pass above reads a file a fraction of the size and holds far fewer node locations.
+Re-reading a 1.3 GB country file per gemeente would take hours. With the ``osmium`` command
+(osmium-tool) installed, ``osmium tags-filter`` first keeps only the highway ways and the
+venues (with the nodes they use), in C++, so the pass above reads a file a fraction of the
+size and holds far fewer node locations.
 ``osmium extract --config`` with one extract per gemeente is not used: it keeps id sets per
 extract, measured at 1.2 GB each (11.9 GB for 10 extracts of a small file with ids up to
 10^10), so 342 gemeenten would need hundreds of GB.
