@@ -19,6 +19,8 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from wijkanalyse._arrays import ranges
+
 __all__ = [
     "PRECISION",
     "decode_polyline",
@@ -270,7 +272,7 @@ def _paths(
     drop_first = np.asarray(seg_drop_first, dtype=np.int64)
     n_keep = count[piece] - drop_first - np.asarray(seg_drop_last, dtype=np.int64)
     seg_of = np.repeat(np.arange(len(piece)), n_keep)
-    q = np.arange(n_keep.sum()) - np.repeat(np.cumsum(n_keep) - n_keep, n_keep) + drop_first[seg_of]
+    q = ranges(drop_first, n_keep)  # each kept vertex's position in its piece
     p_of = piece[seg_of]
     index = offset[p_of] + np.where(rev_arr[seg_of], count[p_of] - 1 - q, q)
     starts = (np.cumsum(path_segments) - path_segments).astype(np.int64)  # where each path's segments begin

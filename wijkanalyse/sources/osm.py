@@ -61,8 +61,9 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from wijkanalyse.errors import SourceError
+from wijkanalyse._arrays import ranges
 from wijkanalyse._crs import to_rd
+from wijkanalyse.errors import SourceError
 
 __all__ = [
     "NEVER_A_WAY",
@@ -246,12 +247,6 @@ def _part_columns(meta: list[tuple[int, dict[str, str]]], parts: np.ndarray) -> 
     return (way_ids, *(np.array([r[1].get(k, "") for r in rows], dtype=object) for k in WAY_TAGS))
 
 
-def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """``starts[0] .. starts[0] + lengths[0] - 1``, then the same for the next start, as one array."""
-    offsets = np.cumsum(lengths) - lengths
-    return np.repeat(starts - offsets, lengths) + np.arange(lengths.sum())
-
-
 def _ways_frame(kept: list[tuple[np.ndarray, ...]]) -> gpd.GeoDataFrame:
     """Kept batches, in file order, as one ways frame cut at shared nodes.
 
@@ -326,14 +321,14 @@ class _MultiClipWayBuffer(_WayBuffer):
         position = np.full(len(meta), -1, dtype=np.int64)
         position[parts] = np.arange(len(parts))
         columns = _part_columns(meta, parts)
-        nodes = _ranges((np.cumsum(counts) - counts)[parts], counts[parts])
+        nodes = ranges((np.cumsum(counts) - counts)[parts], counts[parts])
         x, y = to_rd().transform(lon[nodes], lat[nodes])
         node_start = np.cumsum(counts[parts]) - counts[parts]  # where each of `parts` starts in `nodes`
         groups = np.flatnonzero(np.r_[True, pair_clip[1:] != pair_clip[:-1], True])
         for start, end in itertools.pairwise(groups):
             kept = position[pair_part[start:end]]
             lengths = counts[parts[kept]]
-            at = _ranges(node_start[kept], lengths)
+            at = ranges(node_start[kept], lengths)
             local_part = np.repeat(np.arange(len(kept)), lengths)
             self.kept_per_clip[pair_clip[start]].append(
                 (refs[nodes[at]], x[at], y[at], local_part, *(column[kept] for column in columns)))
@@ -362,7 +357,7 @@ def _split_at_junctions(
     start, end = cuts[:-1][same], cuts[1:][same]
     n_vertices = end - start + 1
     edge_of_vertex = np.repeat(np.arange(len(start)), n_vertices)
-    pos = _ranges(start, n_vertices)
+    pos = ranges(start, n_vertices)
     coords = np.column_stack([x[pos], y[pos]])
     lines = shapely.linestrings(coords, indices=edge_of_vertex)
     edge_part = part[start]
